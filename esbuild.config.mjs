@@ -1,0 +1,50 @@
+// Builds Flowfield into dist/ (a static site) or serves it with live rebuilds.
+//   node esbuild.config.mjs          production build (minified, source maps)
+//   node esbuild.config.mjs --serve  build, watch and serve on http://127.0.0.1:<port>/
+import * as esbuild from 'esbuild';
+import { cp, mkdir, rm } from 'node:fs/promises';
+
+const serve = process.argv.includes('--serve');
+const port = Number(process.env.PORT ?? 8000);
+
+/** Options shared by every bundle: WGSL is imported as text, source maps everywhere. */
+const common = {
+  bundle: true,
+  format: 'esm',
+  target: 'es2022',
+  sourcemap: true,
+  minify: !serve,
+  loader: { '.wgsl': 'text' },
+  logLevel: 'info',
+};
+
+/** The app page, its module worker and the library entry (src/index.ts as an ES module). */
+const builds = [
+  {
+    ...common,
+    entryPoints: { app: 'src/main.ts', worker: 'src/worker/worker.ts' },
+    outdir: 'dist',
+  },
+  { ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist/lib' },
+];
+
+async function copyPublic() {
+  await mkdir('dist', { recursive: true });
+  await cp('public', 'dist', { recursive: true });
+}
+
+await rm('dist', { recursive: true, force: true });
+await copyPublic();
+
+if (serve) {
+  const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));
+  await Promise.all(contexts.map((context) => context.watch()));
+  const { hosts, port: actualPort } = await contexts[0].serve({
+    servedir: 'dist',
+    host: '127.0.0.1',
+    port,
+  });
+  console.log(`\nFlowfield is running at http://${hosts[0] ?? '127.0.0.1'}:${actualPort}/\n`);
+} else {
+  await Promise.all(builds.map((options) => esbuild.build(options)));
+}

@@ -1,0 +1,30 @@
+// Counts passed/failed/skipped tests and writes them to .tmp/test-counts.json; the wrapper
+// test/support/run-browser-tests.mjs prints "N passed, N failed" as the very last line, so CI can
+// count the tests (web-test-runner's own summary line carries a progress bar).
+import { mkdirSync, writeFileSync } from 'node:fs';
+
+export const COUNTS_FILE = '.tmp/test-counts.json';
+
+function count(suite, totals) {
+  for (const test of suite.tests ?? []) {
+    if (test.skipped) totals.skipped += 1;
+    else if (test.passed) totals.passed += 1;
+    else totals.failed += 1;
+  }
+  for (const child of suite.suites ?? []) count(child, totals);
+}
+
+export function countingReporter() {
+  return {
+    onTestRunFinished({ sessions }) {
+      const totals = { passed: 0, failed: 0, skipped: 0, filesFailedToLoad: 0 };
+      for (const session of sessions) {
+        if (session.testResults) count(session.testResults, totals);
+        // A file that failed to load (syntax error, import error) counts as a failure.
+        if (!session.passed && (session.errors?.length ?? 0) > 0) totals.filesFailedToLoad += 1;
+      }
+      mkdirSync('.tmp', { recursive: true });
+      writeFileSync(COUNTS_FILE, JSON.stringify(totals));
+    },
+  };
+}
