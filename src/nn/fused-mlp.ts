@@ -1,0 +1,272 @@
+/**
+ * The fully fused MLP on the GPU: one dispatch for the forward of a batch, one for the backward,
+ * one weight-gradient reduction per linear layer. Twin: mlpForward/mlpBackward in
+ * src/nn/reference/dense.ts.
+ */
+import type { CompiledKernel, GpuRuntime, PooledBuffer } from '../gpu';
+import { activationId } from './activations';
+import {
+  kernelTuning,
+  mlpBackwardKernel,
+  mlpForwardKernel,
+  outerGradKernel,
+  type KernelTuning,
+  type OuterGradProblem,
+} from './kernels';
+import { linearLayers, mlpParameterCount, validateMlpShape, type MlpShape } from './mlp-shape';
+
+type Binding = GPUBuffer | GPUBufferBinding;
+
+/** Where an MLP's inputs, outputs and state live for one use (a model binds it once). */
+export interface MlpBindingSpec {
+  batch: number;
+  params: Binding;
+  /** Offset (floats) of the MLP's parameters in `params` (and of its gradients in `grads`). */
+  paramOffset: number;
+  input: Binding;
+  inputOffset?: number;
+  output: Binding;
+  outputOffset?: number;
+  /** Scratch for pre-activations and deltas: at least `cacheFloats(batch)` from cacheOffset. */
+  cache: Binding;
+  cacheOffset?: number;
+  /** Training only: dL/dy (batch × outputs, at outputOffset) and the gradient buffer. */
+  gradOutput?: Binding;
+  /** dL/dx (batch × inputs, at inputOffset); needed when the MLP's input is itself trained. */
+  gradInput?: Binding;
+  grads?: Binding;
+  /** Floats between chunk partials in `grads` (the model's parameter count). */
+  gradStride?: number;
+}
+
+/** Compiled kernels of one MLP shape; bind() ties them to buffers. */
+export class FusedMlp {
+  private constructor(
+    private readonly runtime: GpuRuntime,
+    readonly shape: MlpShape,
+    readonly tuning: KernelTuning,
+    private readonly forwardTrain: CompiledKernel,
+    private readonly forwardInfer: CompiledKernel,
+    private readonly backward: CompiledKernel | undefined,
+    private readonly outerGrads: CompiledKernel<OuterGradProblem>[],
+  ) {}
+
+  static async create(
+    runtime: GpuRuntime,
+    shape: MlpShape,
+    options: { training?: boolean; gradInput?: boolean; tuning?: Partial<KernelTuning> } = {},
+  ): Promise<FusedMlp> {
+    validateMlpShape(shape);
+    const width = Math.max(shape.inputs, shape.hidden, shape.outputs);
+    const tuning = { ...kernelTuning(runtime.context.adapterInfo, width), ...options.tuning };
+    const training = options.training ?? true;
+    const base = {
+      IN: shape.inputs,
+      HIDDEN: shape.hidden,
+      OUT: shape.outputs,
+      HIDDEN_LAYERS: shape.hiddenLayers,
+      ACTIVATION: activationId(shape.activation),
+      SAMPLES: tuning.samples,
+      WIDTH: width,
+      WORKGROUP_SIZE: tuning.workgroupSize,
+    };
+    const pipelines = runtime.pipelines;
+    const layers = linearLayers(shape);
+    const [forwardTrain, forwardInfer, backward, ...outerGrads] = await Promise.all([
+      pipelines.get(mlpForwardKernel, { ...base, STORE_CACHE: true, WRITE_GRAD_IN: false }),
+      pipelines.get(mlpForwardKernel, { ...base, STORE_CACHE: false, WRITE_GRAD_IN: false }),
+      training
+        ? pipelines.get(mlpBackwardKernel, {
+            ...base,
+            STORE_CACHE: true,
+            WRITE_GRAD_IN: options.gradInput ?? false,
+          })
+        : undefined,
+      ...(training
+        ? layers.map((layer, l) =>
+            pipelines.get(outerGradKernel, {
+              LIN: layer.inputs,
+              LOUT: layer.outputs,
+              TILE: tuning.tile,
+              A_FROM_INPUT: l === 0,
+              ACTIVATION: base.ACTIVATION,
+            }),
+          )
+        : []),
+    ]);
+    return new FusedMlp(
+      runtime,
+      shape,
+      tuning,
+      forwardTrain!,
+      forwardInfer!,
+      backward as CompiledKernel | undefined,
+      outerGrads as CompiledKernel<OuterGradProblem>[],
+    );
+  }
+
+  get parameterCount(): number {
+    return mlpParameterCount(this.shape);
+  }
+
+  /** Floats of cache a training batch needs: hidden pre-activations, then all deltas. */
+  cacheFloats(batch: number): number {
+    const { hidden, hiddenLayers, outputs } = this.shape;
+    return batch * (2 * hiddenLayers * hidden + outputs);
+  }
+
+  /** Number of chunks the weight-gradient reduction splits a batch into. */
+  chunks(batch: number): number {
+    return Math.ceil(batch / this.tuning.chunkSize);
+  }
+
+  /** Dispatches of one training step (forward + backward + weight gradients). */
+  get trainingDispatches(): number {
+    return 2 + this.outerGrads.length;
+  }
+
+  bind(spec: MlpBindingSpec, label = 'mlp'): MlpBinding {
+    return new MlpBinding(this.runtime, this, spec, label, {
+      forwardTrain: this.forwardTrain,
+      forwardInfer: this.forwardInfer,
+      backward: this.backward,
+      outerGrads: this.outerGrads,
+    });
+  }
+}
+
+interface Kernels {
+  forwardTrain: CompiledKernel;
+  forwardInfer: CompiledKernel;
+  backward: CompiledKernel | undefined;
+  outerGrads: CompiledKernel<OuterGradProblem>[];
+}
+
+/** An MLP bound to buffers: encodes its dispatches into a compute pass. Owns its uniforms. */
+export class MlpBinding {
+  private readonly owned: PooledBuffer[] = [];
+  private readonly forwardTrainGroup: GPUBindGroup;
+  private readonly forwardInferGroup: GPUBindGroup;
+  private readonly backwardGroup: GPUBindGroup | undefined;
+  private readonly outerGroups: { group: GPUBindGroup; problem: OuterGradProblem }[] = [];
+
+  constructor(
+    runtime: GpuRuntime,
+    private readonly mlp: FusedMlp,
+    readonly spec: MlpBindingSpec,
+    label: string,
+    private readonly kernels: Kernels,
+  ) {
+    const device = runtime.device;
+    const { batch } = spec;
+    const cacheOffset = spec.cacheOffset ?? 0;
+    const uniforms = this.uniform(
+      runtime,
+      [
+        batch,
+        spec.paramOffset,
+        spec.inputOffset ?? 0,
+        spec.outputOffset ?? 0,
+        cacheOffset,
+        0,
+        0,
+        0,
+      ],
+      `${label} uniforms`,
+    );
+    this.forwardTrainGroup = kernels.forwardTrain.bind(
+      device,
+      [uniforms, spec.params, spec.input, spec.output, spec.cache],
+      `${label} forward`,
+    );
+    this.forwardInferGroup = kernels.forwardInfer.bind(
+      device,
+      [uniforms, spec.params, spec.input, spec.output, spec.cache],
+      `${label} forward (inference)`,
+    );
+    if (kernels.backward && spec.gradOutput && spec.grads) {
+      const gradInput =
+        spec.gradInput ??
+        this.own(runtime.pool.acquire(16, GPUBufferUsage.STORAGE, `${label} unused dL/dx`)).binding;
+      this.backwardGroup = kernels.backward.bind(
+        device,
+        [uniforms, spec.params, spec.gradOutput, gradInput, spec.cache],
+        `${label} backward`,
+      );
+      const { hidden, hiddenLayers } = mlp.shape;
+      const deltaBase = cacheOffset + hiddenLayers * batch * hidden;
+      const chunkSize = mlp.tuning.chunkSize;
+      linearLayers(mlp.shape).forEach((layer, l) => {
+        const last = l === hiddenLayers;
+        const aOffset = l === 0 ? (spec.inputOffset ?? 0) : cacheOffset + (l - 1) * batch * hidden;
+        const deltaOffset = deltaBase + (last ? hiddenLayers * batch * hidden : l * batch * hidden);
+        const outerUniforms = this.uniform(
+          runtime,
+          [
+            batch,
+            chunkSize,
+            aOffset,
+            deltaOffset,
+            spec.paramOffset + layer.weightOffset,
+            spec.gradStride ?? mlp.parameterCount,
+            0,
+            0,
+          ],
+          `${label} layer ${l} gradient uniforms`,
+        );
+        const tile = mlp.tuning.tile;
+        this.outerGroups.push({
+          group: kernels.outerGrads[l]!.bind(
+            device,
+            [outerUniforms, spec.input, spec.cache, spec.grads!],
+            `${label} layer ${l} gradient`,
+          ),
+          problem: {
+            blocks: Math.ceil(layer.outputs / tile) * Math.ceil((layer.inputs + 1) / tile),
+            chunks: Math.ceil(batch / chunkSize),
+          },
+        });
+      });
+    }
+  }
+
+  /** Forward; `training` stores what backward needs. */
+  encodeForward(pass: GPUComputePassEncoder, training: boolean): void {
+    const kernel = training ? this.kernels.forwardTrain : this.kernels.forwardInfer;
+    kernel.encode(
+      pass,
+      training ? this.forwardTrainGroup : this.forwardInferGroup,
+      this.spec.batch,
+    );
+  }
+
+  /** Backward through the MLP, then the weight gradients of every layer. */
+  encodeBackward(pass: GPUComputePassEncoder): void {
+    if (!this.backwardGroup || !this.kernels.backward) {
+      throw new Error('This MLP binding has no backward: bind it with gradOutput and grads.');
+    }
+    this.kernels.backward.encode(pass, this.backwardGroup, this.spec.batch);
+    this.outerGroups.forEach(({ group, problem }, l) => {
+      this.kernels.outerGrads[l]!.encode(pass, group, problem);
+    });
+  }
+
+  get chunks(): number {
+    return this.mlp.chunks(this.spec.batch);
+  }
+
+  dispose(): void {
+    for (const buffer of this.owned) buffer.dispose();
+    this.owned.length = 0;
+  }
+
+  private own(buffer: PooledBuffer): PooledBuffer {
+    this.owned.push(buffer);
+    return buffer;
+  }
+
+  private uniform(runtime: GpuRuntime, words: number[], label: string): GPUBufferBinding {
+    return this.own(runtime.pool.upload(new Uint32Array(words), GPUBufferUsage.UNIFORM, label))
+      .binding;
+  }
+}

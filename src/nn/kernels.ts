@@ -1,0 +1,73 @@
+/** Kernel specs of the neural-network engine (WGSL in shaders/nn/ and shaders/lib/). */
+import activationsSource from '../../shaders/lib/activations.wgsl';
+import mlpSource from '../../shaders/nn/mlp.wgsl';
+import outerGradSource from '../../shaders/nn/outer-grad.wgsl';
+import { defineKernel, workgroupsFor, type AdapterSummary } from '../gpu';
+
+export const ACTIVATIONS_LIBRARY = {
+  file: 'lib/activations.wgsl',
+  source: activationsSource,
+} as const;
+
+/** Problem of a per-sample kernel: the batch size. */
+const perSampleDispatch = (
+  batch: number,
+  workgroupSize: number,
+  constants: Record<string, unknown>,
+) => workgroupsFor(Math.ceil(batch / Number(constants.SAMPLES ?? 1)), workgroupSize);
+
+export const mlpForwardKernel = defineKernel<number>({
+  name: 'nn/mlp-forward',
+  file: 'nn/mlp.wgsl',
+  source: mlpSource,
+  libraries: [ACTIVATIONS_LIBRARY],
+  entryPoint: 'forward',
+  bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
+  workgroupSize: (c) => Number(c.WORKGROUP_SIZE ?? 64),
+  dispatch: perSampleDispatch,
+});
+
+export const mlpBackwardKernel = defineKernel<number>({
+  ...mlpForwardKernel,
+  name: 'nn/mlp-backward',
+  entryPoint: 'backward',
+});
+
+export interface OuterGradProblem {
+  blocks: number;
+  chunks: number;
+}
+
+export const outerGradKernel = defineKernel<OuterGradProblem>({
+  name: 'nn/outer-grad',
+  file: 'nn/outer-grad.wgsl',
+  source: outerGradSource,
+  libraries: [ACTIVATIONS_LIBRARY],
+  bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
+  workgroupSize: 16,
+  dispatch: ({ blocks, chunks }, workgroupSize) => [Math.ceil(blocks / workgroupSize), chunks, 1],
+});
+
+/** Per-adapter shape of the per-sample kernels (see WEBGPU-ON-CPU.md for the measurements). */
+export interface KernelTuning {
+  /** Samples per invocation in the fused MLP kernels (weight reuse). */
+  samples: number;
+  workgroupSize: number;
+  /** Tile of the weight-gradient reduction (TILE × TILE per invocation). */
+  tile: number;
+  /** Samples per chunk of the weight-gradient reduction. */
+  chunkSize: number;
+}
+
+export function kernelTuning(adapter: AdapterSummary, width: number): KernelTuning {
+  if (adapter.isFallback) {
+    // CPU adapters: many samples per invocation, small workgroups (measured on SwiftShader).
+    return {
+      samples: Math.max(1, Math.min(8, Math.floor(1024 / width))),
+      workgroupSize: 16,
+      tile: 8,
+      chunkSize: 1024,
+    };
+  }
+  return { samples: 2, workgroupSize: 64, tile: 4, chunkSize: 256 };
+}
