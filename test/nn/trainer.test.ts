@@ -1,0 +1,106 @@
+import { expect } from '@esm-bundle/chai';
+import {
+  RegressionTask,
+  regressionBatchTwin,
+  type RegressionSpec,
+} from '../../src/nn/regression-task';
+import { mlpForward } from '../../src/nn/reference/dense';
+import { Trainer } from '../../src/nn/trainer';
+import type { OptimizerSpec } from '../../src/nn/optimizer-config';
+import { testGpu } from '../support/gpu';
+
+const SMALL: RegressionSpec = {
+  hidden: 32,
+  hiddenLayers: 2,
+  activation: 'tanh',
+  batch: 256,
+  seed: 1,
+};
+
+async function trainer(
+  spec: RegressionSpec,
+  optimizer: OptimizerSpec = { kind: 'adam', lr: 3e-3 },
+) {
+  const gpu = await testGpu();
+  return Trainer.create(gpu, (state) => RegressionTask.create(gpu, spec, state), { optimizer });
+}
+
+function mean(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i]!;
+  return s / values.length;
+}
+
+describe('trainer core', () => {
+  it('the first step loss equals the float64 MSE of the initial MLP on the twin batch', async () => {
+    const t = await trainer(SMALL);
+    const initial = await t.readParams();
+    const { losses } = await t.runChunk(1);
+    t.dispose();
+    const { inputs, targets } = regressionBatchTwin(SMALL.seed, 0, SMALL.batch);
+    const { y } = mlpForward(initial, 0, t.task.mlp.shape, inputs, SMALL.batch);
+    const mse = y.reduce((s, v, i) => s + (v - targets[i]!) ** 2, 0) / y.length;
+    // WGSL only promises sin/cos to 2^-11 absolute on [−π, π], which bounds the target error;
+    // a wrong batch, step or MLP changes the loss by O(1).
+    expect(losses[0]).to.be.closeTo(mse, 1e-3 * mse);
+  });
+
+  it('an MLP learns: regression loss drops by ≥ 10× within 600 steps', async () => {
+    const t = await trainer(SMALL, { kind: 'adam', lr: 3e-3 });
+    const chunks = await t.train(600);
+    const losses = chunks.flatMap((c) => Array.from(c.losses));
+    const state = await t.readState();
+    t.dispose();
+    expect(losses.length).to.equal(600);
+    expect(state.step).to.equal(600);
+    const first = mean(losses.slice(0, 10));
+    const last = mean(losses.slice(-10));
+    expect(first / last, `loss ${first} → ${last}`).to.be.greaterThan(10);
+  });
+
+  it('is reproducible: same seed ⇒ bit-identical parameters after 200 steps; other seed differs', async () => {
+    const run = async (seed: number, stepsPerChunk: number[]) => {
+      const t = await trainer(
+        { ...SMALL, seed },
+        { kind: 'adamw', lr: 1e-3, clipNorm: 1, emaDecay: 0.99 },
+      );
+      for (const n of stepsPerChunk) await t.runChunk(n);
+      const params = await t.readParams();
+      const ema = await t.readEmaParams();
+      t.dispose();
+      return { params, ema };
+    };
+    // Different chunkings of the same 200 steps must not change a bit.
+    const a = await run(5, [200]);
+    const b = await run(5, [1, 63, 100, 36]);
+    const c = await run(6, [200]);
+    expect(new Uint32Array(a.params.buffer)).to.deep.equal(new Uint32Array(b.params.buffer));
+    expect(new Uint32Array(a.ema.buffer)).to.deep.equal(new Uint32Array(b.ema.buffer));
+    expect(new Uint32Array(a.params.buffer)).not.to.deep.equal(new Uint32Array(c.params.buffer));
+  });
+
+  it('stops at the first non-finite loss and reports its step', async () => {
+    const t = await trainer(SMALL, { kind: 'sgd', lr: 10 }); // diverges quickly
+    const chunks = await t.train(400);
+    const state = await t.readState();
+    t.dispose();
+    expect(state.firstNonfiniteStep, 'a NaN/Inf step was flagged').to.be.a('number');
+    expect(chunks.at(-1)!.state.firstNonfiniteStep).to.equal(state.firstNonfiniteStep);
+    expect(state.step).to.be.lessThan(400);
+  });
+
+  it('leaves the buffer pool as it was after building, training and disposing 20 times', async () => {
+    const gpu = await testGpu();
+    const warm = await trainer(SMALL);
+    await warm.runChunk(2);
+    warm.dispose();
+    const before = gpu.pool.stats();
+    for (let i = 0; i < 20; i++) {
+      const t = await trainer({ ...SMALL, seed: i });
+      await t.runChunk(2);
+      t.dispose();
+    }
+    expect(gpu.pool.stats()).to.deep.equal(before);
+    expect(gpu.readback.size).to.be.at.most(gpu.readback.slots);
+  });
+});
