@@ -1,4 +1,5 @@
 // Fully fused MLP: IN → HIDDEN × HIDDEN_LAYERS → OUT, hidden activation ACTIVATION, linear output.
+// With RESIDUAL (IN == OUT) it is a residual block: y = x + MLP(x), dL/dx = dL/dy + MLPᵀ(dL/dy).
 // One dispatch runs the whole forward (or the whole backward) of a batch; each invocation carries
 // SAMPLES samples so every weight it loads is reused SAMPLES times (the main cost on small
 // models is memory traffic and dispatch count, not FLOPs). Twin: src/nn/reference/dense.ts.
@@ -30,6 +31,7 @@ const S: u32 = {{SAMPLES}};
 const WIDTH: u32 = {{WIDTH}};
 const STORE_CACHE: bool = {{STORE_CACHE}};
 const WRITE_GRAD_IN: bool = {{WRITE_GRAD_IN}};
+const RESIDUAL: bool = {{RESIDUAL}};
 const WG: u32 = {{WORKGROUP_SIZE}}u;
 
 @group(0) @binding(0) var<uniform> u: MlpUniforms;
@@ -88,7 +90,9 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
           tiles[dst + o * S + s] = act_apply(ACTIVATION, acc[s]);
           if (STORE_CACHE && b < u.batch) { cache[z_index(l, b, o)] = acc[s]; }
         } else if (b < u.batch) {
-          mlp_out[u.output_offset + b * OUT + o] = acc[s];
+          var y = acc[s];
+          if (RESIDUAL) { y += mlp_in[u.input_offset + b * IN + o]; }
+          mlp_out[u.output_offset + b * OUT + o] = y;
         }
       }
     }
@@ -136,7 +140,9 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
           tiles[dst + j * S + s] = d;
           if (b < u.batch) { cache[delta_index(l - 1u, b, j)] = d; }
         } else if (b < u.batch) {
-          mlp_out[u.input_offset + b * IN + j] = acc[s];
+          var g = acc[s];
+          if (RESIDUAL) { g += mlp_in[u.output_offset + b * OUT + j]; }
+          mlp_out[u.input_offset + b * IN + j] = g;
         }
       }
     }

@@ -39,6 +39,16 @@ export interface MlpBindingSpec {
   gradStride?: number;
 }
 
+export interface FusedMlpOptions {
+  /** Compile the backward and weight-gradient kernels (default true). */
+  training?: boolean;
+  /** Backward also writes dL/dx (when the MLP's input is itself trained). */
+  gradInput?: boolean;
+  /** y = x + MLP(x): a residual block (inputs must equal outputs). */
+  residual?: boolean;
+  tuning?: Partial<KernelTuning>;
+}
+
 /** Compiled kernels of one MLP shape; bind() ties them to buffers. */
 export class FusedMlp {
   private constructor(
@@ -54,9 +64,14 @@ export class FusedMlp {
   static async create(
     runtime: GpuRuntime,
     shape: MlpShape,
-    options: { training?: boolean; gradInput?: boolean; tuning?: Partial<KernelTuning> } = {},
+    options: FusedMlpOptions = {},
   ): Promise<FusedMlp> {
     validateMlpShape(shape);
+    if (options.residual && shape.inputs !== shape.outputs) {
+      throw new RangeError(
+        `A residual MLP block needs inputs = outputs, got ${shape.inputs} → ${shape.outputs}.`,
+      );
+    }
     const width = Math.max(shape.inputs, shape.hidden, shape.outputs);
     const tuning = { ...kernelTuning(runtime.context.adapterInfo, width), ...options.tuning };
     const training = options.training ?? true;
@@ -69,6 +84,7 @@ export class FusedMlp {
       SAMPLES: tuning.samples,
       WIDTH: width,
       WORKGROUP_SIZE: tuning.workgroupSize,
+      RESIDUAL: options.residual ?? false,
     };
     const pipelines = runtime.pipelines;
     const layers = linearLayers(shape);

@@ -133,3 +133,31 @@ export function mlpBackward(
   }
   return g as Float64Array;
 }
+
+/** Residual block y = x + MLP(x) (inputs = outputs). */
+export function residualForward(
+  params: Floats,
+  offset: number,
+  shape: MlpShape,
+  x: Floats,
+  batch: number,
+): { y: Float64Array; cache: MlpCache } {
+  const { y, cache } = mlpForward(params, offset, shape, x, batch);
+  for (let i = 0; i < y.length; i++) y[i] = y[i]! + x[i]!;
+  return { y, cache };
+}
+
+/** Backward of the residual block: dL/dx = dL/dy + MLPᵀ(dL/dy). */
+export function residualBackward(
+  params: Floats,
+  offset: number,
+  shape: MlpShape,
+  cache: MlpCache,
+  dy: Floats,
+  batch: number,
+  grads: Float64Array,
+): Float64Array {
+  const dx = mlpBackward(params, offset, shape, cache, dy, batch, grads);
+  for (let i = 0; i < dx.length; i++) dx[i] = dx[i]! + dy[i]!;
+  return dx;
+}
