@@ -44,7 +44,7 @@ export const mseKernel = defineKernel<number>({
 
 /** The regression target, float64 (the WGSL computes it in f32). */
 export function regressionTarget(x0: number, x1: number): [number, number] {
-  return [Math.sin(Math.PI * x0) * Math.cos(Math.PI * x1), x0 * x1 + 0.5 * x0 * x0];
+  return [Math.sin(Math.PI * x0) * Math.cos(Math.PI * x1), x0 * x0 - x1 * x1];
 }
 
 /** CPU twin of the batch kernel: inputs and targets of `step`. */
