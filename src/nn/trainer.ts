@@ -159,7 +159,11 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
   }
 
   /** Encodes `steps` steps into one submit; resolves when their losses are back. */
-  async runChunk(steps: number): Promise<ChunkResult> {
+  /**
+   * Encodes `steps` steps into one submit and returns without waiting (benchmarks and
+   * fire-and-forget training; the losses stay in the GPU history ring). Returns the first step.
+   */
+  submit(steps: number): number {
     if (!Number.isInteger(steps) || steps < 1 || steps > LOSS_HISTORY) {
       throw new RangeError(`A chunk must have 1 to ${LOSS_HISTORY} steps, got ${steps}.`);
     }
@@ -176,6 +180,11 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
     pass.end();
     this.runtime.device.queue.submit([encoder.finish()]);
     this.encodedSteps += steps;
+    return firstStep;
+  }
+
+  async runChunk(steps: number): Promise<ChunkResult> {
+    const firstStep = this.submit(steps);
     const started = performance.now();
     const [losses, stateBytes] = await Promise.all([
       this.readLosses(firstStep, steps),
