@@ -158,7 +158,6 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
     this.optimizer.update(resolveOptimizer(spec));
   }
 
-  /** Encodes `steps` steps into one submit; resolves when their losses are back. */
   /**
    * Encodes `steps` steps into one submit and returns without waiting (benchmarks and
    * fire-and-forget training; the losses stay in the GPU history ring). Returns the first step.
@@ -183,6 +182,7 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
     return firstStep;
   }
 
+  /** Encodes `steps` steps into one submit; resolves when their losses are back. */
   async runChunk(steps: number): Promise<ChunkResult> {
     const firstStep = this.submit(steps);
     const started = performance.now();
