@@ -32,6 +32,12 @@ const WIDTH: u32 = {{WIDTH}};
 const STORE_CACHE: bool = {{STORE_CACHE}};
 const WRITE_GRAD_IN: bool = {{WRITE_GRAD_IN}};
 const RESIDUAL: bool = {{RESIDUAL}};
+// Floats between consecutive samples' inputs (and dL/dx): > IN when the MLP reads some
+// coordinates of wider rows, like a coupling layer's conditioner reading x_A of (x_A, x_B).
+const IN_STRIDE: u32 = {{IN_STRIDE}};
+// Backward adds dL/dx to what the buffer holds instead of overwriting it (the coupling layer
+// has already written the pass-through part of dL/dx_A there).
+const ACCUMULATE_GRAD_IN: bool = {{ACCUMULATE_GRAD_IN}};
 const WG: u32 = {{WORKGROUP_SIZE}}u;
 
 @group(0) @binding(0) var<uniform> u: MlpUniforms;
@@ -66,7 +72,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   if (first >= u.batch) { return; }
   for (var s = 0u; s < S; s++) {
     let b = min(first + s, u.batch - 1u); // padding samples repeat the last one, never stored
-    for (var j = 0u; j < IN; j++) { tiles[j * S + s] = mlp_in[u.input_offset + b * IN + j]; }
+    for (var j = 0u; j < IN; j++) { tiles[j * S + s] = mlp_in[u.input_offset + b * IN_STRIDE + j]; }
   }
   var src = 0u;
   var dst = WIDTH * S;
@@ -91,7 +97,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
           if (STORE_CACHE && b < u.batch) { cache[z_index(l, b, o)] = acc[s]; }
         } else if (b < u.batch) {
           var y = acc[s];
-          if (RESIDUAL) { y += mlp_in[u.input_offset + b * IN + o]; }
+          if (RESIDUAL) { y += mlp_in[u.input_offset + b * IN_STRIDE + o]; }
           mlp_out[u.output_offset + b * OUT + o] = y;
         }
       }
@@ -142,7 +148,9 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
         } else if (b < u.batch) {
           var g = acc[s];
           if (RESIDUAL) { g += mlp_in[u.output_offset + b * OUT + j]; }
-          mlp_out[u.input_offset + b * IN + j] = g;
+          let at = u.input_offset + b * IN_STRIDE + j;
+          if (ACCUMULATE_GRAD_IN) { g += mlp_out[at]; }
+          mlp_out[at] = g;
         }
       }
     }

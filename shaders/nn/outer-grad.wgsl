@@ -24,6 +24,8 @@ const LOUT: u32 = {{LOUT}};
 const T: u32 = {{TILE}};
 const A_FROM_INPUT: bool = {{A_FROM_INPUT}};
 const ACTIVATION: u32 = {{ACTIVATION}};
+// Floats between consecutive samples' inputs a (> LIN when a is part of wider rows).
+const A_STRIDE: u32 = {{A_STRIDE}};
 const COLS: u32 = (LIN + 1u + T - 1u) / T;
 const ROWS: u32 = (LOUT + T - 1u) / T;
 
@@ -35,7 +37,7 @@ const ROWS: u32 = (LOUT + T - 1u) / T;
 fn load_a(b: u32, c: u32) -> f32 {
   if (c == LIN) { return 1.0; }
   if (c > LIN) { return 0.0; }
-  if (A_FROM_INPUT) { return input[u.a_offset + b * LIN + c]; }
+  if (A_FROM_INPUT) { return input[u.a_offset + b * A_STRIDE + c]; }
   return act_apply(ACTIVATION, cache[u.a_offset + b * LIN + c]);
 }
 

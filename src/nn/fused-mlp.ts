@@ -46,8 +46,15 @@ export interface FusedMlpOptions {
   gradInput?: boolean;
   /** y = x + MLP(x): a residual block (inputs must equal outputs). */
   residual?: boolean;
+  /** Floats between samples' inputs (and dL/dx) when the input is part of wider rows. */
+  inputStride?: number;
+  /** Backward adds dL/dx into the buffer instead of overwriting it. */
+  accumulateGradInput?: boolean;
   tuning?: Partial<KernelTuning>;
 }
+
+/** Constants of the forward kernels that only the backward uses. */
+const FORWARD_ONLY = { WRITE_GRAD_IN: false, ACCUMULATE_GRAD_IN: false } as const;
 
 /** Compiled kernels of one MLP shape; bind() ties them to buffers. */
 export class FusedMlp {
@@ -85,17 +92,19 @@ export class FusedMlp {
       WIDTH: width,
       WORKGROUP_SIZE: tuning.workgroupSize,
       RESIDUAL: options.residual ?? false,
+      IN_STRIDE: options.inputStride ?? shape.inputs,
     };
     const pipelines = runtime.pipelines;
     const layers = linearLayers(shape);
     const [forwardTrain, forwardInfer, backward, ...outerGrads] = await Promise.all([
-      pipelines.get(mlpForwardKernel, { ...base, STORE_CACHE: true, WRITE_GRAD_IN: false }),
-      pipelines.get(mlpForwardKernel, { ...base, STORE_CACHE: false, WRITE_GRAD_IN: false }),
+      pipelines.get(mlpForwardKernel, { ...base, ...FORWARD_ONLY, STORE_CACHE: true }),
+      pipelines.get(mlpForwardKernel, { ...base, ...FORWARD_ONLY, STORE_CACHE: false }),
       training
         ? pipelines.get(mlpBackwardKernel, {
             ...base,
             STORE_CACHE: true,
             WRITE_GRAD_IN: options.gradInput ?? false,
+            ACCUMULATE_GRAD_IN: options.accumulateGradInput ?? false,
           })
         : undefined,
       ...(training
@@ -105,6 +114,7 @@ export class FusedMlp {
               LOUT: layer.outputs,
               TILE: tuning.tile,
               A_FROM_INPUT: l === 0,
+              A_STRIDE: l === 0 ? base.IN_STRIDE : layer.inputs,
               ACTIVATION: base.ACTIVATION,
             }),
           )

@@ -106,6 +106,7 @@ export class DenseLayer {
         LOUT: shape.outputs,
         TILE: tuning.tile,
         A_FROM_INPUT: true,
+        A_STRIDE: shape.inputs,
         ACTIVATION: 0,
       }),
     ]);
