@@ -104,10 +104,13 @@ export class PipelineCache {
       typeof spec.workgroupSize === 'function' ? spec.workgroupSize(constants) : spec.workgroupSize;
     const assembled = assembleSource(spec, constants, workgroupSize);
     const device = this.device;
+    // Pop the scope before any await: error scopes are a per-device stack, so a scope left open
+    // across an await would catch (and misattribute) the errors of concurrent compiles.
     device.pushErrorScope('validation');
     const module = device.createShaderModule({ label: key, code: assembled.code });
+    const scope = device.popErrorScope();
     const info = await module.getCompilationInfo();
-    const scopeError = await device.popErrorScope();
+    const scopeError = await scope;
     const messages = info.messages.map((m) => toShaderMessage(m, assembled));
     if (messages.some((m) => m.type === 'error') || scopeError) {
       if (scopeError && messages.length === 0) {
