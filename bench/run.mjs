@@ -1,2 +1,322 @@
-// npm run bench: benchmarks arrive with the training engine (see the issues).
-console.log('no benchmarks yet');
+// npm run bench [-- options]: builds bench/page.ts with esbuild into bench/dist/, serves it on
+// 127.0.0.1 (random port), runs it in the headless Chromium the tests use (WebGPU flags), prints
+// a table and writes bench/results.json. Exits non-zero when the page throws, a case fails, a
+// peer's loss does not decrease, or the run times out.
+//
+//   --filter a,b      only cases whose id (group@impl) contains a or b    (env BENCH_FILTER)
+//   --quick           the quick workloads only, shorter timed runs        (env BENCH_QUICK=1)
+//   --runs N          timed runs per case (median; at least 3)
+//   --target S        seconds one timed run should last (default 1; 0.3 with --quick)
+//   --isolate         serve with COOP/COEP so TF.js-WASM may use threads  (env BENCH_ISOLATE=1)
+//   --timeout S       give up after S seconds (default 1800)
+//   --out FILE        results path (default bench/results.json)
+//   --serve           build and serve only; print the URL and wait (open it in a browser)
+//   --verbose         echo every console line of the page
+import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { cp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { clearTimeout, setTimeout } from 'node:timers';
+import { fileURLToPath, URLSearchParams } from 'node:url';
+import puppeteer from 'puppeteer-core';
+import { findBrowser, WEBGPU_FLAGS } from '../test/support/find-browser.mjs';
+import { computeRatios, formatTable, progressLine } from './report.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const benchDir = path.join(root, 'bench');
+const distDir = path.join(benchDir, 'dist');
+const wasmSource = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+const WASM_FILES = [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+];
+
+function parseArgs(argv) {
+  const options = {
+    filter: process.env.BENCH_FILTER ?? '',
+    quick: process.env.BENCH_QUICK === '1',
+    runs: 3,
+    target: null,
+    isolate: process.env.BENCH_ISOLATE === '1',
+    timeout: 1800,
+    out: path.join(benchDir, 'results.json'),
+    serve: false,
+    verbose: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--filter':
+        options.filter = value();
+        break;
+      case '--quick':
+        options.quick = true;
+        break;
+      case '--runs':
+        options.runs = Math.max(3, Number.parseInt(value(), 10) || 3);
+        break;
+      case '--target':
+        options.target = Number(value());
+        break;
+      case '--isolate':
+        options.isolate = true;
+        break;
+      case '--timeout':
+        options.timeout = Number(value());
+        break;
+      case '--out':
+        options.out = path.resolve(value());
+        break;
+      case '--serve':
+        options.serve = true;
+        break;
+      case '--verbose':
+        options.verbose = true;
+        break;
+      default:
+        throw new Error(`unknown option ${argv[i]} (see the top of bench/run.mjs)`);
+    }
+  }
+  return options;
+}
+
+async function build() {
+  await rm(distDir, { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: { page: path.join(benchDir, 'page.ts') },
+    outdir: distDir,
+    bundle: true,
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: true,
+    loader: { '.wgsl': 'text' },
+    tsconfig: path.join(root, 'tsconfig.json'),
+    logLevel: 'warning',
+  });
+  await cp(path.join(benchDir, 'page.html'), path.join(distDir, 'page.html'));
+  await mkdir(path.join(distDir, 'wasm'), { recursive: true });
+  for (const file of WASM_FILES) {
+    await cp(path.join(wasmSource, file), path.join(distDir, 'wasm', file));
+  }
+}
+
+const CONTENT_TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+};
+
+/** A static server for bench/dist on 127.0.0.1 and a free port. */
+async function serve({ isolate }) {
+  const server = createServer(async (request, response) => {
+    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+    const relative = decodeURIComponent(pathname === '/' ? '/page.html' : pathname);
+    const file = path.resolve(distDir, `.${relative}`);
+    const headers = { 'Cache-Control': 'no-store' };
+    if (isolate) {
+      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
+    }
+    try {
+      if (!file.startsWith(distDir + path.sep)) throw new Error('outside bench/dist');
+      const info = await stat(file);
+      if (!info.isFile()) throw new Error('not a file');
+      response.writeHead(200, {
+        ...headers,
+        'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'Content-Length': info.size,
+      });
+      createReadStream(file).pipe(response);
+    } catch {
+      response.writeHead(404, { ...headers, 'Content-Type': 'text/plain' });
+      response.end('not found');
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+function gitCommit() {
+  try {
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: root }).toString() !== '';
+    return { commit, dirty };
+  } catch {
+    return null;
+  }
+}
+
+async function main() {
+  const started = Date.now();
+  const options = parseArgs(process.argv.slice(2));
+  await build();
+  const { server, origin } = await serve(options);
+  const query = new URLSearchParams({ runs: String(options.runs) });
+  if (options.filter) query.set('filter', options.filter);
+  if (options.quick) query.set('quick', '1');
+  if (options.target) query.set('target', String(options.target));
+  const url = `${origin}/page.html?${query}`;
+  if (options.serve) {
+    console.log(`[bench] serving ${url} (Ctrl-C to stop)`);
+    return;
+  }
+
+  const browser = await findBrowser();
+  console.log(`[bench] browser: ${browser.description}`);
+  const chromium = await puppeteer.launch({
+    executablePath: browser.executablePath,
+    headless: browser.headless,
+    args: [...WEBGPU_FLAGS, ...browser.extraArgs],
+    protocolTimeout: 0,
+  });
+  const failures = [];
+  const results = [];
+  let environment = null;
+  let pageOptions = null;
+  let pageSeconds = null;
+  let running = null; // the case the page is on, named in failures that stop the run
+  const during = () => (running ? ` (while running ${running})` : '');
+  let finish;
+  const finished = new Promise((resolve) => (finish = resolve));
+  const timer = setTimeout(() => {
+    failures.push(`timed out after ${options.timeout} s${during()}`);
+    finish();
+  }, options.timeout * 1000);
+
+  try {
+    const page = await chromium.newPage();
+    page.on('pageerror', (error) => {
+      failures.push(`page error: ${error.message}${during()}`);
+      console.error(`[page error] ${error.stack ?? error.message}`);
+      finish();
+    });
+    page.on('error', (error) => {
+      failures.push(`page crashed: ${error.message}${during()}`);
+      finish();
+    });
+    page.on('console', (message) => {
+      const type = message.type();
+      if (options.verbose || type === 'error' || type === 'warn') {
+        console.log(`[page ${type}] ${message.text()}`);
+      }
+    });
+    chromium.on('disconnected', () => {
+      failures.push(`browser disconnected${during()}`);
+      finish();
+    });
+    await page.exposeFunction('__benchEmit', (json) => {
+      const message = JSON.parse(json);
+      switch (message.type) {
+        case 'environment':
+          environment = message.environment;
+          pageOptions = message.options;
+          console.log(
+            `[bench] adapter: ${JSON.stringify(environment.adapter && { vendor: environment.adapter.vendor, architecture: environment.adapter.architecture, description: environment.adapter.description }) ?? environment.adapterError}`,
+          );
+          break;
+        case 'plan':
+          console.log(`[bench] ${message.cases.length} cases`);
+          break;
+        case 'start':
+          running = message.id;
+          console.log(`[bench] ${message.id} …`);
+          break;
+        case 'log':
+          console.log(`  [${message.id}] ${message.message}`);
+          break;
+        case 'case':
+          running = null;
+          results.push(message.result);
+          console.log(progressLine(message.result));
+          break;
+        case 'done':
+          pageSeconds = message.seconds;
+          finish();
+          break;
+      }
+    });
+    await page.goto(url, { waitUntil: 'load' });
+    await finished;
+    const browserVersion = await chromium.version().catch(() => 'unknown');
+
+    const ratios = computeRatios(results);
+    for (const r of results) {
+      if (r.status === 'error') failures.push(`${r.id} failed: ${r.reason}`);
+      if (r.loss_decreased === false) {
+        failures.push(`${r.id}: eval loss did not decrease (${r.loss_first} → ${r.loss_last})`);
+      }
+    }
+    if (pageSeconds === null && failures.length === 0) failures.push('the page never finished');
+
+    const wallSeconds = (Date.now() - started) / 1000;
+    const report = {
+      schema: 1,
+      date: new Date(started).toISOString(),
+      wall_time_s: wallSeconds,
+      page_time_s: pageSeconds,
+      options: pageOptions ?? options,
+      isolated: options.isolate,
+      complete: pageSeconds !== null,
+      failures,
+      browser: {
+        version: browserVersion,
+        lookup: browser.description,
+        executable: browser.executablePath,
+        headless: browser.headless,
+        flags: [...WEBGPU_FLAGS, ...browser.extraArgs],
+        user_agent: environment?.userAgent ?? null,
+        cross_origin_isolated: environment?.crossOriginIsolated ?? null,
+        hardware_concurrency: environment?.hardwareConcurrency ?? null,
+      },
+      adapter: environment?.adapter ?? null,
+      adapter_error: environment?.adapterError ?? null,
+      machine: {
+        platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+        cpus: os.cpus().length,
+        cpu_model: os.cpus()[0]?.model ?? null,
+        memory_gib: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      git: gitCommit(),
+      cases: results,
+      ratios,
+    };
+    await writeFile(options.out, `${JSON.stringify(report, null, 2)}\n`);
+
+    console.log('');
+    console.log(
+      `Flowfield bench — ${browserVersion}, adapter ${environment?.adapter ? `${environment.adapter.vendor}/${environment.adapter.architecture}` : 'none'}, ` +
+        `median of ${pageOptions?.runs ?? options.runs} runs, ${options.quick ? 'quick' : 'default'} mode`,
+    );
+    console.log(formatTable(results, ratios));
+    console.log('');
+    console.log(
+      `ours/peer = flowfield ÷ that peer in this run (steps/s for train, samples/s for sample); ` +
+        `wall time ${wallSeconds.toFixed(1)} s; results in ${path.relative(process.cwd(), options.out)}`,
+    );
+    if (failures.length) {
+      console.error(`\n[bench] FAILED:\n  ${failures.join('\n  ')}`);
+      process.exitCode = 1;
+    }
+  } finally {
+    clearTimeout(timer);
+    await chromium.close().catch(() => {});
+    server.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(`[bench] ${error.stack ?? error}`);
+  process.exit(1);
+});

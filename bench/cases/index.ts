@@ -1,0 +1,28 @@
+/**
+ * The case registry: every workload of a family × every implementation of that family, in that
+ * order, so the implementations of one group run next to each other (same-run ratios).
+ */
+import type { BenchCase, Config, Implementation, Workload } from '../harness/types';
+import { flowfieldDdpm } from './flowfield-ddpm';
+import { flowfieldMlp } from './flowfield-mlp';
+import { flowfieldRealNvp } from './flowfield-realnvp';
+import { DDPM_WORKLOADS, MLP_WORKLOADS, REALNVP_WORKLOADS } from './workloads';
+
+function cross<C extends Config>(
+  workloads: readonly Workload<C>[],
+  implementations: readonly Implementation<C>[],
+): BenchCase[] {
+  return workloads.flatMap((workload) =>
+    implementations.map((implementation) => ({
+      id: `${workload.group}@${implementation.impl}`,
+      workload: workload as Workload,
+      implementation: implementation as unknown as Implementation,
+    })),
+  );
+}
+
+export const CASES: readonly BenchCase[] = [
+  ...cross(MLP_WORKLOADS, [flowfieldMlp]),
+  ...cross(REALNVP_WORKLOADS, [flowfieldRealNvp]),
+  ...cross(DDPM_WORKLOADS, [flowfieldDdpm]),
+];

@@ -1,0 +1,147 @@
+/**
+ * The benchmark workloads: one object per configuration, shared by Flowfield and every peer so
+ * that both sides run exactly the same thing. The numbers come from the issues: #3 item 8 (MLP),
+ * #5 (RealNVP) and #6 (DDPM MLP). bench/README.md spells each workload out in words.
+ */
+import type { Config, Workload } from '../harness/types';
+
+/** Adam as every training workload uses it (epsilon given explicitly: TF.js defaults to 1e-7). */
+export const ADAM = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
+
+/**
+ * MLP regression 2 → H → H → H → 2, relu hidden layers, linear output, MSE, Adam.
+ * Inputs x ~ U(-1, 1)² drawn fresh every step; targets (`target: 'sincos-saddle'`):
+ *   y0 = sin(π x0) · cos(π x1),   y1 = x0² − x1².
+ * Init: hidden layers He-normal (std √(2/fan_in)), output layer Glorot-normal, biases zero.
+ */
+export interface MlpConfig extends Config {
+  readonly inputs: 2;
+  readonly hidden: number;
+  readonly hiddenLayers: 3;
+  readonly outputs: 2;
+  readonly activation: 'relu';
+  readonly batch: number;
+  readonly target: 'sincos-saddle';
+  readonly optimizer: 'adam';
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
+/**
+ * RealNVP on 2-D data: 8 affine couplings, alternating partitions (coupling k conditions on
+ * x[k mod 2] and transforms the other coordinate: y = x·exp(s) + t), conditioner MLP
+ * 1 → 64 → 64 → 2 with tanh hidden layers and a zero-initialised linear output giving (s, t),
+ * standard-normal base, loss = mean negative log-likelihood, Adam.
+ * Training data: `8gaussians` (FFJORD: x = (4·c_k + 0.5·n)/√2, c_k the 8 unit compass points,
+ * n ~ N(0, I)), drawn fresh every step. Sampling: z ~ N(0, I) through the inverse of all 8
+ * couplings; one step = one call that draws `batch` samples.
+ */
+export interface RealNvpConfig extends Config {
+  readonly dim: 2;
+  readonly couplings: 8;
+  readonly conditionerHidden: readonly number[];
+  readonly conditionerActivation: 'tanh';
+  readonly batch: number;
+  readonly data: '8gaussians';
+  readonly optimizer: 'adam';
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
+/**
+ * DDPM ε-prediction MLP: input x_t (2) concatenated with a 32-dim sinusoidal embedding of the
+ * integer timestep t (16 sines and 16 cosines of t·exp(−ln(10000)·i/16), i = 0..15) →
+ * 128 → 128 → 128 (relu) → 2 (linear). T = 1000, linear β from 1e-4 to 0.02,
+ * x_t = √ᾱ_t x0 + √(1−ᾱ_t) ε, loss = mean of (ε̂ − ε)² over the batch and both coordinates, Adam.
+ * Every step draws x0 from `8gaussians`, t ~ U{0..T−1} and ε ~ N(0, I) afresh.
+ */
+export interface DdpmConfig extends Config {
+  readonly dim: 2;
+  readonly timeEmbedding: 32;
+  readonly hidden: readonly number[];
+  readonly activation: 'relu';
+  readonly timesteps: 1000;
+  readonly betaStart: number;
+  readonly betaEnd: number;
+  readonly batch: number;
+  readonly data: '8gaussians';
+  readonly optimizer: 'adam';
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
+const BATCHES = [512, 4096] as const;
+
+export const MLP_WORKLOADS: readonly Workload<MlpConfig>[] = [64, 128, 256].flatMap((hidden) =>
+  BATCHES.map((batch) => ({
+    family: 'mlp' as const,
+    group: `mlp/h${hidden}/b${batch}/train`,
+    kind: 'train' as const,
+    itemsPerStep: batch,
+    quick: hidden === 64 && batch === 512,
+    config: {
+      inputs: 2,
+      hidden,
+      hiddenLayers: 3,
+      outputs: 2,
+      activation: 'relu',
+      batch,
+      target: 'sincos-saddle',
+      optimizer: 'adam',
+      ...ADAM,
+    },
+  })),
+);
+
+function realNvpConfig(batch: number): RealNvpConfig {
+  return {
+    dim: 2,
+    couplings: 8,
+    conditionerHidden: [64, 64],
+    conditionerActivation: 'tanh',
+    batch,
+    data: '8gaussians',
+    optimizer: 'adam',
+    ...ADAM,
+  };
+}
+
+export const REALNVP_WORKLOADS: readonly Workload<RealNvpConfig>[] = (
+  ['train', 'sample'] as const
+).flatMap((kind) =>
+  BATCHES.map((batch) => ({
+    family: 'realnvp' as const,
+    group: `realnvp/b${batch}/${kind}`,
+    kind,
+    itemsPerStep: batch,
+    quick: batch === 512,
+    config: realNvpConfig(batch),
+  })),
+);
+
+export const DDPM_WORKLOADS: readonly Workload<DdpmConfig>[] = BATCHES.map((batch) => ({
+  family: 'ddpm' as const,
+  group: `ddpm/b${batch}/train`,
+  kind: 'train' as const,
+  itemsPerStep: batch,
+  quick: batch === 512,
+  config: {
+    dim: 2,
+    timeEmbedding: 32,
+    hidden: [128, 128, 128],
+    activation: 'relu',
+    timesteps: 1000,
+    betaStart: 1e-4,
+    betaEnd: 0.02,
+    batch,
+    data: '8gaussians',
+    optimizer: 'adam',
+    ...ADAM,
+  },
+}));

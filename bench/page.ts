@@ -1,0 +1,118 @@
+/**
+ * The benchmark page. bench/run.mjs opens it headless as page.html?filter=…&quick=1&runs=3&
+ * target=1 and listens on `window.__benchEmit`; opened by hand (node bench/run.mjs --serve), it
+ * logs the same messages to the console and keeps them in `window.__benchMessages`.
+ */
+import { CASES } from './cases';
+import { installGpuCounters } from './harness/gpu-counters';
+import { measureCase } from './harness/measure';
+import type { BenchOptions, PageEnvironment, PageMessage } from './harness/results';
+import type { BenchCase, BenchContext } from './harness/types';
+
+declare global {
+  interface Window {
+    __benchEmit?: (json: string) => Promise<void>;
+    __benchMessages?: PageMessage[];
+  }
+}
+
+async function emit(message: PageMessage): Promise<void> {
+  (window.__benchMessages ??= []).push(message);
+  if (window.__benchEmit) await window.__benchEmit(JSON.stringify(message));
+  else console.log('[bench]', message);
+}
+
+function readOptions(): BenchOptions {
+  const params = new URLSearchParams(location.search);
+  const quick = params.get('quick') === '1';
+  const filter = (params.get('filter') ?? '')
+    .split(',')
+    .map((term) => term.trim())
+    .filter(Boolean);
+  const runs = Math.max(3, Number(params.get('runs') ?? 3) || 3);
+  const targetSeconds = Number(params.get('target') ?? (quick ? 0.3 : 1)) || 1;
+  return { filter, quick, runs, targetSeconds };
+}
+
+/** Quick mode keeps the `quick` workloads; a filter keeps ids containing any of its terms. */
+export function selectCases(cases: readonly BenchCase[], options: BenchOptions): BenchCase[] {
+  return cases.filter(
+    (c) =>
+      (!options.quick || c.workload.quick) &&
+      (options.filter.length === 0 || options.filter.some((term) => c.id.includes(term))),
+  );
+}
+
+async function describeEnvironment(): Promise<PageEnvironment> {
+  const environment: PageEnvironment = {
+    userAgent: navigator.userAgent,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    crossOriginIsolated: self.crossOriginIsolated,
+    adapter: null,
+  };
+  try {
+    if (!('gpu' in navigator)) throw new Error('no navigator.gpu');
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned null');
+    const info = adapter.info;
+    const limits: Record<string, number> = {};
+    for (const key of [
+      'maxComputeInvocationsPerWorkgroup',
+      'maxComputeWorkgroupStorageSize',
+      'maxStorageBufferBindingSize',
+      'maxBufferSize',
+    ] as const) {
+      limits[key] = adapter.limits[key];
+    }
+    const fallback = (info as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+    environment.adapter = {
+      vendor: info.vendor,
+      architecture: info.architecture,
+      device: info.device,
+      description: info.description,
+      isFallbackAdapter: typeof fallback === 'boolean' ? fallback : null,
+      features: [...adapter.features].sort(),
+      limits,
+    };
+  } catch (error) {
+    environment.adapterError = String(error);
+  }
+  return environment;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const options = readOptions();
+  installGpuCounters();
+  await emit({ type: 'environment', environment: await describeEnvironment(), options });
+  const selected = selectCases(CASES, options);
+  await emit({ type: 'plan', cases: selected.map((c) => c.id) });
+
+  const shared = new Map<string, { value: Promise<unknown>; release?: (value: never) => void }>();
+  for (const benchCase of selected) {
+    const context: BenchContext = {
+      quick: options.quick,
+      shared<T>(key: string, create: () => Promise<T>, release?: (value: T) => void) {
+        let entry = shared.get(key);
+        if (!entry) {
+          entry = { value: create(), release: release as ((value: never) => void) | undefined };
+          shared.set(key, entry);
+        }
+        return entry.value as Promise<T>;
+      },
+      log: (message) => void emit({ type: 'log', id: benchCase.id, message }),
+    };
+    await emit({ type: 'start', id: benchCase.id });
+    await emit({ type: 'case', result: await measureCase(benchCase, options, context) });
+  }
+  for (const [key, { value, release }] of shared) {
+    try {
+      if (release) release((await value) as never);
+    } catch (error) {
+      await emit({ type: 'log', id: `shared:${key}`, message: `release failed: ${String(error)}` });
+    }
+  }
+  await emit({ type: 'done', seconds: (performance.now() - started) / 1000 });
+}
+
+void main();

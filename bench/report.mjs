@@ -1,0 +1,130 @@
+// Turns the page's case results into same-run ratios and a readable table (bench/run.mjs).
+
+/** @typedef {import('./harness/results').CaseResult} CaseResult */
+
+export const OURS = 'flowfield';
+
+/**
+ * Per group: flowfield ÷ each peer, on steps/s (train) or samples/s (sample). A ratio is null,
+ * with a note, when either side did not produce a number in this run.
+ * @param {CaseResult[]} results
+ */
+export function computeRatios(results) {
+  const groups = new Map();
+  for (const result of results) {
+    if (!groups.has(result.group)) groups.set(result.group, []);
+    groups.get(result.group).push(result);
+  }
+  const ratios = [];
+  for (const [group, members] of groups) {
+    const ours = members.find((r) => r.impl === OURS);
+    const metric = members[0].kind === 'sample' ? 'samples_per_s' : 'steps_per_s';
+    for (const peer of members.filter((r) => r.impl !== OURS)) {
+      const entry = {
+        group,
+        metric,
+        peer: peer.impl,
+        flowfield: ours?.status === 'ok' ? ours[metric] : null,
+        peer_value: peer.status === 'ok' ? peer[metric] : null,
+        ratio: null,
+        note: null,
+      };
+      if (!ours) entry.note = 'flowfield not run (filtered out)';
+      else if (ours.status !== 'ok') entry.note = `flowfield ${ours.status}: ${ours.reason}`;
+      else if (peer.status !== 'ok') entry.note = `${peer.impl} ${peer.status}: ${peer.reason}`;
+      else entry.ratio = entry.flowfield / entry.peer_value;
+      ratios.push(entry);
+    }
+  }
+  return ratios;
+}
+
+function fmt(value, digits = 3) {
+  if (value === null || value === undefined || Number.isNaN(value)) return '—';
+  if (value === 0) return '0';
+  const abs = Math.abs(value);
+  if (abs >= 1e5) return value.toExponential(2);
+  if (abs >= 100) return value.toFixed(0);
+  return value.toPrecision(digits);
+}
+
+function lossCell(r) {
+  if (r.loss_first === null || r.loss_first === undefined) return r.kind === 'sample' ? '' : 'n/a';
+  const verdict = r.loss_decreased ? 'ok' : 'NOT DECREASING';
+  return `${fmt(r.loss_first, 4)} → ${fmt(r.loss_last, 4)} ${verdict}`;
+}
+
+/** One line for the progress log while the bench runs. */
+export function progressLine(r) {
+  if (r.status === 'missing') return `  missing  ${r.id}: ${r.reason}`;
+  if (r.status === 'error') return `  ERROR    ${r.id}: ${r.reason}`;
+  const rate =
+    r.kind === 'sample' ? `${fmt(r.samples_per_s)} samples/s` : `${fmt(r.steps_per_s)} steps/s`;
+  return (
+    `  ok       ${r.id}: ${rate} (${r.steps_per_run} steps × ${r.runs.length} runs, ` +
+    `setup ${fmt(r.setup_s)} s, warm-up ${fmt(r.warmup_s)} s, case ${fmt(r.case_s)} s)`
+  );
+}
+
+/**
+ * The results table: one row per case, groups separated by a blank line, the ratio on each peer
+ * row (flowfield ÷ that peer, same run). Missing and failed cases span the number columns.
+ * @param {CaseResult[]} results
+ * @param {ReturnType<typeof computeRatios>} ratios
+ */
+export function formatTable(results, ratios) {
+  const header = [
+    'group',
+    'impl',
+    'steps/s',
+    'samples/s',
+    'ms/step',
+    'disp/step',
+    'steps×runs',
+    'ours/peer',
+    'eval loss first → last',
+  ];
+  const rightAligned = new Set([2, 3, 4, 5, 6, 7]);
+  const rows = [];
+  let previousGroup = null;
+  for (const r of results) {
+    if (previousGroup !== null && r.group !== previousGroup) rows.push({ blank: true });
+    previousGroup = r.group;
+    const ratio = ratios.find((x) => x.group === r.group && x.peer === r.impl);
+    const ratioCell = r.impl === OURS ? '' : ratio?.ratio != null ? `${fmt(ratio.ratio)}×` : '—';
+    if (r.status !== 'ok') {
+      const what = r.status === 'missing' ? `missing: ${r.reason}` : `ERROR: ${r.reason}`;
+      rows.push({ span: [r.group, r.impl], message: what });
+      continue;
+    }
+    rows.push({
+      cells: [
+        r.group,
+        r.impl,
+        fmt(r.steps_per_s),
+        fmt(r.samples_per_s),
+        fmt(r.ms_per_step),
+        fmt(r.dispatches_per_step),
+        `${r.steps_per_run}×${r.runs.length}`,
+        ratioCell,
+        lossCell(r),
+      ],
+    });
+  }
+  const widths = header.map((h, i) =>
+    Math.max(
+      h.length,
+      ...rows.map((row) => (row.cells ? row.cells[i].length : (row.span?.[i]?.length ?? 0))),
+    ),
+  );
+  const pad = (cell, i) =>
+    rightAligned.has(i) ? cell.padStart(widths[i]) : cell.padEnd(widths[i]);
+  const line = (cells) => cells.map(pad).join('  ').trimEnd();
+  const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  ')];
+  for (const row of rows) {
+    if (row.blank) out.push('');
+    else if (row.cells) out.push(line(row.cells));
+    else out.push(`${row.span.map(pad).join('  ')}  ${row.message}`);
+  }
+  return out.join('\n');
+}
