@@ -6,6 +6,9 @@ import type { BenchCase, Config, Implementation, Workload } from '../harness/typ
 import { flowfieldDdpm } from './flowfield-ddpm';
 import { flowfieldMlp } from './flowfield-mlp';
 import { flowfieldRealNvp } from './flowfield-realnvp';
+import { tfjsDdpm } from './tfjs/ddpm';
+import { tfjsMlp } from './tfjs/mlp';
+import { tfjsRealNvp } from './tfjs/realnvp';
 import { DDPM_WORKLOADS, MLP_WORKLOADS, REALNVP_WORKLOADS } from './workloads';
 
 function cross<C extends Config>(
@@ -22,7 +25,11 @@ function cross<C extends Config>(
 }
 
 export const CASES: readonly BenchCase[] = [
-  ...cross(MLP_WORKLOADS, [flowfieldMlp]),
-  ...cross(REALNVP_WORKLOADS, [flowfieldRealNvp]),
-  ...cross(DDPM_WORKLOADS, [flowfieldDdpm]),
+  ...cross(MLP_WORKLOADS, [flowfieldMlp, tfjsMlp('tfjs-webgpu'), tfjsMlp('tfjs-wasm')]),
+  ...cross(REALNVP_WORKLOADS, [
+    flowfieldRealNvp,
+    tfjsRealNvp('tfjs-webgpu'),
+    tfjsRealNvp('tfjs-wasm'),
+  ]),
+  ...cross(DDPM_WORKLOADS, [flowfieldDdpm, tfjsDdpm('tfjs-webgpu'), tfjsDdpm('tfjs-wasm')]),
 ];
