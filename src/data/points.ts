@@ -144,15 +144,85 @@ export function parsePoints(text: string, options: ParsePointsOptions = {}): Flo
   return parseDelimitedPoints(text, options);
 }
 
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * The value of text[start, end) when it is exactly one decimal number (scanNumber's grammar),
+ * else NaN. Up to 15 significant digits and |exponent| ≤ 22 take Clinger's fast path (one exact
+ * multiplication or division: the correctly rounded double, as Number() gives); the rest Number().
+ */
+export function readNumber(text: string, start: number, end: number): number {
+  let i = start;
+  let c = text.charCodeAt(i);
+  let negative = false;
+  if (c === Char.Plus || c === Char.Minus) {
+    negative = c === Char.Minus;
+    c = text.charCodeAt(++i);
+  }
+  let mantissa = 0;
+  let digits = 0;
+  let significant = 0;
+  let scale = 0;
+  while (i < end && c >= Char.Zero && c <= Char.Nine) {
+    if (significant > 0 || c !== Char.Zero) significant++;
+    mantissa = mantissa * 10 + (c - Char.Zero);
+    digits++;
+    c = text.charCodeAt(++i);
+  }
+  if (i < end && c === Char.Dot) {
+    c = text.charCodeAt(++i);
+    while (i < end && c >= Char.Zero && c <= Char.Nine) {
+      if (significant > 0 || c !== Char.Zero) significant++;
+      mantissa = mantissa * 10 + (c - Char.Zero);
+      digits++;
+      scale--;
+      c = text.charCodeAt(++i);
+    }
+  }
+  if (digits === 0) return NaN;
+  if (i < end && (c === Char.LowerE || c === Char.UpperE)) {
+    c = text.charCodeAt(++i);
+    let exponentNegative = false;
+    if (c === Char.Plus || c === Char.Minus) {
+      exponentNegative = c === Char.Minus;
+      c = text.charCodeAt(++i);
+    }
+    let exponent = 0;
+    let exponentDigits = 0;
+    while (i < end && c >= Char.Zero && c <= Char.Nine) {
+      exponent = Math.min(exponent * 10 + (c - Char.Zero), 1e6);
+      exponentDigits++;
+      c = text.charCodeAt(++i);
+    }
+    if (exponentDigits === 0) return NaN;
+    scale += exponentNegative ? -exponent : exponent;
+  }
+  if (i !== end) return NaN;
+  let value: number;
+  if (significant <= 15 && scale >= -22 && scale <= 22) {
+    value = scale >= 0 ? mantissa * POWERS_OF_TEN[scale]! : mantissa / POWERS_OF_TEN[-scale]!;
+    if (negative) value = -value;
+  } else {
+    value = Number(text.slice(start, end));
+  }
+  return Number.isFinite(value) ? value : NaN;
+}
+
+/** Field positions of one line (the first TRACKED fields; more are only counted). */
+const TRACKED = 16;
+
 /** CSV / TSV / whitespace-separated text, one point per line. */
 export function parseDelimitedPoints(text: string, options: ParsePointsOptions = {}): Float32Array {
   const { maxPoints, maxIssues } = limitsOf(options);
   const columns = options.columns ?? [0, 1];
   const strictWidth = options.columns === undefined;
   const needed = Math.max(columns[0], columns[1]) + 1;
-  if (!columns.every((c) => Number.isInteger(c) && c >= 0) || columns[0] === columns[1]) {
+  if (
+    !columns.every((c) => Number.isInteger(c) && c >= 0 && c < TRACKED) ||
+    columns[0] === columns[1]
+  ) {
     throw new RangeError(
-      `columns must be two different column indices ≥ 0, got [${columns.join(', ')}].`,
+      `columns must be two different column indices in [0, ${TRACKED}), got [${columns.join(', ')}].`,
     );
   }
   const out = new Coordinates(Math.min(2 * maxPoints, Math.ceil(text.length / 4)));
@@ -160,16 +230,11 @@ export function parseDelimitedPoints(text: string, options: ParsePointsOptions =
   let badLines = 0;
   let points = 0;
   let seenContent = false;
-  const starts: number[] = [];
-  const ends: number[] = [];
-  const values = [0, 0];
+  const starts = new Int32Array(TRACKED);
+  const ends = new Int32Array(TRACKED);
   const length = text.length;
   let pos = 0;
   let line = 0;
-  const report = (message: string): void => {
-    badLines++;
-    if (issues.length < maxIssues) issues.push({ line, message });
-  };
   while (pos <= length) {
     line++;
     let lineEnd = text.indexOf('\n', pos);
@@ -178,10 +243,9 @@ export function parseDelimitedPoints(text: string, options: ParsePointsOptions =
     let end = lineEnd;
     if (end > pos && text.charCodeAt(end - 1) === Char.Return) end--;
     // Split into fields: separators are runs of spaces/tabs holding at most one ',' or ';'.
-    starts.length = 0;
-    ends.length = 0;
-    let i = pos;
+    let fields = 0;
     let malformed = false;
+    let i = pos;
     while (i < end) {
       let c = text.charCodeAt(i);
       let delimiters = 0;
@@ -189,7 +253,7 @@ export function parseDelimitedPoints(text: string, options: ParsePointsOptions =
         i < end &&
         (c === Char.Space ||
           c === Char.Tab ||
-          ((c === Char.Comma || c === Char.Semicolon) && starts.length > 0))
+          ((c === Char.Comma || c === Char.Semicolon) && fields > 0))
       ) {
         if (c === Char.Comma || c === Char.Semicolon) delimiters++;
         c = text.charCodeAt(++i);
@@ -214,72 +278,73 @@ export function parseDelimitedPoints(text: string, options: ParsePointsOptions =
         i++;
         continue;
       }
-      starts.push(start);
-      ends.push(i);
+      if (fields < TRACKED) {
+        starts[fields] = start;
+        ends[fields] = i;
+      }
+      fields++;
     }
-    const fields = starts.length;
     if (fields === 0 && !malformed) {
       pos = next;
       continue; // blank line
     }
-    const firstCode = text.charCodeAt(starts[0] ?? pos);
+    const first = fields > 0 ? starts[0]! : pos;
+    const firstCode = text.charCodeAt(first);
     if (
       firstCode === Char.Hash ||
-      (firstCode === Char.Slash && text.charCodeAt((starts[0] ?? pos) + 1) === Char.Slash)
+      (firstCode === Char.Slash && text.charCodeAt(first + 1) === Char.Slash)
     ) {
       pos = next;
       continue; // comment
     }
-    const isNumber = (f: number): boolean => scanNumber(text, starts[f]!, ends[f]!) === ends[f]!;
     if (!seenContent) {
       seenContent = true;
       let anyNumber = false;
-      for (let f = 0; f < fields; f++) if (isNumber(f)) anyNumber = true;
+      for (let f = 0; f < Math.min(fields, TRACKED); f++) {
+        if (!Number.isNaN(readNumber(text, starts[f]!, ends[f]!))) anyNumber = true;
+      }
       if (!anyNumber && !malformed) {
         pos = next;
-        continue; // header line such as "x,y"
+        continue; // a header such as "x,y"
       }
     }
-    const lineText = () => text.slice(pos, end).trim();
+    let message: string | undefined;
     if (malformed) {
-      report(`expected two numbers, got ${quote(lineText())} (an empty field)`);
+      message = `expected two numbers, got ${quote(text.slice(pos, end).trim())} (an empty field)`;
     } else if (strictWidth ? fields !== 2 : fields < needed) {
-      const detail = strictWidth
-        ? `${fields} field${fields === 1 ? '' : 's'}` +
-          (fields > 2 ? '; pass columns: [i, j] to pick two' : '')
-        : `${fields} fields, column ${needed - 1} needed`;
-      report(
+      const lineText = quote(text.slice(pos, end).trim());
+      message =
         fields === 1
-          ? `expected two numbers, got ${quote(lineText())}`
-          : `expected two numbers, got ${quote(lineText())} (${detail})`,
-      );
+          ? `expected two numbers, got ${lineText}`
+          : strictWidth
+            ? `expected two numbers, got ${lineText} (${fields} fields` +
+              (fields > 2 ? '; pass columns: [i, j] to pick two)' : ')')
+            : `expected two numbers, got ${lineText} (${fields} fields, column ${needed - 1} needed)`;
     } else {
-      let bad = -1;
-      for (let k = 0; k < 2; k++) {
-        const f = columns[k]!;
-        if (!isNumber(f)) {
-          bad = f;
-          break;
-        }
-        const value = Number(text.slice(starts[f], ends[f]));
-        if (!Number.isFinite(value) || !Number.isFinite(Math.fround(value))) {
-          bad = f;
-          break;
-        }
-        values[k] = value;
-      }
+      const x = readNumber(text, starts[columns[0]]!, ends[columns[0]]!);
+      const y = readNumber(text, starts[columns[1]]!, ends[columns[1]]!);
+      const bad =
+        Number.isNaN(x) || !Number.isFinite(Math.fround(x))
+          ? columns[0]
+          : Number.isNaN(y) || !Number.isFinite(Math.fround(y))
+            ? columns[1]
+            : -1;
       if (bad >= 0) {
         const field = text.slice(starts[bad], ends[bad]);
-        report(
-          fields === 2 && field === lineText()
+        const lineText = text.slice(pos, end).trim();
+        message =
+          fields === 1 || field === lineText
             ? `expected two numbers, got ${quote(field)}`
-            : `expected two numbers, got ${quote(lineText())} (${quote(field)} is not a finite number)`,
-        );
+            : `expected two numbers, got ${quote(lineText)} (${quote(field)} is not a finite number)`;
       } else {
         if (points >= maxPoints) throw tooMany(line, maxPoints);
-        out.push(values[0]!, values[1]!);
+        out.push(x, y);
         points++;
       }
+    }
+    if (message !== undefined) {
+      badLines++;
+      if (issues.length < maxIssues) issues.push({ line, message });
     }
     pos = next;
   }
