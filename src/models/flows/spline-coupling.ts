@@ -1,0 +1,499 @@
+/**
+ * Rational-quadratic neural spline coupling in 2-D (Durkan et al. 2019, "Neural Spline Flows"),
+ * with nflows' conventions: coordinate `cond` conditions an MLP whose 3K − 1 outputs define a
+ * monotone spline of K bins on [−B, B] that moves the other coordinate; outside [−B, B] the map
+ * is the identity (linear tails, boundary derivatives 1). Kernels: shaders/flows/spline-coupling.wgsl
+ * (+ the fused MLP); two dispatches forward, two inverse, 2 + layers of the MLP backward.
+ *
+ * Raw conditioner outputs per point: K widths, K heights, K − 1 interior derivatives.
+ *   widths  = MIN_BIN + (1 − K·MIN_BIN)·softmax(raw widths), knots x_i = B(2·Σ_{j<i} w_j − 1)
+ *   heights = likewise, knots y_i
+ *   d_i     = MIN_DERIVATIVE + softplus(raw_i + DERIVATIVE_SHIFT) (0 < i < K), d_0 = d_K = 1
+ * DERIVATIVE_SHIFT = log(e^(1 − MIN_DERIVATIVE) − 1) is nflows' identity-init constant: a zero raw
+ * output gives d = 1, and with equal bins the spline is then exactly y = x. The conditioner's last
+ * layer starts at zero, so a fresh layer is the identity (up to rounding on the GPU).
+ */
+import splineSource from '../../../shaders/flows/spline-coupling.wgsl';
+import {
+  defineKernel,
+  workgroupsFor,
+  type CompiledKernel,
+  type GpuRuntime,
+  type PooledBuffer,
+} from '../../gpu';
+import { activate, activationGrad } from '../../nn/activations';
+import { FusedMlp, type MlpBinding } from '../../nn/fused-mlp';
+import { addMlpParameters, type MlpShape } from '../../nn/mlp-shape';
+import type { ParameterLayout } from '../../nn/parameters';
+import { mlpBackward, mlpForward } from '../../nn/reference/dense';
+import type { BoundLayer, FlowLayer, Floats, LayerBuffers, TwinForward } from './flow-layer';
+
+/** Smallest bin width and height, as a fraction of the interval (nflows default). */
+export const MIN_BIN = 1e-3;
+/** Smallest knot derivative (nflows default). */
+export const MIN_DERIVATIVE = 1e-3;
+/** softplus(DERIVATIVE_SHIFT) = 1 − MIN_DERIVATIVE: a zero raw derivative gives d = 1. */
+export const DERIVATIVE_SHIFT = Math.log(Math.expm1(1 - MIN_DERIVATIVE));
+export const MIN_BINS = 2;
+export const MAX_BINS = 16;
+
+export interface SplineCouplingSpec {
+  /** The conditioning coordinate (0 or 1). */
+  cond: 0 | 1;
+  /** Number of bins K (2..16, default 8). */
+  bins?: number;
+  /** Half-width B of the spline's interval [−B, B] (default 3); identity outside. */
+  tailBound?: number;
+  hidden: number;
+  hiddenLayers: number;
+  activation: MlpShape['activation'];
+}
+
+type Entry = 'forward' | 'inverse' | 'backward';
+
+const splineKernel = (entryPoint: Entry) =>
+  defineKernel<number>({
+    name: `flows/spline-coupling-${entryPoint}`,
+    file: 'flows/spline-coupling.wgsl',
+    source: splineSource,
+    entryPoint,
+    bindings: [
+      'uniform',
+      'storage',
+      'storage',
+      'storage',
+      'storage',
+      'storage',
+      'storage',
+      'storage',
+    ],
+    workgroupSize: 64,
+    dispatch: (batch, wg) => workgroupsFor(batch, wg),
+  });
+
+/** One point's spline: knots (K + 1 each), knot derivatives (K + 1), softmax probabilities (K). */
+interface Spline {
+  knotX: Float64Array;
+  knotY: Float64Array;
+  deriv: Float64Array;
+  probW: Float64Array;
+  probH: Float64Array;
+}
+
+/** The bin a point falls in: lower knot (x0, y0), size (w, h), end derivatives (d0, d1). */
+interface Bin {
+  x0: number;
+  w: number;
+  y0: number;
+  h: number;
+  d0: number;
+  d1: number;
+}
+
+/** Softmax of raw[base .. base + K), floored at MIN_BIN, accumulated into knots on [−B, B]. */
+function binKnots(raw: Floats, base: number, bins: number, bound: number) {
+  let top = -Infinity;
+  for (let i = 0; i < bins; i++) top = Math.max(top, raw[base + i]!);
+  const probs = new Float64Array(bins);
+  let total = 0;
+  for (let i = 0; i < bins; i++) total += probs[i] = Math.exp(raw[base + i]! - top);
+  const knots = new Float64Array(bins + 1);
+  knots[0] = -bound;
+  let acc = 0;
+  for (let i = 0; i < bins; i++) {
+    probs[i] = probs[i]! / total;
+    acc += MIN_BIN + (1 - MIN_BIN * bins) * probs[i]!;
+    knots[i + 1] = bound * (2 * acc - 1);
+  }
+  knots[bins] = bound;
+  return { probs, knots };
+}
+
+function splineOf(raw: Floats, base: number, bins: number, bound: number): Spline {
+  const w = binKnots(raw, base, bins, bound);
+  const h = binKnots(raw, base + bins, bins, bound);
+  const deriv = new Float64Array(bins + 1).fill(1);
+  for (let i = 1; i < bins; i++) {
+    deriv[i] =
+      MIN_DERIVATIVE + activate('softplus', raw[base + 2 * bins + i - 1]! + DERIVATIVE_SHIFT);
+  }
+  return { knotX: w.knots, knotY: h.knots, deriv, probW: w.probs, probH: h.probs };
+}
+
+/** The last bin whose lower knot is ≤ v (v inside [−B, B]). */
+function findBin(knots: Float64Array, v: number): number {
+  let k = 0;
+  for (let i = 1; i < knots.length - 1; i++) if (v >= knots[i]!) k = i;
+  return k;
+}
+
+function binAt(s: Spline, k: number): Bin {
+  return {
+    x0: s.knotX[k]!,
+    w: s.knotX[k + 1]! - s.knotX[k]!,
+    y0: s.knotY[k]!,
+    h: s.knotY[k + 1]! - s.knotY[k]!,
+    d0: s.deriv[k]!,
+    d1: s.deriv[k + 1]!,
+  };
+}
+
+/** log dy/dx at θ in a bin: 2 log s + log(d1 θ² + 2sθ(1−θ) + d0(1−θ)²) − 2 log(denominator). */
+function logSlope({ w, h, d0, d1 }: Bin, theta: number): number {
+  const s = h / w;
+  const t = theta * (1 - theta);
+  const den = s + (d0 + d1 - 2 * s) * t;
+  const q = d1 * theta * theta + 2 * s * t + d0 * (1 - theta) ** 2;
+  return 2 * Math.log(s) + Math.log(q) - 2 * Math.log(den);
+}
+
+/** Forward inside a bin (Durkan et al. eq. 4): y and log dy/dx. */
+function rqForward(bin: Bin, x: number): [number, number] {
+  const { x0, w, y0, h, d0, d1 } = bin;
+  const s = h / w;
+  const theta = (x - x0) / w;
+  const t = theta * (1 - theta);
+  const den = s + (d0 + d1 - 2 * s) * t;
+  return [y0 + (h * (s * theta * theta + d0 * t)) / den, logSlope(bin, theta)];
+}
+
+/** Inverse inside a bin: the root of a quadratic in θ (eq. 6), in the stable form 2c/(−b − √Δ). */
+function rqInverse(bin: Bin, y: number): [number, number] {
+  const { x0, w, y0, h, d0, d1 } = bin;
+  const s = h / w;
+  const dy = y - y0;
+  const e = d0 + d1 - 2 * s;
+  const a = dy * e + h * (s - d0);
+  const b = h * d0 - dy * e;
+  const c = -s * dy;
+  const disc = Math.max(b * b - 4 * a * c, 0);
+  const theta = (2 * c) / (-b - Math.sqrt(disc));
+  return [x0 + theta * w, logSlope(bin, theta)];
+}
+
+/**
+ * Reverse mode of L = gy·y + gl·log dy/dx through one bin's formula: dL/d(x, x0, w, y0, h, d0, d1).
+ * Each block undoes one line of the forward, last line first.
+ */
+function rqBackward(bin: Bin, x: number, gy: number, gl: number) {
+  const { x0, w, h, d0, d1 } = bin;
+  const s = h / w;
+  const th = (x - x0) / w;
+  const t = th * (1 - th);
+  const e = d0 + d1 - 2 * s;
+  const num = h * (s * th * th + d0 * t);
+  const den = s + e * t;
+  const q = d1 * th * th + 2 * s * t + d0 * (1 - th) ** 2;
+  // y = y0 + num / den;  log slope = 2 log s + log q − 2 log den
+  const gNum = gy / den;
+  const gDen = (-gy * num) / (den * den) - (2 * gl) / den;
+  const gQ = gl / q;
+  let gS = (2 * gl) / s;
+  // q = d1 θ² + 2 s t + d0 (1 − θ)²
+  let gD1 = gQ * th * th;
+  let gD0 = gQ * (1 - th) ** 2;
+  gS += 2 * gQ * t;
+  let gT = 2 * gQ * s;
+  let gTh = gQ * (2 * d1 * th - 2 * d0 * (1 - th));
+  // den = s + (d0 + d1 − 2s) t
+  gS += gDen * (1 - 2 * t);
+  gD0 += gDen * t;
+  gD1 += gDen * t;
+  gT += gDen * e;
+  // num = h (s θ² + d0 t)
+  let gH = gNum * (s * th * th + d0 * t);
+  gS += gNum * h * th * th;
+  gTh += 2 * gNum * h * s * th;
+  gD0 += gNum * h * t;
+  gT += gNum * h * d0;
+  // t = θ (1 − θ)
+  gTh += gT * (1 - 2 * th);
+  // θ = (x − x0) / w;  s = h / w
+  gH += gS / w;
+  return {
+    x: gTh / w,
+    x0: -gTh / w,
+    w: -(gTh * th + gS * s) / w,
+    y0: gy,
+    h: gH,
+    d0: gD0,
+    d1: gD1,
+  };
+}
+
+/**
+ * dL/draw for one row of raw sizes, given dL/d(lower knot) and dL/d(upper knot) of bin k.
+ * Knot i (0 < i < K) = B(2·Σ_{j<i} q_j − 1), q = MIN_BIN + (1 − K·MIN_BIN)·softmax(raw); the end
+ * knots ±B are constants.
+ */
+function knotGrads(
+  probs: Float64Array,
+  k: number,
+  gLower: number,
+  gUpper: number,
+  bound: number,
+  out: Float64Array,
+  base: number,
+): void {
+  const bins = probs.length;
+  const lower = k > 0 ? gLower : 0;
+  const upper = k + 1 < bins ? gUpper : 0;
+  const scale = 2 * bound * (1 - MIN_BIN * bins);
+  const gp = (j: number) => scale * ((j < k ? lower : 0) + (j <= k ? upper : 0));
+  let dot = 0;
+  for (let j = 0; j < bins; j++) dot += probs[j]! * gp(j);
+  for (let j = 0; j < bins; j++) out[base + j] = probs[j]! * (gp(j) - dot);
+}
+
+export class SplineCouplingLayer implements FlowLayer {
+  readonly kind = 'spline-coupling';
+  readonly bins: number;
+  readonly tailBound: number;
+  readonly shape: MlpShape;
+  /** Offset of the conditioner's parameters in the model's flat buffer. */
+  readonly offset: number;
+  private mlp: FusedMlp | undefined;
+  private kernels: Record<Entry, CompiledKernel> | undefined;
+
+  constructor(
+    layout: ParameterLayout,
+    readonly name: string,
+    readonly spec: SplineCouplingSpec,
+  ) {
+    const bins = spec.bins ?? 8;
+    const tailBound = spec.tailBound ?? 3;
+    if (!Number.isInteger(bins) || bins < MIN_BINS || bins > MAX_BINS) {
+      throw new RangeError(
+        `Spline coupling ${name}: bins must be an integer in [${MIN_BINS}, ${MAX_BINS}], got ${bins}.`,
+      );
+    }
+    if (!Number.isFinite(tailBound) || tailBound <= 0) {
+      throw new RangeError(
+        `Spline coupling ${name}: tailBound must be a finite number > 0, got ${tailBound}.`,
+      );
+    }
+    if (spec.cond !== 0 && spec.cond !== 1) {
+      throw new RangeError(
+        `Spline coupling ${name}: cond must be 0 or 1, got ${String(spec.cond)}.`,
+      );
+    }
+    this.bins = bins;
+    this.tailBound = tailBound;
+    this.shape = {
+      inputs: 1,
+      hidden: spec.hidden,
+      hiddenLayers: spec.hiddenLayers,
+      outputs: 3 * bins - 1,
+      activation: spec.activation,
+    };
+    // Zero-initialised output layer: uniform bins, unit derivatives, so the layer starts as y = x.
+    this.offset = addMlpParameters(layout, name, this.shape, { zeroLast: true }).offset;
+  }
+
+  /** Raw conditioner outputs per point (3K − 1). */
+  private get outputs(): number {
+    return this.shape.outputs;
+  }
+
+  private conditioner(params: Floats, rows: Floats, n: number) {
+    const input = new Float64Array(n);
+    for (let b = 0; b < n; b++) input[b] = rows[2 * b + this.spec.cond]!;
+    return mlpForward(params, this.offset, this.shape, input, n);
+  }
+
+  private inside(v: number): boolean {
+    return v >= -this.tailBound && v <= this.tailBound;
+  }
+
+  /** Applies `map` to the transformed coordinate of every point inside [−B, B]. */
+  private transform(
+    params: Floats,
+    input: Floats,
+    n: number,
+    map: (s: Spline, v: number) => [number, number],
+  ): TwinForward {
+    const { y: raw } = this.conditioner(params, input, n);
+    const out = Float64Array.from(input);
+    const logDet = new Float64Array(n);
+    const t = 1 - this.spec.cond;
+    for (let b = 0; b < n; b++) {
+      const v = input[2 * b + t]!;
+      if (!this.inside(v)) continue;
+      const [mapped, ld] = map(splineOf(raw, b * this.outputs, this.bins, this.tailBound), v);
+      out[2 * b + t] = mapped;
+      logDet[b] = ld;
+    }
+    return { y: out, logDet };
+  }
+
+  forwardTwin(params: Floats, x: Floats, n: number): TwinForward {
+    return this.transform(params, x, n, (s, v) => rqForward(binAt(s, findBin(s.knotX, v)), v));
+  }
+
+  inverseTwin(params: Floats, y: Floats, n: number): TwinForward {
+    return this.transform(params, y, n, (s, v) => {
+      const [x, ld] = rqInverse(binAt(s, findBin(s.knotY, v)), v);
+      return [x, -ld];
+    });
+  }
+
+  backwardTwin(
+    params: Floats,
+    x: Floats,
+    n: number,
+    gradY: Floats,
+    logDetWeight: number,
+    grads: Float64Array,
+  ): Float64Array {
+    const { y: raw, cache } = this.conditioner(params, x, n);
+    const { bins, tailBound, outputs } = this;
+    const a = this.spec.cond;
+    const t = 1 - a;
+    const gradX = new Float64Array(2 * n);
+    const gradH = new Float64Array(n * outputs);
+    for (let b = 0; b < n; b++) {
+      const v = x[2 * b + t]!;
+      const gy = gradY[2 * b + t]!;
+      gradX[2 * b + t] = gy;
+      if (!this.inside(v)) continue;
+      const base = b * outputs;
+      const s = splineOf(raw, base, bins, tailBound);
+      const k = findBin(s.knotX, v);
+      const g = rqBackward(binAt(s, k), v, gy, logDetWeight);
+      gradX[2 * b + t] = g.x;
+      // w = x_{k+1} − x_k and h = y_{k+1} − y_k: the bin sizes feed both knots.
+      knotGrads(s.probW, k, g.x0 - g.w, g.w, tailBound, gradH, base);
+      knotGrads(s.probH, k, g.y0 - g.h, g.h, tailBound, gradH, base + bins);
+      for (let i = 1; i < bins; i++) {
+        const gd = (i === k ? g.d0 : 0) + (i === k + 1 ? g.d1 : 0);
+        const r = base + 2 * bins + i - 1;
+        gradH[r] = gd * activationGrad('softplus', raw[r]! + DERIVATIVE_SHIFT);
+      }
+    }
+    const gradA = mlpBackward(params, this.offset, this.shape, cache, gradH, n, grads);
+    for (let b = 0; b < n; b++) gradX[2 * b + a] = gradY[2 * b + a]! + gradA[b]!;
+    return gradX;
+  }
+
+  async compile(runtime: GpuRuntime, training: boolean): Promise<void> {
+    const constants = {
+      BINS: this.bins,
+      TAIL_BOUND: this.tailBound,
+      MIN_BIN,
+      MIN_DERIVATIVE,
+      DERIVATIVE_SHIFT,
+    };
+    const [mlp, forward, inverse, backward] = await Promise.all([
+      FusedMlp.create(runtime, this.shape, {
+        training,
+        gradInput: true,
+        inputStride: 2,
+        accumulateGradInput: true,
+      }),
+      runtime.pipelines.get(splineKernel('forward'), constants),
+      runtime.pipelines.get(splineKernel('inverse'), constants),
+      runtime.pipelines.get(splineKernel('backward'), constants),
+    ]);
+    this.mlp = mlp;
+    this.kernels = { forward, inverse, backward };
+  }
+
+  bind(runtime: GpuRuntime, buffers: LayerBuffers): BoundLayer {
+    const { mlp, kernels } = this;
+    if (!mlp || !kernels) {
+      throw new Error(`Spline coupling layer ${this.name}: compile() before bind().`);
+    }
+    const { batch } = buffers;
+    const pool = runtime.pool;
+    const owned: PooledBuffer[] = [];
+    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const own = (b: PooledBuffer) => (owned.push(b), b);
+    const h = own(pool.acquire(batch * this.outputs * 4, storage, `${this.name} conditioner out`));
+    const gradH = own(pool.acquire(batch * this.outputs * 4, storage, `${this.name} dL/dh`));
+    const cache = own(
+      pool.acquire(Math.max(16, mlp.cacheFloats(batch) * 4), storage, `${this.name} cache`),
+    );
+    // Inference bindings still bind gradient slots: give them their own scratch buffers.
+    const scratchX = own(pool.acquire(batch * 8, storage, `${this.name} unused dL/dx`));
+    const scratchY = own(pool.acquire(batch * 8, storage, `${this.name} unused dL/dy`));
+    const uniformBytes = new ArrayBuffer(32);
+    new Uint32Array(uniformBytes, 0, 3).set([batch, this.spec.cond, buffers.logDetOffset]);
+    new Float32Array(uniformBytes, 16, 1)[0] = buffers.logDetWeight ?? 0;
+    const uniforms = own(
+      pool.upload(new Uint8Array(uniformBytes), GPUBufferUsage.UNIFORM, `${this.name} uniforms`),
+    );
+    const group = kernels.forward.bind(
+      runtime.device,
+      [
+        uniforms.binding,
+        buffers.x,
+        buffers.y,
+        h.binding,
+        buffers.logDet,
+        buffers.gradY ?? scratchY.binding,
+        buffers.gradX ?? scratchX.binding,
+        gradH.binding,
+      ],
+      `${this.name} spline`,
+    );
+    const common = {
+      batch,
+      params: buffers.params,
+      paramOffset: this.offset,
+      inputOffset: this.spec.cond,
+      output: h.binding,
+      cache: cache.binding,
+    };
+    const training = buffers.grads
+      ? mlp.bind(
+          {
+            ...common,
+            input: buffers.x,
+            gradOutput: gradH.binding,
+            gradInput: buffers.gradX ?? scratchX.binding,
+            grads: buffers.grads,
+            gradStride: buffers.gradStride ?? 0,
+          },
+          `${this.name} conditioner`,
+        )
+      : undefined;
+    const forwardOnly: MlpBinding = mlp.bind(
+      { ...common, input: buffers.x },
+      `${this.name} conditioner (inference)`,
+    );
+    const inverseOnly: MlpBinding = mlp.bind(
+      { ...common, input: buffers.y },
+      `${this.name} conditioner (inverse)`,
+    );
+    const noGrads = () =>
+      new Error(`Spline coupling ${this.name}: this binding has no gradients; bind it with grads.`);
+    return {
+      // Backward: the spline kernel, the MLP backward and one weight-gradient per MLP layer.
+      dispatches: { forward: 2, inverse: 2, backward: mlp.trainingDispatches },
+      encodeForward(pass, isTraining) {
+        if (isTraining) {
+          if (!training) throw noGrads();
+          training.encodeForward(pass, true);
+        } else {
+          forwardOnly.encodeForward(pass, false);
+        }
+        kernels.forward.encode(pass, group, batch);
+      },
+      encodeInverse(pass) {
+        inverseOnly.encodeForward(pass, false);
+        kernels.inverse.encode(pass, group, batch);
+      },
+      encodeBackward(pass) {
+        if (!training) throw noGrads();
+        kernels.backward.encode(pass, group, batch);
+        training.encodeBackward(pass);
+      },
+      dispose() {
+        training?.dispose();
+        forwardOnly.dispose();
+        inverseOnly.dispose();
+        owned.forEach((b) => b.dispose());
+      },
+    };
+  }
+}
