@@ -89,6 +89,8 @@ export class Dataset {
   /** Data ↔ model coordinates (normalisation for training). */
   readonly normalizer: AffineNormalizer;
   private gpu: Promise<GpuParts> | undefined;
+  /** The parts once created (set synchronously with the last check of `disposed`). */
+  private ready: GpuParts | undefined;
   private disposed = false;
 
   constructor(
@@ -262,12 +264,10 @@ export class Dataset {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    const parts = this.gpu;
     this.gpu = undefined;
-    void parts?.then(
-      ({ buffers }) => buffers.forEach((buffer) => buffer.dispose()),
-      () => undefined,
-    );
+    // Parts still being created see `disposed` when they finish and release themselves.
+    this.ready?.buffers.forEach((buffer) => buffer.dispose());
+    this.ready = undefined;
   }
 
   get isDisposed(): boolean {
@@ -332,7 +332,8 @@ export class Dataset {
       buffers.forEach((buffer) => buffer.dispose());
       throw new Error(`Dataset '${this.name}' was disposed.`);
     }
-    return { sampler, logProb, buffers };
+    this.ready = { sampler, logProb, buffers };
+    return this.ready;
   }
 }
 

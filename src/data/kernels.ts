@@ -78,6 +78,14 @@ function bindingBytes(binding: GPUBufferBinding): number {
   return binding.size ?? binding.buffer.size - (binding.offset ?? 0);
 }
 
+function checkAlive(aux: PooledBuffer, what: string): void {
+  if (aux.disposed) {
+    throw new Error(
+      `This ${what} belongs to a disposed dataset; get a new one from a live dataset.`,
+    );
+  }
+}
+
 function u32(value: number, field: string): number {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
     throw new RangeError(`${field} must be an integer in [0, 2^32), got ${value}.`);
@@ -100,6 +108,7 @@ export class DatasetSampler {
    * `offset` on. Returns the dispatch's uniform buffer: dispose it after submitting the pass.
    */
   encode(pass: GPUComputePassEncoder, target: Target, request: SampleRequest): PooledBuffer {
+    checkAlive(this.aux, 'sampler');
     const count = u32(request.count, 'count');
     const batches = u32(request.batches ?? 1, 'batches');
     const offset = u32(request.offset ?? 0, 'offset');
@@ -172,6 +181,7 @@ export class DatasetLogProb {
     count: number,
     space: Space = 'data',
   ): PooledBuffer {
+    checkAlive(this.aux, 'log-prob encoder');
     u32(count, 'count');
     const input = bindingOf(points);
     const output = bindingOf(out);

@@ -66,7 +66,6 @@ describe('openLab() and datasets (the public API)', () => {
     expect(gpu.pool.stats().inUse).to.be.greaterThan(before);
     datasets[0]!.dispose(); // disposing twice (here and through the lab) is fine
     lab.dispose();
-    await new Promise((resolve) => setTimeout(resolve, 0));
     expect(gpu.pool.stats().inUse).to.equal(before);
     expect(() => lab.dataset({ name: 'moons' })).to.throw(/disposed/);
     let caught: unknown;
@@ -117,6 +116,14 @@ describe('openLab() and datasets (the public API)', () => {
     uniforms.forEach((u) => u.dispose());
     const all = await gpu.readback.readFloat32(buffer.buffer, 0, batch * steps * 2);
     buffer.dispose();
+    d.dispose();
+    // A sampler kept past its dataset's disposal refuses to encode (its data buffer is gone).
+    expect(() =>
+      sampler.encode(gpu.device.createCommandEncoder().beginComputePass(), buffer.buffer, {
+        count: 1,
+        seed: 0,
+      }),
+    ).to.throw(/disposed dataset/);
     for (let step = 0; step < steps; step++) {
       const twin = d.sampleCpu(batch, { seed: 9, step, space: 'model' });
       const got = all.subarray(step * batch * 2, (step + 1) * batch * 2);
