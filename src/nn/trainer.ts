@@ -42,6 +42,11 @@ export interface TrainingTask {
   readonly dispatchesPerStep: number;
   /** Batch, forward, loss terms, backward, weight gradients — reading the step from the state. */
   encodeStep(pass: GPUComputePassEncoder): void;
+  /**
+   * Optional: recorded once before a chunk's steps (e.g. sampling every batch of the chunk in
+   * one dispatch). Returns buffers to release once the chunk is submitted.
+   */
+  encodeChunkStart?(pass: GPUComputePassEncoder, firstStep: number, steps: number): PooledBuffer[];
   dispose(): void;
 }
 
@@ -51,7 +56,7 @@ export interface TrainerOptions {
   optimizer: OptimizerSpec;
   /** GPU time one submit should take, in ms (default 20). */
   targetSubmitMs?: number;
-  /** Cap on steps per submit (default 256). */
+  /** Cap on steps per submit (default 256; tasks that pre-sample a chunk's batches size by it). */
   maxStepsPerSubmit?: number;
 }
 
@@ -148,6 +153,11 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
     return this.encodedSteps;
   }
 
+  /** Steps the next submit should hold (~targetSubmitMs of work, from measured step times). */
+  get suggestedChunk(): number {
+    return this.stepsPerSubmit;
+  }
+
   /** Latest measured GPU wall time per step (ms), NaN before the first measurement. */
   get msPerStep(): number {
     return this.msPerStepEstimate;
@@ -171,6 +181,7 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
       label: `${this.task.label} ${steps} steps`,
     });
     const pass = encoder.beginComputePass({ label: `${this.task.label} training` });
+    const transient = this.task.encodeChunkStart?.(pass, firstStep, steps) ?? [];
     for (let i = 0; i < steps; i++) {
       this.task.encodeStep(pass);
       this.reduce.encode(pass, this.reduceGroup, 1);
@@ -178,6 +189,7 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
     }
     pass.end();
     this.runtime.device.queue.submit([encoder.finish()]);
+    for (const buffer of transient) buffer.dispose();
     this.encodedSteps += steps;
     return firstStep;
   }
@@ -191,6 +203,7 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
       this.runtime.readback.read(this.owned[0]!.buffer, 0, TRAIN_STATE_WORDS * 4),
     ]);
     this.msPerStepEstimate = (performance.now() - started) / steps;
+    this.adapt();
     return { firstStep, losses, state: decodeTrainState(stateBytes) };
   }
 
@@ -209,7 +222,6 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
       const chunk = await this.runChunk(n);
       chunks.push(chunk);
       remaining -= n;
-      this.adapt();
       if (chunk.state.firstNonfiniteStep !== undefined) break;
       if (onChunk?.(chunk) === false) break;
     }

@@ -1,0 +1,122 @@
+/**
+ * lab.createModel(): the models behind the public API. Every model offers the same methods, so
+ * the UI and other pages can treat flows and (later) diffusion models alike.
+ */
+import type { Dataset } from '../data/dataset';
+import type { GpuRuntime } from '../gpu';
+import type { TrainingTask } from '../nn/trainer';
+import { FlowModel } from '../models/flows/flow-model';
+import { ModelSpecError, type FlowModelSpec } from '../models/flows/flow-spec';
+import { FlowTrainingTask } from '../models/flows/flow-training';
+
+export type ModelSpec = FlowModelSpec;
+
+export interface TrainingTaskOptions {
+  batch: number;
+  seed: number;
+  maxStepsPerSubmit: number;
+}
+
+/** What every model of the lab provides. Points are Float32Array rows (x, y) in data coordinates. */
+export interface LabModel {
+  readonly spec: Readonly<ModelSpec>;
+  readonly parameterCount: number;
+  /** n samples (Float32Array of 2n). */
+  sample(n: number, options?: { seed?: number }): Promise<Float32Array>;
+  /** log p(x) in nats. */
+  logProb(points: ArrayLike<number>): Promise<Float32Array>;
+  exportParams(): Promise<Float32Array>;
+  importParams(values: Float32Array): void;
+  createTrainingTask(
+    dataset: Dataset,
+    options: TrainingTaskOptions,
+    state: GPUBuffer,
+  ): Promise<TrainingTask>;
+  readonly isDisposed: boolean;
+  dispose(): void;
+}
+
+/** A normalizing flow as a lab model: also forward, inverse and trace (the warp view). */
+export class LabFlow implements LabModel {
+  private disposed = false;
+
+  constructor(readonly flow: FlowModel) {}
+
+  get spec() {
+    return this.flow.spec;
+  }
+
+  get parameterCount(): number {
+    return this.flow.parameterCount;
+  }
+
+  sample(n: number, options: { seed?: number } = {}): Promise<Float32Array> {
+    return this.flow.sample(n, options);
+  }
+
+  logProb(points: ArrayLike<number>): Promise<Float32Array> {
+    return this.flow.logProb(points);
+  }
+
+  /** z = f(x) and log|det ∂z/∂x|. */
+  forward(points: ArrayLike<number>): Promise<{ z: Float32Array; logDet: Float32Array }> {
+    return this.flow.forward(points);
+  }
+
+  /** x = f⁻¹(z). */
+  inverse(z: ArrayLike<number>): Promise<Float32Array> {
+    return this.flow.inverse(z);
+  }
+
+  /** Positions after every layer (see FlowModel.trace). */
+  trace(
+    points: ArrayLike<number>,
+    direction: 'forward' | 'inverse' = 'forward',
+  ): Promise<Float32Array[]> {
+    return this.flow.trace(points, direction);
+  }
+
+  exportParams(): Promise<Float32Array> {
+    return this.flow.exportParams();
+  }
+
+  importParams(values: Float32Array): void {
+    this.flow.importParams(values);
+  }
+
+  async createTrainingTask(
+    dataset: Dataset,
+    options: TrainingTaskOptions,
+    state: GPUBuffer,
+  ): Promise<TrainingTask> {
+    const normalizer = dataset.normalizer;
+    this.flow.normalization = { shift: [...normalizer.shift], scale: [...normalizer.scale] };
+    await this.flow.initializeFromData(dataset.sampleCpu(512, { seed: options.seed }));
+    return FlowTrainingTask.create(
+      this.flow.runtime,
+      this.flow,
+      await dataset.sampler(),
+      options,
+      state,
+    );
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.flow.dispose();
+  }
+}
+
+export async function createLabModel(runtime: GpuRuntime, spec: ModelSpec): Promise<LabModel> {
+  if (spec.family !== 'flow') {
+    throw new ModelSpecError(
+      'family',
+      `model.family must be 'flow' (diffusion models are coming), got "${String(spec.family)}".`,
+    );
+  }
+  return new LabFlow(await FlowModel.create(runtime, spec));
+}

@@ -1,0 +1,198 @@
+/**
+ * lab.train(): a training run of a model on a dataset, in adaptively sized GPU submits, with
+ * progress callbacks (throttled), pause/resume/stop and live learning-rate changes.
+ */
+import type { Dataset } from '../data/dataset';
+import type { GpuRuntime } from '../gpu';
+import { resolveOptimizer, type OptimizerSpec } from '../nn/optimizer-config';
+import { Trainer, type TrainingTask } from '../nn/trainer';
+import type { LabModel } from './models';
+
+export interface TrainOptions {
+  steps: number;
+  batch: number;
+  optimizer: OptimizerSpec;
+  /** Seed of the data batches (default: the model's seed). */
+  seed?: number;
+  onProgress?: (progress: TrainProgress) => void;
+  /** Least time between two onProgress calls, ms (default 100: about 10 Hz). */
+  progressIntervalMs?: number;
+}
+
+export interface TrainProgress {
+  /** Steps completed in this run. */
+  step: number;
+  totalSteps: number;
+  /** Loss of the latest step (nats for flows). */
+  loss: number;
+  /** Losses of the steps since the previous callback, in order. */
+  losses: Float32Array;
+  learningRate: number;
+  stepsPerSecond: number;
+  samplesPerSecond: number;
+  dispatchesPerStep: number;
+  state: 'running' | 'paused' | 'done' | 'stopped' | 'failed';
+}
+
+export interface TrainSummary {
+  steps: number;
+  finalLoss: number;
+  stopped: boolean;
+  stepsPerSecond: number;
+}
+
+export const TRAIN_LIMITS = { steps: [1, 10_000_000], batch: [1, 65_536] } as const;
+
+/** The loss became NaN or infinite: training stopped at that step. */
+export class NonFiniteLossError extends Error {
+  override readonly name = 'NonFiniteLossError';
+  constructor(readonly step: number) {
+    super(
+      `The loss became NaN or infinite at step ${step}, so training stopped. ` +
+        'Try a smaller learning rate, gradient clipping (optimizer.clipNorm) or a smaller model.',
+    );
+  }
+}
+
+export class TrainOptionsError extends RangeError {
+  override readonly name = 'TrainOptionsError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function validateTrainOptions(options: TrainOptions): void {
+  for (const field of ['steps', 'batch'] as const) {
+    const [min, max] = TRAIN_LIMITS[field];
+    const value = options[field];
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new TrainOptionsError(
+        field,
+        `train.${field} must be an integer in [${min}, ${max}], got ${String(value)}.`,
+      );
+    }
+  }
+  resolveOptimizer(options.optimizer);
+}
+
+/** One training run. `done` resolves with a summary, or rejects (e.g. NonFiniteLossError). */
+export class TrainingRun {
+  readonly done: Promise<TrainSummary>;
+  private paused = false;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private optimizer: OptimizerSpec;
+
+  constructor(
+    runtime: GpuRuntime,
+    private readonly model: LabModel,
+    dataset: Dataset,
+    private readonly options: TrainOptions,
+  ) {
+    validateTrainOptions(options);
+    this.optimizer = options.optimizer;
+    this.done = this.run(runtime, dataset);
+    // A rejected run must not become an unhandled rejection when the caller only uses callbacks.
+    this.done.catch(() => undefined);
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+
+  /** Stops after the chunk in flight; `done` resolves with stopped: true. */
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  /** Live change; applies from the next submitted chunk. */
+  setLearningRate(lr: number): void {
+    this.optimizer = { ...this.optimizer, lr };
+    resolveOptimizer(this.optimizer);
+    this.pendingOptimizer = true;
+  }
+
+  private pendingOptimizer = false;
+
+  private async run(runtime: GpuRuntime, dataset: Dataset): Promise<TrainSummary> {
+    const { steps, batch, onProgress } = this.options;
+    const seed = this.options.seed ?? this.model.spec.seed;
+    const maxStepsPerSubmit = Math.max(1, Math.min(256, Math.floor((32 << 20) / (batch * 8))));
+    const trainer = await Trainer.create(
+      runtime,
+      (state): Promise<TrainingTask> =>
+        this.model.createTrainingTask(dataset, { batch, seed, maxStepsPerSubmit }, state),
+      { optimizer: this.optimizer, maxStepsPerSubmit },
+    );
+    const interval = this.options.progressIntervalMs ?? 100;
+    const started = performance.now();
+    let pausedMs = 0;
+    let done = 0;
+    let lastReport = -Infinity;
+    let pending: number[] = [];
+    let loss = NaN;
+    let lr = 0;
+    const report = (state: TrainProgress['state'], force = false) => {
+      const now = performance.now();
+      if (!onProgress || (!force && now - lastReport < interval)) return;
+      lastReport = now;
+      const seconds = Math.max(1e-9, (now - started - pausedMs) / 1000);
+      onProgress({
+        step: done,
+        totalSteps: steps,
+        loss,
+        losses: Float32Array.from(pending),
+        learningRate: lr,
+        stepsPerSecond: done / seconds,
+        samplesPerSecond: (done * batch) / seconds,
+        dispatchesPerStep: trainer.dispatchesPerStep,
+        state,
+      });
+      pending = [];
+    };
+    try {
+      while (done < steps && !this.stopped) {
+        if (this.paused) {
+          report('paused', true);
+          const pauseStart = performance.now();
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          pausedMs += performance.now() - pauseStart;
+          continue;
+        }
+        if (this.pendingOptimizer) {
+          trainer.updateOptimizer(this.optimizer);
+          this.pendingOptimizer = false;
+        }
+        const chunk = await trainer.runChunk(Math.min(steps - done, trainer.suggestedChunk));
+        done += chunk.losses.length;
+        pending.push(...chunk.losses);
+        loss = chunk.losses[chunk.losses.length - 1]!;
+        lr = chunk.state.lr;
+        if (chunk.state.firstNonfiniteStep !== undefined) {
+          report('failed', true);
+          throw new NonFiniteLossError(chunk.state.firstNonfiniteStep);
+        }
+        report('running');
+      }
+      report(this.stopped ? 'stopped' : 'done', true);
+      const seconds = Math.max(1e-9, (performance.now() - started - pausedMs) / 1000);
+      return {
+        steps: done,
+        finalLoss: loss,
+        stopped: this.stopped,
+        stepsPerSecond: done / seconds,
+      };
+    } finally {
+      trainer.dispose();
+    }
+  }
+}
