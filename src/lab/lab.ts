@@ -1,12 +1,14 @@
 /**
  * The public entry of Flowfield's library: `const lab = await openLab()`. A lab owns (or borrows)
- * a GpuRuntime and everything created through it; lab.dispose() releases all of it. Datasets
- * live here today; models and training join as their issues land.
+ * a GpuRuntime and everything created through it (datasets, models, training runs);
+ * lab.dispose() releases all of it.
  */
 import { GpuRuntime, type GpuOptions } from '../gpu';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtins';
 import { Dataset } from '../data/dataset';
 import type { DatasetSpec } from '../data/spec';
+import { createLabModel, type LabModel, type ModelSpec } from './models';
+import { TrainingRun, type TrainOptions } from './training';
 
 export interface LabOptions extends GpuOptions {
   /** Use this runtime instead of opening one; the lab then does not destroy it on dispose(). */
@@ -47,6 +49,28 @@ export class Lab {
     this.ensureOpen();
     const dataset = new Dataset(this.runtime, spec);
     return this.track(dataset);
+  }
+
+  /**
+   * A model from a spec, e.g. { family: 'flow', kind: 'realnvp', layers: 8, hidden: 64, seed: 1 }.
+   * Every field is validated before any GPU work (ModelSpecError names the field and range);
+   * then the kernels the model needs are compiled.
+   */
+  async createModel(spec: ModelSpec): Promise<LabModel> {
+    this.ensureOpen();
+    return this.track(await createLabModel(this.runtime, spec));
+  }
+
+  /**
+   * Trains `model` on `data`: lab.train(model, data, { steps, batch, optimizer, onProgress }).
+   * Returns at once; `run.done` resolves when training ends (pause/resume/stop/setLearningRate).
+   */
+  train(model: LabModel, data: Dataset, options: TrainOptions): TrainingRun {
+    this.ensureOpen();
+    if (model.isDisposed || data.isDisposed) {
+      throw new Error('lab.train() got a disposed model or dataset; create a new one.');
+    }
+    return new TrainingRun(this.runtime, model, data, options);
   }
 
   /** Releases everything the lab created, and the runtime if the lab opened it. */

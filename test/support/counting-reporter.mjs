@@ -3,7 +3,8 @@
 // count the tests (web-test-runner's own summary line carries a progress bar).
 import { mkdirSync, writeFileSync } from 'node:fs';
 
-export const COUNTS_FILE = '.tmp/test-counts.json';
+// One file per wrapper process (concurrent runs in one checkout must not mix their counts).
+export const COUNTS_FILE = process.env.FLOWFIELD_COUNTS_FILE ?? '.tmp/test-counts.json';
 
 function count(suite, totals) {
   for (const test of suite.tests ?? []) {

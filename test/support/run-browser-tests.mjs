@@ -2,11 +2,13 @@
 // runner's status (non-zero when it failed or when no test ran at all).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { COUNTS_FILE } from './counting-reporter.mjs';
 
+// One counts file per run: concurrent runs in one checkout must not mix their counts.
+const COUNTS_FILE = `.tmp/test-counts-${process.pid}.json`;
 rmSync(COUNTS_FILE, { force: true });
 const result = spawnSync('npx', ['web-test-runner', ...process.argv.slice(2)], {
   stdio: 'inherit',
+  env: { ...process.env, FLOWFIELD_COUNTS_FILE: COUNTS_FILE },
 });
 let status = result.status ?? 1;
 if (existsSync(COUNTS_FILE)) {
@@ -17,6 +19,7 @@ if (existsSync(COUNTS_FILE)) {
   if (passed === 0) status = status || 1;
   if (skipped > 0) console.log(`(${skipped} skipped tests count as not passed)`);
   console.log(`\n${passed} passed, ${failures} failed`);
+  rmSync(COUNTS_FILE, { force: true });
 } else {
   console.log('\nweb-test-runner wrote no test counts: no test ran.');
   status = status || 1;
