@@ -3,7 +3,7 @@
  * the UI and other pages can treat flows and (later) diffusion models alike.
  */
 import type { Dataset } from '../data/dataset';
-import type { GpuRuntime } from '../gpu';
+import type { GpuRuntime, PooledBuffer } from '../gpu';
 import type { TrainingTask } from '../nn/trainer';
 import { FlowModel } from '../models/flows/flow-model';
 import { ModelSpecError, type FlowModelSpec } from '../models/flows/flow-spec';
@@ -25,6 +25,10 @@ export interface LabModel {
   sample(n: number, options?: { seed?: number }): Promise<Float32Array>;
   /** log p(x) in nats. */
   logProb(points: ArrayLike<number>): Promise<Float32Array>;
+  /** n samples into a new GPU buffer (2n floats, data coordinates; VERTEX usage) the caller owns. */
+  sampleToBuffer(n: number, options?: { seed?: number }): Promise<PooledBuffer>;
+  /** log p of points into a new GPU buffer (n floats) the caller owns: heatmaps without readback. */
+  logProbToBuffer(points: ArrayLike<number>): Promise<PooledBuffer>;
   exportParams(): Promise<Float32Array>;
   importParams(values: Float32Array): void;
   createTrainingTask(
@@ -74,6 +78,19 @@ export class LabFlow implements LabModel {
     direction: 'forward' | 'inverse' = 'forward',
   ): Promise<Float32Array[]> {
     return this.flow.trace(points, direction);
+  }
+
+  /** log|det J_k| of every layer at every point (the per-layer volume-change view). */
+  layerLogDets(points: ArrayLike<number>): Promise<Float32Array[]> {
+    return this.flow.layerLogDets(points);
+  }
+
+  sampleToBuffer(n: number, options: { seed?: number } = {}): Promise<PooledBuffer> {
+    return this.flow.sampleToBuffer(n, options);
+  }
+
+  logProbToBuffer(points: ArrayLike<number>): Promise<PooledBuffer> {
+    return this.flow.logProbToBuffer(points);
   }
 
   exportParams(): Promise<Float32Array> {

@@ -106,6 +106,8 @@ export class FlowModel {
   /** True once ActNorm layers were initialised from data (or parameters were imported). */
   dataInitialized = false;
   private readonly banks = new Map<number, InferenceBank>();
+  /** Tail of the chain of inference chunks (they share the banks' buffers). */
+  private queue: Promise<void> = Promise.resolve();
   private disposed = false;
 
   private constructor(
@@ -229,6 +231,88 @@ export class FlowModel {
       out.set(chunk, 2 * start);
     }
     return out;
+  }
+
+  /**
+   * n samples written into a new GPU buffer (2n floats, data coordinates) that the caller owns:
+   * for renderers that draw straight from GPU memory. Nothing is read back.
+   */
+  async sampleToBuffer(n: number, options: { seed?: number } = {}): Promise<PooledBuffer> {
+    const target = this.runtime.pool.acquire(
+      checkCount(n) * 8,
+      STORAGE | GPUBufferUsage.VERTEX,
+      `${this.spec.kind} samples`,
+    );
+    for (let start = 0; start < n; start += INFERENCE_CHUNK) {
+      const m = Math.min(INFERENCE_CHUNK, n - start);
+      await this.runChunk(
+        m,
+        {
+          seed: options.seed ?? 0,
+          indexOffset: start,
+          copyOut: {
+            from: (bank) => bank.staging.buffer,
+            to: target.buffer,
+            offset: start * 8,
+            bytes: m * 8,
+          },
+        },
+        (pass, bank) => {
+          this.encodeBase(pass, bank, 'sample_base');
+          for (let k = bank.bound.length - 1; k >= 0; k--) bank.bound[k]!.encodeInverse(pass);
+          this.encodeBase(pass, bank, 'to_data');
+        },
+        () => Promise.resolve(),
+      );
+    }
+    return target;
+  }
+
+  /** log p of points (data coordinates) written into a new GPU buffer (n floats) the caller owns. */
+  async logProbToBuffer(points: ArrayLike<number>): Promise<PooledBuffer> {
+    const n = checkCount(points.length / 2);
+    const target = this.runtime.pool.acquire(n * 4, STORAGE, `${this.spec.kind} log p`);
+    await this.forEachChunk(points, (m, start, upload) =>
+      this.runChunk(
+        m,
+        {
+          upload,
+          copyOut: {
+            from: (bank) => bank.logP.buffer,
+            to: target.buffer,
+            offset: start * 4,
+            bytes: m * 4,
+          },
+        },
+        (pass, bank) => {
+          this.encodeBase(pass, bank, 'to_model');
+          bank.bound.forEach((b) => b.encodeForward(pass, false));
+          this.encodeBase(pass, bank, 'log_prob');
+        },
+        () => Promise.resolve(),
+      ),
+    );
+    return target;
+  }
+
+  /** log|det J_k| of every layer k at every point (data coordinates): K arrays of n. */
+  async layerLogDets(points: ArrayLike<number>): Promise<Float32Array[]> {
+    const n = points.length / 2;
+    if (n > INFERENCE_CHUNK)
+      throw new RangeError(`layerLogDets() takes at most ${INFERENCE_CHUNK} points, got ${n}.`);
+    const m = checkCount(n);
+    const stride = this.bank(m).size;
+    const all = await this.runChunk(
+      m,
+      { upload: Float32Array.from(points) },
+      (pass, bank) => {
+        this.encodeBase(pass, bank, 'to_model');
+        bank.bound.forEach((b) => b.encodeForward(pass, false));
+      },
+      (bank) =>
+        this.runtime.readback.readFloat32(bank.logDet.buffer, 0, this.layers.length * stride),
+    );
+    return this.layers.map((_, k) => all.slice(k * stride, k * stride + m));
   }
 
   /** log p(x) in nats for points in data coordinates. */
@@ -406,7 +490,32 @@ export class FlowModel {
       uploadTo?: 'staging' | 'last';
       seed?: number;
       indexOffset?: number;
+      /** Copy a bank buffer into a caller's GPU buffer after the pass (no readback). */
+      copyOut?: {
+        from: (bank: InferenceBank) => GPUBuffer;
+        to: GPUBuffer;
+        offset: number;
+        bytes: number;
+      };
     },
+    encode: (pass: GPUComputePassEncoder, bank: InferenceBank) => void,
+    read: (bank: InferenceBank) => Promise<T>,
+  ): Promise<T> {
+    // Calls share the banks' buffers: run one chunk (upload → submit → read back) at a time.
+    const previous = this.queue;
+    let release!: () => void;
+    this.queue = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await this.runChunkNow(m, options, encode, read);
+    } finally {
+      release();
+    }
+  }
+
+  private async runChunkNow<T>(
+    m: number,
+    options: Parameters<FlowModel['runChunk']>[1],
     encode: (pass: GPUComputePassEncoder, bank: InferenceBank) => void,
     read: (bank: InferenceBank) => Promise<T>,
   ): Promise<T> {
@@ -441,6 +550,8 @@ export class FlowModel {
     const pass = encoder.beginComputePass({ label: `${this.spec.kind} inference` });
     encode(pass, bank);
     pass.end();
+    const copy = options.copyOut;
+    if (copy) encoder.copyBufferToBuffer(copy.from(bank), 0, copy.to, copy.offset, copy.bytes);
     queue.submit([encoder.finish()]);
     return read(bank);
   }

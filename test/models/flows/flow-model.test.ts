@@ -107,6 +107,33 @@ describe('flow models: GPU against the float64 twin', () => {
     });
   }
 
+  it('GPU-buffer outputs equal the read-back ones; per-layer log|det| sums to the total', async () => {
+    const gpu = await testGpu();
+    const model = await perturbedModel('glow');
+    const x = Float32Array.from(testValues(2 * 500, 44, 2));
+    const samplesBuffer = await model.sampleToBuffer(300, { seed: 12 });
+    const logPBuffer = await model.logProbToBuffer(x);
+    const [samples, logP, fromBuffer, logPFromBuffer, perLayer, fwd] = await Promise.all([
+      model.sample(300, { seed: 12 }),
+      model.logProb(x),
+      gpu.readback.readFloat32(samplesBuffer.buffer, 0, 600),
+      gpu.readback.readFloat32(logPBuffer.buffer, 0, 500),
+      model.layerLogDets(x),
+      model.forward(x),
+    ]);
+    samplesBuffer.dispose();
+    logPBuffer.dispose();
+    model.dispose();
+    expect(Array.from(fromBuffer)).to.deep.equal(Array.from(samples));
+    expect(Array.from(logPFromBuffer)).to.deep.equal(Array.from(logP));
+    expect(perLayer.length).to.equal(model.layers.length);
+    const normalization = -Math.log(1.5 * 0.8);
+    for (let b = 0; b < 500; b++) {
+      const sum = perLayer.reduce((s, layer) => s + layer[b]!, normalization);
+      expect(sum).to.be.closeTo(fwd.logDet[b]!, 1e-4);
+    }
+  });
+
   it('rejects bad specs before any GPU work, naming the field and range', async () => {
     const gpu = await testGpu();
     const attempt = (spec: object) =>
