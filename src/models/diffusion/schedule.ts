@@ -195,16 +195,19 @@ export function alphaBarOfSigmaBar(sigma: number): number {
 }
 
 /**
- * The time grid of an S-step sampler: continuous indices round(i·T/S) − 1, i = 0 … S (so −1,
- * the clean data, first and T−1 last), uniform in normalised time. Integer indices, so DDIM
- * and the PF-ODE evaluate the network only at the timesteps it was trained on.
+ * The time grid of an S-step sampler: −1 (the clean data) then the "leading" timesteps
+ * ⌊i·T/S⌋, i = 0 … S−1 (as diffusers' DDIM spacing), so S = T gives every step and S < T
+ * starts at T − T/S. Starting below T − 1 matters: the cosine schedule's last β is capped at
+ * 0.999, so σ̄_{T−1} is ~30× σ̄_{T−2}, and a deterministic step from there multiplies the
+ * network's ε error by ~σ̄_{T−1}·√ᾱ_next (≈ 200 for T = 100). Integer indices, so DDIM and
+ * the PF-ODE evaluate the network only at the timesteps it was trained on.
  */
 export function timeGrid(timesteps: number, steps: number): number[] {
   if (!Number.isInteger(steps) || steps < 1 || steps > timesteps) {
     throw new RangeError(`steps must be an integer in [1, ${timesteps}], got ${steps}.`);
   }
-  const grid: number[] = [];
-  for (let i = 0; i <= steps; i++) grid.push(Math.round((i * timesteps) / steps) - 1);
+  const grid: number[] = [-1];
+  for (let i = 0; i < steps; i++) grid.push(Math.floor((i * timesteps) / steps));
   return grid;
 }
 

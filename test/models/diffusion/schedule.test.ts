@@ -103,10 +103,10 @@ describe('diffusion noise schedules (float64)', () => {
     expect(() => sigmaBarAt(s, 199.5)).to.throw(/\[−1, 199\]/);
   });
 
-  it('time grids are uniform in normalised time, from −1 (data) to T − 1', () => {
-    expect(timeGrid(1000, 4)).to.deep.equal([-1, 249, 499, 749, 999]);
+  it('sampler grids: −1 (data), then the leading timesteps ⌊i·T/S⌋', () => {
+    expect(timeGrid(1000, 4)).to.deep.equal([-1, 0, 250, 500, 750]);
     expect(timeGrid(10, 10)).to.deep.equal([-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(timeGrid(100, 3)).to.deep.equal([-1, 32, 66, 99]);
+    expect(timeGrid(100, 3)).to.deep.equal([-1, 0, 33, 66]);
     expect(() => timeGrid(100, 101)).to.throw(/steps must be an integer in \[1, 100\]/);
   });
 
