@@ -1,0 +1,84 @@
+/** Kernel specs of the diffusion models (WGSL in shaders/diffusion/). */
+import forwardProcessSource from '../../../shaders/diffusion/forward-process.wgsl';
+import jvpSource from '../../../shaders/diffusion/mlp-jvp.wgsl';
+import stageSource from '../../../shaders/diffusion/solver-stage.wgsl';
+import batchSource from '../../../shaders/diffusion/train-batch.wgsl';
+import { defineKernel, workgroupsFor, type AdapterSummary } from '../../gpu';
+import { ACTIVATIONS_LIBRARY } from '../../nn/kernels';
+import { TRAIN_STATE_LIBRARY } from '../../nn/train-state';
+import { PHILOX_LIBRARY } from '../../rng/random-fill';
+
+const perItem = (items: number, workgroupSize: number) => workgroupsFor(items, workgroupSize);
+
+/** KIND constant of the batch kernel. */
+export const BATCH_KINDS = { 'ddpm-eps': 0, 'ddpm-v': 1, flow: 2 } as const;
+
+export const trainBatchKernel = defineKernel<number>({
+  name: 'diffusion/train-batch',
+  file: 'diffusion/train-batch.wgsl',
+  source: batchSource,
+  libraries: [PHILOX_LIBRARY, TRAIN_STATE_LIBRARY],
+  bindings: [
+    'uniform',
+    'storage',
+    'read-only-storage',
+    'read-only-storage',
+    'storage',
+    'storage',
+    'storage',
+  ],
+  workgroupSize: 64,
+  dispatch: perItem,
+});
+
+export const forwardProcessKernel = defineKernel<number>({
+  name: 'diffusion/forward-process',
+  file: 'diffusion/forward-process.wgsl',
+  source: forwardProcessSource,
+  libraries: [PHILOX_LIBRARY],
+  bindings: ['uniform', 'read-only-storage', 'storage'],
+  workgroupSize: 64,
+  dispatch: perItem,
+});
+
+export const mlpJvpKernel = defineKernel<number>({
+  name: 'diffusion/mlp-jvp',
+  file: 'diffusion/mlp-jvp.wgsl',
+  source: jvpSource,
+  libraries: [ACTIVATIONS_LIBRARY],
+  bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
+  workgroupSize: (c) => Number(c.WORKGROUP_SIZE ?? 64),
+  dispatch: (batch, workgroupSize, constants) =>
+    workgroupsFor(Math.ceil(batch / Number(constants.SAMPLES ?? 1)), workgroupSize),
+});
+
+export type StageEntry = 'init_noise' | 'init_points' | 'stage' | 'finish';
+
+export const solverStageKernel = (entryPoint: StageEntry) =>
+  defineKernel<number>({
+    name: `diffusion/solver-${entryPoint}`,
+    file: 'diffusion/solver-stage.wgsl',
+    source: stageSource,
+    libraries: [PHILOX_LIBRARY],
+    entryPoint,
+    bindings: [
+      'uniform',
+      'read-only-storage',
+      'storage',
+      'read-only-storage',
+      'storage',
+      'storage',
+      'storage',
+      'storage',
+    ],
+    workgroupSize: 64,
+    dispatch: perItem,
+  });
+
+/** Samples per invocation and workgroup size of the JVP kernel (3 channels of private tiles). */
+export function jvpTuning(adapter: AdapterSummary, width: number) {
+  if (adapter.isFallback) {
+    return { samples: Math.max(1, Math.min(8, Math.floor(512 / width))), workgroupSize: 16 };
+  }
+  return { samples: 1, workgroupSize: 64 };
+}

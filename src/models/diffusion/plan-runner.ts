@@ -1,0 +1,364 @@
+/**
+ * Runs a Plan (plan.ts) on the GPU: per network evaluation one MLP dispatch (the fused MLP, or
+ * the forward-with-tangents kernel when the likelihood needs the exact divergence) and one
+ * solver-stage dispatch; many evaluations per submit; samples in chunks. The float64 twin is
+ * runPlan in reference.ts (same plan, same Philox noise).
+ */
+import { type CompiledKernel, type GpuRuntime, type PooledBuffer } from '../../gpu';
+import { activationId } from '../../nn/activations';
+import type { FusedMlp } from '../../nn/fused-mlp';
+import { embeddingFrequency, type EmbeddingShape } from '../../nn/reference/embedding';
+import { seedKey } from '../../rng/philox';
+import { jvpTuning, mlpJvpKernel, solverStageKernel, type StageEntry } from './kernels';
+import type { Plan } from './plan';
+
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+/** Floats of a plan record before the embedding (PLAN_* in solver-stage.wgsl; EMB = 16). */
+const RECORD_HEADER = 16;
+/** Most samples one chunk of a run holds (buffers are sized for it). */
+export const MAX_CHUNK = 16_384;
+
+export interface PlanRunOptions {
+  /** Sampling: how many samples. Likelihood / data trajectories: ignored (points decide). */
+  count?: number;
+  /** Likelihood (and trajectories from data): the starting points, flat (x0, y0, …). */
+  points?: ArrayLike<number>;
+  /** Seed of the initial and stage noise. */
+  seed: number;
+  /** The weights and where the MLP's block starts in them (floats). */
+  params: GPUBuffer | GPUBufferBinding;
+  paramOffset: number;
+  /** Most points per chunk (default MAX_CHUNK; runs with trajectories use one chunk). */
+  chunk?: number;
+}
+
+export interface PlanRunResult {
+  /** The final points x, flat. */
+  x: Float32Array;
+  /** Likelihood plans: log p of each starting point (nats, model coordinates). */
+  logProb?: Float32Array;
+  /** plan.snapshots arrays of the points, each flat. */
+  trajectory: Float32Array[];
+  /** Network evaluations per point (the plan's NFE). */
+  nfe: number;
+  /** Dispatches recorded per chunk. */
+  dispatches: number;
+}
+
+/** The plan's records as the stage kernel reads them: header, stages, sentinel. */
+export function encodePlan(plan: Plan, embedding: EmbeddingShape, recordFloats: number) {
+  const records = plan.stages.length + 2;
+  const words = new Uint32Array(records * recordFloats);
+  const floats = new Float32Array(words.buffer);
+  const half = embedding.features / 2;
+  floats[10] = plan.initScale;
+  floats[11] = plan.outputScale;
+  floats[12] = plan.priorVariance;
+  plan.stages.forEach((s, i) => {
+    const at = (i + 1) * recordFloats;
+    floats.set([s.cx, s.cn, s.w, s.a, s.m, s.sigma, s.inputScale], at);
+    words[at + 7] = (s.last ? 1 : 0) | (s.snapshot >= 0 ? 2 : 0);
+    words[at + 8] = Math.max(0, s.snapshot);
+    words[at + 9] = s.noiseStep;
+    for (let k = 0; k < half; k++) {
+      const angle = embeddingFrequency(embedding, k) * s.time.net;
+      floats[at + RECORD_HEADER + k] = Math.sin(angle);
+      floats[at + RECORD_HEADER + half + k] = Math.cos(angle);
+    }
+  });
+  floats[(records - 1) * recordFloats + 6] = plan.outputScale;
+  return words;
+}
+
+interface Variant {
+  init: CompiledKernel;
+  stage: CompiledKernel;
+  finish: CompiledKernel;
+}
+
+/** The network and solver kernels of one model shape; runs any plan of that model. */
+export class PlanRunner {
+  private readonly variants = new Map<string, Promise<Variant>>();
+  private jvp: Promise<CompiledKernel> | undefined;
+  readonly recordFloats: number;
+
+  constructor(
+    private readonly runtime: GpuRuntime,
+    private readonly mlp: FusedMlp,
+    readonly embedding: EmbeddingShape,
+  ) {
+    if (mlp.shape.inputs !== 2 + embedding.features || mlp.shape.outputs !== 2) {
+      throw new RangeError(
+        `A denoiser MLP must map 2 + ${embedding.features} inputs to 2 outputs, got ` +
+          `${mlp.shape.inputs} → ${mlp.shape.outputs}.`,
+      );
+    }
+    const align = runtime.device.limits.minStorageBufferOffsetAlignment;
+    const bytes = (RECORD_HEADER + embedding.features) * 4;
+    this.recordFloats = (Math.ceil(bytes / align) * align) / 4;
+  }
+
+  get shape() {
+    return this.mlp.shape;
+  }
+
+  /** Compiles what `plan` needs (also done by run; call early to overlap compiles). */
+  async prepare(plan: Plan, fromPoints = plan.mode === 'likelihood'): Promise<void> {
+    await Promise.all([
+      this.variant(plan.mode === 'likelihood', plan.snapshots > 0, fromPoints),
+      plan.mode === 'likelihood' ? this.jvpKernel() : undefined,
+    ]);
+  }
+
+  async run(plan: Plan, options: PlanRunOptions): Promise<PlanRunResult> {
+    const likelihood = plan.mode === 'likelihood';
+    const fromPoints = options.points !== undefined;
+    if (likelihood && !fromPoints) {
+      throw new Error('A likelihood plan needs the points whose log-density to compute.');
+    }
+    const total = fromPoints ? options.points!.length / 2 : (options.count ?? 0);
+    if (!Number.isInteger(total) || total < 1) {
+      throw new RangeError(`A plan run needs at least one point, got ${total}.`);
+    }
+    const [variant, jvp] = await Promise.all([
+      this.variant(likelihood, plan.snapshots > 0, fromPoints),
+      likelihood ? this.jvpKernel() : undefined,
+    ]);
+    const chunk = Math.min(total, plan.snapshots > 0 ? total : (options.chunk ?? MAX_CHUNK));
+    const run = new ChunkedRun(this.runtime, this.mlp, plan, this, variant, jvp, chunk, options);
+    try {
+      const x = new Float32Array(2 * total);
+      const logProb = likelihood ? new Float32Array(total) : undefined;
+      const trajectory = Array.from({ length: plan.snapshots }, () => new Float32Array(2 * total));
+      for (let first = 0; first < total; first += chunk) {
+        const n = Math.min(chunk, total - first);
+        const part = await run.runChunk(first, n);
+        x.set(part.x, 2 * first);
+        logProb?.set(part.logProb!, first);
+        part.trajectory.forEach((slot, i) => trajectory[i]!.set(slot, 2 * first));
+      }
+      return { x, logProb, trajectory, nfe: plan.nfe, dispatches: run.dispatches };
+    } finally {
+      run.dispose();
+    }
+  }
+
+  private variant(likelihood: boolean, snapshots: boolean, fromPoints: boolean): Promise<Variant> {
+    const key = `${likelihood}/${snapshots}/${fromPoints}`;
+    let found = this.variants.get(key);
+    if (!found) {
+      const constants = {
+        FEATURES: this.embedding.features,
+        RECORD: this.recordFloats,
+        OUT_STRIDE: likelihood ? 6 : 2,
+        DIVERGENCE: likelihood,
+        SNAPSHOTS: snapshots,
+      };
+      const get = (entry: StageEntry) =>
+        this.runtime.pipelines.get(solverStageKernel(entry), constants);
+      found = Promise.all([
+        get(fromPoints ? 'init_points' : 'init_noise'),
+        get('stage'),
+        get('finish'),
+      ]).then(([init, stage, finish]) => ({ init, stage, finish }));
+      found.catch(() => this.variants.delete(key));
+      this.variants.set(key, found);
+    }
+    return found;
+  }
+
+  private jvpKernel(): Promise<CompiledKernel> {
+    const shape = this.mlp.shape;
+    const width = Math.max(shape.inputs, shape.hidden, shape.outputs);
+    const tuning = jvpTuning(this.runtime.context.adapterInfo, width);
+    this.jvp ??= this.runtime.pipelines.get(mlpJvpKernel, {
+      IN: shape.inputs,
+      HIDDEN: shape.hidden,
+      OUT: shape.outputs,
+      HIDDEN_LAYERS: shape.hiddenLayers,
+      ACTIVATION: activationId(shape.activation),
+      SAMPLES: tuning.samples,
+      WIDTH: width,
+      WORKGROUP_SIZE: tuning.workgroupSize,
+    });
+    return this.jvp;
+  }
+}
+
+/** Buffers and bind groups of one run, reused by each of its chunks. */
+class ChunkedRun {
+  private readonly owned: PooledBuffer[] = [];
+  private readonly uniforms: PooledBuffer;
+  private readonly points: PooledBuffer;
+  private readonly logProb: PooledBuffer;
+  private readonly trajectory: PooledBuffer;
+  private readonly initGroup: GPUBindGroup;
+  private readonly finishGroup: GPUBindGroup;
+  private readonly stageGroups: GPUBindGroup[];
+  private readonly network: {
+    encode(pass: GPUComputePassEncoder): void;
+    dispose(): void;
+  };
+  private readonly stagesPerSubmit: number;
+  dispatches = 0;
+
+  constructor(
+    private readonly runtime: GpuRuntime,
+    mlp: FusedMlp,
+    private readonly plan: Plan,
+    runner: PlanRunner,
+    private readonly kernels: Variant,
+    jvp: CompiledKernel | undefined,
+    private readonly chunk: number,
+    private readonly options: PlanRunOptions,
+  ) {
+    const pool = runtime.pool;
+    const device = runtime.device;
+    const own = (buffer: PooledBuffer) => (this.owned.push(buffer), buffer);
+    const label = `${plan.mode} plan`;
+    const features = runner.embedding.features;
+    const recordBytes = runner.recordFloats * 4;
+    const planBuffer = own(
+      pool.upload(
+        encodePlan(plan, runner.embedding, runner.recordFloats),
+        GPUBufferUsage.STORAGE,
+        `${label} records`,
+      ),
+    );
+    const [seedLo, seedHi] = seedKey(options.seed);
+    this.uniforms = own(
+      pool.upload(
+        new Uint32Array([chunk, 0, seedLo, seedHi]),
+        GPUBufferUsage.UNIFORM,
+        `${label} uniforms`,
+      ),
+    );
+    const state = own(pool.acquire(chunk * 8 * 4, STORAGE, `${label} state`));
+    const likelihood = plan.mode === 'likelihood';
+    const netIn = own(pool.acquire(chunk * (2 + features) * 4, STORAGE, `${label} network input`));
+    const netOut = own(
+      pool.acquire(chunk * (likelihood ? 6 : 2) * 4, STORAGE, `${label} network output`),
+    );
+    this.points = own(pool.acquire(chunk * 8, STORAGE, `${label} points`));
+    this.logProb = own(pool.acquire(likelihood ? chunk * 4 : 16, STORAGE, `${label} log p`));
+    this.trajectory = own(
+      pool.acquire(Math.max(16, plan.snapshots * chunk * 8), STORAGE, `${label} trajectory`),
+    );
+    const window = (record: number): GPUBufferBinding => ({
+      buffer: planBuffer.buffer,
+      offset: record * recordBytes,
+      size: 2 * recordBytes,
+    });
+    const group = (kernel: CompiledKernel, record: number, name: string) =>
+      kernel.bind(
+        device,
+        [
+          this.uniforms.binding,
+          window(record),
+          state.binding,
+          netOut.binding,
+          netIn.binding,
+          this.points.binding,
+          this.logProb.binding,
+          this.trajectory.binding,
+        ],
+        `${label} ${name}`,
+      );
+    // init and finish read the header window; stage r (1-based) reads records r and r + 1.
+    this.initGroup = group(kernels.init, 0, 'init');
+    this.finishGroup = group(kernels.finish, 0, 'finish');
+    this.stageGroups = plan.stages.map((_, r) => group(kernels.stage, r + 1, `stage ${r}`));
+    if (likelihood) {
+      const jvpUniforms = own(
+        pool.upload(
+          new Uint32Array([chunk, options.paramOffset, 0, 0]),
+          GPUBufferUsage.UNIFORM,
+          `${label} jvp uniforms`,
+        ),
+      );
+      const jvpGroup = jvp!.bind(
+        device,
+        [jvpUniforms.binding, options.params, netIn.binding, netOut.binding],
+        `${label} jvp`,
+      );
+      this.network = { encode: (pass) => jvp!.encode(pass, jvpGroup, chunk), dispose() {} };
+    } else {
+      const cache = own(pool.acquire(16, STORAGE, `${label} unused mlp cache`));
+      const binding = mlp.bind(
+        {
+          batch: chunk,
+          params: options.params,
+          paramOffset: options.paramOffset,
+          input: netIn.binding,
+          output: netOut.binding,
+          cache: cache.binding,
+        },
+        `${label} mlp`,
+      );
+      this.network = {
+        encode: (pass) => binding.encodeForward(pass, false),
+        dispose: () => binding.dispose(),
+      };
+    }
+    // ~2·10⁸ multiply-adds per submit on CPU adapters (≈ 0.1 s), far more on GPUs.
+    const shape = mlp.shape;
+    const macs =
+      (likelihood ? 3 : 1) *
+      (shape.inputs * shape.hidden +
+        (shape.hiddenLayers - 1) * shape.hidden * shape.hidden +
+        shape.hidden * shape.outputs);
+    const budget = runtime.context.adapterInfo.isFallback ? 2e8 : 4e9;
+    this.stagesPerSubmit = Math.max(1, Math.floor(budget / (macs * chunk)));
+  }
+
+  async runChunk(first: number, n: number) {
+    const { device, readback } = this.runtime;
+    device.queue.writeBuffer(this.uniforms.buffer, 0, new Uint32Array([n, first]));
+    if (this.options.points) {
+      const slice = Float32Array.from(
+        { length: 2 * n },
+        (_, i) => this.options.points![2 * first + i]!,
+      );
+      device.queue.writeBuffer(this.points.buffer, 0, slice);
+    }
+    let encoder = device.createCommandEncoder({ label: `${this.plan.mode} plan` });
+    let pass = encoder.beginComputePass({ label: `${this.plan.mode} plan` });
+    const dispatch = (kernel: CompiledKernel, group: GPUBindGroup) => kernel.encode(pass, group, n);
+    let dispatches = 0;
+    dispatch(this.kernels.init, this.initGroup);
+    dispatches++;
+    this.plan.stages.forEach((_, r) => {
+      if (r > 0 && r % this.stagesPerSubmit === 0) {
+        pass.end();
+        device.queue.submit([encoder.finish()]);
+        encoder = device.createCommandEncoder({ label: `${this.plan.mode} plan` });
+        pass = encoder.beginComputePass({ label: `${this.plan.mode} plan` });
+      }
+      this.network.encode(pass);
+      dispatch(this.kernels.stage, this.stageGroups[r]!);
+      dispatches += 2;
+    });
+    dispatch(this.kernels.finish, this.finishGroup);
+    dispatches++;
+    pass.end();
+    device.queue.submit([encoder.finish()]);
+    this.dispatches = dispatches;
+    const [x, logProb, trajectory] = await Promise.all([
+      readback.readFloat32(this.points.buffer, 0, 2 * n),
+      this.plan.mode === 'likelihood' ? readback.readFloat32(this.logProb.buffer, 0, n) : undefined,
+      this.plan.snapshots > 0
+        ? readback.readFloat32(this.trajectory.buffer, 0, this.plan.snapshots * 2 * n)
+        : undefined,
+    ]);
+    const slots = Array.from({ length: this.plan.snapshots }, (_, i) =>
+      trajectory!.subarray(i * 2 * n, (i + 1) * 2 * n),
+    );
+    return { x, logProb, trajectory: slots };
+  }
+
+  dispose(): void {
+    this.network.dispose();
+    for (const buffer of this.owned) buffer.dispose();
+    this.owned.length = 0;
+  }
+}

@@ -1,0 +1,281 @@
+/**
+ * Denoiser training as a TrainingTask (src/nn/trainer.ts): each chunk samples all its x₀
+ * batches in one dispatch (the data sampler, model coordinates); each step draws t and ε on the
+ * GPU keyed by the GPU step (shaders/diffusion/train-batch.wgsl), embeds t, runs the fused MLP,
+ * the MSE against ε / v / the flow velocity, and the backward pass. Nothing is uploaded per step.
+ */
+import type { CompiledKernel, GpuRuntime, PooledBuffer } from '../../gpu';
+import type { FusedMlp, MlpBinding } from '../../nn/fused-mlp';
+import type { EmbedConcat } from '../../nn/layers';
+import { mseKernel } from '../../nn/regression-task';
+import type { TrainingTask } from '../../nn/trainer';
+import { normal4, philox4x32_10, seedKey, unitFromBits } from '../../rng/philox';
+import { BATCH_KINDS, trainBatchKernel } from './kernels';
+import type { ScheduleTable } from './schedule';
+
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** Philox stream of t and ε in training batches ('TRND'). */
+export const TRAIN_STREAM = 0x54524e44;
+
+/**
+ * Where x₀ comes from: records one dispatch writing `count·batches` points (vec2<f32>, model
+ * coordinates), batch i for step `step + i`, into `target`; returns its uniform buffer, released
+ * after the submit. src/data's DatasetSampler is one.
+ */
+export interface X0Sampler {
+  encode(
+    pass: GPUComputePassEncoder,
+    target: PooledBuffer,
+    request: { count: number; batches: number; seed: number; step: number; space: 'model' },
+  ): PooledBuffer;
+}
+
+export type BatchKind = keyof typeof BATCH_KINDS;
+
+export interface DiffusionTrainingOptions {
+  batch: number;
+  /** Seed of the x₀ batches and of t, ε. */
+  seed: number;
+  /** Most steps per submit: the x₀ bank holds that many batches. */
+  maxStepsPerSubmit: number;
+}
+
+/** What the task trains: owned by the model, shared with its samplers. */
+export interface DenoiserParts {
+  kind: BatchKind;
+  /** DDPM only. */
+  table?: ScheduleTable;
+  mlp: FusedMlp;
+  embed: EmbedConcat;
+  params: PooledBuffer;
+  parameterCount: number;
+}
+
+/**
+ * CPU twin of one step's batch: the noised points, the network's time input and the targets,
+ * for the x₀ batch of that step (float64 from the same Philox draws).
+ */
+export function trainingBatchTwin(
+  kind: BatchKind,
+  table: ScheduleTable | undefined,
+  x0: ArrayLike<number>,
+  seed: number,
+  step: number,
+  batch: number,
+) {
+  const key = seedKey(seed);
+  const noised = new Float64Array(2 * batch);
+  const netTime = new Float64Array(batch);
+  const targets = new Float64Array(2 * batch);
+  for (let b = 0; b < batch; b++) {
+    const bits = philox4x32_10([b, step, TRAIN_STREAM, 0], key);
+    const [e0, e1] = normal4([b, step, TRAIN_STREAM, 1], key);
+    const x = [x0[2 * b]!, x0[2 * b + 1]!];
+    const eps = [e0, e1];
+    for (let d = 0; d < 2; d++) {
+      if (kind === 'flow') {
+        const t = unitFromBits(bits[1]!);
+        netTime[b] = t;
+        noised[2 * b + d] = (1 - t) * x[d]! + t * eps[d]!;
+        targets[2 * b + d] = eps[d]! - x[d]!;
+      } else {
+        const t = Math.floor((bits[0]! * table!.timesteps) / 2 ** 32);
+        const a = table!.sqrtAlphaBar[t]!;
+        const s = table!.sqrtOneMinusAlphaBar[t]!;
+        netTime[b] = t;
+        noised[2 * b + d] = a * x[d]! + s * eps[d]!;
+        targets[2 * b + d] = kind === 'ddpm-eps' ? eps[d]! : a * eps[d]! - s * x[d]!;
+      }
+    }
+  }
+  return { noised, netTime, targets };
+}
+
+export class DiffusionTrainingTask implements TrainingTask {
+  readonly label: string;
+  readonly parameterCount: number;
+  readonly gradientChunks: number;
+  readonly lossTermCount: number;
+  readonly dispatchesPerStep: number;
+  readonly params: GPUBuffer;
+  readonly grads: GPUBuffer;
+  readonly lossTerms: GPUBuffer;
+  private readonly owned: PooledBuffer[] = [];
+  private readonly batchUniforms: PooledBuffer;
+  private readonly bank: PooledBuffer;
+  private readonly batchGroup: GPUBindGroup;
+  private readonly lossGroup: GPUBindGroup;
+  private readonly embedBinding: ReturnType<EmbedConcat['bind']>;
+  private readonly mlpBinding: MlpBinding;
+  /** For tests: the x₀ bank, the step's noised points, network time, targets and output. */
+  readonly buffers: Readonly<
+    Record<'bank' | 'noised' | 'netTime' | 'targets' | 'output', PooledBuffer>
+  >;
+
+  private constructor(
+    private readonly runtime: GpuRuntime,
+    parts: DenoiserParts,
+    private readonly sampler: X0Sampler,
+    private readonly options: DiffusionTrainingOptions,
+    state: GPUBuffer,
+    private readonly kernels: { batch: CompiledKernel; mse: CompiledKernel },
+  ) {
+    const { batch, seed, maxStepsPerSubmit } = options;
+    const pool = runtime.pool;
+    const device = runtime.device;
+    const own = (b: PooledBuffer) => (this.owned.push(b), b);
+    this.label = `${parts.kind} training`;
+    this.parameterCount = parts.parameterCount;
+    this.gradientChunks = parts.mlp.chunks(batch);
+    this.lossTermCount = batch;
+    this.params = parts.params.buffer;
+    const grads = own(
+      pool.acquire(this.gradientChunks * this.parameterCount * 4, STORAGE, `${this.label} grads`),
+    );
+    this.grads = grads.buffer;
+    this.bank = own(pool.acquire(maxStepsPerSubmit * batch * 8, STORAGE, `${this.label} x0 bank`));
+    const noised = own(pool.acquire(batch * 8, STORAGE, `${this.label} x_t`));
+    const netTime = own(pool.acquire(batch * 4, STORAGE, `${this.label} network time`));
+    const targets = own(pool.acquire(batch * 8, STORAGE, `${this.label} targets`));
+    const netIn = own(
+      pool.acquire(batch * parts.embed.width * 4, STORAGE, `${this.label} network input`),
+    );
+    const output = own(pool.acquire(batch * 8, STORAGE, `${this.label} prediction`));
+    const gradOutput = own(pool.acquire(batch * 8, STORAGE, `${this.label} dL/dprediction`));
+    const terms = own(pool.acquire(batch * 4, STORAGE, `${this.label} loss terms`));
+    const cache = own(
+      pool.acquire(parts.mlp.cacheFloats(batch) * 4, STORAGE, `${this.label} mlp cache`),
+    );
+    this.lossTerms = terms.buffer;
+    this.buffers = { bank: this.bank, noised, netTime, targets, output };
+    // A DDPM step reads (√ᾱ_t, √(1 − ᾱ_t)); flows read nothing from it.
+    const T = parts.table?.timesteps ?? 1;
+    const coefficients = new Float32Array(2 * T);
+    for (let t = 0; parts.table && t < T; t++) {
+      coefficients[2 * t] = parts.table.sqrtAlphaBar[t]!;
+      coefficients[2 * t + 1] = parts.table.sqrtOneMinusAlphaBar[t]!;
+    }
+    const table = own(pool.upload(coefficients, GPUBufferUsage.STORAGE, `${this.label} schedule`));
+    const [seedLo, seedHi] = seedKey(seed);
+    this.batchUniforms = own(
+      pool.upload(
+        new Uint32Array([batch, 0, seedLo, seedHi, T, 0, 0, 0]),
+        GPUBufferUsage.UNIFORM,
+        `${this.label} batch uniforms`,
+      ),
+    );
+    const lossUniforms = own(
+      pool.upload(
+        new Uint32Array([batch, 2, 0, 0]),
+        GPUBufferUsage.UNIFORM,
+        `${this.label} loss uniforms`,
+      ),
+    );
+    this.batchGroup = kernels.batch.bind(
+      device,
+      [
+        this.batchUniforms.binding,
+        state,
+        this.bank.binding,
+        table.binding,
+        noised.binding,
+        netTime.binding,
+        targets.binding,
+      ],
+      `${this.label} batch`,
+    );
+    this.lossGroup = kernels.mse.bind(
+      device,
+      [lossUniforms.binding, output.binding, targets.binding, gradOutput.binding, terms.binding],
+      `${this.label} loss`,
+    );
+    this.embedBinding = parts.embed.bind({
+      batch,
+      x: noised.binding,
+      t: netTime.binding,
+      out: netIn.binding,
+    });
+    this.mlpBinding = parts.mlp.bind(
+      {
+        batch,
+        params: parts.params.binding,
+        paramOffset: 0,
+        input: netIn.binding,
+        output: output.binding,
+        cache: cache.binding,
+        gradOutput: gradOutput.binding,
+        grads: grads.binding,
+        gradStride: this.parameterCount,
+      },
+      `${this.label} denoiser`,
+    );
+    this.dispatchesPerStep = 3 + parts.mlp.trainingDispatches;
+  }
+
+  static async create(
+    runtime: GpuRuntime,
+    parts: DenoiserParts,
+    sampler: X0Sampler,
+    options: DiffusionTrainingOptions,
+    state: GPUBuffer,
+  ): Promise<DiffusionTrainingTask> {
+    const { batch, maxStepsPerSubmit } = options;
+    for (const [field, value, max] of [
+      ['batch', batch, 65_536],
+      ['maxStepsPerSubmit', maxStepsPerSubmit, 4096],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1 || value > max) {
+        throw new RangeError(`${field} must be an integer in [1, ${max}], got ${value}.`);
+      }
+    }
+    const [batchKernel, mse] = await Promise.all([
+      runtime.pipelines.get(trainBatchKernel, { KIND: BATCH_KINDS[parts.kind] }),
+      runtime.pipelines.get(mseKernel),
+    ]);
+    return new DiffusionTrainingTask(runtime, parts, sampler, options, state, {
+      batch: batchKernel,
+      mse,
+    });
+  }
+
+  /** Samples the chunk's x₀ batches (steps firstStep …) into the bank in one dispatch. */
+  encodeChunkStart(pass: GPUComputePassEncoder, firstStep: number, steps: number): PooledBuffer[] {
+    if (steps > this.options.maxStepsPerSubmit) {
+      throw new RangeError(
+        `A chunk of ${steps} steps exceeds the x0 bank (${this.options.maxStepsPerSubmit} batches); ` +
+          'submit fewer steps or create the task with a larger maxStepsPerSubmit.',
+      );
+    }
+    this.runtime.device.queue.writeBuffer(
+      this.batchUniforms.buffer,
+      4,
+      new Uint32Array([firstStep]),
+    );
+    return [
+      this.sampler.encode(pass, this.bank, {
+        count: this.options.batch,
+        batches: steps,
+        seed: this.options.seed,
+        step: firstStep,
+        space: 'model',
+      }),
+    ];
+  }
+
+  encodeStep(pass: GPUComputePassEncoder): void {
+    const batch = this.options.batch;
+    this.kernels.batch.encode(pass, this.batchGroup, batch);
+    this.embedBinding.encodeForward(pass);
+    this.mlpBinding.encodeForward(pass, true);
+    this.kernels.mse.encode(pass, this.lossGroup, batch);
+    this.mlpBinding.encodeBackward(pass);
+  }
+
+  dispose(): void {
+    this.embedBinding.dispose();
+    this.mlpBinding.dispose();
+    for (const buffer of this.owned) buffer.dispose();
+    this.owned.length = 0;
+  }
+}
