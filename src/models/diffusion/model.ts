@@ -1,0 +1,505 @@
+/**
+ * DiffusionModel: a DDPM or flow-matching model on 2-D data, with GPU training, samplers,
+ * exact likelihoods and visual hooks. Public API of src/lab wraps it.
+ *
+ *   const model = await DiffusionModel.create(runtime, { family: 'diffusion', kind: 'ddpm' });
+ *   // Training (the lab owns the Trainer; sampler = await dataset.sampler()):
+ *   const trainer = await Trainer.create(runtime,
+ *     (state) => model.createTrainingTask(state, sampler, { batch, seed, maxStepsPerSubmit }), …);
+ *   await model.useEma(trainer);                         // sample with the EMA weights
+ *   await model.sample(n, { sampler: 'ddim', steps: 50, eta: 0, seed });
+ *   await model.logProb(points, { steps: 50 });          // nats, exact divergence, RK4
+ *   await model.trajectories(n | points, { sampler, steps, every });
+ *   await model.field(points, t);                        // velocity (and score for DDPM) at t
+ *   await model.noised(points, t, seed);                 // the forward process at t
+ *   model.terminalKl();                                  // "is x_T close to N(0, I)?"
+ *   exportParams() / importParams(values) / dispose()
+ *
+ * Coordinates: every method takes and returns data coordinates; `normalization` (set by the
+ * lab from the dataset) maps them to the model's x = (data − shift)/scale, and log-densities
+ * get −log(scale_x·scale_y). Time: t ∈ [0, 1], 0 = data, 1 = noise, for both kinds (DDPM's
+ * continuous index is t·T − 1). Samplers: DDPM 'ddpm' | 'ddim' | 'pf-euler' | 'pf-heun';
+ * flow matching 'euler' | 'midpoint' | 'heun' | 'rk4'. Every call records its network
+ * evaluations per point in `lastRun.nfe`.
+ */
+import type { GpuRuntime, PooledBuffer } from '../../gpu';
+import { FusedMlp } from '../../nn/fused-mlp';
+import { EmbedConcat } from '../../nn/layers';
+import { addMlpParameters, type MlpShape } from '../../nn/mlp-shape';
+import { ParameterLayout } from '../../nn/parameters';
+import type { EmbeddingShape } from '../../nn/reference/embedding';
+import type { Trainer } from '../../nn/trainer';
+import { seedKey } from '../../rng/philox';
+import { forwardProcessKernel } from './kernels';
+import {
+  diffusionLikelihoodPlan,
+  diffusionSamplePlan,
+  flowLikelihoodPlan,
+  flowSamplePlan,
+  type DiffusionSampler,
+  type FlowSampler,
+  type Plan,
+} from './plan';
+import { PlanRunner } from './plan-runner';
+import {
+  alphaBarOfSigmaBar,
+  makeSchedule,
+  sigmaBarAt,
+  terminalKl,
+  type ScheduleTable,
+} from './schedule';
+import { ODE_SOLVERS, type OdeSolverName } from './solvers';
+import { resolveDiffusionSpec, type DiffusionModelSpec, type ResolvedDiffusionSpec } from './spec';
+import { DiffusionTrainingTask, type DiffusionTrainingOptions, type X0Sampler } from './training';
+
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+export interface Normalization {
+  shift: [number, number];
+  scale: [number, number];
+}
+
+export type SamplerName = DiffusionSampler | FlowSampler;
+
+export interface SampleOptions {
+  /** Default: 'ddim' (DDPM) or 'rk4' (flow matching). */
+  sampler?: SamplerName;
+  /** Steps (DDPM sampler: always T). Default 50 (DDIM, PF-ODE, flow Euler) or 20 (flow RK4). */
+  steps?: number;
+  /** DDIM: explicit sub-sequence of timesteps instead of `steps`. */
+  timesteps?: readonly number[];
+  /** DDIM η ∈ [0, 1]. Default 0. */
+  eta?: number;
+  /** DDPM ancestral: σ² = β̃ ('posterior', default) or β. */
+  variance?: 'posterior' | 'beta';
+  seed?: number;
+  /** Which weights: the EMA (default once useEma/importParams(…, 'ema') ran) or the trained ones. */
+  weights?: 'ema' | 'params';
+}
+
+export interface LogProbOptions {
+  /** ODE steps (default 50); the network runs 4× per step with RK4. */
+  steps?: number;
+  solver?: OdeSolverName;
+  weights?: 'ema' | 'params';
+}
+
+export interface TrajectoryOptions extends SampleOptions {
+  /** Record every `every` steps (default: about 20 frames). */
+  every?: number;
+}
+
+export interface Trajectories {
+  /** The time of each frame (1 = noise, 0 = data). */
+  times: number[];
+  /** One flat (x0, y0, …) array per frame, data coordinates. */
+  frames: Float32Array[];
+}
+
+export interface FieldValues {
+  /** dx/dt at the points (data coordinates per unit of t; sampling moves along −velocity). */
+  velocity: Float32Array;
+  /** DDPM: the score ∇ log p_t (data coordinates). */
+  score?: Float32Array;
+}
+
+export interface RunStats {
+  /** Network evaluations per point. */
+  nfe: number;
+  /** Points processed. */
+  points: number;
+  ms: number;
+}
+
+export class DiffusionModel {
+  readonly spec: ResolvedDiffusionSpec;
+  readonly schedule: ScheduleTable | undefined;
+  readonly layout: ParameterLayout;
+  readonly shape: MlpShape;
+  readonly embedding: EmbeddingShape;
+  normalization: Normalization = { shift: [0, 0], scale: [1, 1] };
+  lastRun: RunStats | undefined;
+  private readonly params: PooledBuffer;
+  private ema: PooledBuffer | undefined;
+  private training: Promise<{ mlp: FusedMlp; embed: EmbedConcat }> | undefined;
+  private disposed = false;
+
+  private constructor(
+    private readonly runtime: GpuRuntime,
+    spec: ResolvedDiffusionSpec,
+    private readonly runner: PlanRunner,
+  ) {
+    this.spec = spec;
+    this.shape = runner.shape;
+    this.embedding = runner.embedding;
+    this.schedule =
+      spec.kind === 'ddpm'
+        ? makeSchedule({ kind: spec.schedule, timesteps: spec.timesteps })
+        : undefined;
+    this.layout = new ParameterLayout();
+    addMlpParameters(this.layout, 'denoiser', this.shape);
+    this.params = runtime.pool.upload(
+      this.layout.initialize(spec.seed),
+      STORAGE,
+      `${spec.kind} denoiser params`,
+    );
+  }
+
+  /** Validates the spec (DiffusionSpecError names the field) and compiles the sampling MLP. */
+  static async create(runtime: GpuRuntime, spec: DiffusionModelSpec): Promise<DiffusionModel> {
+    const resolved = resolveDiffusionSpec(spec);
+    const embedding: EmbeddingShape = {
+      dims: 2,
+      features: resolved.timeEmbedding,
+      // The embedding sees 0 … 1000 for both kinds: DDPM's index t·(1000/T), flows' t·1000.
+      scale: resolved.kind === 'ddpm' ? 1000 / resolved.timesteps : 1000,
+      maxPeriod: 10_000,
+    };
+    const shape: MlpShape = {
+      inputs: 2 + resolved.timeEmbedding,
+      hidden: resolved.hidden,
+      hiddenLayers: resolved.layers,
+      outputs: 2,
+      activation: resolved.activation,
+    };
+    const mlp = await FusedMlp.create(runtime, shape, { training: false });
+    return new DiffusionModel(runtime, resolved, new PlanRunner(runtime, mlp, embedding));
+  }
+
+  get parameterCount(): number {
+    return this.layout.total;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** The trained weights' buffer (the training task updates it in place). */
+  get paramsBuffer(): GPUBuffer {
+    return this.params.buffer;
+  }
+
+  /** A TrainingTask for src/nn/trainer.ts; x₀ batches come from `sampler` (model coordinates). */
+  async createTrainingTask(
+    state: GPUBuffer,
+    sampler: X0Sampler,
+    options: DiffusionTrainingOptions,
+  ): Promise<DiffusionTrainingTask> {
+    this.ensureOpen();
+    this.training ??= Promise.all([
+      FusedMlp.create(this.runtime, this.shape, { training: true }),
+      EmbedConcat.create(this.runtime, this.embedding),
+    ]).then(([mlp, embed]) => ({ mlp, embed }));
+    const { mlp, embed } = await this.training;
+    const kind = this.spec.kind === 'flow-matching' ? 'flow' : `ddpm-${this.spec.prediction}`;
+    return DiffusionTrainingTask.create(
+      this.runtime,
+      {
+        kind: kind as 'flow' | 'ddpm-eps' | 'ddpm-v',
+        table: this.schedule,
+        mlp,
+        embed,
+        params: this.params,
+        parameterCount: this.parameterCount,
+      },
+      sampler,
+      options,
+      state,
+    );
+  }
+
+  /** Samples with the trainer's exponential moving average of the weights from now on. */
+  async useEma(trainer: Trainer): Promise<void> {
+    this.importParams(await trainer.readEmaParams(), 'ema');
+  }
+
+  /** The plan a sampler call would run (its `nfe` is the cost per point). */
+  samplePlan(options: SampleOptions = {}, every?: number): Plan {
+    if (this.schedule) {
+      const sampler = (options.sampler ?? 'ddim') as DiffusionSampler;
+      if (!['ddpm', 'ddim', 'pf-euler', 'pf-heun'].includes(sampler)) {
+        throw new RangeError(
+          `sampler for a DDPM model must be 'ddpm', 'ddim', 'pf-euler' or 'pf-heun', got ${JSON.stringify(sampler)}.`,
+        );
+      }
+      return diffusionSamplePlan(this.schedule, this.spec.prediction, {
+        sampler,
+        steps: options.steps ?? Math.min(50, this.schedule.timesteps),
+        timesteps: options.timesteps,
+        eta: options.eta,
+        variance: options.variance,
+        every,
+      });
+    }
+    const sampler = (options.sampler ?? 'rk4') as FlowSampler;
+    if (!ODE_SOLVERS.includes(sampler)) {
+      throw new RangeError(
+        `sampler for a flow-matching model must be one of ${ODE_SOLVERS.join(', ')}, got ${JSON.stringify(sampler)}.`,
+      );
+    }
+    return flowSamplePlan({
+      sampler,
+      steps: options.steps ?? (sampler === 'rk4' ? 20 : 50),
+      every,
+    });
+  }
+
+  /** n samples, flat (x0, y0, …), data coordinates. */
+  async sample(n: number, options: SampleOptions = {}): Promise<Float32Array> {
+    checkCount(n);
+    const result = await this.runPlan(this.samplePlan(options), { count: n }, options);
+    return this.toData(result.x);
+  }
+
+  /** log p(x) in nats (data coordinates) by the instantaneous change of variables. */
+  async logProb(points: ArrayLike<number>, options: LogProbOptions = {}): Promise<Float32Array> {
+    checkPoints(points);
+    const steps = options.steps ?? 50;
+    const plan = this.schedule
+      ? diffusionLikelihoodPlan(this.schedule, this.spec.prediction, {
+          steps,
+          solver: options.solver,
+        })
+      : flowLikelihoodPlan({ steps, solver: options.solver });
+    const result = await this.runPlan(plan, { points: this.toModel(points) }, options);
+    const logDet = Math.log(this.normalization.scale[0] * this.normalization.scale[1]);
+    return result.logProb!.map((v) => v - logDet);
+  }
+
+  /**
+   * Paths through time: from n noise draws to samples (a number), or from data points to noise
+   * (points, along the probability-flow / flow ODE; stochastic samplers need a number).
+   */
+  async trajectories(
+    start: number | ArrayLike<number>,
+    options: TrajectoryOptions = {},
+  ): Promise<Trajectories> {
+    let plan: Plan;
+    let input: { count?: number; points?: Float64Array };
+    if (typeof start === 'number') {
+      checkCount(start);
+      const steps = this.samplePlan(options).stages.filter((s) => s.last).length;
+      plan = this.samplePlan(options, options.every ?? Math.max(1, Math.round(steps / 20)));
+      input = { count: start };
+    } else {
+      checkPoints(start);
+      const steps = options.steps ?? 50;
+      const every = options.every ?? Math.max(1, Math.round(steps / 20));
+      const likelihood = this.schedule
+        ? diffusionLikelihoodPlan(this.schedule, this.spec.prediction, { steps, every })
+        : flowLikelihoodPlan({ steps, every, solver: (options.sampler ?? 'rk4') as FlowSampler });
+      plan = { ...likelihood, mode: 'sample' }; // no divergence needed
+      input = { points: this.toModel(start) };
+    }
+    const result = await this.runPlan(plan, input, options);
+    return { times: [...plan.snapshotTimes], frames: result.trajectory.map((f) => this.toData(f)) };
+  }
+
+  /** The model's velocity field (and DDPM's score) at the points at time t ∈ [0, 1]. */
+  async field(points: ArrayLike<number>, t: number): Promise<FieldValues> {
+    checkPoints(points);
+    checkTime(t);
+    const { plan, alphaBar, sigmaBarRate } = this.fieldPlan(t);
+    const x = this.toModel(points);
+    const out = (await this.runPlan(plan, { points: x }, {})).x;
+    const [sx, sy] = this.normalization.scale;
+    const n = points.length / 2;
+    const velocity = new Float32Array(2 * n);
+    if (!this.schedule) {
+      for (let i = 0; i < n; i++) {
+        velocity[2 * i] = out[2 * i]! * sx;
+        velocity[2 * i + 1] = out[2 * i + 1]! * sy;
+      }
+      return { velocity };
+    }
+    // out = ε̂. Score −ε̂/σ; PF-ODE dx/dt = (√ᾱ ε̂ − σ̄ ᾱ x)·dσ̄/dt.
+    const score = new Float32Array(2 * n);
+    const sigma = Math.sqrt(1 - alphaBar);
+    const sigmaBar = sigma / Math.sqrt(alphaBar);
+    for (let i = 0; i < 2 * n; i++) {
+      const s = i % 2 === 0 ? sx : sy;
+      score[i] = -out[i]! / sigma / s;
+      velocity[i] =
+        (Math.sqrt(alphaBar) * out[i]! - sigmaBar * alphaBar * x[i]!) * sigmaBarRate * s;
+    }
+    return { velocity, score };
+  }
+
+  /** The forward process at time t: data noised with fresh Philox noise (data coordinates). */
+  async noised(points: ArrayLike<number>, t: number, seed = 0): Promise<Float32Array> {
+    checkPoints(points);
+    checkTime(t);
+    const [signal, noise] = this.schedule
+      ? (() => {
+          const alphaBar = alphaBarOfSigmaBar(
+            sigmaBarAt(this.schedule!, t * this.schedule!.timesteps - 1),
+          );
+          return [Math.sqrt(alphaBar), Math.sqrt(1 - alphaBar)];
+        })()
+      : [1 - t, t];
+    const n = points.length / 2;
+    const { pool, device, readback, pipelines } = this.runtime;
+    const kernel = await pipelines.get(forwardProcessKernel);
+    const [lo, hi] = seedKey(seed);
+    const words = new Uint32Array([n, lo, hi, 0, 0, 0, 0, 0]);
+    new Float32Array(words.buffer).set([signal, noise], 4);
+    const uniforms = pool.upload(words, GPUBufferUsage.UNIFORM, 'forward process uniforms');
+    const clean = pool.upload(Float32Array.from(this.toModel(points)), STORAGE, 'clean points');
+    const out = pool.acquire(n * 8, STORAGE, 'noised points');
+    try {
+      const encoder = device.createCommandEncoder({ label: 'forward process' });
+      const pass = encoder.beginComputePass({ label: 'forward process' });
+      kernel.encode(pass, kernel.bind(device, [uniforms.binding, clean.binding, out.binding]), n);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      return this.toData(await readback.readFloat32(out.buffer, 0, 2 * n));
+    } finally {
+      uniforms.dispose();
+      clean.dispose();
+      out.dispose();
+    }
+  }
+
+  /**
+   * The "is x_T close to N(0, I)?" gauge: an upper bound on KL(q(x_T) ‖ N(0, I)) in nats for
+   * data with E‖x₀‖² = secondMoment in model coordinates (2 for normalised data). Flow matching
+   * reaches N(0, I) exactly at t = 1: 0.
+   */
+  terminalKl(secondMoment = 2): number {
+    return this.schedule ? terminalKl(this.schedule, secondMoment) : 0;
+  }
+
+  async exportParams(which: 'params' | 'ema' = 'params'): Promise<Float32Array> {
+    this.ensureOpen();
+    const buffer = which === 'ema' && this.ema ? this.ema : this.params;
+    return this.runtime.readback.readFloat32(buffer.buffer, 0, this.parameterCount);
+  }
+
+  /** Replaces the trained weights ('params') or the sampling weights ('ema'). */
+  importParams(values: Float32Array, which: 'params' | 'ema' = 'params'): void {
+    this.ensureOpen();
+    if (values.length !== this.parameterCount) {
+      throw new RangeError(
+        `This model has ${this.parameterCount} parameters; got ${values.length} values. ` +
+          'Export from a model with the same spec.',
+      );
+    }
+    if (which === 'ema') {
+      this.ema ??= this.runtime.pool.acquire(this.parameterCount * 4, STORAGE, 'denoiser EMA');
+    }
+    const target = which === 'ema' ? this.ema! : this.params;
+    this.runtime.device.queue.writeBuffer(
+      target.buffer,
+      0,
+      values.buffer,
+      values.byteOffset,
+      values.byteLength,
+    );
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.params.dispose();
+    this.ema?.dispose();
+  }
+
+  private fieldPlan(t: number) {
+    const table = this.schedule;
+    const alphaBar = table ? alphaBarOfSigmaBar(sigmaBarAt(table, t * table.timesteps - 1)) : NaN;
+    let sigmaBarRate = 0;
+    if (table) {
+      // dσ̄/dt of the piecewise-linear σ̄ (one-sided at the last knot).
+      const index = Math.min(t * table.timesteps - 1, table.timesteps - 1 - 1e-9);
+      const k = Math.floor(index);
+      const knot = (i: number) => (i < 0 ? 0 : table.sigmaBar[i]!);
+      sigmaBarRate = (knot(k + 1) - knot(k)) * table.timesteps;
+    }
+    const prediction = this.spec.prediction;
+    const [cx, cn] =
+      table && prediction === 'v' ? [Math.sqrt(1 - alphaBar), Math.sqrt(alphaBar)] : [0, 1];
+    const plan: Plan = {
+      mode: 'sample',
+      stages: [
+        {
+          time: { net: table ? t * table.timesteps - 1 : t, alphaBar, t },
+          inputScale: 1,
+          cx,
+          cn,
+          w: 1,
+          a: 0,
+          last: true,
+          m: 0,
+          sigma: 0,
+          noiseStep: 1,
+          snapshot: -1,
+        },
+      ],
+      initScale: 1,
+      outputScale: 1,
+      priorVariance: 1,
+      snapshots: 0,
+      snapshotTimes: [],
+      nfe: 1,
+    };
+    return { plan, alphaBar, sigmaBarRate };
+  }
+
+  private async runPlan(
+    plan: Plan,
+    input: { count?: number; points?: Float64Array },
+    options: { seed?: number; weights?: 'ema' | 'params' },
+  ) {
+    this.ensureOpen();
+    const started = performance.now();
+    const weights = options.weights ?? (this.ema ? 'ema' : 'params');
+    if (weights === 'ema' && !this.ema) {
+      throw new Error('No EMA weights yet: call useEma(trainer) or importParams(values, "ema").');
+    }
+    const result = await this.runner.run(plan, {
+      ...input,
+      seed: options.seed ?? this.spec.seed,
+      params: (weights === 'ema' ? this.ema! : this.params).binding,
+      paramOffset: 0,
+    });
+    const points = input.count ?? input.points!.length / 2;
+    this.lastRun = { nfe: result.nfe, points, ms: performance.now() - started };
+    return result;
+  }
+
+  private toModel(points: ArrayLike<number>): Float64Array {
+    const { shift, scale } = this.normalization;
+    return Float64Array.from(points, (v, i) => (v - shift[i % 2]!) / scale[i % 2]!);
+  }
+
+  private toData(points: ArrayLike<number>): Float32Array {
+    const { shift, scale } = this.normalization;
+    return Float32Array.from(points, (v, i) => v * scale[i % 2]! + shift[i % 2]!);
+  }
+
+  private ensureOpen(): void {
+    if (this.disposed) throw new Error('This diffusion model was disposed; create a new one.');
+  }
+}
+
+export const MAX_POINTS = 1 << 22;
+
+function checkCount(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_POINTS) {
+    throw new RangeError(
+      `The number of samples must be an integer in [1, ${MAX_POINTS}], got ${n}.`,
+    );
+  }
+}
+
+function checkPoints(points: ArrayLike<number>): void {
+  if (points.length === 0 || points.length % 2 !== 0 || points.length / 2 > MAX_POINTS) {
+    throw new RangeError(
+      `Points are flat (x0, y0, x1, y1, …): expected an even length in [2, ${2 * MAX_POINTS}], got ${points.length}.`,
+    );
+  }
+}
+
+function checkTime(t: number): void {
+  if (!(t >= 0 && t <= 1)) throw new RangeError(`t must be in [0, 1] (0 data, 1 noise), got ${t}.`);
+}
