@@ -1,16 +1,52 @@
 /**
- * Flowfield's own implementation of the MLP regression workload (#3 item 8).
- * Until the training engine (src/nn/) lands, every workload of this family is reported as
- * "missing". To plug the engine in: drop `missing`, implement `setup` returning a Session
- * that follows the contract in bench/README.md ("Writing a Flowfield case").
+ * Flowfield's MLP regression workload (#3 item 8): the engine's fused MLP (one forward and one
+ * backward dispatch per step, plus one weight-gradient reduction per layer), GPU-made batches,
+ * MSE, Adam — many steps per submit, no readback until the end of a run.
  */
+import { RegressionTask } from '../../src/nn/regression-task';
+import { Trainer } from '../../src/nn/trainer';
 import type { Implementation } from '../harness/types';
+import { sharedGpu, trainSteps } from './flowfield-shared';
 import type { MlpConfig } from './workloads';
 
 export const flowfieldMlp: Implementation<MlpConfig> = {
   impl: 'flowfield',
-  missing: 'engine not merged yet',
-  setup() {
-    return Promise.reject(new Error('flowfield-mlp: engine not merged yet'));
+  async setup(workload, context) {
+    const gpu = await sharedGpu(context);
+    const c = workload.config;
+    const trainer = await Trainer.create(
+      gpu,
+      (state) =>
+        RegressionTask.create(
+          gpu,
+          {
+            hidden: c.hidden,
+            hiddenLayers: c.hiddenLayers,
+            activation: c.activation,
+            batch: c.batch,
+            seed: 1,
+          },
+          state,
+        ),
+      {
+        optimizer: {
+          kind: 'adam',
+          lr: c.learningRate,
+          beta1: c.beta1,
+          beta2: c.beta2,
+          eps: c.epsilon,
+        },
+      },
+    );
+    const tuning = trainer.task.mlp.tuning;
+    return {
+      dispatchesPerStep: trainer.dispatchesPerStep,
+      info: {
+        samplesPerInvocation: tuning.samples,
+        workgroupSize: tuning.workgroupSize,
+      },
+      run: (steps) => trainSteps(gpu, trainer, steps),
+      dispose: () => trainer.dispose(),
+    };
   },
 };

@@ -1,16 +1,82 @@
 /**
- * Flowfield's own implementation of the RealNVP workloads, training and sampling (#5).
- * Until the training engine (src/nn/) lands, every workload of this family is reported as
- * "missing". To plug the engine in: drop `missing`, implement `setup` returning a Session
- * that follows the contract in bench/README.md ("Writing a Flowfield case").
+ * Flowfield's RealNVP workloads (#5): 8 affine couplings (conditioner 1 → 64 → 64 → 2, tanh,
+ * zero-initialised output; log-scale soft-clamped to ±3, where the peer leaves it unbounded),
+ * 8gaussians batches sampled on the GPU, NLL, Adam; sampling = z ~ N(0, I) through the inverse
+ * of all couplings into a GPU buffer.
  */
+import { Dataset } from '../../src/data/dataset';
+import { FlowModel } from '../../src/models/flows/flow-model';
+import { FlowTrainingTask } from '../../src/models/flows/flow-training';
+import { Trainer } from '../../src/nn/trainer';
 import type { Implementation } from '../harness/types';
+import { sharedGpu, trainSteps } from './flowfield-shared';
 import type { RealNvpConfig } from './workloads';
 
 export const flowfieldRealNvp: Implementation<RealNvpConfig> = {
   impl: 'flowfield',
-  missing: 'engine not merged yet',
-  setup() {
-    return Promise.reject(new Error('flowfield-realnvp: engine not merged yet'));
+  async setup(workload, context) {
+    const gpu = await sharedGpu(context);
+    const c = workload.config;
+    const model = await FlowModel.create(gpu, {
+      family: 'flow',
+      kind: 'realnvp',
+      layers: c.couplings,
+      hidden: c.conditionerHidden[0]!,
+      hiddenLayers: c.conditionerHidden.length,
+      activation: c.conditionerActivation,
+      seed: 1,
+    });
+    const data = new Dataset(gpu, { name: c.data, seed: 1 });
+    const evalPoints = await data.sample(2048, { seed: 99 });
+    const evalLoss = async () => {
+      const logP = await model.logProb(evalPoints);
+      return -logP.reduce((s, v) => s + v, 0) / logP.length;
+    };
+    if (workload.kind === 'sample') {
+      return {
+        dispatchesPerStep: 2 + 2 * c.couplings,
+        async run(steps) {
+          for (let i = 0; i < steps; i++)
+            (await model.sampleToBuffer(c.batch, { seed: i })).dispose();
+          await gpu.device.queue.onSubmittedWorkDone();
+        },
+        dispose: () => {
+          model.dispose();
+          data.dispose();
+        },
+      };
+    }
+    model.normalization = { shift: [...data.normalizer.shift], scale: [...data.normalizer.scale] };
+    const sampler = await data.sampler();
+    const trainer = await Trainer.create(
+      gpu,
+      (state) =>
+        FlowTrainingTask.create(
+          gpu,
+          model,
+          sampler,
+          { batch: c.batch, seed: 1, maxStepsPerSubmit: 256 },
+          state,
+        ),
+      {
+        optimizer: {
+          kind: 'adam',
+          lr: c.learningRate,
+          beta1: c.beta1,
+          beta2: c.beta2,
+          eps: c.epsilon,
+        },
+      },
+    );
+    return {
+      dispatchesPerStep: trainer.dispatchesPerStep,
+      run: (steps) => trainSteps(gpu, trainer, steps),
+      evalLoss,
+      dispose: () => {
+        trainer.dispose();
+        model.dispose();
+        data.dispose();
+      },
+    };
   },
 };

@@ -1,14 +1,17 @@
 // Fully fused MLP: IN → HIDDEN × HIDDEN_LAYERS → OUT, hidden activation ACTIVATION, linear output.
 // With RESIDUAL (IN == OUT) it is a residual block: y = x + MLP(x), dL/dx = dL/dy + MLPᵀ(dL/dy).
 // One dispatch runs the whole forward (or the whole backward) of a batch; each invocation carries
-// SAMPLES samples so every weight it loads is reused SAMPLES times (the main cost on small
-// models is memory traffic and dispatch count, not FLOPs). Twin: src/nn/reference/dense.ts.
+// SAMPLES (4 or 8) samples as one or two vec4 lanes, so every weight it loads is reused SAMPLES
+// times in SIMD arithmetic (the main cost on small models is memory traffic and dispatch count,
+// not FLOPs). Activations live in two private tiles passed by pointer, layer by layer in turn:
+// a dynamic ping-pong offset into one array was ~3x slower on SwiftShader.
+// Twin: src/nn/reference/dense.ts.
 //
 // Parameters (contiguous from u.param_offset): for each linear layer l, W_l (out × in, row-major)
 // then b_l (out). Cache (from u.cache_offset), used by backward and the weight-gradient kernel:
 //   z(l, b, h)  = pre-activation of hidden layer l      at (l·batch + b)·HIDDEN + h
 //   δ(l, b, o)  = dL/dz of linear layer l               after the z region, same layout;
-//                 the output layer's δ (= dL/dy) last, at (HIDDEN_LAYERS·batch + b)·HIDDEN... see delta_index.
+//                 the output layer's δ (= dL/dy) last, batch × OUT (see delta_index).
 
 struct MlpUniforms {
   batch: u32,
@@ -48,8 +51,11 @@ const WG: u32 = {{WORKGROUP_SIZE}}u;
 @group(0) @binding(3) var<storage, read_write> mlp_out: array<f32>;
 @group(0) @binding(4) var<storage, read_write> cache: array<f32>;
 
-// Two ping-pong activation tiles, WIDTH values × S samples each, sample-minor.
-var<private> tiles: array<f32, 2u * WIDTH * S>;
+// Samples in vec4 lanes: V lanes of 4 samples per invocation.
+const V: u32 = S / 4u;
+alias Tile = array<vec4<f32>, WIDTH * V>;
+var<private> tile_a: Tile;
+var<private> tile_b: Tile;
 
 fn layer_inputs(l: u32) -> u32 { return select(HIDDEN, IN, l == 0u); }
 fn layer_outputs(l: u32) -> u32 { return select(HIDDEN, OUT, l == LAYERS - 1u); }
@@ -66,45 +72,142 @@ fn first_sample(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return (gid.x + gid.y * groups.x * WG) * S;
 }
 
+fn act4(z: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(act_apply(ACTIVATION, z.x), act_apply(ACTIVATION, z.y), act_apply(ACTIVATION, z.z), act_apply(ACTIVATION, z.w));
+}
+
+fn act_grad4(z: vec4<f32>) -> vec4<f32> {
+  return vec4<f32>(act_grad(ACTIVATION, z.x), act_grad(ACTIVATION, z.y), act_grad(ACTIVATION, z.z), act_grad(ACTIVATION, z.w));
+}
+
+// Sample of lane v, component c; padding lanes past the batch repeat the last sample (never stored).
+fn sample_of(first: u32, v: u32, c: u32) -> u32 {
+  return min(first + 4u * v + c, u.batch - 1u);
+}
+
+fn is_real(first: u32, v: u32, c: u32) -> bool {
+  return first + 4u * v + c < u.batch;
+}
+
+// Stores the pre-activations z of hidden layer l, unit o, for the 4 samples of lane v.
+fn store_z(l: u32, o: u32, first: u32, v: u32, z: vec4<f32>) {
+  for (var c = 0u; c < 4u; c++) {
+    if (is_real(first, v, c)) { cache[z_index(l, first + 4u * v + c, o)] = z[c]; }
+  }
+}
+
+fn load_z(l: u32, j: u32, first: u32, v: u32) -> vec4<f32> {
+  return vec4<f32>(
+    cache[z_index(l, sample_of(first, v, 0u), j)],
+    cache[z_index(l, sample_of(first, v, 1u), j)],
+    cache[z_index(l, sample_of(first, v, 2u), j)],
+    cache[z_index(l, sample_of(first, v, 3u), j)],
+  );
+}
+
+fn store_delta(l: u32, o: u32, first: u32, v: u32, d: vec4<f32>) {
+  for (var c = 0u; c < 4u; c++) {
+    if (is_real(first, v, c)) { cache[delta_index(l, first + 4u * v + c, o)] = d[c]; }
+  }
+}
+
+fn write_output(o: u32, first: u32, v: u32, y: vec4<f32>) {
+  for (var c = 0u; c < 4u; c++) {
+    if (!is_real(first, v, c)) { continue; }
+    let b = first + 4u * v + c;
+    var value = y[c];
+    if (RESIDUAL) { value += mlp_in[u.input_offset + b * IN_STRIDE + o]; }
+    mlp_out[u.output_offset + b * OUT + o] = value;
+  }
+}
+
+fn write_grad_in(j: u32, first: u32, v: u32, g: vec4<f32>) {
+  for (var c = 0u; c < 4u; c++) {
+    if (!is_real(first, v, c)) { continue; }
+    let b = first + 4u * v + c;
+    var value = g[c];
+    if (RESIDUAL) { value += mlp_in[u.output_offset + b * OUT + j]; }
+    let at = u.input_offset + b * IN_STRIDE + j;
+    if (ACCUMULATE_GRAD_IN) { value += mlp_out[at]; }
+    mlp_out[at] = value;
+  }
+}
+
+fn forward_layer(l: u32, first: u32, src: ptr<private, Tile>, dst: ptr<private, Tile>) {
+  let n_in = layer_inputs(l);
+  let n_out = layer_outputs(l);
+  let w0 = u.param_offset + layer_offset(l);
+  let b0 = w0 + n_in * n_out;
+  for (var o = 0u; o < n_out; o++) {
+    let bias = params[b0 + o];
+    var acc0 = vec4<f32>(bias);
+    var acc1 = vec4<f32>(bias);
+    let row = w0 + o * n_in;
+    for (var j = 0u; j < n_in; j++) {
+      let w = params[row + j];
+      acc0 += w * (*src)[j * V];
+      if (V == 2u) { acc1 += w * (*src)[j * V + 1u]; }
+    }
+    if (l < LAYERS - 1u) {
+      (*dst)[o * V] = act4(acc0);
+      if (STORE_CACHE) { store_z(l, o, first, 0u, acc0); }
+      if (V == 2u) {
+        (*dst)[o * V + 1u] = act4(acc1);
+        if (STORE_CACHE) { store_z(l, o, first, 1u, acc1); }
+      }
+    } else {
+      write_output(o, first, 0u, acc0);
+      if (V == 2u) { write_output(o, first, 1u, acc1); }
+    }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let first = first_sample(gid, groups);
   if (first >= u.batch) { return; }
-  for (var s = 0u; s < S; s++) {
-    let b = min(first + s, u.batch - 1u); // padding samples repeat the last one, never stored
-    for (var j = 0u; j < IN; j++) { tiles[j * S + s] = mlp_in[u.input_offset + b * IN_STRIDE + j]; }
-  }
-  var src = 0u;
-  var dst = WIDTH * S;
-  for (var l = 0u; l < LAYERS; l++) {
-    let n_in = layer_inputs(l);
-    let n_out = layer_outputs(l);
-    let w0 = u.param_offset + layer_offset(l);
-    let b0 = w0 + n_in * n_out;
-    for (var o = 0u; o < n_out; o++) {
-      var acc: array<f32, S>;
-      let bias = params[b0 + o];
-      for (var s = 0u; s < S; s++) { acc[s] = bias; }
-      let row = w0 + o * n_in;
-      for (var j = 0u; j < n_in; j++) {
-        let w = params[row + j];
-        for (var s = 0u; s < S; s++) { acc[s] += w * tiles[src + j * S + s]; }
-      }
-      for (var s = 0u; s < S; s++) {
-        let b = first + s;
-        if (l < LAYERS - 1u) {
-          tiles[dst + o * S + s] = act_apply(ACTIVATION, acc[s]);
-          if (STORE_CACHE && b < u.batch) { cache[z_index(l, b, o)] = acc[s]; }
-        } else if (b < u.batch) {
-          var y = acc[s];
-          if (RESIDUAL) { y += mlp_in[u.input_offset + b * IN_STRIDE + o]; }
-          mlp_out[u.output_offset + b * OUT + o] = y;
-        }
-      }
+  for (var v = 0u; v < V; v++) {
+    for (var j = 0u; j < IN; j++) {
+      let base = u.input_offset + j;
+      tile_a[j * V + v] = vec4<f32>(
+        mlp_in[base + sample_of(first, v, 0u) * IN_STRIDE],
+        mlp_in[base + sample_of(first, v, 1u) * IN_STRIDE],
+        mlp_in[base + sample_of(first, v, 2u) * IN_STRIDE],
+        mlp_in[base + sample_of(first, v, 3u) * IN_STRIDE],
+      );
     }
-    let t = src;
-    src = dst;
-    dst = t;
+  }
+  for (var l = 0u; l < LAYERS; l++) {
+    if (l % 2u == 0u) { forward_layer(l, first, &tile_a, &tile_b); } else { forward_layer(l, first, &tile_b, &tile_a); }
+  }
+}
+
+// δ_l (in src) → δ_{l−1} (into dst and the cache), or dL/dx for l = 0.
+fn backward_layer(l: u32, first: u32, src: ptr<private, Tile>, dst: ptr<private, Tile>) {
+  let n_in = layer_inputs(l);
+  let n_out = layer_outputs(l);
+  let w0 = u.param_offset + layer_offset(l);
+  for (var j = 0u; j < n_in; j++) {
+    var acc0 = vec4<f32>(0.0);
+    var acc1 = vec4<f32>(0.0);
+    for (var o = 0u; o < n_out; o++) {
+      let w = params[w0 + o * n_in + j];
+      acc0 += w * (*src)[o * V];
+      if (V == 2u) { acc1 += w * (*src)[o * V + 1u]; }
+    }
+    if (l > 0u) {
+      let d0 = acc0 * act_grad4(load_z(l - 1u, j, first, 0u));
+      (*dst)[j * V] = d0;
+      store_delta(l - 1u, j, first, 0u, d0);
+      if (V == 2u) {
+        let d1 = acc1 * act_grad4(load_z(l - 1u, j, first, 1u));
+        (*dst)[j * V + 1u] = d1;
+        store_delta(l - 1u, j, first, 1u, d1);
+      }
+    } else {
+      write_grad_in(j, first, 0u, acc0);
+      if (V == 2u) { write_grad_in(j, first, 1u, acc1); }
+    }
   }
 }
 
@@ -114,49 +217,22 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let first = first_sample(gid, groups);
   if (first >= u.batch) { return; }
-  for (var s = 0u; s < S; s++) {
-    let b = min(first + s, u.batch - 1u);
+  for (var v = 0u; v < V; v++) {
     for (var o = 0u; o < OUT; o++) {
-      let g = mlp_in[u.output_offset + b * OUT + o];
-      tiles[o * S + s] = g;
-      if (first + s < u.batch) { cache[delta_index(LAYERS - 1u, b, o)] = g; }
+      let g = vec4<f32>(
+        mlp_in[u.output_offset + sample_of(first, v, 0u) * OUT + o],
+        mlp_in[u.output_offset + sample_of(first, v, 1u) * OUT + o],
+        mlp_in[u.output_offset + sample_of(first, v, 2u) * OUT + o],
+        mlp_in[u.output_offset + sample_of(first, v, 3u) * OUT + o],
+      );
+      tile_a[o * V + v] = g;
+      store_delta(LAYERS - 1u, o, first, v, g);
     }
   }
-  var src = 0u;
-  var dst = WIDTH * S;
-  let last_layer = select(1u, 0u, WRITE_GRAD_IN); // layer 0's input gradient only when asked
-  for (var l = LAYERS - 1u; l >= last_layer && l < LAYERS; l--) {
-    let n_in = layer_inputs(l);
-    let n_out = layer_outputs(l);
-    let w0 = u.param_offset + layer_offset(l);
-    for (var j = 0u; j < n_in; j++) {
-      // Zeroed explicitly: SwiftShader was seen keeping a loop-local array's values across
-      // iterations, although WGSL zero-initialises a var at each declaration.
-      var acc: array<f32, S>;
-      for (var s = 0u; s < S; s++) { acc[s] = 0.0; }
-      for (var o = 0u; o < n_out; o++) {
-        let w = params[w0 + o * n_in + j];
-        for (var s = 0u; s < S; s++) { acc[s] += w * tiles[src + o * S + s]; }
-      }
-      for (var s = 0u; s < S; s++) {
-        let b = first + s;
-        if (l > 0u) {
-          let bz = min(b, u.batch - 1u);
-          let d = acc[s] * act_grad(ACTIVATION, cache[z_index(l - 1u, bz, j)]);
-          tiles[dst + j * S + s] = d;
-          if (b < u.batch) { cache[delta_index(l - 1u, b, j)] = d; }
-        } else if (b < u.batch) {
-          var g = acc[s];
-          if (RESIDUAL) { g += mlp_in[u.output_offset + b * OUT + j]; }
-          let at = u.input_offset + b * IN_STRIDE + j;
-          if (ACCUMULATE_GRAD_IN) { g += mlp_out[at]; }
-          mlp_out[at] = g;
-        }
-      }
-    }
-    let t = src;
-    src = dst;
-    dst = t;
-    if (l == 0u) { break; }
+  // Layer 0's backward only produces dL/dx: skip it unless asked.
+  let lowest = select(1u, 0u, WRITE_GRAD_IN);
+  for (var step = 0u; step < LAYERS - lowest; step++) {
+    let l = LAYERS - 1u - step;
+    if (step % 2u == 0u) { backward_layer(l, first, &tile_a, &tile_b); } else { backward_layer(l, first, &tile_b, &tile_a); }
   }
 }

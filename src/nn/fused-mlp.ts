@@ -9,6 +9,7 @@ import {
   kernelTuning,
   mlpBackwardKernel,
   mlpForwardKernel,
+  outerGradBlocks,
   outerGradKernel,
   type KernelTuning,
   type OuterGradProblem,
@@ -81,6 +82,11 @@ export class FusedMlp {
     }
     const width = Math.max(shape.inputs, shape.hidden, shape.outputs);
     const tuning = { ...kernelTuning(runtime.context.adapterInfo, width), ...options.tuning };
+    if (tuning.samples !== 4 && tuning.samples !== 8) {
+      throw new RangeError(
+        `Fused MLP: samples per invocation must be 4 or 8, got ${tuning.samples}.`,
+      );
+    }
     const training = options.training ?? true;
     const base = {
       IN: shape.inputs,
@@ -112,7 +118,6 @@ export class FusedMlp {
             pipelines.get(outerGradKernel, {
               LIN: layer.inputs,
               LOUT: layer.outputs,
-              TILE: tuning.tile,
               A_FROM_INPUT: l === 0,
               A_STRIDE: l === 0 ? base.IN_STRIDE : layer.inputs,
               ACTIVATION: base.ACTIVATION,
@@ -240,7 +245,6 @@ export class MlpBinding {
           ],
           `${label} layer ${l} gradient uniforms`,
         );
-        const tile = mlp.tuning.tile;
         this.outerGroups.push({
           group: kernels.outerGrads[l]!.bind(
             device,
@@ -248,7 +252,7 @@ export class MlpBinding {
             `${label} layer ${l} gradient`,
           ),
           problem: {
-            blocks: Math.ceil(layer.outputs / tile) * Math.ceil((layer.inputs + 1) / tile),
+            blocks: outerGradBlocks(layer.inputs, layer.outputs),
             chunks: Math.ceil(batch / chunkSize),
           },
         });

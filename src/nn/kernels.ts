@@ -33,6 +33,11 @@ export const mlpBackwardKernel = defineKernel<number>({
   entryPoint: 'backward',
 });
 
+/** Invocations of the weight-gradient kernel per chunk: 8 × 4 blocks of [outputs × (inputs + 1)]. */
+export function outerGradBlocks(inputs: number, outputs: number): number {
+  return Math.ceil(outputs / 8) * Math.ceil((inputs + 1) / 4);
+}
+
 export interface OuterGradProblem {
   blocks: number;
   chunks: number;
@@ -50,11 +55,9 @@ export const outerGradKernel = defineKernel<OuterGradProblem>({
 
 /** Per-adapter shape of the per-sample kernels (see WEBGPU-ON-CPU.md for the measurements). */
 export interface KernelTuning {
-  /** Samples per invocation in the fused MLP kernels (weight reuse). */
+  /** Samples per invocation in the fused MLP kernels (weight reuse): 4 or 8 (vec4 lanes). */
   samples: number;
   workgroupSize: number;
-  /** Tile of the weight-gradient reduction (TILE × TILE per invocation). */
-  tile: number;
   /** Samples per chunk of the weight-gradient reduction. */
   chunkSize: number;
 }
@@ -63,11 +66,10 @@ export function kernelTuning(adapter: AdapterSummary, width: number): KernelTuni
   if (adapter.isFallback) {
     // CPU adapters: many samples per invocation, small workgroups (measured on SwiftShader).
     return {
-      samples: Math.max(1, Math.min(8, Math.floor(1024 / width))),
+      samples: width > 128 ? 4 : 8,
       workgroupSize: 16,
-      tile: 8,
       chunkSize: 1024,
     };
   }
-  return { samples: 2, workgroupSize: 64, tile: 4, chunkSize: 256 };
+  return { samples: 4, workgroupSize: 64, chunkSize: 256 };
 }

@@ -16,6 +16,7 @@ import { activationId, type Activation } from './activations';
 import {
   ACTIVATIONS_LIBRARY,
   kernelTuning,
+  outerGradBlocks,
   outerGradKernel,
   type OuterGradProblem,
 } from './kernels';
@@ -88,7 +89,6 @@ export class DenseLayer {
     private readonly backward: CompiledKernel,
     private readonly outer: CompiledKernel<OuterGradProblem>,
     readonly chunkSize: number,
-    private readonly tile: number,
   ) {}
 
   static async create(runtime: GpuRuntime, shape: DenseShape): Promise<DenseLayer> {
@@ -104,13 +104,12 @@ export class DenseLayer {
       runtime.pipelines.get(outerGradKernel, {
         LIN: shape.inputs,
         LOUT: shape.outputs,
-        TILE: tuning.tile,
         A_FROM_INPUT: true,
         A_STRIDE: shape.inputs,
         ACTIVATION: 0,
       }),
     ]);
-    return new DenseLayer(runtime, shape, forward, backward, outer, tuning.chunkSize, tuning.tile);
+    return new DenseLayer(runtime, shape, forward, backward, outer, tuning.chunkSize);
   }
 
   cacheFloats(batch: number): number {
@@ -184,7 +183,7 @@ export class DenseLayer {
     }
     const { inputs, outputs } = this.shape;
     const problem = {
-      blocks: Math.ceil(outputs / this.tile) * Math.ceil((inputs + 1) / this.tile),
+      blocks: outerGradBlocks(inputs, outputs),
       chunks: this.chunks(batch),
     };
     return {
