@@ -51,3 +51,22 @@ export {
   type PointParseIssue,
   type Space,
 } from './data';
+export {
+  TrainingRun,
+  NonFiniteLossError,
+  TrainOptionsError,
+  TRAIN_LIMITS,
+  type TrainOptions,
+  type TrainProgress,
+  type TrainSummary,
+} from './lab/training';
+export { LabFlow, type LabModel, type ModelSpec } from './lab/models';
+export {
+  ModelSpecError,
+  FLOW_KINDS,
+  FLOW_LIMITS,
+  type FlowKind,
+  type FlowModelSpec,
+} from './models/flows/flow-spec';
+export type { OptimizerSpec, ScheduleSpec } from './nn/optimizer-config';
+export { ACTIVATIONS, type Activation } from './nn/activations';
