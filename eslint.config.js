@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'bench/dist/', 'bench/results.json'] },
+  { ignores: ['node_modules/', 'dist/', 'bench/dist/', 'bench/results.json', '.tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
