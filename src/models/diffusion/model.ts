@@ -299,6 +299,11 @@ export class DiffusionModel {
   async field(points: ArrayLike<number>, t: number): Promise<FieldValues> {
     checkPoints(points);
     checkTime(t);
+    if (this.schedule && t === 0) {
+      throw new RangeError(
+        'The score of a DDPM model is undefined at t = 0 (no noise): ask for t in (0, 1].',
+      );
+    }
     const { plan, alphaBar, sigmaBarRate } = this.fieldPlan(t);
     const x = this.toModel(points);
     const out = (await this.runPlan(plan, { points: x }, {})).x;

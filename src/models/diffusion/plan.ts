@@ -68,7 +68,7 @@ export interface Plan {
 export type DiffusionSampler = 'ddpm' | 'ddim' | 'pf-euler' | 'pf-heun';
 export type FlowSampler = OdeSolverName;
 
-export interface TrajectoryOptions {
+export interface SnapshotOptions {
   /** Record the state every `every` steps (and at the start and the end). */
   every?: number;
 }
@@ -126,7 +126,7 @@ export function subsequenceGrid(table: ScheduleTable, timesteps: readonly number
   return [-1, ...sorted];
 }
 
-export interface DiffusionSampleOptions extends TrajectoryOptions {
+export interface DiffusionSampleOptions extends SnapshotOptions {
   sampler: DiffusionSampler;
   /** Number of steps S (DDIM / PF-ODE; DDPM always takes all T). */
   steps?: number;
@@ -289,7 +289,7 @@ function odePlan(spec: OdePlanSpec): Plan {
   };
 }
 
-export interface FlowSampleOptions extends TrajectoryOptions {
+export interface FlowSampleOptions extends SnapshotOptions {
   sampler: FlowSampler;
   steps: number;
 }
@@ -320,7 +320,7 @@ export function flowSamplePlan(options: FlowSampleOptions): Plan {
   });
 }
 
-export interface LikelihoodOptions extends TrajectoryOptions {
+export interface LikelihoodOptions extends SnapshotOptions {
   steps: number;
   solver?: OdeSolverName;
 }
