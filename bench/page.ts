@@ -3,7 +3,10 @@
  * target=1 and listens on `window.__benchEmit`; opened by hand (node bench/run.mjs --serve), it
  * logs the same messages to the console and keeps them in `window.__benchMessages`.
  */
+import { benchCsvParse } from '../src/data/csv-bench';
+import { GpuRuntime } from '../src/gpu';
 import { CASES } from './cases';
+import { runQuality } from './quality';
 import { installGpuCounters } from './harness/gpu-counters';
 import { measureCase } from './harness/measure';
 import type { BenchOptions, PageEnvironment, PageMessage } from './harness/results';
@@ -31,7 +34,8 @@ function readOptions(): BenchOptions {
     .filter(Boolean);
   const runs = Math.max(3, Number(params.get('runs') ?? 3) || 3);
   const targetSeconds = Number(params.get('target') ?? (quick ? 0.3 : 1)) || 1;
-  return { filter, quick, runs, targetSeconds };
+  const qualitySteps = Math.max(0, Number(params.get('quality') ?? 0) || 0);
+  return { filter, quick, runs, targetSeconds, qualitySteps };
 }
 
 /** Quick mode keeps the `quick` workloads; a filter keeps ids containing any of its terms. */
@@ -110,6 +114,18 @@ async function main(): Promise<void> {
       if (release) release((await value) as never);
     } catch (error) {
       await emit({ type: 'log', id: `shared:${key}`, message: `release failed: ${String(error)}` });
+    }
+  }
+  // The data issue's parsing benchmark: 1e6 CSV points, in the same page, every run.
+  await emit({ type: 'csv', result: benchCsvParse(1_000_000, 3) });
+  if (options.qualitySteps > 0) {
+    const runtime = await GpuRuntime.open();
+    try {
+      await runQuality(runtime, options.qualitySteps, (result) =>
+        emit({ type: 'quality', result }),
+      );
+    } finally {
+      runtime.dispose();
     }
   }
   await emit({ type: 'done', seconds: (performance.now() - started) / 1000 });

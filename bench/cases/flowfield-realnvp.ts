@@ -8,18 +8,20 @@ import { Dataset } from '../../src/data/dataset';
 import { FlowModel } from '../../src/models/flows/flow-model';
 import { FlowTrainingTask } from '../../src/models/flows/flow-training';
 import { Trainer } from '../../src/nn/trainer';
+import type { FlowKind } from '../../src/models/flows/flow-spec';
 import type { Implementation } from '../harness/types';
 import { sharedGpu, trainSteps } from './flowfield-shared';
 import type { RealNvpConfig } from './workloads';
 
-export const flowfieldRealNvp: Implementation<RealNvpConfig> = {
+/** The RealNVP workloads with `kind` 'realnvp', or the same architecture as a spline flow. */
+export const flowfieldFlow = (kind: FlowKind): Implementation<RealNvpConfig> => ({
   impl: 'flowfield',
   async setup(workload, context) {
     const gpu = await sharedGpu(context);
     const c = workload.config;
     const model = await FlowModel.create(gpu, {
       family: 'flow',
-      kind: 'realnvp',
+      kind,
       layers: c.couplings,
       hidden: c.conditionerHidden[0]!,
       hiddenLayers: c.conditionerHidden.length,
@@ -79,4 +81,6 @@ export const flowfieldRealNvp: Implementation<RealNvpConfig> = {
       },
     };
   },
-};
+});
+
+export const flowfieldRealNvp = flowfieldFlow('realnvp');

@@ -5,11 +5,11 @@
 import type { BenchCase, Config, Implementation, Workload } from '../harness/types';
 import { flowfieldDdpm } from './flowfield-ddpm';
 import { flowfieldMlp } from './flowfield-mlp';
-import { flowfieldRealNvp } from './flowfield-realnvp';
+import { flowfieldFlow, flowfieldRealNvp } from './flowfield-realnvp';
 import { tfjsDdpm } from './tfjs/ddpm';
 import { tfjsMlp } from './tfjs/mlp';
 import { tfjsRealNvp } from './tfjs/realnvp';
-import { DDPM_WORKLOADS, MLP_WORKLOADS, REALNVP_WORKLOADS } from './workloads';
+import { DDPM_WORKLOADS, MLP_WORKLOADS, REALNVP_WORKLOADS, SPLINE_WORKLOADS } from './workloads';
 
 function cross<C extends Config>(
   workloads: readonly Workload<C>[],
@@ -31,5 +31,6 @@ export const CASES: readonly BenchCase[] = [
     tfjsRealNvp('tfjs-webgpu'),
     tfjsRealNvp('tfjs-wasm'),
   ]),
+  ...cross(SPLINE_WORKLOADS, [flowfieldFlow('spline')]),
   ...cross(DDPM_WORKLOADS, [flowfieldDdpm, tfjsDdpm('tfjs-webgpu'), tfjsDdpm('tfjs-wasm')]),
 ];

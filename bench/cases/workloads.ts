@@ -125,6 +125,23 @@ export const REALNVP_WORKLOADS: readonly Workload<RealNvpConfig>[] = (
   })),
 );
 
+/**
+ * The neural spline flow of #5 (Flowfield only: TF.js has no peer): 8 rational-quadratic spline
+ * couplings with 8 bins on [−3, 3] and the same conditioner and data as the RealNVP workload.
+ */
+export const SPLINE_WORKLOADS: readonly Workload<RealNvpConfig>[] = (
+  ['train', 'sample'] as const
+).flatMap((kind) =>
+  BATCHES.map((batch) => ({
+    family: 'spline' as const,
+    group: `spline/b${batch}/${kind}`,
+    kind,
+    itemsPerStep: batch,
+    quick: batch === 512,
+    config: realNvpConfig(batch),
+  })),
+);
+
 export const DDPM_WORKLOADS: readonly Workload<DdpmConfig>[] = BATCHES.map((batch) => ({
   family: 'ddpm' as const,
   group: `ddpm/b${batch}/train`,

@@ -2,6 +2,8 @@
  * What the page sends to bench/run.mjs (through `window.__benchEmit`), one JSON message at a
  * time. bench/run.mjs turns them into the table and bench/results.json.
  */
+import type { CsvBenchResult } from '../../src/data/csv-bench';
+import type { QualityResult } from '../quality';
 import type { Config, Family, Impl, Kind } from './types';
 
 export interface TimedRun {
@@ -70,6 +72,8 @@ export interface BenchOptions {
   quick: boolean;
   runs: number;
   targetSeconds: number;
+  /** Training steps of the quality table (0: no quality table). */
+  qualitySteps: number;
 }
 
 export type PageMessage =
@@ -78,4 +82,6 @@ export type PageMessage =
   | { type: 'start'; id: string }
   | { type: 'log'; id: string; message: string }
   | { type: 'case'; result: CaseResult }
+  | { type: 'quality'; result: QualityResult }
+  | { type: 'csv'; result: CsvBenchResult }
   | { type: 'done'; seconds: number };

@@ -13,7 +13,7 @@
 export type Impl = 'flowfield' | 'tfjs-webgpu' | 'tfjs-wasm';
 
 /** The workload families of the issues: the engine's MLP (#3), RealNVP (#5), DDPM MLP (#6). */
-export type Family = 'mlp' | 'realnvp' | 'ddpm';
+export type Family = 'mlp' | 'realnvp' | 'spline' | 'ddpm';
 
 /** `train`: one step = one optimizer step on one batch. `sample`: one step = one sampling call. */
 export type Kind = 'train' | 'sample';
