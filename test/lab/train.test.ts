@@ -78,6 +78,17 @@ describe('lab.train: flows learn by maximum likelihood', () => {
     });
     const summary = await run.done;
     const after = await meanNll(model, points);
+    // A trained density still integrates to 1 over a box holding its mass.
+    const side = 200;
+    const [lo, hi] = [-6, 6];
+    const cell = (hi - lo) / side;
+    const grid = new Float32Array(2 * side * side).map((_, i) =>
+      i % 2 === 0
+        ? lo + ((Math.floor(i / 2) % side) + 0.5) * cell
+        : lo + (Math.floor(i / 2 / side) + 0.5) * cell,
+    );
+    const mass = (await model.logProb(grid)).reduce((m, v) => m + Math.exp(v), 0) * cell * cell;
+    expect(mass, 'trained ∫p').to.be.closeTo(1, 1e-2);
     model.dispose();
     data.dispose();
     expect(before - after, `NLL ${before.toFixed(3)} → ${after.toFixed(3)}`).to.be.at.least(1);
