@@ -4,43 +4,24 @@
  * MLP); two dispatches forward, two inverse, 2 + layers of the MLP backward.
  */
 import couplingSource from '../../../shaders/flows/coupling.wgsl';
-import {
-  defineKernel,
-  workgroupsFor,
-  type CompiledKernel,
-  type GpuRuntime,
-  type PooledBuffer,
-} from '../../gpu';
-import { FusedMlp, type MlpBinding } from '../../nn/fused-mlp';
+import type { GpuRuntime } from '../../gpu';
 import { addMlpParameters, type MlpShape } from '../../nn/mlp-shape';
 import type { ParameterLayout } from '../../nn/parameters';
 import { mlpBackward, mlpForward } from '../../nn/reference/dense';
+import {
+  bindConditionedCoupling,
+  compileConditionedCoupling,
+  type ConditionedCouplingKernels,
+} from './conditioned-coupling';
 import type { BoundLayer, FlowLayer, Floats, LayerBuffers, TwinForward } from './flow-layer';
+import { layerKernelSpecs } from './small-layer';
 
 export type CouplingTransform = 'additive' | 'affine';
 
 /** Bound on the affine log-scale: s = S·tanh(h/S). */
 export const SCALE_BOUND = 3;
 
-const couplingKernel = (entryPoint: 'forward' | 'inverse' | 'backward') =>
-  defineKernel<number>({
-    name: `flows/coupling-${entryPoint}`,
-    file: 'flows/coupling.wgsl',
-    source: couplingSource,
-    entryPoint,
-    bindings: [
-      'uniform',
-      'storage',
-      'storage',
-      'storage',
-      'storage',
-      'storage',
-      'storage',
-      'storage',
-    ],
-    workgroupSize: 64,
-    dispatch: (batch, wg) => workgroupsFor(batch, wg),
-  });
+const couplingKernel = layerKernelSpecs('flows/coupling', 'flows/coupling.wgsl', couplingSource);
 
 export interface CouplingSpec {
   transform: CouplingTransform;
@@ -56,8 +37,7 @@ export class CouplingLayer implements FlowLayer {
   readonly shape: MlpShape;
   /** Offset of the conditioner's parameters in the model's flat buffer. */
   readonly offset: number;
-  private mlp: FusedMlp | undefined;
-  private kernels: Record<'forward' | 'inverse' | 'backward', CompiledKernel> | undefined;
+  private compiled: ConditionedCouplingKernels | undefined;
 
   constructor(
     layout: ParameterLayout,
@@ -152,117 +132,24 @@ export class CouplingLayer implements FlowLayer {
   }
 
   async compile(runtime: GpuRuntime, training: boolean): Promise<void> {
-    const constants = {
-      TRANSFORM: this.spec.transform === 'affine' ? 1 : 0,
-      SCALE_BOUND,
-    };
-    const [mlp, forward, inverse, backward] = await Promise.all([
-      FusedMlp.create(runtime, this.shape, {
-        training,
-        gradInput: true,
-        inputStride: 2,
-        accumulateGradInput: true,
-      }),
-      runtime.pipelines.get(couplingKernel('forward'), constants),
-      runtime.pipelines.get(couplingKernel('inverse'), constants),
-      runtime.pipelines.get(couplingKernel('backward'), constants),
-    ]);
-    this.mlp = mlp;
-    this.kernels = { forward, inverse, backward };
+    this.compiled = await compileConditionedCoupling(
+      runtime,
+      this.shape,
+      training,
+      couplingKernel,
+      {
+        TRANSFORM: this.spec.transform === 'affine' ? 1 : 0,
+        SCALE_BOUND,
+      },
+    );
   }
 
   bind(runtime: GpuRuntime, buffers: LayerBuffers): BoundLayer {
-    const { mlp, kernels } = this;
-    if (!mlp || !kernels) throw new Error(`Coupling layer ${this.name}: compile() before bind().`);
-    const { batch } = buffers;
-    const pool = runtime.pool;
-    const owned: PooledBuffer[] = [];
-    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const own = (b: PooledBuffer) => (owned.push(b), b);
-    const h = own(pool.acquire(batch * this.outputs * 4, storage, `${this.name} conditioner out`));
-    const gradH = own(pool.acquire(batch * this.outputs * 4, storage, `${this.name} dL/dh`));
-    const cache = own(
-      pool.acquire(Math.max(16, mlp.cacheFloats(batch) * 4), storage, `${this.name} cache`),
+    return bindConditionedCoupling(
+      runtime,
+      buffers,
+      { name: this.name, cond: this.spec.cond, offset: this.offset, outputs: this.outputs },
+      this.compiled,
     );
-    // Inference bindings still bind gradient slots: give them their own scratch buffers.
-    const scratchX = own(pool.acquire(batch * 8, storage, `${this.name} unused dL/dx`));
-    const scratchY = own(pool.acquire(batch * 8, storage, `${this.name} unused dL/dy`));
-    const uniformBytes = new ArrayBuffer(32);
-    new Uint32Array(uniformBytes, 0, 3).set([batch, this.spec.cond, buffers.logDetOffset]);
-    new Float32Array(uniformBytes, 16, 1)[0] = buffers.logDetWeight ?? 0;
-    const uniforms = own(
-      pool.upload(new Uint8Array(uniformBytes), GPUBufferUsage.UNIFORM, `${this.name} uniforms`),
-    );
-    const gradX = buffers.gradX ?? scratchX.binding;
-    const gradY = buffers.gradY ?? scratchY.binding;
-    const group = kernels.forward.bind(runtime.device, [
-      uniforms.binding,
-      buffers.x,
-      buffers.y,
-      h.binding,
-      buffers.logDet,
-      gradY,
-      gradX,
-      gradH.binding,
-    ]);
-    const common = {
-      batch,
-      params: buffers.params,
-      paramOffset: this.offset,
-      inputOffset: this.spec.cond,
-      output: h.binding,
-      cache: cache.binding,
-    };
-    const training = buffers.grads
-      ? mlp.bind(
-          {
-            ...common,
-            input: buffers.x,
-            gradOutput: gradH.binding,
-            gradInput: gradX,
-            grads: buffers.grads,
-            gradStride: buffers.gradStride ?? 0,
-          },
-          `${this.name} conditioner`,
-        )
-      : undefined;
-    const forwardOnly: MlpBinding = mlp.bind(
-      { ...common, input: buffers.x },
-      `${this.name} conditioner (inference)`,
-    );
-    const inverseOnly: MlpBinding = mlp.bind(
-      { ...common, input: buffers.y },
-      `${this.name} conditioner (inverse)`,
-    );
-    return {
-      // Backward: the coupling kernel, the MLP backward and one weight-gradient per MLP layer.
-      dispatches: { forward: 2, inverse: 2, backward: mlp.trainingDispatches },
-      encodeForward(pass, isTraining) {
-        if (isTraining) {
-          if (!training)
-            throw new Error('This coupling binding has no gradients; bind it with grads to train.');
-          training.encodeForward(pass, true);
-        } else {
-          forwardOnly.encodeForward(pass, false);
-        }
-        kernels.forward.encode(pass, group, batch);
-      },
-      encodeInverse(pass) {
-        inverseOnly.encodeForward(pass, false);
-        kernels.inverse.encode(pass, group, batch);
-      },
-      encodeBackward(pass) {
-        if (!training)
-          throw new Error('This coupling binding has no gradients; bind it with grads to train.');
-        kernels.backward.encode(pass, group, batch);
-        training.encodeBackward(pass);
-      },
-      dispose() {
-        training?.dispose();
-        forwardOnly.dispose();
-        inverseOnly.dispose();
-        owned.forEach((b) => b.dispose());
-      },
-    };
   }
 }

@@ -9,12 +9,12 @@ import type { BoundLayer, FlowLayer, Floats, LayerBuffers, TwinForward } from '.
 import {
   bindSmallLayer,
   compileSmallLayer,
-  smallLayerKernels,
+  layerKernelSpecs,
   smallLayerUniforms,
   type SmallLayerKernels,
 } from './small-layer';
 
-const kernels = smallLayerKernels('flows/elementwise', 'flows/elementwise.wgsl', elementwiseSource);
+const kernels = layerKernelSpecs('flows/elementwise', 'flows/elementwise.wgsl', elementwiseSource);
 
 type Mode = 'actnorm' | 'scaling' | 'reverse';
 const MODES: Record<Mode, number> = { actnorm: 0, scaling: 1, reverse: 2 };

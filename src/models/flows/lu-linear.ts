@@ -9,12 +9,12 @@ import type { BoundLayer, FlowLayer, Floats, LayerBuffers, TwinForward } from '.
 import {
   bindSmallLayer,
   compileSmallLayer,
-  smallLayerKernels,
+  layerKernelSpecs,
   smallLayerUniforms,
   type SmallLayerKernels,
 } from './small-layer';
 
-const kernels = smallLayerKernels('flows/lu-linear', 'flows/lu-linear.wgsl', luSource);
+const kernels = layerKernelSpecs('flows/lu-linear', 'flows/lu-linear.wgsl', luSource);
 
 /** P, σ and the initial l, u, ls of the LU factorisation (with pivoting) of a rotation by θ. */
 export function luOfRotation(theta: number) {

@@ -23,8 +23,8 @@ export const columnSumKernel = defineKernel<number>({
   dispatch: (columns, wg) => workgroupsFor(columns, wg),
 });
 
-/** forward/inverse/backward entry points of one file, all with the same 8 bindings. */
-export function smallLayerKernels(name: string, file: string, source: string) {
+/** Specs of the forward/inverse/backward entry points of one flow-layer WGSL file (8 bindings). */
+export function layerKernelSpecs(name: string, file: string, source: string) {
   return (entryPoint: 'forward' | 'inverse' | 'backward'): KernelSpec<number> =>
     defineKernel<number>({
       name: `${name}-${entryPoint}`,

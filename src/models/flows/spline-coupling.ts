@@ -14,19 +14,18 @@
  * layer starts at zero, so a fresh layer is the identity (up to rounding on the GPU).
  */
 import splineSource from '../../../shaders/flows/spline-coupling.wgsl';
-import {
-  defineKernel,
-  workgroupsFor,
-  type CompiledKernel,
-  type GpuRuntime,
-  type PooledBuffer,
-} from '../../gpu';
+import type { GpuRuntime } from '../../gpu';
 import { activate, activationGrad } from '../../nn/activations';
-import { FusedMlp, type MlpBinding } from '../../nn/fused-mlp';
 import { addMlpParameters, type MlpShape } from '../../nn/mlp-shape';
 import type { ParameterLayout } from '../../nn/parameters';
 import { mlpBackward, mlpForward } from '../../nn/reference/dense';
+import {
+  bindConditionedCoupling,
+  compileConditionedCoupling,
+  type ConditionedCouplingKernels,
+} from './conditioned-coupling';
 import type { BoundLayer, FlowLayer, Floats, LayerBuffers, TwinForward } from './flow-layer';
+import { layerKernelSpecs } from './small-layer';
 
 /** Smallest bin width and height, as a fraction of the interval (nflows default). */
 export const MIN_BIN = 1e-3;
@@ -49,27 +48,11 @@ export interface SplineCouplingSpec {
   activation: MlpShape['activation'];
 }
 
-type Entry = 'forward' | 'inverse' | 'backward';
-
-const splineKernel = (entryPoint: Entry) =>
-  defineKernel<number>({
-    name: `flows/spline-coupling-${entryPoint}`,
-    file: 'flows/spline-coupling.wgsl',
-    source: splineSource,
-    entryPoint,
-    bindings: [
-      'uniform',
-      'storage',
-      'storage',
-      'storage',
-      'storage',
-      'storage',
-      'storage',
-      'storage',
-    ],
-    workgroupSize: 64,
-    dispatch: (batch, wg) => workgroupsFor(batch, wg),
-  });
+const splineKernel = layerKernelSpecs(
+  'flows/spline-coupling',
+  'flows/spline-coupling.wgsl',
+  splineSource,
+);
 
 /** One point's spline: knots (K + 1 each), knot derivatives (K + 1), softmax probabilities (K). */
 interface Spline {
@@ -252,8 +235,7 @@ export class SplineCouplingLayer implements FlowLayer {
   readonly shape: MlpShape;
   /** Offset of the conditioner's parameters in the model's flat buffer. */
   readonly offset: number;
-  private mlp: FusedMlp | undefined;
-  private kernels: Record<Entry, CompiledKernel> | undefined;
+  private compiled: ConditionedCouplingKernels | undefined;
 
   constructor(
     layout: ParameterLayout,
@@ -376,124 +358,21 @@ export class SplineCouplingLayer implements FlowLayer {
   }
 
   async compile(runtime: GpuRuntime, training: boolean): Promise<void> {
-    const constants = {
+    this.compiled = await compileConditionedCoupling(runtime, this.shape, training, splineKernel, {
       BINS: this.bins,
       TAIL_BOUND: this.tailBound,
       MIN_BIN,
       MIN_DERIVATIVE,
       DERIVATIVE_SHIFT,
-    };
-    const [mlp, forward, inverse, backward] = await Promise.all([
-      FusedMlp.create(runtime, this.shape, {
-        training,
-        gradInput: true,
-        inputStride: 2,
-        accumulateGradInput: true,
-      }),
-      runtime.pipelines.get(splineKernel('forward'), constants),
-      runtime.pipelines.get(splineKernel('inverse'), constants),
-      runtime.pipelines.get(splineKernel('backward'), constants),
-    ]);
-    this.mlp = mlp;
-    this.kernels = { forward, inverse, backward };
+    });
   }
 
   bind(runtime: GpuRuntime, buffers: LayerBuffers): BoundLayer {
-    const { mlp, kernels } = this;
-    if (!mlp || !kernels) {
-      throw new Error(`Spline coupling layer ${this.name}: compile() before bind().`);
-    }
-    const { batch } = buffers;
-    const pool = runtime.pool;
-    const owned: PooledBuffer[] = [];
-    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-    const own = (b: PooledBuffer) => (owned.push(b), b);
-    const h = own(pool.acquire(batch * this.outputs * 4, storage, `${this.name} conditioner out`));
-    const gradH = own(pool.acquire(batch * this.outputs * 4, storage, `${this.name} dL/dh`));
-    const cache = own(
-      pool.acquire(Math.max(16, mlp.cacheFloats(batch) * 4), storage, `${this.name} cache`),
+    return bindConditionedCoupling(
+      runtime,
+      buffers,
+      { name: this.name, cond: this.spec.cond, offset: this.offset, outputs: this.outputs },
+      this.compiled,
     );
-    // Inference bindings still bind gradient slots: give them their own scratch buffers.
-    const scratchX = own(pool.acquire(batch * 8, storage, `${this.name} unused dL/dx`));
-    const scratchY = own(pool.acquire(batch * 8, storage, `${this.name} unused dL/dy`));
-    const uniformBytes = new ArrayBuffer(32);
-    new Uint32Array(uniformBytes, 0, 3).set([batch, this.spec.cond, buffers.logDetOffset]);
-    new Float32Array(uniformBytes, 16, 1)[0] = buffers.logDetWeight ?? 0;
-    const uniforms = own(
-      pool.upload(new Uint8Array(uniformBytes), GPUBufferUsage.UNIFORM, `${this.name} uniforms`),
-    );
-    const group = kernels.forward.bind(
-      runtime.device,
-      [
-        uniforms.binding,
-        buffers.x,
-        buffers.y,
-        h.binding,
-        buffers.logDet,
-        buffers.gradY ?? scratchY.binding,
-        buffers.gradX ?? scratchX.binding,
-        gradH.binding,
-      ],
-      `${this.name} spline`,
-    );
-    const common = {
-      batch,
-      params: buffers.params,
-      paramOffset: this.offset,
-      inputOffset: this.spec.cond,
-      output: h.binding,
-      cache: cache.binding,
-    };
-    const training = buffers.grads
-      ? mlp.bind(
-          {
-            ...common,
-            input: buffers.x,
-            gradOutput: gradH.binding,
-            gradInput: buffers.gradX ?? scratchX.binding,
-            grads: buffers.grads,
-            gradStride: buffers.gradStride ?? 0,
-          },
-          `${this.name} conditioner`,
-        )
-      : undefined;
-    const forwardOnly: MlpBinding = mlp.bind(
-      { ...common, input: buffers.x },
-      `${this.name} conditioner (inference)`,
-    );
-    const inverseOnly: MlpBinding = mlp.bind(
-      { ...common, input: buffers.y },
-      `${this.name} conditioner (inverse)`,
-    );
-    const noGrads = () =>
-      new Error(`Spline coupling ${this.name}: this binding has no gradients; bind it with grads.`);
-    return {
-      // Backward: the spline kernel, the MLP backward and one weight-gradient per MLP layer.
-      dispatches: { forward: 2, inverse: 2, backward: mlp.trainingDispatches },
-      encodeForward(pass, isTraining) {
-        if (isTraining) {
-          if (!training) throw noGrads();
-          training.encodeForward(pass, true);
-        } else {
-          forwardOnly.encodeForward(pass, false);
-        }
-        kernels.forward.encode(pass, group, batch);
-      },
-      encodeInverse(pass) {
-        inverseOnly.encodeForward(pass, false);
-        kernels.inverse.encode(pass, group, batch);
-      },
-      encodeBackward(pass) {
-        if (!training) throw noGrads();
-        kernels.backward.encode(pass, group, batch);
-        training.encodeBackward(pass);
-      },
-      dispose() {
-        training?.dispose();
-        forwardOnly.dispose();
-        inverseOnly.dispose();
-        owned.forEach((b) => b.dispose());
-      },
-    };
   }
 }
