@@ -3,39 +3,15 @@
 //   additive (TRANSFORM 0):  y_B = x_B + h₀                              log|det J| = 0
 //   affine   (TRANSFORM 1):  s = S·tanh(h₀ / S),  y_B = x_B·exp(s) + h₁   log|det J| = s
 // The soft clamp S·tanh(·/S) bounds the log-scale so one step cannot explode (Glow, nflows).
-// Forward, inverse and backward side by side; the conditioner runs as nn/mlp.wgsl before
-// (forward, inverse) or after (backward: it receives dL/dh and adds its dL/dx_A).
+// Forward, inverse and backward side by side (uniforms and bindings: coupling-io.wgsl); the
+// conditioner runs as nn/mlp.wgsl before (forward, inverse) or after (backward: it receives
+// dL/dh and adds its dL/dx_A).
 // Twin: src/models/flows/coupling.ts.
-
-struct CouplingUniforms {
-  batch: u32,
-  // Coordinate that conditions (A); the other one (1 − A) is transformed.
-  cond: u32,
-  logdet_offset: u32,
-  pad0: u32,
-  // dL/dlog|det J| per sample: −1/batch for the mean negative log-likelihood.
-  logdet_weight: f32,
-  pad1: f32,
-  pad2: f32,
-  pad3: f32,
-}
 
 const TRANSFORM: u32 = {{TRANSFORM}};
 const OUTPUTS: u32 = select(1u, 2u, TRANSFORM == 1u);
 const SCALE_BOUND: f32 = {{SCALE_BOUND}};
 
-@group(0) @binding(0) var<uniform> u: CouplingUniforms;
-@group(0) @binding(1) var<storage, read_write> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read_write> h: array<f32>;
-@group(0) @binding(4) var<storage, read_write> logdet: array<f32>;
-@group(0) @binding(5) var<storage, read_write> grad_y: array<f32>;
-@group(0) @binding(6) var<storage, read_write> grad_x: array<f32>;
-@group(0) @binding(7) var<storage, read_write> grad_h: array<f32>;
-
-fn sample_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * {{WORKGROUP_SIZE}}u;
-}
 
 fn log_scale(b: u32) -> f32 {
   if (TRANSFORM == 0u) { return 0.0; }

@@ -11,19 +11,6 @@
 //   dy/dx  = s² (d_{k+1} θ² + 2s t + d_k (1 − θ)²) / (s + (d_k + d_{k+1} − 2s) t)²
 // The inverse solves a quadratic in θ (eq. 6). Twin: src/models/flows/spline-coupling.ts.
 
-struct SplineUniforms {
-  batch: u32,
-  // Coordinate that conditions (A); the other one (T = 1 − A) is transformed.
-  cond: u32,
-  logdet_offset: u32,
-  pad0: u32,
-  // dL/dlog|det J| per sample: −1/batch for the mean negative log-likelihood.
-  logdet_weight: f32,
-  pad1: f32,
-  pad2: f32,
-  pad3: f32,
-}
-
 const BINS: u32 = {{BINS}};
 const RAW: u32 = 3u * BINS - 1u;
 const TAIL_BOUND: f32 = {{TAIL_BOUND}};
@@ -31,14 +18,6 @@ const MIN_BIN: f32 = {{MIN_BIN}};
 const MIN_DERIVATIVE: f32 = {{MIN_DERIVATIVE}};
 const DERIVATIVE_SHIFT: f32 = {{DERIVATIVE_SHIFT}};
 
-@group(0) @binding(0) var<uniform> u: SplineUniforms;
-@group(0) @binding(1) var<storage, read_write> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read_write> h: array<f32>;
-@group(0) @binding(4) var<storage, read_write> logdet: array<f32>;
-@group(0) @binding(5) var<storage, read_write> grad_y: array<f32>;
-@group(0) @binding(6) var<storage, read_write> grad_x: array<f32>;
-@group(0) @binding(7) var<storage, read_write> grad_h: array<f32>;
 
 // The current point's spline (one point per invocation).
 var<private> knot_x: array<f32, BINS + 1u>;
@@ -56,10 +35,6 @@ struct Bin {
   h: f32,
   d0: f32,
   d1: f32,
-}
-
-fn sample_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return gid.x + gid.y * groups.x * {{WORKGROUP_SIZE}}u;
 }
 
 fn inside(v: f32) -> bool {

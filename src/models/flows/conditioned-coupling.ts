@@ -5,6 +5,7 @@
  * (uniforms, x, y, h, log|det|, dL/dy, dL/dx, dL/dh). 2 dispatches forward, 2 inverse,
  * 2 + (MLP layers) backward.
  */
+import couplingIoSource from '../../../shaders/flows/coupling-io.wgsl';
 import type {
   CompiledKernel,
   GpuRuntime,
@@ -17,6 +18,12 @@ import type { MlpShape } from '../../nn/mlp-shape';
 import type { BoundLayer, LayerBuffers } from './flow-layer';
 
 export type CouplingEntry = 'forward' | 'inverse' | 'backward';
+
+/** The uniforms, bindings and sample index every coupling kernel file starts from. */
+export const COUPLING_IO_LIBRARY = {
+  file: 'flows/coupling-io.wgsl',
+  source: couplingIoSource,
+} as const;
 
 export interface ConditionedCouplingKernels {
   mlp: FusedMlp;

@@ -11,6 +11,7 @@ import { mlpBackward, mlpForward } from '../../nn/reference/dense';
 import {
   bindConditionedCoupling,
   compileConditionedCoupling,
+  COUPLING_IO_LIBRARY,
   type ConditionedCouplingKernels,
 } from './conditioned-coupling';
 import type { BoundLayer, FlowLayer, Floats, LayerBuffers, TwinForward } from './flow-layer';
@@ -21,7 +22,9 @@ export type CouplingTransform = 'additive' | 'affine';
 /** Bound on the affine log-scale: s = S·tanh(h/S). */
 export const SCALE_BOUND = 3;
 
-const couplingKernel = layerKernelSpecs('flows/coupling', 'flows/coupling.wgsl', couplingSource);
+const couplingKernel = layerKernelSpecs('flows/coupling', 'flows/coupling.wgsl', couplingSource, [
+  COUPLING_IO_LIBRARY,
+]);
 
 export interface CouplingSpec {
   transform: CouplingTransform;

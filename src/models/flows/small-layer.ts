@@ -11,6 +11,7 @@ import {
   type GpuRuntime,
   type KernelSpec,
   type PooledBuffer,
+  type WgslLibrary,
 } from '../../gpu';
 import type { BoundLayer, LayerBuffers } from './flow-layer';
 
@@ -24,12 +25,18 @@ export const columnSumKernel = defineKernel<number>({
 });
 
 /** Specs of the forward/inverse/backward entry points of one flow-layer WGSL file (8 bindings). */
-export function layerKernelSpecs(name: string, file: string, source: string) {
+export function layerKernelSpecs(
+  name: string,
+  file: string,
+  source: string,
+  libraries: readonly WgslLibrary[] = [],
+) {
   return (entryPoint: 'forward' | 'inverse' | 'backward'): KernelSpec<number> =>
     defineKernel<number>({
       name: `${name}-${entryPoint}`,
       file,
       source,
+      libraries,
       entryPoint,
       bindings: [
         'uniform',

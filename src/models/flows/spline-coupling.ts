@@ -22,6 +22,7 @@ import { mlpBackward, mlpForward } from '../../nn/reference/dense';
 import {
   bindConditionedCoupling,
   compileConditionedCoupling,
+  COUPLING_IO_LIBRARY,
   type ConditionedCouplingKernels,
 } from './conditioned-coupling';
 import type { BoundLayer, FlowLayer, Floats, LayerBuffers, TwinForward } from './flow-layer';
@@ -52,6 +53,7 @@ const splineKernel = layerKernelSpecs(
   'flows/spline-coupling',
   'flows/spline-coupling.wgsl',
   splineSource,
+  [COUPLING_IO_LIBRARY],
 );
 
 /** One point's spline: knots (K + 1 each), knot derivatives (K + 1), softmax probabilities (K). */
