@@ -1,0 +1,5 @@
+export * from './schema';
+export * from './limits';
+export * from './cells';
+export * from './links';
+export * from './store';

@@ -1,0 +1,67 @@
+/**
+ * Every numeric setting's allowed range. The UI shows the message next to the control and
+ * refuses to run; nothing is silently clamped. Flow ranges mirror the library's FLOW_LIMITS.
+ */
+import type { ModelSettings, TrainSettings } from './schema';
+
+export interface Range {
+  min: number;
+  max: number;
+  integer: boolean;
+  label: string;
+}
+
+export const MODEL_LIMITS: Record<
+  'layers' | 'hidden' | 'hiddenLayers' | 'seed' | 'timesteps',
+  Range
+> = {
+  layers: { min: 1, max: 32, integer: true, label: 'Layers' },
+  hidden: { min: 1, max: 256, integer: true, label: 'Hidden width' },
+  hiddenLayers: { min: 1, max: 4, integer: true, label: 'Hidden layers' },
+  seed: { min: 0, max: 2 ** 32 - 1, integer: true, label: 'Seed' },
+  timesteps: { min: 2, max: 1000, integer: true, label: 'Noise levels T' },
+};
+
+export const TRAIN_LIMITS: Record<'learningRate' | 'batch' | 'steps', Range> = {
+  learningRate: { min: 1e-6, max: 1, integer: false, label: 'Learning rate' },
+  batch: { min: 1, max: 65_536, integer: true, label: 'Batch size' },
+  steps: { min: 1, max: 1_000_000, integer: true, label: 'Steps' },
+};
+
+export const VIEW_LIMITS: Record<'sampleCount' | 'sampleSeed', Range> = {
+  sampleCount: { min: 16, max: 65_536, integer: true, label: 'Samples' },
+  sampleSeed: { min: 0, max: 2 ** 32 - 1, integer: true, label: 'Sample seed' },
+};
+
+export const SMOOTHING_LIMITS: Range = { min: 0, max: 0.99, integer: false, label: 'Smoothing' };
+
+/** Undefined when `value` is allowed, else a message that says what is allowed. */
+export function rangeError(value: number, range: Range): string | undefined {
+  if (!Number.isFinite(value)) return `${range.label} must be a number.`;
+  if (range.integer && !Number.isInteger(value)) return `${range.label} must be a whole number.`;
+  if (value < range.min || value > range.max) {
+    return `${range.label} must be between ${range.min} and ${range.max.toLocaleString('en')}.`;
+  }
+  return undefined;
+}
+
+/** Field → message for every setting out of range (empty when all are fine). */
+export function settingsErrors(
+  model: ModelSettings,
+  train: TrainSettings,
+): Partial<Record<string, string>> {
+  const errors: Partial<Record<string, string>> = {};
+  const check = (field: string, value: number, range: Range) => {
+    const message = rangeError(value, range);
+    if (message) errors[field] = message;
+  };
+  check('layers', model.layers, MODEL_LIMITS.layers);
+  check('hidden', model.hidden, MODEL_LIMITS.hidden);
+  check('hiddenLayers', model.hiddenLayers, MODEL_LIMITS.hiddenLayers);
+  check('seed', model.seed, MODEL_LIMITS.seed);
+  if (model.family === 'diffusion') check('timesteps', model.timesteps, MODEL_LIMITS.timesteps);
+  check('learningRate', train.learningRate, TRAIN_LIMITS.learningRate);
+  check('batch', train.batch, TRAIN_LIMITS.batch);
+  check('steps', train.steps, TRAIN_LIMITS.steps);
+  return errors;
+}

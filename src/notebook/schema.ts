@@ -1,0 +1,122 @@
+/**
+ * The notebook: an ordered list of cells, as a plain serialisable object (JSON-safe: no class
+ * instances, no typed arrays, no functions), so that it can be saved, diffed and put in a URL.
+ * What a run produced (losses, samples, GPU state) is not part of it: see the UI's run state.
+ */
+
+export const NOTEBOOK_VERSION = 1;
+
+export const DATASET_NAMES = [
+  'gaussian',
+  'moons',
+  'circles',
+  'rings',
+  '8gaussians',
+  '25gaussians',
+  'pinwheel',
+  'swissroll',
+  '2spirals',
+  'checkerboard',
+  'line',
+  'sine',
+  'smiley',
+] as const;
+export type DatasetName = (typeof DATASET_NAMES)[number];
+
+export const FLOW_KINDS = ['nice', 'realnvp', 'glow', 'spline'] as const;
+export const DIFFUSION_KINDS = ['ddpm', 'flow-matching'] as const;
+export type FlowKind = (typeof FLOW_KINDS)[number];
+export type DiffusionKind = (typeof DIFFUSION_KINDS)[number];
+export type ModelKind = FlowKind | DiffusionKind;
+export type ModelFamily = 'flow' | 'diffusion';
+
+export const ACTIVATIONS = ['relu', 'leaky-relu', 'tanh', 'silu', 'gelu', 'softplus'] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
+export const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
+export type OptimizerKind = (typeof OPTIMIZERS)[number];
+export const LR_SCHEDULES = ['constant', 'cosine'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
+
+/** Where a Data cell's points come from. Drawings and images are stored as a density grid. */
+export type DataSource =
+  | { kind: 'builtin'; name: DatasetName; seed: number }
+  | { kind: 'points'; text: string; jitter: number; seed: number }
+  | {
+      kind: 'grid';
+      width: number;
+      height: number;
+      /** Row-major, top row first, non-negative. */
+      weights: number[];
+      seed: number;
+    };
+
+export interface ModelSettings {
+  family: ModelFamily;
+  kind: ModelKind;
+  layers: number;
+  hidden: number;
+  hiddenLayers: number;
+  activation: Activation;
+  seed: number;
+  /** Diffusion only: number of noise levels T. */
+  timesteps: number;
+}
+
+export interface TrainSettings {
+  optimizer: OptimizerKind;
+  learningRate: number;
+  schedule: LrSchedule;
+  batch: number;
+  steps: number;
+}
+
+interface CellBase {
+  /** Unique within the notebook; stable across reorderings. */
+  id: string;
+  collapsed: boolean;
+}
+
+export interface NoteCell extends CellBase {
+  kind: 'note';
+  markdown: string;
+}
+export interface DataCell extends CellBase {
+  kind: 'data';
+  title: string;
+  source: DataSource;
+}
+export interface ModelCell extends CellBase {
+  kind: 'model';
+  title: string;
+  model: ModelSettings;
+  train: TrainSettings;
+}
+/** Trains the nearest Model cell above it on the nearest Data cell above that model. */
+export interface TrainCell extends CellBase {
+  kind: 'train';
+  /** Loss-curve smoothing in [0, 0.99] (exponential moving average factor). */
+  smoothing: number;
+  logScale: boolean;
+}
+/** Shows the nearest Train cell above it. */
+export interface ViewCell extends CellBase {
+  kind: 'view';
+  showData: boolean;
+  showSamples: boolean;
+  sampleCount: number;
+  sampleSeed: number;
+}
+
+export type Cell = NoteCell | DataCell | ModelCell | TrainCell | ViewCell;
+export type CellKind = Cell['kind'];
+export const CELL_KINDS: readonly CellKind[] = ['note', 'data', 'model', 'train', 'view'];
+
+export interface Notebook {
+  version: typeof NOTEBOOK_VERSION;
+  title: string;
+  cells: Cell[];
+}
+
+export function familyOf(kind: ModelKind): ModelFamily {
+  return (FLOW_KINDS as readonly string[]).includes(kind) ? 'flow' : 'diffusion';
+}
