@@ -1,16 +1,10 @@
-// The app entry: starts the worker, asks it for the GPU, and shows the result.
-import './ui/gpu-status/gpu-status';
+// The app entry: starts the worker, hands it to the playground shell as its LabClient.
+import './ui/app/app';
+import { FfApp } from './ui/app/app';
+import { workerLabClient } from './ui/controllers/worker-lab-client';
 import { startWorker } from './worker/client';
 
-const status = document.querySelector('ff-gpu-status');
-if (status) {
-  const worker = startWorker(new URL('./worker.js', import.meta.url));
-  worker.api.probe().then(
-    (report) => (status.status = { state: 'ready', report }),
-    (error: unknown) =>
-      (status.status = {
-        state: 'unavailable',
-        message: error instanceof Error ? error.message : String(error),
-      }),
-  );
-}
+const worker = startWorker(new URL('./worker.js', import.meta.url));
+const app = new FfApp();
+app.client = workerLabClient(worker.api);
+document.querySelector('main')?.replaceChildren(app);

@@ -1,0 +1,70 @@
+/**
+ * What the playground needs from the GPU side, as one small interface. The app implements it
+ * with the worker (worker-lab-client.ts); tests implement it in the page. Everything crossing it
+ * is structured-clone friendly (plain objects, Float32Array), so comlink can carry it as is.
+ */
+import type { DataSource, ModelSettings, TrainSettings } from '../../notebook';
+import type { WorkerGpuReport } from '../../worker/api';
+
+export type GpuReport = WorkerGpuReport;
+
+export type RunState = 'idle' | 'preparing' | 'running' | 'paused' | 'done' | 'stopped' | 'failed';
+
+export interface RunProgress {
+  /** Steps completed by this model since it was created (over every train() call). */
+  step: number;
+  /** Steps the current train() call will reach. */
+  totalSteps: number;
+  loss: number;
+  /** Losses of the steps since the previous progress report, in order. */
+  losses: Float32Array;
+  learningRate: number;
+  stepsPerSecond: number;
+  samplesPerSecond: number;
+  /** GPU milliseconds per step where the runtime measures it (timestamp queries). */
+  gpuMsPerStep?: number;
+  state: RunState;
+}
+
+export interface RunSummary {
+  steps: number;
+  finalLoss: number;
+  stopped: boolean;
+}
+
+export interface ModelRequest {
+  data: DataSource;
+  model: ModelSettings;
+  train: TrainSettings;
+}
+
+export interface LabClient {
+  /** Acquires WebGPU and describes the adapter; rejects with a readable message. */
+  probe(): Promise<GpuReport>;
+  /** `count` points drawn from a data source (data coordinates, x0, y0, x1, y1, …). */
+  sampleData(source: DataSource, count: number, seed: number): Promise<Float32Array>;
+  /** Creates (or re-creates) the model and dataset of run `runId`; compiles its kernels. */
+  createRun(runId: string, request: ModelRequest): Promise<void>;
+  /**
+   * Trains run `runId` for `steps` more steps with the request's optimizer settings; resolves when
+   * they are done or the run was stopped, rejects on a NaN loss or device loss.
+   */
+  train(
+    runId: string,
+    steps: number,
+    onProgress: (progress: RunProgress) => void,
+  ): Promise<RunSummary>;
+  pause(runId: string): Promise<void>;
+  resume(runId: string): Promise<void>;
+  stop(runId: string): Promise<void>;
+  setLearningRate(runId: string, learningRate: number): Promise<void>;
+  /** Samples of the trained model (data coordinates). */
+  sampleModel(runId: string, count: number, seed: number): Promise<Float32Array>;
+  /** Releases the run's model and dataset. */
+  disposeRun(runId: string): Promise<void>;
+}
+
+/** Raised by a client whose worker does not offer an operation yet. */
+export class NotAvailableError extends Error {
+  override readonly name = 'NotAvailableError';
+}

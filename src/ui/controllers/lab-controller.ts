@@ -1,0 +1,262 @@
+/**
+ * The one controller that talks to the GPU side (through a LabClient). It owns the run state —
+ * what training and sampling produced, which is not part of the serialisable notebook — and asks
+ * its host to re-render when that changes. Components read it; they never call the client.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { trainInputs, viewSource, type DataCell, type NotebookStore } from '../../notebook';
+import type { GpuReport, LabClient, ModelRequest, RunProgress, RunState } from './lab-client';
+
+export type GpuStatus =
+  | { state: 'checking' }
+  | { state: 'ready'; report: GpuReport }
+  | { state: 'unavailable'; message: string };
+
+/** What one Train cell's run has produced so far. */
+export interface RunView {
+  state: RunState;
+  step: number;
+  totalSteps: number;
+  /** Every step's loss since the model was created. */
+  losses: number[];
+  learningRate: number;
+  stepsPerSecond: number;
+  samplesPerSecond: number;
+  gpuMsPerStep?: number;
+  error?: string;
+  /** The model's latest samples (data coordinates). */
+  samples?: Float32Array;
+  /** The request the model was created from (JSON), to know when settings changed. */
+  key?: string;
+}
+
+export interface DataPreview {
+  points?: Float32Array;
+  error?: string;
+  key: string;
+}
+
+export const IDLE_RUN: RunView = {
+  state: 'idle',
+  step: 0,
+  totalSteps: 0,
+  losses: [],
+  learningRate: 0,
+  stepsPerSecond: 0,
+  samplesPerSecond: 0,
+};
+
+const PREVIEW_POINTS = 2048;
+/** Least time between two sample refreshes while training, ms. */
+const LIVE_SAMPLE_MS = 750;
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class LabController implements ReactiveController {
+  gpu: GpuStatus = { state: 'checking' };
+  readonly runs = new Map<string, RunView>();
+  readonly previews = new Map<string, DataPreview>();
+  private unsubscribe: (() => void) | undefined;
+  private readonly sampling = new Set<string>();
+  private readonly lastSampled = new Map<string, number>();
+
+  constructor(
+    private readonly host: ReactiveControllerHost,
+    private readonly store: NotebookStore,
+    private readonly client: LabClient,
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    this.unsubscribe = this.store.subscribe(() => this.refreshPreviews());
+    this.client.probe().then(
+      (report) => {
+        this.gpu = { state: 'ready', report };
+        this.host.requestUpdate();
+        this.refreshPreviews();
+      },
+      (error: unknown) => {
+        this.gpu = { state: 'unavailable', message: message(error) };
+        this.host.requestUpdate();
+      },
+    );
+  }
+
+  hostDisconnected(): void {
+    this.unsubscribe?.();
+    for (const id of this.runs.keys()) void this.client.disposeRun(id).catch(() => undefined);
+  }
+
+  run(trainId: string): RunView {
+    return this.runs.get(trainId) ?? IDLE_RUN;
+  }
+
+  /** The run a View cell shows. */
+  runForView(viewId: string): RunView {
+    const train = viewSource(this.store.notebook, viewId);
+    return train ? this.run(train.id) : IDLE_RUN;
+  }
+
+  /** The preview of the data a View cell's model trains on. */
+  dataForView(viewId: string): DataPreview | undefined {
+    const train = viewSource(this.store.notebook, viewId);
+    const data = train && trainInputs(this.store.notebook, train.id).data;
+    return data && this.previews.get(data.id);
+  }
+
+  private update(trainId: string, patch: Partial<RunView>): void {
+    this.runs.set(trainId, { ...this.run(trainId), ...patch });
+    this.host.requestUpdate();
+  }
+
+  /** Re-samples every Data cell whose source changed. */
+  refreshPreviews(): void {
+    if (this.gpu.state !== 'ready') return;
+    for (const cell of this.store.notebook.cells) {
+      if (cell.kind === 'data') void this.preview(cell);
+    }
+  }
+
+  private async preview(cell: DataCell): Promise<void> {
+    const key = JSON.stringify(cell.source);
+    if (this.previews.get(cell.id)?.key === key) return;
+    this.previews.set(cell.id, { key });
+    let next: DataPreview;
+    try {
+      const points = await this.client.sampleData(cell.source, PREVIEW_POINTS, cell.source.seed);
+      next = { key, points };
+    } catch (error) {
+      next = { key, error: message(error) };
+    }
+    if (this.previews.get(cell.id)?.key === key) this.previews.set(cell.id, next);
+    this.host.requestUpdate();
+  }
+
+  /** The model request of a Train cell, or a message saying what is missing. */
+  private request(trainId: string): ModelRequest | string {
+    const { model, data } = trainInputs(this.store.notebook, trainId);
+    if (!model) return 'Add a Model cell above this Train cell.';
+    if (!data) return 'Add a Data cell above the Model cell.';
+    return { data: data.source, model: model.model, train: model.train };
+  }
+
+  /** Creates the model when there is none or its settings changed. */
+  private async ensureRun(trainId: string, request: ModelRequest): Promise<void> {
+    const key = JSON.stringify({ data: request.data, model: request.model });
+    const current = this.run(trainId);
+    if (current.key === key && current.state !== 'failed') return;
+    this.runs.set(trainId, { ...IDLE_RUN, state: 'preparing', key });
+    this.host.requestUpdate();
+    await this.client.createRun(trainId, request);
+  }
+
+  /** Trains to the Model cell's step count (or that many more steps when already there). */
+  async play(trainId: string, stepsOverride?: number): Promise<void> {
+    const current = this.run(trainId);
+    if (current.state === 'paused') {
+      this.update(trainId, { state: 'running' });
+      await this.client.resume(trainId);
+      return;
+    }
+    if (current.state === 'running' || current.state === 'preparing') return;
+    const request = this.request(trainId);
+    if (typeof request === 'string') {
+      this.update(trainId, { state: 'failed', error: request });
+      return;
+    }
+    try {
+      await this.ensureRun(trainId, request);
+      const done = this.run(trainId).step;
+      const steps =
+        stepsOverride ??
+        (done < request.train.steps ? request.train.steps - done : request.train.steps);
+      this.update(trainId, {
+        state: 'running',
+        error: undefined,
+        totalSteps: done + steps,
+        learningRate: request.train.learningRate,
+      });
+      const base = done;
+      const summary = await this.client.train(trainId, steps, (progress) =>
+        this.onProgress(trainId, base, progress),
+      );
+      this.update(trainId, {
+        state: summary.stopped ? 'stopped' : 'done',
+        step: base + summary.steps,
+      });
+      await this.sample(trainId, true);
+    } catch (error) {
+      this.update(trainId, { state: 'failed', error: message(error) });
+    }
+  }
+
+  private onProgress(trainId: string, base: number, progress: RunProgress): void {
+    const run = this.run(trainId);
+    const losses = run.losses.concat(Array.from(progress.losses));
+    this.update(trainId, {
+      step: base + progress.step,
+      losses,
+      learningRate: progress.learningRate,
+      stepsPerSecond: progress.stepsPerSecond,
+      samplesPerSecond: progress.samplesPerSecond,
+      gpuMsPerStep: progress.gpuMsPerStep,
+      state: progress.state === 'paused' ? 'paused' : run.state,
+    });
+    void this.sample(trainId, false);
+  }
+
+  async step(trainId: string): Promise<void> {
+    await this.play(trainId, 1);
+  }
+
+  async pause(trainId: string): Promise<void> {
+    if (this.run(trainId).state !== 'running') return;
+    this.update(trainId, { state: 'paused' });
+    await this.client.pause(trainId);
+  }
+
+  async reset(trainId: string): Promise<void> {
+    await this.client.stop(trainId).catch(() => undefined);
+    await this.client.disposeRun(trainId).catch(() => undefined);
+    this.runs.delete(trainId);
+    this.host.requestUpdate();
+  }
+
+  async setLearningRate(trainId: string, learningRate: number): Promise<void> {
+    if (this.run(trainId).state === 'running') {
+      await this.client.setLearningRate(trainId, learningRate).catch(() => undefined);
+    }
+  }
+
+  /** Trains every Train cell in order. */
+  async runAll(): Promise<void> {
+    for (const cell of this.store.notebook.cells) {
+      if (cell.kind === 'train') await this.play(cell.id);
+    }
+  }
+
+  /** Refreshes a run's samples (at most every LIVE_SAMPLE_MS unless `force`). */
+  async sample(trainId: string, force: boolean): Promise<void> {
+    const now = performance.now();
+    if (this.sampling.has(trainId)) return;
+    if (!force && now - (this.lastSampled.get(trainId) ?? -Infinity) < LIVE_SAMPLE_MS) return;
+    const views = this.store.notebook.cells.filter(
+      (cell) => cell.kind === 'view' && viewSource(this.store.notebook, cell.id)?.id === trainId,
+    );
+    const view = views[0];
+    if (!view || view.kind !== 'view') return;
+    this.sampling.add(trainId);
+    this.lastSampled.set(trainId, now);
+    try {
+      const samples = await this.client.sampleModel(trainId, view.sampleCount, view.sampleSeed);
+      this.update(trainId, { samples });
+    } catch (error) {
+      this.update(trainId, { error: message(error) });
+    } finally {
+      this.sampling.delete(trainId);
+    }
+  }
+}

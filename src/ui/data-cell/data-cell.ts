@@ -1,0 +1,249 @@
+import { LitElement, html, nothing } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import { DATASET_NAMES, type DataCell, type DataSource, type DatasetName } from '../../notebook';
+// Pure, GPU-free parser: validates pasted points on the page with line-numbered messages.
+import { parsePoints } from '../../data/points';
+import { emit } from '../events';
+import { numberField, selectField } from '../fields';
+import { cellStyles } from '../shared.styles';
+import { PALETTE } from '../scatter/scatter';
+import '../scatter/scatter';
+import { dataCellStyles } from './data-cell.styles';
+
+/** Side of the drawing grid (cells). */
+export const DRAW_SIDE = 32;
+const SEED_RANGE = { min: 0, max: 2 ** 32 - 1, integer: true, label: 'Seed' };
+const JITTER_RANGE = { min: 0, max: 1, integer: false, label: 'Jitter' };
+
+type SourceKind = DataSource['kind'];
+const SOURCE_NAMES: Record<SourceKind, string> = {
+  builtin: 'Built-in',
+  points: 'Paste points',
+  grid: 'Draw',
+};
+
+/** Where the training data comes from: a built-in density, pasted points, or a drawing. */
+@customElement('ff-data-cell')
+export class FfDataCell extends LitElement {
+  static override styles = [cellStyles, dataCellStyles];
+
+  @property({ attribute: false }) cell!: DataCell;
+  /** Points drawn from the source by the worker, for the preview. */
+  @property({ attribute: false }) preview?: Float32Array;
+  @property() previewError = '';
+
+  @state() private brush = 2;
+  @state() private erase = false;
+  @query('canvas.draw') private drawCanvas?: HTMLCanvasElement;
+  private undoStack: number[][] = [];
+  private strokeWeights: number[] | undefined;
+
+  private change(source: DataSource): void {
+    emit(this, 'ff-cell-change', { id: this.cell.id, patch: { source } });
+  }
+
+  private switchKind(kind: SourceKind): void {
+    const seed = this.cell.source.seed;
+    if (kind === this.cell.source.kind) return;
+    if (kind === 'builtin') this.change({ kind, name: 'moons', seed });
+    else if (kind === 'points')
+      this.change({ kind, text: 'x,y\n0,0\n1,1\n-1,1\n', jitter: 0.05, seed });
+    else
+      this.change({
+        kind,
+        width: DRAW_SIDE,
+        height: DRAW_SIDE,
+        weights: new Array<number>(DRAW_SIDE * DRAW_SIDE).fill(0),
+        seed,
+      });
+  }
+
+  override render() {
+    const source = this.cell.source;
+    return html`<div class="layout">
+      <div>
+        <fieldset>
+          <legend>Source</legend>
+          ${(Object.keys(SOURCE_NAMES) as SourceKind[]).map(
+            (kind) =>
+              html`<label class="inline"
+                ><input
+                  type="radio"
+                  name="source"
+                  value=${kind}
+                  .checked=${source.kind === kind}
+                  @change=${() => this.switchKind(kind)}
+                />${SOURCE_NAMES[kind]}</label
+              >`,
+          )}
+        </fieldset>
+        ${
+          source.kind === 'builtin'
+            ? html`<div class="row">
+                ${selectField<DatasetName>({
+                  id: 'dataset',
+                  label: 'Dataset',
+                  value: source.name,
+                  choices: DATASET_NAMES,
+                  onChange: (name) => this.change({ ...source, name }),
+                })}
+                ${numberField({
+                  id: 'seed',
+                  value: source.seed,
+                  range: SEED_RANGE,
+                  onChange: (seed) => this.change({ ...source, seed }),
+                })}
+              </div>`
+            : source.kind === 'points'
+              ? this.renderPoints(source)
+              : this.renderDraw(source)
+        }
+      </div>
+      <ff-scatter
+        label="Preview of the data"
+        .layers=${this.preview ? [{ label: 'data', color: PALETTE.data, points: this.preview }] : []}
+      ></ff-scatter>
+      ${this.previewError ? html`<p class="error" role="alert">${this.previewError}</p>` : nothing}
+    </div>`;
+  }
+
+  private renderPoints(source: Extract<DataSource, { kind: 'points' }>) {
+    let error = '';
+    let count = 0;
+    try {
+      count = parsePoints(source.text).length / 2;
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    return html`<label for="points"
+        >Points: one "x, y" per line (CSV, TSV or JSON pairs)
+        <textarea
+          id="points"
+          .value=${source.text}
+          aria-invalid=${error ? 'true' : 'false'}
+          aria-describedby="points-status"
+          @change=${(event: Event) =>
+            this.change({ ...source, text: (event.target as HTMLTextAreaElement).value })}
+        ></textarea>
+      </label>
+      <p id="points-status" class=${error ? 'error' : 'hint'} role=${error ? 'alert' : 'status'}>
+        ${error || `${count} points`}
+      </p>
+      <div class="row">
+        ${numberField({
+          id: 'jitter',
+          value: source.jitter,
+          range: JITTER_RANGE,
+          onChange: (jitter) => this.change({ ...source, jitter }),
+        })}
+      </div>`;
+  }
+
+  private renderDraw(source: Extract<DataSource, { kind: 'grid' }>) {
+    return html`<canvas
+        class="draw"
+        width=${source.width * 8}
+        height=${source.height * 8}
+        role="img"
+        aria-label="Drawing pad: draw where the data should be dense"
+        @pointerdown=${(e: PointerEvent) => this.stroke(e, 'down')}
+        @pointermove=${(e: PointerEvent) => this.stroke(e, 'move')}
+        @pointerup=${(e: PointerEvent) => this.stroke(e, 'up')}
+        @pointercancel=${(e: PointerEvent) => this.stroke(e, 'up')}
+      ></canvas>
+      <div class="row">
+        <label for="brush"
+          >Brush size
+          <input
+            id="brush"
+            type="range"
+            min="1"
+            max="6"
+            .value=${String(this.brush)}
+            @input=${(e: Event) => (this.brush = Number((e.target as HTMLInputElement).value))}
+          />
+        </label>
+        <label class="inline"
+          ><input
+            type="checkbox"
+            .checked=${this.erase}
+            @change=${() => (this.erase = !this.erase)}
+          />Erase</label
+        >
+        <button @click=${this.undo} ?disabled=${this.undoStack.length === 0}>Undo</button>
+        <button @click=${() => this.commit(new Array<number>(source.weights.length).fill(0), true)}>
+          Clear
+        </button>
+      </div>`;
+  }
+
+  protected override updated(): void {
+    const source = this.cell.source;
+    if (source.kind === 'grid') this.paint(this.strokeWeights ?? source.weights, source.width);
+  }
+
+  private paint(weights: readonly number[], side: number): void {
+    const context = this.drawCanvas?.getContext('2d');
+    if (!context || !this.drawCanvas) return;
+    const cell = this.drawCanvas.width / side;
+    context.clearRect(0, 0, this.drawCanvas.width, this.drawCanvas.height);
+    const max = Math.max(1e-9, ...weights);
+    context.fillStyle = PALETTE.data;
+    weights.forEach((w, i) => {
+      if (w <= 0) return;
+      context.globalAlpha = Math.min(1, w / max);
+      context.fillRect((i % side) * cell, Math.floor(i / side) * cell, cell, cell);
+    });
+    context.globalAlpha = 1;
+  }
+
+  private stroke(event: PointerEvent, phase: 'down' | 'move' | 'up'): void {
+    const source = this.cell.source;
+    if (source.kind !== 'grid' || !this.drawCanvas) return;
+    if (phase === 'down') {
+      this.strokeWeights = [...source.weights];
+      this.drawCanvas.setPointerCapture?.(event.pointerId);
+    }
+    if (!this.strokeWeights) return;
+    if (phase === 'up') {
+      const weights = this.strokeWeights;
+      this.strokeWeights = undefined;
+      this.commit(weights, true);
+      return;
+    }
+    const rect = this.drawCanvas.getBoundingClientRect();
+    const gx = ((event.clientX - rect.left) / rect.width) * source.width;
+    const gy = ((event.clientY - rect.top) / rect.height) * source.height;
+    const pressure = event.pressure > 0 ? event.pressure : 0.5;
+    const r = this.brush;
+    for (let y = Math.floor(gy - r); y <= Math.ceil(gy + r); y++) {
+      for (let x = Math.floor(gx - r); x <= Math.ceil(gx + r); x++) {
+        if (x < 0 || y < 0 || x >= source.width || y >= source.height) continue;
+        const d = Math.hypot(x + 0.5 - gx, y + 0.5 - gy);
+        if (d > r) continue;
+        const i = y * source.width + x;
+        const w = this.strokeWeights[i]!;
+        this.strokeWeights[i] = this.erase ? 0 : Math.min(1, w + pressure * (1 - d / r));
+      }
+    }
+    this.paint(this.strokeWeights, source.width);
+  }
+
+  private commit(weights: number[], recordUndo: boolean): void {
+    const source = this.cell.source;
+    if (source.kind !== 'grid') return;
+    if (recordUndo) this.undoStack.push(source.weights);
+    this.change({ ...source, weights: weights.map((w) => Math.round(w * 1000) / 1000) });
+  }
+
+  private undo = (): void => {
+    const previous = this.undoStack.pop();
+    if (previous) this.commit(previous, false);
+  };
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ff-data-cell': FfDataCell;
+  }
+}

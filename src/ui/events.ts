@@ -1,0 +1,46 @@
+/**
+ * Every event the playground's components emit, typed in one place. Components only render
+ * and emit; <ff-app> turns these into store actions and controller calls.
+ */
+import type { CellKind, CellPatch } from '../notebook';
+
+export type CellCommand = 'remove' | 'duplicate' | 'up' | 'down' | 'collapse';
+export type TrainCommand = 'play' | 'pause' | 'step' | 'reset';
+
+export interface FfEvents {
+  /** A cell's settings changed (the patch is applied to the notebook as is). */
+  'ff-cell-change': { id: string; patch: CellPatch };
+  /** A cell toolbar action. */
+  'ff-cell-command': { id: string; command: CellCommand };
+  /** Move a cell to a position (drag and drop). */
+  'ff-cell-move': { id: string; index: number };
+  /** Add a cell of `kind` after `after` (at the end when absent). */
+  'ff-cell-add': { kind: CellKind; after?: string };
+  'ff-train-command': { id: string; command: TrainCommand };
+  /** A live learning-rate change during training. */
+  'ff-learning-rate': { id: string; learningRate: number };
+  'ff-run-all': Record<string, never>;
+}
+
+export type FfEventName = keyof FfEvents;
+
+declare global {
+  interface GlobalEventHandlersEventMap {
+    'ff-cell-change': CustomEvent<FfEvents['ff-cell-change']>;
+    'ff-cell-command': CustomEvent<FfEvents['ff-cell-command']>;
+    'ff-cell-move': CustomEvent<FfEvents['ff-cell-move']>;
+    'ff-cell-add': CustomEvent<FfEvents['ff-cell-add']>;
+    'ff-train-command': CustomEvent<FfEvents['ff-train-command']>;
+    'ff-learning-rate': CustomEvent<FfEvents['ff-learning-rate']>;
+    'ff-run-all': CustomEvent<FfEvents['ff-run-all']>;
+  }
+}
+
+/** Dispatches a typed event that bubbles out of shadow roots. */
+export function emit<K extends FfEventName>(
+  target: EventTarget,
+  name: K,
+  detail: FfEvents[K],
+): void {
+  target.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
+}

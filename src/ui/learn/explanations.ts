@@ -1,0 +1,40 @@
+/**
+ * The learning aids: a short explanation with equations for each model kind, and the
+ * "flows vs diffusion" note (drawn from the seed notes). Markdown for <ff-markdown>.
+ */
+import type { ModelKind } from '../../notebook';
+
+export const EXPLANATIONS: Record<ModelKind, string> = {
+  nice: `**NICE** stacks *additive couplings*. Split $x = (x_A, x_B)$; a network $m$ of one half shifts the other:
+$$y_A = x_A, \\quad y_B = x_B + m(x_A)$$
+Inverse: $x_B = y_B - m(y_A)$. The Jacobian is triangular with ones on the diagonal, so $\\log|\\det J| = 0$: volume is preserved. A final **scaling** layer $y = x \\odot e^{s}$ adds $\\log|\\det J| = \\sum_i s_i$, the only place volume changes.`,
+  realnvp: `**RealNVP** makes the coupling *affine*: the kept half predicts a log-scale $s$ and a shift $t$:
+$$y_B = x_B \\odot e^{s(x_A)} + t(x_A)$$
+Inverse: $x_B = (y_B - t(y_A)) \\odot e^{-s(y_A)}$, and $\\log|\\det J| = \\sum_i s_i(x_A)$. Halves alternate between layers so every coordinate gets transformed.`,
+  glow: `**Glow-style** steps are ActNorm (a per-channel affine with data-initialised scale), an invertible $1\\times1$ linear map $W = PL(U + \\mathrm{diag}(s))$ with $\\log|\\det W| = \\sum_i \\log|s_i|$, then an affine coupling. The learned linear map replaces a fixed swap of the halves.`,
+  spline: `**Neural spline flows** replace the affine map of a coupling with a monotone *rational-quadratic spline* whose bins, heights and slopes come from the conditioner. It is invertible in closed form (a quadratic per bin) and $\\log|\\det J| = \\sum_i \\log g_i'(x_{B,i})$ with the spline's derivative.`,
+  ddpm: `**DDPM** adds Gaussian noise in $T$ steps, $q(x_t \\mid x_0) = \\mathcal{N}(\\sqrt{\\bar\\alpha_t}\\,x_0, (1-\\bar\\alpha_t) I)$, and learns to undo it. A network predicts the noise, trained with
+$$L = \\mathbb{E}_{t, x_0, \\epsilon}\\, \\| \\epsilon - \\epsilon_\\theta(\\sqrt{\\bar\\alpha_t} x_0 + \\sqrt{1-\\bar\\alpha_t}\\,\\epsilon, t) \\|^2$$
+Sampling runs the reverse chain $p_\\theta(x_{t-1} \\mid x_t)$ from pure noise.`,
+  'flow-matching': `**Flow matching** learns a velocity field $v_\\theta(x, t)$ whose ODE $\\dot x = v_\\theta(x, t)$ carries noise ($t=0$) to data ($t=1$). On straight paths $x_t = (1-t)\\,x_0 + t\\,x_1$ the target velocity is $x_1 - x_0$:
+$$L = \\mathbb{E}_{t, x_0, x_1}\\, \\| v_\\theta(x_t, t) - (x_1 - x_0) \\|^2$$
+Sampling integrates the ODE (Euler, RK4); it is a *continuous* normalizing flow, trained without simulating it.`,
+};
+
+export const FLOWS_VS_DIFFUSION = `**Flows vs diffusion.** A flow is an invertible encoder $z = f(x)$ with $z \\sim \\mathcal{N}(0, I)$; its inverse $f^{-1}$ is the generator, and the change of variables gives an exact $\\log p(x)$. Diffusion also links data and Gaussian noise, but through many small noising steps that are *not* learned; only the reverse (denoising) direction is learned.
+- Flows: one network pass each way, exact likelihood, but every layer must be invertible with a cheap determinant.
+- Diffusion: any network works, samples are often better, but sampling takes many steps (NFE).
+- Continuous flows connect them: the probability-flow ODE of a diffusion model, and flow matching, are flows defined by a velocity field $\\dot x = v(x, t)$.`;
+
+/** One-line tooltips next to controls. */
+export const TIPS = {
+  layers: 'More layers: a more flexible map, slower steps.',
+  hidden: 'Width of each conditioner network’s hidden layers.',
+  hiddenLayers: 'Hidden layers per conditioner network.',
+  activation: 'Non-linearity of the conditioner networks.',
+  seed: 'Seeds the initial weights: the same seed trains to the same model on the same GPU.',
+  timesteps: 'Noise levels T of the diffusion process.',
+  learningRate: 'Step size of the optimizer; lower it if the loss becomes NaN.',
+  batch: 'Points drawn from the data per step.',
+  steps: 'Training steps one press of play runs.',
+} as const;

@@ -1,0 +1,112 @@
+import { LitElement, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import {
+  ACTIVATIONS,
+  DIFFUSION_KINDS,
+  FLOW_KINDS,
+  LR_SCHEDULES,
+  MODEL_LIMITS,
+  OPTIMIZERS,
+  TRAIN_LIMITS,
+  familyOf,
+  type ModelCell,
+  type ModelKind,
+  type ModelSettings,
+  type TrainSettings,
+} from '../../notebook';
+import { emit } from '../events';
+import { numberField, selectField } from '../fields';
+import { EXPLANATIONS, FLOWS_VS_DIFFUSION, TIPS } from '../learn/explanations';
+import '../markdown/markdown';
+import { cellStyles } from '../shared.styles';
+import { modelCellStyles } from './model-cell.styles';
+
+const KIND_NAMES: Record<ModelKind, string> = {
+  nice: 'NICE (additive coupling)',
+  realnvp: 'RealNVP (affine coupling)',
+  glow: 'Glow-style',
+  spline: 'Neural spline flow',
+  ddpm: 'DDPM (diffusion)',
+  'flow-matching': 'Flow matching',
+};
+
+/** The model and how to train it: every limit shown as a message, never clamped. */
+@customElement('ff-model-cell')
+export class FfModelCell extends LitElement {
+  static override styles = [cellStyles, modelCellStyles];
+
+  @property({ attribute: false }) cell!: ModelCell;
+
+  private model(patch: Partial<ModelSettings>): void {
+    const model = { ...this.cell.model, ...patch };
+    if (patch.kind) model.family = familyOf(patch.kind);
+    emit(this, 'ff-cell-change', { id: this.cell.id, patch: { model } });
+  }
+
+  private train(patch: Partial<TrainSettings>): void {
+    emit(this, 'ff-cell-change', {
+      id: this.cell.id,
+      patch: { train: { ...this.cell.train, ...patch } },
+    });
+  }
+
+  override render() {
+    const { model, train } = this.cell;
+    const diffusion = model.family === 'diffusion';
+    return html`<div class="row">
+        ${selectField<ModelKind>({
+          id: 'kind',
+          label: 'Model',
+          value: model.kind,
+          choices: [...FLOW_KINDS, ...DIFFUSION_KINDS],
+          names: KIND_NAMES,
+          onChange: (kind) => this.model({ kind }),
+        })}
+        ${numberField({ id: 'layers', value: model.layers, range: MODEL_LIMITS.layers, tip: TIPS.layers, onChange: (layers) => this.model({ layers }) })}
+        ${numberField({ id: 'hidden', value: model.hidden, range: MODEL_LIMITS.hidden, tip: TIPS.hidden, onChange: (hidden) => this.model({ hidden }) })}
+        ${numberField({ id: 'hiddenLayers', value: model.hiddenLayers, range: MODEL_LIMITS.hiddenLayers, tip: TIPS.hiddenLayers, onChange: (hiddenLayers) => this.model({ hiddenLayers }) })}
+        ${selectField({ id: 'activation', label: 'Activation', value: model.activation, choices: ACTIVATIONS, tip: TIPS.activation, onChange: (activation) => this.model({ activation }) })}
+        ${numberField({ id: 'seed', value: model.seed, range: MODEL_LIMITS.seed, tip: TIPS.seed, onChange: (seed) => this.model({ seed }) })}
+        ${
+          diffusion
+            ? numberField({
+                id: 'timesteps',
+                value: model.timesteps,
+                range: MODEL_LIMITS.timesteps,
+                tip: TIPS.timesteps,
+                onChange: (timesteps) => this.model({ timesteps }),
+              })
+            : nothing
+        }
+      </div>
+      ${
+        diffusion
+          ? html`<p class="hint note">
+              Diffusion and flow-matching training arrive with the worker's diffusion support.
+            </p>`
+          : nothing
+      }
+      <h3>Training</h3>
+      <div class="row">
+        ${selectField({ id: 'optimizer', label: 'Optimizer', value: train.optimizer, choices: OPTIMIZERS, onChange: (optimizer) => this.train({ optimizer }) })}
+        ${numberField({ id: 'learningRate', value: train.learningRate, range: TRAIN_LIMITS.learningRate, tip: TIPS.learningRate, onChange: (learningRate) => this.train({ learningRate }) })}
+        ${selectField({ id: 'schedule', label: 'LR schedule', value: train.schedule, choices: LR_SCHEDULES, onChange: (schedule) => this.train({ schedule }) })}
+        ${numberField({ id: 'batch', value: train.batch, range: TRAIN_LIMITS.batch, tip: TIPS.batch, onChange: (batch) => this.train({ batch }) })}
+        ${numberField({ id: 'steps', value: train.steps, range: TRAIN_LIMITS.steps, tip: TIPS.steps, onChange: (steps) => this.train({ steps }) })}
+      </div>
+      <details class="learn">
+        <summary>How ${KIND_NAMES[model.kind]} works</summary>
+        <ff-markdown .source=${EXPLANATIONS[model.kind]}></ff-markdown>
+      </details>
+      <details class="learn">
+        <summary>Flows vs diffusion</summary>
+        <ff-markdown .source=${FLOWS_VS_DIFFUSION}></ff-markdown>
+      </details>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ff-model-cell': FfModelCell;
+  }
+}

@@ -1,0 +1,195 @@
+import { LitElement, html, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
+import { CELL_KINDS, settingsErrors, trainInputs, type Cell, type Notebook } from '../../notebook';
+import type { DataPreview, RunView } from '../controllers/lab-controller';
+import { emit, type CellCommand } from '../events';
+import { cellStyles } from '../shared.styles';
+import '../data-cell/data-cell';
+import '../model-cell/model-cell';
+import '../note-cell/note-cell';
+import '../train-cell/train-cell';
+import '../view-cell/view-cell';
+import { notebookViewStyles } from './notebook-view.styles';
+
+/** What the notebook reads about runs (the LabController provides it). */
+export interface RunLookup {
+  run(trainId: string): RunView;
+  runForView(viewId: string): RunView;
+  dataForView(viewId: string): DataPreview | undefined;
+  previews: ReadonlyMap<string, DataPreview>;
+}
+
+export const EMPTY_LOOKUP: RunLookup = {
+  run: () => ({
+    state: 'idle',
+    step: 0,
+    totalSteps: 0,
+    losses: [],
+    learningRate: 0,
+    stepsPerSecond: 0,
+    samplesPerSecond: 0,
+  }),
+  runForView: (id) => EMPTY_LOOKUP.run(id),
+  dataForView: () => undefined,
+  previews: new Map(),
+};
+
+const KIND_NAMES: Record<Cell['kind'], string> = {
+  note: 'Note',
+  data: 'Data',
+  model: 'Model',
+  train: 'Train',
+  view: 'View',
+};
+
+/** The ordered cells with their toolbars (move, duplicate, remove, collapse; drag to reorder). */
+@customElement('ff-notebook-view')
+export class FfNotebookView extends LitElement {
+  static override styles = [cellStyles, notebookViewStyles];
+
+  @property({ attribute: false }) notebook!: Notebook;
+  @property({ attribute: false }) lookup: RunLookup = EMPTY_LOOKUP;
+  @state() private dragging: string | undefined;
+
+  private command(id: string, command: CellCommand): void {
+    emit(this, 'ff-cell-command', { id, command });
+  }
+
+  override render() {
+    const cells = this.notebook.cells;
+    return html`<div class="top">
+        <button class="primary" @click=${() => emit(this, 'ff-run-all', {})}>Run all</button>
+        <span class="hint">${cells.length} cells</span>
+      </div>
+      ${repeat(
+        cells,
+        (cell) => cell.id,
+        (cell, index) => this.renderCell(cell, index, cells.length),
+      )}
+      <div class="add" role="group" aria-label="Add a cell">
+        <span class="hint">Add cell:</span>
+        ${CELL_KINDS.map(
+          (kind) =>
+            html`<button @click=${() => emit(this, 'ff-cell-add', { kind })}>
+              + ${KIND_NAMES[kind]}
+            </button>`,
+        )}
+      </div>`;
+  }
+
+  private renderCell(cell: Cell, index: number, count: number) {
+    const title = `${KIND_NAMES[cell.kind]} ${index + 1}`;
+    const headingId = `h-${cell.id}`;
+    return html`<section
+      class="cell ${cell.collapsed ? 'collapsed' : ''} ${this.dragging === cell.id ? 'dragging' : ''}"
+      aria-labelledby=${headingId}
+      data-cell-id=${cell.id}
+      data-kind=${cell.kind}
+      @dragover=${(e: DragEvent) => e.preventDefault()}
+      @drop=${(e: DragEvent) => {
+        e.preventDefault();
+        if (this.dragging) emit(this, 'ff-cell-move', { id: this.dragging, index });
+        this.dragging = undefined;
+      }}
+    >
+      <header
+        draggable="true"
+        @dragstart=${(e: DragEvent) => {
+          this.dragging = cell.id;
+          e.dataTransfer?.setData('text/plain', cell.id);
+        }}
+        @dragend=${() => (this.dragging = undefined)}
+      >
+        <h2 id=${headingId}><span class="kind">${KIND_NAMES[cell.kind]}</span>${index + 1}</h2>
+        <button
+          aria-label="Move ${title} up"
+          title="Move up"
+          ?disabled=${index === 0}
+          @click=${() => this.command(cell.id, 'up')}
+        >
+          ↑
+        </button>
+        <button
+          aria-label="Move ${title} down"
+          title="Move down"
+          ?disabled=${index === count - 1}
+          @click=${() => this.command(cell.id, 'down')}
+        >
+          ↓
+        </button>
+        <button
+          aria-label="Duplicate ${title}"
+          title="Duplicate"
+          @click=${() => this.command(cell.id, 'duplicate')}
+        >
+          ⧉
+        </button>
+        <button
+          aria-label="Remove ${title}"
+          title="Remove"
+          @click=${() => this.command(cell.id, 'remove')}
+        >
+          ✕
+        </button>
+        <button
+          aria-label="Collapse ${title}"
+          title=${cell.collapsed ? 'Expand' : 'Collapse'}
+          aria-expanded=${cell.collapsed ? 'false' : 'true'}
+          aria-controls="b-${cell.id}"
+          @click=${() => this.command(cell.id, 'collapse')}
+        >
+          ${cell.collapsed ? '▸' : '▾'}
+        </button>
+      </header>
+      <div class="body" id="b-${cell.id}" ?hidden=${cell.collapsed}>
+        ${cell.collapsed ? nothing : this.renderBody(cell)}
+      </div>
+    </section>`;
+  }
+
+  private renderBody(cell: Cell) {
+    const lookup = this.lookup;
+    switch (cell.kind) {
+      case 'note':
+        return html`<ff-note-cell .cell=${cell}></ff-note-cell>`;
+      case 'data': {
+        const preview = lookup.previews.get(cell.id);
+        return html`<ff-data-cell
+          .cell=${cell}
+          .preview=${preview?.points}
+          .previewError=${preview?.error ?? ''}
+        ></ff-data-cell>`;
+      }
+      case 'model':
+        return html`<ff-model-cell .cell=${cell}></ff-model-cell>`;
+      case 'train':
+        return html`<ff-train-cell
+          .cell=${cell}
+          .run=${lookup.run(cell.id)}
+          .blocked=${this.blocked(cell.id)}
+        ></ff-train-cell>`;
+      case 'view':
+        return html`<ff-view-cell
+          .cell=${cell}
+          .run=${lookup.runForView(cell.id)}
+          .data=${lookup.dataForView(cell.id)?.points}
+        ></ff-view-cell>`;
+    }
+  }
+
+  /** Why a Train cell cannot run, or ''. */
+  private blocked(trainId: string): string {
+    const { model, data } = trainInputs(this.notebook, trainId);
+    if (!model) return 'Add a Model cell above this Train cell.';
+    if (!data) return 'Add a Data cell above the Model cell.';
+    const errors = Object.values(settingsErrors(model.model, model.train));
+    return errors.length ? `Fix the model settings first: ${errors.join(' ')}` : '';
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ff-notebook-view': FfNotebookView;
+  }
+}

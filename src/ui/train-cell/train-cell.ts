@@ -1,0 +1,132 @@
+import { LitElement, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { SMOOTHING_LIMITS, type TrainCell } from '../../notebook';
+import type { RunView } from '../controllers/lab-controller';
+import { IDLE_RUN } from '../controllers/lab-controller';
+import { emit, type TrainCommand } from '../events';
+import '../loss-plot/loss-plot';
+import { cellStyles } from '../shared.styles';
+import { trainCellStyles } from './train-cell.styles';
+
+function fmt(value: number | undefined, digits = 1): string {
+  return value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
+}
+
+/** Play/pause/step/reset, the loss curve and throughput of the model above it. */
+@customElement('ff-train-cell')
+export class FfTrainCell extends LitElement {
+  static override styles = [cellStyles, trainCellStyles];
+
+  @property({ attribute: false }) cell!: TrainCell;
+  @property({ attribute: false }) run: RunView = IDLE_RUN;
+  /** Why training cannot start (bad settings, missing cells), shown instead of running. */
+  @property() blocked = '';
+
+  private command(command: TrainCommand): void {
+    emit(this, 'ff-train-command', { id: this.cell.id, command });
+  }
+
+  override render() {
+    const run = this.run;
+    const busy = run.state === 'running' || run.state === 'preparing';
+    const lastLoss = run.losses.length ? run.losses[run.losses.length - 1] : undefined;
+    return html`<div class="controls" role="toolbar" aria-label="Training controls">
+        ${
+          busy
+            ? html`<button
+                class="primary"
+                @click=${() => this.command('pause')}
+                ?disabled=${run.state !== 'running'}
+              >
+                Pause
+              </button>`
+            : html`<button
+                class="primary"
+                @click=${() => this.command('play')}
+                ?disabled=${!!this.blocked}
+              >
+                ${run.state === 'paused' ? 'Resume' : 'Train'}
+              </button>`
+        }
+        <button @click=${() => this.command('step')} ?disabled=${busy || !!this.blocked}>
+          Step
+        </button>
+        <button @click=${() => this.command('reset')} ?disabled=${run.state === 'idle'}>
+          Reset
+        </button>
+      </div>
+      ${this.blocked ? html`<p class="error" role="alert">${this.blocked}</p>` : nothing}
+      ${run.error ? html`<div class="banner" role="alert"><strong>Training stopped.</strong> ${run.error}</div>` : nothing}
+      <p role="status" class="hint">
+        ${
+          run.state === 'idle'
+            ? 'Not trained yet.'
+            : run.state === 'preparing'
+              ? 'Compiling the model’s kernels…'
+              : `${run.state === 'running' ? 'Training' : run.state === 'paused' ? 'Paused' : run.state === 'failed' ? 'Failed' : 'Trained'}: step ${run.step} of ${run.totalSteps}.`
+        }
+      </p>
+      <dl>
+        <div>
+          <dt>Loss</dt>
+          <dd class="loss">${fmt(lastLoss, 4)}</dd>
+        </div>
+        <div>
+          <dt>Steps/s</dt>
+          <dd>${fmt(run.stepsPerSecond)}</dd>
+        </div>
+        <div>
+          <dt>Samples/s</dt>
+          <dd>${fmt(run.samplesPerSecond, 0)}</dd>
+        </div>
+        <div>
+          <dt>GPU ms/step</dt>
+          <dd>${fmt(run.gpuMsPerStep, 2)}</dd>
+        </div>
+        <div>
+          <dt>Learning rate</dt>
+          <dd>${run.learningRate ? run.learningRate.toExponential(1) : '—'}</dd>
+        </div>
+      </dl>
+      <ff-loss-plot
+        .losses=${run.losses}
+        .smoothing=${this.cell.smoothing}
+        ?log-scale=${this.cell.logScale}
+      ></ff-loss-plot>
+      <div class="row">
+        <label for="smoothing"
+          >Smoothing ${this.cell.smoothing.toFixed(2)}
+          <input
+            id="smoothing"
+            type="range"
+            min=${SMOOTHING_LIMITS.min}
+            max=${SMOOTHING_LIMITS.max}
+            step="0.01"
+            .value=${String(this.cell.smoothing)}
+            @input=${(e: Event) =>
+              emit(this, 'ff-cell-change', {
+                id: this.cell.id,
+                patch: { smoothing: Number((e.target as HTMLInputElement).value) },
+              })}
+          />
+        </label>
+        <label class="inline"
+          ><input
+            type="checkbox"
+            .checked=${this.cell.logScale}
+            @change=${(e: Event) =>
+              emit(this, 'ff-cell-change', {
+                id: this.cell.id,
+                patch: { logScale: (e.target as HTMLInputElement).checked },
+              })}
+          />Log scale</label
+        >
+      </div>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ff-train-cell': FfTrainCell;
+  }
+}
