@@ -40,7 +40,7 @@ describe('<ff-model-cell>', () => {
     expect(model.family).to.equal('diffusion');
     el.cell = { ...el.cell, model };
     await el.updateComplete;
-    expect($(el, '#timesteps')).to.exist;
+    expect(el.shadowRoot!.querySelector('#timesteps')).to.not.equal(null);
   });
 
   it('shows a message for a value out of range instead of clamping it', async () => {
@@ -58,7 +58,9 @@ describe('<ff-model-cell>', () => {
     const el = await mount();
     const learn = el.shadowRoot!.querySelector('details.learn')!;
     expect(learn.textContent).to.contain('RealNVP');
-    expect(learn.querySelector('ff-markdown')!.shadowRoot!.querySelector('math')).to.exist;
+    expect(learn.querySelector('ff-markdown')!.shadowRoot!.querySelector('math')).to.not.equal(
+      null,
+    );
   });
 
   it('is accessible', async () => {
