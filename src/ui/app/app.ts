@@ -159,6 +159,7 @@ export class FfApp extends LitElement {
       <ff-notebook-view
         .notebook=${this.store.notebook}
         .lookup=${this.lab ?? EMPTY_LOOKUP}
+        .revision=${this.lab?.revision ?? 0}
       ></ff-notebook-view>
       <dialog aria-labelledby="help-title">
         <h2 id="help-title">Keyboard shortcuts</h2>

@@ -13,7 +13,6 @@ export type RunState = 'idle' | 'preparing' | 'running' | 'paused' | 'done' | 's
 export interface RunProgress {
   /** Steps completed by this model since it was created (over every train() call). */
   step: number;
-  /** Steps the current train() call will reach. */
   totalSteps: number;
   loss: number;
   /** Losses of the steps since the previous progress report, in order. */
@@ -24,9 +23,12 @@ export interface RunProgress {
   /** GPU milliseconds per step where the runtime measures it (timestamp queries). */
   gpuMsPerStep?: number;
   state: RunState;
+  /** Something the user should read (a NaN loss, a recovered device). */
+  notice?: string;
 }
 
 export interface RunSummary {
+  /** Steps completed by this model since it was created. */
   steps: number;
   finalLoss: number;
   stopped: boolean;

@@ -61,6 +61,7 @@ export class LabController implements ReactiveController {
   private unsubscribe: (() => void) | undefined;
   private readonly sampling = new Set<string>();
   private readonly lastSampled = new Map<string, number>();
+  private readonly resampleAfter = new Set<string>();
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -75,12 +76,12 @@ export class LabController implements ReactiveController {
     this.client.probe().then(
       (report) => {
         this.gpu = { state: 'ready', report };
-        this.host.requestUpdate();
+        this.changed();
         this.refreshPreviews();
       },
       (error: unknown) => {
         this.gpu = { state: 'unavailable', message: message(error) };
-        this.host.requestUpdate();
+        this.changed();
       },
     );
   }
@@ -88,6 +89,14 @@ export class LabController implements ReactiveController {
   hostDisconnected(): void {
     this.unsubscribe?.();
     for (const id of this.runs.keys()) void this.client.disposeRun(id).catch(() => undefined);
+  }
+
+  /** Grows on every change of run state, so views holding this controller know to re-render. */
+  revision = 0;
+
+  private changed(): void {
+    this.revision++;
+    this.host.requestUpdate();
   }
 
   run(trainId: string): RunView {
@@ -109,7 +118,7 @@ export class LabController implements ReactiveController {
 
   private update(trainId: string, patch: Partial<RunView>): void {
     this.runs.set(trainId, { ...this.run(trainId), ...patch });
-    this.host.requestUpdate();
+    this.changed();
   }
 
   /** Re-samples every Data cell whose source changed. */
@@ -132,7 +141,7 @@ export class LabController implements ReactiveController {
       next = { key, error: message(error) };
     }
     if (this.previews.get(cell.id)?.key === key) this.previews.set(cell.id, next);
-    this.host.requestUpdate();
+    this.changed();
   }
 
   /** The model request of a Train cell, or a message saying what is missing. */
@@ -149,7 +158,7 @@ export class LabController implements ReactiveController {
     const current = this.run(trainId);
     if (current.key === key && current.state !== 'failed') return;
     this.runs.set(trainId, { ...IDLE_RUN, state: 'preparing', key });
-    this.host.requestUpdate();
+    this.changed();
     await this.client.createRun(trainId, request);
   }
 
@@ -179,25 +188,26 @@ export class LabController implements ReactiveController {
         totalSteps: done + steps,
         learningRate: request.train.learningRate,
       });
-      const base = done;
       const summary = await this.client.train(trainId, steps, (progress) =>
-        this.onProgress(trainId, base, progress),
+        this.onProgress(trainId, progress),
       );
-      this.update(trainId, {
-        state: summary.stopped ? 'stopped' : 'done',
-        step: base + summary.steps,
-      });
+      this.update(trainId, { state: summary.stopped ? 'stopped' : 'done', step: summary.steps });
       await this.sample(trainId, true);
     } catch (error) {
       this.update(trainId, { state: 'failed', error: message(error) });
     }
   }
 
-  private onProgress(trainId: string, base: number, progress: RunProgress): void {
+  private onProgress(trainId: string, progress: RunProgress): void {
     const run = this.run(trainId);
-    const losses = run.losses.concat(Array.from(progress.losses));
+    // Losses of steps already seen (a final report may repeat them) are not added twice.
+    const fresh = Array.from(progress.losses).slice(
+      Math.max(0, run.losses.length - (progress.step - progress.losses.length)),
+    );
+    const losses = run.losses.concat(fresh);
     this.update(trainId, {
-      step: base + progress.step,
+      step: progress.step,
+      ...(progress.notice ? { error: progress.notice } : {}),
       losses,
       learningRate: progress.learningRate,
       stepsPerSecond: progress.stepsPerSecond,
@@ -222,7 +232,7 @@ export class LabController implements ReactiveController {
     await this.client.stop(trainId).catch(() => undefined);
     await this.client.disposeRun(trainId).catch(() => undefined);
     this.runs.delete(trainId);
-    this.host.requestUpdate();
+    this.changed();
   }
 
   async setLearningRate(trainId: string, learningRate: number): Promise<void> {
@@ -241,7 +251,11 @@ export class LabController implements ReactiveController {
   /** Refreshes a run's samples (at most every LIVE_SAMPLE_MS unless `force`). */
   async sample(trainId: string, force: boolean): Promise<void> {
     const now = performance.now();
-    if (this.sampling.has(trainId)) return;
+    if (this.sampling.has(trainId)) {
+      // A forced refresh (training ended) must show the final model: redo it after this one.
+      if (force) this.resampleAfter.add(trainId);
+      return;
+    }
     if (!force && now - (this.lastSampled.get(trainId) ?? -Infinity) < LIVE_SAMPLE_MS) return;
     const views = this.store.notebook.cells.filter(
       (cell) => cell.kind === 'view' && viewSource(this.store.notebook, cell.id)?.id === trainId,
@@ -258,5 +272,6 @@ export class LabController implements ReactiveController {
     } finally {
       this.sampling.delete(trainId);
     }
+    if (this.resampleAfter.delete(trainId)) await this.sample(trainId, true);
   }
 }

@@ -50,6 +50,8 @@ export class FfNotebookView extends LitElement {
 
   @property({ attribute: false }) notebook!: Notebook;
   @property({ attribute: false }) lookup: RunLookup = EMPTY_LOOKUP;
+  /** Changes whenever the lookup's contents change (it is the same object throughout). */
+  @property({ type: Number }) revision = 0;
   @state() private dragging: string | undefined;
 
   private command(id: string, command: CellCommand): void {

@@ -57,8 +57,8 @@ export class FakeLabClient implements LabClient {
     const start = this.steps.get(runId) ?? 0;
     const losses = new Float32Array(steps).map((_, i) => 3 / (1 + (start + i) / 10));
     onProgress({
-      step: steps,
-      totalSteps: steps,
+      step: start + steps,
+      totalSteps: start + steps,
       loss: losses[steps - 1]!,
       losses,
       learningRate: 1e-3,
@@ -67,7 +67,7 @@ export class FakeLabClient implements LabClient {
       state: 'running',
     });
     this.steps.set(runId, start + steps);
-    return { steps, finalLoss: losses[steps - 1]!, stopped: false };
+    return { steps: start + steps, finalLoss: losses[steps - 1]!, stopped: false };
   }
   async pause(runId: string) {
     this.calls.push(`pause ${runId}`);

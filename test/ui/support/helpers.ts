@@ -1,7 +1,7 @@
 import type { CellPatch } from '../../../src/notebook';
 
 /** Collects the ff-cell-change patches `el` emits. */
-export function patches(el: EventTarget): CellPatch[] {
+export function patches(el: HTMLElement): CellPatch[] {
   const out: CellPatch[] = [];
   el.addEventListener('ff-cell-change', (e) => out.push(e.detail.patch));
   return out;
