@@ -9,6 +9,10 @@ export const WEBGPU_FLAGS = [
   '--enable-features=Vulkan',
   '--use-vulkan=swiftshader',
   '--use-webgpu-adapter=swiftshader',
+  // WebGPU canvases (OffscreenCanvas views) need a shared-image backing the compositor can read;
+  // headless Chromium without a GPU has one only with ANGLE on SwiftShader. Without this flag the
+  // first canvas frame drops the GPU instance ("Could not find SharedImageBackingFactory").
+  '--use-angle=swiftshader',
   '--no-first-run',
   '--disable-background-networking',
   '--disable-component-update',
