@@ -125,7 +125,7 @@ export class FfNotebookView extends LitElement {
           title="Duplicate"
           @click=${() => this.command(cell.id, 'duplicate')}
         >
-          Copy
+          Duplicate
         </button>
         <button
           aria-label="Remove ${title}"
