@@ -5,11 +5,12 @@
 import type { Dataset } from '../data/dataset';
 import type { GpuRuntime, PooledBuffer } from '../gpu';
 import type { TrainingTask } from '../nn/trainer';
-import { FlowModel } from '../models/flows/flow-model';
+import { FlowModel, type Normalization } from '../models/flows/flow-model';
 import { ModelSpecError, type FlowModelSpec } from '../models/flows/flow-spec';
 import { FlowTrainingTask } from '../models/flows/flow-training';
 
 export type ModelSpec = FlowModelSpec;
+export type { Normalization };
 
 export interface TrainingTaskOptions {
   batch: number;
@@ -21,6 +22,11 @@ export interface TrainingTaskOptions {
 export interface LabModel {
   readonly spec: Readonly<ModelSpec>;
   readonly parameterCount: number;
+  /**
+   * Data ↔ model coordinates, set from the dataset when training starts. A checkpoint keeps it
+   * with the parameters, so a model rebuilt elsewhere (a new device) samples in the same place.
+   */
+  normalization: Normalization;
   /** n samples (Float32Array of 2n). */
   sample(n: number, options?: { seed?: number }): Promise<Float32Array>;
   /** log p(x) in nats. */
@@ -52,6 +58,14 @@ export class LabFlow implements LabModel {
 
   get parameterCount(): number {
     return this.flow.parameterCount;
+  }
+
+  get normalization(): Normalization {
+    return this.flow.normalization;
+  }
+
+  set normalization(value: Normalization) {
+    this.flow.normalization = { shift: [...value.shift], scale: [...value.scale] };
   }
 
   sample(n: number, options: { seed?: number } = {}): Promise<Float32Array> {

@@ -5,8 +5,24 @@
 import type { Dataset } from '../data/dataset';
 import type { GpuRuntime } from '../gpu';
 import { resolveOptimizer, type OptimizerSpec } from '../nn/optimizer-config';
-import { Trainer, type TrainingTask } from '../nn/trainer';
+import { Trainer, type ChunkResult, type TrainingTask } from '../nn/trainer';
 import type { LabModel } from './models';
+
+/**
+ * Lets a scheduler hold every chunk of a run (the worker uses it for fair turns between models,
+ * GPU timers and checkpoints at chunk boundaries, when no step of this model is in flight).
+ */
+export interface ChunkGate {
+  /** Awaited before each chunk; the chunk of `steps` steps is submitted once it resolves. */
+  enter(steps: number): Promise<ChunkTicket>;
+}
+
+export interface ChunkTicket {
+  /** Called synchronously right after the chunk's commands were submitted. */
+  submitted?(): void;
+  /** Awaited once the chunk's results are back; `result` is undefined when the chunk failed. */
+  leave(result: ChunkResult | undefined): Promise<void> | void;
+}
 
 export interface TrainOptions {
   steps: number;
@@ -17,6 +33,8 @@ export interface TrainOptions {
   onProgress?: (progress: TrainProgress) => void;
   /** Least time between two onProgress calls, ms (default 100: about 10 Hz). */
   progressIntervalMs?: number;
+  /** Optional hold on every chunk (see ChunkGate); without one, chunks run back to back. */
+  chunkGate?: ChunkGate;
 }
 
 export interface TrainProgress {
@@ -101,11 +119,36 @@ export class TrainingRun {
 
   pause(): void {
     this.paused = true;
+    this.pauseAtStep = undefined;
   }
 
   resume(): void {
     this.paused = false;
+    this.pauseAtStep = undefined;
     this.wake?.();
+  }
+
+  /**
+   * Runs exactly `n` more steps, then pauses (state 'paused'). Chunks are cut at that step, so
+   * the parameters are the same as those of any other schedule of the same steps.
+   */
+  step(n: number): void {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(`step(n) needs a positive integer number of steps, got ${String(n)}.`);
+    }
+    this.pauseAtStep = this.completed + n;
+    this.paused = false;
+    this.wake?.();
+  }
+
+  /** Steps completed so far (updated after every chunk). */
+  get stepsDone(): number {
+    return this.completed;
+  }
+
+  /** Whether the run is paused or about to pause (pause(), or the end of step(n)). */
+  get isPaused(): boolean {
+    return this.paused;
   }
 
   /** Stops after the chunk in flight; `done` resolves with stopped: true. */
@@ -122,6 +165,8 @@ export class TrainingRun {
   }
 
   private pendingOptimizer = false;
+  private pauseAtStep: number | undefined;
+  private completed = 0;
 
   private async run(runtime: GpuRuntime, dataset: Dataset): Promise<TrainSummary> {
     const { steps, batch, onProgress } = this.options;
@@ -168,12 +213,19 @@ export class TrainingRun {
           pausedMs += performance.now() - pauseStart;
           continue;
         }
+        if (this.pauseAtStep !== undefined && done >= this.pauseAtStep) {
+          this.pauseAtStep = undefined;
+          this.paused = true;
+          continue;
+        }
         if (this.pendingOptimizer) {
           trainer.updateOptimizer(this.optimizer);
           this.pendingOptimizer = false;
         }
-        const chunk = await trainer.runChunk(Math.min(steps - done, trainer.suggestedChunk));
+        const limit = Math.min(steps, this.pauseAtStep ?? steps) - done;
+        const chunk = await this.runGatedChunk(trainer, Math.min(limit, trainer.suggestedChunk));
         done += chunk.losses.length;
+        this.completed = done;
         pending.push(...chunk.losses);
         loss = chunk.losses[chunk.losses.length - 1]!;
         lr = chunk.state.lr;
@@ -193,6 +245,21 @@ export class TrainingRun {
       };
     } finally {
       trainer.dispose();
+    }
+  }
+
+  private async runGatedChunk(trainer: Trainer, steps: number): Promise<ChunkResult> {
+    const gate = this.options.chunkGate;
+    if (!gate) return trainer.runChunk(steps);
+    const ticket = await gate.enter(steps);
+    let result: ChunkResult | undefined;
+    try {
+      const pending = trainer.runChunk(steps);
+      ticket.submitted?.();
+      result = await pending;
+      return result;
+    } finally {
+      await ticket.leave(result);
     }
   }
 }
