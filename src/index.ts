@@ -61,6 +61,13 @@ export {
   type TrainSummary,
 } from './lab/training';
 export { LabFlow, type LabModel, type ModelSpec } from './lab/models';
+export { LabDiffusion } from './lab/diffusion';
+export {
+  DIFFUSION_KINDS,
+  DIFFUSION_LIMITS,
+  type DiffusionKind,
+  type DiffusionModelSpec,
+} from './models/diffusion/spec';
 export {
   ModelSpecError,
   FLOW_KINDS,

@@ -1,15 +1,17 @@
 /**
  * lab.createModel(): the models behind the public API. Every model offers the same methods, so
- * the UI and other pages can treat flows and (later) diffusion models alike.
+ * the UI and other pages can treat flows and diffusion models alike.
  */
 import type { Dataset } from '../data/dataset';
 import type { GpuRuntime, PooledBuffer } from '../gpu';
-import type { TrainingTask } from '../nn/trainer';
+import type { Trainer, TrainingTask } from '../nn/trainer';
+import { DiffusionSpecError, type DiffusionModelSpec } from '../models/diffusion/spec';
+import { LabDiffusion } from './diffusion';
 import { FlowModel, type Normalization } from '../models/flows/flow-model';
 import { ModelSpecError, type FlowModelSpec } from '../models/flows/flow-spec';
 import { FlowTrainingTask } from '../models/flows/flow-training';
 
-export type ModelSpec = FlowModelSpec;
+export type ModelSpec = FlowModelSpec | DiffusionModelSpec;
 export type { Normalization };
 
 export interface TrainingTaskOptions {
@@ -20,7 +22,8 @@ export interface TrainingTaskOptions {
 
 /** What every model of the lab provides. Points are Float32Array rows (x, y) in data coordinates. */
 export interface LabModel {
-  readonly spec: Readonly<ModelSpec>;
+  /** The spec with every default filled in. */
+  readonly spec: Readonly<ModelSpec & { seed: number }>;
   readonly parameterCount: number;
   /**
    * Data ↔ model coordinates, set from the dataset when training starts. A checkpoint keeps it
@@ -42,6 +45,8 @@ export interface LabModel {
     options: TrainingTaskOptions,
     state: GPUBuffer,
   ): Promise<TrainingTask>;
+  /** Called when a training run ends, before its trainer is released. */
+  afterTraining?(trainer: Trainer): Promise<void>;
   readonly isDisposed: boolean;
   dispose(): void;
 }
@@ -143,11 +148,22 @@ export class LabFlow implements LabModel {
 }
 
 export async function createLabModel(runtime: GpuRuntime, spec: ModelSpec): Promise<LabModel> {
-  if (spec.family !== 'flow') {
-    throw new ModelSpecError(
-      'family',
-      `model.family must be 'flow' (diffusion models are coming), got "${String(spec.family)}".`,
-    );
+  switch (spec.family) {
+    case 'flow':
+      return new LabFlow(await FlowModel.create(runtime, spec));
+    case 'diffusion':
+      try {
+        return await LabDiffusion.create(runtime, spec);
+      } catch (error) {
+        // One error type for every bad spec field, whatever the family.
+        if (error instanceof DiffusionSpecError)
+          throw new ModelSpecError(error.field, error.message);
+        throw error;
+      }
+    default:
+      throw new ModelSpecError(
+        'family',
+        `model.family must be 'flow' or 'diffusion', got "${String((spec as { family: unknown }).family)}".`,
+      );
   }
-  return new LabFlow(await FlowModel.create(runtime, spec));
 }

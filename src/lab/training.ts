@@ -235,6 +235,8 @@ export class TrainingRun {
         }
         report('running');
       }
+      // e.g. a diffusion model switches to the EMA weights for sampling.
+      await this.model.afterTraining?.(trainer);
       report(this.stopped ? 'stopped' : 'done', true);
       const seconds = Math.max(1e-9, (performance.now() - started - pausedMs) / 1000);
       return {
