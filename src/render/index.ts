@@ -1,0 +1,11 @@
+/** WebGPU rendering of the views: point clouds, density heatmaps, warp grids, axes. */
+export * from './render-pipelines';
+export * from './programs';
+export * from './view-transform';
+export * from './ticks';
+export * from './colormaps';
+export * from './frame';
+export * from './points';
+export * from './heatmap';
+export * from './warp';
+export * from './surface';
