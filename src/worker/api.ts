@@ -1,12 +1,296 @@
-/** The typed API the Flowfield worker exposes through comlink. Pages use it as Remote<WorkerApi>. */
+/**
+ * The typed API of the Flowfield worker. The page holds it as Remote<LabApi> (comlink) and
+ * imports this file with `import type` only: nothing here runs on the page.
+ *
+ * Everything is addressed by handle ids (datasets, models, runs, views); every value crossing
+ * is structured-cloneable, and big arrays cross as transferred ArrayBuffers (no copies).
+ * Errors thrown in the worker arrive as rejected promises carrying the original message.
+ */
 import type { AdapterSummary } from '../gpu/device';
+import type { DatasetSpec } from '../data/spec';
+import type { ModelSpec, Normalization } from '../lab/models';
+import type { OptimizerSpec } from '../nn/optimizer-config';
+import type { AxisTicks, Bounds, ColormapName, HeatmapLegend, PixelImage } from '../render';
+
+export type { AxisTicks, Bounds, ColormapName, HeatmapLegend, PixelImage, Normalization };
+
+export type DatasetId = `dataset:${number}`;
+export type ModelId = `model:${number}`;
+export type RunId = `run:${number}`;
+export type ViewId = `view:${number}`;
 
 export interface WorkerGpuReport extends AdapterSummary {
   features: string[];
   limits: { maxStorageBufferBindingSize: number; maxComputeInvocationsPerWorkgroup: number };
 }
 
-export interface WorkerApi {
+export interface DatasetInfo {
+  id: DatasetId;
+  name: string;
+  /** A rectangle that shows the data well. */
+  bounds: Bounds;
+  hasLogProb: boolean;
+  normalization: Normalization;
+}
+
+export interface ModelInfo {
+  id: ModelId;
+  spec: ModelSpec;
+  parameterCount: number;
+  /** Optional extras of this model kind (flows: trace, for the warp view). */
+  capabilities: { trace: boolean };
+}
+
+export interface RunOptions {
+  steps: number;
+  batch: number;
+  optimizer: OptimizerSpec;
+  /** Seed of the data batches (default: the model's seed). */
+  seed?: number;
+  /** Training time between in-memory checkpoints, ms (default 3000). */
+  checkpointIntervalMs?: number;
+  /** Least time between two progress calls, ms (default 100: about 10 Hz). */
+  progressIntervalMs?: number;
+}
+
+export type RunState = 'idle' | 'running' | 'paused' | 'done' | 'stopped' | 'failed' | 'recovering';
+
+/** Something the user should read: what happened and what to do. */
+export interface RunNotice {
+  kind: 'non-finite-loss' | 'device-recovered' | 'error';
+  message: string;
+}
+
+export interface RunProgress {
+  run: RunId;
+  model: ModelId;
+  state: RunState;
+  /** Steps completed (across pauses, batch-size changes and recoveries). */
+  step: number;
+  totalSteps: number;
+  /** Loss of the latest step (nats for flows); NaN before the first. */
+  loss: number;
+  /** Losses of the steps since the previous progress call, in order. */
+  losses: Float32Array;
+  learningRate: number;
+  batch: number;
+  stepsPerSecond: number;
+  samplesPerSecond: number;
+  dispatchesPerStep: number;
+  /** GPU time per step from timestamp queries; null where the adapter has no timestamp-query. */
+  gpuMsPerStep: number | null;
+  /** Step of the last in-memory checkpoint, null before the first. */
+  checkpointStep: number | null;
+  notice?: RunNotice;
+}
+
+export type ProgressListener = (progress: RunProgress) => void;
+
+/** An in-memory checkpoint; `params` is a transferred copy (the worker keeps its own). */
+export interface CheckpointInfo {
+  model: ModelId;
+  step: number;
+  params: ArrayBuffer;
+  normalization: Normalization;
+  /** Loss of the step before the checkpoint (NaN if none). */
+  loss: number;
+}
+
+export type LabEvent =
+  | { kind: 'device-lost'; message: string }
+  | { kind: 'device-recovered'; message: string; models: number; stepsLost: number }
+  | { kind: 'worker-error'; message: string };
+
+export type LabEventListener = (event: LabEvent) => void;
+
+export type PointSource = { model: ModelId } | { dataset: DatasetId };
+
+export interface PointsLayer {
+  kind: 'points';
+  source: PointSource;
+  count: number;
+  /** Philox seed of the samples (default 0), so a redraw shows the same points. */
+  seed?: number;
+  /** sRGB in [0, 1]. */
+  color: [number, number, number];
+  alpha: number;
+  /** Diameter in CSS pixels (default 2). */
+  sizePx?: number;
+}
+
+export interface HeatmapLayer {
+  kind: 'heatmap';
+  /** log p of a model, or the exact log p of a dataset that has one. */
+  source: PointSource;
+  /** Cells along the longer side of the view (default 128). */
+  resolution?: number;
+  colormap?: ColormapName;
+  /** The colour range spans at most this many nats below the peak (default 10). */
+  clipNats?: number;
+}
+
+export interface WarpLayer {
+  kind: 'warp';
+  /** A model with the trace capability (flows). */
+  model: ModelId;
+  /** 'forward': a grid in data space pushed to the latent; 'inverse': a latent grid pulled back. */
+  direction: 'forward' | 'inverse';
+  /** Which stage to draw: 0 … stages − 1; fractions blend two neighbours (scrubbing). */
+  stage: number;
+  /** Lines per direction (default 17) and points per line (default 64). */
+  lines?: number;
+  pointsPerLine?: number;
+  /** Grid extent; default: the view's bounds (forward) or [−3, −3, 3, 3] (inverse). */
+  bounds?: Bounds;
+  widthPx?: number;
+}
+
+export type ViewLayer = PointsLayer | HeatmapLayer | WarpLayer;
+
+export interface ViewOptions {
+  cssWidth: number;
+  cssHeight: number;
+  /** window.devicePixelRatio. */
+  pixelRatio: number;
+  /** Data rectangle to show (widened to the aspect ratio); default [−4, −4, 4, 4]. */
+  bounds?: Bounds;
+  /** Straight RGBA in [0, 1] (default near-black, opaque). */
+  background?: [number, number, number, number];
+}
+
+export interface RenderOptions {
+  /** Recompute samples / log p / traces from the current parameters (default true). */
+  refresh?: boolean;
+}
+
+export interface RenderReport {
+  view: ViewId;
+  /** Canvas size in device pixels. */
+  width: number;
+  height: number;
+  /** Worker time of this render (refresh + draw), ms. */
+  ms: number;
+  /** The rectangle actually shown (bounds widened to the aspect ratio). */
+  visible: Bounds;
+  /** Ticks in data coordinates with CSS-pixel positions, for the page's overlay. */
+  ticks: AxisTicks;
+  /** Colour range of the heatmap layer in nats (null without one). */
+  legend: HeatmapLegend | null;
+  /** Stages of the warp layer (null without one). */
+  warpStages: number | null;
+}
+
+export interface LiveOptions {
+  /** Draw on display frames while something changed; stop when false. */
+  live: boolean;
+  /** Whether the canvas is on screen and the tab visible (IntersectionObserver, visibilitychange). */
+  visible: boolean;
+  /** Least time between refreshes of samples / log p / traces, ms (default 250). */
+  refreshIntervalMs?: number;
+}
+
+export interface ViewStatus {
+  /** Frames drawn into the canvas (render() calls and live frames). */
+  frames: number;
+  /** Refreshes of samples / log p / traces. */
+  refreshes: number;
+  live: LiveOptions;
+}
+
+/** Compilation so far, for a start-up progress display (poll while createModel runs). */
+export interface GpuStatus {
+  compiledKernels: number;
+  compiledRenderPipelines: number;
+  /** 1 for the first device, +1 after every device-loss recovery. */
+  deviceGeneration: number;
+}
+
+export interface LabApi {
   /** Acquires WebGPU inside the worker and describes the adapter; rejects with a readable message. */
   probe(): Promise<WorkerGpuReport>;
+  gpuStatus(): Promise<GpuStatus>;
+  /** Worker-wide events (device lost / recovered, uncaught errors). */
+  subscribe(listener: LabEventListener): Promise<void>;
+  datasetNames(): Promise<string[]>;
+
+  createDataset(spec: DatasetSpec): Promise<DatasetInfo>;
+  /** n points (x0, y0, …), transferred. */
+  sampleDataset(id: DatasetId, n: number, options?: { seed?: number }): Promise<Float32Array>;
+  datasetLogProb(id: DatasetId, points: Float32Array): Promise<Float32Array>;
+  disposeDataset(id: DatasetId): Promise<void>;
+
+  /** Compiles only the kernels this model needs (cached for the session). */
+  createModel(spec: ModelSpec): Promise<ModelInfo>;
+  sample(id: ModelId, n: number, options?: { seed?: number }): Promise<Float32Array>;
+  logProb(id: ModelId, points: Float32Array): Promise<Float32Array>;
+  /** Positions after every stage (flows; rejects for models without the trace capability). */
+  trace(
+    id: ModelId,
+    points: Float32Array,
+    direction?: 'forward' | 'inverse',
+  ): Promise<Float32Array[]>;
+  /** The parameters as a transferred ArrayBuffer of float32. */
+  exportParams(id: ModelId): Promise<ArrayBuffer>;
+  /** Takes parameters exported from a model of the same spec (transfer the buffer). */
+  importParams(id: ModelId, params: ArrayBuffer, normalization?: Normalization): Promise<void>;
+  /** The latest in-memory checkpoint, or null before the first. */
+  checkpoint(id: ModelId): Promise<CheckpointInfo | null>;
+  disposeModel(id: ModelId): Promise<void>;
+
+  /** A run of a model on a dataset, idle until start() or step(n). One live run per model. */
+  createRun(
+    model: ModelId,
+    dataset: DatasetId,
+    options: RunOptions,
+    onProgress?: ProgressListener,
+  ): Promise<RunId>;
+  /** Starts (or continues after stop, failure or recovery) from the current step. */
+  start(id: RunId): Promise<RunProgress>;
+  /** Resolves once the chunk in flight finished and the run is paused. */
+  pause(id: RunId): Promise<RunProgress>;
+  resume(id: RunId): Promise<RunProgress>;
+  /** Runs exactly n steps, then pauses; resolves when they are done. */
+  step(id: RunId, n: number): Promise<RunProgress>;
+  /** Ends training after the chunk in flight; the model keeps its parameters. */
+  stop(id: RunId): Promise<RunProgress>;
+  /** Back to step 0: the model gets its initial parameters again. */
+  reset(id: RunId): Promise<RunProgress>;
+  /** Applies from the next chunk, keeping the optimizer's moments. */
+  setLearningRate(id: RunId, lr: number): Promise<RunProgress>;
+  /** Applies from the next chunk (a new trainer continues from the current step). */
+  setBatchSize(id: RunId, batch: number): Promise<RunProgress>;
+  runStatus(id: RunId): Promise<RunProgress>;
+  /** Resolves when the run is not running (paused, done, stopped, failed or idle). */
+  waitForRun(id: RunId): Promise<RunProgress>;
+  disposeRun(id: RunId): Promise<void>;
+
+  /** A view drawing into a canvas the page transferred (canvas.transferControlToOffscreen()). */
+  createView(canvas: OffscreenCanvas, options: ViewOptions): Promise<ViewId>;
+  setViewLayers(id: ViewId, layers: ViewLayer[]): Promise<void>;
+  setViewBounds(id: ViewId, bounds: Bounds): Promise<void>;
+  /** HiDPI and resizing: the canvas gets cssWidth·pixelRatio × cssHeight·pixelRatio pixels. */
+  resizeView(id: ViewId, cssWidth: number, cssHeight: number, pixelRatio: number): Promise<void>;
+  /** Scrubs the warp layer without recomputing the trace. */
+  setWarpStage(id: ViewId, stage: number): Promise<RenderReport>;
+  render(id: ViewId, options?: RenderOptions): Promise<RenderReport>;
+  /** Draws at display rate while live and visible; stops when hidden. */
+  setViewLive(id: ViewId, options: LiveOptions): Promise<void>;
+  /** The view's current frame drawn offscreen and read back (tests, image export), transferred. */
+  readPixels(id: ViewId): Promise<PixelImage>;
+  /** Frames drawn and refreshes so far, and the live options. */
+  viewStatus(id: ViewId): Promise<ViewStatus>;
+  disposeView(id: ViewId): Promise<void>;
+
+  /**
+   * Test hook: writes NaN into the model's parameters (at the next chunk boundary if training).
+   * All of them: a NaN in one first-layer weight can vanish in a clamped activation.
+   */
+  debugInjectNaN(id: ModelId): Promise<void>;
+  /** Test hook: destroys the worker's GPU device, as a driver reset would lose it. */
+  debugLoseDevice(): Promise<void>;
+  /** Test hook: throws `message` outside any call (an uncaught worker error). */
+  debugThrowUncaught(message: string): Promise<void>;
 }
+
+/** The earlier name of the API (probe only); kept so existing pages keep compiling. */
+export type WorkerApi = LabApi;

@@ -1,10 +1,33 @@
-/** Starts the Flowfield worker and wraps it in a typed comlink proxy. */
-import { wrap, type Remote } from 'comlink';
-import type { WorkerApi } from './api';
+/**
+ * The page side: starts the Flowfield worker and wraps it in a typed comlink proxy. Only types
+ * come from the worker's files, so nothing of the GPU code loads on the page.
+ */
+import { releaseProxy, wrap, type Remote } from 'comlink';
+import type { LabApi } from './api';
 
 export interface WorkerHandle {
-  api: Remote<WorkerApi>;
+  /** The current worker's API (a new object after restart()). */
+  readonly api: Remote<LabApi>;
   terminate(): void;
+  /**
+   * Terminates the worker and starts a fresh one: every id of the old worker is gone, calls in
+   * flight never settle. Returns the new API.
+   */
+  restart(): Remote<LabApi>;
+  /** Errors outside any call (uncaught errors, a script that failed to load); returns unsubscribe. */
+  onError(listener: (message: string) => void): () => void;
+}
+
+/** A readable message for a worker's error event. */
+export function describeWorkerError(event: Event, url: URL): string {
+  if (event instanceof ErrorEvent && event.message) {
+    const where = event.filename ? ` (${event.filename}:${event.lineno}:${event.colno})` : '';
+    return `The Flowfield worker reported an error: ${event.message}${where}. Restart the worker if it stopped responding.`;
+  }
+  return (
+    `The Flowfield worker failed to start: its script at ${url.href} could not be loaded or ` +
+    'threw while loading. Check the browser console, then restart the worker or reload the page.'
+  );
 }
 
 /**
@@ -12,6 +35,42 @@ export interface WorkerHandle {
  * the TypeScript source in tests.
  */
 export function startWorker(url: URL): WorkerHandle {
-  const worker = new Worker(url, { type: 'module', name: 'flowfield-worker' });
-  return { api: wrap<WorkerApi>(worker), terminate: () => worker.terminate() };
+  const listeners = new Set<(message: string) => void>();
+  let worker: Worker;
+  let api: Remote<LabApi>;
+  const start = () => {
+    worker = new Worker(url, { type: 'module', name: 'flowfield-worker' });
+    worker.addEventListener('error', (event) => {
+      const message = describeWorkerError(event, url);
+      for (const listener of listeners) listener(message);
+      // Handled: without listeners it goes on to window.onerror like any uncaught error.
+      if (listeners.size > 0) event.preventDefault();
+    });
+    worker.addEventListener('messageerror', () => {
+      for (const listener of listeners) {
+        listener('A message from the Flowfield worker could not be deserialised on the page.');
+      }
+    });
+    api = wrap<LabApi>(worker);
+  };
+  const stop = () => {
+    api[releaseProxy]();
+    worker.terminate();
+  };
+  start();
+  return {
+    get api() {
+      return api;
+    },
+    terminate: stop,
+    restart() {
+      stop();
+      start();
+      return api;
+    },
+    onError(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
 }

@@ -1,32 +1,20 @@
 /// <reference lib="webworker" />
-// The module worker that owns the GPU device. The page talks to it only through comlink.
+// The module worker that owns the GPU device. The page talks to it only through comlink
+// (Remote<LabApi>); errors outside any call reach the page as 'worker-error' events and as the
+// Worker's own error event.
 import { expose } from 'comlink';
-import { GpuRuntime } from '../gpu/runtime';
-import type { WorkerApi, WorkerGpuReport } from './api';
+import { createLabService } from './service';
+import { LabSession } from './session';
 
-let runtime: Promise<GpuRuntime> | undefined;
+const session = new LabSession();
 
-function gpu(): Promise<GpuRuntime> {
-  runtime ??= GpuRuntime.open().catch((error: unknown) => {
-    runtime = undefined;
-    throw error;
-  });
-  return runtime;
-}
+self.addEventListener('error', (event: ErrorEvent) => {
+  session.emit({ kind: 'worker-error', message: `Uncaught error in the worker: ${event.message}` });
+});
+self.addEventListener('unhandledrejection', (event: PromiseRejectionEvent) => {
+  const reason: unknown = event.reason;
+  const message = reason instanceof Error ? reason.message : String(reason);
+  session.emit({ kind: 'worker-error', message: `Unhandled rejection in the worker: ${message}` });
+});
 
-const api: WorkerApi = {
-  async probe(): Promise<WorkerGpuReport> {
-    const { context } = await gpu();
-    const limits = context.device.limits;
-    return {
-      ...context.adapterInfo,
-      features: [...context.device.features].sort(),
-      limits: {
-        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-        maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
-      },
-    };
-  },
-};
-
-expose(api);
+expose(createLabService(session));

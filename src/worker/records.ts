@@ -1,0 +1,52 @@
+/** What the worker keeps about each dataset and model, enough to rebuild them on a new device. */
+import type { Dataset } from '../data/dataset';
+import type { DatasetSpec } from '../data/spec';
+import type { LabModel, ModelSpec, Normalization } from '../lab/models';
+import type { DatasetId, ModelId, RunId } from './api';
+
+export interface DatasetRecord {
+  readonly id: DatasetId;
+  readonly spec: DatasetSpec;
+  dataset: Dataset;
+}
+
+/** A model's last good state: parameters with every value finite, and its normalisation. */
+export interface Checkpoint {
+  /** Run step the parameters belong to (0 for imports outside a run). */
+  step: number;
+  params: Float32Array;
+  normalization: Normalization;
+  loss: number;
+}
+
+export interface ModelRecord {
+  readonly id: ModelId;
+  readonly spec: ModelSpec;
+  model: LabModel;
+  /** What a rollback or a rebuild on a new device restores; undefined: the spec's initial state. */
+  checkpoint: Checkpoint | undefined;
+  /** Bumped whenever the parameters change, so views know their samples are stale. */
+  version: number;
+  /** The live run of this model, if any (one at a time). */
+  run: RunId | undefined;
+  /** Test hook: write NaN into the parameters at the next chunk boundary. */
+  pendingNaN: boolean;
+}
+
+export function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return false;
+  return true;
+}
+
+export function copyNormalization(n: {
+  readonly shift: readonly [number, number];
+  readonly scale: readonly [number, number];
+}): Normalization {
+  return { shift: [n.shift[0], n.shift[1]], scale: [n.scale[0], n.scale[1]] };
+}
+
+/** Restores a checkpoint into a model (a copy of the parameters: the checkpoint stays intact). */
+export function restoreCheckpoint(model: LabModel, checkpoint: Checkpoint): void {
+  model.normalization = copyNormalization(checkpoint.normalization);
+  model.importParams(checkpoint.params.slice());
+}

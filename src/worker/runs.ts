@@ -1,0 +1,466 @@
+/**
+ * A training run as the page sees it: controls (start, pause, resume, step(n), stop, reset),
+ * live learning-rate and batch-size changes, progress at ≈10 Hz, and the guardrails.
+ *
+ * A run trains in segments, each a lab TrainingRun from the run's current step. Pause, resume,
+ * step(n) and learning-rate changes keep the segment, so they change nothing in the numbers
+ * (the same parameters as an uninterrupted run). A batch-size change, a continue after stop or
+ * failure, and a device-loss recovery start a new segment: a new trainer from the current step,
+ * with fresh data batches (the seed moves on), fresh optimizer moments and the learning-rate
+ * schedule counted from the segment's start.
+ *
+ * Every chunk holds a turn of the worker's FairScheduler. At turn boundaries (no step of this
+ * model in flight) the run takes in-memory checkpoints every few seconds of training and applies
+ * test hooks; a non-finite loss rolls the model back to the last checkpoint.
+ */
+import {
+  NonFiniteLossError,
+  validateTrainOptions,
+  type TrainingRun,
+  type TrainProgress,
+  type TrainSummary,
+} from '../lab/training';
+import type { ChunkGate } from '../lab/training';
+import type { OptimizerSpec } from '../nn/optimizer-config';
+import type {
+  DatasetId,
+  ModelId,
+  ProgressListener,
+  RunId,
+  RunNotice,
+  RunOptions,
+  RunProgress,
+  RunState,
+} from './api';
+import { allFinite, copyNormalization, restoreCheckpoint } from './records';
+import type { DeviceScope, LabSession } from './session';
+
+const DEFAULT_CHECKPOINT_MS = 3000;
+
+interface Segment {
+  run: TrainingRun;
+  readonly scope: DeviceScope;
+  /** Run step at the segment's start. */
+  readonly base: number;
+  checkpointDue: boolean;
+  /** Training time (turns held) since the last checkpoint, ms. */
+  sinceCheckpointMs: number;
+}
+
+interface Rates {
+  loss: number;
+  learningRate: number;
+  stepsPerSecond: number;
+  samplesPerSecond: number;
+  dispatchesPerStep: number;
+}
+
+/** The Philox seed of segment k: the run's seed for the first, a distinct stream after. */
+function segmentSeed(seed: number, index: number): number {
+  return index === 0 ? seed : (seed + index * 0x9e3779b1) % 2 ** 52;
+}
+
+export class RunController {
+  private state: RunState = 'idle';
+  private step = 0;
+  private segment: Segment | undefined;
+  private segmentsStarted = 0;
+  private batch: number;
+  private optimizer: OptimizerSpec;
+  private readonly totalSteps: number;
+  private readonly seed: number;
+  private rates: Rates;
+  private gpuMsPerStep: number | null = null;
+  private notice: RunNotice | undefined;
+  private pendingLosses: number[] = [];
+  private waiters: (() => void)[] = [];
+  /** State before a device loss: running runs resume after the recovery, others keep their state. */
+  private stateBeforeLoss: RunState | undefined;
+
+  constructor(
+    readonly id: RunId,
+    readonly model: ModelId,
+    readonly dataset: DatasetId,
+    private readonly session: LabSession,
+    private readonly options: RunOptions,
+    private readonly listener: ProgressListener | undefined,
+  ) {
+    validateTrainOptions(options);
+    const interval = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_MS;
+    if (!(interval >= 0)) {
+      throw new RangeError(`checkpointIntervalMs must be ≥ 0 ms, got ${String(interval)}.`);
+    }
+    this.batch = options.batch;
+    this.optimizer = options.optimizer;
+    this.totalSteps = options.steps;
+    this.seed = options.seed ?? session.models.get(model).model.spec.seed;
+    this.rates = {
+      loss: NaN,
+      learningRate: options.optimizer.lr,
+      stepsPerSecond: 0,
+      samplesPerSecond: 0,
+      dispatchesPerStep: 0,
+    };
+  }
+
+  // ---- controls -------------------------------------------------------------------------
+
+  async start(): Promise<RunProgress> {
+    if (this.state === 'running' || this.state === 'recovering') return this.progress();
+    this.notice = undefined;
+    if (this.segment) {
+      this.segment.run.resume();
+      this.setState('running');
+      return this.progress();
+    }
+    await this.beginSegment();
+    return this.progress();
+  }
+
+  resume(): Promise<RunProgress> {
+    return this.start();
+  }
+
+  async pause(): Promise<RunProgress> {
+    if (this.segment && this.state === 'running') {
+      this.segment.run.pause();
+      await this.untilSettled();
+    }
+    return this.progress();
+  }
+
+  async stepBy(n: number): Promise<RunProgress> {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(`step(n) needs a positive integer number of steps, got ${String(n)}.`);
+    }
+    if (this.state === 'recovering') await this.untilSettled();
+    this.notice = undefined;
+    if (this.segment) {
+      this.segment.run.step(n);
+      this.setState('running');
+    } else {
+      await this.beginSegment(n);
+    }
+    await this.untilSettled();
+    return this.progress();
+  }
+
+  async stop(): Promise<RunProgress> {
+    const segment = this.segment;
+    if (segment) {
+      segment.run.stop();
+      // Its end handler (registered first) reports 'stopped' before this await returns.
+      await segment.run.done.catch(() => undefined);
+      await this.untilSettled();
+    } else if (this.state !== 'done') {
+      this.setState('stopped');
+    }
+    return this.progress();
+  }
+
+  /** Back to step 0 with the model's initial parameters (rebuilt from its spec). */
+  async reset(): Promise<RunProgress> {
+    await this.endSegment();
+    const scope = await this.session.ready();
+    const record = this.session.models.get(this.model);
+    const fresh = await scope.lab.createModel(record.spec);
+    record.model.dispose();
+    record.model = fresh;
+    record.checkpoint = undefined;
+    record.version++;
+    this.step = 0;
+    this.segmentsStarted = 0;
+    this.notice = undefined;
+    this.gpuMsPerStep = null;
+    this.rates = { ...this.rates, loss: NaN, stepsPerSecond: 0, samplesPerSecond: 0 };
+    this.setState('idle');
+    return this.progress();
+  }
+
+  setLearningRate(lr: number): RunProgress {
+    const next = { ...this.optimizer, lr };
+    validateTrainOptions({ ...this.options, batch: this.batch, optimizer: next });
+    this.optimizer = next;
+    this.segment?.run.setLearningRate(lr);
+    this.rates.learningRate = lr;
+    this.emit();
+    return this.progress();
+  }
+
+  async setBatchSize(batch: number): Promise<RunProgress> {
+    validateTrainOptions({ ...this.options, batch });
+    if (batch === this.batch) return this.progress();
+    const wasRunning = this.state === 'running';
+    const hadSegment = this.segment !== undefined;
+    await this.endSegment();
+    this.batch = batch;
+    if (wasRunning) await this.beginSegment();
+    else if (hadSegment) this.setState('paused');
+    this.emit();
+    return this.progress();
+  }
+
+  /** Resolves once the run is not running (or immediately). */
+  async untilSettled(): Promise<RunProgress> {
+    if (this.state === 'running' || this.state === 'recovering') {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    return this.progress();
+  }
+
+  async dispose(): Promise<void> {
+    await this.endSegment();
+    this.setState('stopped');
+  }
+
+  progress(losses: number[] = []): RunProgress {
+    const record = this.session.models.has(this.model)
+      ? this.session.models.get(this.model)
+      : undefined;
+    return {
+      run: this.id,
+      model: this.model,
+      state: this.state,
+      step: this.step,
+      totalSteps: this.totalSteps,
+      ...this.rates,
+      losses: Float32Array.from(losses),
+      batch: this.batch,
+      gpuMsPerStep: this.gpuMsPerStep,
+      checkpointStep: record?.checkpoint?.step ?? null,
+      ...(this.notice ? { notice: this.notice } : {}),
+    };
+  }
+
+  // ---- device loss ----------------------------------------------------------------------
+
+  /** The device is gone: the segment is abandoned (its promises may never settle). */
+  onDeviceLost(): void {
+    this.stateBeforeLoss = this.state;
+    this.segment = undefined;
+    if (this.state === 'running' || this.state === 'paused') this.setState('recovering');
+  }
+
+  /** Models are rebuilt from their checkpoints; returns the steps that must be redone. */
+  onRecovered(detail: string): number {
+    const before = this.stateBeforeLoss;
+    this.stateBeforeLoss = undefined;
+    if (this.state !== 'recovering') return 0;
+    const checkpoint = this.session.models.get(this.model).checkpoint;
+    const lost = this.step - (checkpoint?.step ?? 0);
+    this.step = checkpoint?.step ?? 0;
+    const resume = before === 'running';
+    this.notice = {
+      kind: 'device-recovered',
+      message:
+        `The GPU device was lost (${detail}). The model was rebuilt on a new device from its ` +
+        `checkpoint at step ${this.step}; ${lost} step(s) since then are redone` +
+        (resume ? ' and training resumed.' : '; the run stays paused.'),
+    };
+    if (resume) {
+      this.beginSegment().catch((error: unknown) => this.fail(error));
+    } else {
+      this.setState('paused');
+    }
+    return lost;
+  }
+
+  onRecoveryFailed(message: string): void {
+    if (this.state !== 'recovering') return;
+    this.fail(new Error(`The GPU device was lost and could not be replaced: ${message}`));
+  }
+
+  // ---- segments -------------------------------------------------------------------------
+
+  private async beginSegment(pauseAfter?: number): Promise<void> {
+    if (this.step >= this.totalSteps) {
+      throw new Error(
+        `This run already did all ${this.totalSteps} steps; reset() it, or create a new run ` +
+          'with more steps to continue training the model.',
+      );
+    }
+    const scope = await this.session.ready();
+    const record = this.session.models.get(this.model);
+    const data = this.session.datasets.get(this.dataset).dataset;
+    const segment: Segment = {
+      run: undefined as unknown as TrainingRun,
+      scope,
+      base: this.step,
+      checkpointDue: true,
+      sinceCheckpointMs: 0,
+    };
+    segment.run = scope.lab.train(record.model, data, {
+      steps: this.totalSteps - this.step,
+      batch: this.batch,
+      optimizer: this.optimizer,
+      seed: segmentSeed(this.seed, this.segmentsStarted),
+      progressIntervalMs: this.options.progressIntervalMs ?? 100,
+      onProgress: (p) => this.onSegmentProgress(segment, p),
+      chunkGate: this.gateFor(segment),
+    });
+    this.segmentsStarted++;
+    if (pauseAfter !== undefined) segment.run.step(pauseAfter);
+    this.segment = segment;
+    this.setState('running');
+    segment.run.done.then(
+      (summary) => this.onSegmentDone(segment, summary),
+      (error: unknown) => void this.onSegmentFailed(segment, error),
+    );
+  }
+
+  /** Stops the segment (after its chunk in flight) without reporting it as the run's end. */
+  private async endSegment(): Promise<void> {
+    const segment = this.segment;
+    if (!segment) return;
+    this.segment = undefined;
+    segment.run.stop();
+    await segment.run.done.catch(() => undefined);
+    this.step = segment.base + segment.run.stepsDone;
+  }
+
+  private onSegmentProgress(segment: Segment, p: TrainProgress): void {
+    if (segment !== this.segment) return;
+    this.step = segment.base + p.step;
+    this.rates = {
+      loss: p.loss,
+      learningRate: p.learningRate || this.optimizer.lr,
+      stepsPerSecond: p.stepsPerSecond,
+      samplesPerSecond: p.samplesPerSecond,
+      dispatchesPerStep: p.dispatchesPerStep,
+    };
+    this.pendingLosses.push(...p.losses);
+    if (p.state === 'paused') this.setState('paused');
+    else if (p.state === 'running') this.emit();
+    // done / stopped / failed: the segment's end reports, with the final state.
+  }
+
+  private onSegmentDone(segment: Segment, summary: TrainSummary): void {
+    if (segment !== this.segment) return;
+    this.segment = undefined;
+    this.step = segment.base + summary.steps;
+    this.session.scopeNow?.scheduler.forget(this.id);
+    this.setState(summary.stopped ? 'stopped' : 'done');
+  }
+
+  private async onSegmentFailed(segment: Segment, error: unknown): Promise<void> {
+    if (segment !== this.segment) return;
+    if (error instanceof NonFiniteLossError) {
+      this.rollBack(segment, error);
+      return;
+    }
+    // A lost device fails the chunk in flight; the recovery takes it from there.
+    if (await this.session.wasLost(segment.scope)) return;
+    if (segment !== this.segment) return;
+    this.fail(error);
+  }
+
+  private rollBack(segment: Segment, error: NonFiniteLossError): void {
+    this.segment = undefined;
+    const record = this.session.models.get(this.model);
+    const failedAt = segment.base + error.step;
+    const checkpoint = record.checkpoint;
+    if (checkpoint) {
+      restoreCheckpoint(record.model, checkpoint);
+      record.version++;
+    }
+    this.step = checkpoint?.step ?? this.step;
+    if (checkpoint) this.rates.loss = checkpoint.loss;
+    const lr = this.optimizer.lr;
+    this.notice = {
+      kind: 'non-finite-loss',
+      message:
+        `The loss became NaN or infinite at step ${failedAt} (learning rate ${lr}), so training ` +
+        (checkpoint
+          ? `stopped and the model was rolled back to its checkpoint at step ${checkpoint.step}. `
+          : 'stopped (there was no checkpoint to roll back to). ') +
+        `Try a smaller learning rate (e.g. ${lr / 10}), gradient clipping (optimizer.clipNorm) ` +
+        'or a smaller model, then start again.',
+    };
+    this.setState('failed');
+  }
+
+  private fail(error: unknown): void {
+    this.segment = undefined;
+    const message = error instanceof Error ? error.message : String(error);
+    this.notice = { kind: 'error', message: `Training stopped: ${message}` };
+    this.setState('failed');
+  }
+
+  private gateFor(segment: Segment): ChunkGate {
+    return {
+      enter: async () => {
+        if (segment !== this.segment || segment.scope !== this.session.scopeNow) {
+          throw new Error('This training segment ended (device lost or run changed).');
+        }
+        const release = await segment.scope.scheduler.turn(this.id);
+        try {
+          const interval = this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_MS;
+          if (segment.checkpointDue || segment.sinceCheckpointMs >= interval) {
+            await this.takeCheckpoint(segment);
+          }
+          await this.applyTestHooks();
+        } catch (error) {
+          release();
+          throw error;
+        }
+        const started = performance.now();
+        const timing = segment.scope.timer?.begin();
+        return {
+          submitted: () => timing?.end(),
+          leave: async (result) => {
+            try {
+              const gpuMs = await timing?.read();
+              if (result && gpuMs !== undefined) this.gpuMsPerStep = gpuMs / result.losses.length;
+              segment.sinceCheckpointMs += performance.now() - started;
+              if (result) this.session.models.get(this.model).version++;
+            } finally {
+              release();
+            }
+          },
+        };
+      },
+    };
+  }
+
+  /** Keeps the parameters as the model's checkpoint, if every value is finite. */
+  private async takeCheckpoint(segment: Segment): Promise<void> {
+    const record = this.session.models.get(this.model);
+    const params = await record.model.exportParams();
+    segment.checkpointDue = false;
+    segment.sinceCheckpointMs = 0;
+    // A parameter already non-finite would make a checkpoint that cannot be rolled back to.
+    if (!allFinite(params)) return;
+    record.checkpoint = {
+      step: segment.base + segment.run.stepsDone,
+      params,
+      normalization: copyNormalization(record.model.normalization),
+      loss: this.rates.loss,
+    };
+  }
+
+  private async applyTestHooks(): Promise<void> {
+    const record = this.session.models.get(this.model);
+    if (!record.pendingNaN) return;
+    record.pendingNaN = false;
+    const params = await record.model.exportParams();
+    record.model.importParams(params.fill(NaN));
+  }
+
+  private setState(state: RunState): void {
+    this.state = state;
+    if (state !== 'running' && state !== 'recovering') {
+      for (const resolve of this.waiters.splice(0)) resolve();
+    }
+    this.emit();
+  }
+
+  private emit(): void {
+    if (!this.listener) {
+      this.pendingLosses = [];
+      return;
+    }
+    const progress = this.progress(this.pendingLosses);
+    this.pendingLosses = [];
+    Promise.resolve(this.listener(progress)).catch(() => undefined);
+  }
+}

@@ -1,0 +1,344 @@
+/**
+ * LabApi implemented over a LabSession: handle ids in, structured-cloneable values out, big
+ * arrays transferred. Each method checks its arguments and throws errors that say what was
+ * expected, what came, and what to do; comlink hands them to the page as rejected promises.
+ */
+import { transfer } from 'comlink';
+import type { Normalization } from '../lab/models';
+import type { LabApi, ModelId, RunId, ViewId, WorkerGpuReport } from './api';
+import { allFinite, copyNormalization, type ModelRecord } from './records';
+import { RunController } from './runs';
+import type { LabSession } from './session';
+import { ViewLoop } from './view-loop';
+import { ViewController } from './views';
+
+function transferred<T extends ArrayBufferView>(array: T): T {
+  return transfer(array, [array.buffer as ArrayBuffer]);
+}
+
+function floats(points: unknown, what: string): Float32Array {
+  if (!(points instanceof Float32Array)) {
+    throw new TypeError(
+      `${what} must be a Float32Array of (x, y) pairs, got ${Object.prototype.toString.call(points)}.`,
+    );
+  }
+  return points;
+}
+
+type TraceableModel = {
+  trace(points: ArrayLike<number>, direction: 'forward' | 'inverse'): Promise<Float32Array[]>;
+};
+
+export function createLabService(session: LabSession): LabApi {
+  const loop = new ViewLoop(() => session.views.values());
+
+  const model = async (id: ModelId): Promise<ModelRecord> => {
+    await session.ready();
+    return session.models.get(id);
+  };
+  const run = (id: RunId): RunController => session.runs.get(id);
+  const view = async (id: ViewId): Promise<ViewController> => {
+    await session.ready();
+    return session.views.get(id);
+  };
+  const refuseWhileTraining = (record: ModelRecord, what: string): void => {
+    if (record.run === undefined) return;
+    const state = session.runs.get(record.run).progress().state;
+    if (state === 'running' || state === 'recovering') {
+      throw new Error(
+        `${record.id} is training (${record.run}); pause or stop the run before ${what}.`,
+      );
+    }
+  };
+
+  return {
+    async probe(): Promise<WorkerGpuReport> {
+      const { lab } = await session.ready();
+      const { context } = lab.runtime;
+      const limits = context.device.limits;
+      return {
+        ...context.adapterInfo,
+        features: [...context.device.features].sort(),
+        limits: {
+          maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+          maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+        },
+      };
+    },
+
+    async gpuStatus() {
+      const scope = await session.ready();
+      return {
+        compiledKernels: scope.lab.runtime.pipelines.compileCount,
+        compiledRenderPipelines: scope.renderPipelines.compileCount,
+        deviceGeneration: scope.generation,
+      };
+    },
+
+    async subscribe(listener) {
+      session.subscribe(listener);
+    },
+
+    async datasetNames() {
+      return (await session.ready()).lab.datasetNames();
+    },
+
+    async createDataset(spec) {
+      const { lab } = await session.ready();
+      const dataset = lab.dataset(spec);
+      const record = session.datasets.add((id) => ({ id, spec, dataset }));
+      return {
+        id: record.id,
+        name: dataset.name,
+        bounds: dataset.view,
+        hasLogProb: dataset.hasLogProb,
+        normalization: copyNormalization(dataset.normalizer),
+      };
+    },
+
+    async sampleDataset(id, n, options = {}) {
+      await session.ready();
+      return transferred(await session.datasets.get(id).dataset.sample(n, options));
+    },
+
+    async datasetLogProb(id, points) {
+      await session.ready();
+      const values = floats(points, 'datasetLogProb(points)');
+      return transferred(await session.datasets.get(id).dataset.logProb(values));
+    },
+
+    async disposeDataset(id) {
+      const record = session.datasets.get(id);
+      for (const r of session.runs.values()) {
+        if (r.dataset === id && r.progress().state === 'running') {
+          throw new Error(`${id} feeds ${r.id}, which is training; stop or dispose the run first.`);
+        }
+      }
+      session.datasets.delete(id);
+      record.dataset.dispose();
+    },
+
+    async createModel(spec) {
+      const { lab } = await session.ready();
+      const created = await lab.createModel(spec);
+      const record = session.models.add((id) => ({
+        id,
+        spec,
+        model: created,
+        checkpoint: undefined,
+        version: 0,
+        run: undefined,
+        pendingNaN: false,
+      }));
+      return {
+        id: record.id,
+        spec: created.spec,
+        parameterCount: created.parameterCount,
+        capabilities: { trace: typeof (created as Partial<TraceableModel>).trace === 'function' },
+      };
+    },
+
+    async sample(id, n, options = {}) {
+      return transferred(await (await model(id)).model.sample(n, options));
+    },
+
+    async logProb(id, points) {
+      const values = floats(points, 'logProb(points)');
+      return transferred(await (await model(id)).model.logProb(values));
+    },
+
+    async trace(id, points, direction = 'forward') {
+      const record = await model(id);
+      const traceable = record.model as unknown as Partial<TraceableModel>;
+      if (typeof traceable.trace !== 'function') {
+        throw new TypeError(
+          `${id} is a ${record.spec.family} model, which cannot trace points layer by layer; ` +
+            'trace() works for flows.',
+        );
+      }
+      const stages = await traceable.trace(floats(points, 'trace(points)'), direction);
+      return transfer(
+        stages,
+        stages.map((s) => s.buffer as ArrayBuffer),
+      );
+    },
+
+    async exportParams(id) {
+      const params = await (await model(id)).model.exportParams();
+      const whole = params.byteOffset === 0 && params.byteLength === params.buffer.byteLength;
+      // A readback owns its buffer: hand it over as is (a copy only if it is a view into more).
+      const bytes = whole
+        ? (params.buffer as ArrayBuffer)
+        : (params.buffer as ArrayBuffer).slice(
+            params.byteOffset,
+            params.byteOffset + params.byteLength,
+          );
+      return transfer(bytes, [bytes]);
+    },
+
+    async importParams(id, params, normalization?: Normalization) {
+      const record = await model(id);
+      if (!(params instanceof ArrayBuffer) || params.byteLength % 4 !== 0) {
+        throw new TypeError(
+          'importParams expects the ArrayBuffer of float32 values that exportParams() returned.',
+        );
+      }
+      refuseWhileTraining(record, 'importing parameters');
+      const values = new Float32Array(params);
+      if (!allFinite(values)) {
+        throw new RangeError(
+          'importParams got NaN or infinite values; import parameters from a healthy export.',
+        );
+      }
+      record.model.importParams(values.slice());
+      if (normalization) record.model.normalization = copyNormalization(normalization);
+      const step = record.run === undefined ? 0 : session.runs.get(record.run).progress().step;
+      record.checkpoint = {
+        step,
+        params: values,
+        normalization: copyNormalization(record.model.normalization),
+        loss: NaN,
+      };
+      record.version++;
+    },
+
+    async checkpoint(id) {
+      const record = await model(id);
+      const checkpoint = record.checkpoint;
+      if (!checkpoint) return null;
+      const params = checkpoint.params.slice().buffer;
+      return transfer(
+        {
+          model: id,
+          step: checkpoint.step,
+          params,
+          normalization: copyNormalization(checkpoint.normalization),
+          loss: checkpoint.loss,
+        },
+        [params],
+      );
+    },
+
+    async disposeModel(id) {
+      const record = session.models.get(id);
+      if (record.run !== undefined) {
+        await session.runs.get(record.run).dispose();
+        session.runs.delete(record.run);
+      }
+      session.models.delete(id);
+      record.model.dispose();
+    },
+
+    async createRun(modelId, datasetId, options, onProgress) {
+      const record = await model(modelId);
+      session.datasets.get(datasetId);
+      if (record.run !== undefined) {
+        throw new Error(
+          `${modelId} already has ${record.run}; dispose it (disposeRun) before creating another.`,
+        );
+      }
+      const controller = session.runs.add(
+        (id) => new RunController(id, modelId, datasetId, session, options, onProgress),
+      );
+      record.run = controller.id;
+      return controller.id;
+    },
+
+    start: (id) => run(id).start(),
+    pause: (id) => run(id).pause(),
+    resume: (id) => run(id).resume(),
+    step: (id, n) => run(id).stepBy(n),
+    stop: (id) => run(id).stop(),
+    reset: (id) => run(id).reset(),
+    setLearningRate: async (id, lr) => run(id).setLearningRate(lr),
+    setBatchSize: (id, batch) => run(id).setBatchSize(batch),
+    runStatus: async (id) => run(id).progress(),
+    waitForRun: (id) => run(id).untilSettled(),
+
+    async disposeRun(id) {
+      const controller = run(id);
+      await controller.dispose();
+      session.runs.delete(id);
+      if (session.models.has(controller.model))
+        session.models.get(controller.model).run = undefined;
+    },
+
+    async createView(canvas, options) {
+      if (!(canvas instanceof OffscreenCanvas)) {
+        throw new TypeError(
+          'createView expects an OffscreenCanvas transferred from the page: ' +
+            'api.createView(transfer(offscreen, [offscreen]), options) with ' +
+            'offscreen = canvas.transferControlToOffscreen().',
+        );
+      }
+      const scope = await session.ready();
+      return session.views.add((id) => new ViewController(id, canvas, options, session, scope)).id;
+    },
+
+    async setViewLayers(id, layers) {
+      await (await view(id)).setLayers(layers);
+    },
+
+    async setViewBounds(id, bounds) {
+      (await view(id)).setBounds(bounds);
+    },
+
+    async resizeView(id, cssWidth, cssHeight, pixelRatio) {
+      (await view(id)).resize(cssWidth, cssHeight, pixelRatio);
+    },
+
+    async setWarpStage(id, stage) {
+      const v = await view(id);
+      v.setWarpStage(stage);
+      return v.render({ refresh: false });
+    },
+
+    async render(id, options) {
+      return (await view(id)).render(options);
+    },
+
+    async setViewLive(id, options) {
+      const v = await view(id);
+      v.live = { ...options };
+      loop.wake();
+    },
+
+    async viewStatus(id) {
+      return (await view(id)).status();
+    },
+
+    async readPixels(id) {
+      const image = await (await view(id)).readPixels();
+      return transfer(image, [image.data.buffer as ArrayBuffer]);
+    },
+
+    async disposeView(id) {
+      const v = session.views.get(id);
+      session.views.delete(id);
+      v.dispose();
+    },
+
+    async debugInjectNaN(id) {
+      const record = await model(id);
+      const state =
+        record.run === undefined ? 'idle' : session.runs.get(record.run).progress().state;
+      if (state === 'running') {
+        record.pendingNaN = true;
+        return;
+      }
+      const params = await record.model.exportParams();
+      record.model.importParams(params.fill(NaN));
+      record.version++;
+    },
+
+    async debugLoseDevice() {
+      await session.loseDevice();
+    },
+
+    async debugThrowUncaught(message) {
+      setTimeout(() => {
+        throw new Error(message);
+      }, 0);
+    },
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * The worker's lab session: the Lab (device, pools, pipelines) and everything created through
+ * the API, by handle id. It owns the device-loss guardrail: when the device is lost it acquires
+ * a new one, rebuilds every dataset and model (models from their last checkpoint), rebinds the
+ * views, resumes the runs that were training, and tells the page.
+ */
+import { openLab, type Lab } from '../lab/lab';
+import { RenderPipelineCache } from '../render';
+import type { DatasetId, LabEvent, LabEventListener, ModelId, RunId, ViewId } from './api';
+import { ChunkTimer } from './gpu-timer';
+import { Registry } from './registry';
+import { restoreCheckpoint, type DatasetRecord, type ModelRecord } from './records';
+import type { RunController } from './runs';
+import { FairScheduler } from './scheduler';
+import type { ViewController } from './views';
+
+/** Everything that belongs to one device; replaced as a whole after a device loss. */
+export interface DeviceScope {
+  readonly lab: Lab;
+  readonly generation: number;
+  readonly scheduler: FairScheduler;
+  readonly timer: ChunkTimer | undefined;
+  readonly renderPipelines: RenderPipelineCache;
+  /** Resolves when this scope's device is lost. */
+  readonly lost: Promise<GPUDeviceLostInfo>;
+}
+
+const RECOVERY_ATTEMPTS = 3;
+
+export class LabSession {
+  readonly datasets = new Registry<DatasetId, DatasetRecord>(
+    'dataset',
+    'create it again with createDataset()',
+  );
+  readonly models = new Registry<ModelId, ModelRecord>(
+    'model',
+    'create it again with createModel()',
+  );
+  readonly runs = new Registry<RunId, RunController>('run', 'create it again with createRun()');
+  readonly views = new Registry<ViewId, ViewController>(
+    'view',
+    'create it again with createView()',
+  );
+  private scope: Promise<DeviceScope> | undefined;
+  private current: DeviceScope | undefined;
+  private generation = 0;
+  private readonly listeners = new Set<LabEventListener>();
+
+  /** The device scope, opened on first use; during a recovery, waits for the new one. */
+  ready(): Promise<DeviceScope> {
+    this.scope ??= this.open().then(
+      (scope) => (this.current = scope),
+      (error: unknown) => {
+        this.scope = undefined;
+        throw error;
+      },
+    );
+    return this.scope;
+  }
+
+  /** The scope if one is open and not being replaced (for code that must not wait). */
+  get scopeNow(): DeviceScope | undefined {
+    return this.current;
+  }
+
+  subscribe(listener: LabEventListener): void {
+    this.listeners.add(listener);
+  }
+
+  emit(event: LabEvent): void {
+    if (this.listeners.size === 0 && event.kind !== 'device-recovered') {
+      console.error(`[flowfield worker] ${event.kind}: ${event.message}`);
+    }
+    for (const listener of this.listeners) {
+      // A comlink proxy returns a promise; a page that went away must not break the worker.
+      Promise.resolve(listener(event)).catch(() => this.listeners.delete(listener));
+    }
+  }
+
+  /**
+   * True when the device of `scope` was lost, waiting briefly for the loss to be reported:
+   * a failed readback can arrive before device.lost resolves.
+   */
+  async wasLost(scope: DeviceScope): Promise<boolean> {
+    if (scope.generation !== this.generation) return true;
+    const lost = await Promise.race([
+      scope.lost.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500)),
+    ]);
+    return lost || scope.generation !== this.generation;
+  }
+
+  /** Test hook: destroys the device, as a driver reset would lose it. */
+  async loseDevice(): Promise<void> {
+    (await this.ready()).lab.runtime.device.destroy();
+  }
+
+  private async open(): Promise<DeviceScope> {
+    const lab = await openLab();
+    const generation = ++this.generation;
+    const scope: DeviceScope = {
+      lab,
+      generation,
+      scheduler: new FairScheduler(),
+      timer: ChunkTimer.create(lab.runtime),
+      renderPipelines: new RenderPipelineCache(lab.runtime.device),
+      lost: lab.runtime.context.lost,
+    };
+    void scope.lost.then((info) => {
+      // Only the newest device matters; a lab disposed after a recovery reports nothing.
+      if (scope.generation === this.generation) void this.recover(scope, info);
+    });
+    return scope;
+  }
+
+  private async recover(old: DeviceScope, info: GPUDeviceLostInfo): Promise<void> {
+    this.current = undefined;
+    const detail = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+    this.emit({
+      kind: 'device-lost',
+      message: `The GPU device was lost (${detail}). Rebuilding every model from its last checkpoint on a new device…`,
+    });
+    for (const run of this.runs.values()) run.onDeviceLost();
+    let resolve!: (scope: DeviceScope) => void;
+    let reject!: (error: unknown) => void;
+    this.scope = new Promise((res, rej) => ((resolve = res), (reject = rej)));
+    this.scope.catch(() => undefined);
+    try {
+      const scope = await this.openWithRetries();
+      for (const record of this.datasets.values()) {
+        record.dataset = scope.lab.dataset(record.spec);
+      }
+      for (const record of this.models.values()) {
+        record.model = await scope.lab.createModel(record.spec);
+        if (record.checkpoint) restoreCheckpoint(record.model, record.checkpoint);
+        record.version++;
+      }
+      for (const view of this.views.values()) view.onDeviceChanged(scope);
+      this.current = scope;
+      resolve(scope);
+      let stepsLost = 0;
+      for (const run of this.runs.values()) stepsLost += run.onRecovered(detail);
+      const models = [...this.models.values()].length;
+      this.emit({
+        kind: 'device-recovered',
+        message:
+          `Recovered from a lost GPU device (${detail}): ${models} model(s) rebuilt from their ` +
+          `checkpoints, ${stepsLost} training step(s) redone; training resumed.`,
+        models,
+        stepsLost,
+      });
+    } catch (error) {
+      this.scope = undefined;
+      reject(error);
+      this.emit({
+        kind: 'worker-error',
+        message:
+          `The GPU device was lost (${detail}) and no new device could be acquired: ` +
+          `${(error as Error).message} Restart the worker or reload the page.`,
+      });
+      for (const run of this.runs.values()) run.onRecoveryFailed((error as Error).message);
+    } finally {
+      try {
+        old.renderPipelines.dispose();
+        old.timer?.dispose();
+        old.lab.dispose();
+      } catch {
+        // The old device is gone; releasing its objects can only fail harmlessly.
+      }
+    }
+  }
+
+  private async openWithRetries(): Promise<DeviceScope> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < RECOVERY_ATTEMPTS; attempt++) {
+      try {
+        return await this.open();
+      } catch (error) {
+        lastError = error;
+        await new Promise((resolve) => setTimeout(resolve, 250 * (attempt + 1)));
+      }
+    }
+    throw lastError;
+  }
+}
