@@ -9,9 +9,8 @@
  * with fresh data batches (the seed moves on), fresh optimizer moments and the learning-rate
  * schedule counted from the segment's start.
  *
- * Every chunk holds a turn of the worker's FairScheduler. At turn boundaries (no step of this
- * model in flight) the run takes in-memory checkpoints every few seconds of training and applies
- * test hooks; a non-finite loss rolls the model back to the last checkpoint.
+ * Every chunk goes through chunk-gate.ts (fair turns, checkpoints, GPU timing); a non-finite
+ * loss rolls the model back to the last checkpoint.
  */
 import {
   NonFiniteLossError,
@@ -20,7 +19,6 @@ import {
   type TrainProgress,
   type TrainSummary,
 } from '../lab/training';
-import type { ChunkGate } from '../lab/training';
 import type { OptimizerSpec } from '../nn/optimizer-config';
 import type {
   DatasetId,
@@ -32,20 +30,11 @@ import type {
   RunProgress,
   RunState,
 } from './api';
-import { allFinite, copyNormalization, restoreCheckpoint } from './records';
-import type { DeviceScope, LabSession } from './session';
+import { chunkGate, type Segment } from './chunk-gate';
+import { restoreCheckpoint } from './records';
+import type { LabSession } from './session';
 
 const DEFAULT_CHECKPOINT_MS = 3000;
-
-interface Segment {
-  run: TrainingRun;
-  readonly scope: DeviceScope;
-  /** Run step at the segment's start. */
-  readonly base: number;
-  checkpointDue: boolean;
-  /** Training time (turns held) since the last checkpoint, ms. */
-  sinceCheckpointMs: number;
-}
 
 interface Rates {
   loss: number;
@@ -296,7 +285,14 @@ export class RunController {
       seed: segmentSeed(this.seed, this.segmentsStarted),
       progressIntervalMs: this.options.progressIntervalMs ?? 100,
       onProgress: (p) => this.onSegmentProgress(segment, p),
-      chunkGate: this.gateFor(segment),
+      chunkGate: chunkGate(segment, {
+        key: this.id,
+        interval: this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_MS,
+        record: () => this.session.models.get(this.model),
+        isCurrent: () => segment === this.segment && segment.scope === this.session.scopeNow,
+        loss: () => this.rates.loss,
+        measured: (gpuMsPerStep) => (this.gpuMsPerStep = gpuMsPerStep),
+      }),
     });
     this.segmentsStarted++;
     if (pauseAfter !== undefined) segment.run.step(pauseAfter);
@@ -384,66 +380,6 @@ export class RunController {
     const message = error instanceof Error ? error.message : String(error);
     this.notice = { kind: 'error', message: `Training stopped: ${message}` };
     this.setState('failed');
-  }
-
-  private gateFor(segment: Segment): ChunkGate {
-    return {
-      enter: async () => {
-        if (segment !== this.segment || segment.scope !== this.session.scopeNow) {
-          throw new Error('This training segment ended (device lost or run changed).');
-        }
-        const release = await segment.scope.scheduler.turn(this.id);
-        try {
-          const interval = this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_MS;
-          if (segment.checkpointDue || segment.sinceCheckpointMs >= interval) {
-            await this.takeCheckpoint(segment);
-          }
-          await this.applyTestHooks();
-        } catch (error) {
-          release();
-          throw error;
-        }
-        const started = performance.now();
-        const timing = segment.scope.timer?.begin();
-        return {
-          submitted: () => timing?.end(),
-          leave: async (result) => {
-            try {
-              const gpuMs = await timing?.read();
-              if (result && gpuMs !== undefined) this.gpuMsPerStep = gpuMs / result.losses.length;
-              segment.sinceCheckpointMs += performance.now() - started;
-              if (result) this.session.models.get(this.model).version++;
-            } finally {
-              release();
-            }
-          },
-        };
-      },
-    };
-  }
-
-  /** Keeps the parameters as the model's checkpoint, if every value is finite. */
-  private async takeCheckpoint(segment: Segment): Promise<void> {
-    const record = this.session.models.get(this.model);
-    const params = await record.model.exportParams();
-    segment.checkpointDue = false;
-    segment.sinceCheckpointMs = 0;
-    // A parameter already non-finite would make a checkpoint that cannot be rolled back to.
-    if (!allFinite(params)) return;
-    record.checkpoint = {
-      step: segment.base + segment.run.stepsDone,
-      params,
-      normalization: copyNormalization(record.model.normalization),
-      loss: this.rates.loss,
-    };
-  }
-
-  private async applyTestHooks(): Promise<void> {
-    const record = this.session.models.get(this.model);
-    if (!record.pendingNaN) return;
-    record.pendingNaN = false;
-    const params = await record.model.exportParams();
-    record.model.importParams(params.fill(NaN));
   }
 
   private setState(state: RunState): void {

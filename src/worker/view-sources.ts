@@ -137,31 +137,37 @@ export function warpBounds(layer: WarpLayer, visible: Bounds): Bounds {
   return layer.bounds ?? (layer.direction === 'inverse' ? [-3, -3, 3, 3] : visible);
 }
 
+type Tracer = (
+  points: ArrayLike<number>,
+  direction: 'forward' | 'inverse',
+) => Promise<Float32Array[]>;
+
+/** The model's trace (an optional extra of flows), or a readable error for other kinds. */
+export function tracerOf(session: LabSession, id: WarpLayer['model']): Tracer {
+  const record = session.models.get(id);
+  const model = record.model as LabModel & { trace?: Tracer };
+  if (typeof model.trace !== 'function') {
+    throw new TypeError(
+      `The warp view needs a model that can trace points layer by layer (a flow); ` +
+        `${id} is a ${record.spec.family} model. Use a points or heatmap layer instead.`,
+    );
+  }
+  return model.trace.bind(model);
+}
+
 export async function prepareWarp(
   session: LabSession,
   scope: DeviceScope,
   layer: WarpLayer,
   visible: Bounds,
 ): Promise<PreparedWarp> {
-  const record = session.models.get(layer.model);
-  const model = record.model as LabModel & {
-    trace?: (
-      points: ArrayLike<number>,
-      direction: 'forward' | 'inverse',
-    ) => Promise<Float32Array[]>;
-  };
-  if (typeof model.trace !== 'function') {
-    throw new TypeError(
-      `The warp view needs a model that can trace points layer by layer (a flow); ` +
-        `${layer.model} is a ${record.spec.family} model. Use a points or heatmap layer instead.`,
-    );
-  }
+  const trace = tracerOf(session, layer.model);
   const { points, geometry } = warpGridPoints(
     warpBounds(layer, visible),
     layer.lines ?? 17,
     layer.pointsPerLine ?? 64,
   );
-  const stages = await model.trace(points, layer.direction);
+  const stages = await trace(points, layer.direction);
   const all = new Float32Array(stages.length * points.length);
   stages.forEach((stage, i) => all.set(stage, i * points.length));
   const buffer = scope.lab.runtime.pool.upload(all, STORAGE, 'warp stages');

@@ -40,6 +40,7 @@ import {
   prepareWarp,
   resolveSource,
   sourceVersion,
+  tracerOf,
   warpBounds,
   type Prepared,
 } from './view-sources';
@@ -344,7 +345,7 @@ function checkLayer(session: LabSession, layer: ViewLayer): void {
     }
     resolveSource(session, layer.source);
   } else if (layer.kind === 'warp') {
-    session.models.get(layer.model);
+    tracerOf(session, layer.model);
     warpGridPoints(layer.bounds ?? DEFAULT_BOUNDS, layer.lines ?? 17, layer.pointsPerLine ?? 64);
     if (layer.direction !== 'forward' && layer.direction !== 'inverse') {
       throw new RangeError(
