@@ -77,7 +77,10 @@ export interface RunProgress {
   stepsPerSecond: number;
   samplesPerSecond: number;
   dispatchesPerStep: number;
-  /** GPU time per step from timestamp queries; null where the adapter has no timestamp-query. */
+  /**
+   * GPU time per step from timestamp queries around each chunk (a moving average over chunks);
+   * null where the adapter has no timestamp-query.
+   */
   gpuMsPerStep: number | null;
   /** Step of the last in-memory checkpoint, null before the first. */
   checkpointStep: number | null;

@@ -291,7 +291,7 @@ export class RunController {
         record: () => this.session.models.get(this.model),
         isCurrent: () => segment === this.segment && segment.scope === this.session.scopeNow,
         loss: () => this.rates.loss,
-        measured: (gpuMsPerStep) => (this.gpuMsPerStep = gpuMsPerStep),
+        measured: (ms) => this.measuredGpu(ms),
       }),
     });
     this.segmentsStarted++;
@@ -380,6 +380,12 @@ export class RunController {
     const message = error instanceof Error ? error.message : String(error);
     this.notice = { kind: 'error', message: `Training stopped: ${message}` };
     this.setState('failed');
+  }
+
+  /** A moving average over chunks: one chunk's timing is noisy when other work shares the GPU. */
+  private measuredGpu(msPerStep: number): void {
+    const previous = this.gpuMsPerStep;
+    this.gpuMsPerStep = previous === null ? msPerStep : previous + 0.25 * (msPerStep - previous);
   }
 
   private setState(state: RunState): void {
