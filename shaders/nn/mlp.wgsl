@@ -11,7 +11,8 @@
 // then b_l (out). Cache (from u.cache_offset), used by backward and the weight-gradient kernel:
 //   z(l, b, h)  = pre-activation of hidden layer l      at (l·batch + b)·HIDDEN + h
 //   δ(l, b, o)  = dL/dz of linear layer l               after the z region, same layout;
-//                 the output layer's δ (= dL/dy) last, batch × OUT (see delta_index).
+//                 the output layer's δ (= dL/dy) last, batch × OUT (see delta_index);
+//   a(l, b, h)  = act(z(l, b, h))                        after the δ region, like z (a_index).
 
 struct MlpUniforms {
   batch: u32,
@@ -68,6 +69,13 @@ fn delta_index(l: u32, b: u32, o: u32) -> u32 {
   if (l == LAYERS - 1u) { return base + HIDDEN_LAYERS * u.batch * HIDDEN + b * OUT + o; }
   return base + (l * u.batch + b) * HIDDEN + o;
 }
+// a(l, b, h) = act(z(l, b, h)), after the δ region: stored by the training forward so the
+// weight-gradient kernel reads activations instead of recomputing act(z) once per row block
+// (for tanh that recomputation cost more than the multiply-adds).
+fn a_index(l: u32, b: u32, h: u32) -> u32 {
+  let base = u.cache_offset + (2u * HIDDEN_LAYERS * HIDDEN + OUT) * u.batch;
+  return base + (l * u.batch + b) * HIDDEN + h;
+}
 fn first_sample(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
   return (gid.x + gid.y * groups.x * WG) * S;
 }
@@ -89,10 +97,14 @@ fn is_real(first: u32, v: u32, c: u32) -> bool {
   return first + 4u * v + c < u.batch;
 }
 
-// Stores the pre-activations z of hidden layer l, unit o, for the 4 samples of lane v.
-fn store_z(l: u32, o: u32, first: u32, v: u32, z: vec4<f32>) {
+// Stores the pre-activations z and activations a of hidden layer l, unit o, for lane v's samples.
+fn store_z(l: u32, o: u32, first: u32, v: u32, z: vec4<f32>, a: vec4<f32>) {
   for (var c = 0u; c < 4u; c++) {
-    if (is_real(first, v, c)) { cache[z_index(l, first + 4u * v + c, o)] = z[c]; }
+    if (is_real(first, v, c)) {
+      let b = first + 4u * v + c;
+      cache[z_index(l, b, o)] = z[c];
+      cache[a_index(l, b, o)] = a[c];
+    }
   }
 }
 
@@ -149,11 +161,13 @@ fn forward_layer(l: u32, first: u32, src: ptr<private, Tile>, dst: ptr<private, 
       if (V == 2u) { acc1 += w * (*src)[j * V + 1u]; }
     }
     if (l < LAYERS - 1u) {
-      (*dst)[o * V] = act4(acc0);
-      if (STORE_CACHE) { store_z(l, o, first, 0u, acc0); }
+      let a0 = act4(acc0);
+      (*dst)[o * V] = a0;
+      if (STORE_CACHE) { store_z(l, o, first, 0u, acc0, a0); }
       if (V == 2u) {
-        (*dst)[o * V + 1u] = act4(acc1);
-        if (STORE_CACHE) { store_z(l, o, first, 1u, acc1); }
+        let a1 = act4(acc1);
+        (*dst)[o * V + 1u] = a1;
+        if (STORE_CACHE) { store_z(l, o, first, 1u, acc1, a1); }
       }
     } else {
       write_output(o, first, 0u, acc0);

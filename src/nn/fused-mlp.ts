@@ -120,7 +120,8 @@ export class FusedMlp {
               LOUT: layer.outputs,
               A_FROM_INPUT: l === 0,
               A_STRIDE: l === 0 ? base.IN_STRIDE : layer.inputs,
-              ACTIVATION: base.ACTIVATION,
+              // Hidden activations are stored by the forward: nothing to apply.
+              ACTIVATION: 0,
             }),
           )
         : []),
@@ -140,10 +141,10 @@ export class FusedMlp {
     return mlpParameterCount(this.shape);
   }
 
-  /** Floats of cache a training batch needs: hidden pre-activations, then all deltas. */
+  /** Floats of cache a training batch needs: hidden pre-activations, all deltas, activations. */
   cacheFloats(batch: number): number {
     const { hidden, hiddenLayers, outputs } = this.shape;
-    return batch * (2 * hiddenLayers * hidden + outputs);
+    return batch * (3 * hiddenLayers * hidden + outputs);
   }
 
   /** Number of chunks the weight-gradient reduction splits a batch into. */
@@ -229,7 +230,8 @@ export class MlpBinding {
       const chunkSize = mlp.tuning.chunkSize;
       linearLayers(mlp.shape).forEach((layer, l) => {
         const last = l === hiddenLayers;
-        const aOffset = l === 0 ? (spec.inputOffset ?? 0) : cacheOffset + (l - 1) * batch * hidden;
+        const activations = deltaBase + hiddenLayers * batch * hidden + batch * mlp.shape.outputs;
+        const aOffset = l === 0 ? (spec.inputOffset ?? 0) : activations + (l - 1) * batch * hidden;
         const deltaOffset = deltaBase + (last ? hiddenLayers * batch * hidden : l * batch * hidden);
         const outerUniforms = this.uniform(
           runtime,
