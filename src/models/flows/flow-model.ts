@@ -213,24 +213,7 @@ export class FlowModel {
 
   /** n samples in data coordinates (Float32Array of n·2), from z ~ N(0, I) keyed by `seed`. */
   async sample(n: number, options: { seed?: number } = {}): Promise<Float32Array> {
-    const seed = options.seed ?? 0;
-    const out = new Float32Array(checkCount(n) * 2);
-    for (let start = 0; start < n; start += INFERENCE_CHUNK) {
-      const m = Math.min(INFERENCE_CHUNK, n - start);
-      // Chunk c draws from Philox indices continuing where the previous chunk stopped.
-      const chunk = await this.runChunk(
-        m,
-        { seed, indexOffset: start },
-        (pass, bank) => {
-          this.encodeBase(pass, bank, 'sample_base');
-          for (let k = bank.bound.length - 1; k >= 0; k--) bank.bound[k]!.encodeInverse(pass);
-          this.encodeBase(pass, bank, 'to_data');
-        },
-        (bank) => this.runtime.readback.readFloat32(bank.staging.buffer, 0, 2 * m),
-      );
-      out.set(chunk, 2 * start);
-    }
-    return out;
+    return this.readAndRelease(await this.sampleToBuffer(n, options), 2 * n);
   }
 
   /**
@@ -259,8 +242,7 @@ export class FlowModel {
         },
         (pass, bank) => {
           this.encodeBase(pass, bank, 'sample_base');
-          for (let k = bank.bound.length - 1; k >= 0; k--) bank.bound[k]!.encodeInverse(pass);
-          this.encodeBase(pass, bank, 'to_data');
+          this.encodeLatentToData(pass, bank);
         },
         () => Promise.resolve(),
       );
@@ -285,8 +267,7 @@ export class FlowModel {
           },
         },
         (pass, bank) => {
-          this.encodeBase(pass, bank, 'to_model');
-          bank.bound.forEach((b) => b.encodeForward(pass, false));
+          this.encodeDataToLatent(pass, bank);
           this.encodeBase(pass, bank, 'log_prob');
         },
         () => Promise.resolve(),
@@ -306,8 +287,7 @@ export class FlowModel {
       m,
       { upload: Float32Array.from(points) },
       (pass, bank) => {
-        this.encodeBase(pass, bank, 'to_model');
-        bank.bound.forEach((b) => b.encodeForward(pass, false));
+        this.encodeDataToLatent(pass, bank);
       },
       (bank) =>
         this.runtime.readback.readFloat32(bank.logDet.buffer, 0, this.layers.length * stride),
@@ -317,22 +297,7 @@ export class FlowModel {
 
   /** log p(x) in nats for points in data coordinates. */
   async logProb(points: ArrayLike<number>): Promise<Float32Array> {
-    const n = checkCount(points.length / 2);
-    const out = new Float32Array(n);
-    await this.forEachChunk(points, async (m, start, upload) => {
-      const chunk = await this.runChunk(
-        m,
-        { upload },
-        (pass, bank) => {
-          this.encodeBase(pass, bank, 'to_model');
-          bank.bound.forEach((b) => b.encodeForward(pass, false));
-          this.encodeBase(pass, bank, 'log_prob');
-        },
-        (bank) => this.runtime.readback.readFloat32(bank.logP.buffer, 0, m),
-      );
-      out.set(chunk, start);
-    });
-    return out;
+    return this.readAndRelease(await this.logProbToBuffer(points), points.length / 2);
   }
 
   /** z = f(x) and log|det ∂z/∂x| (including the normalisation) for points in data coordinates. */
@@ -347,8 +312,7 @@ export class FlowModel {
         m,
         { upload },
         (pass, bank) => {
-          this.encodeBase(pass, bank, 'to_model');
-          bank.bound.forEach((b) => b.encodeForward(pass, false));
+          this.encodeDataToLatent(pass, bank);
         },
         (bank) =>
           Promise.all([
@@ -375,8 +339,7 @@ export class FlowModel {
         m,
         { upload, uploadTo: 'last' },
         (pass, bank) => {
-          for (let k = bank.bound.length - 1; k >= 0; k--) bank.bound[k]!.encodeInverse(pass);
-          this.encodeBase(pass, bank, 'to_data');
+          this.encodeLatentToData(pass, bank);
         },
         (bank) => this.runtime.readback.readFloat32(bank.staging.buffer, 0, 2 * m),
       );
@@ -405,11 +368,9 @@ export class FlowModel {
       { upload, uploadTo: direction === 'forward' ? 'staging' : 'last' },
       (pass, bank) => {
         if (direction === 'forward') {
-          this.encodeBase(pass, bank, 'to_model');
-          bank.bound.forEach((b) => b.encodeForward(pass, false));
+          this.encodeDataToLatent(pass, bank);
         } else {
-          for (let i = k - 1; i >= 0; i--) bank.bound[i]!.encodeInverse(pass);
-          this.encodeBase(pass, bank, 'to_data');
+          this.encodeLatentToData(pass, bank);
         }
       },
       (bank) =>
@@ -554,6 +515,27 @@ export class FlowModel {
     if (copy) encoder.copyBufferToBuffer(copy.from(bank), 0, copy.to, copy.offset, copy.bytes);
     queue.submit([encoder.finish()]);
     return read(bank);
+  }
+
+  /** Data points (staging) → model coordinates → every layer forward: z and per-layer log|det|. */
+  private encodeDataToLatent(pass: GPUComputePassEncoder, bank: InferenceBank): void {
+    this.encodeBase(pass, bank, 'to_model');
+    for (const layer of bank.bound) layer.encodeForward(pass, false);
+  }
+
+  /** Latent points (last stage) → every layer inverted → data coordinates (staging). */
+  private encodeLatentToData(pass: GPUComputePassEncoder, bank: InferenceBank): void {
+    for (let k = bank.bound.length - 1; k >= 0; k--) bank.bound[k]!.encodeInverse(pass);
+    this.encodeBase(pass, bank, 'to_data');
+  }
+
+  /** Reads `count` floats of a caller-owned result buffer, then releases it. */
+  private async readAndRelease(buffer: PooledBuffer, count: number): Promise<Float32Array> {
+    try {
+      return await this.runtime.readback.readFloat32(buffer.buffer, 0, count);
+    } finally {
+      buffer.dispose();
+    }
   }
 
   private encodeBase(pass: GPUComputePassEncoder, bank: InferenceBank, entry: BaseEntry): void {
