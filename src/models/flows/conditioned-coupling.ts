@@ -14,8 +14,10 @@ import type {
   PooledBuffer,
 } from '../../gpu';
 import { FusedMlp, type MlpBinding } from '../../nn/fused-mlp';
-import type { MlpShape } from '../../nn/mlp-shape';
-import type { BoundLayer, LayerBuffers } from './flow-layer';
+import { addMlpParameters, type MlpShape } from '../../nn/mlp-shape';
+import type { ParameterLayout } from '../../nn/parameters';
+import { mlpForward } from '../../nn/reference/dense';
+import type { BoundLayer, Floats, LayerBuffers } from './flow-layer';
 
 export type CouplingEntry = 'forward' | 'inverse' | 'backward';
 
@@ -28,6 +30,46 @@ export const COUPLING_IO_LIBRARY = {
 export interface ConditionedCouplingKernels {
   mlp: FusedMlp;
   transform: Record<CouplingEntry, CompiledKernel>;
+}
+
+export interface ConditionerSpec {
+  hidden: number;
+  hiddenLayers: number;
+  activation: MlpShape['activation'];
+}
+
+/**
+ * Adds a coupling's conditioner MLP (1 → hidden × hiddenLayers → outputs) to the layout, its
+ * output layer zero-initialised so the coupling starts as the identity.
+ */
+export function addConditioner(
+  layout: ParameterLayout,
+  name: string,
+  spec: ConditionerSpec,
+  outputs: number,
+): { shape: MlpShape; offset: number } {
+  const shape: MlpShape = {
+    inputs: 1,
+    hidden: spec.hidden,
+    hiddenLayers: spec.hiddenLayers,
+    outputs,
+    activation: spec.activation,
+  };
+  return { shape, offset: addMlpParameters(layout, name, shape, { zeroLast: true }).offset };
+}
+
+/** Float64 twin of the conditioner on coordinate `cond` of 2-D rows. */
+export function conditionerTwin(
+  params: Floats,
+  offset: number,
+  shape: MlpShape,
+  cond: 0 | 1,
+  rows: Floats,
+  n: number,
+) {
+  const input = new Float64Array(n);
+  for (let b = 0; b < n; b++) input[b] = rows[2 * b + cond]!;
+  return mlpForward(params, offset, shape, input, n);
 }
 
 export async function compileConditionedCoupling(

@@ -5,13 +5,15 @@
  */
 import couplingSource from '../../../shaders/flows/coupling.wgsl';
 import type { GpuRuntime } from '../../gpu';
-import { addMlpParameters, type MlpShape } from '../../nn/mlp-shape';
+import type { MlpShape } from '../../nn/mlp-shape';
 import type { ParameterLayout } from '../../nn/parameters';
-import { mlpBackward, mlpForward } from '../../nn/reference/dense';
+import { mlpBackward } from '../../nn/reference/dense';
 import {
+  addConditioner,
   bindConditionedCoupling,
   compileConditionedCoupling,
   COUPLING_IO_LIBRARY,
+  conditionerTwin,
   type ConditionedCouplingKernels,
 } from './conditioned-coupling';
 import type { BoundLayer, FlowLayer, Floats, LayerBuffers, TwinForward } from './flow-layer';
@@ -48,15 +50,13 @@ export class CouplingLayer implements FlowLayer {
     readonly spec: CouplingSpec,
   ) {
     this.kind = `${spec.transform}-coupling`;
-    this.shape = {
-      inputs: 1,
-      hidden: spec.hidden,
-      hiddenLayers: spec.hiddenLayers,
-      outputs: spec.transform === 'affine' ? 2 : 1,
-      activation: spec.activation,
-    };
     // Zero-initialised output layer: every coupling starts as the identity.
-    this.offset = addMlpParameters(layout, name, this.shape, { zeroLast: true }).offset;
+    ({ shape: this.shape, offset: this.offset } = addConditioner(
+      layout,
+      name,
+      spec,
+      spec.transform === 'affine' ? 2 : 1,
+    ));
   }
 
   private get outputs(): number {
@@ -64,9 +64,7 @@ export class CouplingLayer implements FlowLayer {
   }
 
   private conditioner(params: Floats, rows: Floats, n: number) {
-    const input = new Float64Array(n);
-    for (let b = 0; b < n; b++) input[b] = rows[2 * b + this.spec.cond]!;
-    return { input, ...mlpForward(params, this.offset, this.shape, input, n) };
+    return conditionerTwin(params, this.offset, this.shape, this.spec.cond, rows, n);
   }
 
   /** (log-scale, shift) of point b from the conditioner outputs h. */

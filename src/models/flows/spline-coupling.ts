@@ -16,13 +16,15 @@
 import splineSource from '../../../shaders/flows/spline-coupling.wgsl';
 import type { GpuRuntime } from '../../gpu';
 import { activate, activationGrad } from '../../nn/activations';
-import { addMlpParameters, type MlpShape } from '../../nn/mlp-shape';
+import type { MlpShape } from '../../nn/mlp-shape';
 import type { ParameterLayout } from '../../nn/parameters';
-import { mlpBackward, mlpForward } from '../../nn/reference/dense';
+import { mlpBackward } from '../../nn/reference/dense';
 import {
+  addConditioner,
   bindConditionedCoupling,
   compileConditionedCoupling,
   COUPLING_IO_LIBRARY,
+  conditionerTwin,
   type ConditionedCouplingKernels,
 } from './conditioned-coupling';
 import type { BoundLayer, FlowLayer, Floats, LayerBuffers, TwinForward } from './flow-layer';
@@ -263,15 +265,8 @@ export class SplineCouplingLayer implements FlowLayer {
     }
     this.bins = bins;
     this.tailBound = tailBound;
-    this.shape = {
-      inputs: 1,
-      hidden: spec.hidden,
-      hiddenLayers: spec.hiddenLayers,
-      outputs: 3 * bins - 1,
-      activation: spec.activation,
-    };
     // Zero-initialised output layer: uniform bins, unit derivatives, so the layer starts as y = x.
-    this.offset = addMlpParameters(layout, name, this.shape, { zeroLast: true }).offset;
+    ({ shape: this.shape, offset: this.offset } = addConditioner(layout, name, spec, 3 * bins - 1));
   }
 
   /** Raw conditioner outputs per point (3K − 1). */
@@ -280,9 +275,7 @@ export class SplineCouplingLayer implements FlowLayer {
   }
 
   private conditioner(params: Floats, rows: Floats, n: number) {
-    const input = new Float64Array(n);
-    for (let b = 0; b < n; b++) input[b] = rows[2 * b + this.spec.cond]!;
-    return mlpForward(params, this.offset, this.shape, input, n);
+    return conditionerTwin(params, this.offset, this.shape, this.spec.cond, rows, n);
   }
 
   private inside(v: number): boolean {
