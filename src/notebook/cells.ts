@@ -51,6 +51,8 @@ export function createCell(kind: CellKind, id: string): Cell {
           activation: 'tanh',
           seed: 1,
           timesteps: 100,
+          noiseSchedule: 'cosine',
+          prediction: 'eps',
         },
         train: {
           optimizer: 'adam',
@@ -71,7 +73,13 @@ export function createCell(kind: CellKind, id: string): Cell {
         showSamples: true,
         sampleCount: 2048,
         sampleSeed: 2,
+        overlay: 'none',
+        sampler: 'ddim',
+        samplerSteps: 50,
+        position: 0,
       };
+    case 'compare':
+      return { id, kind, collapsed: false, trainIds: [], sampleCount: 4096, seed: 3 };
   }
 }
 

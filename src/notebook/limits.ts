@@ -28,9 +28,20 @@ export const TRAIN_LIMITS: Record<'learningRate' | 'batch' | 'steps', Range> = {
   steps: { min: 1, max: 1_000_000, integer: true, label: 'Steps' },
 };
 
-export const VIEW_LIMITS: Record<'sampleCount' | 'sampleSeed', Range> = {
+export const VIEW_LIMITS: Record<
+  'sampleCount' | 'sampleSeed' | 'samplerSteps' | 'position',
+  Range
+> = {
   sampleCount: { min: 16, max: 65_536, integer: true, label: 'Samples' },
   sampleSeed: { min: 0, max: 2 ** 32 - 1, integer: true, label: 'Sample seed' },
+  samplerSteps: { min: 1, max: 1000, integer: true, label: 'Sampler steps' },
+  position: { min: 0, max: 1, integer: false, label: 'Scrubber position' },
+};
+
+export const COMPARE_LIMITS: Record<'sampleCount' | 'seed' | 'trainIds', Range> = {
+  sampleCount: { min: 256, max: 65_536, integer: true, label: 'Samples per model' },
+  seed: { min: 0, max: 2 ** 32 - 1, integer: true, label: 'Seed' },
+  trainIds: { min: 0, max: 8, integer: true, label: 'Compared models' },
 };
 
 export const SMOOTHING_LIMITS: Range = { min: 0, max: 0.99, integer: false, label: 'Smoothing' };

@@ -4,7 +4,14 @@
  * What a run produced (losses, samples, GPU state) is not part of it: see the UI's run state.
  */
 
-export const NOTEBOOK_VERSION = 1;
+/**
+ * Version history (src/notebook/migrate.ts upgrades every older version on load):
+ * 1 — note, data, model, train, view cells; the view shows samples over data only.
+ * 2 — diffusion settings on the model (noise schedule, prediction target); the view gains an
+ *     overlay (density, warp, trajectories, field), a sampler with its step count and a
+ *     layer/time scrubber; the Compare cell.
+ */
+export const NOTEBOOK_VERSION = 2;
 
 export const DATASET_NAMES = [
   'gaussian',
@@ -36,6 +43,19 @@ export const OPTIMIZERS = ['adam', 'adamw', 'sgd'] as const;
 export type OptimizerKind = (typeof OPTIMIZERS)[number];
 export const LR_SCHEDULES = ['constant', 'cosine'] as const;
 export type LrSchedule = (typeof LR_SCHEDULES)[number];
+/** DDPM noise schedules (mirrors src/models/diffusion/schedule.ts). */
+export const NOISE_SCHEDULES = ['linear', 'cosine'] as const;
+export type NoiseSchedule = (typeof NOISE_SCHEDULES)[number];
+/** DDPM prediction targets: ε or v (mirrors src/models/diffusion/plan.ts). */
+export const PREDICTIONS = ['eps', 'v'] as const;
+export type PredictionTarget = (typeof PREDICTIONS)[number];
+/** Samplers of DDPM models and of flow-matching models (mirrors the diffusion model). */
+export const DDPM_SAMPLERS = ['ddpm', 'ddim', 'pf-euler', 'pf-heun'] as const;
+export const FLOW_MATCHING_SAMPLERS = ['euler', 'midpoint', 'heun', 'rk4'] as const;
+export type SamplerName = (typeof DDPM_SAMPLERS)[number] | (typeof FLOW_MATCHING_SAMPLERS)[number];
+/** What a View cell draws over the points. */
+export const VIEW_OVERLAYS = ['none', 'density', 'warp', 'trajectories', 'field'] as const;
+export type ViewOverlay = (typeof VIEW_OVERLAYS)[number];
 
 /** Where a Data cell's points come from. Drawings and images are stored as a density grid. */
 export type DataSource =
@@ -60,6 +80,10 @@ export interface ModelSettings {
   seed: number;
   /** Diffusion only: number of noise levels T. */
   timesteps: number;
+  /** DDPM only: noise schedule. */
+  noiseSchedule: NoiseSchedule;
+  /** DDPM only: what the network predicts. */
+  prediction: PredictionTarget;
 }
 
 export interface TrainSettings {
@@ -105,11 +129,36 @@ export interface ViewCell extends CellBase {
   showSamples: boolean;
   sampleCount: number;
   sampleSeed: number;
+  overlay: ViewOverlay;
+  /** Diffusion / flow matching: the sampler and its step count (flows ignore both). */
+  sampler: SamplerName;
+  samplerSteps: number;
+  /**
+   * Scrubber position in [0, 1]: the layer of a flow's warp (0 = data side, 1 = latent side) or
+   * the time of an ODE model's warp, trajectories and field (0 = data, 1 = noise).
+   */
+  position: number;
+}
+/** Compares the Train cells above it (all of them, or those listed) on the same metrics. */
+export interface CompareCell extends CellBase {
+  kind: 'compare';
+  /** Train cell ids to compare; empty means every Train cell above this cell. */
+  trainIds: string[];
+  /** Samples per model for the sample-based metrics (energy distance, KL estimate). */
+  sampleCount: number;
+  seed: number;
 }
 
-export type Cell = NoteCell | DataCell | ModelCell | TrainCell | ViewCell;
+export type Cell = NoteCell | DataCell | ModelCell | TrainCell | ViewCell | CompareCell;
 export type CellKind = Cell['kind'];
-export const CELL_KINDS: readonly CellKind[] = ['note', 'data', 'model', 'train', 'view'];
+export const CELL_KINDS: readonly CellKind[] = [
+  'note',
+  'data',
+  'model',
+  'train',
+  'view',
+  'compare',
+];
 
 export interface Notebook {
   version: typeof NOTEBOOK_VERSION;

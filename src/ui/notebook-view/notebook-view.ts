@@ -41,6 +41,7 @@ const KIND_NAMES: Record<Cell['kind'], string> = {
   model: 'Model',
   train: 'Train',
   view: 'View',
+  compare: 'Compare',
 };
 
 /** The ordered cells with their toolbars (move, duplicate, remove, collapse; drag to reorder). */
@@ -177,6 +178,9 @@ export class FfNotebookView extends LitElement {
           .run=${lookup.runForView(cell.id)}
           .data=${lookup.dataForView(cell.id)?.points}
         ></ff-view-cell>`;
+      case 'compare':
+        // The Compare cell's component lands with the UI issue; until then it says so plainly.
+        return html`<p class="hint">Compare: train two or more models above this cell.</p>`;
     }
   }
 
