@@ -121,6 +121,12 @@ export interface TrainCell extends CellBase {
   /** Loss-curve smoothing in [0, 0.99] (exponential moving average factor). */
   smoothing: number;
   logScale: boolean;
+  /**
+   * What training produced when the notebook was shared: the step count and a SHA-256 hash (hex)
+   * of the float32 parameters. A replay that reaches `steps` compares its own hash against it,
+   * so the UI can say whether the replay is bit-identical (same browser and GPU) or diverged.
+   */
+  expected?: { steps: number; paramsHash: string };
 }
 /** Shows the nearest Train cell above it. */
 export interface ViewCell extends CellBase {
