@@ -108,6 +108,15 @@ export type LabEventListener = (event: LabEvent) => void;
 
 export type PointSource = { model: ModelId } | { dataset: DatasetId };
 
+/** Sampler choice for model point sources of diffusion / flow-matching models (flows ignore it). */
+export interface SampleOptions {
+  /** DDPM: 'ddpm' | 'ddim' | 'pf-euler' | 'pf-heun'; flow matching: 'euler' | 'midpoint' | 'heun' | 'rk4'. */
+  sampler?: string;
+  steps?: number;
+  /** DDIM η ∈ [0, 1] (default 0). */
+  eta?: number;
+}
+
 export interface PointsLayer {
   kind: 'points';
   source: PointSource;
@@ -119,6 +128,8 @@ export interface PointsLayer {
   alpha: number;
   /** Diameter in CSS pixels (default 2). */
   sizePx?: number;
+  /** Sampler of a diffusion / flow-matching model source (flows ignore it). */
+  sample?: SampleOptions;
 }
 
 export interface HeatmapLayer {
@@ -134,7 +145,10 @@ export interface HeatmapLayer {
 
 export interface WarpLayer {
   kind: 'warp';
-  /** A model with the trace capability (flows). */
+  /**
+   * A model with the trace capability (flows: stages are layers), or a diffusion /
+   * flow-matching model (stages are time steps of the probability-flow / FM ODE).
+   */
   model: ModelId;
   /** 'forward': a grid in data space pushed to the latent; 'inverse': a latent grid pulled back. */
   direction: 'forward' | 'inverse';
@@ -148,7 +162,35 @@ export interface WarpLayer {
   widthPx?: number;
 }
 
-export type ViewLayer = PointsLayer | HeatmapLayer | WarpLayer;
+export interface TrajectoriesLayer {
+  kind: 'trajectories';
+  model: ModelId;
+  /** Paths drawn (one per sample). */
+  count: number;
+  /** Philox seed (default 0): the paths end at the samples a points layer of the same seed shows. */
+  seed?: number;
+  sample?: SampleOptions;
+  /**
+   * Draw paths from noise (time 1) down to this time in [0, 1] (scrubber; default 0 = whole
+   * path); flows: through layers, with upTo as a fraction of the layers.
+   */
+  upTo?: number;
+  color: [number, number, number];
+  alpha: number;
+}
+
+export interface FieldLayer {
+  kind: 'field';
+  model: ModelId;
+  /** time in [0, 1] (0 data, 1 noise) */
+  t: number;
+  /** arrows per side of the visible rectangle */
+  resolution: number;
+  color: [number, number, number];
+  alpha: number;
+}
+
+export type ViewLayer = PointsLayer | HeatmapLayer | WarpLayer | TrajectoriesLayer | FieldLayer;
 
 export interface ViewOptions {
   cssWidth: number;
@@ -181,6 +223,22 @@ export interface RenderReport {
   legend: HeatmapLegend | null;
   /** Stages of the warp layer (null without one). */
   warpStages: number | null;
+  /**
+   * Network evaluations per sample of the sampler a points/trajectories layer used (null for
+   * flows and without a model layer).
+   */
+  nfe: number | null;
+  /** What the field layer's arrows show and their scale (null without one). */
+  field: FieldLegend | null;
+}
+
+export interface FieldLegend {
+  /** 'velocity': dx/dt of the flow-matching ODE; 'pf-drift': dx/dt of DDPM's probability-flow ODE. */
+  quantity: 'velocity' | 'pf-drift';
+  /** The longest arrow's length in data units per unit of t; arrows scale linearly to it. */
+  maxMagnitude: number;
+  /** CSS pixels the longest arrow is drawn with. */
+  maxArrowPx: number;
 }
 
 export interface LiveOptions {
@@ -204,6 +262,8 @@ export interface ViewStatus {
 export interface GpuStatus {
   compiledKernels: number;
   compiledRenderPipelines: number;
+  /** Kernels the model being created will compile (null when none is being created). */
+  expectedKernels: number | null;
   /** 1 for the first device, +1 after every device-loss recovery. */
   deviceGeneration: number;
 }

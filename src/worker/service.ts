@@ -71,6 +71,7 @@ export function createLabService(session: LabSession): LabApi {
       return {
         compiledKernels: scope.lab.runtime.pipelines.compileCount,
         compiledRenderPipelines: scope.renderPipelines.compileCount,
+        expectedKernels: null,
         deviceGeneration: scope.generation,
       };
     },

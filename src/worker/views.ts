@@ -25,6 +25,7 @@ import {
 } from '../render';
 import type {
   LiveOptions,
+  PointSource,
   RenderOptions,
   RenderReport,
   ViewId,
@@ -145,6 +146,8 @@ export class ViewController {
         ticks: axisTicks(transform, cssWidth, cssHeight),
         legend: this.legend,
         warpStages: warp?.kind === 'warp' ? warp.stageCount : null,
+        nfe: null,
+        field: null,
       };
     });
   }
@@ -219,7 +222,7 @@ export class ViewController {
 
   private needsRefresh(layer: ViewLayer, state: LayerState | undefined, visible: Bounds): boolean {
     if (!state) return true;
-    const source = layer.kind === 'warp' ? { model: layer.model } : layer.source;
+    const source = sourceOf(layer);
     if (sourceVersion(this.session, source) !== state.version) return true;
     const bounds = this.boundsOf(layer, visible);
     return bounds !== undefined && !sameBounds(bounds, state.bounds);
@@ -240,14 +243,16 @@ export class ViewController {
       const layer = this.layers[i]!;
       const old = this.states[i];
       if (!all && !this.needsRefresh(layer, old, visible)) continue;
-      const source = layer.kind === 'warp' ? { model: layer.model } : layer.source;
+      const source = sourceOf(layer);
       const version = sourceVersion(this.session, source);
       const prepared =
         layer.kind === 'points'
           ? await preparePoints(this.session, scope, layer)
           : layer.kind === 'heatmap'
             ? await prepareHeatmap(this.session, scope, layer, visible)
-            : await prepareWarp(this.session, scope, layer, visible);
+            : layer.kind === 'warp'
+              ? await prepareWarp(this.session, scope, layer, visible)
+              : unsupported(layer);
       if (old) disposePrepared(old.prepared);
       this.states[i] = { prepared, version, bounds: this.boundsOf(layer, visible) };
       this.refreshes++;
@@ -355,6 +360,8 @@ function checkLayer(session: LabSession, layer: ViewLayer): void {
     if (!Number.isFinite(layer.stage)) {
       throw new RangeError(`warp.stage must be a number, got ${String(layer.stage)}.`);
     }
+  } else if (layer.kind === 'trajectories' || layer.kind === 'field') {
+    unsupported(layer);
   } else {
     throw new TypeError(
       `A view layer has kind 'points', 'heatmap' or 'warp', got "${String((layer as { kind: unknown }).kind)}".`,
@@ -364,4 +371,12 @@ function checkLayer(session: LabSession, layer: ViewLayer): void {
 
 function sameBounds(a: Bounds, b: Bounds | undefined): boolean {
   return b !== undefined && a.every((v, i) => v === b[i]);
+}
+
+function sourceOf(layer: ViewLayer): PointSource {
+  return 'source' in layer ? layer.source : { model: layer.model };
+}
+
+function unsupported(layer: ViewLayer): never {
+  throw new Error(`View layers of kind '${layer.kind}' are not drawn by this worker yet.`);
 }
