@@ -41,6 +41,11 @@ const PLAN_NOISE_STEP: u32 = 9u;
 const PLAN_INIT_SCALE: u32 = 10u; // header record only
 const PLAN_OUTPUT_SCALE: u32 = 11u; // header record only
 const PLAN_PRIOR_VARIANCE: u32 = 12u; // header record only
+// Header record only: the map from model to data coordinates that finish applies,
+// data = scale·x + shift, log p_data = log p_model − log_det (identity unless the caller sets it).
+const PLAN_DATA_SCALE: u32 = 0u;
+const PLAN_DATA_SHIFT: u32 = 2u;
+const PLAN_DATA_LOG_DET: u32 = 4u;
 const EMB: u32 = 16u;
 
 // Per sample: y (2), y_eval (2), acc (2), logAcc, unused.
@@ -154,16 +159,19 @@ fn stage(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
   write_net_input(b, y_eval);
 }
 
-// Results: points = outputScale·y; log_prob = logAcc + log N(y; 0, priorVariance·I).
-// Window: (header, first stage).
+// Results in data coordinates (so they can stay on the GPU): points = scale·(outputScale·y) +
+// shift; log_prob = logAcc + log N(y; 0, priorVariance·I) − log_det. Window: (header, first stage).
 @compute @workgroup_size({{WORKGROUP_SIZE}})
 fn finish(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let b = sample_index(gid, groups);
   if (b >= u.batch) { return; }
   let y = load_vec2(b, 0u);
-  points[b] = current(PLAN_OUTPUT_SCALE) * y;
+  let scale = vec2<f32>(current(PLAN_DATA_SCALE), current(PLAN_DATA_SCALE + 1u));
+  let shift = vec2<f32>(current(PLAN_DATA_SHIFT), current(PLAN_DATA_SHIFT + 1u));
+  points[b] = scale * (current(PLAN_OUTPUT_SCALE) * y) + shift;
   if (DIVERGENCE) {
     let v = current(PLAN_PRIOR_VARIANCE);
-    log_prob[b] = state[b * STATE + 6u] - dot(y, y) / (2.0 * v) - log(6.283185307179586 * v);
+    log_prob[b] = state[b * STATE + 6u] - dot(y, y) / (2.0 * v) - log(6.283185307179586 * v)
+      - current(PLAN_DATA_LOG_DET);
   }
 }

@@ -18,8 +18,6 @@ import {
 import type { DiffusionModelSpec, ResolvedDiffusionSpec } from '../models/diffusion/spec';
 import type { TrainingTaskOptions } from './models';
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-
 export class LabDiffusion {
   private disposed = false;
 
@@ -83,19 +81,14 @@ export class LabDiffusion {
     return this.diffusion.lastRun?.nfe ?? 0;
   }
 
-  // Diffusion samplers return to the CPU; these upload the result for renderers.
-  async sampleToBuffer(n: number, options: SampleOptions = {}): Promise<PooledBuffer> {
-    const points = await this.sample(n, options);
-    return this.runtime.pool.upload(
-      points,
-      STORAGE | GPUBufferUsage.VERTEX,
-      `${this.spec.kind} samples`,
-    );
+  /** n samples into a new GPU buffer (2n floats, data coordinates) the caller owns; no readback. */
+  sampleToBuffer(n: number, options: SampleOptions = {}): Promise<PooledBuffer> {
+    return this.diffusion.sampleToBuffer(n, options);
   }
 
-  async logProbToBuffer(points: ArrayLike<number>): Promise<PooledBuffer> {
-    const values = await this.logProb(points);
-    return this.runtime.pool.upload(values, STORAGE, `${this.spec.kind} log p`);
+  /** log p of points into a new GPU buffer (n floats) the caller owns; no readback. */
+  logProbToBuffer(points: ArrayLike<number>, options: LogProbOptions = {}): Promise<PooledBuffer> {
+    return this.diffusion.logProbToBuffer(points, options);
   }
 
   exportParams(): Promise<Float32Array> {

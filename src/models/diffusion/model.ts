@@ -40,7 +40,12 @@ import {
   type FlowSampler,
   type Plan,
 } from './plan';
-import { PlanRunner } from './plan-runner';
+import {
+  PlanRunner,
+  type DataTransform,
+  type PlanRunOptions,
+  type PlanTargets,
+} from './plan-runner';
 import {
   alphaBarOfSigmaBar,
   makeSchedule,
@@ -101,6 +106,17 @@ export interface FieldValues {
   velocity: Float32Array;
   /** DDPM: the score ∇ log p_t (data coordinates). */
   score?: Float32Array;
+}
+
+interface PlanInput {
+  count?: number;
+  points?: Float64Array;
+  output?: DataTransform;
+}
+
+interface WeightOptions {
+  seed?: number;
+  weights?: 'ema' | 'params';
 }
 
 export interface RunStats {
@@ -247,23 +263,72 @@ export class DiffusionModel {
   /** n samples, flat (x0, y0, …), data coordinates. */
   async sample(n: number, options: SampleOptions = {}): Promise<Float32Array> {
     checkCount(n);
-    const result = await this.runPlan(this.samplePlan(options), { count: n }, options);
-    return this.toData(result.x);
+    const plan = this.samplePlan(options);
+    const result = await this.runPlan(plan, { count: n, output: this.normalization }, options);
+    return result.x;
+  }
+
+  /**
+   * n samples written into a new GPU buffer (2n floats, data coordinates; STORAGE | VERTEX) that
+   * the caller owns and disposes: for renderers that draw from GPU memory. Nothing is read
+   * back; the promise resolves once the work is submitted.
+   */
+  async sampleToBuffer(n: number, options: SampleOptions = {}): Promise<PooledBuffer> {
+    checkCount(n);
+    const plan = this.samplePlan(options);
+    const target = this.runtime.pool.acquire(
+      n * 8,
+      STORAGE | GPUBufferUsage.VERTEX,
+      `${this.spec.kind} samples`,
+    );
+    try {
+      await this.runPlanInto(plan, { count: n, output: this.normalization }, options, {
+        points: target.buffer,
+      });
+      return target;
+    } catch (error) {
+      target.dispose();
+      throw error;
+    }
   }
 
   /** log p(x) in nats (data coordinates) by the instantaneous change of variables. */
   async logProb(points: ArrayLike<number>, options: LogProbOptions = {}): Promise<Float32Array> {
     checkPoints(points);
+    const input = { points: this.toModel(points), output: this.normalization };
+    return (await this.runPlan(this.likelihoodPlan(options), input, options)).logProb!;
+  }
+
+  /**
+   * log p of points (data coordinates) into a new GPU buffer (n floats) the caller owns: heatmaps
+   * without a readback (the points themselves are uploaded).
+   */
+  async logProbToBuffer(
+    points: ArrayLike<number>,
+    options: LogProbOptions = {},
+  ): Promise<PooledBuffer> {
+    checkPoints(points);
+    const plan = this.likelihoodPlan(options);
+    const n = points.length / 2;
+    const target = this.runtime.pool.acquire(n * 4, STORAGE, `${this.spec.kind} log p`);
+    try {
+      const input = { points: this.toModel(points), output: this.normalization };
+      await this.runPlanInto(plan, input, options, { logProb: target.buffer });
+      return target;
+    } catch (error) {
+      target.dispose();
+      throw error;
+    }
+  }
+
+  private likelihoodPlan(options: LogProbOptions): Plan {
     const steps = options.steps ?? 50;
-    const plan = this.schedule
+    return this.schedule
       ? diffusionLikelihoodPlan(this.schedule, this.spec.prediction, {
           steps,
           solver: options.solver,
         })
       : flowLikelihoodPlan({ steps, solver: options.solver });
-    const result = await this.runPlan(plan, { points: this.toModel(points) }, options);
-    const logDet = Math.log(this.normalization.scale[0] * this.normalization.scale[1]);
-    return result.logProb!.map((v) => v - logDet);
   }
 
   /**
@@ -450,26 +515,42 @@ export class DiffusionModel {
     return { plan, alphaBar, sigmaBarRate };
   }
 
-  private async runPlan(
-    plan: Plan,
-    input: { count?: number; points?: Float64Array },
-    options: { seed?: number; weights?: 'ema' | 'params' },
-  ) {
-    this.ensureOpen();
+  private async runPlan(plan: Plan, input: PlanInput, options: WeightOptions) {
     const started = performance.now();
+    const result = await this.runner.run(plan, this.runOptions(input, options));
+    this.record(result.nfe, input, started);
+    return result;
+  }
+
+  private async runPlanInto(
+    plan: Plan,
+    input: PlanInput,
+    options: WeightOptions,
+    targets: PlanTargets,
+  ): Promise<void> {
+    const started = performance.now();
+    const result = await this.runner.runInto(plan, this.runOptions(input, options), targets);
+    this.record(result.nfe, input, started);
+  }
+
+  private runOptions(input: PlanInput, options: WeightOptions): PlanRunOptions {
+    this.ensureOpen();
     const weights = options.weights ?? (this.ema ? 'ema' : 'params');
     if (weights === 'ema' && !this.ema) {
       throw new Error('No EMA weights yet: call useEma(trainer) or importParams(values, "ema").');
     }
-    const result = await this.runner.run(plan, {
+    return {
       ...input,
       seed: options.seed ?? this.spec.seed,
       params: (weights === 'ema' ? this.ema! : this.params).binding,
       paramOffset: 0,
-    });
+    };
+  }
+
+  /** lastRun; `ms` is wall time to the results (to submission for the ToBuffer calls). */
+  private record(nfe: number, input: PlanInput, started: number): void {
     const points = input.count ?? input.points!.length / 2;
-    this.lastRun = { nfe: result.nfe, points, ms: performance.now() - started };
-    return result;
+    this.lastRun = { nfe, points, ms: performance.now() - started };
   }
 
   private toModel(points: ArrayLike<number>): Float64Array {

@@ -30,6 +30,24 @@ export interface PlanRunOptions {
   paramOffset: number;
   /** Most points per chunk (default MAX_CHUNK; runs with trajectories use one chunk). */
   chunk?: number;
+  /**
+   * Model → data coordinates, applied on the GPU to the final points (data = scale·x + shift)
+   * and log-densities (− log(scale_x·scale_y)). Default: identity (results in model units).
+   */
+  output?: DataTransform;
+}
+
+export interface DataTransform {
+  shift: readonly [number, number];
+  scale: readonly [number, number];
+}
+
+/** GPU buffers a run writes its results into instead of reading them back (runInto). */
+export interface PlanTargets {
+  /** Final points, 2 floats per point, written from float offset 2·first. */
+  points?: GPUBuffer;
+  /** Likelihood plans: log p, 1 float per point. */
+  logProb?: GPUBuffer;
 }
 
 export interface PlanRunResult {
@@ -46,11 +64,21 @@ export interface PlanRunResult {
 }
 
 /** The plan's records as the stage kernel reads them: header, stages, sentinel. */
-export function encodePlan(plan: Plan, embedding: EmbeddingShape, recordFloats: number) {
+export function encodePlan(
+  plan: Plan,
+  embedding: EmbeddingShape,
+  recordFloats: number,
+  output: DataTransform = { shift: [0, 0], scale: [1, 1] },
+) {
   const records = plan.stages.length + 2;
   const words = new Uint32Array(records * recordFloats);
   const floats = new Float32Array(words.buffer);
   const half = embedding.features / 2;
+  // Header: PLAN_DATA_SCALE (0, 1), PLAN_DATA_SHIFT (2, 3), PLAN_DATA_LOG_DET (4).
+  floats.set(
+    [...output.scale, ...output.shift, Math.log(Math.abs(output.scale[0] * output.scale[1]))],
+    0,
+  );
   floats[10] = plan.initScale;
   floats[11] = plan.outputScale;
   floats[12] = plan.priorVariance;
@@ -111,6 +139,45 @@ export class PlanRunner {
   }
 
   async run(plan: Plan, options: PlanRunOptions): Promise<PlanRunResult> {
+    return (await this.execute(plan, options, undefined)) as PlanRunResult;
+  }
+
+  /**
+   * Runs the plan and leaves the final points (and log-densities) in the given GPU buffers:
+   * nothing is read back, and the promise resolves once the work is submitted (later GPU work
+   * on the same queue sees the results). Returns the plan's NFE.
+   */
+  async runInto(
+    plan: Plan,
+    options: PlanRunOptions,
+    targets: PlanTargets,
+  ): Promise<{ nfe: number; dispatches: number }> {
+    if (plan.snapshots > 0) {
+      throw new Error('runInto() returns no trajectories: use run() for plans with snapshots.');
+    }
+    if (targets.logProb && plan.mode !== 'likelihood') {
+      throw new Error('Only a likelihood plan has log-densities to write into targets.logProb.');
+    }
+    const total = options.points !== undefined ? options.points.length / 2 : (options.count ?? 0);
+    const need = (buffer: GPUBuffer | undefined, bytes: number, what: string) => {
+      if (buffer && buffer.size < bytes) {
+        throw new RangeError(
+          `targets.${what} holds ${buffer.size} bytes; ${total} points need ${bytes}.`,
+        );
+      }
+    };
+    need(targets.points, total * 8, 'points');
+    need(targets.logProb, total * 4, 'logProb');
+    const { nfe, dispatches } = await this.execute(plan, options, targets);
+    return { nfe, dispatches };
+  }
+
+  private async execute(
+    plan: Plan,
+    options: PlanRunOptions,
+    /** runInto: results go here and nothing is read back; run: undefined. */
+    targets: PlanTargets | undefined,
+  ): Promise<Omit<PlanRunResult, 'x'> & { x?: Float32Array }> {
     const likelihood = plan.mode === 'likelihood';
     const fromPoints = options.points !== undefined;
     if (likelihood && !fromPoints) {
@@ -127,14 +194,14 @@ export class PlanRunner {
     const chunk = Math.min(total, plan.snapshots > 0 ? total : (options.chunk ?? MAX_CHUNK));
     const run = new ChunkedRun(this.runtime, this.mlp, plan, this, variant, jvp, chunk, options);
     try {
-      const x = new Float32Array(2 * total);
-      const logProb = likelihood ? new Float32Array(total) : undefined;
+      const x = targets ? undefined : new Float32Array(2 * total);
+      const logProb = likelihood && !targets ? new Float32Array(total) : undefined;
       const trajectory = Array.from({ length: plan.snapshots }, () => new Float32Array(2 * total));
       for (let first = 0; first < total; first += chunk) {
         const n = Math.min(chunk, total - first);
-        const part = await run.runChunk(first, n);
-        x.set(part.x, 2 * first);
-        logProb?.set(part.logProb!, first);
+        const part = await run.runChunk(first, n, targets);
+        if (part.x) x?.set(part.x, 2 * first);
+        if (part.logProb) logProb?.set(part.logProb, first);
         part.trajectory.forEach((slot, i) => trajectory[i]!.set(slot, 2 * first));
       }
       return { x, logProb, trajectory, nfe: plan.nfe, dispatches: run.dispatches };
@@ -220,7 +287,7 @@ class ChunkedRun {
     const recordBytes = runner.recordFloats * 4;
     const planBuffer = own(
       pool.upload(
-        encodePlan(plan, runner.embedding, runner.recordFloats),
+        encodePlan(plan, runner.embedding, runner.recordFloats, options.output),
         GPUBufferUsage.STORAGE,
         `${label} records`,
       ),
@@ -311,7 +378,7 @@ class ChunkedRun {
     this.stagesPerSubmit = Math.max(1, Math.floor(budget / (macs * chunk)));
   }
 
-  async runChunk(first: number, n: number) {
+  async runChunk(first: number, n: number, targets: PlanTargets | undefined) {
     const { device, readback } = this.runtime;
     device.queue.writeBuffer(this.uniforms.buffer, 0, new Uint32Array([n, first]));
     if (this.options.points) {
@@ -341,11 +408,19 @@ class ChunkedRun {
     dispatch(this.kernels.finish, this.finishGroup);
     dispatches++;
     pass.end();
+    // Results that stay on the GPU: copied out in the same submit, before the next chunk.
+    if (targets?.points) {
+      encoder.copyBufferToBuffer(this.points.buffer, 0, targets.points, first * 8, n * 8);
+    }
+    if (targets?.logProb) {
+      encoder.copyBufferToBuffer(this.logProb.buffer, 0, targets.logProb, first * 4, n * 4);
+    }
     device.queue.submit([encoder.finish()]);
     this.dispatches = dispatches;
+    const likelihood = this.plan.mode === 'likelihood';
     const [x, logProb, trajectory] = await Promise.all([
-      readback.readFloat32(this.points.buffer, 0, 2 * n),
-      this.plan.mode === 'likelihood' ? readback.readFloat32(this.logProb.buffer, 0, n) : undefined,
+      targets ? undefined : readback.readFloat32(this.points.buffer, 0, 2 * n),
+      likelihood && !targets ? readback.readFloat32(this.logProb.buffer, 0, n) : undefined,
       this.plan.snapshots > 0
         ? readback.readFloat32(this.trajectory.buffer, 0, this.plan.snapshots * 2 * n)
         : undefined,

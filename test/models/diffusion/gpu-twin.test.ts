@@ -233,6 +233,47 @@ describe('GPU samplers and likelihood equal the float64 twin (same weights, same
     });
   }
 
+  it('runInto(): chunked points and log p land at their offsets, mapped to data coordinates', async () => {
+    const { gpu, runner: r } = await runner();
+    const params = smallParams(14);
+    const weights = uploadFloats(gpu, params, 'weights');
+    const twinNet = mlpDenoiser(params, 0, SHAPE, EMBEDDING);
+    const output = { shift: [1.5, -2] as const, scale: [0.5, 3] as const };
+    const n = 37; // chunks of 16: 16 + 16 + 5
+    const common = { seed: 6, params: weights.binding, paramOffset: 0, chunk: 16, output };
+    const plan = flowSamplePlan({ sampler: 'heun', steps: 3 });
+    const samples = zeros(gpu, 2 * n + 2, 'samples'); // one spare point: nothing written past 2n
+    const likelihood = flowLikelihoodPlan({ steps: 2 });
+    const points = testValues(2 * n, 15, 2);
+    const logProb = zeros(gpu, n, 'log p');
+    const [sampled, measured] = await Promise.all([
+      r.runInto(plan, { ...common, count: n }, { points: samples.buffer }),
+      r.runInto(likelihood, { ...common, points }, { logProb: logProb.buffer }),
+    ]);
+    expect([sampled.nfe, measured.nfe]).to.deep.equal([plan.nfe, likelihood.nfe]);
+    const [x, logP] = await Promise.all([
+      readFloats(gpu, samples, 2 * n + 2),
+      readFloats(gpu, logProb, n),
+    ]);
+    [weights, samples, logProb].forEach((b) => b.dispose());
+    const twinX = runPlan(plan, twinNet, initialNoise(6, n), n, 6).x.map(
+      (v, i) => output.scale[i % 2]! * v + output.shift[i % 2]!,
+    );
+    const twinLogP = runPlan(likelihood, twinNet, points, n).logProb!.map(
+      (v) => v - Math.log(0.5 * 3),
+    );
+    expect(worst(x.subarray(0, 2 * n), twinX)).to.be.below(1e-3);
+    expect(Array.from(x.subarray(2 * n))).to.deep.equal([0, 0]);
+    expect(worst(logP, twinLogP)).to.be.below(2e-4);
+    const small = zeros(gpu, 2, 'too small');
+    const error = await r.runInto(plan, { ...common, count: n }, { points: small.buffer }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    small.dispose();
+    expect(String(error)).to.match(/targets\.points holds \d+ bytes; 37 points need 296/);
+  });
+
   it('leaves the buffer pool as it was', async () => {
     const { gpu, runner: r } = await runner();
     const weights = uploadFloats(gpu, smallParams(1), 'weights');

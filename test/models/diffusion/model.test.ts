@@ -3,6 +3,7 @@ import { DiffusionModel } from '../../../src/models/diffusion/model';
 import {
   diffusionLikelihoodPlan,
   diffusionSamplePlan,
+  flowLikelihoodPlan,
   flowSamplePlan,
 } from '../../../src/models/diffusion/plan';
 import { initialNoise, mlpDenoiser, runPlan } from '../../../src/models/diffusion/reference';
@@ -29,6 +30,18 @@ const NORMALIZATION = {
   shift: [0.5, -1] as [number, number],
   scale: [2, 0.75] as [number, number],
 };
+
+/** Counts readback.readFloat32 calls until restore(). */
+function countReadbacks(gpu: Awaited<ReturnType<typeof testGpu>>) {
+  const readback = gpu.readback;
+  const original = readback.readFloat32.bind(readback);
+  const counter = { count: 0, restore: () => void (readback.readFloat32 = original) };
+  readback.readFloat32 = (...args: Parameters<typeof original>) => {
+    counter.count++;
+    return original(...args);
+  };
+  return counter;
+}
 
 function worst(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let w = 0;
@@ -125,6 +138,39 @@ describe('DiffusionModel on the GPU', () => {
     );
     model.dispose();
     expect(worst(logProb, expected)).to.be.below(5e-4);
+  });
+
+  it('sampleToBuffer()/logProbToBuffer(): results stay on the GPU, equal to the twin in data coordinates', async () => {
+    const { gpu, model, twin } = await create(FLOW);
+    const n = 40;
+    const points = testValues(2 * 25, 4, 2);
+    const reads = countReadbacks(gpu);
+    const sampled = await model.sampleToBuffer(n, { sampler: 'midpoint', steps: 4, seed: 9 });
+    const density = await model.logProbToBuffer(points, { steps: 3 });
+    const readsDuring = reads.count;
+    reads.restore();
+    expect(readsDuring, 'readbacks inside the ToBuffer calls').to.equal(0);
+    expect(model.lastRun?.nfe).to.equal(12);
+    const [samples, logProb] = await Promise.all([
+      gpu.readback.readFloat32(sampled.buffer, 0, 2 * n),
+      gpu.readback.readFloat32(density.buffer, 0, 25),
+    ]);
+    expect(sampled.buffer.usage & GPUBufferUsage.VERTEX).to.not.equal(0);
+    sampled.dispose();
+    density.dispose();
+    const samplePlan = flowSamplePlan({ sampler: 'midpoint', steps: 4 });
+    const expectedSamples = toData(runPlan(samplePlan, twin, initialNoise(9, n), n, 9).x);
+    const likelihood = flowLikelihoodPlan({ steps: 3 });
+    const expectedLogProb = runPlan(likelihood, twin, toModel(points), 25).logProb!.map(
+      (v) => v - Math.log(2 * 0.75),
+    );
+    // The readback paths agree with the buffer paths bit for bit (same kernels, same plan).
+    expect(
+      Array.from(await model.sample(n, { sampler: 'midpoint', steps: 4, seed: 9 })),
+    ).to.deep.equal(Array.from(samples));
+    model.dispose();
+    expect(worst(samples, expectedSamples)).to.be.below(5e-4);
+    expect(worst(logProb, expectedLogProb)).to.be.below(5e-4);
   });
 
   it('field(): flow velocity equals the twin; DDPM velocity is the PF-ODE −½β(x + score)', async () => {
