@@ -76,3 +76,19 @@ export function settingsErrors(
   check('steps', train.steps, TRAIN_LIMITS.steps);
   return errors;
 }
+
+/**
+ * Sizes a loaded notebook may have (links and files are untrusted input). Grid sides mirror the
+ * library's MAX_GRID_SIDE; jitter mirrors the Data cell's control.
+ */
+export const NOTEBOOK_LIMITS = {
+  cells: 200,
+  idLength: 64,
+  titleLength: 1_000,
+  markdownLength: 100_000,
+  pointsTextLength: 2_000_000,
+  gridSide: 256,
+} as const;
+
+export const JITTER_LIMITS: Range = { min: 0, max: 1, integer: false, label: 'Jitter' };
+export const DATA_SEED_LIMITS: Range = { min: 0, max: 2 ** 32 - 1, integer: true, label: 'Seed' };

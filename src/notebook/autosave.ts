@@ -1,0 +1,166 @@
+/**
+ * Autosave to IndexedDB: every change is saved under the notebook's autosave id, and "last"
+ * points at the notebook saved most recently, so a reload, a bad link or a crash loses nothing.
+ *
+ * Records are read back through parseNotebook. A record that no longer validates (written by a
+ * buggy build, edited by hand, or holding a value the user was still typing: the UI keeps
+ * out-of-range numbers and only refuses to run) is skipped: restoreLast falls back to the most
+ * recent record that does validate, and no method rejects because of a record's contents.
+ */
+import type { Notebook } from './schema';
+import { parseNotebook } from './validate';
+
+const NOTEBOOKS = 'notebooks';
+const META = 'meta';
+const LAST_KEY = 'last';
+/** Autosaves kept; older ones are dropped on save. */
+export const MAX_AUTOSAVES = 50;
+
+interface AutosaveRecord {
+  id: string;
+  title: string;
+  savedAt: number;
+  notebook: unknown;
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed.'));
+  });
+}
+
+function done(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed.'));
+    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted.'));
+  });
+}
+
+function isRecord(value: unknown): value is AutosaveRecord {
+  const r = value as Partial<AutosaveRecord> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.id === 'string' &&
+    typeof r.savedAt === 'number' &&
+    Number.isFinite(r.savedAt)
+  );
+}
+
+/** The notebook in a record, or undefined when the record is corrupt. */
+function notebookOf(record: unknown): Notebook | undefined {
+  if (!isRecord(record)) return undefined;
+  try {
+    return parseNotebook(record.notebook);
+  } catch {
+    return undefined;
+  }
+}
+
+export class NotebookAutosave {
+  private lastSavedAt = 0;
+
+  private constructor(private readonly db: IDBDatabase) {}
+
+  /** Opens (creating if needed) the autosave database. */
+  static async open(dbName = 'flowfield-autosave'): Promise<NotebookAutosave> {
+    const req = indexedDB.open(dbName, 1);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains(NOTEBOOKS))
+        db.createObjectStore(NOTEBOOKS, { keyPath: 'id' });
+      if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
+    };
+    return new NotebookAutosave(await request(req));
+  }
+
+  /** Saves `notebook` under `id` (a new id when absent), marks it last; returns the id. */
+  async save(notebook: Notebook, id: string = crypto.randomUUID()): Promise<string> {
+    // Strictly increasing, so "last" and the recent list agree even within one millisecond.
+    const savedAt = Math.max(Date.now(), this.lastSavedAt + 1);
+    this.lastSavedAt = savedAt;
+    const record: AutosaveRecord = { id, title: notebook.title, savedAt, notebook };
+    const tx = this.db.transaction([NOTEBOOKS, META], 'readwrite');
+    const finished = done(tx);
+    tx.objectStore(NOTEBOOKS).put(record);
+    tx.objectStore(META).put(id, LAST_KEY);
+    await finished;
+    await this.prune();
+    return id;
+  }
+
+  /** The last saved notebook, or the most recent one that still validates; never rejects. */
+  async restoreLast(): Promise<{ id: string; notebook: Notebook } | undefined> {
+    try {
+      const lastId = await request(
+        this.db.transaction(META).objectStore(META).get(LAST_KEY) as IDBRequest<unknown>,
+      );
+      const records = await this.records();
+      const ordered = [
+        ...records.filter((r) => r.id === lastId),
+        ...records.filter((r) => r.id !== lastId),
+      ];
+      for (const record of ordered) {
+        const notebook = notebookOf(record);
+        if (notebook) return { id: record.id, notebook };
+      }
+    } catch {
+      // A broken database is no worse than an empty one: the app opens its default notebook.
+    }
+    return undefined;
+  }
+
+  /** Up to `limit` valid autosaves, most recent first. */
+  async recent(limit = 10): Promise<{ id: string; title: string; savedAt: number }[]> {
+    const list: { id: string; title: string; savedAt: number }[] = [];
+    for (const record of await this.records()) {
+      if (list.length >= limit) break;
+      const notebook = notebookOf(record);
+      if (notebook) list.push({ id: record.id, title: notebook.title, savedAt: record.savedAt });
+    }
+    return list;
+  }
+
+  /** The notebook saved under `id`; undefined when there is none or it is corrupt. */
+  async load(id: string): Promise<Notebook | undefined> {
+    const record = await request(
+      this.db.transaction(NOTEBOOKS).objectStore(NOTEBOOKS).get(id) as IDBRequest<unknown>,
+    );
+    return notebookOf(record);
+  }
+
+  async remove(id: string): Promise<void> {
+    const tx = this.db.transaction([NOTEBOOKS, META], 'readwrite');
+    const finished = done(tx);
+    tx.objectStore(NOTEBOOKS).delete(id);
+    const meta = tx.objectStore(META);
+    const last = meta.get(LAST_KEY);
+    last.onsuccess = () => {
+      if (last.result === id) meta.delete(LAST_KEY);
+    };
+    await finished;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Every well-formed record, most recent first (corrupt notebooks included: callers parse). */
+  private async records(): Promise<AutosaveRecord[]> {
+    const all = await request(
+      this.db.transaction(NOTEBOOKS).objectStore(NOTEBOOKS).getAll() as IDBRequest<unknown[]>,
+    );
+    return all.filter(isRecord).sort((a, b) => b.savedAt - a.savedAt);
+  }
+
+  private async prune(): Promise<void> {
+    const records = await this.records();
+    if (records.length <= MAX_AUTOSAVES) return;
+    const tx = this.db.transaction(NOTEBOOKS, 'readwrite');
+    const finished = done(tx);
+    for (const record of records.slice(MAX_AUTOSAVES)) tx.objectStore(NOTEBOOKS).delete(record.id);
+    await finished;
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Byte-level helpers for links and files: IEEE 754 half precision, base64 / base64url and CRC-32.
+ * All multi-byte numbers are little-endian, whatever the platform.
+ */
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The float16 bit pattern nearest to `value` (as a float32), ties to even; overflow → ±∞. */
+export function float16Bits(value: number): number {
+  f32[0] = value;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  const mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0); // ±∞, NaN (quiet)
+  const halfExponent = exponent - 127 + 15;
+  if (halfExponent >= 0x1f) return sign | 0x7c00;
+  if (halfExponent <= 0) {
+    // Subnormal half: value = significand · 2^(exponent − 150), in units of 2^−24.
+    const shift = 14 - halfExponent;
+    if (shift > 24) return sign; // below 2^−25: rounds to ±0
+    return sign | roundShift(mantissa | 0x800000, shift);
+  }
+  // A carry out of the mantissa rounds up into the exponent (and from 65519.99 to ∞), as it should.
+  return sign | ((halfExponent << 10) + roundShift(mantissa, 13));
+}
+
+/** `value >> shift`, rounded to nearest, ties to even. */
+function roundShift(value: number, shift: number): number {
+  const quotient = value >>> shift;
+  const remainder = value & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  return remainder > half || (remainder === half && quotient & 1) ? quotient + 1 : quotient;
+}
+
+/** The value of a float16 bit pattern. */
+export function float16Value(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >>> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa ? Number.NaN : sign * Infinity;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
+/** Largest finite float16. */
+export const FLOAT16_MAX = 65504;
+
+/** The little-endian bytes of float32 values. */
+export function float32Bytes(values: Float32Array): Uint8Array {
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
+  return bytes;
+}
+
+/** Float32 values from little-endian bytes (length a multiple of 4). */
+export function float32FromBytes(bytes: Uint8Array): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const values = new Float32Array(bytes.byteLength >>> 2);
+  for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(i * 4, true);
+  return values;
+}
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const URL_ALPHABET = `${ALPHABET}-_`;
+const STD_ALPHABET = `${ALPHABET}+/`;
+const DECODE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) {
+  DECODE[URL_ALPHABET.charCodeAt(i)] = i;
+  DECODE[STD_ALPHABET.charCodeAt(i)] = i;
+}
+
+function encode(bytes: Uint8Array, alphabet: string, pad: boolean): string {
+  const parts: string[] = [];
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i]!;
+    const b = bytes[i + 1] ?? 0;
+    const c = bytes[i + 2] ?? 0;
+    const n = (a << 16) | (b << 8) | c;
+    const left = bytes.length - i;
+    out += alphabet[(n >>> 18) & 63]! + alphabet[(n >>> 12) & 63]!;
+    out += left > 1 ? alphabet[(n >>> 6) & 63]! : pad ? '=' : '';
+    out += left > 2 ? alphabet[n & 63]! : pad ? '=' : '';
+    if (out.length >= 8192) {
+      parts.push(out);
+      out = '';
+    }
+  }
+  parts.push(out);
+  return parts.join('');
+}
+
+/** base64url without padding (RFC 4648 §5): safe in a URL fragment as it is. */
+export function base64UrlEncode(bytes: Uint8Array): string {
+  return encode(bytes, URL_ALPHABET, false);
+}
+
+/** Standard base64 with padding (RFC 4648 §4), as JSON files usually carry binary data. */
+export function base64Encode(bytes: Uint8Array): string {
+  return encode(bytes, STD_ALPHABET, true);
+}
+
+/**
+ * Bytes from base64 or base64url, padded or not. Undefined when `text` is not base64: a
+ * character outside the alphabet, or a length no encoder produces.
+ */
+export function base64Decode(text: string): Uint8Array | undefined {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */ && text.length - end < 2) end--;
+  if (end % 4 === 1) return undefined;
+  const bytes = new Uint8Array(Math.floor((end * 3) / 4));
+  let bits = 0;
+  let count = 0;
+  let at = 0;
+  for (let i = 0; i < end; i++) {
+    const code = text.charCodeAt(i);
+    const digit = code < 128 ? DECODE[code]! : -1;
+    if (digit < 0) return undefined;
+    bits = ((bits << 6) | digit) & 0xffffff;
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      bytes[at++] = (bits >>> count) & 0xff;
+    }
+  }
+  return bytes;
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 (IEEE 802.3, as in zip and PNG) of `bytes`, as an unsigned 32-bit number. */
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}

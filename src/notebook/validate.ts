@@ -1,0 +1,286 @@
+/**
+ * parseNotebook: untrusted JSON (a link, a file, an autosave record) → a current-version
+ * Notebook, or a NotebookError naming the first offending field. Every number is checked against
+ * its range in limits.ts, every string and list against a length, every enum against its values;
+ * fields the schema does not know are dropped. Strings are kept as data, never interpreted:
+ * rendering them inertly is the UI's job (Lit text bindings, the Markdown renderer).
+ */
+import { NotebookError, describeValue } from './errors';
+import {
+  COMPARE_LIMITS,
+  DATA_SEED_LIMITS,
+  JITTER_LIMITS,
+  MODEL_LIMITS,
+  NOTEBOOK_LIMITS,
+  SMOOTHING_LIMITS,
+  TRAIN_LIMITS,
+  VIEW_LIMITS,
+  type Range,
+} from './limits';
+import { migrateNotebook } from './migrate';
+import {
+  ACTIVATIONS,
+  CELL_KINDS,
+  DATASET_NAMES,
+  DDPM_SAMPLERS,
+  DIFFUSION_KINDS,
+  FLOW_KINDS,
+  FLOW_MATCHING_SAMPLERS,
+  LR_SCHEDULES,
+  NOISE_SCHEDULES,
+  NOTEBOOK_VERSION,
+  OPTIMIZERS,
+  PREDICTIONS,
+  VIEW_OVERLAYS,
+  familyOf,
+  type Cell,
+  type DataSource,
+  type ModelSettings,
+  type Notebook,
+  type TrainSettings,
+} from './schema';
+
+export { NotebookError } from './errors';
+
+type Json = Record<string, unknown>;
+
+const MODEL_KINDS = [...FLOW_KINDS, ...DIFFUSION_KINDS] as const;
+const SAMPLERS = [...DDPM_SAMPLERS, ...FLOW_MATCHING_SAMPLERS] as const;
+const SOURCE_KINDS = ['builtin', 'points', 'grid'] as const;
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+function fail(path: string, expected: string, value: unknown): never {
+  throw new NotebookError(
+    'schema',
+    path,
+    `${path}: expected ${expected}, received ${describeValue(value)}.`,
+  );
+}
+
+function join(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path}[${key}]`;
+  return path ? `${path}.${key}` : key;
+}
+
+function object(value: unknown, path: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail(path, 'an object', value);
+  }
+  return value as Json;
+}
+
+function list(value: unknown, path: string, maxLength: number): unknown[] {
+  if (!Array.isArray(value)) fail(path, `a list`, value);
+  if (value.length > maxLength) fail(path, `a list of at most ${maxLength}`, value);
+  return value;
+}
+
+function text(value: unknown, path: string, maxLength: number, minLength = 0): string {
+  if (typeof value !== 'string') fail(path, 'text', value);
+  if (value.length > maxLength || value.length < minLength) {
+    const range = minLength ? `${minLength} to ${maxLength}` : `at most ${maxLength}`;
+    fail(path, `text of ${range} characters`, value);
+  }
+  return value;
+}
+
+function boolean(value: unknown, path: string): boolean {
+  if (typeof value !== 'boolean') fail(path, 'true or false', value);
+  return value;
+}
+
+function number(value: unknown, path: string, range: Range): number {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    (range.integer && !Number.isInteger(value)) ||
+    value < range.min ||
+    value > range.max
+  ) {
+    const kind = range.integer ? 'a whole number' : 'a number';
+    fail(
+      path,
+      `${range.label}: ${kind} from ${range.min} to ${range.max.toLocaleString('en')}`,
+      value,
+    );
+  }
+  return value;
+}
+
+function choice<T extends string>(value: unknown, path: string, choices: readonly T[]): T {
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    fail(path, `one of ${choices.map((c) => `'${c}'`).join(', ')}`, value);
+  }
+  return value as T;
+}
+
+function id(value: unknown, path: string): string {
+  return text(value, path, NOTEBOOK_LIMITS.idLength, 1);
+}
+
+function dataSource(value: unknown, path: string): DataSource {
+  const s = object(value, path);
+  const kind = choice(s['kind'], join(path, 'kind'), SOURCE_KINDS);
+  const seed = number(s['seed'], join(path, 'seed'), DATA_SEED_LIMITS);
+  switch (kind) {
+    case 'builtin':
+      return { kind, name: choice(s['name'], join(path, 'name'), DATASET_NAMES), seed };
+    case 'points':
+      return {
+        kind,
+        text: text(s['text'], join(path, 'text'), NOTEBOOK_LIMITS.pointsTextLength),
+        jitter: number(s['jitter'], join(path, 'jitter'), JITTER_LIMITS),
+        seed,
+      };
+    case 'grid': {
+      const side = (label: string): Range => ({
+        min: 1,
+        max: NOTEBOOK_LIMITS.gridSide,
+        integer: true,
+        label,
+      });
+      const width = number(s['width'], join(path, 'width'), side('Grid width'));
+      const height = number(s['height'], join(path, 'height'), side('Grid height'));
+      const weightsPath = join(path, 'weights');
+      const raw = list(s['weights'], weightsPath, width * height);
+      if (raw.length !== width * height) {
+        fail(weightsPath, `${width * height} weights (width × height)`, raw);
+      }
+      const weights = raw.map((w, i) => {
+        if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
+          fail(join(weightsPath, i), 'a finite number ≥ 0', w);
+        }
+        return w;
+      });
+      return { kind, width, height, weights, seed };
+    }
+  }
+}
+
+function modelSettings(value: unknown, path: string): ModelSettings {
+  const m = object(value, path);
+  const kind = choice(m['kind'], join(path, 'kind'), MODEL_KINDS);
+  const family = choice(m['family'], join(path, 'family'), ['flow', 'diffusion'] as const);
+  if (family !== familyOf(kind))
+    fail(join(path, 'family'), `'${familyOf(kind)}' for '${kind}'`, family);
+  return {
+    family,
+    kind,
+    layers: number(m['layers'], join(path, 'layers'), MODEL_LIMITS.layers),
+    hidden: number(m['hidden'], join(path, 'hidden'), MODEL_LIMITS.hidden),
+    hiddenLayers: number(m['hiddenLayers'], join(path, 'hiddenLayers'), MODEL_LIMITS.hiddenLayers),
+    activation: choice(m['activation'], join(path, 'activation'), ACTIVATIONS),
+    seed: number(m['seed'], join(path, 'seed'), MODEL_LIMITS.seed),
+    timesteps: number(m['timesteps'], join(path, 'timesteps'), MODEL_LIMITS.timesteps),
+    noiseSchedule: choice(m['noiseSchedule'], join(path, 'noiseSchedule'), NOISE_SCHEDULES),
+    prediction: choice(m['prediction'], join(path, 'prediction'), PREDICTIONS),
+  };
+}
+
+function trainSettings(value: unknown, path: string): TrainSettings {
+  const t = object(value, path);
+  return {
+    optimizer: choice(t['optimizer'], join(path, 'optimizer'), OPTIMIZERS),
+    learningRate: number(t['learningRate'], join(path, 'learningRate'), TRAIN_LIMITS.learningRate),
+    schedule: choice(t['schedule'], join(path, 'schedule'), LR_SCHEDULES),
+    batch: number(t['batch'], join(path, 'batch'), TRAIN_LIMITS.batch),
+    steps: number(t['steps'], join(path, 'steps'), TRAIN_LIMITS.steps),
+  };
+}
+
+function cell(value: unknown, path: string): Cell {
+  const c = object(value, path);
+  const base = {
+    id: id(c['id'], join(path, 'id')),
+    collapsed: boolean(c['collapsed'], join(path, 'collapsed')),
+  };
+  const kind = choice(c['kind'], join(path, 'kind'), CELL_KINDS);
+  const at = (key: string) => join(path, key);
+  switch (kind) {
+    case 'note':
+      return {
+        ...base,
+        kind,
+        markdown: text(c['markdown'], at('markdown'), NOTEBOOK_LIMITS.markdownLength),
+      };
+    case 'data':
+      return {
+        ...base,
+        kind,
+        title: text(c['title'], at('title'), NOTEBOOK_LIMITS.titleLength),
+        source: dataSource(c['source'], at('source')),
+      };
+    case 'model':
+      return {
+        ...base,
+        kind,
+        title: text(c['title'], at('title'), NOTEBOOK_LIMITS.titleLength),
+        model: modelSettings(c['model'], at('model')),
+        train: trainSettings(c['train'], at('train')),
+      };
+    case 'train': {
+      const train: Cell = {
+        ...base,
+        kind,
+        smoothing: number(c['smoothing'], at('smoothing'), SMOOTHING_LIMITS),
+        logScale: boolean(c['logScale'], at('logScale')),
+      };
+      if (c['expected'] !== undefined) {
+        const e = object(c['expected'], at('expected'));
+        const hash = e['paramsHash'];
+        if (typeof hash !== 'string' || !HASH_PATTERN.test(hash)) {
+          fail(join(at('expected'), 'paramsHash'), '64 lowercase hex digits (SHA-256)', hash);
+        }
+        const steps = number(e['steps'], join(at('expected'), 'steps'), TRAIN_LIMITS.steps);
+        train.expected = { steps, paramsHash: hash };
+      }
+      return train;
+    }
+    case 'view':
+      return {
+        ...base,
+        kind,
+        showData: boolean(c['showData'], at('showData')),
+        showSamples: boolean(c['showSamples'], at('showSamples')),
+        sampleCount: number(c['sampleCount'], at('sampleCount'), VIEW_LIMITS.sampleCount),
+        sampleSeed: number(c['sampleSeed'], at('sampleSeed'), VIEW_LIMITS.sampleSeed),
+        overlay: choice(c['overlay'], at('overlay'), VIEW_OVERLAYS),
+        sampler: choice(c['sampler'], at('sampler'), SAMPLERS),
+        samplerSteps: number(c['samplerSteps'], at('samplerSteps'), VIEW_LIMITS.samplerSteps),
+        position: number(c['position'], at('position'), VIEW_LIMITS.position),
+      };
+    case 'compare':
+      return {
+        ...base,
+        kind,
+        trainIds: list(c['trainIds'], at('trainIds'), COMPARE_LIMITS.trainIds.max).map((t, i) =>
+          id(t, join(at('trainIds'), i)),
+        ),
+        sampleCount: number(c['sampleCount'], at('sampleCount'), COMPARE_LIMITS.sampleCount),
+        seed: number(c['seed'], at('seed'), COMPARE_LIMITS.seed),
+      };
+  }
+}
+
+/**
+ * A current-version Notebook from untrusted JSON of any supported version (migrated first).
+ * The result shares nothing with `value`. Throws NotebookError naming the first bad field.
+ */
+export function parseNotebook(value: unknown): Notebook {
+  const doc = object(migrateNotebook(value), '');
+  if (doc['version'] !== NOTEBOOK_VERSION) fail('version', `${NOTEBOOK_VERSION}`, doc['version']);
+  const title = text(doc['title'], 'title', NOTEBOOK_LIMITS.titleLength);
+  const raw = list(doc['cells'], 'cells', NOTEBOOK_LIMITS.cells);
+  const cells: Cell[] = [];
+  const seen = new Map<string, number>();
+  raw.forEach((value, index) => {
+    const parsed = cell(value, join('cells', index));
+    const earlier = seen.get(parsed.id);
+    if (earlier !== undefined) {
+      fail(`cells[${index}].id`, `an id no other cell has (cells[${earlier}] has it)`, parsed.id);
+    }
+    seen.set(parsed.id, index);
+    cells.push(parsed);
+  });
+  return { version: NOTEBOOK_VERSION, title, cells };
+}

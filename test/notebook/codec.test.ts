@@ -1,0 +1,219 @@
+import { expect } from '@esm-bundle/chai';
+import {
+  NotebookError,
+  SHARE_LINK_BUDGET,
+  decodeShareLink,
+  defaultNotebook,
+  encodeShareLink,
+  maxQuantizationError,
+  notebookFromFile,
+  notebookToFile,
+  parseNotebook,
+  type ModelWeights,
+  type SharePayload,
+} from '../../src/notebook';
+import { base64Decode, base64UrlEncode, crc32 } from '../../src/notebook/binary';
+import v1 from './fixtures/notebook-v1.json' with { type: 'json' };
+
+/** Deterministic test values: a mix of magnitudes, signs, zeros and subnormal-range values. */
+function sampleParams(n: number, seed = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = s / 2 ** 32;
+    out[i] = (u - 0.5) * 2 ** Math.floor(u * 40 - 30);
+  }
+  out[0] = 0;
+  out[1] = -0;
+  out[2] = 65504;
+  out[3] = 3e-6;
+  return out;
+}
+
+function weightsFor(trainId: string, params: Float32Array): ModelWeights {
+  return { trainId, steps: 500, params, normalization: { shift: [0.5, -0.25], scale: [1.5, 2] } };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<NotebookError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(NotebookError);
+    return error as NotebookError;
+  }
+  throw new Error('expected a NotebookError, but it resolved');
+}
+
+describe('notebook share links', () => {
+  it('round-trips the default notebook settings-only, in every accepted form', async () => {
+    const notebook = defaultNotebook();
+    const link = await encodeShareLink({ notebook, weights: [] });
+    expect(link).to.match(/^nb=2\.[A-Za-z0-9_-]+$/);
+    expect(link.length).to.be.lessThan(SHARE_LINK_BUDGET);
+    for (const form of [link, `#${link}`, `https://example.org/app/?x=1#${link}`]) {
+      const decoded = await decodeShareLink(form);
+      expect(decoded.notebook).to.deep.equal(notebook);
+      expect(decoded.weights).to.deep.equal([]);
+    }
+    console.log(`[figures] default notebook, settings only: ${link.length} characters`);
+  });
+
+  it('round-trips the v1 fixture after migration', async () => {
+    const notebook = parseNotebook(v1);
+    const decoded = await decodeShareLink(await encodeShareLink({ notebook, weights: [] }));
+    expect(decoded.notebook).to.deep.equal(notebook);
+  });
+
+  it('carries float16 weights within maxQuantizationError; settings-only drops them', async () => {
+    const params = sampleParams(7000);
+    const payload: SharePayload = {
+      notebook: defaultNotebook(),
+      weights: [weightsFor('train-1', params)],
+    };
+    const bound = maxQuantizationError(params);
+    expect(bound).to.equal(65504 * 2 ** -11);
+    const link = await encodeShareLink(payload, { weights: 'float16' });
+    const { weights } = await decodeShareLink(link);
+    expect(weights).to.have.length(1);
+    const [w] = weights;
+    expect(w!.trainId).to.equal('train-1');
+    expect(w!.steps).to.equal(500);
+    expect(w!.normalization).to.deep.equal(payload.weights[0]!.normalization);
+    expect(w!.params.length).to.equal(params.length);
+    for (let i = 0; i < params.length; i++) {
+      const x = params[i]!;
+      const error = Math.abs(w!.params[i]! - x);
+      expect(error).to.be.at.most(bound);
+      // The per-value bound: half an ulp of float16 (relative 2^-11, or 2^-25 below 2^-14).
+      expect(error).to.be.at.most(Math.abs(x) >= 2 ** -14 ? Math.abs(x) * 2 ** -11 : 2 ** -25);
+    }
+    expect(Object.is(w!.params[1], -0)).to.equal(true);
+    const settingsOnly = await decodeShareLink(await encodeShareLink(payload));
+    expect(settingsOnly.weights).to.deep.equal([]);
+  });
+
+  it('stores models float16 cannot hold (|x| > 65504, NaN) as exact float32', async () => {
+    const params = sampleParams(100);
+    params[5] = 1e6;
+    params[6] = Number.NaN;
+    params[7] = -Infinity;
+    expect(maxQuantizationError(params)).to.equal(0);
+    const link = await encodeShareLink(
+      { notebook: defaultNotebook(), weights: [weightsFor('train-1', params)] },
+      { weights: 'float16' },
+    );
+    const { weights } = await decodeShareLink(link);
+    expect(Array.from(weights[0]!.params)).to.deep.equal(Array.from(params));
+  });
+
+  it('refuses to encode invalid notebooks or weights for unknown Train cells', async () => {
+    const notebook = defaultNotebook();
+    const bad = structuredClone(notebook) as unknown as { cells: { model?: { hidden: number } }[] };
+    bad.cells[2]!.model!.hidden = 10_000_000;
+    const e1 = await rejection(
+      encodeShareLink({ notebook: bad as never, weights: [] }, { weights: 'none' }),
+    );
+    expect(e1.path).to.equal('cells[2].model.hidden');
+    const e2 = await rejection(
+      encodeShareLink(
+        { notebook, weights: [weightsFor('nope', new Float32Array(3))] },
+        { weights: 'float16' },
+      ),
+    );
+    expect(e2.code).to.equal('weights');
+    expect(e2.path).to.equal('weights[0].trainId');
+  });
+
+  it('detects a changed byte with the checksum, a newer version, and junk', async () => {
+    const link = await encodeShareLink({ notebook: defaultNotebook(), weights: [] });
+    // Re-pack the container with one byte of the JSON changed and the old CRC kept.
+    const compressed = base64Decode(link.slice(5))!;
+    const raw = new Uint8Array(
+      await new Response(
+        new Blob([compressed as Uint8Array<ArrayBuffer>])
+          .stream()
+          .pipeThrough(new DecompressionStream('deflate-raw')),
+      ).arrayBuffer(),
+    );
+    raw[20] = raw[20]! ^ 0x01;
+    const tampered = new Uint8Array(
+      await new Response(
+        new Blob([raw]).stream().pipeThrough(new CompressionStream('deflate-raw')),
+      ).arrayBuffer(),
+    );
+    const e1 = await rejection(decodeShareLink(`nb=2.${base64UrlEncode(tampered)}`));
+    expect(e1.code).to.equal('checksum');
+    const e2 = await rejection(decodeShareLink(`nb=3.${link.slice(5)}`));
+    expect(e2.code).to.equal('version');
+    expect(e2.message).to.contain('versions 1 to 2');
+    const e3 = await rejection(decodeShareLink('nb=2.!!!'));
+    expect(e3.code).to.equal('syntax');
+    const e4 = await rejection(decodeShareLink(`nb=2.${link.slice(5, 40)}`));
+    expect(['compression', 'syntax']).to.include(e4.code);
+  });
+
+  it('stops inflating a deflate bomb at the cap', async () => {
+    const zeros = new Uint8Array(9 * 1024 * 1024);
+    const bomb = new Uint8Array(
+      await new Response(
+        new Blob([zeros]).stream().pipeThrough(new CompressionStream('deflate-raw')),
+      ).arrayBuffer(),
+    );
+    const error = await rejection(decodeShareLink(`nb=2.${base64UrlEncode(bomb)}`));
+    expect(error.code).to.equal('too-large');
+  });
+
+  it('CRC-32 known answer', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).to.equal(0xcbf43926);
+    expect(crc32(new Uint8Array(0))).to.equal(0);
+  });
+});
+
+describe('notebook files', () => {
+  it('round-trips float32 weights exactly', () => {
+    const params = sampleParams(5000);
+    params[9] = 1e30;
+    params[10] = Number.NaN;
+    const payload: SharePayload = {
+      notebook: defaultNotebook(),
+      weights: [weightsFor('train-1', params)],
+    };
+    const text = notebookToFile(payload);
+    const back = notebookFromFile(text);
+    expect(back.notebook).to.deep.equal(payload.notebook);
+    expect(back.weights[0]!.normalization).to.deep.equal(payload.weights[0]!.normalization);
+    const a = new Uint32Array(params.buffer);
+    const b = new Uint32Array(back.weights[0]!.params.buffer);
+    expect(Array.from(b)).to.deep.equal(Array.from(a));
+    const parsed = JSON.parse(text) as { format: string; version: number };
+    expect(parsed.format).to.equal('flowfield-notebook');
+    expect(parsed.version).to.equal(2);
+  });
+
+  it('rejects junk with NotebookError', () => {
+    for (const junk of [
+      '',
+      'nope',
+      '[]',
+      '{"format":"other"}',
+      '{"format":"flowfield-notebook"}',
+    ]) {
+      expect(() => notebookFromFile(junk)).to.throw(NotebookError);
+    }
+    const text = notebookToFile({ notebook: defaultNotebook(), weights: [] });
+    const doc = JSON.parse(text) as { weights: unknown[] };
+    doc.weights = [
+      {
+        trainId: 'train-1',
+        steps: 1,
+        normalization: { shift: [0, 0], scale: [1, 1] },
+        float32: 'abc',
+      },
+    ];
+    expect(() => notebookFromFile(JSON.stringify(doc))).to.throw(
+      NotebookError,
+      'weights[0].float32',
+    );
+  });
+});
