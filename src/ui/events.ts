@@ -20,6 +20,10 @@ export interface FfEvents {
   /** A live learning-rate change during training. */
   'ff-learning-rate': { id: string; learningRate: number };
   'ff-run-all': Record<string, never>;
+  /** Compute a Compare cell's metrics. */
+  'ff-compare': { id: string };
+  /** A live batch-size change of a Train cell's model (also while training). */
+  'ff-batch-size': { id: string; batch: number };
 }
 
 export type FfEventName = keyof FfEvents;
@@ -33,6 +37,8 @@ declare global {
     'ff-train-command': CustomEvent<FfEvents['ff-train-command']>;
     'ff-learning-rate': CustomEvent<FfEvents['ff-learning-rate']>;
     'ff-run-all': CustomEvent<FfEvents['ff-run-all']>;
+    'ff-compare': CustomEvent<FfEvents['ff-compare']>;
+    'ff-batch-size': CustomEvent<FfEvents['ff-batch-size']>;
   }
 }
 

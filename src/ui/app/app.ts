@@ -46,6 +46,11 @@ export class FfApp extends LitElement {
       (e) => void this.lab?.setLearningRate(e.detail.id, e.detail.learningRate),
     );
     this.addEventListener('ff-run-all', () => void this.lab?.runAll());
+    this.addEventListener('ff-compare', (e) => void this.lab?.compare(e.detail.id));
+    this.addEventListener(
+      'ff-batch-size',
+      (e) => void this.lab?.setBatchSize(e.detail.id, e.detail.batch),
+    );
   }
 
   /** The GPU side. Set once, by the app entry (the worker) or a test. */

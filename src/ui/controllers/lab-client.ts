@@ -25,6 +25,12 @@ export interface RunProgress {
   state: RunState;
   /** Something the user should read (a NaN loss, a recovered device). */
   notice?: string;
+  /** What the notice is about: a NaN rollback, a recovered GPU device, another error. */
+  noticeKind?: 'non-finite-loss' | 'device-recovered' | 'error';
+  /** Step of the last in-memory checkpoint (what a rollback or recovery returns to). */
+  checkpointStep?: number;
+  batch?: number;
+  dispatchesPerStep?: number;
 }
 
 export interface RunSummary {
@@ -64,6 +70,14 @@ export interface LabClient {
   sampleModel(runId: string, count: number, seed: number): Promise<Float32Array>;
   /** Releases the run's model and dataset. */
   disposeRun(runId: string): Promise<void>;
+  /** log p of run `runId`'s model at `points` (nats). Used by the Compare cell. */
+  modelLogProb?(runId: string, points: Float32Array): Promise<Float32Array>;
+  /** The exact log p of a data source at `points` (nats); rejects where none is known. */
+  dataLogProb?(source: DataSource, points: Float32Array): Promise<Float32Array>;
+  /** Trainable parameters of run `runId`'s model. */
+  parameterCount?(runId: string): Promise<number>;
+  /** Changes the batch size of a run from its next chunk (also while training). */
+  setBatchSize?(runId: string, batch: number): Promise<void>;
 }
 
 /** Raised by a client whose worker does not offer an operation yet. */

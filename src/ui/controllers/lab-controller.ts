@@ -4,7 +4,15 @@
  * its host to re-render when that changes. Components read it; they never call the client.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { trainInputs, viewSource, type DataCell, type NotebookStore } from '../../notebook';
+import {
+  rangeError,
+  TRAIN_LIMITS,
+  trainInputs,
+  viewSource,
+  type DataCell,
+  type NotebookStore,
+} from '../../notebook';
+import { comparePlan, computeComparison, type Comparison } from '../compare-cell/comparison';
 import type { GpuReport, LabClient, ModelRequest, RunProgress, RunState } from './lab-client';
 
 export type GpuStatus =
@@ -28,6 +36,12 @@ export interface RunView {
   samples?: Float32Array;
   /** The request the model was created from (JSON), to know when settings changed. */
   key?: string;
+  /** What the latest notice (in `error`) is about, and the checkpoint it returned to. */
+  noticeKind?: RunProgress['noticeKind'];
+  checkpointStep?: number;
+  /** Batch size in use (it can change while training). */
+  batch?: number;
+  dispatchesPerStep?: number;
 }
 
 export interface DataPreview {
@@ -208,6 +222,12 @@ export class LabController implements ReactiveController {
     this.update(trainId, {
       step: progress.step,
       ...(progress.notice ? { error: progress.notice } : {}),
+      ...(progress.noticeKind ? { noticeKind: progress.noticeKind } : {}),
+      ...(progress.checkpointStep !== undefined ? { checkpointStep: progress.checkpointStep } : {}),
+      ...(progress.batch !== undefined ? { batch: progress.batch } : {}),
+      ...(progress.dispatchesPerStep !== undefined
+        ? { dispatchesPerStep: progress.dispatchesPerStep }
+        : {}),
       losses,
       learningRate: progress.learningRate,
       stepsPerSecond: progress.stepsPerSecond,
@@ -273,5 +293,59 @@ export class LabController implements ReactiveController {
       this.sampling.delete(trainId);
     }
     if (this.resampleAfter.delete(trainId)) await this.sample(trainId, true);
+  }
+
+  /** Results of Compare cells, by cell id (not part of the notebook: they are recomputed). */
+  readonly comparisons = new Map<string, Comparison>();
+
+  comparison(compareId: string): Comparison | undefined {
+    return this.comparisons.get(compareId);
+  }
+
+  /** Measures the models a Compare cell names on the same data samples. */
+  async compare(compareId: string): Promise<void> {
+    const cell = this.store.cell(compareId);
+    if (!cell || cell.kind !== 'compare') return;
+    if (this.comparisons.get(compareId)?.state === 'computing') return;
+    const runOf = (trainId: string) => this.run(trainId);
+    const plan = comparePlan(this.store.notebook, cell, runOf);
+    if ('error' in plan) {
+      this.comparisons.set(compareId, { state: 'failed', rows: [], error: plan.error });
+      this.changed();
+      return;
+    }
+    this.comparisons.set(compareId, { state: 'computing', rows: [] });
+    this.changed();
+    let result: Comparison;
+    try {
+      result = await computeComparison(this.client, this.store.notebook, cell, plan.targets, runOf);
+    } catch (error) {
+      result = { state: 'failed', rows: [], error: message(error) };
+    }
+    this.comparisons.set(compareId, result);
+    this.changed();
+  }
+
+  /**
+   * Sets the batch size of a Train cell's model (the Model cell's setting) and, when a run
+   * exists, of the run too, from its next chunk: training continues at the same step.
+   */
+  async setBatchSize(trainId: string, batch: number): Promise<void> {
+    const { model } = trainInputs(this.store.notebook, trainId);
+    if (!model) return;
+    this.store.dispatch({
+      type: 'update',
+      id: model.id,
+      patch: { train: { ...model.train, batch } },
+    });
+    if (rangeError(batch, TRAIN_LIMITS.batch)) return;
+    const run = this.run(trainId);
+    if (!run.key || run.state === 'preparing' || !this.client.setBatchSize) return;
+    try {
+      await this.client.setBatchSize(trainId, batch);
+      this.update(trainId, { batch });
+    } catch (error) {
+      this.update(trainId, { error: message(error) });
+    }
   }
 }

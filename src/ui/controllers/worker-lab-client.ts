@@ -49,6 +49,10 @@ function toProgress(p: WorkerProgress): RunProgress {
     gpuMsPerStep: p.gpuMsPerStep ?? undefined,
     state: p.state === 'recovering' ? 'running' : p.state,
     notice: p.notice?.message,
+    ...(p.notice ? { noticeKind: p.notice.kind } : {}),
+    ...(p.checkpointStep !== null ? { checkpointStep: p.checkpointStep } : {}),
+    batch: p.batch,
+    dispatchesPerStep: p.dispatchesPerStep,
   };
 }
 
@@ -175,5 +179,18 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
       return api.sample(handles(runId).model, count, { seed });
     },
     disposeRun: release,
+    async modelLogProb(runId, points) {
+      return api.logProb(handles(runId).model, points);
+    },
+    async dataLogProb(source, points) {
+      return api.datasetLogProb(await previewDataset(source), points);
+    },
+    async parameterCount(runId) {
+      // The exported float32 parameters: 4 bytes each.
+      return (await api.exportParams(handles(runId).model)).byteLength / 4;
+    },
+    async setBatchSize(runId, batch) {
+      await api.setBatchSize(handles(runId).run, batch);
+    },
   };
 }

@@ -5,6 +5,8 @@ import { CELL_KINDS, settingsErrors, trainInputs, type Cell, type Notebook } fro
 import type { DataPreview, RunView } from '../controllers/lab-controller';
 import { emit, type CellCommand } from '../events';
 import { cellStyles } from '../shared.styles';
+import '../compare-cell/compare-cell';
+import { compareCandidates, comparePlan, type Comparison } from '../compare-cell/comparison';
 import '../data-cell/data-cell';
 import '../model-cell/model-cell';
 import '../note-cell/note-cell';
@@ -18,6 +20,8 @@ export interface RunLookup {
   runForView(viewId: string): RunView;
   dataForView(viewId: string): DataPreview | undefined;
   previews: ReadonlyMap<string, DataPreview>;
+  /** A Compare cell's latest result. */
+  comparison(compareId: string): Comparison | undefined;
 }
 
 export const EMPTY_LOOKUP: RunLookup = {
@@ -33,6 +37,7 @@ export const EMPTY_LOOKUP: RunLookup = {
   runForView: (id) => EMPTY_LOOKUP.run(id),
   dataForView: () => undefined,
   previews: new Map(),
+  comparison: () => undefined,
 };
 
 const KIND_NAMES: Record<Cell['kind'], string> = {
@@ -178,9 +183,18 @@ export class FfNotebookView extends LitElement {
           .run=${lookup.runForView(cell.id)}
           .data=${lookup.dataForView(cell.id)?.points}
         ></ff-view-cell>`;
-      case 'compare':
-        // The Compare cell's component lands with the UI issue; until then it says so plainly.
-        return html`<p class="hint">Compare: train two or more models above this cell.</p>`;
+      case 'compare': {
+        const plan = comparePlan(this.notebook, cell, (id) => lookup.run(id));
+        return html`<ff-compare-cell
+          .cell=${cell}
+          .choices=${compareCandidates(this.notebook, cell.id).map(({ trainId, label }) => ({
+            trainId,
+            label,
+          }))}
+          .comparison=${lookup.comparison(cell.id)}
+          .blocked=${'error' in plan ? plan.error : ''}
+        ></ff-compare-cell>`;
+      }
     }
   }
 

@@ -1,0 +1,192 @@
+import { LitElement, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { COMPARE_LIMITS, rangeError, type CompareCell } from '../../notebook';
+import { emit } from '../events';
+import { numberField } from '../fields';
+import { PALETTE, squareBounds } from '../scatter/scatter';
+import '../scatter/scatter';
+import { cellStyles } from '../shared.styles';
+import type { CompareRow, Comparison } from './comparison';
+import { compareCellStyles } from './compare-cell.styles';
+import { ENERGY_POINTS, type Estimate } from './metrics';
+
+/** A model the cell may compare (a Train cell above it). */
+export interface CompareChoice {
+  trainId: string;
+  label: string;
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '—';
+}
+
+function withError(estimate: Estimate | undefined): string {
+  if (!estimate) return '—';
+  const error = Number.isFinite(estimate.stderr) ? ` ± ${fixed(estimate.stderr, 3)}` : '';
+  return `${fixed(estimate.value, 3)}${error}`;
+}
+
+function small(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  return Math.abs(value) < 0.01 && value !== 0 ? value.toExponential(2) : value.toFixed(4);
+}
+
+/**
+ * Two or more trained models side by side: likelihood, KL to the data, energy distance,
+ * speed and sampling cost, and their samples. Computing costs GPU time, so it waits for a click.
+ */
+@customElement('ff-compare-cell')
+export class FfCompareCell extends LitElement {
+  static override styles = [cellStyles, compareCellStyles];
+
+  @property({ attribute: false }) cell!: CompareCell;
+  /** Every Train cell above this one that has a model and data. */
+  @property({ attribute: false }) choices: CompareChoice[] = [];
+  @property({ attribute: false }) comparison?: Comparison;
+  /** Why the models cannot be compared now (too few trained, different data), or ''. */
+  @property() blocked = '';
+
+  private change(patch: Partial<Omit<CompareCell, 'id' | 'kind'>>): void {
+    emit(this, 'ff-cell-change', { id: this.cell.id, patch });
+  }
+
+  private chosen(trainId: string): boolean {
+    return this.cell.trainIds.length === 0 || this.cell.trainIds.includes(trainId);
+  }
+
+  private toggle(trainId: string, on: boolean): void {
+    const next = this.choices
+      .map((c) => c.trainId)
+      .filter((id) => (id === trainId ? on : this.chosen(id)));
+    // Every model ticked is stored as "all" (empty), so new Train cells join automatically.
+    this.change({ trainIds: next.length === this.choices.length ? [] : next });
+  }
+
+  override render() {
+    const cell = this.cell;
+    const computing = this.comparison?.state === 'computing';
+    const invalid =
+      !!rangeError(cell.sampleCount, COMPARE_LIMITS.sampleCount) ||
+      !!rangeError(cell.seed, COMPARE_LIMITS.seed);
+    return html`${
+        this.choices.length
+          ? html`<fieldset>
+              <legend>Models to compare</legend>
+              ${this.choices.map(
+                (choice) =>
+                  html`<label class="inline"
+                    ><input
+                      type="checkbox"
+                      .checked=${this.chosen(choice.trainId)}
+                      @change=${(e: Event) =>
+                        this.toggle(choice.trainId, (e.target as HTMLInputElement).checked)}
+                    />${choice.label}</label
+                  >`,
+              )}
+            </fieldset>`
+          : nothing
+      }
+      <div class="row">
+        ${numberField({
+          id: 'sample-count',
+          value: cell.sampleCount,
+          range: COMPARE_LIMITS.sampleCount,
+          tip: `Data samples for NLL and KL; model samples for the energy distance (its first ${ENERGY_POINTS}).`,
+          onChange: (sampleCount) => this.change({ sampleCount }),
+        })}
+        ${numberField({
+          id: 'compare-seed',
+          value: cell.seed,
+          range: COMPARE_LIMITS.seed,
+          onChange: (seed) => this.change({ seed }),
+        })}
+        <button
+          class="primary"
+          ?disabled=${!!this.blocked || computing || invalid}
+          @click=${() => emit(this, 'ff-compare', { id: cell.id })}
+        >
+          Compute
+        </button>
+      </div>
+      <p class="hint" role="status">
+        ${
+          this.blocked ||
+          (computing
+            ? 'Computing: sampling every model and evaluating its density on the data…'
+            : this.comparison?.state === 'done'
+              ? `Measured on ${cell.sampleCount} data samples.`
+              : 'Press Compute to measure the models (it takes GPU time).')
+        }
+      </p>
+      ${
+        this.comparison?.state === 'failed'
+          ? html`<p class="error" role="alert">${this.comparison.error}</p>`
+          : nothing
+      }
+      ${this.comparison?.state === 'done' ? this.renderResult(this.comparison) : nothing}`;
+  }
+
+  private renderResult(comparison: Comparison) {
+    const bounds = squareBounds(comparison.data);
+    return html`<div class="table-wrap" role="region" aria-label="Metrics table" tabindex="0">
+        <table>
+          <caption>
+            Metrics (lower is better except steps/s)
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Model</th>
+              <th scope="col">Steps</th>
+              <th scope="col" title="−E_data[log p_model(x)]">NLL (nats)</th>
+              <th scope="col">NLL (bits/dim)</th>
+              <th scope="col" title="E_data[log p_data − log p_model]">KL(data‖model) (nats)</th>
+              <th scope="col" title="2E‖X−Y‖ − E‖X−X′‖ − E‖Y−Y′‖">Energy distance</th>
+              <th scope="col">Steps/s</th>
+              <th scope="col" title="Network evaluations per sample">NFE</th>
+              <th scope="col">Parameters</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${comparison.rows.map((row) => this.renderRow(row))}
+          </tbody>
+        </table>
+      </div>
+      ${comparison.klNote ? html`<p class="hint">${comparison.klNote}</p>` : nothing}
+      <div class="views">
+        ${comparison.rows.map(
+          (row) =>
+            html`<figure>
+              <figcaption>${row.label}</figcaption>
+              <ff-scatter
+                label="Samples of ${row.label} over the data"
+                .bounds=${bounds}
+                .layers=${[
+                  { label: 'data', color: PALETTE.data, points: comparison.data! },
+                  { label: 'samples', color: PALETTE.samples, points: row.samples },
+                ]}
+              ></ff-scatter>
+            </figure>`,
+        )}
+      </div>`;
+  }
+
+  private renderRow(row: CompareRow) {
+    return html`<tr data-train-id=${row.trainId}>
+      <th scope="row">${row.label}</th>
+      <td>${row.steps}</td>
+      <td class="nll">${withError(row.nll)}</td>
+      <td class="bits">${fixed(row.bitsPerDim, 3)}</td>
+      <td class="kl">${withError(row.kl)}</td>
+      <td class="energy">${small(row.energy)}</td>
+      <td>${fixed(row.stepsPerSecond, 1)}</td>
+      <td class="nfe">${row.nfe ?? '—'}</td>
+      <td class="params">${row.parameters.toLocaleString('en')}</td>
+    </tr>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ff-compare-cell': FfCompareCell;
+  }
+}
