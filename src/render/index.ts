@@ -1,4 +1,4 @@
-/** WebGPU rendering of the views: point clouds, density heatmaps, warp grids, axes. */
+/** WebGPU rendering of the views: point clouds, density heatmaps, warp grids, paths, arrows, axes. */
 export * from './render-pipelines';
 export * from './programs';
 export * from './view-transform';
@@ -9,3 +9,5 @@ export * from './points';
 export * from './heatmap';
 export * from './warp';
 export * from './surface';
+export * from './trajectories';
+export * from './arrows';

@@ -1,7 +1,9 @@
 /** The render programs (and the one compute kernel) of the views, as data. */
+import arrowsSource from '../../shaders/render/arrows.wgsl';
 import heatmapRangeSource from '../../shaders/render/heatmap-range.wgsl';
 import heatmapSource from '../../shaders/render/heatmap.wgsl';
 import pointsSource from '../../shaders/render/points.wgsl';
+import trajectoriesSource from '../../shaders/render/trajectories.wgsl';
 import viewSource from '../../shaders/render/view.wgsl';
 import warpSource from '../../shaders/render/warp-lines.wgsl';
 import { defineKernel, type KernelConstants } from '../gpu';
@@ -63,3 +65,25 @@ export const HEATMAP_RANGE_KERNEL = defineKernel<number>({
   workgroupSize: 64,
   dispatch: () => [1, 1, 1],
 });
+
+/** Sample paths as quads per segment, pulled from the frames buffer (trajectories view). */
+export const TRAJECTORIES_PROGRAM: RenderProgram = {
+  name: 'render/trajectories',
+  file: 'render/trajectories.wgsl',
+  source: trajectoriesSource,
+  libraries: [VIEW_LIBRARY],
+  bindings: ['uniform', 'uniform', 'read-only-storage'],
+  topology: 'triangle-list',
+  blend: 'premultiplied',
+};
+
+/** Vector-field arrows (shaft quad + head triangle each), pulled from a buffer of vec4. */
+export const ARROWS_PROGRAM: RenderProgram = {
+  name: 'render/arrows',
+  file: 'render/arrows.wgsl',
+  source: arrowsSource,
+  libraries: [VIEW_LIBRARY],
+  bindings: ['uniform', 'uniform', 'read-only-storage'],
+  topology: 'triangle-list',
+  blend: 'premultiplied',
+};

@@ -1,14 +1,20 @@
 /**
  * The GPU data behind each view layer, made from lab objects: samples of a model or a dataset
  * (a vertex buffer written on the GPU, never read back), log p on a grid with its colour range
- * reduced on the GPU, and the stages of a warp grid traced through a flow.
+ * reduced on the GPU, the stages of a warp grid traced through a flow (layers) or carried along
+ * the probability-flow / flow-matching ODE (time steps), sample paths, and field arrows.
  */
 import type { Dataset } from '../data/dataset';
 import type { PooledBuffer } from '../gpu';
+import { LabDiffusion } from '../lab/diffusion';
 import type { LabModel } from '../lab/models';
+import type { SamplerName } from '../models/diffusion/model';
+import { INFERENCE_CHUNK } from '../models/flows/flow-model';
 import {
   HeatmapRange,
   MAX_POINTS_PER_LAYER,
+  arrowData,
+  arrowGrid,
   gridCentres,
   heatmapGrid,
   warpGridPoints,
@@ -16,7 +22,17 @@ import {
   type HeatmapGrid,
   type WarpGeometry,
 } from '../render';
-import type { HeatmapLayer, PointSource, PointsLayer, WarpLayer } from './api';
+import type {
+  FieldLayer,
+  FieldLegend,
+  HeatmapLayer,
+  ModelId,
+  PointSource,
+  PointsLayer,
+  SampleOptions,
+  TrajectoriesLayer,
+  WarpLayer,
+} from './api';
 import type { DeviceScope, LabSession } from './session';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -25,6 +41,8 @@ export interface PreparedPoints {
   kind: 'points';
   buffer: PooledBuffer;
   count: number;
+  /** Network evaluations per sample (diffusion / flow matching; null for flows and data). */
+  nfe: number | null;
 }
 
 export interface PreparedHeatmap {
@@ -41,14 +59,36 @@ export interface PreparedWarp {
   geometry: WarpGeometry;
 }
 
-export type Prepared = PreparedPoints | PreparedHeatmap | PreparedWarp;
+export interface PreparedTrajectories {
+  kind: 'trajectories';
+  /** frames · count vec2<f32>, frame-major, frame 0 at the noise end. */
+  frames: PooledBuffer;
+  count: number;
+  /** The time of each frame, decreasing from 1 (noise) to 0 (data); flows: layer fractions. */
+  times: number[];
+  nfe: number | null;
+}
+
+export interface PreparedField {
+  kind: 'field';
+  /** count vec4<f32>: centre (x, y) and the vector, data coordinates. */
+  arrows: PooledBuffer;
+  count: number;
+  lengthScale: number;
+  legend: FieldLegend;
+}
+
+export type Prepared =
+  PreparedPoints | PreparedHeatmap | PreparedWarp | PreparedTrajectories | PreparedField;
 
 export function disposePrepared(prepared: Prepared): void {
   if (prepared.kind === 'points') prepared.buffer.dispose();
   else if (prepared.kind === 'heatmap') {
     prepared.values.dispose();
     prepared.range.dispose();
-  } else prepared.stages.dispose();
+  } else if (prepared.kind === 'warp') prepared.stages.dispose();
+  else if (prepared.kind === 'trajectories') prepared.frames.dispose();
+  else prepared.arrows.dispose();
 }
 
 type Source = { model: LabModel } | { dataset: Dataset };
@@ -80,7 +120,18 @@ export async function preparePoints(
   const seed = layer.seed ?? 0;
   const source = resolveSource(session, layer.source);
   if ('model' in source) {
-    return { kind: 'points', buffer: await source.model.sampleToBuffer(count, { seed }), count };
+    const model = source.model;
+    if (model instanceof LabDiffusion) {
+      const options = samplerOptions(model, layer.sample, seed, 'points.sample');
+      const buffer = await model.sampleToBuffer(count, options);
+      return { kind: 'points', buffer, count, nfe: model.diffusion.samplePlan(options).nfe };
+    }
+    return {
+      kind: 'points',
+      buffer: await model.sampleToBuffer(count, { seed }),
+      count,
+      nfe: null,
+    };
   }
   const runtime = scope.lab.runtime;
   const sampler = await source.dataset.sampler();
@@ -91,7 +142,7 @@ export async function preparePoints(
   pass.end();
   runtime.device.queue.submit([encoder.finish()]);
   uniforms.dispose();
-  return { kind: 'points', buffer, count };
+  return { kind: 'points', buffer, count, nfe: null };
 }
 
 export async function prepareHeatmap(
@@ -142,9 +193,29 @@ type Tracer = (
   direction: 'forward' | 'inverse',
 ) => Promise<Float32Array[]>;
 
-/** The model's trace (an optional extra of flows), or a readable error for other kinds. */
+/** ODE steps a diffusion / flow-matching warp layer is traced with: its stages. */
+export const ODE_WARP_STEPS = 24;
+
+/**
+ * How a warp layer's grid moves through the model: the flow's trace (layers), or for diffusion
+ * and flow matching the probability-flow / FM ODE from data (t = 0) to noise (t = 1), one stage
+ * per time step. Other kinds get a readable error.
+ */
 export function tracerOf(session: LabSession, id: WarpLayer['model']): Tracer {
   const record = session.models.get(id);
+  if (record.model instanceof LabDiffusion) {
+    const model = record.model;
+    return async (points, direction) => {
+      if (direction !== 'forward') {
+        throw new RangeError(
+          `The warp view of a ${model.spec.kind} model carries a data grid along its ODE towards ` +
+            `the noise: use direction 'forward' (${id} cannot pull a latent grid back).`,
+        );
+      }
+      const paths = await model.trajectories(points, { steps: ODE_WARP_STEPS, every: 1 });
+      return paths.frames;
+    };
+  }
   const model = record.model as LabModel & { trace?: Tracer };
   if (typeof model.trace !== 'function') {
     throw new TypeError(
@@ -162,6 +233,12 @@ export async function prepareWarp(
   visible: Bounds,
 ): Promise<PreparedWarp> {
   const trace = tracerOf(session, layer.model);
+  if (
+    session.models.get(layer.model).model instanceof LabDiffusion &&
+    layer.direction !== 'forward'
+  ) {
+    await trace(new Float32Array(2), layer.direction); // its readable refusal
+  }
   const { points, geometry } = warpGridPoints(
     warpBounds(layer, visible),
     layer.lines ?? 17,
@@ -172,4 +249,144 @@ export async function prepareWarp(
   stages.forEach((stage, i) => all.set(stage, i * points.length));
   const buffer = scope.lab.runtime.pool.upload(all, STORAGE, 'warp stages');
   return { kind: 'warp', stages: buffer, stageCount: stages.length, geometry };
+}
+
+/** The diffusion sampler options of a layer, checked against the model (throws readably). */
+export function samplerOptions(
+  model: LabDiffusion,
+  sample: SampleOptions | undefined,
+  seed: number,
+  what: string,
+): { sampler?: SamplerName; steps?: number; eta?: number; seed: number } {
+  const options = {
+    seed,
+    ...(sample?.sampler !== undefined ? { sampler: sample.sampler as SamplerName } : {}),
+    ...(sample?.steps !== undefined ? { steps: sample.steps } : {}),
+    ...(sample?.eta !== undefined ? { eta: sample.eta } : {}),
+  };
+  try {
+    model.diffusion.samplePlan(options);
+  } catch (error) {
+    throw new RangeError(`${what}: ${(error as Error).message}`, { cause: error });
+  }
+  return options;
+}
+
+/** The checked model of a trajectories or field layer. */
+function modelOf(session: LabSession, id: ModelId): LabModel {
+  return session.models.get(id).model;
+}
+
+/** Frames kept per path at most: enough for smooth curves, few enough to stay cheap to draw. */
+const MAX_TRAJECTORY_FRAMES = 64;
+
+export async function prepareTrajectories(
+  session: LabSession,
+  scope: DeviceScope,
+  layer: TrajectoriesLayer,
+): Promise<PreparedTrajectories> {
+  const count = checkPathCount(layer.count);
+  const seed = layer.seed ?? 0;
+  const model = modelOf(session, layer.model);
+  let frames: Float32Array[];
+  let times: number[];
+  let nfe: number | null = null;
+  if (model instanceof LabDiffusion) {
+    const options = samplerOptions(model, layer.sample, seed, 'trajectories.sample');
+    const plan = model.diffusion.samplePlan(options);
+    const steps = plan.stages.filter((stage) => stage.last).length;
+    const every = Math.max(1, Math.ceil(steps / (MAX_TRAJECTORY_FRAMES - 1)));
+    // The same sampler, seed and noise as a points layer: the paths end at its samples.
+    const paths = await model.trajectories(count, { ...options, every });
+    ({ frames, times } = paths);
+    nfe = plan.nfe;
+  } else {
+    const traced = await flowPaths(session, layer.model, model, count, seed);
+    frames = traced;
+    times = traced.map((_, i) => 1 - i / Math.max(1, traced.length - 1));
+  }
+  const all = new Float32Array(frames.length * 2 * count);
+  frames.forEach((frame, i) => all.set(frame, i * 2 * count));
+  const buffer = scope.lab.runtime.pool.upload(all, STORAGE, 'trajectory frames');
+  return { kind: 'trajectories', frames: buffer, count, times, nfe };
+}
+
+/**
+ * A flow's paths from the latent to its samples: the samples of `seed` traced forward through
+ * the layers and reversed (the flow is invertible, so this is the generating path, and it ends
+ * exactly at the samples a points layer of the same seed draws).
+ */
+async function flowPaths(
+  session: LabSession,
+  id: ModelId,
+  model: LabModel,
+  count: number,
+  seed: number,
+): Promise<Float32Array[]> {
+  const trace = tracerOf(session, id);
+  const samples = await model.sample(count, { seed });
+  let frames: Float32Array[] | undefined;
+  for (let start = 0; start < count; start += INFERENCE_CHUNK) {
+    const end = Math.min(count, start + INFERENCE_CHUNK);
+    const stages = await trace(samples.subarray(2 * start, 2 * end), 'forward');
+    frames ??= stages.map(() => new Float32Array(2 * count));
+    stages.forEach((stage, i) => frames![i]!.set(stage, 2 * start));
+  }
+  return frames!.reverse();
+}
+
+function checkPathCount(count: number): number {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_PATHS) {
+    throw new RangeError(
+      `trajectories.count must be an integer in [1, ${MAX_PATHS}], got ${String(count)}.`,
+    );
+  }
+  return count;
+}
+
+/** Paths one layer draws at most (each has up to MAX_TRAJECTORY_FRAMES points). */
+export const MAX_PATHS = 65536;
+
+/**
+ * The field layer's arrows: −dx/dt at time t on a grid over the visible rectangle, i.e. the
+ * direction samples move while they are generated (time running from noise to data). Flow
+ * matching: its learned velocity; DDPM: the probability-flow ODE's drift (not the raw score).
+ */
+export async function prepareField(
+  session: LabSession,
+  scope: DeviceScope,
+  layer: FieldLayer,
+  visible: Bounds,
+): Promise<PreparedField> {
+  const model = diffusionOf(session, layer.model);
+  const grid = arrowGrid(visible, layer.resolution);
+  const { velocity } = await model.field(grid.points, layer.t);
+  const { arrows, maxMagnitude, lengthScale } = arrowData(
+    grid,
+    velocity.map((v) => -v),
+  );
+  const buffer = scope.lab.runtime.pool.upload(arrows, STORAGE, 'field arrows');
+  return {
+    kind: 'field',
+    arrows: buffer,
+    count: grid.points.length / 2,
+    lengthScale,
+    legend: {
+      quantity: model.spec.kind === 'flow-matching' ? 'velocity' : 'pf-drift',
+      maxMagnitude,
+      maxArrowPx: 0,
+    },
+  };
+}
+
+/** A diffusion / flow-matching model for a field layer, or a readable error. */
+export function diffusionOf(session: LabSession, id: ModelId): LabDiffusion {
+  const record = session.models.get(id);
+  if (!(record.model instanceof LabDiffusion)) {
+    throw new TypeError(
+      `The field view shows the velocity of a diffusion or flow-matching model; ${id} is a ` +
+        `${record.spec.family} model. Use a warp or trajectories layer instead.`,
+    );
+  }
+  return record.model;
 }

@@ -1,12 +1,18 @@
 /**
  * A view: an OffscreenCanvas the page transferred, a list of layers (heatmap, warp grid, point
- * clouds, drawn in order), and the GPU data behind them. render() refreshes that data from the
+ * clouds, sample paths, field arrows, drawn in order), and the GPU data behind them. render() refreshes that data from the
  * current parameters and draws; a live view redraws on display frames while it is visible.
  */
 import {
   CanvasSurface,
+  FieldArrows,
   Heatmap,
   PointCloud,
+  TrajectoryPaths,
+  arrowGrid,
+  checkArrowStyle,
+  checkPathStyle,
+  endFrameAt,
   TextureSurface,
   WarpGrid,
   axisTicks,
@@ -33,21 +39,29 @@ import type {
   ViewOptions,
   ViewStatus,
 } from './api';
+import { LabDiffusion } from '../lab/diffusion';
 import type { DeviceScope, LabSession } from './session';
 import {
+  diffusionOf,
   disposePrepared,
+  prepareField,
   prepareHeatmap,
   preparePoints,
+  prepareTrajectories,
   prepareWarp,
   resolveSource,
+  samplerOptions,
   sourceVersion,
   tracerOf,
   warpBounds,
+  MAX_PATHS,
   type Prepared,
 } from './view-sources';
 
 const DEFAULT_BOUNDS: Bounds = [-4, -4, 4, 4];
 const DEFAULT_BACKGROUND: [number, number, number, number] = [0.06, 0.06, 0.08, 1];
+const PATH_WIDTH_PX = 1;
+const ARROW_STYLE = { widthPx: 1.5, headPx: 6 } as const;
 const WARP_COLORS: [number[], number[]] = [
   [0.98, 0.75, 0.3, 0.9],
   [0.35, 0.75, 0.98, 0.9],
@@ -96,9 +110,22 @@ export class ViewController {
   setLayers(layers: ViewLayer[]): Promise<void> {
     layers.forEach((layer) => checkLayer(this.session, layer));
     return this.serial(() => {
-      this.disposeStates();
+      // A layer whose data inputs did not change keeps its GPU data: moving a scrubber (upTo,
+      // stage) or changing colours through setViewLayers recomputes nothing.
+      const kept = new Set<number>();
+      const states = layers.map((layer) => {
+        const i = this.layers.findIndex(
+          (old, j) => !kept.has(j) && this.states[j] && dataKey(old) === dataKey(layer),
+        );
+        if (i < 0) return undefined;
+        kept.add(i);
+        return this.states[i];
+      });
+      this.states.forEach((state, j) => {
+        if (state && !kept.has(j)) disposePrepared(state.prepared);
+      });
       this.layers = layers.map((layer) => ({ ...layer }));
-      this.states = layers.map(() => undefined);
+      this.states = states;
       this.dirty = true;
     });
   }
@@ -137,6 +164,8 @@ export class ViewController {
       this.dirty = false;
       const { cssWidth, cssHeight } = this.surface.cssSize;
       const warp = this.states.find((s) => s?.prepared.kind === 'warp')?.prepared;
+      const field = this.states.find((s) => s?.prepared.kind === 'field')?.prepared;
+      const cssPerUnit = cssWidth / (transform.visible[2] - transform.visible[0]);
       return {
         view: this.id,
         width: this.surface.width,
@@ -146,10 +175,25 @@ export class ViewController {
         ticks: axisTicks(transform, cssWidth, cssHeight),
         legend: this.legend,
         warpStages: warp?.kind === 'warp' ? warp.stageCount : null,
-        nfe: null,
-        field: null,
+        nfe: this.sampleNfe(),
+        field:
+          field?.kind === 'field'
+            ? {
+                ...field.legend,
+                maxArrowPx: field.lengthScale * field.legend.maxMagnitude * cssPerUnit,
+              }
+            : null,
       };
     });
+  }
+
+  /** NFE per sample of the first model points / trajectories layer with a sampler (else null). */
+  private sampleNfe(): number | null {
+    for (const state of this.states) {
+      const p = state?.prepared;
+      if ((p?.kind === 'points' || p?.kind === 'trajectories') && p.nfe !== null) return p.nfe;
+    }
+    return null;
   }
 
   /** The current frame drawn offscreen at the canvas's size and read back. */
@@ -228,9 +272,9 @@ export class ViewController {
     return bounds !== undefined && !sameBounds(bounds, state.bounds);
   }
 
-  /** The bounds a layer's data depends on (none for point clouds). */
+  /** The bounds a layer's data depends on (none for point clouds and paths). */
   private boundsOf(layer: ViewLayer, visible: Bounds): Bounds | undefined {
-    if (layer.kind === 'heatmap') return visible;
+    if (layer.kind === 'heatmap' || layer.kind === 'field') return visible;
     if (layer.kind === 'warp') return warpBounds(layer, visible);
     return undefined;
   }
@@ -252,7 +296,9 @@ export class ViewController {
             ? await prepareHeatmap(this.session, scope, layer, visible)
             : layer.kind === 'warp'
               ? await prepareWarp(this.session, scope, layer, visible)
-              : unsupported(layer);
+              : layer.kind === 'trajectories'
+                ? await prepareTrajectories(this.session, scope, layer)
+                : await prepareField(this.session, scope, layer, visible);
       if (old) disposePrepared(old.prepared);
       this.states[i] = { prepared, version, bounds: this.boundsOf(layer, visible) };
       this.refreshes++;
@@ -303,6 +349,24 @@ export class ViewController {
             },
           ),
         );
+      } else if (layer.kind === 'trajectories' && prepared.kind === 'trajectories') {
+        out.push(
+          new TrajectoryPaths(
+            prepared.frames.buffer,
+            prepared.count,
+            prepared.times.length,
+            endFrameAt(prepared.times, layer.upTo ?? 0),
+            { color: layer.color, alpha: layer.alpha, widthPx: PATH_WIDTH_PX },
+          ),
+        );
+      } else if (layer.kind === 'field' && prepared.kind === 'field') {
+        out.push(
+          new FieldArrows(prepared.arrows.buffer, prepared.count, prepared.lengthScale, {
+            color: layer.color,
+            alpha: layer.alpha,
+            ...ARROW_STYLE,
+          }),
+        );
       }
     });
     return out;
@@ -339,7 +403,10 @@ export class ViewController {
 function checkLayer(session: LabSession, layer: ViewLayer): void {
   if (layer.kind === 'points') {
     checkPointStyle({ color: layer.color, alpha: layer.alpha, sizePx: layer.sizePx ?? 2 });
-    resolveSource(session, layer.source);
+    const source = resolveSource(session, layer.source);
+    if ('model' in source && source.model instanceof LabDiffusion) {
+      samplerOptions(source.model, layer.sample, layer.seed ?? 0, 'points.sample');
+    }
   } else if (layer.kind === 'heatmap') {
     heatmapGrid(DEFAULT_BOUNDS, layer.resolution ?? 128);
     colormapStops(layer.colormap ?? 'viridis');
@@ -360,11 +427,42 @@ function checkLayer(session: LabSession, layer: ViewLayer): void {
     if (!Number.isFinite(layer.stage)) {
       throw new RangeError(`warp.stage must be a number, got ${String(layer.stage)}.`);
     }
-  } else if (layer.kind === 'trajectories' || layer.kind === 'field') {
-    unsupported(layer);
+    const model = session.models.get(layer.model).model;
+    if (model instanceof LabDiffusion && layer.direction !== 'forward') {
+      throw new RangeError(
+        `The warp view of a ${model.spec.kind} model carries a data grid along its ODE towards ` +
+          `the noise: use direction 'forward' (${layer.model} cannot pull a latent grid back).`,
+      );
+    }
+  } else if (layer.kind === 'trajectories') {
+    checkPathStyle(
+      { color: layer.color, alpha: layer.alpha, widthPx: PATH_WIDTH_PX },
+      'trajectories',
+    );
+    endFrameAt([1, 0], layer.upTo ?? 0);
+    const model = session.models.get(layer.model).model;
+    if (model instanceof LabDiffusion) {
+      samplerOptions(model, layer.sample, layer.seed ?? 0, 'trajectories.sample');
+    } else {
+      tracerOf(session, layer.model);
+    }
+    if (!Number.isInteger(layer.count) || layer.count < 1 || layer.count > MAX_PATHS) {
+      throw new RangeError(
+        `trajectories.count must be an integer in [1, ${MAX_PATHS}], got ${String(layer.count)}.`,
+      );
+    }
+  } else if (layer.kind === 'field') {
+    checkArrowStyle({ color: layer.color, alpha: layer.alpha, ...ARROW_STYLE });
+    arrowGrid(DEFAULT_BOUNDS, layer.resolution);
+    const model = diffusionOf(session, layer.model);
+    if (!(layer.t >= 0 && layer.t <= 1) || (model.spec.kind === 'ddpm' && layer.t === 0)) {
+      throw new RangeError(
+        `field.t must be a time in ${model.spec.kind === 'ddpm' ? '(0, 1] (a DDPM model has no score without noise)' : '[0, 1]'}, got ${String(layer.t)}.`,
+      );
+    }
   } else {
     throw new TypeError(
-      `A view layer has kind 'points', 'heatmap' or 'warp', got "${String((layer as { kind: unknown }).kind)}".`,
+      `A view layer has kind 'points', 'heatmap', 'warp', 'trajectories' or 'field', got "${String((layer as { kind: unknown }).kind)}".`,
     );
   }
 }
@@ -377,6 +475,9 @@ function sourceOf(layer: ViewLayer): PointSource {
   return 'source' in layer ? layer.source : { model: layer.model };
 }
 
-function unsupported(layer: ViewLayer): never {
-  throw new Error(`View layers of kind '${layer.kind}' are not drawn by this worker yet.`);
+/** Fields that only change how a layer is drawn, not the GPU data behind it. */
+const DRAW_ONLY = new Set(['color', 'alpha', 'sizePx', 'colormap', 'stage', 'upTo', 'widthPx']);
+
+function dataKey(layer: ViewLayer): string {
+  return JSON.stringify(Object.entries(layer).filter(([key]) => !DRAW_ONLY.has(key)));
 }

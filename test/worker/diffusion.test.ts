@@ -3,7 +3,7 @@ import { pixelsDifferentFrom } from '../render/pixels';
 import { createTestView, rejection, startLabWorker } from './helpers';
 
 describe('a diffusion model through the same LabApi', () => {
-  it('trains, draws samples and a heatmap; the warp view (a flow extra) is refused readably', async () => {
+  it('trains, draws samples and a heatmap; an inverse warp is refused readably', async () => {
     const worker = startLabWorker();
     const api = worker.api;
     try {
@@ -32,12 +32,13 @@ describe('a diffusion model through the same LabApi', () => {
       const report = await api.render(view);
       expect(report.legend!.max).to.be.greaterThan(report.legend!.min);
       expect(pixelsDifferentFrom(await api.readPixels(view), [0, 0, 0])).to.be.greaterThan(1000);
+      // Its warp view follows the ODE forward in time; pulling a latent grid back is refused.
       const refused = await rejection(
         api.setViewLayers(view, [
-          { kind: 'warp', model: model.id, direction: 'forward', stage: 0 },
+          { kind: 'warp', model: model.id, direction: 'inverse', stage: 0 },
         ]),
       );
-      expect(refused.message).to.match(/warp view needs a model that can trace.*diffusion model/);
+      expect(refused.message).to.match(/warp view of a flow-matching model.*direction 'forward'/);
       await api.start(run);
       expect((await api.waitForRun(run)).state).to.equal('done');
     } finally {
