@@ -109,7 +109,11 @@ export function base64Encode(bytes: Uint8Array): string {
  */
 export function base64Decode(text: string): Uint8Array | undefined {
   let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */ && text.length - end < 2) end--;
+  if (text.endsWith('=')) {
+    // Padding only completes a final group of four.
+    if (text.length % 4 !== 0) return undefined;
+    end -= text.endsWith('==') ? 2 : 1;
+  }
   if (end % 4 === 1) return undefined;
   const bytes = new Uint8Array(Math.floor((end * 3) / 4));
   let bits = 0;

@@ -104,7 +104,7 @@ function number(value: unknown, path: string, range: Range): number {
       value,
     );
   }
-  return value;
+  return value === 0 ? 0 : value; // −0 → 0: JSON cannot carry −0, so a round trip keeps equality
 }
 
 function choice<T extends string>(value: unknown, path: string, choices: readonly T[]): T {
