@@ -2,6 +2,10 @@
  * The training loop core: encodes many steps per submit (loss terms and gradients from the
  * task, fixed-order loss reduction, optimizer), sizes each submit to ~20 ms of GPU work from
  * measured times, and reads losses back asynchronously without stalling the queue.
+ *
+ * exportState()/TrainerOptions.initialState carry the optimizer across trainers (a new batch
+ * size, a new device, a continue after stop): the step counter (Adam's bias correction, the
+ * learning-rate schedule, and the data batches keyed by step), the moments and the EMA.
  */
 import lossReduceSource from '../../shaders/nn/loss-reduce.wgsl';
 import { defineKernel, type CompiledKernel, type GpuRuntime, type PooledBuffer } from '../gpu';
@@ -11,6 +15,7 @@ import {
   decodeTrainState,
   initialTrainState,
   LOSS_HISTORY,
+  NO_NONFINITE_STEP,
   TRAIN_STATE_LIBRARY,
   TRAIN_STATE_WORDS,
   type TrainStateValues,
@@ -58,6 +63,28 @@ export interface TrainerOptions {
   targetSubmitMs?: number;
   /** Cap on steps per submit (default 256; tasks that pre-sample a chunk's batches size by it). */
   maxStepsPerSubmit?: number;
+  /**
+   * Continue from another trainer's exportState() (same parameter count): its step counter,
+   * moments and EMA. The parameters themselves are the task's (restore them alongside).
+   */
+  initialState?: TrainerState;
+}
+
+/** Everything of a trainer but the parameters: enough for a new trainer to continue exactly. */
+export interface TrainerState {
+  parameterCount: number;
+  /** Steps done: the next step's index. */
+  step: number;
+  /** The GPU TrainState words (step, learning rate, gradient norm, clip scale, …). */
+  words: ArrayBuffer;
+  /** Optimizer moments m, v, then the EMA of the weights: 3 × parameterCount floats. */
+  moments: Float32Array;
+}
+
+/** The EMA of the weights kept in a trainer state (parameterCount floats, a view). */
+export function emaOf(state: TrainerState): Float32Array {
+  const p = state.parameterCount;
+  return state.moments.subarray(2 * p, 3 * p);
 }
 
 export interface ChunkResult {
@@ -79,7 +106,7 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
     private readonly reduce: CompiledKernel,
     private readonly reduceGroup: GPUBindGroup,
     private readonly owned: PooledBuffer[],
-    private readonly options: Required<Omit<TrainerOptions, 'optimizer'>>,
+    private readonly options: Required<Omit<TrainerOptions, 'optimizer' | 'initialState'>>,
   ) {}
 
   static async create<T extends TrainingTask>(
@@ -89,8 +116,9 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
   ): Promise<Trainer<T>> {
     const opt = resolveOptimizer(options.optimizer);
     const pool = runtime.pool;
+    const initial = options.initialState;
     const state = pool.upload(
-      new Uint8Array(initialTrainState()),
+      new Uint8Array(initial ? resumedWords(initial) : initialTrainState()),
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
       'train state',
     );
@@ -104,10 +132,24 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
       GpuOptimizer.create(runtime),
       runtime.pipelines.get(lossReduceKernel),
     ]);
-    const params = await runtime.readback.read(task.params, 0, task.parameterCount * 4);
-    // m = v = 0; the EMA starts at the initial weights.
-    const momentsData = new Float32Array(3 * task.parameterCount);
-    momentsData.set(new Float32Array(params), 2 * task.parameterCount);
+    let momentsData: Float32Array;
+    if (initial) {
+      if (initial.parameterCount !== task.parameterCount) {
+        task.dispose();
+        state.dispose();
+        history.dispose();
+        throw new RangeError(
+          `A trainer state for ${initial.parameterCount} parameters cannot continue training ` +
+            `${task.label} (${task.parameterCount} parameters); start without initialState.`,
+        );
+      }
+      momentsData = initial.moments.slice();
+    } else {
+      const params = await runtime.readback.read(task.params, 0, task.parameterCount * 4);
+      // m = v = 0; the EMA starts at the initial weights.
+      momentsData = new Float32Array(3 * task.parameterCount);
+      momentsData.set(new Float32Array(params), 2 * task.parameterCount);
+    }
     const moments = pool.upload(
       momentsData,
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
@@ -130,7 +172,7 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
       [reduceUniforms.binding, task.lossTerms, state.buffer, history.buffer],
       `${task.label} loss reduce`,
     );
-    return new Trainer(
+    const trainer = new Trainer(
       runtime,
       task,
       binding,
@@ -142,6 +184,29 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
         maxStepsPerSubmit: options.maxStepsPerSubmit ?? 256,
       },
     );
+    // Chunk starts (batches pre-sampled by step) and the loss ring follow the GPU step counter.
+    trainer.encodedSteps = initial?.step ?? 0;
+    return trainer;
+  }
+
+  /**
+   * The step counter, moments and EMA, read back (no chunk may be in flight: call it between
+   * chunks). A new trainer given it as initialState continues bit-identically.
+   */
+  async exportState(): Promise<TrainerState> {
+    const p = this.task.parameterCount;
+    const [words, moments] = await Promise.all([
+      this.runtime.readback.read(this.owned[0]!.buffer, 0, TRAIN_STATE_WORDS * 4),
+      this.runtime.readback.readFloat32(this.owned[2]!.buffer, 0, 3 * p),
+    ]);
+    const step = decodeTrainState(words).step;
+    if (step !== this.encodedSteps) {
+      throw new Error(
+        `exportState() found the GPU at step ${step} but ${this.encodedSteps} steps were ` +
+          'submitted: wait for the chunk in flight before exporting.',
+      );
+    }
+    return { parameterCount: p, step, words, moments };
   }
 
   /** Dispatches per training step, the design figure of the engine. */
@@ -278,4 +343,16 @@ export class Trainer<T extends TrainingTask = TrainingTask> {
     }
     return losses;
   }
+}
+
+/** The saved TrainState words, minus a stale non-finite flag (a resumed run starts clean). */
+function resumedWords(initial: TrainerState): ArrayBuffer {
+  if (initial.words.byteLength !== TRAIN_STATE_WORDS * 4) {
+    throw new RangeError(
+      `A trainer state has ${TRAIN_STATE_WORDS * 4} bytes of TrainState words, got ${initial.words.byteLength}.`,
+    );
+  }
+  const words = initial.words.slice(0);
+  new Uint32Array(words)[4] = NO_NONFINITE_STEP;
+  return words;
 }

@@ -103,4 +103,54 @@ describe('trainer core', () => {
     expect(gpu.pool.stats()).to.deep.equal(before);
     expect(gpu.readback.size).to.be.at.most(gpu.readback.slots);
   });
+
+  it('exportState/initialState: a rebuilt trainer continues bit-identically (moments, step, EMA)', async () => {
+    const gpu = await testGpu();
+    const optimizer: OptimizerSpec = {
+      kind: 'adam',
+      lr: 3e-3,
+      emaDecay: 0.9,
+      schedule: { kind: 'cosine', warmup: 5, totalSteps: 60, lrMin: 1e-4 },
+    };
+    const build = (initialState?: Awaited<ReturnType<Trainer['exportState']>>) =>
+      Trainer.create(gpu, (state) => RegressionTask.create(gpu, SMALL, state), {
+        optimizer,
+        initialState,
+      });
+    // B: 50 steps in one trainer.
+    const b = await build();
+    const lossesB = (await b.train(50)).flatMap((c) => [...c.losses]);
+    const paramsB = await b.readParams();
+    const emaB = await b.readEmaParams();
+    b.dispose();
+    // A: 30 steps, then a new trainer (as after a batch-size change) for 20 more.
+    const a1 = await build();
+    await a1.train(30);
+    const saved = await a1.exportState();
+    const params = await a1.readParams();
+    a1.dispose();
+    expect(saved.step).to.equal(30);
+    const a2 = await build(saved);
+    gpu.device.queue.writeBuffer(a2.task.params, 0, params);
+    const lossesA = (await a2.train(20)).flatMap((c) => [...c.losses]);
+    expect((await a2.readState()).step).to.equal(50);
+    expect([...(await a2.readParams())]).to.deep.equal([...paramsB]);
+    expect([...(await a2.readEmaParams())]).to.deep.equal([...emaB]);
+    expect(lossesA).to.deep.equal(lossesB.slice(30));
+    a2.dispose();
+    // Control: the same restart without the state (fresh moments, step 0) ends elsewhere.
+    const fresh = await build();
+    gpu.device.queue.writeBuffer(fresh.task.params, 0, params);
+    await fresh.train(20);
+    const freshParams = await fresh.readParams();
+    fresh.dispose();
+    expect([...freshParams]).to.not.deep.equal([...paramsB]);
+    // A state of another model is refused with the counts.
+    const other = await build();
+    const foreign = { ...(await other.exportState()), parameterCount: 3 };
+    other.dispose();
+    let refusal: Error | undefined;
+    await build(foreign).catch((error: Error) => (refusal = error));
+    expect(refusal?.message).to.match(/state for 3 parameters cannot continue training/);
+  });
 });
