@@ -24,6 +24,8 @@ export interface FfEvents {
   'ff-compare': { id: string };
   /** A live batch-size change of a Train cell's model (also while training). */
   'ff-batch-size': { id: string; batch: number };
+  /** A Train cell's speed cap in steps per second (null: as fast as possible). */
+  'ff-speed': { id: string; stepsPerSecond: number | null };
 }
 
 export type FfEventName = keyof FfEvents;
@@ -39,6 +41,7 @@ declare global {
     'ff-run-all': CustomEvent<FfEvents['ff-run-all']>;
     'ff-compare': CustomEvent<FfEvents['ff-compare']>;
     'ff-batch-size': CustomEvent<FfEvents['ff-batch-size']>;
+    'ff-speed': CustomEvent<FfEvents['ff-speed']>;
   }
 }
 

@@ -1,8 +1,11 @@
 import { expect, fixture, html } from '@open-wc/testing';
-import { createCell, type TrainCell } from '../../src/notebook';
+import { createCell, type ModelCell, type TrainCell } from '../../src/notebook';
+import '../../src/ui/app/app';
+import type { FfApp } from '../../src/ui/app/app';
 import { IDLE_RUN, type RunView } from '../../src/ui/controllers/lab-controller';
 import '../../src/ui/train-cell/train-cell';
 import type { FfTrainCell } from '../../src/ui/train-cell/train-cell';
+import { FakeLabClient } from './support/fake-lab-client';
 import { $, patches, setValue } from './support/helpers';
 
 const cell = createCell('train', 't') as TrainCell;
@@ -60,5 +63,166 @@ describe('<ff-train-cell>', () => {
       html`<ff-train-cell .cell=${cell} .run=${trained}></ff-train-cell>`,
     );
     await expect(el).to.be.accessible();
+  });
+
+  it('changes the batch size and the speed cap live', async () => {
+    const el = await fixture<FfTrainCell>(
+      html`<ff-train-cell
+        .cell=${cell}
+        .run=${{ ...trained, state: 'running' }}
+        .batch=${256}
+      ></ff-train-cell>`,
+    );
+    const batches: number[] = [];
+    const speeds: (number | null)[] = [];
+    el.addEventListener('ff-batch-size', (e) => batches.push(e.detail.batch));
+    el.addEventListener('ff-speed', (e) => speeds.push(e.detail.stepsPerSecond));
+    expect($(el, '#batch').value).to.equal('256');
+    setValue($(el, '#batch'), '64');
+    setValue($(el, '#speed'), '10');
+    setValue($(el, '#speed'), '');
+    expect(batches).to.deep.equal([64]);
+    expect(speeds).to.deep.equal([10, null]);
+    el.batch = 0;
+    el.speed = 50;
+    await el.updateComplete;
+    expect($(el, '#batch-error').textContent).to.contain('between 1 and 65,536');
+    expect(($(el, '#speed') as unknown as HTMLSelectElement).value).to.equal('50');
+  });
+
+  it('shows samples/s, GPU ms/step, dispatches/step and the batch in use', async () => {
+    const el = await fixture<FfTrainCell>(
+      html`<ff-train-cell
+        .cell=${cell}
+        .run=${{ ...trained, gpuMsPerStep: 1.234, dispatchesPerStep: 61, batch: 512 }}
+      ></ff-train-cell>`,
+    );
+    const text = [...el.shadowRoot!.querySelectorAll('dl div')].map((d) =>
+      d.textContent!.replace(/\s+/g, ' ').trim(),
+    );
+    expect(text).to.include.members([
+      'Samples/s 2560',
+      'GPU ms/step 1.23',
+      'Dispatches/step 61',
+      'Batch in use 512',
+    ]);
+  });
+
+  it('says what a NaN rollback and a device loss did, with the step', async () => {
+    const nan = await fixture<FfTrainCell>(
+      html`<ff-train-cell
+        .cell=${cell}
+        .run=${{
+          ...trained,
+          state: 'failed',
+          step: 120,
+          checkpointStep: 120,
+          noticeKind: 'non-finite-loss',
+          error: 'The loss became NaN or infinite at step 131 (learning rate 1).',
+        }}
+      ></ff-train-cell>`,
+    );
+    const nanBanner = $(nan, '.banner').textContent!.replace(/\s+/g, ' ');
+    expect(nanBanner).to.contain('rolled back to step 120; try a smaller learning rate');
+    expect(nanBanner).to.contain('at step 131');
+    const lost = await fixture<FfTrainCell>(
+      html`<ff-train-cell
+        .cell=${cell}
+        .run=${{
+          ...trained,
+          state: 'running',
+          step: 90,
+          checkpointStep: 80,
+          noticeKind: 'device-recovered',
+          error: 'The GPU device was lost (destroyed).',
+        }}
+      ></ff-train-cell>`,
+    );
+    expect($(lost, '.banner').textContent).to.contain(
+      'GPU device was lost; recovered from the checkpoint at step 80',
+    );
+    await expect(nan).to.be.accessible();
+    await expect(lost).to.be.accessible();
+  });
+});
+
+/** The fake client with the worker's live batch-size change. */
+class BatchClient extends FakeLabClient {
+  async setBatchSize(runId: string, batch: number): Promise<void> {
+    this.calls.push(`batch ${runId} ${batch}`);
+  }
+}
+
+async function mountApp(client: FakeLabClient): Promise<FfApp> {
+  const app = await fixture<FfApp>(html`<ff-app .client=${client}></ff-app>`);
+  const model = app.store.notebook.cells.find((c) => c.kind === 'model') as ModelCell;
+  app.store.dispatch({
+    type: 'update',
+    id: model.id,
+    patch: { train: { ...model.train, steps: 5 } },
+  });
+  return app;
+}
+
+describe('Train cell through the app', () => {
+  it('a speed cap trains in paced slices up to the step count', async () => {
+    const client = new FakeLabClient();
+    const app = await mountApp(client);
+    app.lab!.setSpeed('train-1', 20);
+    const started = performance.now();
+    await app.lab!.play('train-1');
+    const elapsed = performance.now() - started;
+    const run = app.lab!.run('train-1');
+    expect(run.state).to.equal('done');
+    expect(run.step).to.equal(5);
+    // 20 steps/s in 100 ms slices: 2 + 2 + 1 steps, with a wait after each full slice.
+    expect(client.calls.filter((c) => c.startsWith('train '))).to.deep.equal([
+      'train train-1 2',
+      'train train-1 2',
+      'train train-1 1',
+    ]);
+    expect(elapsed).to.be.greaterThan(180);
+    // Without a cap, the same run trains its next 5 steps in one call.
+    app.lab!.setSpeed('train-1', undefined);
+    await app.lab!.play('train-1');
+    expect(client.calls.at(-2)).to.equal('train train-1 5');
+    expect(app.lab!.run('train-1').step).to.equal(10);
+  });
+
+  it('pausing a paced run and resuming at full speed finishes the remaining steps', async () => {
+    const client = new FakeLabClient();
+    const app = await mountApp(client);
+    app.lab!.setSpeed('train-1', 20);
+    const playing = app.lab!.play('train-1');
+    await new Promise((r) => setTimeout(r, 30));
+    await app.lab!.pause('train-1');
+    await playing;
+    expect(app.lab!.run('train-1').state).to.equal('paused');
+    expect(app.lab!.run('train-1').step).to.equal(2);
+    app.lab!.setSpeed('train-1', undefined);
+    await app.lab!.play('train-1');
+    expect(client.calls.filter((c) => c.startsWith('train '))).to.deep.equal([
+      'train train-1 2',
+      'train train-1 3',
+    ]);
+    expect(app.lab!.run('train-1')).to.include({ state: 'done', step: 5 });
+  });
+
+  it('a batch-size change updates the Model cell and the run; out of range reaches neither run', async () => {
+    const client = new BatchClient();
+    const app = await mountApp(client);
+    await app.lab!.play('train-1');
+    const view = app.shadowRoot!.querySelector('ff-notebook-view')!;
+    await view.updateComplete;
+    const trainCell = view.shadowRoot!.querySelector('ff-train-cell')!;
+    setValue($(trainCell, '#batch'), '128');
+    await new Promise((r) => setTimeout(r, 0));
+    const model = () => app.store.notebook.cells.find((c) => c.kind === 'model') as ModelCell;
+    expect(model().train.batch).to.equal(128);
+    expect(client.calls).to.include('batch train-1 128');
+    expect(app.lab!.run('train-1').batch).to.equal(128);
+    await app.lab!.setBatchSize('train-1', 0);
+    expect(model().train.batch).to.equal(0);
+    expect(client.calls.filter((c) => c.startsWith('batch '))).to.deep.equal(['batch train-1 128']);
   });
 });

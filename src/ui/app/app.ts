@@ -51,6 +51,9 @@ export class FfApp extends LitElement {
       'ff-batch-size',
       (e) => void this.lab?.setBatchSize(e.detail.id, e.detail.batch),
     );
+    this.addEventListener('ff-speed', (e) =>
+      this.lab?.setSpeed(e.detail.id, e.detail.stepsPerSecond ?? undefined),
+    );
   }
 
   /** The GPU side. Set once, by the app entry (the worker) or a test. */

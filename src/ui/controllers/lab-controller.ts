@@ -63,6 +63,8 @@ export const IDLE_RUN: RunView = {
 const PREVIEW_POINTS = 2048;
 /** Least time between two sample refreshes while training, ms. */
 const LIVE_SAMPLE_MS = 750;
+/** Time of one paced training slice (a speed cap trains rate × this per slice), ms. */
+const PACE_TICK_MS = 100;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -178,6 +180,13 @@ export class LabController implements ReactiveController {
 
   /** Trains to the Model cell's step count (or that many more steps when already there). */
   async play(trainId: string, stepsOverride?: number): Promise<void> {
+    // A speed cap trains in paced slices (single steps and "max" go straight through).
+    if (
+      stepsOverride === undefined &&
+      (this.speeds.has(trainId) || this.pausedWhilePaced.delete(trainId))
+    ) {
+      return this.playPaced(trainId);
+    }
     const current = this.run(trainId);
     if (current.state === 'paused') {
       this.update(trainId, { state: 'running' });
@@ -233,7 +242,8 @@ export class LabController implements ReactiveController {
       stepsPerSecond: progress.stepsPerSecond,
       samplesPerSecond: progress.samplesPerSecond,
       gpuMsPerStep: progress.gpuMsPerStep,
-      state: progress.state === 'paused' ? 'paused' : run.state,
+      // Paced slices end paused in the worker; the run is still training.
+      state: progress.state === 'paused' && !this.paced.has(trainId) ? 'paused' : run.state,
     });
     void this.sample(trainId, false);
   }
@@ -346,6 +356,83 @@ export class LabController implements ReactiveController {
       this.update(trainId, { batch });
     } catch (error) {
       this.update(trainId, { error: message(error) });
+    }
+  }
+
+  /** Training speed caps of Train cells, steps per second (absent: as fast as the GPU goes). */
+  readonly speeds = new Map<string, number>();
+  /** Runs trained in paced slices right now. */
+  private readonly paced = new Set<string>();
+  /** Paced runs paused between slices: their resume continues in slices too. */
+  private readonly pausedWhilePaced = new Set<string>();
+
+  speed(trainId: string): number | undefined {
+    return this.speeds.get(trainId);
+  }
+
+  /** Caps training at `stepsPerSecond` (undefined: full speed); applies from the next slice. */
+  setSpeed(trainId: string, stepsPerSecond: number | undefined): void {
+    if (stepsPerSecond === undefined) this.speeds.delete(trainId);
+    else this.speeds.set(trainId, stepsPerSecond);
+    this.changed();
+  }
+
+  /**
+   * Trains in slices of about PACE_TICK_MS worth of steps at the capped rate, waiting between
+   * them, so that the loss curve and samples can be watched step by step. Ends at the Model
+   * cell's step count, on pause (state leaves 'running') or reset; a speed of "max" mid-way
+   * finishes the remaining steps in one go.
+   */
+  private async playPaced(trainId: string): Promise<void> {
+    const request = this.request(trainId);
+    if (typeof request === 'string') {
+      this.update(trainId, { state: 'failed', error: request });
+      return;
+    }
+    this.paced.add(trainId);
+    try {
+      const resuming = this.run(trainId).state === 'paused';
+      await this.ensureRun(trainId, request);
+      const done = this.run(trainId).step;
+      const target =
+        resuming && done < this.run(trainId).totalSteps
+          ? this.run(trainId).totalSteps
+          : done < request.train.steps
+            ? request.train.steps
+            : done + request.train.steps;
+      this.update(trainId, {
+        state: 'running',
+        error: undefined,
+        totalSteps: target,
+        learningRate: request.train.learningRate,
+      });
+      while (this.run(trainId).state === 'running' && this.run(trainId).step < target) {
+        const started = performance.now();
+        const rate = this.speeds.get(trainId);
+        const slice = Math.min(
+          target - this.run(trainId).step,
+          rate === undefined ? Infinity : Math.max(1, Math.round((rate * PACE_TICK_MS) / 1000)),
+        );
+        const summary = await this.client.train(trainId, slice, (progress) =>
+          this.onProgress(trainId, progress),
+        );
+        if (this.run(trainId).state !== 'running') break;
+        this.update(trainId, { step: summary.steps });
+        if (summary.stopped) break;
+        const rest = PACE_TICK_MS - (performance.now() - started);
+        if (rest > 0 && this.run(trainId).step < target) {
+          await new Promise((resolve) => setTimeout(resolve, rest));
+        }
+      }
+      if (this.run(trainId).state === 'paused') this.pausedWhilePaced.add(trainId);
+      if (this.run(trainId).state === 'running') {
+        this.update(trainId, { state: this.run(trainId).step >= target ? 'done' : 'stopped' });
+        await this.sample(trainId, true);
+      }
+    } catch (error) {
+      if (this.runs.has(trainId)) this.update(trainId, { state: 'failed', error: message(error) });
+    } finally {
+      this.paced.delete(trainId);
     }
   }
 }

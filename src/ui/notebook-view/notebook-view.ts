@@ -22,6 +22,8 @@ export interface RunLookup {
   previews: ReadonlyMap<string, DataPreview>;
   /** A Compare cell's latest result. */
   comparison(compareId: string): Comparison | undefined;
+  /** A Train cell's speed cap, steps per second (undefined: full speed). */
+  speed(trainId: string): number | undefined;
 }
 
 export const EMPTY_LOOKUP: RunLookup = {
@@ -38,6 +40,7 @@ export const EMPTY_LOOKUP: RunLookup = {
   dataForView: () => undefined,
   previews: new Map(),
   comparison: () => undefined,
+  speed: () => undefined,
 };
 
 const KIND_NAMES: Record<Cell['kind'], string> = {
@@ -176,6 +179,8 @@ export class FfNotebookView extends LitElement {
           .cell=${cell}
           .run=${lookup.run(cell.id)}
           .blocked=${this.blocked(cell.id)}
+          .batch=${trainInputs(this.notebook, cell.id).model?.train.batch ?? 0}
+          .speed=${lookup.speed(cell.id)}
         ></ff-train-cell>`;
       case 'view':
         return html`<ff-view-cell

@@ -31,4 +31,11 @@ export const trainCellStyles = css`
     padding: 0.4rem 0.6rem;
     margin: 0.4rem 0;
   }
+  .banner.info {
+    border-color: var(--ff-accent, #0057a3);
+  }
+  .banner details {
+    font-size: 0.85em;
+    margin-top: 0.2rem;
+  }
 `;

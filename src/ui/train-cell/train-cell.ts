@@ -1,15 +1,48 @@
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { SMOOTHING_LIMITS, type TrainCell } from '../../notebook';
+import { SMOOTHING_LIMITS, TRAIN_LIMITS, type TrainCell } from '../../notebook';
 import type { RunView } from '../controllers/lab-controller';
 import { IDLE_RUN } from '../controllers/lab-controller';
 import { emit, type TrainCommand } from '../events';
+import { numberField } from '../fields';
 import '../loss-plot/loss-plot';
 import { cellStyles } from '../shared.styles';
 import { trainCellStyles } from './train-cell.styles';
 
 function fmt(value: number | undefined, digits = 1): string {
   return value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
+}
+
+/** Speed caps offered, steps per second ('' = as fast as the GPU goes). */
+export const SPEEDS = ['', '200', '50', '10', '2'] as const;
+
+/** The banner a run's notice deserves: what happened, in one line, and what to do. */
+function noticeBanner(run: RunView) {
+  if (!run.error) return nothing;
+  const step = run.checkpointStep ?? run.step;
+  if (run.noticeKind === 'non-finite-loss') {
+    return html`<div class="banner" role="alert">
+      <strong
+        >The loss became NaN: rolled back to step ${step}; try a smaller learning rate.</strong
+      >
+      <details>
+        <summary>Details</summary>
+        ${run.error}
+      </details>
+    </div>`;
+  }
+  if (run.noticeKind === 'device-recovered') {
+    return html`<div class="banner info" role="alert">
+      <strong>GPU device was lost; recovered from the checkpoint at step ${step}.</strong>
+      <details>
+        <summary>Details</summary>
+        ${run.error}
+      </details>
+    </div>`;
+  }
+  return html`<div class="banner" role="alert">
+    <strong>Training stopped.</strong> ${run.error}
+  </div>`;
 }
 
 /** Play/pause/step/reset, the loss curve and throughput of the model above it. */
@@ -21,6 +54,10 @@ export class FfTrainCell extends LitElement {
   @property({ attribute: false }) run: RunView = IDLE_RUN;
   /** Why training cannot start (bad settings, missing cells), shown instead of running. */
   @property() blocked = '';
+  /** The Model cell's batch size (changing it also applies to a run in progress). */
+  @property({ type: Number }) batch = TRAIN_LIMITS.batch.min;
+  /** Speed cap in steps per second; undefined: as fast as the GPU goes. */
+  @property({ attribute: false }) speed: number | undefined;
 
   private command(command: TrainCommand): void {
     emit(this, 'ff-train-command', { id: this.cell.id, command });
@@ -55,8 +92,40 @@ export class FfTrainCell extends LitElement {
           Reset
         </button>
       </div>
+      <div class="row">
+        ${numberField({
+          id: 'batch',
+          value: this.batch,
+          range: TRAIN_LIMITS.batch,
+          tip: 'Points per training step; a change applies from the next chunk, also while training.',
+          onChange: (batch) => emit(this, 'ff-batch-size', { id: this.cell.id, batch }),
+        })}
+        <label for="speed"
+          >Speed
+          <select
+            id="speed"
+            @change=${(e: Event) => {
+              const value = (e.target as HTMLSelectElement).value;
+              emit(this, 'ff-speed', {
+                id: this.cell.id,
+                stepsPerSecond: value === '' ? null : Number(value),
+              });
+            }}
+          >
+            ${SPEEDS.map(
+              (speed) =>
+                html`<option
+                  value=${speed}
+                  ?selected=${speed === '' ? this.speed === undefined : Number(speed) === this.speed}
+                >
+                  ${speed === '' ? 'Max' : `${speed} steps/s`}
+                </option>`,
+            )}
+          </select>
+        </label>
+      </div>
       ${this.blocked ? html`<p class="error" role="alert">${this.blocked}</p>` : nothing}
-      ${run.error ? html`<div class="banner" role="alert"><strong>Training stopped.</strong> ${run.error}</div>` : nothing}
+      ${noticeBanner(run)}
       <p role="status" class="hint">
         ${
           run.state === 'idle'
@@ -82,6 +151,14 @@ export class FfTrainCell extends LitElement {
         <div>
           <dt>GPU ms/step</dt>
           <dd>${fmt(run.gpuMsPerStep, 2)}</dd>
+        </div>
+        <div>
+          <dt>Dispatches/step</dt>
+          <dd class="dispatches">${fmt(run.dispatchesPerStep, 0)}</dd>
+        </div>
+        <div>
+          <dt>Batch in use</dt>
+          <dd>${fmt(run.batch, 0)}</dd>
         </div>
         <div>
           <dt>Learning rate</dt>
