@@ -1,10 +1,17 @@
-// The app entry: starts the worker, hands it to the playground shell as its LabClient.
+// The app entry: starts the worker, hands it to the playground shell as its LabClient (with
+// weights import/export for links, files and the gallery), then opens the notebook: a #nb= link,
+// else the last autosave, else the starting notebook.
 import './ui/app/app';
 import { FfApp } from './ui/app/app';
-import { workerLabClient } from './ui/controllers/worker-lab-client';
+import { shareableWorkerClient } from './ui/app/weights-client';
 import { startWorker } from './worker/client';
 
 const worker = startWorker(new URL('./worker.js', import.meta.url));
 const app = new FfApp();
-app.client = workerLabClient(worker.api);
+app.client = shareableWorkerClient(worker.api);
 document.querySelector('main')?.replaceChildren(app);
+void app.session.boot({ hash: location.hash });
+// A link pasted into the address bar of an open app opens too (the old notebook is autosaved).
+window.addEventListener('hashchange', () => {
+  if (location.hash.startsWith('#nb=')) void app.session.openLink(location.hash.slice(1));
+});

@@ -1,42 +1,75 @@
 import { LitElement, html, nothing } from 'lit';
-import { customElement, property, query } from 'lit/decorators.js';
+import { customElement, property, query, state } from 'lit/decorators.js';
 import { defaultNotebook, NotebookStore, type Notebook } from '../../notebook';
 import type { LabClient } from '../controllers/lab-client';
 import { LabController } from '../controllers/lab-controller';
 import type { FfEvents, TrainCommand } from '../events';
 import '../gpu-status/gpu-status';
+import '../gallery/gallery';
+import '../share-dialog/share-dialog';
+import type { FfGallery } from '../gallery/gallery';
+import type { FfShareDialog } from '../share-dialog/share-dialog';
 import { EMPTY_LOOKUP } from '../notebook-view/notebook-view';
 import { cellStyles } from '../shared.styles';
 import { appStyles } from './app.styles';
+import { applyChrome } from './chrome';
+import { NotebookSession } from './session';
 
 export type Theme = 'auto' | 'light' | 'dark';
 
+/** A message across the top: a link or file that could not be opened, autosave being off. */
+export interface Banner {
+  kind: 'error' | 'info';
+  title: string;
+  text: string;
+}
+
 /**
- * The app shell: header (adapter, WebGPU status, theme, help), the notebook, keyboard
- * shortcuts. It owns the notebook store and the LabController, and turns component events into
- * store actions and controller calls.
+ * The app shell: header (adapter, WebGPU status, Share, files, Gallery, Recent, theme, help),
+ * the notebook, keyboard shortcuts. It owns the notebook store and the LabController, and turns
+ * component events into store actions and controller calls; opening, sharing and saving
+ * notebooks lives in NotebookSession (session.ts).
+ *
+ * `embedded` (the <flowfield-notebook> element) drops the page-level parts: no autosave, no
+ * Recent or Gallery, no document-wide shortcuts. `readonly` ignores every edit; `hiddenControls`
+ * hides cell kinds and toolbar controls by name (see chrome.ts).
  */
 @customElement('ff-app')
 export class FfApp extends LitElement {
   static override styles = [cellStyles, appStyles];
 
   readonly store: NotebookStore;
+  readonly session: NotebookSession;
   private controller: LabController | undefined;
+  private labClient: LabClient | undefined;
   @property() theme: Theme = 'auto';
-  @query('dialog') private help!: HTMLDialogElement;
+  @property({ type: Boolean, reflect: true }) embedded = false;
+  @property({ type: Boolean, reflect: true }) readonly = false;
+  @property({ attribute: false }) hiddenControls: ReadonlySet<string> = new Set();
+  @state() banner: Banner | undefined;
+  @state() recentList: { id: string; title: string; savedAt: number }[] = [];
+  @query('dialog.help') private help!: HTMLDialogElement;
+  @query('ff-share-dialog') shareDialog!: FfShareDialog;
+  @query('ff-gallery') gallery!: FfGallery;
+  @query('input.open-file') private fileInput!: HTMLInputElement;
 
   constructor(notebook: Notebook = defaultNotebook()) {
     super();
     this.store = new NotebookStore(notebook);
+    this.session = new NotebookSession(this);
     this.store.subscribe(() => this.requestUpdate());
-    this.addEventListener('ff-cell-change', (e) =>
-      this.store.dispatch({ type: 'update', ...e.detail }),
-    );
-    this.addEventListener('ff-cell-add', (e) => this.store.dispatch({ type: 'add', ...e.detail }));
-    this.addEventListener('ff-cell-move', (e) =>
-      this.store.dispatch({ type: 'move-to', ...e.detail }),
-    );
-    this.addEventListener('ff-cell-command', (e) => this.onCellCommand(e.detail));
+    this.addEventListener('ff-cell-change', (e) => {
+      if (!this.readonly) this.store.dispatch({ type: 'update', ...e.detail });
+    });
+    this.addEventListener('ff-cell-add', (e) => {
+      if (!this.readonly) this.store.dispatch({ type: 'add', ...e.detail });
+    });
+    this.addEventListener('ff-cell-move', (e) => {
+      if (!this.readonly) this.store.dispatch({ type: 'move-to', ...e.detail });
+    });
+    this.addEventListener('ff-cell-command', (e) => {
+      if (!this.readonly) this.onCellCommand(e.detail);
+    });
     this.addEventListener(
       'ff-train-command',
       (e) => void this.train(e.detail.id, e.detail.command),
@@ -54,16 +87,19 @@ export class FfApp extends LitElement {
     this.addEventListener('ff-speed', (e) =>
       this.lab?.setSpeed(e.detail.id, e.detail.stepsPerSecond ?? undefined),
     );
+    this.addEventListener('ff-share-download', () => void this.session.saveFile());
+    this.addEventListener('ff-gallery-open', (e) => void this.session.openGallery(e.detail.name));
   }
 
   /** The GPU side. Set once, by the app entry (the worker) or a test. */
   @property({ attribute: false })
   set client(client: LabClient | undefined) {
     if (!client || this.controller) return;
+    this.labClient = client;
     this.controller = new LabController(this, this.store, client);
   }
   get client(): LabClient | undefined {
-    return undefined;
+    return this.labClient;
   }
 
   get lab(): LabController | undefined {
@@ -72,12 +108,22 @@ export class FfApp extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    document.addEventListener('keydown', this.onKey);
+    if (!this.embedded) document.addEventListener('keydown', this.onKey);
   }
 
   override disconnectedCallback(): void {
     document.removeEventListener('keydown', this.onKey);
+    this.session.dispose();
     super.disconnectedCallback();
+  }
+
+  override updated(): void {
+    this.session.checkReplays();
+    void applyChrome(this);
+  }
+
+  showBanner(banner: Banner | undefined): void {
+    this.banner = banner;
   }
 
   private onCellCommand({ id, command }: FfEvents['ff-cell-command']): void {
@@ -110,6 +156,12 @@ export class FfApp extends LitElement {
       target.closest('input, textarea, select, button, summary, a, [contenteditable]')
     )
       return;
+    if (
+      this.renderRoot.querySelector('dialog[open]') ||
+      this.shareDialog?.open ||
+      this.gallery?.open
+    )
+      return;
     if (event.key === '?') {
       event.preventDefault();
       this.help.showModal();
@@ -130,27 +182,147 @@ export class FfApp extends LitElement {
     else document.documentElement.dataset['theme'] = theme;
   }
 
+  private shown(control: string): boolean {
+    return !this.hiddenControls.has(control);
+  }
+
+  private async openRecent(event: Event): Promise<void> {
+    if ((event.target as HTMLDetailsElement).open) this.recentList = await this.session.recent();
+  }
+
+  private renderFiles() {
+    const trained = this.session.trainedRuns();
+    return html`<details class="menu files">
+      <summary>Files</summary>
+      <div class="menu-body" role="group" aria-label="Files">
+        ${
+          this.readonly
+            ? nothing
+            : html`<button @click=${() => this.fileInput.click()}>Open file…</button>`
+        }
+        <button @click=${() => void this.session.saveFile()}>Save file (.flowfield.json)</button>
+        ${trained.map(
+          (id) =>
+            html`<button data-weights=${id} @click=${() => void this.session.exportSafetensors(id)}>
+              Weights of ${id} (.safetensors)
+            </button>`,
+        )}
+      </div>
+      <input
+        class="open-file"
+        type="file"
+        accept=".json,application/json"
+        hidden
+        @change=${(e: Event) => {
+          const input = e.target as HTMLInputElement;
+          const file = input.files?.[0];
+          input.value = '';
+          if (file) void this.session.openFile(file);
+        }}
+      />
+    </details>`;
+  }
+
+  private renderToolbar() {
+    const embedded = this.embedded;
+    return html`${
+      this.shown('share')
+        ? html`<button
+            class="share"
+            aria-haspopup="dialog"
+            @click=${() => void this.session.share()}
+          >
+            Share
+          </button>`
+        : nothing
+    }
+    ${this.shown('files') ? this.renderFiles() : nothing}
+    ${
+      !embedded && this.shown('gallery')
+        ? html`<button
+            class="gallery"
+            aria-haspopup="dialog"
+            @click=${() => void this.gallery.show()}
+          >
+            Gallery
+          </button>`
+        : nothing
+    }
+    ${
+      !embedded && this.shown('recent')
+        ? html`<details class="menu recent" @toggle=${(e: Event) => void this.openRecent(e)}>
+            <summary>Recent</summary>
+            <div class="menu-body" role="group" aria-label="Recent notebooks">
+              ${
+                this.recentList.length
+                  ? this.recentList.map(
+                      (r) =>
+                        html`<button
+                          data-id=${r.id}
+                          @click=${() => void this.session.openRecent(r.id)}
+                        >
+                          ${r.title}
+                          <small>${new Date(r.savedAt).toLocaleString()}</small>
+                        </button>`,
+                    )
+                  : html`<p class="hint">No saved notebooks yet.</p>`
+              }
+            </div>
+          </details>`
+        : nothing
+    }`;
+  }
+
+  private renderBanner() {
+    const b = this.banner;
+    if (!b) return nothing;
+    return html`<div class="banner ${b.kind}" role=${b.kind === 'error' ? 'alert' : 'status'}>
+      <strong>${b.title}</strong> <span class="text">${b.text}</span>
+      <button class="dismiss" @click=${() => (this.banner = undefined)}>Dismiss</button>
+    </div>`;
+  }
+
+  private renderReplays() {
+    const items = [...this.session.replay.entries()];
+    if (!items.length) return nothing;
+    return html`<ul class="replays" aria-live="polite">
+      ${items.map(
+        ([id, status]) =>
+          html`<li data-train=${id} data-state=${status.state}>${id}: ${status.message}</li>`,
+      )}
+    </ul>`;
+  }
+
   override render() {
     const gpu = this.lab?.gpu ?? { state: 'checking' as const };
-    return html`<header class="bar">
-        <div>
-          <h1>Flowfield</h1>
-          <p class="tagline">
-            Train and sample normalizing flows and diffusion models, live on your GPU.
-          </p>
-        </div>
-        <ff-gpu-status .status=${gpu}></ff-gpu-status>
-        <label for="theme"
-          >Theme
-          <select
-            id="theme"
-            @change=${(e: Event) => this.setTheme((e.target as HTMLSelectElement).value as Theme)}
-          >
-            ${(['auto', 'light', 'dark'] as const).map((t) => html`<option value=${t} ?selected=${t === this.theme}>${t}</option>`)}
-          </select>
-        </label>
-        <button aria-haspopup="dialog" @click=${() => this.help.showModal()}>Help (?)</button>
-      </header>
+    const header = this.embedded
+      ? this.shown('header')
+        ? html`<header class="bar embedded">
+            <h1>${this.store.notebook.title}</h1>
+            ${this.renderToolbar()}
+          </header>`
+        : nothing
+      : html`<header class="bar">
+          <div>
+            <h1>Flowfield</h1>
+            <p class="tagline">
+              Train and sample normalizing flows and diffusion models, live on your GPU.
+            </p>
+          </div>
+          <ff-gpu-status .status=${gpu}></ff-gpu-status>
+          <div class="toolbar">${this.renderToolbar()}</div>
+          <label for="theme"
+            >Theme
+            <select
+              id="theme"
+              @change=${(e: Event) => this.setTheme((e.target as HTMLSelectElement).value as Theme)}
+            >
+              ${(['auto', 'light', 'dark'] as const).map((t) => html`<option value=${t} ?selected=${t === this.theme}>${t}</option>`)}
+            </select>
+          </label>
+          <button aria-haspopup="dialog" @click=${() => this.help.showModal()}>Help (?)</button>
+        </header>`;
+    return html`${header} ${this.renderBanner()} ${this.renderReplays()}
       ${
         gpu.state === 'unavailable'
           ? html`<section class="missing" role="alert">
@@ -169,7 +341,9 @@ export class FfApp extends LitElement {
         .lookup=${this.lab ?? EMPTY_LOOKUP}
         .revision=${this.lab?.revision ?? 0}
       ></ff-notebook-view>
-      <dialog aria-labelledby="help-title">
+      <ff-share-dialog></ff-share-dialog>
+      ${this.embedded ? nothing : html`<ff-gallery></ff-gallery>`}
+      <dialog class="help" aria-labelledby="help-title">
         <h2 id="help-title">Keyboard shortcuts</h2>
         <ul>
           <li><kbd>Space</kbd> train / pause the first Train cell</li>

@@ -1,0 +1,2 @@
+export * from './notebooks';
+export * from './lab-specs';

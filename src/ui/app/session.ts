@@ -1,0 +1,473 @@
+/**
+ * Where the app's notebook comes from and goes to: share links, files, the gallery, autosave
+ * and the recent list, plus the exact-replay check. Every loader validates first and only then
+ * replaces the notebook, so a broken link or file leaves the current notebook as it was.
+ */
+import {
+  decodeShareLink,
+  encodeShareLink,
+  modelSafetensors,
+  NotebookAutosave,
+  NotebookError,
+  notebookFromFile,
+  notebookToFile,
+  paramsHash,
+  SHARE_LINK_BUDGET,
+  trainInputs,
+  type ModelWeights,
+  type Notebook,
+  type SharePayload,
+} from '../../notebook';
+import { galleryNotebook } from '../../gallery';
+import type { FfApp } from './app';
+import type { ShareLink, ShareOptions } from '../share-dialog/share-dialog';
+import { hasWeights } from './weights-client';
+import {
+  exportTrainWeights,
+  importTrainWeights,
+  REPLAY_MESSAGES,
+  runKey,
+  trainedRuns,
+  type ReplayStatus,
+  type TrainWeights,
+} from './weights';
+
+/** Autosave waits this long after the last change (ms). */
+export const AUTOSAVE_DELAY_MS = 300;
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A file name from a notebook title: letters, digits and dashes. */
+export function fileStem(title: string): string {
+  const stem = title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60);
+  return stem || 'notebook';
+}
+
+export interface Download {
+  name: string;
+  type: string;
+  bytes: Uint8Array;
+}
+
+export class NotebookSession {
+  /** Exact-replay results by Train cell id. */
+  readonly replay = new Map<string, ReplayStatus>();
+  /** The run key each Train cell's `expected` hash belongs to (set when a notebook is loaded). */
+  private readonly expectedKeys = new Map<string, string>();
+  /** Train cells whose parameters were imported (not trained here): no replay check. */
+  private readonly imported = new Set<string>();
+  private readonly importing = new Set<string>();
+  private autosave: NotebookAutosave | undefined;
+  private autosaveId: string | undefined;
+  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private pendingSave: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | undefined;
+  /** The last file handed to the browser (tests read it). */
+  lastDownload: Download | undefined;
+  /** How long the last gallery notebook took from the click to its first samples (ms). */
+  lastGalleryOpen: { name: string; msToSamples: number; withWeights: boolean } | undefined;
+  /** The app's own URL (links point there) and the gallery folder. */
+  appUrl = `${location.origin}${location.pathname}`;
+  galleryBase = new URL('gallery/', document.baseURI).href;
+
+  constructor(private readonly app: FfApp) {}
+
+  dispose(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.autosave?.close();
+    this.autosave = undefined;
+  }
+
+  // ─── boot and autosave ──────────────────────────────────────────────────────────────────
+
+  /**
+   * The app's start: a `#nb=` link in `hash` opens that notebook (with its weights); a broken
+   * link says why in a banner and the last autosave (or the default notebook) stays; without a
+   * link the last autosave is restored. Then every change is autosaved.
+   */
+  async boot(options: { hash?: string; autosaveDb?: string } = {}): Promise<void> {
+    const { hash = location.hash, autosaveDb } = options;
+    try {
+      this.autosave = await NotebookAutosave.open(autosaveDb);
+    } catch (error) {
+      this.app.showBanner({
+        kind: 'info',
+        title: 'Autosave is off.',
+        text: `This browser would not open IndexedDB (${message(error)}); save your notebook as a file.`,
+      });
+    }
+    const fragment = hash.replace(/^#/, '');
+    let opened = false;
+    if (fragment.startsWith('nb=')) opened = await this.openLink(fragment);
+    if (!opened && this.autosave) {
+      const last = await this.autosave.restoreLast();
+      if (last) {
+        await this.replace(last.notebook);
+        this.autosaveId = last.id;
+      }
+    }
+    this.startAutosave();
+  }
+
+  private startAutosave(): void {
+    if (!this.autosave || this.unsubscribe) return;
+    this.unsubscribe = this.app.store.subscribe(() => {
+      if (this.saveTimer) clearTimeout(this.saveTimer);
+      this.saveTimer = setTimeout(() => void this.flushAutosave(), AUTOSAVE_DELAY_MS);
+    });
+  }
+
+  /** Saves now (the debounced save calls this; tests too). */
+  flushAutosave(): Promise<void> {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    const autosave = this.autosave;
+    if (!autosave) return Promise.resolve();
+    const notebook = this.app.store.notebook;
+    this.pendingSave = this.pendingSave.then(async () => {
+      try {
+        this.autosaveId = await autosave.save(notebook, this.autosaveId);
+      } catch (error) {
+        this.app.showBanner({
+          kind: 'error',
+          title: 'Autosave failed.',
+          text: `${message(error)} Save the notebook as a file to keep it.`,
+        });
+      }
+    });
+    return this.pendingSave;
+  }
+
+  async recent(): Promise<{ id: string; title: string; savedAt: number }[]> {
+    await this.pendingSave;
+    return this.autosave ? this.autosave.recent(10) : [];
+  }
+
+  async openRecent(id: string): Promise<void> {
+    await this.flushAutosave();
+    const notebook = await this.autosave?.load(id);
+    if (!notebook) {
+      this.app.showBanner({
+        kind: 'error',
+        title: 'That notebook is gone.',
+        text: 'It was removed or could not be read; the current notebook stays.',
+      });
+      return;
+    }
+    await this.replace(notebook);
+    this.autosaveId = id;
+  }
+
+  // ─── opening ────────────────────────────────────────────────────────────────────────────
+
+  /** Replaces the notebook (its runs are released); the next autosave is a new record. */
+  private async replace(notebook: Notebook): Promise<void> {
+    const lab = this.app.lab;
+    if (lab) await Promise.all([...lab.runs.keys()].map((id) => lab.reset(id)));
+    this.replay.clear();
+    this.imported.clear();
+    this.expectedKeys.clear();
+    for (const cell of notebook.cells) {
+      const key = cell.kind === 'train' && cell.expected ? runKey(notebook, cell.id) : undefined;
+      if (key) this.expectedKeys.set(cell.id, key);
+    }
+    this.autosaveId = undefined;
+    this.app.store.dispatch({ type: 'replace', notebook });
+    this.app.requestUpdate();
+  }
+
+  /** Opens a payload (link, file, gallery): the notebook, then each model's weights. */
+  async openPayload(payload: SharePayload): Promise<void> {
+    await this.flushAutosave();
+    await this.replace(payload.notebook);
+    await this.importAll(payload.weights);
+  }
+
+  private async importAll(weights: readonly ModelWeights[]): Promise<void> {
+    if (!weights.length) return;
+    const lab = this.app.lab;
+    const client = this.app.client;
+    if (!lab || !hasWeights(client)) {
+      this.app.showBanner({
+        kind: 'info',
+        title: 'Weights not loaded.',
+        text: 'This notebook came with trained weights, but there is no GPU worker to load them into; press Run all to train.',
+      });
+      return;
+    }
+    const failures: string[] = [];
+    for (const w of weights) {
+      this.importing.add(w.trainId);
+      this.imported.add(w.trainId);
+      try {
+        await importTrainWeights(lab, client, this.app.store, w, () => this.app.requestUpdate());
+      } catch (error) {
+        this.imported.delete(w.trainId);
+        failures.push(`${w.trainId}: ${message(error)}`);
+      } finally {
+        this.importing.delete(w.trainId);
+      }
+    }
+    if (failures.length) {
+      this.app.showBanner({
+        kind: 'error',
+        title: 'Some weights could not be loaded.',
+        text: `${failures.join(' ')} Press Run all to train those models instead.`,
+      });
+    }
+  }
+
+  /** Opens `nb=…`; false (and a banner naming the problem) when the link is broken. */
+  async openLink(fragment: string): Promise<boolean> {
+    let payload: SharePayload;
+    try {
+      payload = await decodeShareLink(fragment);
+    } catch (error) {
+      this.app.showBanner({
+        kind: 'error',
+        title: 'This link could not be opened; your notebook is unchanged.',
+        text:
+          error instanceof NotebookError
+            ? `${error.message}${error.path ? ` (at ${error.path})` : ''}`
+            : message(error),
+      });
+      return false;
+    }
+    await this.openPayload(payload);
+    return true;
+  }
+
+  async openFile(file: Blob): Promise<boolean> {
+    let payload: SharePayload;
+    try {
+      payload = notebookFromFile(await file.text());
+    } catch (error) {
+      this.app.showBanner({
+        kind: 'error',
+        title: 'This file could not be opened; your notebook is unchanged.',
+        text: message(error),
+      });
+      return false;
+    }
+    await this.openPayload(payload);
+    return true;
+  }
+
+  /** Opens a gallery notebook with its pretrained weights (public/gallery/<name>.flowfield.json). */
+  async openGallery(name: string): Promise<void> {
+    const start = performance.now();
+    let payload: SharePayload | undefined;
+    let problem = '';
+    try {
+      const response = await fetch(new URL(`${name}.flowfield.json`, this.galleryBase));
+      if (!response.ok) throw new Error(`the server answered ${response.status}`);
+      payload = notebookFromFile(await response.text());
+    } catch (error) {
+      problem = message(error);
+    }
+    if (!payload) {
+      const notebook = galleryNotebook(name);
+      if (!notebook) {
+        this.app.showBanner({ kind: 'error', title: 'No such gallery notebook.', text: name });
+        return;
+      }
+      payload = { notebook, weights: [] };
+      this.app.showBanner({
+        kind: 'info',
+        title: 'Pretrained weights unavailable.',
+        text: `${problem}. The notebook opened without them: press Run all to train it.`,
+      });
+    }
+    await this.openPayload(payload);
+    this.lastGalleryOpen = {
+      name,
+      msToSamples: performance.now() - start,
+      withWeights: payload.weights.length > 0,
+    };
+  }
+
+  // ─── sharing and files ──────────────────────────────────────────────────────────────────
+
+  trainedRuns(): string[] {
+    const lab = this.app.lab;
+    return lab && hasWeights(this.app.client) ? trainedRuns(lab, this.app.store.notebook) : [];
+  }
+
+  /** Exact float32 weights of every trained Train cell. */
+  async weights(): Promise<TrainWeights[]> {
+    const lab = this.app.lab;
+    const client = this.app.client;
+    if (!lab || !hasWeights(client)) return [];
+    const out: TrainWeights[] = [];
+    for (const id of trainedRuns(lab, this.app.store.notebook)) {
+      out.push(await exportTrainWeights(lab, client, id));
+    }
+    return out;
+  }
+
+  /**
+   * The notebook with each trained Train cell's `expected` set to its step count and parameter
+   * hash, so that whoever replays the link learns whether the replay was bit-identical.
+   */
+  async withExpectations(weights: readonly TrainWeights[]): Promise<Notebook> {
+    const notebook = this.app.store.notebook;
+    const expected = new Map<string, { steps: number; paramsHash: string }>();
+    for (const w of weights) {
+      expected.set(w.trainId, { steps: w.steps, paramsHash: await paramsHash(w.params) });
+    }
+    return {
+      ...notebook,
+      cells: notebook.cells.map((cell) =>
+        cell.kind === 'train' && expected.has(cell.id)
+          ? { ...cell, expected: expected.get(cell.id)! }
+          : cell,
+      ),
+    };
+  }
+
+  private link(fragment: string): ShareLink {
+    return { fragment, url: `${this.appUrl}#${fragment}` };
+  }
+
+  async shareOptions(): Promise<ShareOptions> {
+    const weights = await this.weights();
+    const notebook = await this.withExpectations(weights);
+    const settings = this.link(await encodeShareLink({ notebook, weights: [] }));
+    let withWeights: ShareOptions['weights'];
+    if (weights.length) {
+      try {
+        withWeights = this.link(
+          await encodeShareLink({ notebook, weights }, { weights: 'float16' }),
+        );
+      } catch (error) {
+        withWeights = { error: message(error) };
+      }
+    }
+    return {
+      settings,
+      ...(withWeights ? { weights: withWeights } : {}),
+      replayable: weights.length,
+      budget: SHARE_LINK_BUDGET,
+      embedScript: new URL('embed.js', this.appUrl).href,
+    };
+  }
+
+  async share(): Promise<void> {
+    try {
+      await this.app.shareDialog.show(await this.shareOptions());
+    } catch (error) {
+      this.app.showBanner({ kind: 'error', title: 'Could not make a link.', text: message(error) });
+    }
+  }
+
+  private download(name: string, type: string, bytes: Uint8Array): void {
+    this.lastDownload = { name, type, bytes };
+    const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    a.hidden = true;
+    this.app.renderRoot.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  /** The notebook with its exact float32 weights as .flowfield.json. */
+  async saveFile(): Promise<void> {
+    try {
+      const weights = await this.weights();
+      const notebook = await this.withExpectations(weights);
+      const text = notebookToFile({ notebook, weights });
+      this.download(
+        `${fileStem(notebook.title)}.flowfield.json`,
+        'application/json',
+        new TextEncoder().encode(text),
+      );
+    } catch (error) {
+      this.app.showBanner({
+        kind: 'error',
+        title: 'Could not save the file.',
+        text: message(error),
+      });
+    }
+  }
+
+  /** One model's weights as safetensors, with its settings in the metadata. */
+  async exportSafetensors(trainId: string): Promise<void> {
+    const lab = this.app.lab;
+    const client = this.app.client;
+    const model = trainInputs(this.app.store.notebook, trainId).model;
+    if (!lab || !hasWeights(client) || !model) return;
+    try {
+      const weights = await exportTrainWeights(lab, client, trainId);
+      this.download(
+        `${fileStem(this.app.store.notebook.title)}-${trainId}.safetensors`,
+        'application/octet-stream',
+        modelSafetensors(weights, model.model),
+      );
+    } catch (error) {
+      this.app.showBanner({
+        kind: 'error',
+        title: 'Could not export weights.',
+        text: message(error),
+      });
+    }
+  }
+
+  // ─── exact replay ───────────────────────────────────────────────────────────────────────
+
+  /**
+   * Called after every render: a Train cell with an `expected` hash whose run (with the settings
+   * the hash belongs to) has just reached `expected.steps` gets its parameters hashed and
+   * compared. Imported weights are not replays and are never checked.
+   */
+  checkReplays(): void {
+    const lab = this.app.lab;
+    if (!lab) return;
+    const notebook = this.app.store.notebook;
+    for (const cell of notebook.cells) {
+      if (cell.kind !== 'train' || !cell.expected) continue;
+      const id = cell.id;
+      const run = lab.run(id);
+      if (run.state === 'idle' || (run.state === 'preparing' && !this.importing.has(id))) {
+        // A fresh model: whatever was imported or checked before is gone.
+        this.imported.delete(id);
+        if (this.replay.get(id)?.state !== 'checking') this.replay.delete(id);
+        continue;
+      }
+      if (this.imported.has(id) || this.replay.has(id)) continue;
+      if (run.step !== cell.expected.steps) continue;
+      if (!['done', 'paused', 'stopped'].includes(run.state)) continue;
+      if (this.expectedKeys.get(id) !== runKey(notebook, id)) continue;
+      void this.verify(id, cell.expected.paramsHash);
+    }
+  }
+
+  private async verify(trainId: string, expected: string): Promise<void> {
+    const lab = this.app.lab;
+    const client = this.app.client;
+    if (!lab || !hasWeights(client)) return;
+    this.replay.set(trainId, { state: 'checking', message: REPLAY_MESSAGES.checking });
+    this.app.requestUpdate();
+    let state: ReplayStatus['state'];
+    try {
+      const weights = await exportTrainWeights(lab, client, trainId);
+      state = (await paramsHash(weights.params)) === expected ? 'identical' : 'diverged';
+    } catch {
+      this.replay.delete(trainId);
+      this.app.requestUpdate();
+      return;
+    }
+    this.replay.set(trainId, { state, message: REPLAY_MESSAGES[state] });
+    this.app.requestUpdate();
+  }
+}

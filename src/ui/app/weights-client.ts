@@ -1,0 +1,98 @@
+/**
+ * Weights in and out of a Train cell's model, for sharing, files and the gallery. The worker
+ * client keeps its model handles to itself, so this wrapper watches the LabApi calls a
+ * createRun makes (createRun calls are serialised here, so the model created belongs to the
+ * Train cell being created) and then reads and writes parameters through the same LabApi.
+ */
+import { transfer, type Remote } from 'comlink';
+import type { LabApi, ModelId } from '../../worker/api';
+import type { LabClient, ModelRequest } from '../controllers/lab-client';
+import { workerLabClient } from '../controllers/worker-lab-client';
+
+/** A model's float32 parameters and the data normalisation they were trained under. */
+export interface RunWeights {
+  params: Float32Array;
+  normalization: { shift: [number, number]; scale: [number, number] };
+}
+
+export interface WeightsClient {
+  exportWeights(runId: string): Promise<RunWeights>;
+  importWeights(runId: string, weights: RunWeights): Promise<void>;
+}
+
+export type ShareableClient = LabClient & WeightsClient;
+
+export function hasWeights(client: LabClient | undefined): client is ShareableClient {
+  return (
+    !!client &&
+    typeof (client as Partial<WeightsClient>).exportWeights === 'function' &&
+    typeof (client as Partial<WeightsClient>).importWeights === 'function'
+  );
+}
+
+const IDENTITY: RunWeights['normalization'] = { shift: [0, 0], scale: [1, 1] };
+
+/** The worker's LabClient plus weights export/import. */
+export function shareableWorkerClient(api: Remote<LabApi>): ShareableClient {
+  const modelOf = new Map<string, ModelId>();
+  let creating: string | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const tapped = new Proxy(api, {
+    get(target, prop, receiver) {
+      if (prop === 'createModel') {
+        return async (spec: Parameters<LabApi['createModel']>[0]) => {
+          const info = await target.createModel(spec);
+          if (creating !== undefined) modelOf.set(creating, info.id);
+          return info;
+        };
+      }
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+  const inner = workerLabClient(tapped);
+
+  function model(runId: string): ModelId {
+    const id = modelOf.get(runId);
+    if (!id) throw new Error('This model has not been created yet: press Train.');
+    return id;
+  }
+
+  const createRun = (runId: string, request: ModelRequest): Promise<void> => {
+    const next = queue.then(async () => {
+      creating = runId;
+      modelOf.delete(runId);
+      try {
+        await inner.createRun(runId, request);
+      } finally {
+        creating = undefined;
+      }
+    });
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  return {
+    ...inner,
+    createRun,
+    async disposeRun(runId: string) {
+      modelOf.delete(runId);
+      await inner.disposeRun(runId);
+    },
+    async exportWeights(runId: string): Promise<RunWeights> {
+      const id = model(runId);
+      const params = new Float32Array(await api.exportParams(id));
+      // The model's normalisation is set when training starts (or weights are imported), and
+      // the checkpoint taken then carries it.
+      const n = (await api.checkpoint(id))?.normalization ?? IDENTITY;
+      return {
+        params,
+        normalization: { shift: [n.shift[0], n.shift[1]], scale: [n.scale[0], n.scale[1]] },
+      };
+    },
+    async importWeights(runId: string, weights: RunWeights): Promise<void> {
+      const bytes = weights.params.slice().buffer;
+      await api.importParams(model(runId), transfer(bytes, [bytes]), weights.normalization);
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Weights of Train cells between the run state and the outside world (links, files, the
+ * gallery), and the exact-replay check. Works through the LabController's public run state, so
+ * a model whose weights were imported looks to the rest of the UI like one trained to that step.
+ */
+import { trainInputs, type Notebook, type NotebookStore } from '../../notebook';
+import { IDLE_RUN, type LabController, type RunView } from '../controllers/lab-controller';
+import type { ShareableClient, RunWeights } from './weights-client';
+
+/** One Train cell's weights, as links and files carry them. */
+export interface TrainWeights extends RunWeights {
+  trainId: string;
+  steps: number;
+}
+
+/** The run key the controller uses to tell whether a model must be re-created (same format). */
+export function runKey(notebook: Notebook, trainId: string): string | undefined {
+  const { model, data } = trainInputs(notebook, trainId);
+  if (!model || !data) return undefined;
+  return JSON.stringify({ data: data.source, model: model.model });
+}
+
+/** Runs that hold trained parameters (a model exists and has taken steps or got weights). */
+export function trainedRuns(lab: LabController, notebook: Notebook): string[] {
+  return notebook.cells
+    .filter((cell) => cell.kind === 'train')
+    .map((cell) => cell.id)
+    .filter((id) => {
+      const run = lab.run(id);
+      return run.step > 0 && ['done', 'paused', 'stopped'].includes(run.state);
+    });
+}
+
+export async function exportTrainWeights(
+  lab: LabController,
+  client: ShareableClient,
+  trainId: string,
+): Promise<TrainWeights> {
+  const weights = await client.exportWeights(trainId);
+  return { ...weights, trainId, steps: lab.run(trainId).step };
+}
+
+/**
+ * Creates the model of a Train cell from the notebook's cells and loads `weights` into it, then
+ * samples: the View cells show the trained model without any training. `changed` re-renders.
+ */
+export async function importTrainWeights(
+  lab: LabController,
+  client: ShareableClient,
+  store: NotebookStore,
+  weights: TrainWeights,
+  changed: () => void,
+): Promise<void> {
+  const { trainId } = weights;
+  const { model, data } = trainInputs(store.notebook, trainId);
+  if (!model || !data) {
+    throw new Error(`Weights for ${trainId} came with no Model and Data cell above it.`);
+  }
+  const key = runKey(store.notebook, trainId)!;
+  const set = (run: RunView) => {
+    lab.runs.set(trainId, run);
+    lab.revision++;
+    changed();
+  };
+  set({ ...IDLE_RUN, state: 'preparing', key });
+  try {
+    await client.createRun(trainId, { data: data.source, model: model.model, train: model.train });
+    await client.importWeights(trainId, weights);
+  } catch (error) {
+    set({ ...IDLE_RUN, key, state: 'failed', error: (error as Error).message });
+    throw error;
+  }
+  set({
+    ...IDLE_RUN,
+    key,
+    state: 'done',
+    step: weights.steps,
+    totalSteps: weights.steps,
+    learningRate: model.train.learningRate,
+  });
+  await lab.sample(trainId, true);
+}
+
+export type ReplayState = 'identical' | 'diverged' | 'checking';
+
+export interface ReplayStatus {
+  state: ReplayState;
+  message: string;
+}
+
+export const REPLAY_MESSAGES: Record<ReplayState, string> = {
+  identical: 'replay identical ✓',
+  diverged: 'replay diverged (different browser/GPU?)',
+  checking: 'checking the replay…',
+};
