@@ -157,20 +157,49 @@ export function readSafetensors(bytes: Uint8Array): {
   return { tensors, metadata };
 }
 
+/** A named slice of a model's flat parameters (the library's ParameterLayout views fit). */
+export interface ParameterSlice {
+  name: string;
+  offset: number;
+  shape: readonly number[];
+}
+
 /**
- * A model's trained weights as safetensors: one flat tensor `params` (the worker's exportParams
- * order) and, in `__metadata__`, the model settings, normalisation and steps as JSON, so the
- * file alone says how to rebuild the model.
+ * A model's trained weights as safetensors, with the model settings, normalisation and steps as
+ * JSON in `__metadata__` so the file alone says how to rebuild the model. With `slices` (the
+ * model's parameter layout, which must tile the parameters in order) each layer's weights are a
+ * tensor of its own shape; without, one flat tensor `params` in the worker's exportParams order.
  */
-export function modelSafetensors(weights: ModelWeights, model: ModelSettings): Uint8Array {
-  return writeSafetensors(
-    { params: { shape: [weights.params.length], data: weights.params } },
-    {
-      format: 'flowfield',
-      'flowfield.model': JSON.stringify(model),
-      'flowfield.normalization': JSON.stringify(weights.normalization),
-      'flowfield.steps': String(weights.steps),
-      'flowfield.trainId': weights.trainId,
-    },
-  );
+export function modelSafetensors(
+  weights: ModelWeights,
+  model: ModelSettings,
+  slices?: readonly ParameterSlice[],
+): Uint8Array {
+  const { params } = weights;
+  const tensors: Record<string, Tensor> = {};
+  if (slices) {
+    let offset = 0;
+    for (const { name, offset: at, shape } of slices) {
+      const length = elements(shape);
+      if (at !== offset || offset + length > params.length) {
+        throw new RangeError(
+          `Parameter slice "${name}" does not continue the layout at ${offset}.`,
+        );
+      }
+      tensors[name] = { shape: [...shape], data: params.subarray(offset, offset + length) };
+      offset += length;
+    }
+    if (offset !== params.length) {
+      throw new RangeError(`The layout covers ${offset} of ${params.length} parameters.`);
+    }
+  } else {
+    tensors['params'] = { shape: [params.length], data: params };
+  }
+  return writeSafetensors(tensors, {
+    format: 'flowfield',
+    'flowfield.model': JSON.stringify(model),
+    'flowfield.normalization': JSON.stringify(weights.normalization),
+    'flowfield.steps': String(weights.steps),
+    'flowfield.trainId': weights.trainId,
+  });
 }
