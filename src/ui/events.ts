@@ -3,6 +3,7 @@
  * and emit; <ff-app> turns these into store actions and controller calls.
  */
 import type { CellKind, CellPatch } from '../notebook';
+import type { ViewReport } from './controllers/lab-client';
 
 export type CellCommand = 'remove' | 'duplicate' | 'up' | 'down' | 'collapse';
 export type TrainCommand = 'play' | 'pause' | 'step' | 'reset';
@@ -20,6 +21,8 @@ export interface FfEvents {
   /** A live learning-rate change during training. */
   'ff-learning-rate': { id: string; learningRate: number };
   'ff-run-all': Record<string, never>;
+  /** A GPU view drew a frame: its ticks, legends, warp stages and the sampler's NFE. */
+  'ff-view-report': { report: ViewReport };
   /** Compute a Compare cell's metrics. */
   'ff-compare': { id: string };
   /** A live batch-size change of a Train cell's model (also while training). */
@@ -39,6 +42,7 @@ declare global {
     'ff-train-command': CustomEvent<FfEvents['ff-train-command']>;
     'ff-learning-rate': CustomEvent<FfEvents['ff-learning-rate']>;
     'ff-run-all': CustomEvent<FfEvents['ff-run-all']>;
+    'ff-view-report': CustomEvent<FfEvents['ff-view-report']>;
     'ff-compare': CustomEvent<FfEvents['ff-compare']>;
     'ff-batch-size': CustomEvent<FfEvents['ff-batch-size']>;
     'ff-speed': CustomEvent<FfEvents['ff-speed']>;

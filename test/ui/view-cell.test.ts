@@ -1,31 +1,126 @@
 import { expect, fixture, html } from '@open-wc/testing';
-import { createCell, type ViewCell } from '../../src/notebook';
-import { IDLE_RUN } from '../../src/ui/controllers/lab-controller';
+import { parsePoints } from '../../src/data/points';
+import { createCell, type ModelCell, type ModelKind, type ViewCell } from '../../src/notebook';
+import { IDLE_RUN, type RunView } from '../../src/ui/controllers/lab-controller';
+import { samplerChoice, samplersFor } from '../../src/ui/view-cell/samplers';
 import '../../src/ui/view-cell/view-cell';
-import type { FfViewCell } from '../../src/ui/view-cell/view-cell';
+import { samplesCsv, type FfViewCell } from '../../src/ui/view-cell/view-cell';
+import { overlaysFor, viewLayers, warpStageAt } from '../../src/ui/view-cell/view-layers';
 import { $, patches, setValue } from './support/helpers';
 
 const cell = createCell('view', 'v') as ViewCell;
 const samples = new Float32Array([0, 0, 0.5, 0.5, -0.5, 0.2]);
 
+function runOf(kind: ModelKind): RunView {
+  const model = (createCell('model', 'm') as ModelCell).model;
+  const family = kind === 'ddpm' || kind === 'flow-matching' ? 'diffusion' : 'flow';
+  return { ...IDLE_RUN, samples, model: { ...model, kind, family } };
+}
+
+async function mount(view: ViewCell, run: RunView = IDLE_RUN): Promise<FfViewCell> {
+  return fixture<FfViewCell>(html`<ff-view-cell .cell=${view} .run=${run}></ff-view-cell>`);
+}
+
 describe('<ff-view-cell>', () => {
   it('every control changes the cell', async () => {
-    const el = await fixture<FfViewCell>(html`<ff-view-cell .cell=${cell}></ff-view-cell>`);
+    const el = await mount({ ...cell, overlay: 'warp' }, runOf('ddpm'));
     const seen = patches(el);
-    const boxes = el.shadowRoot!.querySelectorAll<HTMLInputElement>('input[type=checkbox]');
-    boxes[0]!.click();
-    boxes[1]!.click();
+    $(el, '#showData').click();
+    $(el, '#showSamples').click();
     setValue($(el, '#sampleCount'), '512');
     setValue($(el, '#sampleSeed'), '9');
+    setValue($(el, '#overlay'), 'field');
+    setValue($(el, '#sampler'), 'pf-heun');
+    setValue($(el, '#samplerSteps'), '12');
+    setValue($(el, '#position'), '0.25');
     expect(seen).to.deep.equal([
       { showData: false },
       { showSamples: false },
       { sampleCount: 512 },
       { sampleSeed: 9 },
+      { overlay: 'field' },
+      { sampler: 'pf-heun' },
+      { samplerSteps: 12 },
+      // setValue fires input and change; the range reports on input only.
+      { position: 0.25 },
     ]);
   });
 
-  it('draws samples over the data', async () => {
+  it('offers the samplers of the model kind, none for flows', async () => {
+    const options = (el: FfViewCell) =>
+      [...el.shadowRoot!.querySelectorAll('#sampler option')].map((o) => o.getAttribute('value'));
+    expect(options(await mount(cell, runOf('ddpm')))).to.deep.equal([
+      'ddpm',
+      'ddim',
+      'pf-euler',
+      'pf-heun',
+    ]);
+    const fm = await mount({ ...cell, sampler: 'rk4' }, runOf('flow-matching'));
+    expect(options(fm)).to.deep.equal(['euler', 'midpoint', 'heun', 'rk4']);
+    expect(($(fm, '#sampler') as unknown as HTMLSelectElement).value).to.equal('rk4');
+    const flow = await mount(cell, runOf('realnvp'));
+    expect(flow.shadowRoot!.querySelector('#sampler')).to.equal(null);
+    expect(flow.shadowRoot!.querySelector('#samplerSteps')).to.equal(null);
+    // The field needs time: flows do not offer it.
+    expect(overlaysFor('realnvp')).to.not.include('field');
+    expect(overlaysFor('flow-matching')).to.include('field');
+  });
+
+  it('a sampler the model does not offer falls back to that kind’s default', () => {
+    // The cell default is DDIM (a DDPM sampler); a flow-matching model uses Euler instead.
+    expect(samplerChoice({ ...cell, sampler: 'ddim' }, 'flow-matching')).to.deep.equal({
+      sampler: 'euler',
+      steps: cell.samplerSteps,
+    });
+    expect(samplerChoice({ ...cell, sampler: 'rk4' }, 'ddpm')!.sampler).to.equal('ddim');
+    expect(samplerChoice(cell, 'nice')).to.equal(undefined);
+    expect(samplersFor(undefined)).to.deep.equal([]);
+  });
+
+  it('shows the scrubber only for overlays that have one, labelled for flows and ODEs', async () => {
+    expect((await mount(cell, runOf('realnvp'))).shadowRoot!.querySelector('#position')).to.equal(
+      null,
+    );
+    const flowWarp = await mount({ ...cell, overlay: 'warp' }, runOf('realnvp'));
+    expect($(flowWarp, 'label[for=position]').textContent).to.contain('Layer');
+    const odeField = await mount({ ...cell, overlay: 'field', position: 0.4 }, runOf('ddpm'));
+    expect($(odeField, 'label[for=position]').textContent).to.contain('t = 0.40');
+  });
+
+  it('layers: back to front, sources and sampler as the cell says', () => {
+    const data = { kind: 'builtin' as const, name: 'moons' as const, seed: 1 };
+    const view: ViewCell = {
+      ...cell,
+      overlay: 'trajectories',
+      sampler: 'rk4',
+      samplerSteps: 5,
+      position: 0.3,
+    };
+    const layers = viewLayers({ cell: view, run: 't', kind: 'flow-matching', data, warpStages: 3 });
+    expect(layers.map((l) => l.kind)).to.deep.equal(['points', 'points', 'trajectories']);
+    expect(layers[0]).to.deep.include({ source: { data }, count: view.sampleCount });
+    expect(layers[1]).to.deep.include({
+      source: { run: 't' },
+      sample: { sampler: 'rk4', steps: 5 },
+    });
+    expect(layers[2]).to.deep.include({ upTo: 0.3, sample: { sampler: 'rk4', steps: 5 } });
+    // Before a model exists: only the data, and the density of the data itself.
+    const before = viewLayers({
+      cell: { ...view, overlay: 'density' },
+      run: undefined,
+      kind: 'flow-matching',
+      data,
+      warpStages: null,
+    });
+    expect(before).to.have.length(2);
+    expect(before[0]).to.deep.include({ kind: 'heatmap', source: { data } });
+    // The scrubber spans every warp stage.
+    expect(warpStageAt(0, 9)).to.equal(0);
+    expect(warpStageAt(1, 9)).to.equal(8);
+    expect(warpStageAt(0.5, 9)).to.equal(4);
+  });
+
+  it('draws samples over the data on the page when the client has no GPU views', async () => {
     const el = await fixture<FfViewCell>(
       html`<ff-view-cell
         .cell=${cell}
@@ -36,12 +131,16 @@ describe('<ff-view-cell>', () => {
     expect(el.shadowRoot!.textContent).to.contain('3 samples shown');
     const scatter = $(el, 'ff-scatter') as unknown as { layers: unknown[] };
     expect(scatter.layers).to.have.length(2);
+    expect(el.shadowRoot!.querySelector('ff-gpu-view')).to.equal(null);
   });
 
-  it('is accessible', async () => {
-    const el = await fixture<FfViewCell>(
-      html`<ff-view-cell .cell=${cell} .run=${{ ...IDLE_RUN, samples }}></ff-view-cell>`,
-    );
-    await expect(el).to.be.accessible();
+  it('samples CSV parses back to the same points', () => {
+    const points = new Float32Array([0.125, -2.5, 3.0000001, 1e-7]);
+    expect(Array.from(parsePoints(samplesCsv(points)))).to.deep.equal(Array.from(points));
+  });
+
+  it('is accessible, with the diffusion controls', async () => {
+    await expect(await mount(cell, { ...IDLE_RUN, samples })).to.be.accessible();
+    await expect(await mount({ ...cell, overlay: 'field' }, runOf('ddpm'))).to.be.accessible();
   });
 });

@@ -5,6 +5,9 @@
  */
 import type { DataSource, ModelSettings, TrainSettings } from '../../notebook';
 import type { WorkerGpuReport } from '../../worker/api';
+import type { SamplerChoice, ViewClient } from './view-client';
+
+export type * from './view-client';
 
 export type GpuReport = WorkerGpuReport;
 
@@ -66,10 +69,23 @@ export interface LabClient {
   resume(runId: string): Promise<void>;
   stop(runId: string): Promise<void>;
   setLearningRate(runId: string, learningRate: number): Promise<void>;
-  /** Samples of the trained model (data coordinates). */
-  sampleModel(runId: string, count: number, seed: number): Promise<Float32Array>;
+  /**
+   * Samples of the trained model (data coordinates); diffusion and flow-matching models use
+   * `sampler` (flows ignore it).
+   */
+  sampleModel(
+    runId: string,
+    count: number,
+    seed: number,
+    sampler?: SamplerChoice,
+  ): Promise<Float32Array>;
   /** Releases the run's model and dataset. */
   disposeRun(runId: string): Promise<void>;
+  /**
+   * Views drawn by the GPU side onto canvases the page transfers. Absent where the client has
+   * none: the View cell then draws samples on the page.
+   */
+  views?: ViewClient;
   /** log p of run `runId`'s model at `points` (nats). Used by the Compare cell. */
   modelLogProb?(runId: string, points: Float32Array): Promise<Float32Array>;
   /** The exact log p of a data source at `points` (nats); rejects where none is known. */

@@ -10,10 +10,21 @@ import {
   trainInputs,
   viewSource,
   type DataCell,
+  type DataSource,
+  type ModelSettings,
   type NotebookStore,
+  type ViewCell,
 } from '../../notebook';
 import { comparePlan, computeComparison, type Comparison } from '../compare-cell/comparison';
-import type { GpuReport, LabClient, ModelRequest, RunProgress, RunState } from './lab-client';
+import { samplerChoice } from '../view-cell/samplers';
+import type {
+  GpuReport,
+  LabClient,
+  ModelRequest,
+  RunProgress,
+  RunState,
+  ViewClient,
+} from './lab-client';
 
 export type GpuStatus =
   | { state: 'checking' }
@@ -36,12 +47,27 @@ export interface RunView {
   samples?: Float32Array;
   /** The request the model was created from (JSON), to know when settings changed. */
   key?: string;
+  /** Grows every time the model is (re-)created on the GPU side; absent before the first. */
+  generation?: number;
+  /** How a View cell draws this run on the GPU side (only where the client has GPU views). */
+  views?: ViewBinding;
+  /** Settings of the model a View cell shows (its kind decides the samplers and overlays). */
+  model?: ModelSettings;
   /** What the latest notice (in `error`) is about, and the checkpoint it returned to. */
   noticeKind?: RunProgress['noticeKind'];
   checkpointStep?: number;
   /** Batch size in use (it can change while training). */
   batch?: number;
   dispatchesPerStep?: number;
+}
+
+/** What a View cell needs to draw on the GPU side: the client and what its layers refer to. */
+export interface ViewBinding {
+  client: ViewClient;
+  /** The Train cell the view shows (its id names the model in layer requests). */
+  trainId: string | undefined;
+  /** The data that model trains on. */
+  data: DataSource | undefined;
 }
 
 export interface DataPreview {
@@ -78,6 +104,10 @@ export class LabController implements ReactiveController {
   private readonly sampling = new Set<string>();
   private readonly lastSampled = new Map<string, number>();
   private readonly resampleAfter = new Set<string>();
+  /** Sample settings (count, seed, sampler) each run's samples were drawn with. */
+  private readonly sampledWith = new Map<string, string>();
+  private generations = 0;
+  private readonly bindings = new Map<string, ViewBinding>();
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -88,7 +118,10 @@ export class LabController implements ReactiveController {
   }
 
   hostConnected(): void {
-    this.unsubscribe = this.store.subscribe(() => this.refreshPreviews());
+    this.unsubscribe = this.store.subscribe(() => {
+      this.refreshPreviews();
+      this.refreshSamples();
+    });
     this.client.probe().then(
       (report) => {
         this.gpu = { state: 'ready', report };
@@ -119,10 +152,65 @@ export class LabController implements ReactiveController {
     return this.runs.get(trainId) ?? IDLE_RUN;
   }
 
-  /** The run a View cell shows. */
+  /** The run a View cell shows, with its GPU-view binding where the client has GPU views. */
   runForView(viewId: string): RunView {
     const train = viewSource(this.store.notebook, viewId);
-    return train ? this.run(train.id) : IDLE_RUN;
+    const run = train ? this.run(train.id) : IDLE_RUN;
+    const model = train && trainInputs(this.store.notebook, train.id).model?.model;
+    const views = this.viewBinding(viewId);
+    if (!model && !views) return run;
+    return { ...run, ...(model ? { model } : {}), ...(views ? { views } : {}) };
+  }
+
+  /** The same object while nothing it holds changed, so views can compare by identity. */
+  private viewBinding(viewId: string): ViewBinding | undefined {
+    const client = this.client.views;
+    if (!client) return undefined;
+    const train = viewSource(this.store.notebook, viewId);
+    const inputs = train ? trainInputs(this.store.notebook, train.id) : undefined;
+    const next: ViewBinding = {
+      client,
+      trainId: train?.id,
+      data: inputs?.data?.source,
+    };
+    const old = this.bindings.get(viewId);
+    if (old && old.trainId === next.trainId && old.data === next.data) {
+      return old;
+    }
+    this.bindings.set(viewId, next);
+    return next;
+  }
+
+  /** The first View cell showing a Train cell's run (its sample settings are used). */
+  private viewOf(trainId: string): ViewCell | undefined {
+    const nb = this.store.notebook;
+    return nb.cells.find(
+      (cell): cell is ViewCell => cell.kind === 'view' && viewSource(nb, cell.id)?.id === trainId,
+    );
+  }
+
+  /** The sample settings of a run's first view (count, seed and sampler), as a key. */
+  private sampleSettings(trainId: string) {
+    const view = this.viewOf(trainId);
+    if (!view) return undefined;
+    const model = trainInputs(this.store.notebook, trainId).model?.model;
+    const sampler = samplerChoice(view, model?.kind);
+    return {
+      view,
+      sampler,
+      key: JSON.stringify([view.sampleCount, view.sampleSeed, sampler]),
+    };
+  }
+
+  /** Re-samples finished runs whose view's sample settings changed (for the CSV and fallback view). */
+  private refreshSamples(): void {
+    for (const [trainId, run] of this.runs) {
+      if (run.state !== 'done' && run.state !== 'stopped') continue;
+      const settings = this.sampleSettings(trainId);
+      if (settings && this.sampledWith.get(trainId) !== settings.key) {
+        void this.sample(trainId, true);
+      }
+    }
   }
 
   /** The preview of the data a View cell's model trains on. */
@@ -176,6 +264,7 @@ export class LabController implements ReactiveController {
     this.runs.set(trainId, { ...IDLE_RUN, state: 'preparing', key });
     this.changed();
     await this.client.createRun(trainId, request);
+    this.update(trainId, { generation: ++this.generations });
   }
 
   /** Trains to the Model cell's step count (or that many more steps when already there). */
@@ -245,7 +334,8 @@ export class LabController implements ReactiveController {
       // Paced slices end paused in the worker; the run is still training.
       state: progress.state === 'paused' && !this.paced.has(trainId) ? 'paused' : run.state,
     });
-    void this.sample(trainId, false);
+    // GPU views draw live samples themselves; the page samples only for its own fallback view.
+    if (!this.client.views) void this.sample(trainId, false);
   }
 
   async step(trainId: string): Promise<void> {
@@ -287,15 +377,19 @@ export class LabController implements ReactiveController {
       return;
     }
     if (!force && now - (this.lastSampled.get(trainId) ?? -Infinity) < LIVE_SAMPLE_MS) return;
-    const views = this.store.notebook.cells.filter(
-      (cell) => cell.kind === 'view' && viewSource(this.store.notebook, cell.id)?.id === trainId,
-    );
-    const view = views[0];
-    if (!view || view.kind !== 'view') return;
+    const settings = this.sampleSettings(trainId);
+    if (!settings) return;
+    const { view, sampler, key } = settings;
     this.sampling.add(trainId);
     this.lastSampled.set(trainId, now);
+    this.sampledWith.set(trainId, key);
     try {
-      const samples = await this.client.sampleModel(trainId, view.sampleCount, view.sampleSeed);
+      const samples = await this.client.sampleModel(
+        trainId,
+        view.sampleCount,
+        view.sampleSeed,
+        sampler,
+      );
       this.update(trainId, { samples });
     } catch (error) {
       this.update(trainId, { error: message(error) });

@@ -3,7 +3,7 @@
  * the worker's specs, keeps the worker's handle ids per Train cell, and releases them.
  */
 import { proxy, type Remote } from 'comlink';
-import type { DataSource } from '../../notebook';
+import type { DataSource, ModelSettings } from '../../notebook';
 import type {
   DatasetId,
   LabApi,
@@ -13,7 +13,9 @@ import type {
 } from '../../worker/api';
 // Pure, GPU-free parser: pasted points are validated and parsed on the page.
 import { parsePoints } from '../../data/points';
+import type { ModelSpec } from '../../lab/models';
 import type { LabClient, ModelRequest, RunProgress } from './lab-client';
+import { sampleOptions, workerViewClient } from './worker-view-client';
 
 /** Drawn grids cover this square of data space. */
 export const GRID_BOUNDS = [-4, -4, 4, 4] as const;
@@ -35,6 +37,40 @@ function datasetSpec(source: DataSource) {
         seed: source.seed,
       };
   }
+}
+
+/**
+ * The worker's model spec for a Model cell's settings. Diffusion models take the cell's hidden
+ * layers as their depth (`layers` counts a flow's couplings); flow matching has no noise
+ * schedule, T or prediction target, so those are left out (the library refuses them).
+ */
+export function modelSpec(model: ModelSettings): ModelSpec {
+  if (model.family === 'flow') {
+    return {
+      family: 'flow',
+      kind: model.kind as 'nice' | 'realnvp' | 'glow' | 'spline',
+      layers: model.layers,
+      hidden: model.hidden,
+      hiddenLayers: model.hiddenLayers,
+      activation: model.activation,
+      seed: model.seed,
+    };
+  }
+  const common = {
+    family: 'diffusion' as const,
+    hidden: model.hidden,
+    layers: model.hiddenLayers,
+    activation: model.activation,
+    seed: model.seed,
+  };
+  if (model.kind === 'flow-matching') return { ...common, kind: 'flow-matching' };
+  return {
+    ...common,
+    kind: 'ddpm',
+    schedule: model.noiseSchedule,
+    timesteps: model.timesteps,
+    prediction: model.prediction,
+  };
 }
 
 function toProgress(p: WorkerProgress): RunProgress {
@@ -107,25 +143,10 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
     async createRun(runId, request: ModelRequest) {
       await release(runId);
       const { model, train, data } = request;
-      if (model.family !== 'flow') {
-        throw new Error(
-          `${model.kind} models cannot be trained in this build yet: the worker offers flows only.`,
-        );
-      }
       const dataset = (await api.createDataset(datasetSpec(data))).id;
       let modelId: ModelId | undefined;
       try {
-        modelId = (
-          await api.createModel({
-            family: 'flow',
-            kind: model.kind as 'nice' | 'realnvp' | 'glow' | 'spline',
-            layers: model.layers,
-            hidden: model.hidden,
-            hiddenLayers: model.hiddenLayers,
-            activation: model.activation,
-            seed: model.seed,
-          })
-        ).id;
+        modelId = (await api.createModel(modelSpec(model))).id;
         const entry: Handles = { dataset, model: modelId, run: '' as RunId, listener: undefined };
         entry.run = await api.createRun(
           modelId,
@@ -175,10 +196,13 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
     async setLearningRate(runId, lr) {
       await api.setLearningRate(handles(runId).run, lr);
     },
-    async sampleModel(runId, count, seed) {
-      return api.sample(handles(runId).model, count, { seed });
+    async sampleModel(runId, count, seed, sampler) {
+      // The worker passes sampler options through to diffusion models; flows ignore them.
+      const options: { seed: number } = { seed, ...sampleOptions(sampler) };
+      return api.sample(handles(runId).model, count, options);
     },
     disposeRun: release,
+    views: workerViewClient(api, (runId) => handles(runId).model, datasetSpec),
     async modelLogProb(runId, points) {
       return api.logProb(handles(runId).model, points);
     },

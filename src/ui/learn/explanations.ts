@@ -33,8 +33,26 @@ export const TIPS = {
   hiddenLayers: 'Hidden layers per conditioner network.',
   activation: 'Non-linearity of the conditioner networks.',
   seed: 'Seeds the initial weights: the same seed trains to the same model on the same GPU.',
-  timesteps: 'Noise levels T of the diffusion process.',
+  timesteps:
+    'Noise levels T of the diffusion process: x_t = √ᾱ_t·x₀ + √(1 − ᾱ_t)·ε for t = 1 … T, with ᾱ_t = Π_{s≤t} (1 − β_s). The library accepts T from 10 to 1000.',
+  noiseSchedule:
+    'How the noise grows with t. Linear: β_t rises linearly from 1e-4 to 0.02 (scaled by 1000/T). Cosine (Nichol & Dhariwal): ᾱ_t = f(t/T)/f(0) with f(τ) = cos²(π/2 · (τ + 0.008)/1.008), which destroys information more gently.',
+  prediction:
+    'What the network predicts from x_t. ε: the noise, loss ‖ε − ε_θ(x_t, t)‖². v: v = √ᾱ_t·ε − √(1 − ᾱ_t)·x₀, loss ‖v − v_θ(x_t, t)‖² (better behaved near pure noise).',
+  diffusionLayers: 'Hidden layers of the denoiser network (it sees x_t and a time embedding of t).',
   learningRate: 'Step size of the optimizer; lower it if the loss becomes NaN.',
   batch: 'Points drawn from the data per step.',
   steps: 'Training steps one press of play runs.',
+} as const;
+
+/** Tooltips of the View cell's controls. */
+export const VIEW_TIPS = {
+  overlay:
+    'Density: log p(x) on a grid (flows exactly; diffusion through the probability-flow ODE). Warp: a grid pushed through the model, layer by layer (flows) or in time (ODE). Trajectories: samples’ paths from noise to data. Field: the velocity dx/dt at time t.',
+  position:
+    'Scrub through the layers of a flow (0 = data side, 1 = latent) or the time of an ODE model (0 = data, 1 = noise).',
+  sampler:
+    'DDPM: ancestral x_{t−1} = (x_t − β_t/√(1 − ᾱ_t)·ε_θ)/√α_t + σ_t·z; DDIM (deterministic, fewer steps); or the probability-flow ODE dx/dt = f(x, t) − ½g(t)²∇log p_t(x) with Euler or Heun. Flow matching integrates dx/dt = v_θ(x, t) with Euler, midpoint, Heun or RK4.',
+  samplerSteps: 'Steps of the sampler: more steps, more accurate, more network evaluations.',
+  nfe: 'Network function evaluations per sample: what sampling costs. Euler and DDPM/DDIM: 1 per step; midpoint and Heun: 2; RK4: 4.',
 } as const;

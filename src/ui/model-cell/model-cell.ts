@@ -6,12 +6,16 @@ import {
   FLOW_KINDS,
   LR_SCHEDULES,
   MODEL_LIMITS,
+  NOISE_SCHEDULES,
   OPTIMIZERS,
+  PREDICTIONS,
   TRAIN_LIMITS,
   familyOf,
   type ModelCell,
   type ModelKind,
   type ModelSettings,
+  type NoiseSchedule,
+  type PredictionTarget,
   type TrainSettings,
 } from '../../notebook';
 import { emit } from '../events';
@@ -20,6 +24,15 @@ import { EXPLANATIONS, FLOWS_VS_DIFFUSION, TIPS } from '../learn/explanations';
 import '../markdown/markdown';
 import { cellStyles } from '../shared.styles';
 import { modelCellStyles } from './model-cell.styles';
+
+const SCHEDULE_NAMES: Record<NoiseSchedule, string> = {
+  linear: 'Linear β',
+  cosine: 'Cosine ᾱ',
+};
+const PREDICTION_NAMES: Record<PredictionTarget, string> = {
+  eps: 'Noise ε',
+  v: 'Velocity v',
+};
 
 const KIND_NAMES: Record<ModelKind, string> = {
   nice: 'NICE (additive coupling)',
@@ -50,6 +63,16 @@ export class FfModelCell extends LitElement {
     });
   }
 
+  /** DDPM's own settings: T, the noise schedule and the prediction target. */
+  private renderDdpm(model: ModelSettings) {
+    return html`<h3>Diffusion</h3>
+      <div class="row">
+        ${numberField({ id: 'timesteps', value: model.timesteps, range: MODEL_LIMITS.timesteps, tip: TIPS.timesteps, onChange: (timesteps) => this.model({ timesteps }) })}
+        ${selectField<NoiseSchedule>({ id: 'noiseSchedule', label: 'Noise schedule', value: model.noiseSchedule, choices: NOISE_SCHEDULES, names: SCHEDULE_NAMES, tip: TIPS.noiseSchedule, onChange: (noiseSchedule) => this.model({ noiseSchedule }) })}
+        ${selectField<PredictionTarget>({ id: 'prediction', label: 'Prediction', value: model.prediction, choices: PREDICTIONS, names: PREDICTION_NAMES, tip: TIPS.prediction, onChange: (prediction) => this.model({ prediction }) })}
+      </div>`;
+  }
+
   override render() {
     const { model, train } = this.cell;
     const diffusion = model.family === 'diffusion';
@@ -62,30 +85,23 @@ export class FfModelCell extends LitElement {
           names: KIND_NAMES,
           onChange: (kind) => this.model({ kind }),
         })}
-        ${numberField({ id: 'layers', value: model.layers, range: MODEL_LIMITS.layers, tip: TIPS.layers, onChange: (layers) => this.model({ layers }) })}
-        ${numberField({ id: 'hidden', value: model.hidden, range: MODEL_LIMITS.hidden, tip: TIPS.hidden, onChange: (hidden) => this.model({ hidden }) })}
-        ${numberField({ id: 'hiddenLayers', value: model.hiddenLayers, range: MODEL_LIMITS.hiddenLayers, tip: TIPS.hiddenLayers, onChange: (hiddenLayers) => this.model({ hiddenLayers }) })}
-        ${selectField({ id: 'activation', label: 'Activation', value: model.activation, choices: ACTIVATIONS, tip: TIPS.activation, onChange: (activation) => this.model({ activation }) })}
-        ${numberField({ id: 'seed', value: model.seed, range: MODEL_LIMITS.seed, tip: TIPS.seed, onChange: (seed) => this.model({ seed }) })}
         ${
           diffusion
-            ? numberField({
-                id: 'timesteps',
-                value: model.timesteps,
-                range: MODEL_LIMITS.timesteps,
-                tip: TIPS.timesteps,
-                onChange: (timesteps) => this.model({ timesteps }),
+            ? nothing
+            : numberField({
+                id: 'layers',
+                value: model.layers,
+                range: MODEL_LIMITS.layers,
+                tip: TIPS.layers,
+                onChange: (layers) => this.model({ layers }),
               })
-            : nothing
         }
+        ${numberField({ id: 'hidden', value: model.hidden, range: MODEL_LIMITS.hidden, tip: TIPS.hidden, onChange: (hidden) => this.model({ hidden }) })}
+        ${numberField({ id: 'hiddenLayers', value: model.hiddenLayers, range: MODEL_LIMITS.hiddenLayers, tip: diffusion ? TIPS.diffusionLayers : TIPS.hiddenLayers, onChange: (hiddenLayers) => this.model({ hiddenLayers }) })}
+        ${selectField({ id: 'activation', label: 'Activation', value: model.activation, choices: ACTIVATIONS, tip: TIPS.activation, onChange: (activation) => this.model({ activation }) })}
+        ${numberField({ id: 'seed', value: model.seed, range: MODEL_LIMITS.seed, tip: TIPS.seed, onChange: (seed) => this.model({ seed }) })}
       </div>
-      ${
-        diffusion
-          ? html`<p class="hint note">
-              Diffusion and flow-matching training arrive with the worker's diffusion support.
-            </p>`
-          : nothing
-      }
+      ${model.kind === 'ddpm' ? this.renderDdpm(model) : nothing}
       <h3>Training</h3>
       <div class="row">
         ${selectField({ id: 'optimizer', label: 'Optimizer', value: train.optimizer, choices: OPTIMIZERS, onChange: (optimizer) => this.train({ optimizer }) })}

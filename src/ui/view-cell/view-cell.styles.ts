@@ -16,4 +16,11 @@ export const viewCellStyles = css`
     flex-direction: column;
     gap: 0.5rem;
   }
+  input[type='range'] {
+    padding: 0;
+  }
+  .nfe {
+    margin: 0;
+    font-size: 0.85em;
+  }
 `;

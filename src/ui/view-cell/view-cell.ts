@@ -1,15 +1,34 @@
-import { LitElement, html } from 'lit';
-import { customElement, property, query } from 'lit/decorators.js';
-import { VIEW_LIMITS, type ViewCell } from '../../notebook';
+import { LitElement, html, nothing } from 'lit';
+import { customElement, property, query, state } from 'lit/decorators.js';
+import { VIEW_LIMITS, type SamplerName, type ViewCell, type ViewOverlay } from '../../notebook';
+import type { ViewReport } from '../controllers/lab-client';
 import { IDLE_RUN, type RunView } from '../controllers/lab-controller';
 import { emit } from '../events';
-import { numberField } from '../fields';
+import { numberField, selectField } from '../fields';
+import '../gpu-view/gpu-view';
+import type { FfGpuView } from '../gpu-view/gpu-view';
+import { download, pngFromPixels } from '../gpu-view/png';
+import { VIEW_TIPS } from '../learn/explanations';
 import { PALETTE, squareBounds, type FfScatter, type ScatterLayer } from '../scatter/scatter';
 import '../scatter/scatter';
 import { cellStyles } from '../shared.styles';
+import { SAMPLER_NAMES, samplerChoice, samplersFor } from './samplers';
 import { viewCellStyles } from './view-cell.styles';
+import { effectiveOverlay, overlaysFor, viewLayers } from './view-layers';
 
-/** Samples of the trained model over the data; export as PNG or CSV. */
+const OVERLAY_NAMES: Record<ViewOverlay, string> = {
+  none: 'None',
+  density: 'Density (log p)',
+  warp: 'Warp grid',
+  trajectories: 'Trajectories',
+  field: 'Velocity field',
+};
+
+/**
+ * Samples of the trained model over the data, with an overlay (density, warp grid, paths,
+ * field), the sampler of diffusion models and its NFE; export as PNG or CSV. Drawn by the GPU
+ * side where the client offers views, else on the page (samples over data only).
+ */
 @customElement('ff-view-cell')
 export class FfViewCell extends LitElement {
   static override styles = [cellStyles, viewCellStyles];
@@ -18,13 +37,72 @@ export class FfViewCell extends LitElement {
   @property({ attribute: false }) run: RunView = IDLE_RUN;
   @property({ attribute: false }) data?: Float32Array;
 
-  @query('ff-scatter') private scatter!: FfScatter;
+  @state() private report: ViewReport | undefined;
+  @query('ff-scatter') private scatter?: FfScatter;
+  @query('ff-gpu-view') gpuView?: FfGpuView;
 
   private patch(patch: Partial<ViewCell>): void {
     emit(this, 'ff-cell-change', { id: this.cell.id, patch });
   }
 
+  private get kind() {
+    return this.run.model?.kind;
+  }
+
   override render() {
+    const { cell, run } = this;
+    return html`<div class="layout">
+      ${run.views ? this.renderGpuView() : this.renderScatter()}
+      <div class="controls">
+        <label class="inline"
+          ><input
+            id="showData"
+            type="checkbox"
+            .checked=${cell.showData}
+            @change=${() => this.patch({ showData: !cell.showData })}
+          />Show data</label
+        >
+        <label class="inline"
+          ><input
+            id="showSamples"
+            type="checkbox"
+            .checked=${cell.showSamples}
+            @change=${() => this.patch({ showSamples: !cell.showSamples })}
+          />Show samples</label
+        >
+        ${numberField({ id: 'sampleCount', value: cell.sampleCount, range: VIEW_LIMITS.sampleCount, onChange: (sampleCount) => this.patch({ sampleCount }) })}
+        ${numberField({ id: 'sampleSeed', value: cell.sampleSeed, range: VIEW_LIMITS.sampleSeed, onChange: (sampleSeed) => this.patch({ sampleSeed }) })}
+        ${selectField<ViewOverlay>({
+          id: 'overlay',
+          label: 'Overlay',
+          value: effectiveOverlay(cell, this.kind),
+          choices: overlaysFor(this.kind),
+          names: OVERLAY_NAMES,
+          tip: VIEW_TIPS.overlay,
+          onChange: (overlay) => this.patch({ overlay }),
+        })}
+        ${this.renderScrubber()} ${this.renderSampler()}
+        <div class="row">
+          <button @click=${this.exportPng}>Export PNG</button>
+          <button @click=${this.exportCsv} ?disabled=${!run.samples}>Export samples (CSV)</button>
+        </div>
+        <p class="hint" role="status">${this.status()}</p>
+      </div>
+    </div>`;
+  }
+
+  private status(): string {
+    const { run } = this;
+    const count = run.samples ? run.samples.length / 2 : 0;
+    if (run.views) {
+      return run.generation === undefined
+        ? 'Train the model above to see samples.'
+        : `Drawn on the GPU from the model's current parameters.`;
+    }
+    return count ? `${count} samples shown.` : 'Train the model above to see samples.';
+  }
+
+  private renderScatter() {
     const { cell, run } = this;
     const layers: ScatterLayer[] = [];
     if (cell.showData && this.data)
@@ -33,60 +111,122 @@ export class FfViewCell extends LitElement {
       layers.push({ label: 'samples', color: PALETTE.samples, points: run.samples });
     }
     const count = run.samples ? run.samples.length / 2 : 0;
-    return html`<div class="layout">
-      <ff-scatter
-        label=${count ? `Samples of the model (${count} points) over the data` : 'No samples yet'}
-        .layers=${layers}
-        .bounds=${squareBounds(this.data ?? run.samples)}
-      ></ff-scatter>
-      <div class="controls">
-        <label class="inline"
-          ><input
-            type="checkbox"
-            .checked=${cell.showData}
-            @change=${() => this.patch({ showData: !cell.showData })}
-          />Show data</label
-        >
-        <label class="inline"
-          ><input
-            type="checkbox"
-            .checked=${cell.showSamples}
-            @change=${() => this.patch({ showSamples: !cell.showSamples })}
-          />Show samples</label
-        >
-        ${numberField({ id: 'sampleCount', value: cell.sampleCount, range: VIEW_LIMITS.sampleCount, onChange: (sampleCount) => this.patch({ sampleCount }) })}
-        ${numberField({ id: 'sampleSeed', value: cell.sampleSeed, range: VIEW_LIMITS.sampleSeed, onChange: (sampleSeed) => this.patch({ sampleSeed }) })}
-        <div class="row">
-          <button @click=${this.exportPng}>Export PNG</button>
-          <button @click=${this.exportCsv} ?disabled=${!run.samples}>Export samples (CSV)</button>
-        </div>
-        <p class="hint" role="status">
-          ${count ? `${count} samples shown.` : 'Train the model above to see samples.'}
-        </p>
-      </div>
-    </div>`;
+    return html`<ff-scatter
+      label=${count ? `Samples of the model (${count} points) over the data` : 'No samples yet'}
+      .layers=${layers}
+      .bounds=${squareBounds(this.data ?? run.samples)}
+    ></ff-scatter>`;
   }
 
-  private download(url: string, name: string): void {
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = name;
-    a.click();
+  private renderGpuView() {
+    const { cell, run } = this;
+    const binding = run.views!;
+    const ready = run.generation !== undefined ? binding.trainId : undefined;
+    const layers = viewLayers({
+      cell,
+      run: ready,
+      kind: this.kind,
+      data: binding.data,
+      warpStages: this.report?.warpStages,
+    });
+    const overlay = effectiveOverlay(cell, this.kind);
+    return html`<ff-gpu-view
+      .client=${binding.client}
+      .layers=${layers}
+      .bounds=${squareBounds(this.data ?? run.samples)}
+      .version=${run.generation ?? 0}
+      stamp=${run.state === 'running' ? 'live' : `${run.generation ?? 0}:${run.step}`}
+      label=${
+        ready
+          ? `Samples of the model over the data${overlay === 'none' ? '' : `, with ${OVERLAY_NAMES[overlay].toLowerCase()}`}`
+          : 'The data; no model trained yet'
+      }
+      @ff-view-report=${(e: CustomEvent<{ report: ViewReport }>) => {
+        this.report = e.detail.report;
+      }}
+    ></ff-gpu-view>`;
   }
 
-  private exportPng = (): void => {
-    this.download(this.scatter.canvas.toDataURL('image/png'), 'flowfield-view.png');
+  /** The layer/time scrubber of the warp, trajectories and field overlays. */
+  private renderScrubber() {
+    const overlay = effectiveOverlay(this.cell, this.kind);
+    if (overlay !== 'warp' && overlay !== 'trajectories' && overlay !== 'field') return nothing;
+    const flow = this.run.model?.family !== 'diffusion';
+    const position = this.cell.position;
+    const stages = this.report?.warpStages;
+    const label =
+      overlay === 'warp' && flow
+        ? 'Layer'
+        : overlay === 'trajectories'
+          ? flow
+            ? 'Paths through the layers'
+            : 'Paths down to time t'
+          : 'Time t';
+    const value =
+      overlay === 'warp' && flow && stages
+        ? `stage ${Math.round(position * (stages - 1))} of ${stages - 1}`
+        : `t = ${position.toFixed(2)}`;
+    return html`<label for="position"
+      >${label}
+      <input
+        id="position"
+        type="range"
+        min="0"
+        max="1"
+        step="0.01"
+        .value=${String(position)}
+        aria-valuetext=${value}
+        title=${VIEW_TIPS.position}
+        @input=${(e: Event) =>
+          this.patch({ position: Number((e.target as HTMLInputElement).value) })}
+      />
+      <span class="hint">${value}</span>
+    </label>`;
+  }
+
+  /** Sampler and step count of diffusion / flow-matching models, with the NFE drawn. */
+  private renderSampler() {
+    const choice = samplerChoice(this.cell, this.kind);
+    if (!choice) return nothing;
+    const nfe = this.report?.nfe;
+    return html`${selectField<SamplerName>({
+        id: 'sampler',
+        label: 'Sampler',
+        value: choice.sampler,
+        choices: samplersFor(this.kind),
+        names: SAMPLER_NAMES,
+        tip: VIEW_TIPS.sampler,
+        onChange: (sampler) => this.patch({ sampler }),
+      })}
+      ${numberField({ id: 'samplerSteps', value: this.cell.samplerSteps, range: VIEW_LIMITS.samplerSteps, tip: VIEW_TIPS.samplerSteps, onChange: (samplerSteps) => this.patch({ samplerSteps }) })}
+      <p class="nfe" title=${VIEW_TIPS.nfe}>
+        NFE per sample: <output id="nfe">${nfe ?? '—'}</output>
+      </p>`;
+  }
+
+  private exportPng = async (): Promise<void> => {
+    if (this.gpuView) {
+      download(await pngFromPixels(await this.gpuView.readPixels()), 'flowfield-view.png');
+    } else if (this.scatter) {
+      const blob = await new Promise<Blob | null>((resolve) =>
+        this.scatter!.canvas.toBlob(resolve),
+      );
+      if (blob) download(blob, 'flowfield-view.png');
+    }
   };
 
   private exportCsv = (): void => {
     const samples = this.run.samples;
     if (!samples) return;
-    const lines = ['x,y'];
-    for (let i = 0; i + 1 < samples.length; i += 2) lines.push(`${samples[i]},${samples[i + 1]}`);
-    const url = URL.createObjectURL(new Blob([lines.join('\n')], { type: 'text/csv' }));
-    this.download(url, 'flowfield-samples.csv');
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    download(new Blob([samplesCsv(samples)], { type: 'text/csv' }), 'flowfield-samples.csv');
   };
+}
+
+/** Points (x0, y0, x1, y1, …) as CSV lines `x,y` under a header. */
+export function samplesCsv(samples: Float32Array): string {
+  const lines = ['x,y'];
+  for (let i = 0; i + 1 < samples.length; i += 2) lines.push(`${samples[i]},${samples[i + 1]}`);
+  return lines.join('\n');
 }
 
 declare global {

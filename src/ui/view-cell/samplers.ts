@@ -1,0 +1,49 @@
+/**
+ * Which samplers a model kind offers, and the one a View cell uses: the cell's choice when the
+ * model offers it, else that kind's default (a notebook may keep a DDPM sampler on a cell whose
+ * model became flow matching; the select then shows what is really used).
+ */
+import {
+  DDPM_SAMPLERS,
+  FLOW_MATCHING_SAMPLERS,
+  type ModelKind,
+  type SamplerName,
+  type ViewCell,
+} from '../../notebook';
+import type { SamplerChoice } from '../controllers/lab-client';
+
+export const SAMPLER_NAMES: Record<SamplerName, string> = {
+  ddpm: 'DDPM (ancestral)',
+  ddim: 'DDIM (deterministic)',
+  'pf-euler': 'Probability-flow ODE, Euler',
+  'pf-heun': 'Probability-flow ODE, Heun',
+  euler: 'Euler',
+  midpoint: 'Midpoint',
+  heun: 'Heun',
+  rk4: 'Runge–Kutta 4',
+};
+
+const DEFAULT_SAMPLER: Partial<Record<ModelKind, SamplerName>> = {
+  ddpm: 'ddim',
+  'flow-matching': 'euler',
+};
+
+/** Samplers of a model kind; empty for flows (one inverse pass, nothing to choose). */
+export function samplersFor(kind: ModelKind | undefined): readonly SamplerName[] {
+  if (kind === 'ddpm') return DDPM_SAMPLERS;
+  if (kind === 'flow-matching') return FLOW_MATCHING_SAMPLERS;
+  return [];
+}
+
+/** The sampler and step count a View cell uses for `kind`, or undefined for flows. */
+export function samplerChoice(
+  cell: ViewCell,
+  kind: ModelKind | undefined,
+): SamplerChoice | undefined {
+  const choices = samplersFor(kind);
+  if (choices.length === 0) return undefined;
+  const sampler = choices.includes(cell.sampler)
+    ? cell.sampler
+    : (DEFAULT_SAMPLER[kind!] ?? choices[0]!);
+  return { sampler, steps: cell.samplerSteps };
+}
