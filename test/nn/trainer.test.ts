@@ -131,7 +131,7 @@ describe('trainer core', () => {
     a1.dispose();
     expect(saved.step).to.equal(30);
     const a2 = await build(saved);
-    gpu.device.queue.writeBuffer(a2.task.params, 0, params);
+    gpu.device.queue.writeBuffer(a2.task.params, 0, new Float32Array(params));
     const lossesA = (await a2.train(20)).flatMap((c) => [...c.losses]);
     expect((await a2.readState()).step).to.equal(50);
     expect([...(await a2.readParams())]).to.deep.equal([...paramsB]);
@@ -140,7 +140,7 @@ describe('trainer core', () => {
     a2.dispose();
     // Control: the same restart without the state (fresh moments, step 0) ends elsewhere.
     const fresh = await build();
-    gpu.device.queue.writeBuffer(fresh.task.params, 0, params);
+    gpu.device.queue.writeBuffer(fresh.task.params, 0, new Float32Array(params));
     await fresh.train(20);
     const freshParams = await fresh.readParams();
     fresh.dispose();
