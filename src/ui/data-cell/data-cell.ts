@@ -9,6 +9,7 @@ import { cellStyles } from '../shared.styles';
 import { PALETTE } from '../scatter/scatter';
 import '../scatter/scatter';
 import { dataCellStyles } from './data-cell.styles';
+import { imageFileToGrid, IMAGE_GRID_SIDE, IMAGE_TYPES } from './image-grid';
 
 /** Side of the drawing grid (cells). */
 export const DRAW_SIDE = 32;
@@ -19,7 +20,7 @@ type SourceKind = DataSource['kind'];
 const SOURCE_NAMES: Record<SourceKind, string> = {
   builtin: 'Built-in',
   points: 'Paste points',
-  grid: 'Draw',
+  grid: 'Draw or image',
 };
 
 /** Where the training data comes from: a built-in density, pasted points, or a drawing. */
@@ -35,6 +36,12 @@ export class FfDataCell extends LitElement {
   @state() private brush = 2;
   @state() private erase = false;
   @query('canvas.draw') private drawCanvas?: HTMLCanvasElement;
+  /** Light areas are dense instead of dark ones (applies to the next and the last image). */
+  @state() private invert = false;
+  @state() private imageError = '';
+  @state() private loadingImage = false;
+  /** The last image loaded, so that Invert can redo it. */
+  private lastImage: File | undefined;
   private undoStack: number[][] = [];
   private strokeWeights: number[] | undefined;
 
@@ -60,7 +67,19 @@ export class FfDataCell extends LitElement {
 
   override render() {
     const source = this.cell.source;
-    return html`<div class="layout">
+    return html`<div
+      class="layout"
+      @dragover=${(e: DragEvent) => {
+        if (e.dataTransfer?.types.includes('Files')) e.preventDefault();
+      }}
+      @drop=${(e: DragEvent) => {
+        const file = e.dataTransfer?.files[0];
+        if (!file) return;
+        e.preventDefault();
+        e.stopPropagation();
+        void this.loadImage(file);
+      }}
+    >
       <div>
         <fieldset>
           <legend>Source</legend>
@@ -98,6 +117,7 @@ export class FfDataCell extends LitElement {
               ? this.renderPoints(source)
               : this.renderDraw(source)
         }
+        ${this.renderImage()}
       </div>
       <ff-scatter
         label="Preview of the data"
@@ -175,6 +195,71 @@ export class FfDataCell extends LitElement {
           Clear
         </button>
       </div>`;
+  }
+
+  private renderImage() {
+    return html`<div class="row image">
+        <label for="image"
+          >Load an image (PNG or JPEG; or drop one on this cell)
+          <input
+            id="image"
+            type="file"
+            accept=${IMAGE_TYPES.join(',')}
+            aria-describedby="image-status"
+            @change=${(e: Event) => {
+              const input = e.target as HTMLInputElement;
+              const file = input.files?.[0];
+              if (file) void this.loadImage(file);
+              input.value = '';
+            }}
+          />
+        </label>
+        <label class="inline"
+          ><input
+            id="invert"
+            type="checkbox"
+            .checked=${this.invert}
+            @change=${(e: Event) => {
+              this.invert = (e.target as HTMLInputElement).checked;
+              if (this.lastImage) void this.loadImage(this.lastImage);
+            }}
+          />Invert (light areas are dense)</label
+        >
+      </div>
+      <p
+        id="image-status"
+        class=${this.imageError ? 'error' : 'hint'}
+        role=${this.imageError ? 'alert' : 'status'}
+      >
+        ${
+          this.imageError ||
+          (this.loadingImage
+            ? 'Reading the image…'
+            : `Images become a ${IMAGE_GRID_SIDE}×${IMAGE_GRID_SIDE} density: dark pixels are dense unless inverted.`)
+        }
+      </p>`;
+  }
+
+  /** Decodes an image into a density grid; on failure says why and keeps the current data. */
+  private async loadImage(file: File): Promise<void> {
+    this.loadingImage = true;
+    try {
+      const grid = await imageFileToGrid(file, this.invert);
+      this.lastImage = file;
+      this.imageError = '';
+      const source = this.cell.source;
+      // Undo restores weights into the current grid, so it only spans grids of one size.
+      if (source.kind === 'grid' && source.width === grid.width && source.height === grid.height) {
+        this.undoStack.push(source.weights);
+      } else {
+        this.undoStack = [];
+      }
+      this.change({ kind: 'grid', ...grid, seed: source.seed });
+    } catch (error) {
+      this.imageError = error instanceof Error ? error.message : String(error);
+    } finally {
+      this.loadingImage = false;
+    }
   }
 
   protected override updated(): void {
