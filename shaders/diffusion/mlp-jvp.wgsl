@@ -6,6 +6,11 @@
 // Hutchinson noise. Twin: mlpDenoiser in src/models/diffusion/reference.ts.
 //
 // Each layer: z = W h + b, ż_k = W ḣ_k, then h' = act(z), ḣ'_k = act'(z) ⊙ ż_k (k = 0, 1).
+//
+// RESIDUAL (the 'resmlp' denoiser, src/models/diffusion/denoiser.ts): the same chain of linear
+// layers, but only odd layers (the first of each block) apply the activation, and each even
+// hidden layer l ends a block: h' = z + h_{l−1}'s input, ḣ' = ż + its tangents. With the
+// ping-pong planes that block input is exactly what the destination plane still holds.
 
 struct JvpUniforms {
   batch: u32,
@@ -18,6 +23,7 @@ const IN: u32 = {{IN}};
 const HIDDEN: u32 = {{HIDDEN}};
 const OUT: u32 = {{OUT}};
 const HIDDEN_LAYERS: u32 = {{HIDDEN_LAYERS}};
+const RESIDUAL: bool = {{RESIDUAL}};
 const LAYERS: u32 = HIDDEN_LAYERS + 1u;
 const ACTIVATION: u32 = {{ACTIVATION}};
 const S: u32 = {{SAMPLES}};
@@ -60,6 +66,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let w0 = u.param_offset + layer_offset(l);
     let b0 = w0 + n_in * n_out;
     let last = l == LAYERS - 1u;
+    let activates = !last && (!RESIDUAL || l % 2u == 1u);
+    let ends_block = RESIDUAL && !last && l > 0u && l % 2u == 0u;
     for (var o = 0u; o < n_out; o++) {
       // Zeroed explicitly, as in mlp.wgsl (SwiftShader kept loop-local arrays across iterations).
       var acc: array<f32, S>;
@@ -81,11 +89,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         }
       }
       for (var s = 0u; s < S; s++) {
-        if (!last) {
+        if (activates) {
           let g = act_grad(ACTIVATION, acc[s]);
           tiles[dst + o * S + s] = act_apply(ACTIVATION, acc[s]);
           tiles[dst + CHANNEL + o * S + s] = g * t0[s];
           tiles[dst + 2u * CHANNEL + o * S + s] = g * t1[s];
+        } else if (!last) {
+          // Linear layer: the block input is added in place (read before overwritten).
+          let at = dst + o * S + s;
+          tiles[at] = acc[s] + select(0.0, tiles[at], ends_block);
+          tiles[at + CHANNEL] = t0[s] + select(0.0, tiles[at + CHANNEL], ends_block);
+          tiles[at + 2u * CHANNEL] = t1[s] + select(0.0, tiles[at + 2u * CHANNEL], ends_block);
         } else {
           let b = first + s;
           if (b < u.batch) {

@@ -6,6 +6,7 @@ export * from './solvers';
 export * from './plan';
 export * from './gaussian';
 export * from './metrics';
+export { ARCHITECTURES, type Architecture } from './denoiser';
 export { SAMPLER_STREAM, runPlan, mlpDenoiser, type CpuDenoiser } from './reference';
 export { DiffusionTrainingTask, TRAIN_STREAM, type X0Sampler } from './training';
 export { PlanRunner, MAX_CHUNK } from './plan-runner';

@@ -23,13 +23,18 @@
  * evaluations per point in `lastRun.nfe`.
  */
 import type { GpuRuntime, PooledBuffer } from '../../gpu';
-import { FusedMlp } from '../../nn/fused-mlp';
 import { EmbedConcat } from '../../nn/layers';
-import { addMlpParameters, type MlpShape } from '../../nn/mlp-shape';
+import type { MlpShape } from '../../nn/mlp-shape';
 import { ParameterLayout } from '../../nn/parameters';
 import type { EmbeddingShape } from '../../nn/reference/embedding';
 import type { Trainer } from '../../nn/trainer';
 import { seedKey } from '../../rng/philox';
+import {
+  addDenoiserParameters,
+  createDenoiserNet,
+  type DenoiserArchitecture,
+  type DenoiserNet,
+} from './denoiser';
 import { forwardProcessKernel } from './kernels';
 import {
   diffusionLikelihoodPlan,
@@ -137,7 +142,7 @@ export class DiffusionModel {
   lastRun: RunStats | undefined;
   private readonly params: PooledBuffer;
   private ema: PooledBuffer | undefined;
-  private training: Promise<{ mlp: FusedMlp; embed: EmbedConcat }> | undefined;
+  private training: Promise<{ net: DenoiserNet; embed: EmbedConcat }> | undefined;
   private disposed = false;
 
   private constructor(
@@ -153,7 +158,7 @@ export class DiffusionModel {
         ? makeSchedule({ kind: spec.schedule, timesteps: spec.timesteps })
         : undefined;
     this.layout = new ParameterLayout();
-    addMlpParameters(this.layout, 'denoiser', this.shape);
+    addDenoiserParameters(this.layout, 'denoiser', architectureOf(spec));
     this.params = runtime.pool.upload(
       this.layout.initialize(spec.seed),
       STORAGE,
@@ -171,15 +176,8 @@ export class DiffusionModel {
       scale: resolved.kind === 'ddpm' ? 1000 / resolved.timesteps : 1000,
       maxPeriod: 10_000,
     };
-    const shape: MlpShape = {
-      inputs: 2 + resolved.timeEmbedding,
-      hidden: resolved.hidden,
-      hiddenLayers: resolved.layers,
-      outputs: 2,
-      activation: resolved.activation,
-    };
-    const mlp = await FusedMlp.create(runtime, shape, { training: false });
-    return new DiffusionModel(runtime, resolved, new PlanRunner(runtime, mlp, embedding));
+    const net = await createDenoiserNet(runtime, architectureOf(resolved), { training: false });
+    return new DiffusionModel(runtime, resolved, new PlanRunner(runtime, net, embedding));
   }
 
   get parameterCount(): number {
@@ -203,17 +201,17 @@ export class DiffusionModel {
   ): Promise<DiffusionTrainingTask> {
     this.ensureOpen();
     this.training ??= Promise.all([
-      FusedMlp.create(this.runtime, this.shape, { training: true }),
+      createDenoiserNet(this.runtime, architectureOf(this.spec), { training: true }),
       EmbedConcat.create(this.runtime, this.embedding),
-    ]).then(([mlp, embed]) => ({ mlp, embed }));
-    const { mlp, embed } = await this.training;
+    ]).then(([net, embed]) => ({ net, embed }));
+    const { net, embed } = await this.training;
     const kind = this.spec.kind === 'flow-matching' ? 'flow' : `ddpm-${this.spec.prediction}`;
     return DiffusionTrainingTask.create(
       this.runtime,
       {
         kind: kind as 'flow' | 'ddpm-eps' | 'ddpm-v',
         table: this.schedule,
-        mlp,
+        net,
         embed,
         params: this.params,
         parameterCount: this.parameterCount,
@@ -569,6 +567,16 @@ export class DiffusionModel {
 }
 
 export const MAX_POINTS = 1 << 22;
+
+function architectureOf(spec: ResolvedDiffusionSpec): DenoiserArchitecture {
+  return {
+    architecture: spec.architecture,
+    inputs: 2 + spec.timeEmbedding,
+    hidden: spec.hidden,
+    depth: spec.layers,
+    activation: spec.activation,
+  };
+}
 
 function checkCount(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > MAX_POINTS) {

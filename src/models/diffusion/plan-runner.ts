@@ -6,7 +6,8 @@
  */
 import { type CompiledKernel, type GpuRuntime, type PooledBuffer } from '../../gpu';
 import { activationId } from '../../nn/activations';
-import type { FusedMlp } from '../../nn/fused-mlp';
+import { FusedMlp } from '../../nn/fused-mlp';
+import { mlpNet, type DenoiserNet } from './denoiser';
 import { embeddingFrequency, type EmbeddingShape } from '../../nn/reference/embedding';
 import { seedKey } from '../../rng/philox';
 import { jvpTuning, mlpJvpKernel, solverStageKernel, type StageEntry } from './kernels';
@@ -108,13 +109,17 @@ interface Variant {
 export class PlanRunner {
   private readonly variants = new Map<string, Promise<Variant>>();
   private jvp: Promise<CompiledKernel> | undefined;
+  private readonly net: DenoiserNet;
   readonly recordFloats: number;
 
+  /** `network`: the denoiser (a bare FusedMlp is the plain 'mlp' architecture). */
   constructor(
     private readonly runtime: GpuRuntime,
-    private readonly mlp: FusedMlp,
+    network: FusedMlp | DenoiserNet,
     readonly embedding: EmbeddingShape,
   ) {
+    const mlp = network instanceof FusedMlp ? mlpNet(runtime, network) : network;
+    this.net = mlp;
     if (mlp.shape.inputs !== 2 + embedding.features || mlp.shape.outputs !== 2) {
       throw new RangeError(
         `A denoiser MLP must map 2 + ${embedding.features} inputs to 2 outputs, got ` +
@@ -127,7 +132,7 @@ export class PlanRunner {
   }
 
   get shape() {
-    return this.mlp.shape;
+    return this.net.shape;
   }
 
   /** Compiles what `plan` needs (also done by run; call early to overlap compiles). */
@@ -192,7 +197,7 @@ export class PlanRunner {
       likelihood ? this.jvpKernel() : undefined,
     ]);
     const chunk = Math.min(total, plan.snapshots > 0 ? total : (options.chunk ?? MAX_CHUNK));
-    const run = new ChunkedRun(this.runtime, this.mlp, plan, this, variant, jvp, chunk, options);
+    const run = new ChunkedRun(this.runtime, this.net, plan, this, variant, jvp, chunk, options);
     try {
       const x = targets ? undefined : new Float32Array(2 * total);
       const logProb = likelihood && !targets ? new Float32Array(total) : undefined;
@@ -235,7 +240,7 @@ export class PlanRunner {
   }
 
   private jvpKernel(): Promise<CompiledKernel> {
-    const shape = this.mlp.shape;
+    const shape = this.net.shape;
     const width = Math.max(shape.inputs, shape.hidden, shape.outputs);
     const tuning = jvpTuning(this.runtime.context.adapterInfo, width);
     this.jvp ??= this.runtime.pipelines.get(mlpJvpKernel, {
@@ -243,6 +248,7 @@ export class PlanRunner {
       HIDDEN: shape.hidden,
       OUT: shape.outputs,
       HIDDEN_LAYERS: shape.hiddenLayers,
+      RESIDUAL: this.net.architecture === 'resmlp',
       ACTIVATION: activationId(shape.activation),
       SAMPLES: tuning.samples,
       WIDTH: width,
@@ -267,11 +273,12 @@ class ChunkedRun {
     dispose(): void;
   };
   private readonly stagesPerSubmit: number;
+  private readonly networkDispatches: number;
   dispatches = 0;
 
   constructor(
     private readonly runtime: GpuRuntime,
-    mlp: FusedMlp,
+    net: DenoiserNet,
     private readonly plan: Plan,
     runner: PlanRunner,
     private readonly kernels: Variant,
@@ -350,17 +357,15 @@ class ChunkedRun {
       );
       this.network = { encode: (pass) => jvp!.encode(pass, jvpGroup, chunk), dispose() {} };
     } else {
-      const cache = own(pool.acquire(16, STORAGE, `${label} unused mlp cache`));
-      const binding = mlp.bind(
+      const binding = net.bind(
         {
           batch: chunk,
           params: options.params,
           paramOffset: options.paramOffset,
           input: netIn.binding,
           output: netOut.binding,
-          cache: cache.binding,
         },
-        `${label} mlp`,
+        `${label} denoiser`,
       );
       this.network = {
         encode: (pass) => binding.encodeForward(pass, false),
@@ -368,7 +373,8 @@ class ChunkedRun {
       };
     }
     // ~2·10⁸ multiply-adds per submit on CPU adapters (≈ 0.1 s), far more on GPUs.
-    const shape = mlp.shape;
+    this.networkDispatches = likelihood ? 1 : net.forwardDispatches;
+    const shape = net.shape;
     const macs =
       (likelihood ? 3 : 1) *
       (shape.inputs * shape.hidden +
@@ -403,7 +409,7 @@ class ChunkedRun {
       }
       this.network.encode(pass);
       dispatch(this.kernels.stage, this.stageGroups[r]!);
-      dispatches += 2;
+      dispatches += 1 + this.networkDispatches;
     });
     dispatch(this.kernels.finish, this.finishGroup);
     dispatches++;

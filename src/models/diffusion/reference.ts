@@ -8,6 +8,7 @@ import { activate, activationGrad } from '../../nn/activations';
 import { linearLayers, type MlpShape } from '../../nn/mlp-shape';
 import { normal4, seedKey } from '../../rng/philox';
 import { exactEps, exactFlowVelocity, exactV, type Gaussian2, type WithJacobian } from './gaussian';
+import { layerActivates, layerEndsBlock } from './denoiser';
 import type { EvalTime, Plan, Prediction } from './plan';
 
 /** Philox stream of sampler noise ('SAMP'). */
@@ -144,16 +145,19 @@ export function gaussianFlowDenoiser(g: Gaussian2): CpuDenoiser {
 }
 
 /**
- * The MLP (x, emb(t)) → out in float64, with its exact 2×2 input Jacobian by forward-mode
- * differentiation (the twin of shaders/diffusion/mlp-jvp.wgsl).
+ * The denoiser (x, emb(t)) → out in float64, with its exact 2×2 input Jacobian by forward-mode
+ * differentiation (the twin of shaders/diffusion/mlp-jvp.wgsl and of the GPU networks).
+ * `residual`: the 'resmlp' architecture over the same chain of layers (denoiser.ts).
  */
 export function mlpDenoiser(
   params: ArrayLike<number>,
   offset: number,
   shape: MlpShape,
   embedding: EmbeddingShape,
+  residual = false,
 ): CpuDenoiser {
   const layers = linearLayers(shape);
+  const count = layers.length;
   return {
     evaluate(x, batch, time, wantJacobian) {
       const t = new Float64Array(batch).fill(time.net);
@@ -164,8 +168,12 @@ export function mlpDenoiser(
         let h = input.subarray(b * shape.inputs, (b + 1) * shape.inputs) as ArrayLike<number>;
         // Tangents dh/dx_k for k = 0, 1: the x coordinates are the first two inputs.
         let dh = [0, 1].map((k) => Float64Array.from(h, (_, j) => (j === k ? 1 : 0)));
+        // The input of the current residual block and its tangents.
+        let skip = h;
+        let dskip = dh;
         layers.forEach((layer, l) => {
-          const last = l === layers.length - 1;
+          const activates = layerActivates(residual, l, count);
+          if (residual && activates) [skip, dskip] = [h, dh];
           const z = new Float64Array(layer.outputs);
           const dz = [new Float64Array(layer.outputs), new Float64Array(layer.outputs)];
           for (let o = 0; o < layer.outputs; o++) {
@@ -179,11 +187,18 @@ export function mlpDenoiser(
               t1 += w * dh[1]![j]!;
             }
             z[o] = acc;
-            const g = last ? 1 : activationGrad(shape.activation, acc);
+            const g = activates ? activationGrad(shape.activation, acc) : 1;
             dz[0]![o] = g * t0;
             dz[1]![o] = g * t1;
           }
-          h = last ? z : z.map((v) => activate(shape.activation, v));
+          if (layerEndsBlock(residual, l, count)) {
+            for (let o = 0; o < layer.outputs; o++) {
+              z[o] = z[o]! + skip[o]!;
+              dz[0]![o] = dz[0]![o]! + dskip[0]![o]!;
+              dz[1]![o] = dz[1]![o]! + dskip[1]![o]!;
+            }
+          }
+          h = activates ? z.map((v) => activate(shape.activation, v)) : z;
           dh = dz;
         });
         out[2 * b] = h[0]!;

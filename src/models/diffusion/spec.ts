@@ -3,6 +3,7 @@
  * field, the allowed range and what was received.
  */
 import { ACTIVATIONS, type Activation } from '../../nn/activations';
+import { ARCHITECTURES, type Architecture } from './denoiser';
 import type { Prediction } from './plan';
 import { MAX_TIMESTEPS, MIN_TIMESTEPS, type ScheduleKind } from './schedule';
 
@@ -18,9 +19,14 @@ export interface DiffusionModelSpec {
   timesteps?: number;
   /** DDPM: the network predicts ε (default) or v = √ᾱ ε − √(1 − ᾱ) x₀. Flow matching: velocity. */
   prediction?: Prediction;
-  /** Width of the denoiser MLP's hidden layers (default 128). */
+  /**
+   * The denoiser network (default 'mlp'): the fused MLP, or 'resmlp' — a linear input layer,
+   * `layers` residual blocks h ← h + W₂·act(W₁h + b₁) + b₂, a linear output layer.
+   */
+  architecture?: Architecture;
+  /** Width of the denoiser's hidden layers (default 128). */
   hidden?: number;
-  /** Hidden layers of the denoiser MLP (default 3). */
+  /** Hidden layers of the MLP, or residual blocks of the resmlp (default 3). */
   layers?: number;
   /** Hidden activation (default 'silu': smooth, so the exact divergence is smooth too). */
   activation?: Activation;
@@ -107,6 +113,7 @@ export function resolveDiffusionSpec(spec: DiffusionModelSpec): ResolvedDiffusio
     schedule: oneOf('schedule', spec.schedule ?? 'linear', ['linear', 'cosine'] as const),
     timesteps: integerIn('timesteps', spec.timesteps ?? 1000),
     prediction: oneOf('prediction', spec.prediction ?? 'eps', ['eps', 'v'] as const),
+    architecture: oneOf('architecture', spec.architecture ?? 'mlp', ARCHITECTURES),
     hidden: integerIn('hidden', spec.hidden ?? 128),
     layers: integerIn('layers', spec.layers ?? 3),
     activation: oneOf('activation', spec.activation ?? 'silu', ACTIVATIONS),

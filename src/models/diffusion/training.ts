@@ -5,10 +5,10 @@
  * the MSE against ε / v / the flow velocity, and the backward pass. Nothing is uploaded per step.
  */
 import type { CompiledKernel, GpuRuntime, PooledBuffer } from '../../gpu';
-import type { FusedMlp, MlpBinding } from '../../nn/fused-mlp';
 import type { EmbedConcat } from '../../nn/layers';
 import { mseKernel } from '../../nn/regression-task';
 import type { TrainingTask } from '../../nn/trainer';
+import type { DenoiserNet, NetBinding } from './denoiser';
 import { normal4, philox4x32_10, seedKey, unitFromBits } from '../../rng/philox';
 import { BATCH_KINDS, trainBatchKernel } from './kernels';
 import type { ScheduleTable } from './schedule';
@@ -46,7 +46,7 @@ export interface DenoiserParts {
   kind: BatchKind;
   /** DDPM only. */
   table?: ScheduleTable;
-  mlp: FusedMlp;
+  net: DenoiserNet;
   embed: EmbedConcat;
   params: PooledBuffer;
   parameterCount: number;
@@ -107,7 +107,7 @@ export class DiffusionTrainingTask implements TrainingTask {
   private readonly batchGroup: GPUBindGroup;
   private readonly lossGroup: GPUBindGroup;
   private readonly embedBinding: ReturnType<EmbedConcat['bind']>;
-  private readonly mlpBinding: MlpBinding;
+  private readonly netBinding: NetBinding;
   /** For tests: the x₀ bank, the step's noised points, network time, targets and output. */
   readonly buffers: Readonly<
     Record<'bank' | 'noised' | 'netTime' | 'targets' | 'output', PooledBuffer>
@@ -127,7 +127,7 @@ export class DiffusionTrainingTask implements TrainingTask {
     const own = (b: PooledBuffer) => (this.owned.push(b), b);
     this.label = `${parts.kind} training`;
     this.parameterCount = parts.parameterCount;
-    this.gradientChunks = parts.mlp.chunks(batch);
+    this.gradientChunks = parts.net.chunks(batch);
     this.lossTermCount = batch;
     this.params = parts.params.buffer;
     const grads = own(
@@ -144,9 +144,6 @@ export class DiffusionTrainingTask implements TrainingTask {
     const output = own(pool.acquire(batch * 8, STORAGE, `${this.label} prediction`));
     const gradOutput = own(pool.acquire(batch * 8, STORAGE, `${this.label} dL/dprediction`));
     const terms = own(pool.acquire(batch * 4, STORAGE, `${this.label} loss terms`));
-    const cache = own(
-      pool.acquire(parts.mlp.cacheFloats(batch) * 4, STORAGE, `${this.label} mlp cache`),
-    );
     this.lossTerms = terms.buffer;
     this.buffers = { bank: this.bank, noised, netTime, targets, output };
     // A DDPM step reads (√ᾱ_t, √(1 − ᾱ_t)); flows read nothing from it.
@@ -196,21 +193,20 @@ export class DiffusionTrainingTask implements TrainingTask {
       t: netTime.binding,
       out: netIn.binding,
     });
-    this.mlpBinding = parts.mlp.bind(
+    this.netBinding = parts.net.bind(
       {
         batch,
         params: parts.params.binding,
         paramOffset: 0,
         input: netIn.binding,
         output: output.binding,
-        cache: cache.binding,
         gradOutput: gradOutput.binding,
         grads: grads.binding,
         gradStride: this.parameterCount,
       },
       `${this.label} denoiser`,
     );
-    this.dispatchesPerStep = 3 + parts.mlp.trainingDispatches;
+    this.dispatchesPerStep = 3 + parts.net.trainingDispatches;
   }
 
   static async create(
@@ -267,14 +263,14 @@ export class DiffusionTrainingTask implements TrainingTask {
     const batch = this.options.batch;
     this.kernels.batch.encode(pass, this.batchGroup, batch);
     this.embedBinding.encodeForward(pass);
-    this.mlpBinding.encodeForward(pass, true);
+    this.netBinding.encodeForward(pass, true);
     this.kernels.mse.encode(pass, this.lossGroup, batch);
-    this.mlpBinding.encodeBackward(pass);
+    this.netBinding.encodeBackward(pass);
   }
 
   dispose(): void {
     this.embedBinding.dispose();
-    this.mlpBinding.dispose();
+    this.netBinding.dispose();
     for (const buffer of this.owned) buffer.dispose();
     this.owned.length = 0;
   }

@@ -56,6 +56,7 @@ describe('diffusion GPU kernels against the float64 twins', () => {
       HIDDEN: 16,
       OUT: 2,
       HIDDEN_LAYERS: 2,
+      RESIDUAL: false,
       ACTIVATION: activationId('silu'),
       SAMPLES: 4,
       WIDTH: 16,

@@ -79,6 +79,7 @@ describe('DiffusionModel spec', () => {
       schedule: 'linear',
       timesteps: 1000,
       prediction: 'eps',
+      architecture: 'mlp',
       hidden: 128,
       layers: 3,
       activation: 'silu',
@@ -98,6 +99,7 @@ describe('DiffusionModel spec', () => {
       [{ activation: 'swish' as 'silu' }, 'activation', /one of 'identity'/],
       [{ timeEmbedding: 7 }, 'timeEmbedding', /must be even/],
       [{ seed: -1 }, 'seed', /\[0, 2\^53\)/],
+      [{ architecture: 'unet' as 'mlp' }, 'architecture', /one of 'mlp', 'resmlp', got "unet"/],
     ];
     for (const [patch, field, message] of bad) {
       const attempt = () =>
