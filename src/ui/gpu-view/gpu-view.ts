@@ -88,6 +88,11 @@ export class FfGpuView extends LitElement {
     }
   }
 
+  /** The worker's id of the view, once created (for export and tests). */
+  get viewId(): string | undefined {
+    return this.sync.viewId;
+  }
+
   /** Resolves once every change so far reached the worker (and was drawn). */
   settled(): Promise<void> {
     return this.sync.request();
