@@ -44,16 +44,21 @@ export function modelSpecOf(model: ModelSettings): ModelSpec {
       seed: model.seed,
     };
   }
-  const ddpm = model.kind === 'ddpm';
-  return {
-    family: 'diffusion',
-    kind: model.kind as 'ddpm' | 'flow-matching',
+  const common = {
+    family: 'diffusion' as const,
     hidden: model.hidden,
     layers: model.hiddenLayers,
     activation: model.activation,
-    timesteps: model.timesteps,
     seed: model.seed,
-    ...(ddpm ? { schedule: model.noiseSchedule, prediction: model.prediction } : {}),
+  };
+  // Flow matching has no noise schedule, T or prediction target (the spec refuses them).
+  if (model.kind === 'flow-matching') return { ...common, kind: 'flow-matching' };
+  return {
+    ...common,
+    kind: 'ddpm',
+    schedule: model.noiseSchedule,
+    timesteps: model.timesteps,
+    prediction: model.prediction,
   };
 }
 

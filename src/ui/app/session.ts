@@ -448,6 +448,8 @@ export class NotebookSession {
       if (run.step !== cell.expected.steps) continue;
       if (!['done', 'paused', 'stopped'].includes(run.state)) continue;
       if (this.expectedKeys.get(id) !== runKey(notebook, id)) continue;
+      // Marked now (this runs inside a render); shown with the next one.
+      this.replay.set(id, { state: 'checking', message: REPLAY_MESSAGES.checking });
       void this.verify(id, cell.expected.paramsHash);
     }
   }
@@ -456,8 +458,6 @@ export class NotebookSession {
     const lab = this.app.lab;
     const client = this.app.client;
     if (!lab || !hasWeights(client)) return;
-    this.replay.set(trainId, { state: 'checking', message: REPLAY_MESSAGES.checking });
-    this.app.requestUpdate();
     let state: ReplayStatus['state'];
     try {
       const weights = await exportTrainWeights(lab, client, trainId);
