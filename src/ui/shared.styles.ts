@@ -83,4 +83,23 @@ export const cellStyles = css`
     display: block;
     overflow-x: auto;
   }
+  /* Phones and touch screens: every control is a comfortable touch target (about 44 px). */
+  @media (max-width: 600px), (pointer: coarse) {
+    input:not([type='checkbox'], [type='radio'], [type='range']),
+    select,
+    button {
+      min-height: 44px;
+    }
+    button {
+      min-width: 44px;
+    }
+    input[type='checkbox'],
+    input[type='radio'] {
+      width: 1.3rem;
+      height: 1.3rem;
+    }
+    input[type='range'] {
+      min-height: 32px;
+    }
+  }
 `;
