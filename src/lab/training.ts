@@ -5,7 +5,7 @@
 import type { Dataset } from '../data/dataset';
 import type { GpuRuntime } from '../gpu';
 import { resolveOptimizer, type OptimizerSpec } from '../nn/optimizer-config';
-import { Trainer, type ChunkResult, type TrainingTask } from '../nn/trainer';
+import { Trainer, type ChunkResult, type TrainerState, type TrainingTask } from '../nn/trainer';
 import type { LabModel } from './models';
 
 /**
@@ -35,6 +35,11 @@ export interface TrainOptions {
   progressIntervalMs?: number;
   /** Optional hold on every chunk (see ChunkGate); without one, chunks run back to back. */
   chunkGate?: ChunkGate;
+  /**
+   * Continue another run's optimizer (Trainer.exportState(): step counter, moments, EMA) on
+   * the model's current parameters; with the same seed the batches continue too.
+   */
+  initialState?: TrainerState;
 }
 
 export interface TrainProgress {
@@ -141,6 +146,18 @@ export class TrainingRun {
     this.wake?.();
   }
 
+  /**
+   * The optimizer state (step counter, moments, EMA) between chunks: call it from a ChunkGate's
+   * enter() or after `done`, when no chunk is in flight. Undefined before the trainer exists.
+   */
+  async exportTrainerState(): Promise<TrainerState | undefined> {
+    if (this.finalState) return this.finalState;
+    return this.trainer?.exportState();
+  }
+
+  private trainer: Trainer | undefined;
+  private finalState: TrainerState | undefined;
+
   /** Steps completed so far (updated after every chunk). */
   get stepsDone(): number {
     return this.completed;
@@ -176,8 +193,9 @@ export class TrainingRun {
       runtime,
       (state): Promise<TrainingTask> =>
         this.model.createTrainingTask(dataset, { batch, seed, maxStepsPerSubmit }, state),
-      { optimizer: this.optimizer, maxStepsPerSubmit },
+      { optimizer: this.optimizer, maxStepsPerSubmit, initialState: this.options.initialState },
     );
+    this.trainer = trainer;
     const interval = this.options.progressIntervalMs ?? 100;
     const started = performance.now();
     let pausedMs = 0;
@@ -235,6 +253,8 @@ export class TrainingRun {
         }
         report('running');
       }
+      // Kept for a run that continues this one (a new batch size, a continue after stop).
+      this.finalState = await trainer.exportState();
       // e.g. a diffusion model switches to the EMA weights for sampling.
       await this.model.afterTraining?.(trainer);
       report(this.stopped ? 'stopped' : 'done', true);
@@ -246,6 +266,7 @@ export class TrainingRun {
         stepsPerSecond: done / seconds,
       };
     } finally {
+      this.trainer = undefined;
       trainer.dispose();
     }
   }

@@ -89,11 +89,19 @@ export interface RunProgress {
 
 export type ProgressListener = (progress: RunProgress) => void;
 
-/** An in-memory checkpoint; `params` is a transferred copy (the worker keeps its own). */
+/**
+ * An in-memory checkpoint; `params` is a transferred copy (the worker keeps its own). The worker
+ * also keeps the optimizer state of that step, so rollbacks and recoveries continue exactly.
+ */
 export interface CheckpointInfo {
   model: ModelId;
   step: number;
   params: ArrayBuffer;
+  /**
+   * The EMA of the weights at that step (transferred; diffusion models sample with it after a
+   * rollback or recovery), or null for a checkpoint without optimizer state (an import).
+   */
+  ema: ArrayBuffer | null;
   normalization: Normalization;
   /** Loss of the step before the checkpoint (NaN if none). */
   loss: number;
@@ -320,7 +328,10 @@ export interface LabApi {
   reset(id: RunId): Promise<RunProgress>;
   /** Applies from the next chunk, keeping the optimizer's moments. */
   setLearningRate(id: RunId, lr: number): Promise<RunProgress>;
-  /** Applies from the next chunk (a new trainer continues from the current step). */
+  /**
+   * Applies from the next chunk: a new trainer continues from the current step with the same
+   * optimizer state (moments, EMA, schedule position), so the same size changes nothing.
+   */
   setBatchSize(id: RunId, batch: number): Promise<RunProgress>;
   runStatus(id: RunId): Promise<RunProgress>;
   /** Resolves when the run is not running (paused, done, stopped, failed or idle). */

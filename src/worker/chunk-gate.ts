@@ -1,7 +1,8 @@
 /**
  * What happens around every chunk of a run's training: a turn of the worker's FairScheduler (one
  * chunk in flight at a time), then, at that boundary where no step of the model is in flight,
- * an in-memory checkpoint every few seconds of training and the test hooks; the chunk is timed
+ * an in-memory checkpoint every few seconds of training (parameters and optimizer state) and
+ * the test hooks; the chunk is timed
  * with timestamp queries; its end bumps the model's version so views know to refresh.
  */
 import type { ChunkGate, TrainingRun } from '../lab/training';
@@ -14,6 +15,8 @@ export interface Segment {
   readonly scope: DeviceScope;
   /** Run step at the segment's start. */
   readonly base: number;
+  /** The trainer's own step counter at the segment's start (the carried state's, or 0). */
+  readonly trainerBase: number;
   checkpointDue: boolean;
   /** Training time (turns held) since the last checkpoint, ms. */
   sinceCheckpointMs: number;
@@ -70,16 +73,23 @@ export function chunkGate(segment: Segment, context: GateContext): ChunkGate {
 /** Keeps the parameters as the model's checkpoint, if every value is finite. */
 async function takeCheckpoint(segment: Segment, context: GateContext): Promise<void> {
   const record = context.record();
-  const params = await record.model.exportParams();
+  const [params, optimizer] = await Promise.all([
+    record.model.exportParams(),
+    segment.run.exportTrainerState(),
+  ]);
   segment.checkpointDue = false;
   segment.sinceCheckpointMs = 0;
   // A parameter already non-finite would make a checkpoint that cannot be rolled back to.
   if (!allFinite(params)) return;
+  const step = segment.base + segment.run.stepsDone;
+  // Kept when its counter is the run's (always, unless the segment started without a state).
+  const keep = optimizer && optimizer.step === step && allFinite(optimizer.moments);
   record.checkpoint = {
-    step: segment.base + segment.run.stepsDone,
+    step,
     params,
     normalization: copyNormalization(record.model.normalization),
     loss: context.loss(),
+    ...(keep ? { optimizer } : {}),
   };
 }
 

@@ -1,7 +1,9 @@
 /** What the worker keeps about each dataset and model, enough to rebuild them on a new device. */
 import type { Dataset } from '../data/dataset';
 import type { DatasetSpec } from '../data/spec';
+import { LabDiffusion } from '../lab/diffusion';
 import type { LabModel, ModelSpec, Normalization } from '../lab/models';
+import { emaOf, type TrainerState } from '../nn/trainer';
 import type { DatasetId, ModelId, RunId } from './api';
 
 export interface DatasetRecord {
@@ -17,6 +19,11 @@ export interface Checkpoint {
   params: Float32Array;
   normalization: Normalization;
   loss: number;
+  /**
+   * The run's optimizer at that step (step counter, moments, EMA of the weights), so training
+   * continues from the checkpoint as if never interrupted; absent for imports.
+   */
+  optimizer?: TrainerState;
 }
 
 export interface ModelRecord {
@@ -45,8 +52,14 @@ export function copyNormalization(n: {
   return { shift: [n.shift[0], n.shift[1]], scale: [n.scale[0], n.scale[1]] };
 }
 
-/** Restores a checkpoint into a model (a copy of the parameters: the checkpoint stays intact). */
+/**
+ * Restores a checkpoint into a model (copies: the checkpoint stays intact). A diffusion model
+ * also gets the EMA weights of the checkpoint, which it samples with, as after training.
+ */
 export function restoreCheckpoint(model: LabModel, checkpoint: Checkpoint): void {
   model.normalization = copyNormalization(checkpoint.normalization);
   model.importParams(checkpoint.params.slice());
+  if (model instanceof LabDiffusion && checkpoint.optimizer) {
+    model.diffusion.importParams(emaOf(checkpoint.optimizer).slice(), 'ema');
+  }
 }

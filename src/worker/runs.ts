@@ -4,10 +4,13 @@
  *
  * A run trains in segments, each a lab TrainingRun from the run's current step. Pause, resume,
  * step(n) and learning-rate changes keep the segment, so they change nothing in the numbers
- * (the same parameters as an uninterrupted run). A batch-size change, a continue after stop or
- * failure, and a device-loss recovery start a new segment: a new trainer from the current step,
- * with fresh data batches (the seed moves on), fresh optimizer moments and the learning-rate
- * schedule counted from the segment's start.
+ * (the same parameters as an uninterrupted run). A batch-size change, a continue after stop,
+ * a device-loss recovery and a rollback start a new segment: a new trainer that carries the
+ * optimizer over (step counter, Adam moments, EMA, the learning-rate schedule's position, and
+ * the data stream keyed by step) — from the previous segment's end, or from the checkpoint a
+ * recovery or rollback restored. So a rebuild at the same batch size changes nothing either.
+ * After a rollback the data stream moves to a new seed, so the run does not replay into the
+ * same NaN.
  *
  * Every chunk goes through chunk-gate.ts (fair turns, checkpoints, GPU timing); a non-finite
  * loss rolls the model back to the last checkpoint.
@@ -20,6 +23,7 @@ import {
   type TrainSummary,
 } from '../lab/training';
 import type { OptimizerSpec } from '../nn/optimizer-config';
+import type { TrainerState } from '../nn/trainer';
 import type {
   DatasetId,
   ModelId,
@@ -65,6 +69,10 @@ export class RunController {
   private waiters: (() => void)[] = [];
   /** State before a device loss: running runs resume after the recovery, others keep their state. */
   private stateBeforeLoss: RunState | undefined;
+  /** The optimizer the next segment continues (undefined: a fresh one). */
+  private carried: Promise<TrainerState | undefined> | TrainerState | undefined;
+  /** Seed of the data stream the carried optimizer belongs to. */
+  private streamSeed: number;
 
   constructor(
     readonly id: RunId,
@@ -83,6 +91,7 @@ export class RunController {
     this.optimizer = options.optimizer;
     this.totalSteps = options.steps;
     this.seed = options.seed ?? session.models.get(model).model.spec.seed;
+    this.streamSeed = this.seed;
     this.rates = {
       loss: NaN,
       learningRate: options.optimizer.lr,
@@ -159,6 +168,8 @@ export class RunController {
     record.version++;
     this.step = 0;
     this.segmentsStarted = 0;
+    this.carried = undefined;
+    this.streamSeed = this.seed;
     this.notice = undefined;
     this.gpuMsPerStep = null;
     this.rates = { ...this.rates, loss: NaN, stepsPerSecond: 0, samplesPerSecond: 0 };
@@ -176,9 +187,9 @@ export class RunController {
     return this.progress();
   }
 
+  /** A new trainer at `batch` (even the same size) that continues the optimizer exactly. */
   async setBatchSize(batch: number): Promise<RunProgress> {
     validateTrainOptions({ ...this.options, batch });
-    if (batch === this.batch) return this.progress();
     const wasRunning = this.state === 'running';
     const hadSegment = this.segment !== undefined;
     await this.endSegment();
@@ -238,6 +249,8 @@ export class RunController {
     const checkpoint = this.session.models.get(this.model).checkpoint;
     const lost = this.step - (checkpoint?.step ?? 0);
     this.step = checkpoint?.step ?? 0;
+    // The redone steps see the same batches and optimizer: the run ends where it would have.
+    this.carried = checkpoint?.optimizer;
     const resume = before === 'running';
     this.notice = {
       kind: 'device-recovered',
@@ -252,6 +265,11 @@ export class RunController {
       this.setState('paused');
     }
     return lost;
+  }
+
+  /** New parameters from outside (importParams): the next segment starts a fresh optimizer. */
+  forgetOptimizer(): void {
+    this.carried = undefined;
   }
 
   onRecoveryFailed(message: string): void {
@@ -269,12 +287,17 @@ export class RunController {
       );
     }
     const scope = await this.session.ready();
+    const carried = await this.carried;
+    // A state from another step (it cannot happen, but would shift the schedule) is dropped.
+    const initialState = carried?.step === this.step ? carried : undefined;
+    if (!initialState) this.streamSeed = segmentSeed(this.seed, this.segmentsStarted);
     const record = this.session.models.get(this.model);
     const data = this.session.datasets.get(this.dataset).dataset;
     const segment: Segment = {
       run: undefined as unknown as TrainingRun,
       scope,
       base: this.step,
+      trainerBase: initialState?.step ?? 0,
       checkpointDue: true,
       sinceCheckpointMs: 0,
     };
@@ -282,7 +305,8 @@ export class RunController {
       steps: this.totalSteps - this.step,
       batch: this.batch,
       optimizer: this.optimizer,
-      seed: segmentSeed(this.seed, this.segmentsStarted),
+      seed: this.streamSeed,
+      initialState,
       progressIntervalMs: this.options.progressIntervalMs ?? 100,
       onProgress: (p) => this.onSegmentProgress(segment, p),
       chunkGate: chunkGate(segment, {
@@ -312,6 +336,7 @@ export class RunController {
     segment.run.stop();
     await segment.run.done.catch(() => undefined);
     this.step = segment.base + segment.run.stepsDone;
+    this.carried = await segment.run.exportTrainerState().catch(() => undefined);
   }
 
   private onSegmentProgress(segment: Segment, p: TrainProgress): void {
@@ -334,6 +359,8 @@ export class RunController {
     if (segment !== this.segment) return;
     this.segment = undefined;
     this.step = segment.base + summary.steps;
+    // Kept before the run ended, so a later continue (after stop) picks up this optimizer.
+    this.carried = segment.run.exportTrainerState().catch(() => undefined);
     this.session.scopeNow?.scheduler.forget(this.id);
     this.setState(summary.stopped ? 'stopped' : 'done');
   }
@@ -353,12 +380,16 @@ export class RunController {
   private rollBack(segment: Segment, error: NonFiniteLossError): void {
     this.segment = undefined;
     const record = this.session.models.get(this.model);
-    const failedAt = segment.base + error.step;
+    // The trainer counts its own steps (continued from a carried state, or from 0).
+    const failedAt = segment.base - segment.trainerBase + error.step;
     const checkpoint = record.checkpoint;
     if (checkpoint) {
       restoreCheckpoint(record.model, checkpoint);
       record.version++;
     }
+    // Continue from the checkpoint's optimizer, on a new data stream.
+    this.carried = checkpoint?.optimizer;
+    this.streamSeed = segmentSeed(this.seed, this.segmentsStarted);
     this.step = checkpoint?.step ?? this.step;
     if (checkpoint) this.rates.loss = checkpoint.loss;
     const lr = this.optimizer.lr;

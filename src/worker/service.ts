@@ -5,6 +5,7 @@
  */
 import { transfer } from 'comlink';
 import type { Normalization } from '../lab/models';
+import { emaOf } from '../nn/trainer';
 import type { LabApi, ModelId, RunId, ViewId, WorkerGpuReport } from './api';
 import { allFinite, copyNormalization, type ModelRecord } from './records';
 import { RunController } from './runs';
@@ -193,6 +194,8 @@ export function createLabService(session: LabSession): LabApi {
       }
       record.model.importParams(values.slice());
       if (normalization) record.model.normalization = copyNormalization(normalization);
+      // Moments of other parameters would mislead the next segment's first steps.
+      if (record.run !== undefined) session.runs.get(record.run).forgetOptimizer();
       const step = record.run === undefined ? 0 : session.runs.get(record.run).progress().step;
       record.checkpoint = {
         step,
@@ -208,15 +211,17 @@ export function createLabService(session: LabSession): LabApi {
       const checkpoint = record.checkpoint;
       if (!checkpoint) return null;
       const params = checkpoint.params.slice().buffer;
+      const ema = checkpoint.optimizer ? emaOf(checkpoint.optimizer).slice().buffer : null;
       return transfer(
         {
           model: id,
           step: checkpoint.step,
           params,
+          ema,
           normalization: copyNormalization(checkpoint.normalization),
           loss: checkpoint.loss,
         },
-        [params],
+        ema ? [params, ema] : [params],
       );
     },
 
