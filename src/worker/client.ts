@@ -5,6 +5,9 @@
 import { releaseProxy, wrap, type Remote } from 'comlink';
 import type { LabApi } from './api';
 
+/** What worker.ts posts once the API is exposed: errors before it mean the worker never started. */
+export const WORKER_READY_MESSAGE = 'flowfield-worker-ready';
+
 export interface WorkerHandle {
   /** The current worker's API (a new object after restart()). */
   readonly api: Remote<LabApi>;
@@ -12,6 +15,9 @@ export interface WorkerHandle {
   /**
    * Terminates the worker and starts a fresh one: every id of the old worker is gone, calls in
    * flight never settle. Returns the new API.
+   *
+   * A worker that fails to start (its script 404s or throws while loading, before it exposes
+   * the API) rejects every call, in flight or later, with a readable message.
    */
   restart(): Remote<LabApi>;
   /** Errors outside any call (uncaught errors, a script that failed to load); returns unsubscribe. */
@@ -40,8 +46,16 @@ export function startWorker(url: URL): WorkerHandle {
   let api: Remote<LabApi>;
   const start = () => {
     worker = new Worker(url, { type: 'module', name: 'flowfield-worker' });
+    let ready = false;
+    let failStart!: (error: Error) => void;
+    const failed = new Promise<never>((_, reject) => (failStart = reject));
+    failed.catch(() => undefined);
+    worker.addEventListener('message', (event: MessageEvent) => {
+      if (event.data === WORKER_READY_MESSAGE) ready = true;
+    });
     worker.addEventListener('error', (event) => {
       const message = describeWorkerError(event, url);
+      if (!ready) failStart(new Error(message));
       for (const listener of listeners) listener(message);
       // Handled: without listeners it goes on to window.onerror like any uncaught error.
       if (listeners.size > 0) event.preventDefault();
@@ -51,7 +65,7 @@ export function startWorker(url: URL): WorkerHandle {
         listener('A message from the Flowfield worker could not be deserialised on the page.');
       }
     });
-    api = wrap<LabApi>(worker);
+    api = settleOnFailedStart(wrap<LabApi>(worker), failed);
   };
   const stop = () => {
     api[releaseProxy]();
@@ -73,4 +87,21 @@ export function startWorker(url: URL): WorkerHandle {
       return () => listeners.delete(listener);
     },
   };
+}
+
+/**
+ * The API with every call raced against the worker's failure to start: comlink alone would wait
+ * forever for the answer of a worker that never ran. Comlink's own symbols pass through.
+ */
+function settleOnFailedStart(remote: Remote<LabApi>, failed: Promise<never>): Remote<LabApi> {
+  return new Proxy(remote, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof property === 'symbol' || property === 'then' || typeof value !== 'function') {
+        return value;
+      }
+      return (...args: unknown[]) =>
+        Promise.race([(value as (...a: unknown[]) => Promise<unknown>)(...args), failed]);
+    },
+  });
 }

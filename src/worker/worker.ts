@@ -3,6 +3,7 @@
 // (Remote<LabApi>); errors outside any call reach the page as 'worker-error' events and as the
 // Worker's own error event.
 import { expose } from 'comlink';
+import { WORKER_READY_MESSAGE } from './client';
 import { createLabService } from './service';
 import { LabSession } from './session';
 
@@ -18,3 +19,5 @@ self.addEventListener('unhandledrejection', (event: PromiseRejectionEvent) => {
 });
 
 expose(createLabService(session));
+// The page's client rejects its calls if an error comes before this (a worker that never started).
+self.postMessage(WORKER_READY_MESSAGE);
