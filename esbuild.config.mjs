@@ -18,11 +18,18 @@ const common = {
   logLevel: 'info',
 };
 
-/** The app page, its module worker and the library entry (src/index.ts as an ES module). */
+/**
+ * The app page, its module worker, the embeddable <flowfield-notebook> element (embed.js, which
+ * uses the same worker.js) and the library entry (src/index.ts as an ES module).
+ */
 const builds = [
   {
     ...common,
-    entryPoints: { app: 'src/main.ts', worker: 'src/worker/worker.ts' },
+    entryPoints: {
+      app: 'src/main.ts',
+      worker: 'src/worker/worker.ts',
+      embed: 'src/embed/flowfield-notebook.ts',
+    },
     outdir: 'dist',
   },
   { ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist/lib' },
