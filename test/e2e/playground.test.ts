@@ -5,7 +5,7 @@
  */
 import { expect } from '@esm-bundle/chai';
 import type { FfApp } from '../../src/ui/app/app';
-import type { FfScatter } from '../../src/ui/scatter/scatter';
+import type { FfGpuView } from '../../src/ui/gpu-view/gpu-view';
 
 let frame: HTMLIFrameElement | undefined;
 
@@ -100,14 +100,14 @@ describe('playground end to end (built site)', () => {
 
     await app.updateComplete;
     const viewCell = shadow(notebook, 'ff-view-cell')!;
-    const scatter = shadow(viewCell, 'ff-scatter') as FfScatter;
-    await scatter.updateComplete;
-    const { width, height } = scatter.canvas;
-    const pixels = scatter.canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
+    // The View cell draws in the worker (a transferred canvas): read its frame back.
+    const gpuView = shadow(viewCell, 'ff-gpu-view') as FfGpuView;
+    await until('the GPU view to draw', () => gpuView.report, 60_000);
+    const pixels = (await gpuView.readPixels()).data;
     let sampleColoured = 0;
     for (let i = 0; i < pixels.length; i += 4) {
-      // Samples are drawn in vermilion (#D55E00) over the blue data.
-      if (pixels[i]! > 150 && pixels[i + 1]! < 140 && pixels[i + 2]! < 90 && pixels[i + 3]! > 0)
+      // Samples are drawn in vermilion (#D55E00) over the blue data on a dark background.
+      if (pixels[i]! > 120 && pixels[i]! > pixels[i + 1]! + 30 && pixels[i]! > pixels[i + 2]! + 50)
         sampleColoured++;
     }
     expect(sampleColoured, 'sample-coloured pixels on the View canvas').to.be.greaterThan(500);
