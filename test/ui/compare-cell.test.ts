@@ -33,6 +33,7 @@ import {
   samplingNfe,
   NATS_TO_BITS_PER_DIM,
 } from '../../src/ui/compare-cell/metrics';
+import type { SamplerChoice } from '../../src/ui/controllers/lab-client';
 import { FakeLabClient } from './support/fake-lab-client';
 import { $, patches, setValue } from './support/helpers';
 
@@ -89,8 +90,15 @@ class GaussianClient extends FakeLabClient {
   async modelLogProb(runId: string, points: Float32Array): Promise<Float32Array> {
     return gaussianLogProb(points, this.sigmas[runId]!);
   }
-  override async sampleModel(runId: string, count: number, seed = 0): Promise<Float32Array> {
+  readonly samplers: [string, SamplerChoice | undefined][] = [];
+  override async sampleModel(
+    runId: string,
+    count: number,
+    seed = 0,
+    sampler?: SamplerChoice,
+  ): Promise<Float32Array> {
     this.calls.push(`sampleModel ${runId}`);
+    this.samplers.push([runId, sampler]);
     return gaussian(count, this.sigmas[runId]!, seed + 1000);
   }
   async parameterCount(runId: string): Promise<number> {
@@ -231,6 +239,11 @@ describe('Compare plan', () => {
     expect(wide!.energy).to.be.greaterThan(0.05);
     expect(same!.nfe).to.equal(1);
     expect(wide!.nfe).to.equal(40);
+    // Each model is sampled with its View cell's sampler (flows: none).
+    expect(client.samplers).to.deep.equal([
+      ['train-1', undefined],
+      ['train-2', { sampler: 'rk4', steps: 10 }],
+    ]);
     expect(same!.parameters).to.equal(700);
     expect(same!.stepsPerSecond).to.equal(50);
   });

@@ -4,6 +4,7 @@
  * cell only shows the result.
  */
 import {
+  createCell,
   trainInputs,
   viewSource,
   type CompareCell,
@@ -12,7 +13,8 @@ import {
   type Notebook,
   type ViewCell,
 } from '../../notebook';
-import type { LabClient } from '../controllers/lab-client';
+import type { LabClient, SamplerChoice } from '../controllers/lab-client';
+import { samplerChoice } from '../view-cell/samplers';
 import {
   energyDistance,
   klDataModel,
@@ -50,8 +52,8 @@ export interface CompareRow {
   /** Squared energy distance between model samples and data samples. */
   energy: number;
   stepsPerSecond: number;
-  /** Network evaluations per sample; undefined when no View cell sets the sampler. */
-  nfe: number | undefined;
+  /** Network evaluations per sample with the sampler the model was compared with. */
+  nfe: number;
   parameters: number;
   samples: Float32Array;
 }
@@ -135,13 +137,17 @@ export function comparePlan(
   return { targets, untrained };
 }
 
-function nfeOf(notebook: Notebook, target: CompareCandidate): number | undefined {
-  const view = notebook.cells.find(
-    (cell): cell is ViewCell =>
-      cell.kind === 'view' && viewSource(notebook, cell.id)?.id === target.trainId,
-  );
-  if (target.model.model.family === 'flow') return 1;
-  return view ? samplingNfe(target.model.model, view.sampler, view.samplerSteps) : undefined;
+/**
+ * The sampler a model is compared with: that of the first View cell showing it (what the user
+ * sees), else a fresh View cell's default; undefined for flows (one inverse pass).
+ */
+function samplerOf(notebook: Notebook, target: CompareCandidate): SamplerChoice | undefined {
+  const view =
+    notebook.cells.find(
+      (cell): cell is ViewCell =>
+        cell.kind === 'view' && viewSource(notebook, cell.id)?.id === target.trainId,
+    ) ?? (createCell('view', 'default') as ViewCell);
+  return samplerChoice(view, target.model.model.kind);
 }
 
 type CompareClient = Pick<
@@ -178,10 +184,12 @@ export async function computeComparison(
   for (const target of targets) {
     const modelLogProb = await client.modelLogProb(target.trainId, data);
     // A different seed from the data's, so model and data samples are independent.
+    const sampler = samplerOf(notebook, target);
     const samples = await client.sampleModel(
       target.trainId,
       cell.sampleCount,
       (cell.seed + 1) >>> 0,
+      sampler,
     );
     const estimate = nll(modelLogProb);
     const facts = run(target.trainId);
@@ -194,7 +202,7 @@ export async function computeComparison(
       ...(dataLogProb ? { kl: klDataModel(dataLogProb, modelLogProb) } : {}),
       energy: energyDistance(samples, data),
       stepsPerSecond: facts.stepsPerSecond,
-      nfe: nfeOf(notebook, target),
+      nfe: sampler ? samplingNfe(target.model.model, sampler.sampler, sampler.steps) : 1,
       parameters: await client.parameterCount(target.trainId),
       samples,
     });
