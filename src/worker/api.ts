@@ -270,7 +270,11 @@ export interface ViewStatus {
 export interface GpuStatus {
   compiledKernels: number;
   compiledRenderPipelines: number;
-  /** Kernels the model being created will compile (null when none is being created). */
+  /**
+   * While createModel runs: the kernels requested so far, compiled or compiling (a model
+   * requests its kernels up front, in parallel), so compiledKernels / expectedKernels is the
+   * compile fraction. Null when no model is being created.
+   */
   expectedKernels: number | null;
   /** 1 for the first device, +1 after every device-loss recovery. */
   deviceGeneration: number;

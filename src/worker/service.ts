@@ -32,6 +32,8 @@ type TraceableModel = {
 
 export function createLabService(session: LabSession): LabApi {
   const loop = new ViewLoop(() => session.views.values());
+  /** createModel calls in progress (their kernels are what gpuStatus().expectedKernels counts). */
+  let modelsBeingCreated = 0;
 
   const model = async (id: ModelId): Promise<ModelRecord> => {
     await session.ready();
@@ -69,10 +71,14 @@ export function createLabService(session: LabSession): LabApi {
 
     async gpuStatus() {
       const scope = await session.ready();
+      const pipelines = scope.lab.runtime.pipelines;
       return {
-        compiledKernels: scope.lab.runtime.pipelines.compileCount,
+        compiledKernels: pipelines.compileCount,
         compiledRenderPipelines: scope.renderPipelines.compileCount,
-        expectedKernels: null,
+        // Every kernel requested so far, compiled or compiling: a model requests its kernels
+        // up front and in parallel, so this is the denominator of the compile fraction.
+        expectedKernels:
+          modelsBeingCreated > 0 ? Math.max(pipelines.size, pipelines.compileCount) : null,
         deviceGeneration: scope.generation,
       };
     },
@@ -122,7 +128,13 @@ export function createLabService(session: LabSession): LabApi {
 
     async createModel(spec) {
       const { lab } = await session.ready();
-      const created = await lab.createModel(spec);
+      modelsBeingCreated++;
+      let created: Awaited<ReturnType<typeof lab.createModel>>;
+      try {
+        created = await lab.createModel(spec);
+      } finally {
+        modelsBeingCreated--;
+      }
       const record = session.models.add((id) => ({
         id,
         spec,

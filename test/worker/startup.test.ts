@@ -44,4 +44,41 @@ describe('start-up time', () => {
       worker.terminate();
     }
   });
+
+  it('gpuStatus shows compile progress as compiledKernels / expectedKernels while createModel runs', async () => {
+    const worker = startLabWorker();
+    try {
+      const api = worker.api;
+      const idle = await api.gpuStatus();
+      expect(idle.expectedKernels, 'no model being created').to.equal(null);
+      const seen: { compiled: number; expected: number }[] = [];
+      let creating = true;
+      const created = api.createModel(SPEC).finally(() => (creating = false));
+      while (creating) {
+        const status = await api.gpuStatus();
+        if (status.expectedKernels !== null) {
+          seen.push({ compiled: status.compiledKernels, expected: status.expectedKernels });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await created;
+      const after = await api.gpuStatus();
+      expect(after.expectedKernels).to.equal(null);
+      expect(seen.length, 'polled while compiling').to.be.greaterThan(0);
+      for (const { compiled, expected } of seen) expect(compiled).to.be.at.most(expected);
+      expect(
+        seen.some((s) => s.compiled < s.expected),
+        'a fraction below 1 was shown',
+      ).to.equal(true);
+      // Every kernel it announced was compiled by the end, and no other.
+      const announced = Math.max(...seen.map((s) => s.expected));
+      expect(after.compiledKernels).to.equal(announced);
+      console.log(
+        `[measured] createModel realnvp 4×16 on a new worker: ${after.compiledKernels} kernels; ` +
+          `progress polled ${seen.length}× (${[...new Set(seen.map((s) => `${s.compiled}/${s.expected}`))].join(' ')})`,
+      );
+    } finally {
+      worker.terminate();
+    }
+  });
 });
