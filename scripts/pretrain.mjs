@@ -14,6 +14,12 @@ import * as prettier from 'prettier';
 import { findBrowser, WEBGPU_FLAGS } from '../test/support/find-browser.mjs';
 
 const OUT = 'public/gallery';
+
+/** `text` as `npx prettier --write` would leave it (the repository's config applies). */
+async function formatted(path, text) {
+  const options = (await prettier.resolveConfig(path)) ?? {};
+  return prettier.format(text, { ...options, filepath: path });
+}
 const BUILD = join('node_modules', '.cache', 'flowfield-pretrain');
 const started = Date.now();
 
@@ -73,8 +79,8 @@ try {
     const t0 = Date.now();
     const result = await page.evaluate((n) => window.flowfieldPretrain.pretrain(n), name);
     // Formatted like every other file of the repository (npm run lint checks it).
-    const text = await prettier.format(result.file, { parser: 'json' });
-    await writeFile(join(OUT, `${name}.flowfield.json`), text);
+    const path = join(OUT, `${name}.flowfield.json`);
+    await writeFile(path, await formatted(path, result.file));
     const models = result.models
       .map(
         (m) =>
@@ -96,8 +102,8 @@ try {
       console.warn(`[pretrain] ${name}: no file yet (not trained in this run)`);
     }
   }
-  const index = await prettier.format(JSON.stringify({ notebooks: entries }), { parser: 'json' });
-  await writeFile(join(OUT, 'index.json'), index);
+  const indexPath = join(OUT, 'index.json');
+  await writeFile(indexPath, await formatted(indexPath, JSON.stringify({ notebooks: entries })));
   console.log(`[pretrain] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } finally {
   await browser.close();

@@ -38,7 +38,14 @@ function sampled(app: FfApp | undefined, trainId = 'train-1'): Float32Array | un
 
 describe('sharing and embedding end to end (built site)', function () {
   this.timeout(180_000);
-  afterEach(() => frame?.remove());
+  afterEach(async () => {
+    frame?.remove();
+    // The app autosaved what it opened; later tests of the built site must start clean.
+    await new Promise((resolve) => {
+      const request = indexedDB.deleteDatabase('flowfield-autosave');
+      request.onsuccess = request.onerror = request.onblocked = resolve;
+    });
+  });
 
   it('a link with weights opens in the app and shows samples before any training', async () => {
     const payload = await galleryFile('glow-pinwheel');
