@@ -258,4 +258,51 @@ describe('<ff-view-cell> on GPU views after training (real worker)', () => {
     await waitUntil(() => p.lab.run(p.trainId).samples?.length === 1024, 60_000, 'samples');
     expect(p.lab.run(p.trainId).samples!.every(Number.isFinite)).to.equal(true);
   });
+
+  it('DDPM: DDIM NFE, the field at time t with its legend, and trajectories scrubbed in time', async () => {
+    const p = await playground(
+      { kind: 'ddpm', family: 'diffusion', hidden: 16, hiddenLayers: 2, timesteps: 20 },
+      { steps: 30, batch: 128, learningRate: 5e-3 },
+    );
+    worker = p.worker;
+    p.store.dispatch({ type: 'update', id: p.view().id, patch: { sampleCount: 256 } });
+    await p.sync();
+    setValue($(p.el, '#sampler'), 'ddim');
+    setValue($(p.el, '#samplerSteps'), '4');
+    await p.lab.play(p.trainId);
+    expect(p.lab.run(p.trainId).state, p.lab.run(p.trainId).error).to.equal('done');
+    await p.sync();
+    // DDIM evaluates the network once per step.
+    expect($(p.el, '#nfe').textContent!.trim()).to.equal('4');
+
+    $(p.el, '#showData').click();
+    $(p.el, '#showSamples').click();
+    setValue($(p.el, '#overlay'), 'field');
+    await p.sync();
+    setValue($(p.el, '#position'), '0.2');
+    await p.sync();
+    const gpu = p.el.gpuView!;
+    expect(gpu.report!.field!.quantity).to.equal('pf-drift');
+    expect(gpu.shadowRoot!.textContent).to.contain('probability-flow drift');
+    const early = await gpu.readPixels();
+    expect(pixelsDifferentFrom(early, [15, 15, 20], 30), 'arrows').to.be.greaterThan(100);
+    setValue($(p.el, '#position'), '0.9');
+    await p.sync();
+    expect(
+      changedPixels(early, await gpu.readPixels()),
+      'the field at another t',
+    ).to.be.greaterThan(50);
+
+    setValue($(p.el, '#overlay'), 'trajectories');
+    setValue($(p.el, '#position'), '0');
+    await p.sync();
+    const whole = await gpu.readPixels();
+    expect(pixelsDifferentFrom(whole, [15, 15, 20], 30), 'paths').to.be.greaterThan(100);
+    setValue($(p.el, '#position'), '0.7');
+    await p.sync();
+    expect(changedPixels(whole, await gpu.readPixels()), 'paths cut at t = 0.7').to.be.greaterThan(
+      50,
+    );
+    await expect(p.el).to.be.accessible();
+  });
 });

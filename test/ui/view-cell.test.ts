@@ -104,16 +104,22 @@ describe('<ff-view-cell>', () => {
       sample: { sampler: 'rk4', steps: 5 },
     });
     expect(layers[2]).to.deep.include({ upTo: 0.3, sample: { sampler: 'rk4', steps: 5 } });
-    // Before a model exists: only the data, and the density of the data itself.
-    const before = viewLayers({
-      cell: { ...view, overlay: 'density' },
-      run: undefined,
-      kind: 'flow-matching',
-      data,
-      warpStages: null,
-    });
-    expect(before).to.have.length(2);
-    expect(before[0]).to.deep.include({ kind: 'heatmap', source: { data } });
+    // Before a model exists: only the data, and the data's own density where it is closed-form.
+    const before = (source: typeof data | typeof gaussian) =>
+      viewLayers({
+        cell: { ...view, overlay: 'density' },
+        run: undefined,
+        kind: 'flow-matching',
+        data: source,
+        warpStages: null,
+      });
+    const gaussian = { kind: 'builtin' as const, name: 'gaussian' as const, seed: 1 };
+    expect(before(gaussian).map((l) => l.kind)).to.deep.equal(['heatmap', 'points']);
+    expect(before(gaussian)[0]).to.deep.include({ source: { data: gaussian } });
+    expect(
+      before(data).map((l) => l.kind),
+      'moons has no closed-form density',
+    ).to.deep.equal(['points']);
     // The scrubber spans every warp stage.
     expect(warpStageAt(0, 9)).to.equal(0);
     expect(warpStageAt(1, 9)).to.equal(8);

@@ -184,6 +184,15 @@ export class FfGpuView extends LitElement {
             </div>`
           : nothing
       }
+      ${
+        report?.field
+          ? html`<p class="legend">
+              Arrows:
+              ${report.field.quantity === 'velocity' ? 'velocity dx/dt' : 'probability-flow drift dx/dt'};
+              the longest is ${report.field.maxMagnitude.toPrecision(3)} data units per unit of t.
+            </p>`
+          : nothing
+      }
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}`;
   }
 }

@@ -14,7 +14,7 @@ import '../scatter/scatter';
 import { cellStyles } from '../shared.styles';
 import { SAMPLER_NAMES, samplerChoice, samplersFor } from './samplers';
 import { viewCellStyles } from './view-cell.styles';
-import { effectiveOverlay, overlaysFor, viewLayers } from './view-layers';
+import { effectiveOverlay, hasExactDensity, overlaysFor, viewLayers } from './view-layers';
 
 const OVERLAY_NAMES: Record<ViewOverlay, string> = {
   none: 'None',
@@ -95,9 +95,12 @@ export class FfViewCell extends LitElement {
     const { run } = this;
     const count = run.samples ? run.samples.length / 2 : 0;
     if (run.views) {
-      return run.generation === undefined
-        ? 'Train the model above to see samples.'
-        : `Drawn on the GPU from the model's current parameters.`;
+      if (run.generation !== undefined)
+        return `Drawn on the GPU from the model's current parameters.`;
+      const overlay = effectiveOverlay(this.cell, this.kind);
+      return overlay === 'density' && !hasExactDensity(run.views.data)
+        ? 'Train the model above to see its density (this data has no closed-form density).'
+        : 'Train the model above to see samples.';
     }
     return count ? `${count} samples shown.` : 'Train the model above to see samples.';
   }

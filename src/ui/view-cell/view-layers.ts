@@ -19,6 +19,22 @@ export const LAYER_COLORS: Record<'data' | 'samples' | 'paths' | 'field', Rgb> =
 export const MAX_PATHS = 256;
 export const FIELD_ARROWS = 24;
 
+/**
+ * Whether the data has a closed-form density the GPU side can draw before a model exists
+ * (the library's built-ins with exact log p, and drawn or uploaded grids).
+ */
+export function hasExactDensity(data: DataSource | undefined): boolean {
+  if (!data) return false;
+  if (data.kind === 'grid') return true;
+  return data.kind === 'builtin' && EXACT_DENSITIES.has(data.name);
+}
+const EXACT_DENSITIES: ReadonlySet<string> = new Set([
+  'gaussian',
+  '8gaussians',
+  '25gaussians',
+  'checkerboard',
+]);
+
 /** Overlays a model kind can draw (flows have no time, so no velocity field). */
 export function overlaysFor(kind: ModelKind | undefined): readonly ViewOverlay[] {
   if (kind === 'ddpm' || kind === 'flow-matching') {
@@ -55,7 +71,7 @@ export function viewLayers({ cell, run, kind, data, warpStages }: LayerInputs): 
   const layers: ViewLayerRequest[] = [];
   if (overlay === 'density') {
     // Before a model exists, the data's own density (where it has one in closed form).
-    const source = run ? { run } : data ? { data } : undefined;
+    const source = run ? { run } : hasExactDensity(data) ? { data: data! } : undefined;
     if (source) layers.push({ kind: 'heatmap', source, resolution: 96 });
   }
   if (overlay === 'warp' && run) {
