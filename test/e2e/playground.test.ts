@@ -1,9 +1,13 @@
 /**
  * End to end, as a user would: the built site (dist/, from `npm run build`) in an iframe, driven
  * through its UI: open the app → pick moons → RealNVP → train 200 steps → the samples canvas
- * shows points (pixel check) and the loss went down.
+ * shows points (pixel check) and the loss went down → flow matching on the same data → train →
+ * sample with RK4 → a Compare cell shows numbers for both → draw a density with the mouse in a
+ * new Data cell → train a model on it → its samples land on the drawing.
  */
 import { expect } from '@esm-bundle/chai';
+import { sendMouse, setViewport } from '@web/test-runner-commands';
+import type { Cell, DataSource } from '../../src/notebook';
 import type { FfApp } from '../../src/ui/app/app';
 import type { FfGpuView } from '../../src/ui/gpu-view/gpu-view';
 
@@ -32,6 +36,25 @@ function change(control: HTMLInputElement | HTMLSelectElement, value: string): v
   control.dispatchEvent(new Event('change', { bubbles: true, composed: true }));
 }
 
+/** The button in `el`'s shadow root whose visible text is `text`. */
+function button(el: Element, text: string): HTMLButtonElement {
+  const found = [...el.shadowRoot!.querySelectorAll('button')].find(
+    (b) => b.textContent!.trim() === text,
+  );
+  if (!found) throw new Error(`no "${text}" button in <${el.localName}>`);
+  return found;
+}
+
+/** Pixels of a GPU view's frame in the samples' vermilion (#D55E00), not the data's blue. */
+function sampleColoured(pixels: Uint8Array | Uint8ClampedArray): number {
+  let count = 0;
+  for (let i = 0; i < pixels.length; i += 4) {
+    if (pixels[i]! > 120 && pixels[i]! > pixels[i + 1]! + 30 && pixels[i]! > pixels[i + 2]! + 50)
+      count++;
+  }
+  return count;
+}
+
 function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
@@ -39,8 +62,10 @@ function mean(values: readonly number[]): number {
 describe('playground end to end (built site)', () => {
   afterEach(() => frame?.remove());
 
-  it('moons → RealNVP → train 200 steps → samples drawn, loss went down', async function () {
-    this.timeout(150_000);
+  it('moons → RealNVP → flow matching → RK4 → Compare → a drawn density', async function () {
+    this.timeout(600_000);
+    // Room for the whole frame on screen: the drawing is done with the real mouse.
+    await setViewport({ width: 1200, height: 960 });
     const response = await fetch('/dist/index.html');
     expect(
       response.ok,
@@ -49,6 +74,9 @@ describe('playground end to end (built site)', () => {
     frame = document.createElement('iframe');
     frame.style.width = '1100px';
     frame.style.height = '900px';
+    frame.style.border = '0';
+    frame.style.display = 'block';
+    document.body.style.margin = '0';
     frame.src = '/dist/index.html';
     document.body.append(frame);
     const app = await until(
@@ -104,12 +132,205 @@ describe('playground end to end (built site)', () => {
     const gpuView = shadow(viewCell, 'ff-gpu-view') as FfGpuView;
     await until('the GPU view to draw', () => gpuView.report, 60_000);
     const pixels = (await gpuView.readPixels()).data;
-    let sampleColoured = 0;
-    for (let i = 0; i < pixels.length; i += 4) {
-      // Samples are drawn in vermilion (#D55E00) over the blue data on a dark background.
-      if (pixels[i]! > 120 && pixels[i]! > pixels[i + 1]! + 30 && pixels[i]! > pixels[i + 2]! + 50)
-        sampleColoured++;
+    // Samples are drawn in vermilion over the blue data on a dark background.
+    expect(sampleColoured(pixels), 'sample-coloured pixels on the View canvas').to.be.greaterThan(
+      500,
+    );
+
+    // ── The same data, flow matching: add Model, Train, View and Compare cells at the end. ──
+    const cellsOf = () => app.store.notebook.cells;
+    const settle = async () => {
+      for (let i = 0; i < 3; i++) {
+        await app.updateComplete;
+        await (notebook as unknown as { updateComplete: Promise<unknown> }).updateComplete;
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    };
+    const lastOf = <K extends keyof HTMLElementTagNameMap>(tag: K) =>
+      [...notebook.shadowRoot!.querySelectorAll(tag)].at(-1)!;
+    for (const kind of ['Model', 'Train', 'View', 'Compare']) {
+      button(notebook, `+ ${kind}`).click();
+      await settle();
     }
-    expect(sampleColoured, 'sample-coloured pixels on the View canvas').to.be.greaterThan(500);
+    const fmModel = lastOf('ff-model-cell');
+    change(shadow(fmModel, '#kind') as HTMLSelectElement, 'flow-matching');
+    await settle();
+    change(shadow(fmModel, '#hidden') as HTMLInputElement, '32');
+    change(shadow(fmModel, '#hiddenLayers') as HTMLInputElement, '2');
+    change(shadow(fmModel, '#batch') as HTMLInputElement, '256');
+    change(shadow(fmModel, '#steps') as HTMLInputElement, '300');
+    await settle();
+    const fmTrainId = cellsOf()
+      .filter((c) => c.kind === 'train')
+      .at(-1)!.id;
+    button(lastOf('ff-train-cell'), 'Train').click();
+    const fmRun = await until(
+      'flow matching to finish training',
+      () => {
+        const r = app.lab!.run(fmTrainId);
+        if (r.state === 'failed') throw new Error(`flow matching failed: ${r.error}`);
+        return r.state === 'done' ? r : undefined;
+      },
+      240_000,
+    );
+    expect(fmRun.step).to.equal(300);
+    expect(mean(fmRun.losses.slice(-30))).to.be.lessThan(mean(fmRun.losses.slice(0, 30)));
+
+    // Sample with RK4: 8 steps of 4 evaluations.
+    await settle();
+    const fmView = lastOf('ff-view-cell');
+    change(shadow(fmView, '#sampler') as HTMLSelectElement, 'rk4');
+    change(shadow(fmView, '#samplerSteps') as HTMLInputElement, '8');
+    await settle();
+    expect(shadow(fmView, '#nfe')!.textContent!.trim()).to.equal('32');
+    const fmGpuView = shadow(fmView, 'ff-gpu-view') as FfGpuView;
+    await until('the flow-matching view to draw', () => fmGpuView.report, 60_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const fmPixels = (await fmGpuView.readPixels()).data;
+    expect(sampleColoured(fmPixels), 'RK4 samples on the canvas').to.be.greaterThan(300);
+
+    // ── Compare the two: numbers for both. ──
+    const compare = lastOf('ff-compare-cell');
+    change(shadow(compare, '#sample-count') as HTMLInputElement, '256');
+    await settle();
+    button(compare, 'Compute').click();
+    const compareId = cellsOf()
+      .filter((c) => c.kind === 'compare')
+      .at(-1)!.id;
+    const result = await until(
+      'the comparison',
+      () => {
+        const c = app.lab!.comparison(compareId);
+        if (c?.state === 'failed') throw new Error(`compare failed: ${c.error}`);
+        return c?.state === 'done' ? c : undefined;
+      },
+      180_000,
+    );
+    expect(result.rows.map((r) => r.trainId)).to.deep.equal(['train-1', fmTrainId]);
+    for (const r of result.rows) {
+      console.log(
+        `compare ${r.label}: NLL ${r.nll.value.toFixed(3)} ± ${r.nll.stderr.toFixed(3)} nats, ` +
+          `energy ${r.energy.toExponential(2)}, ${r.stepsPerSecond.toFixed(1)} steps/s, NFE ${r.nfe}, ${r.parameters} parameters`,
+      );
+    }
+    await settle();
+    const rows = [...compare.shadowRoot!.querySelectorAll('tbody tr')];
+    expect(rows.length).to.equal(2);
+    for (const row of rows) {
+      for (const metric of ['.nll', '.bits', '.energy']) {
+        const text = row.querySelector(metric)!.textContent!;
+        expect(Number.isFinite(Number.parseFloat(text)), `${metric}: "${text}"`).to.equal(true);
+      }
+    }
+    expect(rows.map((r) => r.querySelector('.nfe')!.textContent)).to.deep.equal(['1', '32']);
+    // Moons has no closed-form density: KL is not made up, and the cell says why.
+    expect(compare.shadowRoot!.textContent).to.contain('KL needs the exact data density');
+
+    // ── Draw a density with the mouse in a new Data cell, and train a model on it. ──
+    for (const kind of ['Data', 'Model', 'Train', 'View']) {
+      button(notebook, `+ ${kind}`).click();
+      await settle();
+    }
+    const drawCell = lastOf('ff-data-cell');
+    (drawCell.shadowRoot!.querySelector('input[value=grid]') as HTMLInputElement).click();
+    await settle();
+    const brush = shadow(drawCell, '#brush') as HTMLInputElement;
+    brush.value = '1';
+    brush.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    await settle();
+    const pad = shadow(drawCell, 'canvas.draw') as HTMLCanvasElement;
+    pad.scrollIntoView({ block: 'center' });
+    await new Promise((r) => setTimeout(r, 100));
+    const framed = frame.getBoundingClientRect();
+    const box = pad.getBoundingClientRect();
+    const at = (fx: number, fy: number): [number, number] => [
+      Math.round(framed.left + box.left + fx * box.width),
+      Math.round(framed.top + box.top + fy * box.height),
+    ];
+    // Two strokes: a diagonal and a short horizontal bar, as a person would draw them.
+    for (const [from, to] of [
+      [
+        [0.2, 0.25],
+        [0.75, 0.8],
+      ],
+      [
+        [0.3, 0.75],
+        [0.7, 0.75],
+      ],
+    ] as const) {
+      await sendMouse({ type: 'move', position: at(from[0], from[1]) });
+      await sendMouse({ type: 'down' });
+      for (let k = 1; k <= 12; k++) {
+        const t = k / 12;
+        await sendMouse({
+          type: 'move',
+          position: at(from[0] + t * (to[0] - from[0]), from[1] + t * (to[1] - from[1])),
+        });
+      }
+      await sendMouse({ type: 'up' });
+    }
+    await settle();
+    const drawn = cellsOf()
+      .filter((c) => c.kind === 'data')
+      .at(-1)! as Cell & { kind: 'data' };
+    const grid = drawn.source as Extract<DataSource, { kind: 'grid' }>;
+    expect(grid.kind).to.equal('grid');
+    const inked = grid.weights.filter((w) => w > 0).length;
+    expect(inked, 'cells inked by the mouse').to.be.greaterThan(20);
+
+    const drawModel = lastOf('ff-model-cell');
+    change(shadow(drawModel, '#kind') as HTMLSelectElement, 'realnvp');
+    await settle();
+    change(shadow(drawModel, '#layers') as HTMLInputElement, '6');
+    change(shadow(drawModel, '#hidden') as HTMLInputElement, '32');
+    change(shadow(drawModel, '#batch') as HTMLInputElement, '256');
+    change(shadow(drawModel, '#steps') as HTMLInputElement, '300');
+    await settle();
+    const drawTrainId = cellsOf()
+      .filter((c) => c.kind === 'train')
+      .at(-1)!.id;
+    button(lastOf('ff-train-cell'), 'Train').click();
+    const drawRun = await until(
+      'training on the drawing',
+      () => {
+        const r = app.lab!.run(drawTrainId);
+        if (r.state === 'failed') throw new Error(`training on the drawing failed: ${r.error}`);
+        return r.state === 'done' ? r : undefined;
+      },
+      180_000,
+    );
+    expect(mean(drawRun.losses.slice(-30))).to.be.lessThan(mean(drawRun.losses.slice(0, 30)));
+    // Its samples land on the drawing: the grid covers [−4, 4]², row 0 at the top.
+    const samples = await until(
+      "the drawn model's samples",
+      () => app.lab!.run(drawTrainId).samples,
+      60_000,
+    );
+    const count = samples.length / 2;
+    const side = grid.width;
+    const near = (x: number, y: number) => {
+      const col = Math.floor(((x + 4) / 8) * side);
+      const row = Math.floor(((4 - y) / 8) * side);
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) {
+          const c = col + dx;
+          const r = row + dy;
+          if (c >= 0 && r >= 0 && c < side && r < side && grid.weights[r * side + c]! > 0)
+            return true;
+        }
+      }
+      return false;
+    };
+    let onDrawing = 0;
+    for (let i = 0; i < samples.length; i += 2) if (near(samples[i]!, samples[i + 1]!)) onDrawing++;
+    let area = 0;
+    for (let i = 0; i < side * side; i++) {
+      if (near(-4 + ((i % side) + 0.5) * (8 / side), 4 - (Math.floor(i / side) + 0.5) * (8 / side)))
+        area++;
+    }
+    console.log(
+      `drawn density: ${((100 * onDrawing) / count).toFixed(1)}% of samples within a cell of the ink, which covers ${((100 * area) / side / side).toFixed(1)}% of the pad`,
+    );
+    expect(onDrawing / count).to.be.greaterThan(0.6);
   });
 });
