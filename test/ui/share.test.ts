@@ -8,6 +8,7 @@ import '../../src/ui/app/app';
 import type { FfApp } from '../../src/ui/app/app';
 import {
   decodeShareLink,
+  encodeShareLink,
   float16Value,
   float16Bits,
   notebookFromFile,
@@ -15,6 +16,22 @@ import {
   type Notebook,
 } from '../../src/notebook';
 import { FakeWeightsClient, fakeParams, freshDb, settle, until } from './share-support';
+
+/** Every element under `root`, through shadow roots. */
+function deepElements(root: Element | ShadowRoot): Element[] {
+  const out: Element[] = [];
+  for (const el of root.querySelectorAll('*')) {
+    out.push(el);
+    if (el.shadowRoot) out.push(...deepElements(el.shadowRoot));
+  }
+  return out;
+}
+
+function deepText(root: Element | ShadowRoot): string {
+  return deepElements(root)
+    .map((el) => (el.shadowRoot ? el.shadowRoot.textContent : '') + (el.textContent ?? ''))
+    .join(' ');
+}
 
 async function mount(
   client = new FakeWeightsClient(),
@@ -275,5 +292,54 @@ describe('sharing through the app', () => {
     const payload = notebookFromFile(new TextDecoder().decode(app.session.lastDownload!.bytes));
     expect(payload.notebook).to.deep.equal(app.store.notebook);
     dialog.close();
+  });
+
+  it('script in a link (Markdown, titles, javascript: URLs) renders as inert text', async () => {
+    const attack = '<img src=x onerror="window.__ffPwned=1">';
+    const { app: source } = await mount();
+    const notebook = structuredClone(source.store.notebook);
+    notebook.title = attack;
+    notebook.cells = notebook.cells.map((cell) => {
+      if (cell.kind === 'note') {
+        return {
+          ...cell,
+          markdown: `${attack} [click](javascript:window.__ffPwned=2) <script>window.__ffPwned=3</script>`,
+        };
+      }
+      if (cell.kind === 'data') return { ...cell, title: '<svg onload="window.__ffPwned=4">' };
+      return cell;
+    });
+    const link = await encodeShareLink({ notebook, weights: [] });
+    const { app } = await mount();
+    await app.session.boot({ hash: `#${link}`, autosaveDb: freshDb() });
+    app.embedded = true; // the embedded header shows the notebook title too
+    await settle(app, 10);
+    await new Promise((r) => setTimeout(r, 100));
+    expect((window as { __ffPwned?: number }).__ffPwned).to.equal(undefined);
+    const elements = deepElements(app.shadowRoot!);
+    expect(
+      elements.filter(
+        (el) =>
+          ['img', 'script', 'svg'].includes(el.localName) &&
+          [...el.attributes].some((a) => a.name.startsWith('on')),
+      ),
+    ).to.deep.equal([]);
+    expect(elements.filter((el) => el.localName === 'script')).to.deep.equal([]);
+    const hrefs = elements.map((el) => el.getAttribute('href') ?? '').filter(Boolean);
+    expect(hrefs.some((h) => h.trim().toLowerCase().startsWith('javascript:'))).to.equal(false);
+    expect(deepText(app.shadowRoot!)).to.contain('<img src=x');
+  });
+
+  it('the Share and Gallery dialogs are accessible', async () => {
+    const { app } = await mount();
+    await app.session.boot({ hash: '', autosaveDb: freshDb() });
+    await app.lab!.play('train-1');
+    await app.shareDialog.show(await app.session.shareOptions());
+    await settle(app.shareDialog);
+    await expect(app.shareDialog).to.be.accessible();
+    app.shareDialog.close();
+    await app.gallery.show();
+    await expect(app.gallery).to.be.accessible();
+    app.gallery.close();
   });
 });
