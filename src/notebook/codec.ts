@@ -58,14 +58,12 @@ const LINK_PATTERN = /^nb=([0-9]{1,6})\.([A-Za-z0-9_-]*)$/;
 
 type Dtype = 'f16' | 'f32';
 
-async function deflate(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
-  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream('deflate-raw'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
-/** Inflates `bytes`, reading at most `cap` bytes of output. */
-async function inflate(bytes: Uint8Array<ArrayBuffer>, cap: number): Promise<Uint8Array> {
-  const stream = new DecompressionStream('deflate-raw');
+/** Runs `bytes` through a compression stream, reading at most `cap` bytes of output. */
+async function pump(
+  stream: CompressionStream | DecompressionStream,
+  bytes: Uint8Array<ArrayBuffer>,
+  cap: number,
+): Promise<Uint8Array<ArrayBuffer>> {
   const writer = stream.writable.getWriter();
   // Errors of the writable side resurface on the readable side; these only avoid unhandled rejections.
   writer.write(bytes).catch(() => undefined);
@@ -104,6 +102,12 @@ async function inflate(bytes: Uint8Array<ArrayBuffer>, cap: number): Promise<Uin
   }
   return out;
 }
+
+const deflate = (bytes: Uint8Array<ArrayBuffer>) =>
+  pump(new CompressionStream('deflate-raw'), bytes, Infinity);
+/** Inflates `bytes`, reading at most `cap` bytes of output ('too-large' past it). */
+const inflate = (bytes: Uint8Array<ArrayBuffer>, cap: number) =>
+  pump(new DecompressionStream('deflate-raw'), bytes, cap);
 
 /**
  * The fragment for `payload` (no leading '#'): `nb=<version>.<data>`. Settings only by default;
