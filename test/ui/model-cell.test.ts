@@ -142,6 +142,20 @@ describe('<ff-model-cell>', () => {
     );
   });
 
+  it('every kind’s explanation typesets without a math error', async () => {
+    for (const kind of ['nice', 'realnvp', 'glow', 'spline', 'ddpm', 'flow-matching'] as const) {
+      const el = await mount(withKind(kind));
+      const markdown = el.shadowRoot!.querySelector('details.learn ff-markdown')!;
+      await (markdown as unknown as { updateComplete: Promise<unknown> }).updateComplete;
+      const root = markdown.shadowRoot!;
+      expect(root.querySelectorAll('math').length, kind).to.be.greaterThan(0);
+      // KaTeX (throwOnError: false) shows what it could not parse in its error colour.
+      expect(root.querySelector('.katex-error, merror, [mathcolor="#cc0000"]'), kind).to.equal(
+        null,
+      );
+    }
+  });
+
   it('is accessible, for flows and for DDPM', async () => {
     await expect(await mount()).to.be.accessible();
     await expect(await mount(withKind('ddpm'))).to.be.accessible();

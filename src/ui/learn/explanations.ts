@@ -13,12 +13,14 @@ $$y_B = x_B \\odot e^{s(x_A)} + t(x_A)$$
 Inverse: $x_B = (y_B - t(y_A)) \\odot e^{-s(y_A)}$, and $\\log|\\det J| = \\sum_i s_i(x_A)$. Halves alternate between layers so every coordinate gets transformed.`,
   glow: `**Glow-style** steps are ActNorm (a per-channel affine with data-initialised scale), an invertible $1\\times1$ linear map $W = PL(U + \\mathrm{diag}(s))$ with $\\log|\\det W| = \\sum_i \\log|s_i|$, then an affine coupling. The learned linear map replaces a fixed swap of the halves.`,
   spline: `**Neural spline flows** replace the affine map of a coupling with a monotone *rational-quadratic spline* whose bins, heights and slopes come from the conditioner. It is invertible in closed form (a quadratic per bin) and $\\log|\\det J| = \\sum_i \\log g_i'(x_{B,i})$ with the spline's derivative.`,
-  ddpm: `**DDPM** adds Gaussian noise in $T$ steps, $q(x_t \\mid x_0) = \\mathcal{N}(\\sqrt{\\bar\\alpha_t}\\,x_0, (1-\\bar\\alpha_t) I)$, and learns to undo it. A network predicts the noise, trained with
+  ddpm: `**DDPM** adds Gaussian noise in $T$ steps, $q(x_t \\mid x_0) = \\mathcal{N}(\\sqrt{\\bar\\alpha_t}\\,x_0, (1-\\bar\\alpha_t) I)$ with $\\bar\\alpha_t = \\prod_{s \\le t} (1 - \\beta_s)$, and learns to undo it. A network predicts the noise, trained with
 $$L = \\mathbb{E}_{t, x_0, \\epsilon}\\, \\| \\epsilon - \\epsilon_\\theta(\\sqrt{\\bar\\alpha_t} x_0 + \\sqrt{1-\\bar\\alpha_t}\\,\\epsilon, t) \\|^2$$
-Sampling runs the reverse chain $p_\\theta(x_{t-1} \\mid x_t)$ from pure noise.`,
-  'flow-matching': `**Flow matching** learns a velocity field $v_\\theta(x, t)$ whose ODE $\\dot x = v_\\theta(x, t)$ carries noise ($t=0$) to data ($t=1$). On straight paths $x_t = (1-t)\\,x_0 + t\\,x_1$ the target velocity is $x_1 - x_0$:
-$$L = \\mathbb{E}_{t, x_0, x_1}\\, \\| v_\\theta(x_t, t) - (x_1 - x_0) \\|^2$$
-Sampling integrates the ODE (Euler, RK4); it is a *continuous* normalizing flow, trained without simulating it.`,
+(or the velocity $v = \\sqrt{\\bar\\alpha_t}\\,\\epsilon - \\sqrt{1-\\bar\\alpha_t}\\,x_0$). Sampling runs the reverse chain from pure noise,
+$$x_{t-1} = \\frac{1}{\\sqrt{\\alpha_t}}\\Big(x_t - \\frac{\\beta_t}{\\sqrt{1-\\bar\\alpha_t}}\\,\\epsilon_\\theta(x_t, t)\\Big) + \\sigma_t z,$$
+or, deterministically, DDIM or the probability-flow ODE with fewer steps: each step costs network evaluations (NFE).`,
+  'flow-matching': `**Flow matching** learns a velocity field $v_\\theta(x, t)$ along straight paths between data ($t=0$) and noise ($t=1$): $x_t = (1-t)\\,x_0 + t\\,\\epsilon$, whose velocity is $\\epsilon - x_0$:
+$$L = \\mathbb{E}_{t, x_0, \\epsilon}\\, \\| v_\\theta(x_t, t) - (\\epsilon - x_0) \\|^2$$
+Sampling integrates the ODE $\\dot x = v_\\theta(x, t)$ from noise at $t = 1$ back to $t = 0$ (Euler, midpoint, Heun, RK4: 1, 2, 2, 4 network evaluations per step); it is a *continuous* normalizing flow, trained without simulating it.`,
 };
 
 export const FLOWS_VS_DIFFUSION = `**Flows vs diffusion.** A flow is an invertible encoder $z = f(x)$ with $z \\sim \\mathcal{N}(0, I)$; its inverse $f^{-1}$ is the generator, and the change of variables gives an exact $\\log p(x)$. Diffusion also links data and Gaussian noise, but through many small noising steps that are *not* learned; only the reverse (denoising) direction is learned.
@@ -28,6 +30,7 @@ export const FLOWS_VS_DIFFUSION = `**Flows vs diffusion.** A flow is an invertib
 
 /** One-line tooltips next to controls. */
 export const TIPS = {
+  kind: 'Flows: an invertible f with exact log p(x) = log N(f(x); 0, I) + log|det ∂f/∂x|. DDPM: learns to denoise x_t = √ᾱ_t·x₀ + √(1 − ᾱ_t)·ε. Flow matching: learns the velocity ε − x₀ of x_t = (1 − t)·x₀ + t·ε.',
   layers: 'More layers: a more flexible map, slower steps.',
   hidden: 'Width of each conditioner network’s hidden layers.',
   hiddenLayers: 'Hidden layers per conditioner network.',

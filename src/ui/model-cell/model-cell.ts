@@ -83,6 +83,7 @@ export class FfModelCell extends LitElement {
           value: model.kind,
           choices: [...FLOW_KINDS, ...DIFFUSION_KINDS],
           names: KIND_NAMES,
+          tip: TIPS.kind,
           onChange: (kind) => this.model({ kind }),
         })}
         ${
