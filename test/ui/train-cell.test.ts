@@ -2,6 +2,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import { createCell, type ModelCell, type TrainCell } from '../../src/notebook';
 import '../../src/ui/app/app';
 import type { FfApp } from '../../src/ui/app/app';
+import type { RunProgress, RunSummary } from '../../src/ui/controllers/lab-client';
 import { IDLE_RUN, type RunView } from '../../src/ui/controllers/lab-controller';
 import '../../src/ui/train-cell/train-cell';
 import type { FfTrainCell } from '../../src/ui/train-cell/train-cell';
@@ -153,6 +154,32 @@ class BatchClient extends FakeLabClient {
   }
 }
 
+/** The fake client whose run hits a NaN loss: the worker rolls back and says so. */
+class NanClient extends FakeLabClient {
+  override async train(
+    runId: string,
+    steps: number,
+    onProgress: (p: RunProgress) => void,
+  ): Promise<RunSummary> {
+    onProgress({
+      step: 3,
+      totalSteps: steps,
+      loss: Number.NaN,
+      losses: new Float32Array([2, 1.5, 1]),
+      learningRate: 1,
+      stepsPerSecond: 10,
+      samplesPerSecond: 2560,
+      state: 'failed',
+      notice: 'The loss became NaN or infinite at step 4 (learning rate 1).',
+      noticeKind: 'non-finite-loss',
+      checkpointStep: 3,
+      batch: 256,
+      dispatchesPerStep: 61,
+    });
+    throw new Error('The loss became NaN or infinite at step 4 (learning rate 1).');
+  }
+}
+
 async function mountApp(client: FakeLabClient): Promise<FfApp> {
   const app = await fixture<FfApp>(html`<ff-app .client=${client}></ff-app>`);
   const model = app.store.notebook.cells.find((c) => c.kind === 'model') as ModelCell;
@@ -165,6 +192,26 @@ async function mountApp(client: FakeLabClient): Promise<FfApp> {
 }
 
 describe('Train cell through the app', () => {
+  it('carries the worker notice, checkpoint, batch and dispatches to the banner', async () => {
+    const app = await mountApp(new NanClient());
+    await app.lab!.play('train-1');
+    const run = app.lab!.run('train-1');
+    expect(run).to.include({
+      state: 'failed',
+      noticeKind: 'non-finite-loss',
+      checkpointStep: 3,
+      batch: 256,
+      dispatchesPerStep: 61,
+    });
+    await app.updateComplete;
+    const view = app.shadowRoot!.querySelector('ff-notebook-view')!;
+    await view.updateComplete;
+    const trainCell = view.shadowRoot!.querySelector('ff-train-cell')!;
+    await trainCell.updateComplete;
+    expect($(trainCell, '.banner').textContent).to.contain('rolled back to step 3');
+    expect($(trainCell, '.dispatches').textContent).to.equal('61');
+  });
+
   it('a speed cap trains in paced slices up to the step count', async () => {
     const client = new FakeLabClient();
     const app = await mountApp(client);
