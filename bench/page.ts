@@ -6,6 +6,7 @@
 import { benchCsvParse } from '../src/data/csv-bench';
 import { GpuRuntime } from '../src/gpu';
 import { CASES } from './cases';
+import { runDiffusionQuality } from './diffusion-quality';
 import { runQuality } from './quality';
 import { installGpuCounters } from './harness/gpu-counters';
 import { measureCase } from './harness/measure';
@@ -35,16 +36,20 @@ function readOptions(): BenchOptions {
   const runs = Math.max(3, Number(params.get('runs') ?? 3) || 3);
   const targetSeconds = Number(params.get('target') ?? (quick ? 0.3 : 1)) || 1;
   const qualitySteps = Math.max(0, Number(params.get('quality') ?? 0) || 0);
-  return { filter, quick, runs, targetSeconds, qualitySteps };
+  const diffusionQualitySteps = Math.max(0, Number(params.get('diffusionQuality') ?? 0) || 0);
+  return { filter, quick, runs, targetSeconds, qualitySteps, diffusionQualitySteps };
 }
 
-/** Quick mode keeps the `quick` workloads; a filter keeps ids containing any of its terms. */
+/**
+ * Quick mode keeps the `quick` workloads; a filter keeps ids containing any of its terms;
+ * `explicit` workloads run only when a filter term matches them.
+ */
 export function selectCases(cases: readonly BenchCase[], options: BenchOptions): BenchCase[] {
-  return cases.filter(
-    (c) =>
-      (!options.quick || c.workload.quick) &&
-      (options.filter.length === 0 || options.filter.some((term) => c.id.includes(term))),
-  );
+  return cases.filter((c) => {
+    const named = options.filter.some((term) => c.id.includes(term));
+    if (c.workload.explicit) return named;
+    return (!options.quick || c.workload.quick) && (options.filter.length === 0 || named);
+  });
 }
 
 async function describeEnvironment(): Promise<PageEnvironment> {
@@ -123,6 +128,16 @@ async function main(): Promise<void> {
     try {
       await runQuality(runtime, options.qualitySteps, (result) =>
         emit({ type: 'quality', result }),
+      );
+    } finally {
+      runtime.dispose();
+    }
+  }
+  if (options.diffusionQualitySteps > 0) {
+    const runtime = await GpuRuntime.open();
+    try {
+      await runDiffusionQuality(runtime, options.diffusionQualitySteps, (result) =>
+        emit({ type: 'diffusion-quality', result }),
       );
     } finally {
       runtime.dispose();

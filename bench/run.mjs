@@ -7,6 +7,9 @@
 //   --quick           the quick workloads only, shorter timed runs        (env BENCH_QUICK=1)
 //   --quality[=N]     also train every flow kind N steps (default 1000) on data with an exact
 //                     density and report KL(p_data ‖ p_model) ± standard error
+//   --diffusion-quality[=N]  also train a DDPM and a flow-matching model N steps (default 2000)
+//                     on 8gaussians and checkerboard and report energy distance and KL against
+//                     NFE for every sampler (the table to choose a sampler by)
 //   --runs N          timed runs per case (median; at least 3)
 //   --target S        seconds one timed run should last (default 1; 0.3 with --quick)
 //   --isolate         serve with COOP/COEP so TF.js-WASM may use threads  (env BENCH_ISOLATE=1)
@@ -25,7 +28,7 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath, URLSearchParams } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { findBrowser, WEBGPU_FLAGS } from '../test/support/find-browser.mjs';
-import { computeRatios, formatTable, progressLine } from './report.mjs';
+import { computeRatios, formatDiffusionQuality, formatTable, progressLine } from './report.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = path.join(root, 'bench');
@@ -49,6 +52,7 @@ function parseArgs(argv) {
     serve: false,
     verbose: false,
     quality: 0,
+    diffusionQuality: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -66,6 +70,10 @@ function parseArgs(argv) {
         break;
       case '--quality':
         options.quality = inline === undefined ? 1000 : Number.parseInt(inline, 10) || 1000;
+        break;
+      case '--diffusion-quality':
+        options.diffusionQuality =
+          inline === undefined ? 2000 : Number.parseInt(inline, 10) || 2000;
         break;
       case '--runs':
         options.runs = Math.max(3, Number.parseInt(value(), 10) || 3);
@@ -172,6 +180,9 @@ async function main() {
   if (options.filter) query.set('filter', options.filter);
   if (options.quick) query.set('quick', '1');
   if (options.quality > 0) query.set('quality', String(options.quality));
+  if (options.diffusionQuality > 0) {
+    query.set('diffusionQuality', String(options.diffusionQuality));
+  }
   if (options.target) query.set('target', String(options.target));
   const url = `${origin}/page.html?${query}`;
   if (options.serve) {
@@ -190,6 +201,7 @@ async function main() {
   const failures = [];
   const results = [];
   const quality = [];
+  const diffusionQuality = [];
   let csv = null;
   let environment = null;
   let pageOptions = null;
@@ -261,6 +273,15 @@ async function main() {
             `  quality ${message.result.data} × ${message.result.kind}: KL ${message.result.kl.toFixed(4)} ± ${message.result.kl_stderr.toFixed(4)} nats`,
           );
           break;
+        case 'diffusion-quality': {
+          const q = message.result;
+          diffusionQuality.push(q);
+          console.log(
+            `  diffusion quality ${q.data} × ${q.kind} ${q.sampler} ${q.steps}: NFE ${q.nfe}, energy ${q.energy.toFixed(4)}` +
+              (q.kl === null ? '' : `, KL ${q.kl.toFixed(3)} ± ${q.kl_stderr.toFixed(3)}`),
+          );
+          break;
+        }
         case 'done':
           pageSeconds = message.seconds;
           finish();
@@ -313,6 +334,8 @@ async function main() {
       cases: results,
       ratios,
       quality,
+      diffusion_quality: diffusionQuality,
+      load_average: os.loadavg(),
       csv_parse_1e6: csv,
     };
     await writeFile(options.out, `${JSON.stringify(report, null, 2)}\n`);
@@ -335,7 +358,17 @@ async function main() {
         );
       }
     }
+    if (diffusionQuality.length > 0) {
+      console.log('');
+      console.log(formatDiffusionQuality(diffusionQuality));
+    }
     console.log('');
+    console.log(
+      `load average (1, 5, 15 min) at the end: ${os
+        .loadavg()
+        .map((v) => v.toFixed(2))
+        .join(' ')}`,
+    );
     console.log(
       `ours/peer = flowfield ÷ that peer in this run (steps/s for train, samples/s for sample); ` +
         `wall time ${wallSeconds.toFixed(1)} s; results in ${path.relative(process.cwd(), options.out)}`,

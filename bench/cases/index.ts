@@ -4,12 +4,19 @@
  */
 import type { BenchCase, Config, Implementation, Workload } from '../harness/types';
 import { flowfieldDdpm } from './flowfield-ddpm';
+import { flowfieldDiffusionSample } from './flowfield-diffusion-sample';
 import { flowfieldMlp } from './flowfield-mlp';
 import { flowfieldFlow, flowfieldRealNvp } from './flowfield-realnvp';
 import { tfjsDdpm } from './tfjs/ddpm';
 import { tfjsMlp } from './tfjs/mlp';
 import { tfjsRealNvp } from './tfjs/realnvp';
-import { DDPM_WORKLOADS, MLP_WORKLOADS, REALNVP_WORKLOADS, SPLINE_WORKLOADS } from './workloads';
+import {
+  DDPM_WORKLOADS,
+  DIFFUSION_SAMPLE_WORKLOADS,
+  MLP_WORKLOADS,
+  REALNVP_WORKLOADS,
+  SPLINE_WORKLOADS,
+} from './workloads';
 
 function cross<C extends Config>(
   workloads: readonly Workload<C>[],
@@ -33,4 +40,5 @@ export const CASES: readonly BenchCase[] = [
   ]),
   ...cross(SPLINE_WORKLOADS, [flowfieldFlow('spline')]),
   ...cross(DDPM_WORKLOADS, [flowfieldDdpm, tfjsDdpm('tfjs-webgpu'), tfjsDdpm('tfjs-wasm')]),
+  ...cross(DIFFUSION_SAMPLE_WORKLOADS, [flowfieldDiffusionSample]),
 ];

@@ -162,3 +162,61 @@ export const DDPM_WORKLOADS: readonly Workload<DdpmConfig>[] = BATCHES.map((batc
     ...ADAM,
   },
 }));
+
+/**
+ * Diffusion sampling (#6): one step = one call drawing `count` samples into a GPU buffer with the
+ * given sampler and network evaluations (NFE), nothing read back. The denoiser is the model's
+ * default (2 + 32 → 128 × 3 → 2, silu) at its seeded initial weights: untrained, because the
+ * cost of sampling does not depend on the weights. Flowfield only (TF.js has no sampler peer).
+ */
+export interface DiffusionSampleConfig extends Config {
+  readonly kind: 'ddpm' | 'flow-matching';
+  readonly sampler: 'ddpm' | 'ddim' | 'rk4';
+  readonly steps: number;
+  /** Network evaluations per sample. */
+  readonly nfe: number;
+  readonly count: number;
+  readonly timesteps: number;
+  readonly hidden: readonly number[];
+  readonly timeEmbedding: 32;
+  readonly activation: 'silu';
+}
+
+const SAMPLE_COUNT = 16_384;
+
+function diffusionSample(
+  name: string,
+  kind: DiffusionSampleConfig['kind'],
+  sampler: DiffusionSampleConfig['sampler'],
+  steps: number,
+  nfe: number,
+  explicit = false,
+): Workload<DiffusionSampleConfig> {
+  return {
+    family: 'diffusion',
+    group: `diffusion/${name}/n${SAMPLE_COUNT}/sample`,
+    kind: 'sample',
+    itemsPerStep: SAMPLE_COUNT,
+    quick: false,
+    oneStepPerRun: true,
+    explicit,
+    config: {
+      kind,
+      sampler,
+      steps,
+      nfe,
+      count: SAMPLE_COUNT,
+      timesteps: 1000,
+      hidden: [128, 128, 128],
+      timeEmbedding: 32,
+      activation: 'silu',
+    },
+  };
+}
+
+/** DDPM-1000 costs 20× DDIM-50 (minutes per call on a CPU adapter): only when filtered for. */
+export const DIFFUSION_SAMPLE_WORKLOADS: readonly Workload<DiffusionSampleConfig>[] = [
+  diffusionSample('ddpm-1000', 'ddpm', 'ddpm', 1000, 1000, true),
+  diffusionSample('ddim-50', 'ddpm', 'ddim', 50, 50),
+  diffusionSample('fm-rk4-20', 'flow-matching', 'rk4', 20, 80),
+];

@@ -77,11 +77,11 @@ async function measure(
 
     // Warm-up: the first step pays for compilation; then calibrate the steps per timed run.
     const warmupStart = now();
-    await session.run(1);
-    let warmupSteps = 1;
+    if (!workload.oneStepPerRun) await session.run(1);
+    let warmupSteps = workload.oneStepPerRun ? 0 : 1;
     let steps = 1;
     const quarter = options.targetSeconds / 4;
-    for (;;) {
+    for (; !workload.oneStepPerRun;) {
       const { seconds } = await timeRun(session, steps);
       warmupSteps += steps;
       if (seconds >= quarter || steps >= MAX_STEPS_PER_RUN) {

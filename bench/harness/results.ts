@@ -3,6 +3,7 @@
  * time. bench/run.mjs turns them into the table and bench/results.json.
  */
 import type { CsvBenchResult } from '../../src/data/csv-bench';
+import type { DiffusionQualityResult } from '../diffusion-quality';
 import type { QualityResult } from '../quality';
 import type { Config, Family, Impl, Kind } from './types';
 
@@ -74,6 +75,8 @@ export interface BenchOptions {
   targetSeconds: number;
   /** Training steps of the quality table (0: no quality table). */
   qualitySteps: number;
+  /** Training steps of the diffusion quality-vs-NFE table (0: none). */
+  diffusionQualitySteps: number;
 }
 
 export type PageMessage =
@@ -83,5 +86,6 @@ export type PageMessage =
   | { type: 'log'; id: string; message: string }
   | { type: 'case'; result: CaseResult }
   | { type: 'quality'; result: QualityResult }
+  | { type: 'diffusion-quality'; result: DiffusionQualityResult }
   | { type: 'csv'; result: CsvBenchResult }
   | { type: 'done'; seconds: number };

@@ -13,7 +13,7 @@
 export type Impl = 'flowfield' | 'tfjs-webgpu' | 'tfjs-wasm';
 
 /** The workload families of the issues: the engine's MLP (#3), RealNVP (#5), DDPM MLP (#6). */
-export type Family = 'mlp' | 'realnvp' | 'spline' | 'ddpm';
+export type Family = 'mlp' | 'realnvp' | 'spline' | 'ddpm' | 'diffusion';
 
 /** `train`: one step = one optimizer step on one batch. `sample`: one step = one sampling call. */
 export type Kind = 'train' | 'sample';
@@ -32,6 +32,13 @@ export interface Workload<C extends Config = Config> {
   readonly itemsPerStep: number;
   /** Part of `--quick`. */
   readonly quick: boolean;
+  /**
+   * One step lasts far longer than a timed run's target (a sampler over 16 384 samples): no
+   * warm-up step and no calibration — `setup` compiles everything — and one step per timed run.
+   */
+  readonly oneStepPerRun?: boolean;
+  /** Too slow for the default run: only runs when a `--filter` term matches its id. */
+  readonly explicit?: boolean;
 }
 
 /** What the harness hands to `setup`. */
