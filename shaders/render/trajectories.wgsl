@@ -2,7 +2,8 @@
 // drawn straight from the buffer of frames the sampler recorded: frame f of path i is
 // frames[f · path_count + i], frame 0 at the noise end. Every segment is a quad `width_px`
 // device pixels wide built from vertex_index alone (no instancing: a CPU rasteriser runs each
-// instance as its own draw). `end_frame` (fractional) cuts the paths for the time scrubber:
+// instance as its own draw); `vs_line` draws paths of a device pixel as a line-list, two
+// vertices per segment instead of six. `end_frame` (fractional) cuts the paths for the time scrubber:
 // segments past it vanish, the one it falls in ends part-way.
 
 struct Paths {
@@ -66,6 +67,25 @@ fn vs(@builtin(vertex_index) index: u32) -> VertexOut {
   let cap = tangent * select(-0.5, 0.5, at_b);
   let offset = (normal * side + cap) * paths.width_px / view.viewport;
   out.position = vec4<f32>(end + offset, 0.0, 1.0);
+  return out;
+}
+
+@vertex
+fn vs_line(@builtin(vertex_index) index: u32) -> VertexOut {
+  var out: VertexOut;
+  out.color = vec4<f32>(paths.color.rgb * paths.color.a, paths.color.a);
+  let item = index / 2u;
+  let segment = item / paths.path_count;
+  let path = item % paths.path_count;
+  let start = f32(segment);
+  let p0 = frames[segment * paths.path_count + path];
+  let next = frames[(segment + 1u) * paths.path_count + path];
+  let p1 = mix(p0, next, min(1.0, paths.end_frame - start));
+  if (start >= paths.end_frame || !is_finite2(p0) || !is_finite2(p1)) {
+    out.position = OUTSIDE_CLIP;
+    return out;
+  }
+  out.position = vec4<f32>(to_clip(view, select(p0, p1, index % 2u == 1u)), 0.0, 1.0);
   return out;
 }
 

@@ -77,6 +77,14 @@ export const TRAJECTORIES_PROGRAM: RenderProgram = {
   blend: 'premultiplied',
 };
 
+/** Paths of a device pixel: a line-list, two vertices per segment. */
+export const TRAJECTORIES_LINES_PROGRAM: RenderProgram = {
+  ...TRAJECTORIES_PROGRAM,
+  name: 'render/trajectories-lines',
+  topology: 'line-list',
+  vertexEntry: 'vs_line',
+};
+
 /** Vector-field arrows (shaft quad + head triangle each), pulled from a buffer of vec4. */
 export const ARROWS_PROGRAM: RenderProgram = {
   name: 'render/arrows',

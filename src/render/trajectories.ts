@@ -5,7 +5,7 @@
  */
 import type { Drawable, Frame } from './frame';
 import { checkColor } from './points';
-import { TRAJECTORIES_PROGRAM, type ProgramRequest } from './programs';
+import { TRAJECTORIES_LINES_PROGRAM, TRAJECTORIES_PROGRAM, type ProgramRequest } from './programs';
 
 export interface PathStyle {
   color: readonly [number, number, number];
@@ -40,8 +40,14 @@ export function endFrameAt(times: readonly number[], upTo: number): number {
   return upTo > (times[0] ?? 0) ? 0 : times.length - 1;
 }
 
+/** Up to this many device pixels wide, paths are drawn as a line-list. */
+const LINE_MAX_PX = 1.5;
+
 export class TrajectoryPaths implements Drawable {
-  readonly programs: readonly ProgramRequest[] = [{ program: TRAJECTORIES_PROGRAM }];
+  readonly programs: readonly ProgramRequest[] = [
+    { program: TRAJECTORIES_PROGRAM },
+    { program: TRAJECTORIES_LINES_PROGRAM },
+  ];
 
   constructor(
     /** frameCount · pathCount vec2<f32>, frame-major. */
@@ -59,15 +65,11 @@ export class TrajectoryPaths implements Drawable {
     const bytes = new ArrayBuffer(48);
     new Uint32Array(bytes, 0, 2).set([this.pathCount, this.frameCount]);
     const [r, g, b] = this.style.color;
-    new Float32Array(bytes, 16, 6).set([
-      r,
-      g,
-      b,
-      this.style.alpha,
-      end,
-      Math.max(1, this.style.widthPx * frame.pixelRatio),
-    ]);
-    const program = frame.program(TRAJECTORIES_PROGRAM);
+    const width = Math.max(1, this.style.widthPx * frame.pixelRatio);
+    new Float32Array(bytes, 16, 6).set([r, g, b, this.style.alpha, end, width]);
+    // A line of one device pixel is what a thin quad would cover, at a third of the vertices.
+    const lines = width <= LINE_MAX_PX;
+    const program = frame.program(lines ? TRAJECTORIES_LINES_PROGRAM : TRAJECTORIES_PROGRAM);
     pass.setPipeline(program.pipeline);
     pass.setBindGroup(
       0,
@@ -81,6 +83,6 @@ export class TrajectoryPaths implements Drawable {
       ),
     );
     // Only the segments up to the end frame; the shader cuts the last one part-way.
-    pass.draw(Math.ceil(end) * this.pathCount * 6);
+    pass.draw(Math.ceil(end) * this.pathCount * (lines ? 2 : 6));
   }
 }

@@ -50,6 +50,10 @@ const lit = (image: PixelImage, x: number, y: number): boolean => {
   return image.data[i]! + image.data[i + 1]! + image.data[i + 2]! > 60;
 };
 
+/** Whether anything is drawn within a pixel of (x, y): a thin line on a pixel edge lights either side. */
+const litNear = (image: PixelImage, x: number, y: number): boolean =>
+  [-1, 0, 1].some((dy) => [-1, 0, 1].some((dx) => lit(image, x + dx, y + dy)));
+
 /** Pixel position of a data point. */
 const toPixel = (x: number, y: number): [number, number] => [(x + 3) / UNIT, (3 - y) / UNIT];
 
@@ -62,32 +66,34 @@ describe('trajectories: paths from a frames buffer, cut by the time scrubber', (
     expect(() => endFrameAt([1, 0], 1.5)).to.throw(/upTo must be a time in \[0, 1\], got 1.5/);
   });
 
-  it('draws each path up to the end frame, the last segment part-way', async () => {
-    // Two paths, three frames each (frame-major): an L going right then up, and its mirror.
-    const frames = new Float32Array([
-      ...[-2, -2, 2, 2], // frame 0 of paths 0 and 1
-      ...[0, -2, 0, 2], // frame 1
-      ...[0, 0, 0, 0], // frame 2
-    ]);
-    const buffer = gpu.pool.upload(frames, STORAGE, 'test frames');
-    try {
-      const style = { color: [1, 1, 1] as [number, number, number], alpha: 1, widthPx: 2 };
-      const half = await draw([new TrajectoryPaths(buffer.buffer, 2, 3, 1.5, style)]);
-      // First segments fully drawn, second ones up to their middle (y = ∓1), not beyond.
-      expect(lit(half, ...toPixel(-1, -2))).to.equal(true);
-      expect(lit(half, ...toPixel(1, 2))).to.equal(true);
-      expect(lit(half, ...toPixel(0, -1.5))).to.equal(true);
-      expect(lit(half, ...toPixel(0, 1.5))).to.equal(true);
-      expect(lit(half, ...toPixel(0, -0.5)), 'past the end frame').to.equal(false);
-      expect(lit(half, ...toPixel(0, 0.5)), 'past the end frame').to.equal(false);
-      const whole = await draw([new TrajectoryPaths(buffer.buffer, 2, 3, 2, style)]);
-      expect(lit(whole, ...toPixel(0, -0.5))).to.equal(true);
-      expect(lit(whole, ...toPixel(0, 0.5))).to.equal(true);
-      expect(lit(whole, ...toPixel(-1, 1)), 'nothing off the paths').to.equal(false);
-    } finally {
-      buffer.dispose();
-    }
-  });
+  for (const widthPx of [2, 1]) {
+    it(`draws each path up to the end frame, the last segment part-way (${widthPx} px: ${widthPx > 1 ? 'quads' : 'lines'})`, async () => {
+      // Two paths, three frames each (frame-major): an L going right then up, and its mirror.
+      const frames = new Float32Array([
+        ...[-2, -2, 2, 2], // frame 0 of paths 0 and 1
+        ...[0, -2, 0, 2], // frame 1
+        ...[0, 0, 0, 0], // frame 2
+      ]);
+      const buffer = gpu.pool.upload(frames, STORAGE, 'test frames');
+      try {
+        const style = { color: [1, 1, 1] as [number, number, number], alpha: 1, widthPx };
+        const half = await draw([new TrajectoryPaths(buffer.buffer, 2, 3, 1.5, style)]);
+        // First segments fully drawn, second ones up to their middle (y = ∓1), not beyond.
+        expect(litNear(half, ...toPixel(-1, -2))).to.equal(true);
+        expect(litNear(half, ...toPixel(1, 2))).to.equal(true);
+        expect(litNear(half, ...toPixel(0, -1.5))).to.equal(true);
+        expect(litNear(half, ...toPixel(0, 1.5))).to.equal(true);
+        expect(litNear(half, ...toPixel(0, -0.5)), 'past the end frame').to.equal(false);
+        expect(litNear(half, ...toPixel(0, 0.5)), 'past the end frame').to.equal(false);
+        const whole = await draw([new TrajectoryPaths(buffer.buffer, 2, 3, 2, style)]);
+        expect(litNear(whole, ...toPixel(0, -0.5))).to.equal(true);
+        expect(litNear(whole, ...toPixel(0, 0.5))).to.equal(true);
+        expect(litNear(whole, ...toPixel(-1, 1)), 'nothing off the paths').to.equal(false);
+      } finally {
+        buffer.dispose();
+      }
+    });
+  }
 });
 
 describe('field arrows: direction and length from the vectors, one scale for all', () => {

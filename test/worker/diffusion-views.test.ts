@@ -278,4 +278,37 @@ describe('trajectories, field and ODE warp layers through the worker', () => {
     );
     expect(inverse.message).to.match(/use direction 'forward'/);
   });
+
+  it('measures: 2048 paths × 50 steps and a 32×32 field on a 256² canvas', async () => {
+    const view = await createTestView(api, { cssWidth: 256, cssHeight: 256 });
+    await api.setViewLayers(view, [
+      {
+        kind: 'trajectories',
+        model: fm,
+        count: 2048,
+        sample: { sampler: 'euler', steps: 50 },
+        color: [1, 1, 1],
+        alpha: 0.2,
+      },
+    ]);
+    const paths = await api.render(view);
+    expect(paths.nfe).to.equal(50);
+    let started = performance.now();
+    const image = await api.readPixels(view);
+    const pathsDraw = performance.now() - started;
+    expect(pixelsDifferentFrom(image, BLACK)).to.be.greaterThan(2000);
+    await api.setViewLayers(view, [
+      { kind: 'field', model: fm, t: 0.5, resolution: 32, color: [1, 1, 1], alpha: 1 },
+    ]);
+    const field = await api.render(view);
+    started = performance.now();
+    expect(pixelsDifferentFrom(await api.readPixels(view), BLACK)).to.be.greaterThan(1000);
+    const fieldDraw = performance.now() - started;
+    console.log(
+      `[measured] SwiftShader, 256×256 px: trajectories 2048 paths × 50 Euler steps (51 frames) ` +
+        `render ${paths.ms.toFixed(0)} ms (sampling + upload + draw), one frame drawn and read ` +
+        `back ${pathsDraw.toFixed(0)} ms; field 32×32 arrows render ${field.ms.toFixed(0)} ms, ` +
+        `drawn and read back ${fieldDraw.toFixed(0)} ms`,
+    );
+  });
 });
