@@ -10,8 +10,16 @@ const worker = startWorker(new URL('./worker.js', import.meta.url));
 const app = new FfApp();
 app.client = shareableWorkerClient(worker.api);
 document.querySelector('main')?.replaceChildren(app);
-void app.session.boot({ hash: location.hash });
+/** Once a link is open (and autosaved), the address drops it: a reload keeps later edits. */
+function forgetLink(): void {
+  if (location.hash.startsWith('#nb=')) {
+    history.replaceState(null, '', `${location.pathname}${location.search}`);
+  }
+}
+void app.session.boot({ hash: location.hash }).then(forgetLink);
 // A link pasted into the address bar of an open app opens too (the old notebook is autosaved).
 window.addEventListener('hashchange', () => {
-  if (location.hash.startsWith('#nb=')) void app.session.openLink(location.hash.slice(1));
+  if (location.hash.startsWith('#nb=')) {
+    void app.session.openLink(location.hash.slice(1)).then(forgetLink);
+  }
 });

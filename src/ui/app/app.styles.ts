@@ -42,4 +42,77 @@ export const appStyles = css`
     border-radius: 4px;
     padding: 0 0.3em;
   }
+  .toolbar {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5rem;
+    align-items: center;
+  }
+  header.embedded {
+    margin-bottom: 0.5rem;
+  }
+  header.embedded h1 {
+    font-size: 1.1rem;
+  }
+  details.menu {
+    position: relative;
+  }
+  details.menu > summary {
+    cursor: pointer;
+    list-style: none;
+    border: 1px solid var(--ff-border, #8a8a8e);
+    border-radius: 6px;
+    padding: 0.25rem 0.6rem;
+    background: var(--ff-button-bg, #eef1f6);
+  }
+  .menu-body {
+    position: absolute;
+    z-index: 10;
+    right: 0;
+    min-width: 16rem;
+    display: flex;
+    flex-direction: column;
+    gap: 0.3rem;
+    padding: 0.5rem;
+    margin-top: 0.3rem;
+    background: var(--ff-cell-bg, #fff);
+    border: 1px solid var(--ff-border, #8a8a8e);
+    border-radius: 8px;
+    box-shadow: 0 4px 16px rgb(0 0 0 / 0.15);
+  }
+  .menu-body button {
+    text-align: left;
+  }
+  .menu-body small {
+    display: block;
+    color: var(--ff-muted, #5b5b60);
+  }
+  .banner {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.3rem 0.6rem;
+    align-items: baseline;
+    border: 2px solid var(--ff-accent, #0057a3);
+    border-radius: 10px;
+    padding: 0.6rem 0.9rem;
+    margin-bottom: 1rem;
+  }
+  .banner.error {
+    border-color: var(--ff-error, #b3261e);
+  }
+  .banner .text {
+    flex: 1;
+    overflow-wrap: anywhere;
+  }
+  .replays {
+    list-style: none;
+    padding: 0;
+    margin: 0 0 1rem;
+  }
+  .replays li[data-state='identical'] {
+    color: var(--ff-ok, #1a7f37);
+  }
+  .replays li[data-state='diverged'] {
+    color: var(--ff-error, #b3261e);
+  }
 `;

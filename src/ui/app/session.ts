@@ -189,6 +189,8 @@ export class NotebookSession {
     await this.flushAutosave();
     await this.replace(payload.notebook);
     await this.importAll(payload.weights);
+    // Saved at once as a new record: a reload brings it back even before any edit.
+    await this.flushAutosave();
   }
 
   private async importAll(weights: readonly ModelWeights[]): Promise<void> {
