@@ -7,12 +7,17 @@ import {
   encodeShareLink,
   maxQuantizationError,
   notebookFromFile,
+  paramsHash,
+  createCell,
+  type ModelCell,
   notebookToFile,
   parseNotebook,
   type ModelWeights,
   type SharePayload,
 } from '../../src/notebook';
 import { base64Decode, base64UrlEncode, crc32 } from '../../src/notebook/binary';
+import { buildFlowLayers, resolveFlowSpec } from '../../src/models/flows/flow-spec';
+import { ParameterLayout } from '../../src/nn/parameters';
 import v1 from './fixtures/notebook-v1.json' with { type: 'json' };
 
 /** Deterministic test values: a mix of magnitudes, signs, zeros and subnormal-range values. */
@@ -153,6 +158,32 @@ describe('notebook share links', () => {
     expect(['compression', 'syntax']).to.include(e4.code);
   });
 
+  it('opens a version 1 link (nb=1., a v1 notebook inside) as the migrated notebook', async () => {
+    // Built here from the layout documented in codec.ts: magic, format 1, version, u32 JSON
+    // length, JSON, (no weights), CRC-32 of everything before it.
+    const pack = async (version: number, notebookVersion = version) => {
+      const json = new TextEncoder().encode(
+        JSON.stringify({ notebook: { ...v1, version: notebookVersion }, weights: [] }),
+      );
+      const bytes = new Uint8Array(10 + json.length + 4);
+      const view = new DataView(bytes.buffer);
+      bytes.set([0x46, 0x46, 0x4e, 0x42, 1, version]);
+      view.setUint32(6, json.length, true);
+      bytes.set(json, 10);
+      view.setUint32(10 + json.length, crc32(bytes.subarray(0, 10 + json.length)), true);
+      const compressed = await new Response(
+        new Blob([bytes]).stream().pipeThrough(new CompressionStream('deflate-raw')),
+      ).arrayBuffer();
+      return base64UrlEncode(new Uint8Array(compressed));
+    };
+    const decoded = await decodeShareLink(`#nb=1.${await pack(1)}`);
+    expect(decoded.notebook).to.deep.equal(parseNotebook(v1));
+    expect(decoded.notebook.version).to.equal(2);
+    // The prefix, the container and the notebook must agree on the version.
+    expect((await rejection(decodeShareLink(`nb=2.${await pack(1)}`))).code).to.equal('version');
+    expect((await rejection(decodeShareLink(`nb=1.${await pack(1, 2)}`))).code).to.equal('version');
+  });
+
   it('stops inflating a deflate bomb at the cap', async () => {
     const zeros = new Uint8Array(9 * 1024 * 1024);
     const bomb = new Uint8Array(
@@ -215,5 +246,53 @@ describe('notebook files', () => {
       NotebookError,
       'weights[0].float32',
     );
+  });
+});
+
+describe('notebook figures and hashes', () => {
+  it('fits a RealNVP 6×32 model with float16 weights in the share-link budget', async () => {
+    const model = (createCell('model', 'm') as ModelCell).model;
+    expect([model.kind, model.layers, model.hidden, model.hiddenLayers]).to.deep.equal([
+      'realnvp',
+      6,
+      32,
+      2,
+    ]);
+    const layout = new ParameterLayout();
+    buildFlowLayers(resolveFlowSpec({ ...model, family: 'flow', kind: 'realnvp' }), layout);
+    // Closed form: per coupling, an MLP 1 → 32 → 32 → 2 (scale and shift): weights + biases.
+    const perCoupling = 1 * 32 + 32 + (32 * 32 + 32) + (32 * 2 + 2);
+    expect(layout.total).to.equal(6 * perCoupling);
+    // Initial parameters (every weight random, as after training): no easier to compress.
+    const params = layout.initialize(model.seed);
+    const payload = { notebook: defaultNotebook(), weights: [weightsFor('train-1', params)] };
+    const link = await encodeShareLink(payload, { weights: 'float16' });
+    const settingsOnly = await encodeShareLink(payload);
+    console.log(
+      `[figures] RealNVP 6×32: ${layout.total} parameters; link with float16 weights ${link.length} characters (settings only ${settingsOnly.length}); file ${notebookToFile(payload).length} characters`,
+    );
+    expect(link.length).to.be.lessThan(SHARE_LINK_BUDGET);
+    const decoded = await decodeShareLink(link);
+    const bound = maxQuantizationError(params);
+    decoded.weights[0]!.params.forEach((x, i) =>
+      expect(Math.abs(x - params[i]!)).to.be.at.most(bound),
+    );
+  });
+
+  it('hashes parameters as SHA-256 of little-endian float32 bytes (known answers)', async () => {
+    // Reference digests computed independently (Python hashlib over struct.pack('<f', …)).
+    expect(await paramsHash(new Float32Array([1]))).to.equal(
+      'e00e5eb9444182f352323374ef4e08ebcb784725fdd4fd612d7730540b3e0c8c',
+    );
+    expect(await paramsHash(new Float32Array([1, -2.5, 0]))).to.equal(
+      '738e86d615200bd3391d7ae379779a8e4644bade56d93d0634aa07004fa697f3',
+    );
+    expect(await paramsHash(new Float32Array(0))).to.equal(
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
+    const params = sampleParams(100);
+    const copy = params.slice();
+    copy[50] = Math.fround(copy[50]! * (1 + 2 ** -20));
+    expect(await paramsHash(copy)).to.not.equal(await paramsHash(params));
   });
 });
