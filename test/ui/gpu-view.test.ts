@@ -124,8 +124,24 @@ describe('<ff-gpu-view> in a real worker', () => {
     }
     expect(visible, 'live while off screen').to.equal(false);
 
+    // Moved in the page (as reordering cells does): a fresh canvas and view; the old one is gone.
+    box.style.cssText = 'width: 120px';
+    const parent = box.parentElement!;
+    box.remove();
+    parent.append(box);
+    await waitUntil(
+      () => el.viewId !== undefined && el.viewId !== id,
+      60_000,
+      'a new view after the move',
+    );
+    await el.settled();
+    expect(pixelsDifferentFrom(await el.readPixels(), [0, 0, 0])).to.be.greaterThan(1000);
+    expect(el.shadowRoot!.querySelectorAll('canvas')).to.have.length(1);
+    const moved = el.viewId! as `view:${number}`;
+
     box.remove();
     await waitUntil(() => el.viewId === undefined, 30_000, 'the view to be disposed');
+    expect((await rejection(worker.api.viewStatus(moved))).message).to.contain(moved);
     const error = await rejection(worker.api.viewStatus(id));
     expect(error.message).to.contain(id);
   });

@@ -62,7 +62,11 @@ export class FfGpuView extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     document.addEventListener('visibilitychange', this.onVisibility);
-    if (this.hasUpdated) this.observe();
+    // Back on the page (a cell moved): a new canvas and view, as the old view was disposed.
+    if (this.hasUpdated) {
+      this.observe();
+      void this.sync.request();
+    }
   }
 
   override disconnectedCallback(): void {
