@@ -128,7 +128,15 @@ export async function encodeShareLink(
   });
   const json = new TextEncoder().encode(JSON.stringify({ notebook, weights: headers }));
   const binaryBytes = headers.reduce((n, h) => n + h.count * (h.dtype === 'f16' ? 2 : 4), 0);
-  const bytes = new Uint8Array(HEADER_BYTES + json.length + binaryBytes + CRC_BYTES);
+  const size = HEADER_BYTES + json.length + binaryBytes + CRC_BYTES;
+  if (size > MAX_PAYLOAD_BYTES) {
+    throw new NotebookError(
+      'too-large',
+      '',
+      `This notebook${withWeights.length ? ' with its weights' : ''} is ${(size / 1024 / 1024).toFixed(1)} MB, more than a link can carry (${MAX_PAYLOAD_BYTES / 1024 / 1024} MB); save it as a .flowfield.json file instead.`,
+    );
+  }
+  const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
   bytes.set(MAGIC, 0);
   bytes[4] = CONTAINER_FORMAT;

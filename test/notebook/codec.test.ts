@@ -184,6 +184,18 @@ describe('notebook share links', () => {
     expect((await rejection(decodeShareLink(`nb=1.${await pack(1, 2)}`))).code).to.equal('version');
   });
 
+  it('refuses to make a link that would not open (over the payload cap)', async () => {
+    const params = new Float32Array(4_000_000).fill(1e6); // float16 cannot hold 1e6: 16 MB of float32
+    const error = await rejection(
+      encodeShareLink(
+        { notebook: defaultNotebook(), weights: [weightsFor('train-1', params)] },
+        { weights: 'float16' },
+      ),
+    );
+    expect(error.code).to.equal('too-large');
+    expect(error.message).to.contain('.flowfield.json');
+  });
+
   it('stops inflating a deflate bomb at the cap', async () => {
     const zeros = new Uint8Array(9 * 1024 * 1024);
     const bomb = new Uint8Array(
