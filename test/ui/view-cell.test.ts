@@ -1,7 +1,10 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import { parsePoints } from '../../src/data/points';
 import { createCell, type ModelCell, type ModelKind, type ViewCell } from '../../src/notebook';
-import { IDLE_RUN, type RunView } from '../../src/ui/controllers/lab-controller';
+import { defaultNotebook, NotebookStore } from '../../src/notebook';
+import { IDLE_RUN, LabController, type RunView } from '../../src/ui/controllers/lab-controller';
+import { FakeLabClient } from './support/fake-lab-client';
+import { waitUntil } from '../worker/helpers';
 import { samplerChoice, samplersFor } from '../../src/ui/view-cell/samplers';
 import '../../src/ui/view-cell/view-cell';
 import { samplesCsv, type FfViewCell } from '../../src/ui/view-cell/view-cell';
@@ -148,5 +151,53 @@ describe('<ff-view-cell>', () => {
   it('is accessible, with the diffusion controls', async () => {
     await expect(await mount(cell, { ...IDLE_RUN, samples })).to.be.accessible();
     await expect(await mount({ ...cell, overlay: 'field' }, runOf('ddpm'))).to.be.accessible();
+  });
+
+  it('the controller samples with the view’s sampler, and again when the view’s settings change', async () => {
+    const store = new NotebookStore(defaultNotebook());
+    const client = new FakeLabClient();
+    const host = {
+      addController: () => undefined,
+      removeController: () => undefined,
+      requestUpdate: () => undefined,
+      updateComplete: Promise.resolve(true),
+    };
+    const lab = new LabController(host, store, client);
+    lab.hostConnected();
+    const model = store.notebook.cells.find((c) => c.kind === 'model')!;
+    const view = store.notebook.cells.find((c) => c.kind === 'view')!;
+    const train = store.notebook.cells.find((c) => c.kind === 'train')!;
+    if (model.kind !== 'model') throw new Error('no model cell');
+    store.dispatch({
+      type: 'update',
+      id: model.id,
+      patch: { model: { ...model.model, kind: 'flow-matching', family: 'diffusion' } },
+    });
+    await lab.play(train.id);
+    // The cell's default sampler (DDIM) is DDPM's: flow matching samples with its own default.
+    expect(client.sampleRequests.at(-1)).to.deep.equal({
+      runId: train.id,
+      count: 2048,
+      sampler: { sampler: 'euler', steps: 50 },
+    });
+    expect(lab.runForView(view.id).model!.kind).to.equal('flow-matching');
+    expect(lab.runForView(view.id).views, 'no GPU views in this client').to.equal(undefined);
+    store.dispatch({
+      type: 'update',
+      id: view.id,
+      patch: { sampler: 'rk4', samplerSteps: 7, sampleCount: 64 },
+    });
+    await waitUntil(() => lab.run(train.id).samples?.length === 128, 5000, 'the new samples');
+    expect(client.sampleRequests.at(-1)).to.deep.equal({
+      runId: train.id,
+      count: 64,
+      sampler: { sampler: 'rk4', steps: 7 },
+    });
+    // A change that does not touch sampling draws nothing new.
+    const before = client.sampleRequests.length;
+    store.dispatch({ type: 'update', id: view.id, patch: { overlay: 'density' } });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(client.sampleRequests.length).to.equal(before);
+    lab.hostDisconnected();
   });
 });

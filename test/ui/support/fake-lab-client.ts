@@ -5,6 +5,7 @@ import type {
   ModelRequest,
   RunProgress,
   RunSummary,
+  SamplerChoice,
 } from '../../../src/ui/controllers/lab-client';
 
 export const FAKE_REPORT: GpuReport = {
@@ -81,8 +82,16 @@ export class FakeLabClient implements LabClient {
   async setLearningRate(runId: string, lr: number) {
     this.calls.push(`lr ${runId} ${lr}`);
   }
-  async sampleModel(runId: string, count: number): Promise<Float32Array> {
+  /** Every sampleModel call's count and sampler, in order. */
+  readonly sampleRequests: { runId: string; count: number; sampler?: SamplerChoice }[] = [];
+  async sampleModel(
+    runId: string,
+    count: number,
+    _seed?: number,
+    sampler?: SamplerChoice,
+  ): Promise<Float32Array> {
     this.calls.push(`sampleModel ${runId}`);
+    this.sampleRequests.push({ runId, count, ...(sampler ? { sampler } : {}) });
     return ring(count, 0.8);
   }
   async disposeRun(runId: string) {
