@@ -212,7 +212,12 @@ export interface ViewOptions {
 }
 
 export interface RenderOptions {
-  /** Recompute samples / log p / traces from the current parameters (default true). */
+  /**
+   * true: recompute every layer's samples / log p / traces / paths / arrows. Default (false):
+   * recompute the layers whose model changed or whose bounds moved since their data was made —
+   * the same picture, without recomputing what cannot have changed (so moving a scrubber
+   * through setViewLayers + render is cheap).
+   */
   refresh?: boolean;
 }
 

@@ -337,6 +337,12 @@ export class RunController {
     await segment.run.done.catch(() => undefined);
     this.step = segment.base + segment.run.stepsDone;
     this.carried = await segment.run.exportTrainerState().catch(() => undefined);
+    this.modelChanged();
+  }
+
+  /** A run's end may switch the weights a model samples with (a diffusion model's EMA). */
+  private modelChanged(): void {
+    if (this.session.models.has(this.model)) this.session.models.get(this.model).version++;
   }
 
   private onSegmentProgress(segment: Segment, p: TrainProgress): void {
@@ -359,6 +365,7 @@ export class RunController {
     if (segment !== this.segment) return;
     this.segment = undefined;
     this.step = segment.base + summary.steps;
+    this.modelChanged();
     // Kept before the run ended, so a later continue (after stop) picks up this optimizer.
     this.carried = segment.run.exportTrainerState().catch(() => undefined);
     this.session.scopeNow?.scheduler.forget(this.id);

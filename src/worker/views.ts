@@ -154,11 +154,11 @@ export class ViewController {
     this.dirty = true;
   }
 
-  /** Refreshes what is stale (or everything with refresh: true) and draws into the canvas. */
+  /** Refreshes what is stale (everything with refresh: true) and draws into the canvas. */
   render(options: RenderOptions = {}): Promise<RenderReport> {
     return this.serial(async () => {
       const started = performance.now();
-      await this.refresh(options.refresh ?? true, true);
+      await this.refresh(options.refresh ?? false, true);
       const transform = await this.draw(() => this.surface.acquire(), this.surface.format);
       this.frames++;
       this.dirty = false;

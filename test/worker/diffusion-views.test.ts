@@ -209,7 +209,7 @@ describe('trajectories, field and ODE warp layers through the worker', () => {
     expect(pixelsDifferentFrom(whole, BLACK)).to.be.greaterThan(300);
     const before = (await api.viewStatus(view)).refreshes;
     await api.setViewLayers(view, [{ ...paths, upTo: 0.7 }]);
-    await api.render(view, { refresh: false });
+    await api.render(view);
     const part = await api.readPixels(view);
     expect((await api.viewStatus(view)).refreshes, 'same paths, new end').to.equal(before);
     const drawn = pixelsDifferentFrom(part, BLACK);
