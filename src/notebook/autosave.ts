@@ -156,6 +156,9 @@ export class NotebookAutosave {
   }
 
   private async prune(): Promise<void> {
+    // Counting is cheap; reading every record happens only when there are too many.
+    const count = await request(this.db.transaction(NOTEBOOKS).objectStore(NOTEBOOKS).count());
+    if (count <= MAX_AUTOSAVES) return;
     const records = await this.records();
     if (records.length <= MAX_AUTOSAVES) return;
     const tx = this.db.transaction(NOTEBOOKS, 'readwrite');

@@ -1,5 +1,11 @@
 import { expect } from '@esm-bundle/chai';
-import { NotebookAutosave, defaultNotebook, reduce, type Notebook } from '../../src/notebook';
+import {
+  MAX_AUTOSAVES,
+  NotebookAutosave,
+  defaultNotebook,
+  reduce,
+  type Notebook,
+} from '../../src/notebook';
 
 let dbCount = 0;
 const opened: { autosave: NotebookAutosave; name: string }[] = [];
@@ -75,6 +81,16 @@ describe('notebook autosave (IndexedDB)', () => {
     const reopened = await NotebookAutosave.open(name);
     opened.push({ autosave: reopened, name });
     expect(await reopened.restoreLast()).to.deep.equal({ id: b, notebook: titled('B') });
+  });
+
+  it(`keeps the ${MAX_AUTOSAVES} most recent autosaves`, async () => {
+    const { autosave } = await fresh();
+    const ids: string[] = [];
+    for (let i = 0; i < MAX_AUTOSAVES + 3; i++) ids.push(await autosave.save(titled(`N${i}`)));
+    const recent = await autosave.recent(1000);
+    expect(recent.map((r) => r.id)).to.deep.equal(ids.slice(3).reverse());
+    expect(await autosave.load(ids[2]!)).to.equal(undefined);
+    expect((await autosave.load(ids[3]!))?.title).to.equal('N3');
   });
 
   it('skips corrupt records: restoreLast falls back, recent and load leave them out', async () => {
