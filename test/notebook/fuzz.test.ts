@@ -346,6 +346,7 @@ describe('share link fuzz (fast-check)', () => {
     const counts = new Map<string, number>();
     const outcomes = new Map<Outcome, number>();
     const bump = <K>(map: Map<K, number>, key: K) => map.set(key, (map.get(key) ?? 0) + 1);
+    let slowest = 0;
     const started = performance.now();
     for (let i = 0; i < cases.length; i += BATCH) {
       const batch = cases.slice(i, i + BATCH);
@@ -353,7 +354,9 @@ describe('share link fuzz (fast-check)', () => {
         batch.map(async (c, j) => {
           const link = await linkFor(c, sources);
           try {
+            const t = performance.now();
             bump(outcomes, await decodeWithin(link));
+            slowest = Math.max(slowest, performance.now() - t);
           } catch (error) {
             const shown = link.length > 200 ? `${link.slice(0, 200)}… (${link.length})` : link;
             throw new Error(
@@ -370,7 +373,7 @@ describe('share link fuzz (fast-check)', () => {
     const seconds = (performance.now() - started) / 1000;
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     console.log(
-      `[figures] fuzz: ${total} links in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s);`,
+      `[figures] fuzz: ${total} links in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s), slowest ${slowest.toFixed(0)} ms;`,
       JSON.stringify(Object.fromEntries(outcomes)),
       JSON.stringify(Object.fromEntries(counts)),
     );
