@@ -5,7 +5,7 @@
  * Widths stay ≤ 64 so the shipped files stay small.
  */
 import type { Notebook } from '../notebook';
-import { EXPLANATIONS, FLOWS_VS_DIFFUSION } from '../ui/learn/explanations';
+import { KIND_NOTES as EXPLANATIONS, FLOWS_VS_DIFFUSION_NOTE as FLOWS_VS_DIFFUSION } from './notes';
 import { compare, data, model, note, notebook, train, view } from './build';
 
 export interface GalleryEntry {

@@ -17,7 +17,7 @@ import {
 } from '../../src/notebook';
 import { shareableWorkerClient } from '../../src/ui/app/weights-client';
 import { startWorker, type WorkerHandle } from '../../src/worker/client';
-import { freshDb, settle } from './share-support';
+import { freshDb, settle, until } from './share-support';
 
 const GALLERY_URL = new URL('../../public/gallery/', import.meta.url).href;
 
@@ -172,6 +172,7 @@ describe('opening a gallery notebook (real GPU)', function () {
       );
       entry.click();
       await opened;
+      await until('the gallery notebook', () => app.session.lastGalleryOpen, 120_000);
       const start = performance.now();
       for (;;) {
         const run = app.lab!.run('train-1');

@@ -186,11 +186,16 @@ export class NotebookSession {
 
   /** Opens a payload (link, file, gallery): the notebook, then each model's weights. */
   async openPayload(payload: SharePayload): Promise<void> {
+    await this.show(payload);
+    // Saved at once as a new record: a reload brings it back even before any edit.
+    await this.flushAutosave();
+  }
+
+  /** Saves the current notebook, then shows `payload` (its samples included). */
+  private async show(payload: SharePayload): Promise<void> {
     await this.flushAutosave();
     await this.replace(payload.notebook);
     await this.importAll(payload.weights);
-    // Saved at once as a new record: a reload brings it back even before any edit.
-    await this.flushAutosave();
   }
 
   private async importAll(weights: readonly ModelWeights[]): Promise<void> {
@@ -288,12 +293,13 @@ export class NotebookSession {
         text: `${problem}. The notebook opened without them: press Run all to train it.`,
       });
     }
-    await this.openPayload(payload);
+    await this.show(payload);
     this.lastGalleryOpen = {
       name,
       msToSamples: performance.now() - start,
       withWeights: payload.weights.length > 0,
     };
+    await this.flushAutosave();
   }
 
   // ─── sharing and files ──────────────────────────────────────────────────────────────────
