@@ -4,6 +4,7 @@
  * training tiny models (flows and flow matching) on SwiftShader.
  */
 import { expect, fixture, html } from '@open-wc/testing';
+import { emulateMedia } from '@web/test-runner-commands';
 import type { ReactiveController } from 'lit';
 import { defaultNotebook, NotebookStore, type ViewCell } from '../../src/notebook';
 import type { DataSource, ModelSettings, TrainSettings } from '../../src/notebook';
@@ -144,6 +145,18 @@ describe('<ff-gpu-view> in a real worker', () => {
     expect((await rejection(worker.api.viewStatus(moved))).message).to.contain(moved);
     const error = await rejection(worker.api.viewStatus(id));
     expect(error.message).to.contain(id);
+  });
+
+  it('refreshes live frames less often when the user prefers reduced motion', async () => {
+    await emulateMedia({ reducedMotion: 'reduce' });
+    try {
+      const { el } = await mountView([-3, -3, 3, 3], 64);
+      await el.settled();
+      const status = await worker.api.viewStatus(el.viewId! as `view:${number}`);
+      expect(status.live).to.deep.include({ live: true, visible: true, refreshIntervalMs: 1000 });
+    } finally {
+      await emulateMedia({ reducedMotion: 'no-preference' });
+    }
   });
 
   it('exports the frame as a PNG that decodes to the same pixels', async () => {

@@ -141,6 +141,10 @@ export class FfGpuView extends LitElement {
       bounds: this.bounds,
       size: this.size,
       visible: this.onScreen && document.visibilityState === 'visible',
+      // Reduced motion: samples move during training once a second rather than four times.
+      ...(matchMedia('(prefers-reduced-motion: reduce)').matches
+        ? { refreshIntervalMs: 1000 }
+        : {}),
       version: this.version,
       stamp: this.stamp,
     };

@@ -16,6 +16,8 @@ export interface ViewWish {
   /** CSS size of the canvas and the device pixel ratio. */
   size: { width: number; height: number; ratio: number };
   visible: boolean;
+  /** Least time between live refreshes of samples and densities, ms (reduced motion: longer). */
+  refreshIntervalMs?: number;
   /** A change re-sends the layers (the models behind them were re-created). */
   version: number;
   /** A change redraws from the current parameters. */
@@ -191,7 +193,11 @@ export class ViewSync implements ReactiveController {
     if (report) this.host.onReport(report);
     if (wish.visible !== sent.visible) {
       sent.visible = wish.visible;
-      await client.setLive(view, { live: wish.visible, visible: wish.visible });
+      await client.setLive(view, {
+        live: wish.visible,
+        visible: wish.visible,
+        ...(wish.refreshIntervalMs ? { refreshIntervalMs: wish.refreshIntervalMs } : {}),
+      });
     }
   }
 }
