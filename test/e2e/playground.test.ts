@@ -164,14 +164,24 @@ describe('playground end to end (built site)', () => {
       .filter((c) => c.kind === 'train')
       .at(-1)!.id;
     const fmTrainCell = lastOf('ff-train-cell');
+    // Capped at 100 steps/s (paced slices of 10 steps through the worker's step(n)), so that a
+    // batch-size change lands while most of the training is still ahead.
+    change(shadow(fmTrainCell, '#speed') as HTMLSelectElement, '100');
+    await settle();
+    const fmStarted = performance.now();
     button(fmTrainCell, 'Train').click();
-    // A live batch-size change while it trains (the worker continues at the same step).
     await until(
       'flow matching to start',
       () => app.lab!.run(fmTrainId).state === 'running' && app.lab!.run(fmTrainId).step > 0,
       120_000,
     );
     change(shadow(fmTrainCell, '#batch') as HTMLInputElement, '128');
+    const changedAt = await until(
+      'the new batch size in use',
+      () => app.lab!.run(fmTrainId).batch === 128 && app.lab!.run(fmTrainId).step,
+      60_000,
+    );
+    expect(changedAt, 'the change landed mid-training').to.be.lessThan(200);
     const fmRun = await until(
       'flow matching to finish training',
       () => {
@@ -182,9 +192,10 @@ describe('playground end to end (built site)', () => {
       240_000,
     );
     expect(fmRun.step).to.equal(300);
-    // Not checked here: fmRun.losses.length. The worker drops the losses of the chunk that a
-    // live batch change ends (src/worker/runs.ts onSegmentProgress ignores the ending segment),
-    // so the curve misses those steps; reported to the worker's owner.
+    // Not checked: fmRun.losses.length. The worker drops losses still in flight from a segment
+    // that setBatchSize ends (src/worker/runs.ts onSegmentProgress ignores a segment once it
+    // is no longer current), so the curve can miss a few steps there; reported.
+    expect(performance.now() - fmStarted, 'no faster than the cap').to.be.greaterThan(2800);
     expect(fmRun.batch, 'batch size in use after the live change').to.equal(128);
     expect(Number(shadow(fmTrainCell, '.dispatches')!.textContent)).to.be.greaterThan(0);
     expect(mean(fmRun.losses.slice(-30))).to.be.lessThan(mean(fmRun.losses.slice(0, 30)));
@@ -307,12 +318,7 @@ describe('playground end to end (built site)', () => {
     const drawTrainId = cellsOf()
       .filter((c) => c.kind === 'train')
       .at(-1)!.id;
-    // Capped at 200 steps/s: paced slices of 20 steps through the worker's step(n).
-    const drawTrainCell = lastOf('ff-train-cell');
-    change(shadow(drawTrainCell, '#speed') as HTMLSelectElement, '200');
-    await settle();
-    const started = performance.now();
-    button(drawTrainCell, 'Train').click();
+    button(lastOf('ff-train-cell'), 'Train').click();
     const drawRun = await until(
       'training on the drawing',
       () => {
@@ -324,7 +330,6 @@ describe('playground end to end (built site)', () => {
     );
     expect(mean(drawRun.losses.slice(-30))).to.be.lessThan(mean(drawRun.losses.slice(0, 30)));
     expect([drawRun.step, drawRun.losses.length]).to.deep.equal([300, 300]);
-    expect(performance.now() - started, 'no faster than the cap').to.be.greaterThan(1400);
     // Its samples land on the drawing: the grid covers [−4, 4]², row 0 at the top.
     const samples = await until(
       "the drawn model's samples",

@@ -255,6 +255,27 @@ describe('Train cell through the app', () => {
     expect(app.lab!.run('train-1')).to.include({ state: 'done', step: 5 });
   });
 
+  it('a paced run takes a batch-size change between slices', async () => {
+    const client = new BatchClient();
+    const app = await mountApp(client);
+    app.lab!.setSpeed('train-1', 20);
+    const playing = app.lab!.play('train-1');
+    await new Promise((r) => setTimeout(r, 30));
+    await app.lab!.setBatchSize('train-1', 64);
+    expect(
+      client.calls.filter((c) => c.startsWith('batch ')),
+      'not mid-slice',
+    ).to.deep.equal([]);
+    await playing;
+    expect(client.calls.filter((c) => /^(train|batch) /.test(c))).to.deep.equal([
+      'train train-1 2',
+      'batch train-1 64',
+      'train train-1 2',
+      'train train-1 1',
+    ]);
+    expect(app.lab!.run('train-1')).to.include({ state: 'done', step: 5, batch: 64 });
+  });
+
   it('a batch-size change updates the Model cell and the run; out of range reaches neither run', async () => {
     const client = new BatchClient();
     const app = await mountApp(client);

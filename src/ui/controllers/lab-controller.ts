@@ -445,6 +445,12 @@ export class LabController implements ReactiveController {
     if (rangeError(batch, TRAIN_LIMITS.batch)) return;
     const run = this.run(trainId);
     if (!run.key || run.state === 'preparing' || !this.client.setBatchSize) return;
+    // A paced run takes it before its next slice, while the worker is paused: a change
+    // mid-slice would end the worker's step(n) early and run the rest unpaced.
+    if (this.paced.has(trainId)) {
+      this.pendingBatch.set(trainId, batch);
+      return;
+    }
     try {
       await this.client.setBatchSize(trainId, batch);
       this.update(trainId, { batch });
@@ -457,6 +463,8 @@ export class LabController implements ReactiveController {
   readonly speeds = new Map<string, number>();
   /** Runs trained in paced slices right now. */
   private readonly paced = new Set<string>();
+  /** Batch sizes to apply to paced runs after their current slice. */
+  private readonly pendingBatch = new Map<string, number>();
   /** Paced runs paused between slices: their resume continues in slices too. */
   private readonly pausedWhilePaced = new Set<string>();
 
@@ -502,6 +510,12 @@ export class LabController implements ReactiveController {
       });
       while (this.run(trainId).state === 'running' && this.run(trainId).step < target) {
         const started = performance.now();
+        const batch = this.pendingBatch.get(trainId);
+        if (batch !== undefined && this.client.setBatchSize) {
+          this.pendingBatch.delete(trainId);
+          await this.client.setBatchSize(trainId, batch);
+          this.update(trainId, { batch });
+        }
         const rate = this.speeds.get(trainId);
         const slice = Math.min(
           target - this.run(trainId).step,
@@ -527,6 +541,10 @@ export class LabController implements ReactiveController {
       if (this.runs.has(trainId)) this.update(trainId, { state: 'failed', error: message(error) });
     } finally {
       this.paced.delete(trainId);
+      // A change that arrived during the last slice applies to the next training.
+      const batch = this.pendingBatch.get(trainId);
+      this.pendingBatch.delete(trainId);
+      if (batch !== undefined && this.runs.has(trainId)) await this.setBatchSize(trainId, batch);
     }
   }
 }
