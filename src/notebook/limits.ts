@@ -19,7 +19,7 @@ export const MODEL_LIMITS: Record<
   hidden: { min: 1, max: 256, integer: true, label: 'Hidden width' },
   hiddenLayers: { min: 1, max: 4, integer: true, label: 'Hidden layers' },
   seed: { min: 0, max: 2 ** 32 - 1, integer: true, label: 'Seed' },
-  timesteps: { min: 2, max: 1000, integer: true, label: 'Noise levels T' },
+  timesteps: { min: 10, max: 1000, integer: true, label: 'Noise levels T' },
 };
 
 export const TRAIN_LIMITS: Record<'learningRate' | 'batch' | 'steps', Range> = {

@@ -15,7 +15,12 @@ function isObject(value: unknown): value is Json {
 
 const READS = `this app reads notebook versions 1 to ${NOTEBOOK_VERSION}`;
 
-/** Version 1 → 2: model cells gain noise schedule and prediction, view cells gain overlay, sampler, sampler steps and scrubber position, all at the defaults of new cells. */
+/**
+ * Version 1 → 2: model cells gain noise schedule and prediction, view cells gain overlay, sampler,
+ * sampler steps and scrubber position, all at the defaults of new cells. Version 1 allowed
+ * T from 2, but the library never trained T < 10 (it refused at the start of training), so such
+ * a T becomes 10: the notebook opens and trains instead of failing validation.
+ */
 function v1ToV2(doc: Json): Json {
   const model = (createCell('model', 'defaults') as ModelCell).model;
   const view = createCell('view', 'defaults') as ViewCell;
@@ -31,7 +36,10 @@ function v1ToV2(doc: Json): Json {
         }
         if (cell['kind'] === 'model' && isObject(cell['model'])) {
           const { noiseSchedule, prediction } = model;
-          return { ...cell, model: { noiseSchedule, prediction, ...cell['model'] } };
+          const settings: Json = { noiseSchedule, prediction, ...cell['model'] };
+          const t = settings['timesteps'];
+          if (typeof t === 'number' && t >= 2 && t < 10) settings['timesteps'] = 10;
+          return { ...cell, model: settings };
         }
         if (cell['kind'] === 'view') {
           const { overlay, sampler, samplerSteps, position } = view;
