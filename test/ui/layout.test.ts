@@ -35,10 +35,10 @@ function* deep(root: ParentNode): Generator<Element> {
   }
 }
 
-/** Whether `el` is shown (not in a hidden or collapsed subtree). */
+/** Whether `el` is shown: not display:none, not in a closed <details>, not collapsed. */
 function shown(el: Element): boolean {
   const rect = el.getBoundingClientRect();
-  return rect.width > 0 && rect.height > 0;
+  return el.checkVisibility() && rect.width > 0 && rect.height > 0;
 }
 
 describe('phone portrait layout', () => {
