@@ -429,5 +429,12 @@ describe('Compare through the app', () => {
     );
     expect(cells[0]).to.be.closeTo(0, 1e-6);
     expect(cells[1]).to.be.closeTo(2 * Math.log(1.4) + 1 / 1.96 - 1, 0.05);
+    expect($(compare(), '[role=status]').textContent).to.contain('Measured on 4096');
+    // Training further makes the numbers stale, and the cell says so.
+    await app.lab!.play('train-2');
+    await app.updateComplete;
+    await view.updateComplete;
+    await compare().updateComplete;
+    expect($(compare(), '[role=status]').textContent).to.contain('press Compute to update');
   });
 });

@@ -45,6 +45,8 @@ export class FfCompareCell extends LitElement {
   @property({ attribute: false }) comparison?: Comparison;
   /** Why the models cannot be compared now (too few trained, different data), or ''. */
   @property() blocked = '';
+  /** The models trained further (or were reset) since the numbers shown were computed. */
+  @property({ type: Boolean }) stale = false;
 
   private change(patch: Partial<Omit<CompareCell, 'id' | 'kind'>>): void {
     emit(this, 'ff-cell-change', { id: this.cell.id, patch });
@@ -114,7 +116,9 @@ export class FfCompareCell extends LitElement {
           (computing
             ? 'Computing: sampling every model and evaluating its density on the data…'
             : this.comparison?.state === 'done'
-              ? `Measured on ${cell.sampleCount} data samples.`
+              ? this.stale
+                ? 'The models changed since these numbers were measured: press Compute to update them.'
+                : `Measured on ${cell.sampleCount} data samples.`
               : 'Press Compute to measure the models (it takes GPU time).')
         }
       </p>

@@ -190,13 +190,16 @@ export class FfNotebookView extends LitElement {
         ></ff-view-cell>`;
       case 'compare': {
         const plan = comparePlan(this.notebook, cell, (id) => lookup.run(id));
+        const comparison = lookup.comparison(cell.id);
+        const stale = !!comparison?.rows.some((row) => lookup.run(row.trainId).step !== row.steps);
         return html`<ff-compare-cell
           .cell=${cell}
           .choices=${compareCandidates(this.notebook, cell.id).map(({ trainId, label }) => ({
             trainId,
             label,
           }))}
-          .comparison=${lookup.comparison(cell.id)}
+          .comparison=${comparison}
+          ?stale=${stale}
           .blocked=${'error' in plan ? plan.error : ''}
         ></ff-compare-cell>`;
       }
