@@ -148,7 +148,13 @@ describe('opening a gallery notebook (real GPU)', function () {
   });
   after(() => worker.terminate());
 
-  for (const name of ['nice-moons', 'realnvp-8gaussians']) {
+  // Each with how much closer to the data its samples must be than a matched Gaussian's.
+  const cases: [string, number][] = [
+    ['nice-moons', 0.6],
+    ['realnvp-8gaussians', 0.6],
+    ['ddpm-swissroll', 0.8],
+  ];
+  for (const [name, ratio] of cases) {
     it(`${name}: samples at once, without training, and they lie on the data`, async () => {
       const client = shareableWorkerClient(worker.api);
       let trainCalls = 0;
@@ -201,7 +207,7 @@ describe('opening a gallery notebook (real GPU)', function () {
       console.log(
         `${name}: median distance to data ${model.toFixed(3)} (matched Gaussian ${gaussian.toFixed(3)})`,
       );
-      expect(model).to.be.lessThan(0.6 * gaussian);
+      expect(model).to.be.lessThan(ratio * gaussian);
       app.remove();
     });
   }
