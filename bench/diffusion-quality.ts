@@ -82,14 +82,18 @@ const DATA: [string, DatasetSpec][] = [
   ['checkerboard', { name: 'checkerboard', seed: 1 }],
 ];
 
+/** `only`: run just the data × model pairs whose `data/kind` contains one of these terms. */
 export async function runDiffusionQuality(
   runtime: GpuRuntime,
   steps: number,
   report: (result: DiffusionQualityResult) => Promise<void>,
+  only: readonly string[] = [],
 ): Promise<void> {
+  const selected = (pair: string) => only.length === 0 || only.some((t) => pair.includes(t));
   const lab = await openLab({ runtime });
   try {
     for (const [label, spec] of DATA) {
+      if (!selected(`${label}/ddpm`) && !selected(`${label}/flow-matching`)) continue;
       const data = lab.dataset(spec);
       const [reference, floor, klPoints] = await Promise.all([
         data.sample(SAMPLES, { seed: 101 }),
@@ -110,6 +114,7 @@ export async function runDiffusionQuality(
         sample_ms: 0,
       });
       for (const kind of ['ddpm', 'flow-matching'] as const) {
+        if (!selected(`${label}/${kind}`)) continue;
         const model = (await lab.createModel({
           family: 'diffusion',
           kind,

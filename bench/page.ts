@@ -37,7 +37,19 @@ function readOptions(): BenchOptions {
   const targetSeconds = Number(params.get('target') ?? (quick ? 0.3 : 1)) || 1;
   const qualitySteps = Math.max(0, Number(params.get('quality') ?? 0) || 0);
   const diffusionQualitySteps = Math.max(0, Number(params.get('diffusionQuality') ?? 0) || 0);
-  return { filter, quick, runs, targetSeconds, qualitySteps, diffusionQualitySteps };
+  const diffusionQualityOnly = (params.get('diffusionQualityOnly') ?? '')
+    .split(',')
+    .map((term) => term.trim())
+    .filter(Boolean);
+  return {
+    filter,
+    quick,
+    runs,
+    targetSeconds,
+    qualitySteps,
+    diffusionQualitySteps,
+    diffusionQualityOnly,
+  };
 }
 
 /**
@@ -136,8 +148,11 @@ async function main(): Promise<void> {
   if (options.diffusionQualitySteps > 0) {
     const runtime = await GpuRuntime.open();
     try {
-      await runDiffusionQuality(runtime, options.diffusionQualitySteps, (result) =>
-        emit({ type: 'diffusion-quality', result }),
+      await runDiffusionQuality(
+        runtime,
+        options.diffusionQualitySteps,
+        (result) => emit({ type: 'diffusion-quality', result }),
+        options.diffusionQualityOnly,
       );
     } finally {
       runtime.dispose();

@@ -10,6 +10,8 @@
 //   --diffusion-quality[=N]  also train a DDPM and a flow-matching model N steps (default 2000)
 //                     on 8gaussians and checkerboard and report energy distance and KL against
 //                     NFE for every sampler (the table to choose a sampler by)
+//   --diffusion-quality-only a,b  only the data/model pairs containing a or b
+//                     (e.g. checkerboard/flow-matching)
 //   --runs N          timed runs per case (median; at least 3)
 //   --target S        seconds one timed run should last (default 1; 0.3 with --quick)
 //   --isolate         serve with COOP/COEP so TF.js-WASM may use threads  (env BENCH_ISOLATE=1)
@@ -53,6 +55,7 @@ function parseArgs(argv) {
     verbose: false,
     quality: 0,
     diffusionQuality: 0,
+    diffusionQualityOnly: '',
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -74,6 +77,9 @@ function parseArgs(argv) {
       case '--diffusion-quality':
         options.diffusionQuality =
           inline === undefined ? 2000 : Number.parseInt(inline, 10) || 2000;
+        break;
+      case '--diffusion-quality-only':
+        options.diffusionQualityOnly = value();
         break;
       case '--runs':
         options.runs = Math.max(3, Number.parseInt(value(), 10) || 3);
@@ -182,6 +188,9 @@ async function main() {
   if (options.quality > 0) query.set('quality', String(options.quality));
   if (options.diffusionQuality > 0) {
     query.set('diffusionQuality', String(options.diffusionQuality));
+  }
+  if (options.diffusionQualityOnly) {
+    query.set('diffusionQualityOnly', options.diffusionQualityOnly);
   }
   if (options.target) query.set('target', String(options.target));
   const url = `${origin}/page.html?${query}`;

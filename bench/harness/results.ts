@@ -77,6 +77,8 @@ export interface BenchOptions {
   qualitySteps: number;
   /** Training steps of the diffusion quality-vs-NFE table (0: none). */
   diffusionQualitySteps: number;
+  /** Only the data/kind pairs containing one of these terms (empty: all). */
+  diffusionQualityOnly: string[];
 }
 
 export type PageMessage =
