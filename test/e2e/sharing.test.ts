@@ -70,6 +70,13 @@ describe('sharing and embedding end to end (built site)', function () {
     expect(app.lab!.run('train-1').losses).to.deep.equal([]);
     expect(samples.length).to.be.greaterThan(1000);
     expect(samples.every(Number.isFinite)).to.equal(true);
+    // The View cell draws the imported model (GPU view where the client has one).
+    await app.updateComplete;
+    const notebook = app.shadowRoot!.querySelector('ff-notebook-view')!;
+    const viewCell = notebook.shadowRoot!.querySelector('ff-view-cell')!;
+    await (viewCell as HTMLElement & { updateComplete: Promise<unknown> }).updateComplete;
+    const status = viewCell.shadowRoot!.querySelector('.hint[role=status]')!.textContent!;
+    expect(status).to.match(/Drawn on the GPU from the model's current parameters|samples shown/);
   });
 
   it('two embedded notebooks on one page both load and sample', async () => {

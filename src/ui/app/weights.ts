@@ -74,12 +74,19 @@ export async function importTrainWeights(
     ...IDLE_RUN,
     key,
     state: 'done',
+    generation: ++importGeneration,
     step: weights.steps,
     totalSteps: weights.steps,
     learningRate: model.train.learningRate,
   });
   await lab.sample(trainId, true);
 }
+
+/**
+ * Model generations of imported runs: GPU views redraw when a run's generation changes, so an
+ * import gets a number of its own, far from the controller's small counter.
+ */
+let importGeneration = 1_000_000_000;
 
 export type ReplayState = 'identical' | 'diverged' | 'checking';
 
