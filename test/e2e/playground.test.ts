@@ -7,7 +7,7 @@
  */
 import { expect } from '@esm-bundle/chai';
 import { sendMouse, setViewport } from '@web/test-runner-commands';
-import type { Cell, DataSource } from '../../src/notebook';
+import { defaultNotebook, type Cell, type DataSource } from '../../src/notebook';
 import type { FfApp } from '../../src/ui/app/app';
 import type { FfGpuView } from '../../src/ui/gpu-view/gpu-view';
 
@@ -362,5 +362,89 @@ describe('playground end to end (built site)', () => {
       `drawn density: ${((100 * onDrawing) / count).toFixed(1)}% of samples within a cell of the ink, which covers ${((100 * area) / side / side).toFixed(1)}% of the pad`,
     );
     expect(onDrawing / count).to.be.greaterThan(0.6);
+  });
+
+  it('Compare against the exact density: two untrained flows on a standard normal have KL ≈ 0', async function () {
+    this.timeout(300_000);
+    frame = document.createElement('iframe');
+    frame.style.width = '1100px';
+    frame.style.height = '900px';
+    frame.src = '/dist/index.html';
+    document.body.append(frame);
+    const app = await until(
+      'the app',
+      () => frame!.contentDocument?.querySelector('ff-app') as FfApp | null,
+      30_000,
+    );
+    await until('WebGPU', () => app.lab?.gpu.state === 'ready', 60_000);
+    // The app restores the previous test's autosaved notebook: start from a fresh one.
+    await new Promise((r) => setTimeout(r, 500));
+    app.store.dispatch({ type: 'replace', notebook: defaultNotebook() });
+    const notebook = shadow(app, 'ff-notebook-view')!;
+    const settle = async () => {
+      for (let i = 0; i < 3; i++) {
+        await app.updateComplete;
+        await (notebook as unknown as { updateComplete: Promise<unknown> }).updateComplete;
+        await new Promise((r) => setTimeout(r, 0));
+      }
+    };
+    change(shadow(shadow(notebook, 'ff-data-cell'), '#dataset') as HTMLSelectElement, 'gaussian');
+    for (const kind of ['Model', 'Train', 'Compare']) {
+      button(notebook, `+ ${kind}`).click();
+      await settle();
+    }
+    // Flows start as the identity on the standardised data: at a tiny learning rate, one step
+    // leaves each model equal to N(mean, std²) of the data, i.e. ≈ the data's own density.
+    const models = [...notebook.shadowRoot!.querySelectorAll('ff-model-cell')];
+    for (const [model, kind] of [
+      [models[0]!, 'realnvp'],
+      [models[1]!, 'nice'],
+    ] as const) {
+      change(shadow(model, '#kind') as HTMLSelectElement, kind);
+      await settle();
+      change(shadow(model, '#layers') as HTMLInputElement, '2');
+      change(shadow(model, '#hidden') as HTMLInputElement, '8');
+      change(shadow(model, '#learningRate') as HTMLInputElement, '0.000001');
+      change(shadow(model, '#steps') as HTMLInputElement, '1');
+      await settle();
+    }
+    const trainIds = app.store.notebook.cells.filter((c) => c.kind === 'train').map((c) => c.id);
+    for (const id of trainIds) {
+      await app.lab!.play(id);
+      expect(app.lab!.run(id).state, app.lab!.run(id).error).to.equal('done');
+    }
+    await settle();
+    const compare = [...notebook.shadowRoot!.querySelectorAll('ff-compare-cell')].at(-1)!;
+    await (compare as unknown as { updateComplete: Promise<unknown> }).updateComplete;
+    const compute = button(compare, 'Compute');
+    expect(
+      compute.disabled,
+      compare.shadowRoot!.querySelector('[role=status]')!.textContent!,
+    ).to.equal(false);
+    compute.click();
+    const compareId = app.store.notebook.cells.filter((c) => c.kind === 'compare').at(-1)!.id;
+    const result = await until(
+      'the comparison',
+      () => {
+        const c = app.lab!.comparison(compareId);
+        if (c?.state === 'failed') throw new Error(`compare failed: ${c.error}`);
+        return c?.state === 'done' ? c : undefined;
+      },
+      120_000,
+    );
+    expect(result.rows.length).to.equal(2);
+    const entropy = Math.log(2 * Math.PI * Math.E); // of N(0, I) in 2-D, nats
+    for (const row of result.rows) {
+      console.log(
+        `${row.label}: KL ${row.kl!.value.toExponential(2)} ± ${row.kl!.stderr.toExponential(1)}, ` +
+          `NLL ${row.nll.value.toFixed(4)} ± ${row.nll.stderr.toFixed(4)} (entropy ${entropy.toFixed(4)}), energy ${row.energy.toExponential(2)}`,
+      );
+      expect(Math.abs(row.kl!.value)).to.be.lessThan(4 * row.kl!.stderr + 0.02);
+      expect(row.nll.value).to.be.closeTo(entropy, 4 * row.nll.stderr + 0.02);
+      expect(Math.abs(row.energy)).to.be.lessThan(0.01);
+      expect(row.nfe).to.equal(1);
+    }
+    await settle();
+    expect(compare.shadowRoot!.querySelectorAll('tbody .kl')[0]!.textContent).to.match(/\d/);
   });
 });
