@@ -178,6 +178,29 @@ describe('sharing through the app', () => {
     expect(items.join(' ')).to.contain('Shared moons');
   });
 
+  it('autosave keeps the last valid state while a setting is out of range', async () => {
+    const db = freshDb();
+    const { app } = await mount();
+    await app.session.boot({ hash: '', autosaveDb: db });
+    edit(app);
+    await app.session.flushAutosave();
+    const valid = structuredClone(app.store.notebook);
+    const model = app.store.cell('model-1')!;
+    if (model.kind !== 'model') throw new Error('model-1 is not a Model cell');
+    // What a user can type: the Model cell keeps it and refuses to run.
+    app.store.dispatch({
+      type: 'update',
+      id: 'model-1',
+      patch: { model: { ...model.model, hidden: 10_000_000 } },
+    });
+    await app.session.flushAutosave();
+    app.remove();
+
+    const { app: other } = await mount();
+    await other.session.boot({ hash: '', autosaveDb: db });
+    expect(other.store.notebook).to.deep.equal(valid);
+  });
+
   it('Recent reopens an older notebook after a link replaced it', async () => {
     const db = freshDb();
     const { app } = await mount();

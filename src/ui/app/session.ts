@@ -12,6 +12,7 @@ import {
   notebookFromFile,
   notebookToFile,
   paramsHash,
+  parseNotebook,
   SHARE_LINK_BUDGET,
   trainInputs,
   type ModelWeights,
@@ -132,6 +133,11 @@ export class NotebookSession {
     const autosave = this.autosave;
     if (!autosave) return Promise.resolve();
     const notebook = this.app.store.notebook;
+    // A notebook with a setting out of range (the UI keeps what the user typed and refuses to
+    // run) would not validate on restore; saving it would overwrite the last good state of this
+    // notebook. Skip it: the next valid edit saves everything, and a reload meanwhile reopens
+    // the notebook as it was just before the out-of-range value.
+    if (!isValidNotebook(notebook)) return this.pendingSave;
     this.pendingSave = this.pendingSave.then(async () => {
       try {
         this.autosaveId = await autosave.save(notebook, this.autosaveId);
@@ -477,5 +483,14 @@ export class NotebookSession {
     }
     this.replay.set(trainId, { state, message: REPLAY_MESSAGES[state] });
     this.app.requestUpdate();
+  }
+}
+
+function isValidNotebook(notebook: unknown): boolean {
+  try {
+    parseNotebook(notebook);
+    return true;
+  } catch {
+    return false;
   }
 }
