@@ -122,7 +122,11 @@ fn apply(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     theta -= lr * m_hat / (sqrt(v_hat) + cfg.eps);
   }
   params[i] = theta;
+  // Without EMA the sampling weights are the weights themselves: samplers read this slot, so it
+  // must never keep the initial weights (and 0 · NaN would poison it, hence no 0-decay blend).
   if (cfg.ema_decay > 0.0) {
     moments[2u * p + i] = cfg.ema_decay * moments[2u * p + i] + (1.0 - cfg.ema_decay) * theta;
+  } else {
+    moments[2u * p + i] = theta;
   }
 }

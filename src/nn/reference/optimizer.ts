@@ -57,7 +57,9 @@ export function optimizerStepTwin(
       theta -= (lr * mHat) / (Math.sqrt(vHat) + opt.eps);
     }
     params[i] = theta;
-    if (opt.emaDecay > 0) state.ema[i] = opt.emaDecay * state.ema[i]! + (1 - opt.emaDecay) * theta;
+    // Without EMA the EMA slot follows the weights (what samplers read), as on the GPU.
+    state.ema[i] =
+      opt.emaDecay > 0 ? opt.emaDecay * state.ema[i]! + (1 - opt.emaDecay) * theta : theta;
   }
   return lr;
 }
