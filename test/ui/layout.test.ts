@@ -113,4 +113,29 @@ describe('phone portrait layout', () => {
     expect(wide, 'elements wider than the phone').to.deep.equal([]);
     expect(small, 'controls shorter than a touch target').to.deep.equal([]);
   });
+
+  it('the header menus open inside the 360 px screen', async () => {
+    document.body.style.margin = '0';
+    const app = await fixture<FfApp>(html`<ff-app .client=${new MeasuringClient()}></ff-app>`);
+    await app.session.boot({ hash: '', autosaveDb: `layout-${Date.now()}-${Math.random()}` });
+    await app.updateComplete;
+    const menus = [...app.shadowRoot!.querySelectorAll<HTMLDetailsElement>('details.menu')];
+    expect(menus.length, 'header menus').to.be.greaterThan(0);
+    const outside: string[] = [];
+    for (const menu of menus) {
+      menu.open = true;
+      await new Promise((r) => requestAnimationFrame(() => r(undefined)));
+      for (const el of [menu, ...deep(menu)]) {
+        if (!shown(el)) continue;
+        const rect = el.getBoundingClientRect();
+        if (rect.right > PHONE.width + 0.5 || rect.left < -0.5) {
+          outside.push(
+            `${menu.className} ${el.localName} [${rect.left.toFixed(0)}, ${rect.right.toFixed(0)}]`,
+          );
+        }
+      }
+      menu.open = false;
+    }
+    expect(outside, 'menu parts outside the screen').to.deep.equal([]);
+  });
 });

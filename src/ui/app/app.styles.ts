@@ -83,6 +83,18 @@ export const appStyles = css`
   .menu-body button {
     text-align: left;
   }
+  /* On a phone a dropdown anchored to its button would stick out of the screen: the open menu
+     takes the header's full width instead, in the flow. */
+  @media (max-width: 600px) {
+    details.menu[open] {
+      flex-basis: 100%;
+    }
+    .menu-body {
+      position: static;
+      min-width: 0;
+      box-shadow: none;
+    }
+  }
   .menu-body small {
     display: block;
     color: var(--ff-muted, #5b5b60);
