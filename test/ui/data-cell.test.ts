@@ -44,6 +44,34 @@ describe('<ff-data-cell>', () => {
     expect((seen[1] as { source: { jitter: number } }).source.jitter).to.equal(0.1);
   });
 
+  it('loads points from a CSV file; line-numbered errors as for pasted text; binary refused', async () => {
+    const el = await mount({ kind: 'points', text: '0,0\n1,1', jitter: 0, seed: 1 });
+    const seen = patches(el);
+    const load = (file: File) => {
+      const input = $(el, '#csv-file');
+      const transfer = new DataTransfer();
+      transfer.items.add(file);
+      input.files = transfer.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    };
+    const csv = 'x,y\n0.5,-1\n2,3\n';
+    load(new File([csv], 'points.csv', { type: 'text/csv' }));
+    await nextPatch(seen, 1);
+    expect((seen[0] as { source: { text: string } }).source).to.deep.equal({
+      kind: 'points',
+      text: csv,
+      jitter: 0,
+      seed: 1,
+    });
+    load(new File([new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0, 0])], 'photo.csv'));
+    for (let i = 0; i < 100 && !el.shadowRoot!.querySelector('#csv-file-status'); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      await el.updateComplete;
+    }
+    expect($(el, '#csv-file-status').textContent).to.contain('photo.csv is not a text file');
+    expect(seen.length, 'the points stay').to.equal(1);
+  });
+
   it('draws a density with the pointer; undo and clear', async () => {
     const side = 32;
     const el = await mount({

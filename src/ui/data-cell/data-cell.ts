@@ -1,6 +1,12 @@
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import { DATASET_NAMES, type DataCell, type DataSource, type DatasetName } from '../../notebook';
+import {
+  DATASET_NAMES,
+  NOTEBOOK_LIMITS,
+  type DataCell,
+  type DataSource,
+  type DatasetName,
+} from '../../notebook';
 // Pure, GPU-free parser: validates pasted points on the page with line-numbered messages.
 import { parsePoints } from '../../data/points';
 import { emit } from '../events';
@@ -39,6 +45,7 @@ export class FfDataCell extends LitElement {
   /** Light areas are dense instead of dark ones (applies to the next and the last image). */
   @state() private invert = false;
   @state() private imageError = '';
+  @state() private csvError = '';
   @state() private loadingImage = false;
   /** The last image loaded, so that Invert can redo it. */
   private lastImage: File | undefined;
@@ -149,6 +156,26 @@ export class FfDataCell extends LitElement {
       <p id="points-status" class=${error ? 'error' : 'hint'} role=${error ? 'alert' : 'status'}>
         ${error || `${count} points`}
       </p>
+      <label for="csv-file"
+        >Or load a file (CSV, TSV or text; it replaces the points above)
+        <input
+          id="csv-file"
+          type="file"
+          accept=".csv,.tsv,.txt,text/csv,text/plain,text/tab-separated-values"
+          aria-describedby="csv-file-status"
+          @change=${(e: Event) => {
+            const input = e.target as HTMLInputElement;
+            const file = input.files?.[0];
+            if (file) void this.loadPointsFile(file, source);
+            input.value = '';
+          }}
+        />
+      </label>
+      ${
+        this.csvError
+          ? html`<p id="csv-file-status" class="error" role="alert">${this.csvError}</p>`
+          : nothing
+      }
       <div class="row">
         ${numberField({
           id: 'jitter',
@@ -238,6 +265,33 @@ export class FfDataCell extends LitElement {
             : `Images become a ${IMAGE_GRID_SIDE}×${IMAGE_GRID_SIDE} density: dark pixels are dense unless inverted.`)
         }
       </p>`;
+  }
+
+  /**
+   * Reads a points file into the points text (line-numbered errors then show as for pasted
+   * text). Only a file too large for a notebook, or one that is not text, is refused here; the
+   * current points stay.
+   */
+  private async loadPointsFile(
+    file: File,
+    source: Extract<DataSource, { kind: 'points' }>,
+  ): Promise<void> {
+    const max = NOTEBOOK_LIMITS.pointsTextLength;
+    if (file.size > max) {
+      this.csvError = `${file.name} is ${(file.size / 1e6).toFixed(1)} MB; a notebook keeps at most ${(max / 1e6).toFixed(0)} MB of points text. Keep fewer points (e.g. a random subset) and load it again.`;
+      return;
+    }
+    try {
+      const text = await file.text();
+      if (text.includes('\u0000')) {
+        this.csvError = `${file.name} is not a text file (it contains binary data). Expected one "x, y" pair per line.`;
+        return;
+      }
+      this.csvError = '';
+      this.change({ ...source, text });
+    } catch (error) {
+      this.csvError = `${file.name} could not be read: ${error instanceof Error ? error.message : String(error)}`;
+    }
   }
 
   /** Decodes an image into a density grid; on failure says why and keeps the current data. */
