@@ -14,6 +14,12 @@
  *
  * Every chunk goes through chunk-gate.ts (fair turns, checkpoints, GPU timing); a non-finite
  * loss rolls the model back to the last checkpoint.
+ *
+ * Losses reach the listener once each and in order: a segment that is being ended still hands
+ * over the losses of its last steps (its final report comes after the chunk in flight), and
+ * every progress carries the losses of the steps up to its `step`. A step(n) target is kept in
+ * run steps, so a segment begun mid-way (a batch-size change, a recovery) pauses at the same
+ * step.
  */
 import {
   NonFiniteLossError,
@@ -66,6 +72,10 @@ export class RunController {
   private gpuMsPerStep: number | null = null;
   private notice: RunNotice | undefined;
   private pendingLosses: number[] = [];
+  /** A segment being ended (endSegment): its last losses still count, its state does not. */
+  private ending: Segment | undefined;
+  /** The run step a step(n) pauses at; undefined when the run trains to its end. */
+  private pauseAtStep: number | undefined;
   private waiters: (() => void)[] = [];
   /** State before a device loss: running runs resume after the recovery, others keep their state. */
   private stateBeforeLoss: RunState | undefined;
@@ -106,6 +116,7 @@ export class RunController {
   async start(): Promise<RunProgress> {
     if (this.state === 'running' || this.state === 'recovering') return this.progress();
     this.notice = undefined;
+    this.pauseAtStep = undefined;
     if (this.segment) {
       this.segment.run.resume();
       this.setState('running');
@@ -120,6 +131,7 @@ export class RunController {
   }
 
   async pause(): Promise<RunProgress> {
+    this.pauseAtStep = undefined;
     if (this.segment && this.state === 'running') {
       this.segment.run.pause();
       await this.untilSettled();
@@ -133,17 +145,22 @@ export class RunController {
     }
     if (this.state === 'recovering') await this.untilSettled();
     this.notice = undefined;
-    if (this.segment) {
-      this.segment.run.step(n);
+    const segment = this.segment;
+    if (segment) {
+      // stepsDone is exact (the segment's this.step may lag a throttled report behind).
+      this.pauseAtStep = segment.base + segment.run.stepsDone + n;
+      segment.run.step(n);
       this.setState('running');
     } else {
-      await this.beginSegment(n);
+      this.pauseAtStep = this.step + n;
+      await this.beginSegment();
     }
     await this.untilSettled();
     return this.progress();
   }
 
   async stop(): Promise<RunProgress> {
+    this.pauseAtStep = undefined;
     const segment = this.segment;
     if (segment) {
       segment.run.stop();
@@ -158,7 +175,10 @@ export class RunController {
 
   /** Back to step 0 with the model's initial parameters (rebuilt from its spec). */
   async reset(): Promise<RunProgress> {
+    this.pauseAtStep = undefined;
     await this.endSegment();
+    // The losses of the steps this reset throws away are not reported after it.
+    this.pendingLosses = [];
     const scope = await this.session.ready();
     const record = this.session.models.get(this.model);
     const fresh = await scope.lab.createModel(record.spec);
@@ -187,15 +207,30 @@ export class RunController {
     return this.progress();
   }
 
-  /** A new trainer at `batch` (even the same size) that continues the optimizer exactly. */
+  /**
+   * A new trainer at `batch` (even the same size) that continues the optimizer exactly; a
+   * step(n) in progress still pauses at its step, and a step(n) waiting on it still resolves.
+   */
   async setBatchSize(batch: number): Promise<RunProgress> {
     validateTrainOptions({ ...this.options, batch });
     const wasRunning = this.state === 'running';
     const hadSegment = this.segment !== undefined;
     await this.endSegment();
     this.batch = batch;
-    if (wasRunning) await this.beginSegment();
-    else if (hadSegment) this.setState('paused');
+    if (!wasRunning) {
+      if (hadSegment) this.setState('paused');
+    } else if (this.step >= this.totalSteps) {
+      // The chunk in flight was the run's last.
+      this.pauseAtStep = undefined;
+      this.session.scopeNow?.scheduler.forget(this.id);
+      this.setState('done');
+    } else if (this.pauseAtStep !== undefined && this.step >= this.pauseAtStep) {
+      // The chunk in flight ended the step(n).
+      this.pauseAtStep = undefined;
+      this.setState('paused');
+    } else {
+      await this.beginSegment();
+    }
     this.emit();
     return this.progress();
   }
@@ -209,6 +244,7 @@ export class RunController {
   }
 
   async dispose(): Promise<void> {
+    this.pauseAtStep = undefined;
     await this.endSegment();
     this.setState('stopped');
   }
@@ -279,7 +315,8 @@ export class RunController {
 
   // ---- segments -------------------------------------------------------------------------
 
-  private async beginSegment(pauseAfter?: number): Promise<void> {
+  /** A new segment from the current step; it pauses at pauseAtStep when one is set. */
+  private async beginSegment(): Promise<void> {
     if (this.step >= this.totalSteps) {
       throw new Error(
         `This run already did all ${this.totalSteps} steps; reset() it, or create a new run ` +
@@ -319,7 +356,10 @@ export class RunController {
       }),
     });
     this.segmentsStarted++;
-    if (pauseAfter !== undefined) segment.run.step(pauseAfter);
+    // A target at or before this step (a recovery past it) pauses after one step: step(n) ≥ 1.
+    if (this.pauseAtStep !== undefined) {
+      segment.run.step(Math.max(1, this.pauseAtStep - this.step));
+    }
     this.segment = segment;
     this.setState('running');
     segment.run.done.then(
@@ -333,8 +373,14 @@ export class RunController {
     const segment = this.segment;
     if (!segment) return;
     this.segment = undefined;
+    this.ending = segment;
     segment.run.stop();
-    await segment.run.done.catch(() => undefined);
+    try {
+      // Its final report (with the losses since the last one) arrives before `done` settles.
+      await segment.run.done.catch(() => undefined);
+    } finally {
+      if (this.ending === segment) this.ending = undefined;
+    }
     this.step = segment.base + segment.run.stepsDone;
     this.carried = await segment.run.exportTrainerState().catch(() => undefined);
     this.modelChanged();
@@ -346,7 +392,8 @@ export class RunController {
   }
 
   private onSegmentProgress(segment: Segment, p: TrainProgress): void {
-    if (segment !== this.segment) return;
+    const current = segment === this.segment;
+    if (!current && segment !== this.ending) return;
     this.step = segment.base + p.step;
     this.rates = {
       loss: p.loss,
@@ -356,14 +403,19 @@ export class RunController {
       dispatchesPerStep: p.dispatchesPerStep,
     };
     this.pendingLosses.push(...p.losses);
-    if (p.state === 'paused') this.setState('paused');
-    else if (p.state === 'running') this.emit();
+    // An ending segment's losses go out with the run's next progress (its state is not the run's).
+    if (!current) return;
+    if (p.state === 'paused') {
+      this.pauseAtStep = undefined;
+      this.setState('paused');
+    } else if (p.state === 'running') this.emit();
     // done / stopped / failed: the segment's end reports, with the final state.
   }
 
   private onSegmentDone(segment: Segment, summary: TrainSummary): void {
     if (segment !== this.segment) return;
     this.segment = undefined;
+    this.pauseAtStep = undefined;
     this.step = segment.base + summary.steps;
     this.modelChanged();
     // Kept before the run ended, so a later continue (after stop) picks up this optimizer.
@@ -386,6 +438,7 @@ export class RunController {
 
   private rollBack(segment: Segment, error: NonFiniteLossError): void {
     this.segment = undefined;
+    this.pauseAtStep = undefined;
     const record = this.session.models.get(this.model);
     // The trainer counts its own steps (continued from a carried state, or from 0).
     const failedAt = segment.base - segment.trainerBase + error.step;
@@ -415,6 +468,7 @@ export class RunController {
 
   private fail(error: unknown): void {
     this.segment = undefined;
+    this.pauseAtStep = undefined;
     const message = error instanceof Error ? error.message : String(error);
     this.notice = { kind: 'error', message: `Training stopped: ${message}` };
     this.setState('failed');
