@@ -95,8 +95,11 @@ export class LabDiffusion {
     return this.diffusion.exportParams();
   }
 
+  /** Imported weights are also the sampling weights: an EMA left from earlier training would
+   * otherwise keep drawing the old model. */
   importParams(values: Float32Array): void {
     this.diffusion.importParams(values);
+    this.diffusion.importParams(values, 'ema');
   }
 
   async createTrainingTask(

@@ -46,6 +46,34 @@ describe('lab: diffusion and flow matching through the public API', () => {
     data.dispose();
   });
 
+  it('samples with the trained weights when EMA is off, and with imported weights after an import', async () => {
+    const data = lab.dataset({ name: 'moons', seed: 2 });
+    const spec = { family: 'diffusion', kind: 'flow-matching', hidden: 16, layers: 1 } as const;
+    const trained = (await lab.createModel({ ...spec, seed: 4 })) as LabDiffusion;
+    await lab.train(trained, data, {
+      steps: 40,
+      batch: 128,
+      optimizer: { kind: 'adam', lr: 1e-2 },
+    }).done;
+    const weights = await trained.exportParams();
+    const twin = (await lab.createModel({ ...spec, seed: 9 })) as LabDiffusion;
+    const untrained = (await lab.createModel({ ...spec, seed: 4 })) as LabDiffusion;
+    twin.importParams(weights);
+    twin.normalization = trained.normalization;
+    untrained.normalization = trained.normalization;
+    const options = { sampler: 'euler', steps: 4, seed: 7 } as const;
+    const [a, b] = await Promise.all([trained.sample(64, options), twin.sample(64, options)]);
+    // The same weights draw the same samples: the trained model samples with what it learned.
+    expect(Array.from(a)).to.deep.equal(Array.from(b));
+    // An import replaces the sampling weights too (the trained model's EMA must not linger).
+    trained.importParams(await untrained.exportParams());
+    const [c, d] = await Promise.all([trained.sample(64, options), untrained.sample(64, options)]);
+    expect(Array.from(c)).to.deep.equal(Array.from(d));
+    expect(Array.from(c)).to.not.deep.equal(Array.from(a));
+    for (const m of [trained, twin, untrained]) m.dispose();
+    data.dispose();
+  });
+
   it('rejects bad diffusion specs with the same ModelSpecError as flows', async () => {
     const error = await lab.createModel({ family: 'diffusion', kind: 'ddpm', timesteps: 5 }).then(
       () => undefined,
