@@ -106,6 +106,7 @@ describe('a batch-size change keeps every loss and the step(n) target', () => {
     const stepping = api.step(run, 50);
     await waitUntil(() => (rec.seen[rec.seen.length - 1]?.step ?? 0) >= 10, 60_000, '10 steps');
     const changed = await api.setBatchSize(run, 1024);
+    console.log(`[measured] step(50): batch change at step ${changed.step}`);
     expect(changed.step, 'the change came before step 50').to.be.below(50);
     expect(changed.state).to.equal('running');
     const done = await stepping;
@@ -133,5 +134,37 @@ describe('a batch-size change keeps every loss and the step(n) target', () => {
     const [p, q] = await Promise.all([api.exportParams(model), api.exportParams(twin)]);
     expect(new Uint32Array(p)).to.deep.equal(new Uint32Array(q));
     await Promise.all([model, twin].map((id) => api.disposeModel(id)));
+  });
+
+  it('batch changes mixed with pauses, step(n), stop and continue: one loss per step', async () => {
+    const model = (await api.createModel(FLOW)).id;
+    const rec = lossRecorder();
+    const run = await api.createRun(
+      model,
+      data,
+      { steps: 120, batch: 64, optimizer: ADAM },
+      rec.listener,
+    );
+    await api.step(run, 7);
+    await api.setBatchSize(run, 48); // while paused
+    await api.start(run);
+    await waitUntil(() => (rec.seen[rec.seen.length - 1]?.step ?? 0) >= 20, 30_000, '20 steps');
+    await api.setBatchSize(run, 80); // while running
+    const paused = await api.pause(run);
+    expect(paused.state).to.equal('paused');
+    const stepping = api.step(run, 9);
+    await api.setBatchSize(run, 32); // during step(n)
+    expect((await stepping).step).to.equal(paused.step + 9);
+    await api.start(run);
+    const stopped = await api.stop(run);
+    expect(stopped.state).to.equal('stopped');
+    await api.setBatchSize(run, 64); // after stop
+    await api.start(run); // continue after stop
+    const done = await api.waitForRun(run);
+    expect([done.state, done.step]).to.deep.equal(['done', 120]);
+    expect(rec.misaligned).to.deep.equal([]);
+    expect(rec.history.length).to.equal(120);
+    expect(rec.history.every(Number.isFinite)).to.equal(true);
+    await api.disposeModel(model);
   });
 });
