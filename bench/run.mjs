@@ -19,6 +19,11 @@
 //   --out FILE        results path (default bench/results.json)
 //   --serve           build and serve only; print the URL and wait (open it in a browser)
 //   --verbose         echo every console line of the page
+//   --startup[=N]     also time start-up (#7): the built app (npm run build) opening a #nb= link
+//                     with a gallery notebook's weights → first frame of its samples; N cold
+//                     loads (fresh browser, default 3) per notebook (bench/startup/)
+//   --startup-warm N  warm loads (new tab, Chromium's caches warm) after the cold ones (default 2)
+//   --startup-notebooks a,b  gallery notebooks to open (default realnvp-8gaussians,ddpm-swissroll)
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -31,6 +36,7 @@ import { fileURLToPath, URLSearchParams } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { findBrowser, WEBGPU_FLAGS } from '../test/support/find-browser.mjs';
 import { computeRatios, formatDiffusionQuality, formatTable, progressLine } from './report.mjs';
+import { formatStartup, measureStartup, STARTUP_NOTEBOOKS } from './startup/measure.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = path.join(root, 'bench');
@@ -56,6 +62,9 @@ function parseArgs(argv) {
     quality: 0,
     diffusionQuality: 0,
     diffusionQualityOnly: '',
+    startup: 0,
+    startupWarm: 2,
+    startupNotebooks: STARTUP_NOTEBOOKS.join(','),
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -101,6 +110,15 @@ function parseArgs(argv) {
         break;
       case '--verbose':
         options.verbose = true;
+        break;
+      case '--startup':
+        options.startup = inline === undefined ? 3 : Math.max(1, Number.parseInt(inline, 10) || 3);
+        break;
+      case '--startup-warm':
+        options.startupWarm = Math.max(0, Number.parseInt(value(), 10) || 0);
+        break;
+      case '--startup-notebooks':
+        options.startupNotebooks = value();
         break;
       default:
         throw new Error(`unknown option ${argv[i]} (see the top of bench/run.mjs)`);
@@ -310,6 +328,21 @@ async function main() {
     }
     if (pageSeconds === null && failures.length === 0) failures.push('the page never finished');
 
+    // Start-up (#7) runs in browsers of its own, after the page, on the built app.
+    let startup = null;
+    if (options.startup > 0) {
+      startup = await measureStartup({
+        root,
+        executablePath: browser.executablePath,
+        headless: browser.headless,
+        args: [...WEBGPU_FLAGS, ...browser.extraArgs],
+        notebooks: options.startupNotebooks.split(',').filter(Boolean),
+        cold: options.startup,
+        warm: options.startupWarm,
+      });
+      failures.push(...startup.failures);
+    }
+
     const wallSeconds = (Date.now() - started) / 1000;
     const report = {
       schema: 1,
@@ -346,6 +379,7 @@ async function main() {
       diffusion_quality: diffusionQuality,
       load_average: os.loadavg(),
       csv_parse_1e6: csv,
+      startup,
     };
     await writeFile(options.out, `${JSON.stringify(report, null, 2)}\n`);
 
@@ -370,6 +404,13 @@ async function main() {
     if (diffusionQuality.length > 0) {
       console.log('');
       console.log(formatDiffusionQuality(diffusionQuality));
+    }
+    if (startup) {
+      console.log('');
+      const adapter = environment?.adapter;
+      const swiftshader = adapter?.architecture === 'swiftshader' || adapter?.isFallbackAdapter;
+      console.log(formatStartup(startup, { swiftshader: Boolean(swiftshader) }));
+      for (const warning of startup.warnings) console.log(`  warning: ${warning}`);
     }
     console.log('');
     console.log(
