@@ -171,6 +171,7 @@ export async function measureStartup({
   timeoutS = 180,
   build = true,
   log = console.log,
+  launchOptions = {},
 }) {
   const siteDir = path.join(root, 'dist');
   if (build) {
@@ -192,7 +193,13 @@ export async function measureStartup({
         const kind = i < cold ? 'cold' : 'warm';
         if (kind === 'cold') {
           await browser?.close().catch(() => {});
-          browser = await puppeteer.launch({ executablePath, headless, args, protocolTimeout: 0 });
+          browser = await puppeteer.launch({
+            executablePath,
+            headless,
+            args,
+            protocolTimeout: 0,
+            ...launchOptions,
+          });
         }
         const started = Date.now();
         let record;
