@@ -33,9 +33,12 @@ export const mlpBackwardKernel = defineKernel<number>({
   entryPoint: 'backward',
 });
 
-/** Invocations of the weight-gradient kernel per chunk: 8 × 4 blocks of [outputs × (inputs + 1)]. */
+/**
+ * Invocations of the weight-gradient kernel per chunk: 8 × 8 blocks of W (outputs × inputs) plus
+ * one bias block per 8 rows (shaders/nn/outer-grad.wgsl).
+ */
 export function outerGradBlocks(inputs: number, outputs: number): number {
-  return Math.ceil(outputs / 8) * Math.ceil((inputs + 1) / 4);
+  return Math.ceil(outputs / 8) * (Math.ceil(inputs / 8) + 1);
 }
 
 export interface OuterGradProblem {
