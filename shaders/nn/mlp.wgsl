@@ -97,12 +97,17 @@ fn is_real(first: u32, v: u32, c: u32) -> bool {
   return first + 4u * v + c < u.batch;
 }
 
-// Stores the pre-activations z and activations a of hidden layer l, unit o, for lane v's samples.
+// relu, leaky relu and tanh take act′ from the stored activation (hidden_grad4): their z is never
+// read back, so the training forward skips that store (one scattered write per unit and sample).
+const Z_NEEDED: bool = !(ACTIVATION == 1u || ACTIVATION == 2u || ACTIVATION == 3u);
+
+// Stores the pre-activations z (when backward needs them) and activations a of hidden layer l,
+// unit o, for lane v's samples.
 fn store_z(l: u32, o: u32, first: u32, v: u32, z: vec4<f32>, a: vec4<f32>) {
   for (var c = 0u; c < 4u; c++) {
     if (is_real(first, v, c)) {
       let b = first + 4u * v + c;
-      cache[z_index(l, b, o)] = z[c];
+      if (Z_NEEDED) { cache[z_index(l, b, o)] = z[c]; }
       cache[a_index(l, b, o)] = a[c];
     }
   }
@@ -168,34 +173,67 @@ fn write_grad_in(j: u32, first: u32, v: u32, g: vec4<f32>) {
   }
 }
 
+// Hidden unit (or output) o of layer l from its accumulated pre-activations (lanes 0 and 1).
+fn finish_output(l: u32, o: u32, first: u32, acc0: vec4<f32>, acc1: vec4<f32>, dst: ptr<private, Tile>) {
+  if (l < LAYERS - 1u) {
+    let a0 = act4(acc0);
+    (*dst)[o * V] = a0;
+    if (STORE_CACHE) { store_z(l, o, first, 0u, acc0, a0); }
+    if (V == 2u) {
+      let a1 = act4(acc1);
+      (*dst)[o * V + 1u] = a1;
+      if (STORE_CACHE) { store_z(l, o, first, 1u, acc1, a1); }
+    }
+  } else {
+    write_output(o, first, 0u, acc0);
+    if (V == 2u) { write_output(o, first, 1u, acc1); }
+  }
+}
+
+// Four outputs at a time: each input read from the private tile is used for four outputs. On a
+// CPU adapter a dynamically indexed private load is a per-lane gather, as costly as a weight
+// load, so one output at a time spent more on tile loads than on arithmetic. Rows past n_out
+// repeat the last row (clamped weight index, no branch in the loop) and are never stored.
 fn forward_layer(l: u32, first: u32, src: ptr<private, Tile>, dst: ptr<private, Tile>) {
   let n_in = layer_inputs(l);
   let n_out = layer_outputs(l);
   let w0 = u.param_offset + layer_offset(l);
   let b0 = w0 + n_in * n_out;
-  for (var o = 0u; o < n_out; o++) {
-    let bias = params[b0 + o];
-    var acc0 = vec4<f32>(bias);
-    var acc1 = vec4<f32>(bias);
-    let row = w0 + o * n_in;
+  for (var o = 0u; o < n_out; o += 4u) {
+    let row0 = w0 + o * n_in;
+    let row1 = w0 + min(o + 1u, n_out - 1u) * n_in;
+    let row2 = w0 + min(o + 2u, n_out - 1u) * n_in;
+    let row3 = w0 + min(o + 3u, n_out - 1u) * n_in;
+    var p0 = vec4<f32>(params[b0 + o]);
+    var p1 = vec4<f32>(params[b0 + min(o + 1u, n_out - 1u)]);
+    var p2 = vec4<f32>(params[b0 + min(o + 2u, n_out - 1u)]);
+    var p3 = vec4<f32>(params[b0 + min(o + 3u, n_out - 1u)]);
+    var q0 = p0;
+    var q1 = p1;
+    var q2 = p2;
+    var q3 = p3;
     for (var j = 0u; j < n_in; j++) {
-      let w = params[row + j];
-      acc0 += w * (*src)[j * V];
-      if (V == 2u) { acc1 += w * (*src)[j * V + 1u]; }
-    }
-    if (l < LAYERS - 1u) {
-      let a0 = act4(acc0);
-      (*dst)[o * V] = a0;
-      if (STORE_CACHE) { store_z(l, o, first, 0u, acc0, a0); }
+      let w_0 = params[row0 + j];
+      let w_1 = params[row1 + j];
+      let w_2 = params[row2 + j];
+      let w_3 = params[row3 + j];
+      let x0 = (*src)[j * V];
+      p0 += w_0 * x0;
+      p1 += w_1 * x0;
+      p2 += w_2 * x0;
+      p3 += w_3 * x0;
       if (V == 2u) {
-        let a1 = act4(acc1);
-        (*dst)[o * V + 1u] = a1;
-        if (STORE_CACHE) { store_z(l, o, first, 1u, acc1, a1); }
+        let x1 = (*src)[j * V + 1u];
+        q0 += w_0 * x1;
+        q1 += w_1 * x1;
+        q2 += w_2 * x1;
+        q3 += w_3 * x1;
       }
-    } else {
-      write_output(o, first, 0u, acc0);
-      if (V == 2u) { write_output(o, first, 1u, acc1); }
     }
+    finish_output(l, o, first, p0, q0, dst);
+    if (o + 1u < n_out) { finish_output(l, o + 1u, first, p1, q1, dst); }
+    if (o + 2u < n_out) { finish_output(l, o + 2u, first, p2, q2, dst); }
+    if (o + 3u < n_out) { finish_output(l, o + 3u, first, p3, q3, dst); }
   }
 }
 
@@ -219,32 +257,65 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   }
 }
 
-// δ_l (in src) → δ_{l−1} (into dst and the cache), or dL/dx for l = 0.
+// Input j of layer l from its accumulated Wᵀδ (lanes 0 and 1): δ_{l−1} into dst and the cache,
+// or dL/dx for l = 0.
+fn finish_delta(l: u32, j: u32, first: u32, acc0: vec4<f32>, acc1: vec4<f32>, dst: ptr<private, Tile>) {
+  if (l > 0u) {
+    let d0 = acc0 * hidden_grad4(l - 1u, j, first, 0u);
+    (*dst)[j * V] = d0;
+    store_delta(l - 1u, j, first, 0u, d0);
+    if (V == 2u) {
+      let d1 = acc1 * hidden_grad4(l - 1u, j, first, 1u);
+      (*dst)[j * V + 1u] = d1;
+      store_delta(l - 1u, j, first, 1u, d1);
+    }
+  } else {
+    write_grad_in(j, first, 0u, acc0);
+    if (V == 2u) { write_grad_in(j, first, 1u, acc1); }
+  }
+}
+
+// δ_l (in src) → δ_{l−1} (into dst and the cache), or dL/dx for l = 0; four inputs at a time,
+// so each δ read from the private tile is used four times (see forward_layer).
 fn backward_layer(l: u32, first: u32, src: ptr<private, Tile>, dst: ptr<private, Tile>) {
   let n_in = layer_inputs(l);
   let n_out = layer_outputs(l);
   let w0 = u.param_offset + layer_offset(l);
-  for (var j = 0u; j < n_in; j++) {
-    var acc0 = vec4<f32>(0.0);
-    var acc1 = vec4<f32>(0.0);
+  for (var j = 0u; j < n_in; j += 4u) {
+    let j1 = min(j + 1u, n_in - 1u);
+    let j2 = min(j + 2u, n_in - 1u);
+    let j3 = min(j + 3u, n_in - 1u);
+    var p0 = vec4<f32>(0.0);
+    var p1 = vec4<f32>(0.0);
+    var p2 = vec4<f32>(0.0);
+    var p3 = vec4<f32>(0.0);
+    var q0 = vec4<f32>(0.0);
+    var q1 = vec4<f32>(0.0);
+    var q2 = vec4<f32>(0.0);
+    var q3 = vec4<f32>(0.0);
     for (var o = 0u; o < n_out; o++) {
-      let w = params[w0 + o * n_in + j];
-      acc0 += w * (*src)[o * V];
-      if (V == 2u) { acc1 += w * (*src)[o * V + 1u]; }
-    }
-    if (l > 0u) {
-      let d0 = acc0 * hidden_grad4(l - 1u, j, first, 0u);
-      (*dst)[j * V] = d0;
-      store_delta(l - 1u, j, first, 0u, d0);
+      let row = w0 + o * n_in;
+      let w_0 = params[row + j];
+      let w_1 = params[row + j1];
+      let w_2 = params[row + j2];
+      let w_3 = params[row + j3];
+      let d0 = (*src)[o * V];
+      p0 += w_0 * d0;
+      p1 += w_1 * d0;
+      p2 += w_2 * d0;
+      p3 += w_3 * d0;
       if (V == 2u) {
-        let d1 = acc1 * hidden_grad4(l - 1u, j, first, 1u);
-        (*dst)[j * V + 1u] = d1;
-        store_delta(l - 1u, j, first, 1u, d1);
+        let d1 = (*src)[o * V + 1u];
+        q0 += w_0 * d1;
+        q1 += w_1 * d1;
+        q2 += w_2 * d1;
+        q3 += w_3 * d1;
       }
-    } else {
-      write_grad_in(j, first, 0u, acc0);
-      if (V == 2u) { write_grad_in(j, first, 1u, acc1); }
     }
+    finish_delta(l, j, first, p0, q0, dst);
+    if (j + 1u < n_in) { finish_delta(l, j + 1u, first, p1, q1, dst); }
+    if (j + 2u < n_in) { finish_delta(l, j + 2u, first, p2, q2, dst); }
+    if (j + 3u < n_in) { finish_delta(l, j + 3u, first, p3, q3, dst); }
   }
 }
 
