@@ -180,6 +180,33 @@ class NanClient extends FakeLabClient {
   }
 }
 
+/** A worker run that rolls back: steps 0–3 reported, then the redo from the checkpoint at 2. */
+class RollbackClient extends FakeLabClient {
+  override async train(
+    _runId: string,
+    _steps: number,
+    onProgress: (p: RunProgress) => void,
+  ): Promise<RunSummary> {
+    const report = (step: number, losses: number[]) =>
+      onProgress({
+        step,
+        totalSteps: 5,
+        loss: losses.at(-1) ?? 0,
+        losses: new Float32Array(losses),
+        learningRate: 1e-3,
+        stepsPerSecond: 100,
+        samplesPerSecond: 25600,
+        state: 'running',
+      });
+    report(2, [10, 11]);
+    report(4, [12, 13]);
+    report(2, []); // rolled back to the checkpoint at step 2
+    report(4, [20, 21]);
+    report(5, [22]);
+    return { steps: 5, finalLoss: 22, stopped: false };
+  }
+}
+
 async function mountApp(client: FakeLabClient): Promise<FfApp> {
   const app = await fixture<FfApp>(html`<ff-app .client=${client}></ff-app>`);
   const model = app.store.notebook.cells.find((c) => c.kind === 'model') as ModelCell;
@@ -210,6 +237,15 @@ describe('Train cell through the app', () => {
     await trainCell.updateComplete;
     expect($(trainCell, '.banner').textContent).to.contain('rolled back to step 3');
     expect($(trainCell, '.dispatches').textContent).to.equal('61');
+  });
+
+  it('after a rollback the loss history restarts at the checkpoint: one loss per step', async () => {
+    const app = await mountApp(new RollbackClient());
+    await app.lab!.play('train-1');
+    const run = app.lab!.run('train-1');
+    expect(run.step).to.equal(5);
+    // Steps 0–3 before the NaN, steps 2–4 redone from the checkpoint at step 2.
+    expect(run.losses).to.deep.equal([10, 11, 20, 21, 22]);
   });
 
   it('a speed cap trains in paced slices up to the step count', async () => {

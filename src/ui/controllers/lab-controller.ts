@@ -312,11 +312,14 @@ export class LabController implements ReactiveController {
 
   private onProgress(trainId: string, progress: RunProgress): void {
     const run = this.run(trainId);
-    // Losses of steps already seen (a final report may repeat them) are not added twice.
-    const fresh = Array.from(progress.losses).slice(
-      Math.max(0, run.losses.length - (progress.step - progress.losses.length)),
-    );
-    const losses = run.losses.concat(fresh);
+    // The report's losses are those of steps [first, progress.step). Steps already seen are
+    // replaced, not added twice: a final report may repeat them, and after a NaN rollback or a
+    // device-loss recovery the run redoes the steps since its checkpoint.
+    const first = Math.max(0, progress.step - progress.losses.length);
+    const losses =
+      run.losses.length > first
+        ? run.losses.slice(0, first).concat(Array.from(progress.losses))
+        : run.losses.concat(Array.from(progress.losses));
     this.update(trainId, {
       step: progress.step,
       ...(progress.notice ? { error: progress.notice } : {}),
