@@ -220,7 +220,12 @@ function poll(): void {
     const failed = runs.find((run) => run.state === 'failed');
     if (failed) return fail(`run failed: ${failed.error}`);
     if (runs.some((run) => run.state === 'preparing')) mark('weights_import_start');
-    if (runs.some((run) => run.state === 'done')) mark('weights_imported');
+    if (runs.some((run) => run.state === 'done')) {
+      // Weights are imported after createModel returned: its kernels are done by now even if
+      // the gpuStatus() poll that would have seen it has not come back yet.
+      mark('compile_done');
+      mark('weights_imported');
+    }
     if (runs.some((run) => run.samples)) mark('samples_read_back');
     if (app && !probe.view) {
       const found = views(app);
