@@ -297,10 +297,11 @@ function summarize(loads) {
           stat(entries.map((e) => e.phases[name])),
         ]),
       ),
-      kernels: entries[0].status?.compiledKernels ?? null,
-      expected_kernels: entries[0].expectedKernels ?? null,
-      render_pipelines: entries[0].status?.compiledRenderPipelines ?? null,
-      drawn_pixels: entries[0].drawnPixels ?? null,
+      // The last gpuStatus() poll of a load may predate its last compile: the largest count.
+      kernels: Math.max(...entries.map((e) => e.status?.compiledKernels ?? 0)),
+      expected_kernels: Math.max(...entries.map((e) => e.expectedKernels ?? 0)),
+      render_pipelines: Math.max(...entries.map((e) => e.status?.compiledRenderPipelines ?? 0)),
+      drawn_pixels: entries.map((e) => e.drawnPixels ?? null),
       pixels_not_read_back: entries.filter((e) => e.pixelsError).length,
     };
   });
