@@ -127,6 +127,19 @@ function drawCompile(milestones, timeline) {
   return inside.length ? inside.at(-1)[0] - from : 0;
 }
 
+/**
+ * Devices lost before the first frame: the worker recovers on a new device, whose pipeline
+ * cache starts empty, so the compiled-kernel count drops (a new gpuStatus() device generation).
+ */
+function devicesLost(milestones, timeline) {
+  const end = milestones.first_draw ?? Infinity;
+  let lost = 0;
+  for (let i = 1; i < timeline.length && timeline[i][0] <= end; i++) {
+    if (timeline[i][1] < timeline[i - 1][1]) lost++;
+  }
+  return lost;
+}
+
 /** One load of `url` in a new tab of `browser`; the probe's report plus derived phases. */
 async function load(browser, url, probeSource, timeoutMs) {
   const page = await browser.newPage();
@@ -150,6 +163,7 @@ async function load(browser, url, probeSource, timeoutMs) {
     }
     return {
       ...probe,
+      devices_lost_before_first_draw: devicesLost(probe.milestones, probe.compileTimeline),
       phases: {
         ...phases(probe.milestones),
         draw_compile: drawCompile(probe.milestones, probe.compileTimeline),
@@ -243,7 +257,8 @@ export async function measureStartup({
               : `${entry.ms_to_first_draw.toFixed(0)} ms to the first frame ` +
                 `(${Object.entries(entry.phases)
                   .map(([k, v]) => `${k} ${v === null ? '—' : v.toFixed(0)}`)
-                  .join(', ')}; ${entry.status?.compiledKernels ?? '?'} kernels)` +
+                  .join(', ')}; ${entry.status?.compiledKernels ?? '?'} kernels; ` +
+                `${entry.devices_lost_before_first_draw} devices lost before it)` +
                 (entry.pixelsError ? ` — pixels not read back: ${entry.pixelsError}` : '')),
         );
       }
@@ -291,6 +306,12 @@ function summarize(loads) {
       kind: entries[0].kind,
       loads: entries.length,
       first_draw_ms: stat(entries.map((e) => e.ms_to_first_draw)),
+      // Loads whose device survived until the first frame: start-up without recovery.
+      first_draw_ms_no_device_lost: stat(
+        entries
+          .filter((e) => e.devices_lost_before_first_draw === 0)
+          .map((e) => e.ms_to_first_draw),
+      ),
       phases_ms: Object.fromEntries(
         [...PHASES.map(([name]) => name), 'draw_compile'].map((name) => [
           name,
@@ -303,6 +324,7 @@ function summarize(loads) {
       render_pipelines: Math.max(...entries.map((e) => e.status?.compiledRenderPipelines ?? 0)),
       drawn_pixels: entries.map((e) => e.drawnPixels ?? null),
       pixels_not_read_back: entries.filter((e) => e.pixelsError).length,
+      devices_lost_before_first_draw: entries.map((e) => e.devices_lost_before_first_draw),
     };
   });
 }
@@ -312,13 +334,21 @@ export function formatStartup(startup, { swiftshader }) {
   const budget = swiftshader ? BUDGET_S.swiftshader : BUDGET_S.gpu;
   const names = [...PHASES.map(([name]) => name), 'draw_compile'];
   const cell = (s) => (s ? `${(s.median / 1000).toFixed(2)} (${(s.best / 1000).toFixed(2)})` : '—');
-  const header = ['notebook', 'load', 'n', 'first frame s', ...names.map((n) => `${n} s`)];
+  const header = [
+    'notebook',
+    'load',
+    'n',
+    'first frame s',
+    ...names.map((n) => `${n} s`),
+    'devices lost',
+  ];
   const rows = startup.summary.map((s) => [
     s.notebook,
     s.kind,
     String(s.loads),
     cell(s.first_draw_ms),
     ...names.map((n) => cell(s.phases_ms[n])),
+    s.devices_lost_before_first_draw.join(' '),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r) =>
