@@ -91,8 +91,42 @@ export function shareableWorkerClient(api: Remote<LabApi>): ShareableClient {
       };
     },
     async importWeights(runId: string, weights: RunWeights): Promise<void> {
-      const bytes = weights.params.slice().buffer;
-      await api.importParams(model(runId), transfer(bytes, [bytes]), weights.normalization);
+      const id = model(runId);
+      await retryAcrossDeviceLoss(api, async () => {
+        const bytes = weights.params.slice().buffer;
+        await api.importParams(id, transfer(bytes, [bytes]), weights.normalization);
+      });
     },
   };
+}
+
+/** What the worker's errors say when the GPU device or WebGPU instance went away mid-call. */
+const DEVICE_GONE =
+  /device (was )?lost|lost the device|instance reference no longer exists|device is destroyed|destroyed device/i;
+const RECOVERY_WAIT_MS = 30_000;
+
+/**
+ * Runs `call`; when it fails because the GPU device was lost, waits for the worker to recover
+ * (it rebuilds every model on a new device, so model handles stay valid) and tries again, at
+ * most twice. Opening a shared notebook must not end without samples because a driver reset
+ * (or SwiftShader dropping its instance while compiling) hit the import.
+ */
+export async function retryAcrossDeviceLoss(
+  api: Pick<Remote<LabApi>, 'gpuStatus'>,
+  call: () => Promise<void>,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const generation = (await api.gpuStatus()).deviceGeneration;
+    try {
+      return await call();
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      if (attempt >= 2 || !DEVICE_GONE.test(text)) throw error;
+      const deadline = performance.now() + RECOVERY_WAIT_MS;
+      while ((await api.gpuStatus()).deviceGeneration === generation) {
+        if (performance.now() > deadline) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
 }
