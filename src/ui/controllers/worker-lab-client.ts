@@ -3,12 +3,14 @@
  * the worker's specs, keeps the worker's handle ids per Train cell, and releases them.
  */
 import { proxy, type Remote } from 'comlink';
-import type { DataSource, ModelSettings } from '../../notebook';
+import type { DataSource, ModelSettings, TrainSettings } from '../../notebook';
+import type { DatasetSpec } from '../../data/spec';
 import type {
   DatasetId,
   LabApi,
   ModelId,
   RunId,
+  RunOptions,
   RunProgress as WorkerProgress,
 } from '../../worker/api';
 // Pure, GPU-free parser: pasted points are validated and parsed on the page.
@@ -20,7 +22,8 @@ import { sampleOptions, workerViewClient } from './worker-view-client';
 /** Drawn grids cover this square of data space. */
 export const GRID_BOUNDS = [-4, -4, 4, 4] as const;
 
-function datasetSpec(source: DataSource) {
+/** The worker's dataset spec for a Data cell's source (the gallery's pretraining uses it too). */
+export function datasetSpec(source: DataSource): DatasetSpec {
   switch (source.kind) {
     case 'builtin':
       return { name: source.name, seed: source.seed };
@@ -32,7 +35,7 @@ function datasetSpec(source: DataSource) {
           width: source.width,
           height: source.height,
           weights: source.weights,
-          bounds: GRID_BOUNDS,
+          bounds: [...GRID_BOUNDS],
         },
         seed: source.seed,
       };
@@ -70,6 +73,21 @@ export function modelSpec(model: ModelSettings): ModelSpec {
     schedule: model.noiseSchedule,
     timesteps: model.timesteps,
     prediction: model.prediction,
+  };
+}
+
+/** The worker's run options for a Model cell's training settings. */
+export function runOptions(train: TrainSettings): RunOptions {
+  return {
+    steps: train.steps,
+    batch: train.batch,
+    optimizer: {
+      kind: train.optimizer,
+      lr: train.learningRate,
+      ...(train.schedule === 'cosine'
+        ? { schedule: { kind: 'cosine' as const, totalSteps: train.steps } }
+        : {}),
+    },
   };
 }
 
@@ -151,17 +169,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
         entry.run = await api.createRun(
           modelId,
           dataset,
-          {
-            steps: train.steps,
-            batch: train.batch,
-            optimizer: {
-              kind: train.optimizer,
-              lr: train.learningRate,
-              ...(train.schedule === 'cosine'
-                ? { schedule: { kind: 'cosine' as const, totalSteps: train.steps } }
-                : {}),
-            },
-          },
+          runOptions(train),
           proxy((p: WorkerProgress) => entry.listener?.(toProgress(p))),
         );
         runs.set(runId, entry);
