@@ -26,15 +26,14 @@
 //   --startup-notebooks a,b  gallery notebooks to open (default realnvp-8gaussians,ddpm-swissroll)
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { cp, mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath, URLSearchParams } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { findBrowser, WEBGPU_FLAGS } from '../test/support/find-browser.mjs';
+import { serveDirectory } from '../test/support/static-server.mjs';
 import { computeRatios, formatDiffusionQuality, formatTable, progressLine } from './report.mjs';
 import { formatStartup, measureStartup, STARTUP_NOTEBOOKS } from './startup/measure.mjs';
 
@@ -147,42 +146,15 @@ async function build() {
   }
 }
 
-const CONTENT_TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-};
-
-/** A static server for bench/dist on 127.0.0.1 and a free port. */
-async function serve({ isolate }) {
-  const server = createServer(async (request, response) => {
-    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
-    const relative = decodeURIComponent(pathname === '/' ? '/page.html' : pathname);
-    const file = path.resolve(distDir, `.${relative}`);
-    const headers = { 'Cache-Control': 'no-store' };
-    if (isolate) {
-      headers['Cross-Origin-Opener-Policy'] = 'same-origin';
-      headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
-    }
-    try {
-      if (!file.startsWith(distDir + path.sep)) throw new Error('outside bench/dist');
-      const info = await stat(file);
-      if (!info.isFile()) throw new Error('not a file');
-      response.writeHead(200, {
-        ...headers,
-        'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-        'Content-Length': info.size,
-      });
-      createReadStream(file).pipe(response);
-    } catch {
-      response.writeHead(404, { ...headers, 'Content-Type': 'text/plain' });
-      response.end('not found');
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+/** bench/dist on 127.0.0.1 and a free port (COOP/COEP with --isolate, for WASM threads). */
+function serve({ isolate }) {
+  const headers = isolate
+    ? {
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp',
+      }
+    : {};
+  return serveDirectory(distDir, { index: 'page.html', headers });
 }
 
 function gitCommit() {

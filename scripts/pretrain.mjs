@@ -6,12 +6,12 @@
 // seeds, seeded Philox batches and fixed-order reductions give the same weights on the same
 // browser and device. `node scripts/pretrain.mjs nice-moons` retrains only the names given.
 import * as esbuild from 'esbuild';
-import { createServer } from 'node:http';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import * as prettier from 'prettier';
 import { findBrowser, WEBGPU_FLAGS } from '../test/support/find-browser.mjs';
+import { serveDirectory } from '../test/support/static-server.mjs';
 
 const OUT = 'public/gallery';
 
@@ -38,21 +38,7 @@ await writeFile(
   '<!doctype html><meta charset="utf-8"><title>pretrain</title><script type="module" src="./page.js"></script>',
 );
 
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript' };
-const root = join(process.cwd(), BUILD);
-const server = createServer(async (request, response) => {
-  const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname));
-  const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
-  if (!file.startsWith(root)) return void response.writeHead(403).end();
-  try {
-    const body = await readFile(file);
-    response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    response.end(body);
-  } catch {
-    response.writeHead(404).end();
-  }
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+const { server, origin } = await serveDirectory(BUILD);
 
 const found = await findBrowser();
 console.log(`[pretrain] browser: ${found.description}`);
@@ -67,7 +53,7 @@ try {
   page.on('console', (m) => {
     if (m.type() === 'error') console.error(`[page] ${m.text()}`);
   });
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.goto(`${origin}/`);
   await page.waitForFunction(() => window.flowfieldPretrain !== undefined, { timeout: 60_000 });
   console.log(`[pretrain] adapter: ${await page.evaluate(() => window.flowfieldPretrain.probe())}`);
   const listed = await page.evaluate(() => window.flowfieldPretrain.entries);

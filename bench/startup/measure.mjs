@@ -9,12 +9,11 @@
 // last cold load: a new worker and device (empty session cache) but Chromium's caches warm.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import puppeteer from 'puppeteer-core';
+import { serveDirectory } from '../../test/support/static-server.mjs';
 
 export const STARTUP_NOTEBOOKS = ['realnvp-8gaussians', 'ddpm-swissroll'];
 /** The issue's budgets, seconds from page load to the first samples drawn. */
@@ -33,41 +32,6 @@ const PHASES = [
   ['import', 'compile_done', 'weights_imported', 'weights uploaded into the model'],
   ['draw', 'weights_imported', 'first_draw', "the view's layers set, first frame drawn"],
 ];
-
-const CONTENT_TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.png': 'image/png',
-};
-
-/** A static server for dist/ (the built site) on 127.0.0.1 and a free port. */
-async function serveDist(siteDir) {
-  const server = createServer(async (request, response) => {
-    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
-    const relative = decodeURIComponent(pathname === '/' ? '/index.html' : pathname);
-    const file = path.resolve(siteDir, `.${relative}`);
-    const headers = { 'Cache-Control': 'no-store' };
-    try {
-      if (!file.startsWith(siteDir + path.sep)) throw new Error('outside dist');
-      const info = await stat(file);
-      if (!info.isFile()) throw new Error('not a file');
-      response.writeHead(200, {
-        ...headers,
-        'Content-Type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-        'Content-Length': info.size,
-      });
-      createReadStream(file).pipe(response);
-    } catch {
-      response.writeHead(404, { ...headers, 'Content-Type': 'text/plain' });
-      response.end('not found');
-    }
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
-}
 
 /** Bundles the probe (for the page) and the link encoder (for Node) into outDir. */
 async function buildHelpers(root, outDir) {
@@ -197,7 +161,7 @@ export async function measureStartup({
     execFileSync(process.execPath, ['esbuild.config.mjs'], { cwd: root, stdio: 'inherit' });
   }
   const { probeSource, link } = await buildHelpers(root, path.join(root, 'bench/dist/startup'));
-  const { server, origin } = await serveDist(siteDir);
+  const { server, origin } = await serveDirectory(siteDir);
   const loads = [];
   const failures = [];
   const warnings = [];

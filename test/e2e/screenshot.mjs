@@ -3,39 +3,16 @@
 // Chromium with WebGPU (test/support/find-browser.mjs), trains the starting notebook briefly so
 // the View cell shows samples, and saves public/screenshot.png (used in README "Playground").
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { findBrowser, WEBGPU_FLAGS } from '../support/find-browser.mjs';
+import { serveDirectory } from '../support/static-server.mjs';
 
 const OUT = process.env.SCREENSHOT_OUT ?? 'public/screenshot.png';
-const TYPES = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.png': 'image/png',
-  '.map': 'application/json',
-};
-
 const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const root = join(process.cwd(), 'dist');
-const server = createServer(async (request, response) => {
-  const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname));
-  const file = join(root, path.endsWith('/') ? `${path}index.html` : path);
-  if (!file.startsWith(root)) return void response.writeHead(403).end();
-  try {
-    const body = await readFile(file);
-    response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-    response.end(body);
-  } catch {
-    response.writeHead(404).end();
-  }
-});
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-const url = `http://127.0.0.1:${server.address().port}/`;
+const { server, origin } = await serveDirectory('dist');
+const url = `${origin}/`;
 
 const found = await findBrowser();
 const browser = await puppeteer.launch({
