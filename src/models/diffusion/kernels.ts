@@ -3,6 +3,9 @@ import forwardProcessSource from '../../../shaders/diffusion/forward-process.wgs
 import jvpSource from '../../../shaders/diffusion/mlp-jvp.wgsl';
 import stageSource from '../../../shaders/diffusion/solver-stage.wgsl';
 import batchSource from '../../../shaders/diffusion/train-batch.wgsl';
+import noiseFillSource from '../../../shaders/diffusion/noise-fill.wgsl';
+import otPairingSource from '../../../shaders/diffusion/ot-pairing.wgsl';
+import reflowGatherSource from '../../../shaders/diffusion/reflow-gather.wgsl';
 import { defineKernel, workgroupsFor, type AdapterSummary } from '../../gpu';
 import { ACTIVATIONS_LIBRARY } from '../../nn/kernels';
 import { TRAIN_STATE_LIBRARY } from '../../nn/train-state';
@@ -12,6 +15,12 @@ const perItem = (items: number, workgroupSize: number) => workgroupsFor(items, w
 
 /** KIND constant of the batch kernel. */
 export const BATCH_KINDS = { 'ddpm-eps': 0, 'ddpm-v': 1, flow: 2 } as const;
+
+/**
+ * NOISE constant of the batch kernel: ε drawn from Philox in the kernel (independent pairs), or
+ * read from the chunk's noise bank (minibatch-OT pairing, reflow pairs).
+ */
+export const NOISE_SOURCES = { philox: 0, bank: 1 } as const;
 
 export const trainBatchKernel = defineKernel<number>({
   name: 'diffusion/train-batch',
@@ -26,7 +35,44 @@ export const trainBatchKernel = defineKernel<number>({
     'storage',
     'storage',
     'storage',
+    'read-only-storage',
   ],
+  workgroupSize: 64,
+  dispatch: perItem,
+});
+
+/** Standard normal batches from Philox into a bank (noise-fill.wgsl); problem: points. */
+export const noiseFillKernel = defineKernel<number>({
+  name: 'diffusion/noise-fill',
+  file: 'diffusion/noise-fill.wgsl',
+  source: noiseFillSource,
+  libraries: [PHILOX_LIBRARY],
+  bindings: ['uniform', 'storage'],
+  workgroupSize: 64,
+  dispatch: perItem,
+});
+
+/**
+ * The exact OT pairing of one batch in one workgroup (ot-pairing.wgsl). COLUMNS · workgroup
+ * size bounds the batch; the problem is ignored (always one workgroup).
+ */
+export const otPairingKernel = defineKernel<number>({
+  name: 'diffusion/ot-pairing',
+  file: 'diffusion/ot-pairing.wgsl',
+  source: otPairingSource,
+  libraries: [TRAIN_STATE_LIBRARY],
+  bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
+  workgroupSize: (c) => Number(c.WORKGROUP_SIZE ?? 64),
+  dispatch: () => [1, 1, 1],
+});
+
+/** Reflow batches gathered from the pair bank (reflow-gather.wgsl); problem: points. */
+export const reflowGatherKernel = defineKernel<number>({
+  name: 'diffusion/reflow-gather',
+  file: 'diffusion/reflow-gather.wgsl',
+  source: reflowGatherSource,
+  libraries: [PHILOX_LIBRARY],
+  bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
   workgroupSize: 64,
   dispatch: perItem,
 });

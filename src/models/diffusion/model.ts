@@ -60,7 +60,12 @@ import {
 } from './schedule';
 import { ODE_SOLVERS, type OdeSolverName } from './solvers';
 import { resolveDiffusionSpec, type DiffusionModelSpec, type ResolvedDiffusionSpec } from './spec';
-import { DiffusionTrainingTask, type DiffusionTrainingOptions, type X0Sampler } from './training';
+import {
+  DiffusionTrainingTask,
+  type DiffusionTrainingOptions,
+  type PairSampler,
+  type X0Sampler,
+} from './training';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -193,10 +198,13 @@ export class DiffusionModel {
     return this.params.buffer;
   }
 
-  /** A TrainingTask for src/nn/trainer.ts; x₀ batches come from `sampler` (model coordinates). */
+  /**
+   * A TrainingTask for src/nn/trainer.ts; x₀ batches come from `sampler` (model coordinates), or
+   * (x₀, ε) pairs from a PairSampler for coupling 'reflow'.
+   */
   async createTrainingTask(
     state: GPUBuffer,
-    sampler: X0Sampler,
+    sampler: X0Sampler | PairSampler,
     options: DiffusionTrainingOptions,
   ): Promise<DiffusionTrainingTask> {
     this.ensureOpen();
@@ -215,6 +223,7 @@ export class DiffusionModel {
         embed,
         params: this.params,
         parameterCount: this.parameterCount,
+        coupling: this.spec.coupling,
       },
       sampler,
       options,

@@ -10,6 +10,14 @@ import { MAX_TIMESTEPS, MIN_TIMESTEPS, type ScheduleKind } from './schedule';
 export const DIFFUSION_KINDS = ['ddpm', 'flow-matching'] as const;
 export type DiffusionKind = (typeof DIFFUSION_KINDS)[number];
 
+/**
+ * How flow-matching training pairs data x₀ with noise ε: independent draws, the exact minimum-
+ * cost pairing within each batch ('minibatch-ot', batch ≤ MAX_OT_BATCH), or fixed (x, z) pairs
+ * made by a teacher model ('reflow': train on lab.reflowPairs(teacher, …) instead of a dataset).
+ */
+export const COUPLINGS = ['independent', 'minibatch-ot', 'reflow'] as const;
+export type Coupling = (typeof COUPLINGS)[number];
+
 export interface DiffusionModelSpec {
   family: 'diffusion';
   kind: DiffusionKind;
@@ -34,6 +42,8 @@ export interface DiffusionModelSpec {
   timeEmbedding?: number;
   /** Seed of the initial weights (default 0). */
   seed?: number;
+  /** Flow matching: how training pairs data with noise (default 'independent'). */
+  coupling?: Coupling;
 }
 
 export type ResolvedDiffusionSpec = Required<DiffusionModelSpec>;
@@ -84,6 +94,13 @@ export function resolveDiffusionSpec(spec: DiffusionModelSpec): ResolvedDiffusio
   oneOf('family', spec.family, ['diffusion']);
   const kind = oneOf('kind', spec.kind, DIFFUSION_KINDS);
   const flow = kind === 'flow-matching';
+  if (!flow && spec.coupling !== undefined && spec.coupling !== 'independent') {
+    throw new DiffusionSpecError(
+      'coupling',
+      `model.coupling '${String(spec.coupling)}' applies to kind 'flow-matching' only; DDPM ` +
+        "training always draws independent noise. Remove the field or use kind 'flow-matching'.",
+    );
+  }
   for (const field of ['schedule', 'timesteps', 'prediction'] as const) {
     if (flow && spec[field] !== undefined) {
       throw new DiffusionSpecError(
@@ -119,5 +136,6 @@ export function resolveDiffusionSpec(spec: DiffusionModelSpec): ResolvedDiffusio
     activation: oneOf('activation', spec.activation ?? 'silu', ACTIVATIONS),
     timeEmbedding,
     seed,
+    coupling: oneOf('coupling', spec.coupling ?? 'independent', COUPLINGS),
   };
 }

@@ -3,15 +3,26 @@
  * batches in one dispatch (the data sampler, model coordinates); each step draws t and ε on the
  * GPU keyed by the GPU step (shaders/diffusion/train-batch.wgsl), embeds t, runs the fused MLP,
  * the MSE against ε / v / the flow velocity, and the backward pass. Nothing is uploaded per step.
+ * Couplings (flow matching): 'minibatch-ot' also fills a noise bank at the chunk's start and
+ * pairs each step's batch exactly on the GPU (ot-pairing.wgsl) before the batch kernel reads
+ * it; 'reflow' gathers (x, z) pairs of a teacher into the x₀ and noise banks instead.
  */
-import type { CompiledKernel, GpuRuntime, PooledBuffer } from '../../gpu';
+import type { AdapterSummary, CompiledKernel, GpuRuntime, PooledBuffer } from '../../gpu';
 import type { EmbedConcat } from '../../nn/layers';
 import { mseKernel } from '../../nn/regression-task';
 import type { TrainingTask } from '../../nn/trainer';
 import type { DenoiserNet, NetBinding } from './denoiser';
 import { normal4, philox4x32_10, seedKey, unitFromBits } from '../../rng/philox';
-import { BATCH_KINDS, trainBatchKernel } from './kernels';
+import { MAX_OT_BATCH, otAssignment } from './assignment';
+import {
+  BATCH_KINDS,
+  NOISE_SOURCES,
+  noiseFillKernel,
+  otPairingKernel,
+  trainBatchKernel,
+} from './kernels';
 import type { ScheduleTable } from './schedule';
+import type { Coupling } from './spec';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -31,7 +42,38 @@ export interface X0Sampler {
   ): PooledBuffer;
 }
 
+/**
+ * Where reflow's (x₀, ε) pairs come from: records one dispatch writing `count·batches` pairs,
+ * batch i for step `step + i`, x into `x0Target` and z into `noiseTarget` (model coordinates);
+ * returns its uniform buffer, released after the submit. ReflowPairs is one.
+ */
+export interface PairSampler {
+  readonly kind: 'pairs';
+  encodePairs(
+    pass: GPUComputePassEncoder,
+    x0Target: PooledBuffer,
+    noiseTarget: PooledBuffer,
+    request: { count: number; batches: number; seed: number; step: number },
+  ): PooledBuffer;
+}
+
 export type BatchKind = keyof typeof BATCH_KINDS;
+
+/**
+ * Invocations of the OT pairing's workgroup and the columns each one owns, for a batch. Every
+ * Dijkstra iteration costs a barrier and hands each invocation all offers, so on CPU adapters
+ * few invocations win (SwiftShader, n = 512: 8 → ≈ 0.25 s, 64 → ≈ 1.4 s per pairing).
+ */
+export function otTuning(
+  adapter: AdapterSummary,
+  batch: number,
+): { workgroupSize: number; columns: number } {
+  const workgroupSize = adapter.isFallback ? 8 : 32;
+  return { workgroupSize, columns: Math.max(1, Math.ceil(batch / workgroupSize)) };
+}
+
+/** The noise source of a batch twin: independent draws, OT-paired draws, or given ε (reflow). */
+export type TwinNoise = 'independent' | 'minibatch-ot' | { noise: ArrayLike<number> };
 
 export interface DiffusionTrainingOptions {
   batch: number;
@@ -50,6 +92,8 @@ export interface DenoiserParts {
   embed: EmbedConcat;
   params: PooledBuffer;
   parameterCount: number;
+  /** Flow matching: how x₀ and ε are paired (default 'independent'). */
+  coupling?: Coupling;
 }
 
 /**
@@ -63,16 +107,35 @@ export function trainingBatchTwin(
   seed: number,
   step: number,
   batch: number,
+  noise: TwinNoise = 'independent',
 ) {
   const key = seedKey(seed);
   const noised = new Float64Array(2 * batch);
   const netTime = new Float64Array(batch);
   const targets = new Float64Array(2 * batch);
+  let drawn: ArrayLike<number>;
+  if (typeof noise === 'object') {
+    drawn = noise.noise;
+  } else {
+    const independent = new Float64Array(2 * batch);
+    for (let b = 0; b < batch; b++) {
+      independent.set(normal4([b, step, TRAIN_STREAM, 1], key).slice(0, 2), 2 * b);
+    }
+    drawn = independent;
+    if (noise === 'minibatch-ot') {
+      const assignment = otAssignment(
+        Array.from({ length: 2 * batch }, (_, i) => x0[i]!),
+        drawn,
+      );
+      drawn = Float64Array.from({ length: 2 * batch }, (_, i) => {
+        return independent[2 * assignment[i >> 1]! + (i & 1)]!;
+      });
+    }
+  }
   for (let b = 0; b < batch; b++) {
     const bits = philox4x32_10([b, step, TRAIN_STREAM, 0], key);
-    const [e0, e1] = normal4([b, step, TRAIN_STREAM, 1], key);
     const x = [x0[2 * b]!, x0[2 * b + 1]!];
-    const eps = [e0, e1];
+    const eps = [drawn[2 * b]!, drawn[2 * b + 1]!];
     for (let d = 0; d < 2; d++) {
       if (kind === 'flow') {
         const t = unitFromBits(bits[1]!);
@@ -89,7 +152,7 @@ export function trainingBatchTwin(
       }
     }
   }
-  return { noised, netTime, targets };
+  return { noised, netTime, targets, noise: Float64Array.from(drawn) };
 }
 
 export class DiffusionTrainingTask implements TrainingTask {
@@ -104,22 +167,38 @@ export class DiffusionTrainingTask implements TrainingTask {
   private readonly owned: PooledBuffer[] = [];
   private readonly batchUniforms: PooledBuffer;
   private readonly bank: PooledBuffer;
+  private readonly noiseBank: PooledBuffer;
+  private readonly coupling: Coupling;
+  /** minibatch-ot: the chunk's noise draws and the per-step pairing. */
+  private readonly pairing:
+    | {
+        fillUniforms: PooledBuffer;
+        fillGroup: GPUBindGroup;
+        uniforms: PooledBuffer;
+        group: GPUBindGroup;
+      }
+    | undefined;
   private readonly batchGroup: GPUBindGroup;
   private readonly lossGroup: GPUBindGroup;
   private readonly embedBinding: ReturnType<EmbedConcat['bind']>;
   private readonly netBinding: NetBinding;
   /** For tests: the x₀ bank, the step's noised points, network time, targets and output. */
   readonly buffers: Readonly<
-    Record<'bank' | 'noised' | 'netTime' | 'targets' | 'output', PooledBuffer>
+    Record<'bank' | 'noiseBank' | 'noised' | 'netTime' | 'targets' | 'output', PooledBuffer>
   >;
 
   private constructor(
     private readonly runtime: GpuRuntime,
     parts: DenoiserParts,
-    private readonly sampler: X0Sampler,
+    private readonly sampler: X0Sampler | PairSampler,
     private readonly options: DiffusionTrainingOptions,
     state: GPUBuffer,
-    private readonly kernels: { batch: CompiledKernel; mse: CompiledKernel },
+    private readonly kernels: {
+      batch: CompiledKernel;
+      mse: CompiledKernel;
+      fill?: CompiledKernel;
+      ot?: CompiledKernel;
+    },
   ) {
     const { batch, seed, maxStepsPerSubmit } = options;
     const pool = runtime.pool;
@@ -135,6 +214,15 @@ export class DiffusionTrainingTask implements TrainingTask {
     );
     this.grads = grads.buffer;
     this.bank = own(pool.acquire(maxStepsPerSubmit * batch * 8, STORAGE, `${this.label} x0 bank`));
+    this.coupling = parts.coupling ?? 'independent';
+    // Independent pairs draw ε in the batch kernel; the placeholder only fills its binding.
+    this.noiseBank = own(
+      pool.acquire(
+        this.coupling === 'independent' ? 16 : maxStepsPerSubmit * batch * 8,
+        STORAGE,
+        `${this.label} noise bank`,
+      ),
+    );
     const noised = own(pool.acquire(batch * 8, STORAGE, `${this.label} x_t`));
     const netTime = own(pool.acquire(batch * 4, STORAGE, `${this.label} network time`));
     const targets = own(pool.acquire(batch * 8, STORAGE, `${this.label} targets`));
@@ -145,7 +233,7 @@ export class DiffusionTrainingTask implements TrainingTask {
     const gradOutput = own(pool.acquire(batch * 8, STORAGE, `${this.label} dL/dprediction`));
     const terms = own(pool.acquire(batch * 4, STORAGE, `${this.label} loss terms`));
     this.lossTerms = terms.buffer;
-    this.buffers = { bank: this.bank, noised, netTime, targets, output };
+    this.buffers = { bank: this.bank, noiseBank: this.noiseBank, noised, netTime, targets, output };
     // A DDPM step reads (√ᾱ_t, √(1 − ᾱ_t)); flows read nothing from it.
     const T = parts.table?.timesteps ?? 1;
     const coefficients = new Float32Array(2 * T);
@@ -179,9 +267,40 @@ export class DiffusionTrainingTask implements TrainingTask {
         noised.binding,
         netTime.binding,
         targets.binding,
+        this.noiseBank.binding,
       ],
       `${this.label} batch`,
     );
+    if (this.coupling === 'minibatch-ot') {
+      const fillUniforms = own(
+        pool.upload(
+          new Uint32Array([batch, 0, 0, seedLo, seedHi, TRAIN_STREAM, 1, 0]),
+          GPUBufferUsage.UNIFORM,
+          `${this.label} noise-fill uniforms`,
+        ),
+      );
+      const uniforms = own(
+        pool.upload(
+          new Uint32Array([batch, 0, 0, 0]),
+          GPUBufferUsage.UNIFORM,
+          `${this.label} OT pairing uniforms`,
+        ),
+      );
+      this.pairing = {
+        fillUniforms,
+        fillGroup: kernels.fill!.bind(
+          device,
+          [fillUniforms.binding, this.noiseBank.binding],
+          `${this.label} noise fill`,
+        ),
+        uniforms,
+        group: kernels.ot!.bind(
+          device,
+          [uniforms.binding, state, this.bank.binding, this.noiseBank.binding],
+          `${this.label} OT pairing`,
+        ),
+      };
+    }
     this.lossGroup = kernels.mse.bind(
       device,
       [lossUniforms.binding, output.binding, targets.binding, gradOutput.binding, terms.binding],
@@ -206,17 +325,37 @@ export class DiffusionTrainingTask implements TrainingTask {
       },
       `${this.label} denoiser`,
     );
-    this.dispatchesPerStep = 3 + parts.net.trainingDispatches;
+    this.dispatchesPerStep = (this.pairing ? 4 : 3) + parts.net.trainingDispatches;
   }
 
   static async create(
     runtime: GpuRuntime,
     parts: DenoiserParts,
-    sampler: X0Sampler,
+    sampler: X0Sampler | PairSampler,
     options: DiffusionTrainingOptions,
     state: GPUBuffer,
   ): Promise<DiffusionTrainingTask> {
     const { batch, maxStepsPerSubmit } = options;
+    const coupling = parts.coupling ?? 'independent';
+    const pairs = 'kind' in sampler && sampler.kind === 'pairs';
+    if (coupling === 'reflow' && !pairs) {
+      throw new TypeError(
+        "A model with coupling 'reflow' trains on (x, z) pairs of a teacher, not on a dataset: " +
+          'pass lab.reflowPairs(teacher, …) as the training data.',
+      );
+    }
+    if (coupling !== 'reflow' && pairs) {
+      throw new TypeError(
+        `Reflow pairs train a model with coupling 'reflow'; this model's coupling is '${coupling}'. ` +
+          "Create the student with { kind: 'flow-matching', coupling: 'reflow' }.",
+      );
+    }
+    if (coupling === 'minibatch-ot' && batch > MAX_OT_BATCH) {
+      throw new RangeError(
+        `Minibatch-OT pairing solves each batch exactly (O(batch³) in one GPU workgroup), so the ` +
+          `batch must be at most ${MAX_OT_BATCH}, got ${batch}. Use a smaller batch or coupling 'independent'.`,
+      );
+    }
     for (const [field, value, max] of [
       ['batch', batch, 65_536],
       ['maxStepsPerSubmit', maxStepsPerSubmit, 4096],
@@ -225,13 +364,24 @@ export class DiffusionTrainingTask implements TrainingTask {
         throw new RangeError(`${field} must be an integer in [1, ${max}], got ${value}.`);
       }
     }
-    const [batchKernel, mse] = await Promise.all([
-      runtime.pipelines.get(trainBatchKernel, { KIND: BATCH_KINDS[parts.kind] }),
+    const noise = coupling === 'independent' ? NOISE_SOURCES.philox : NOISE_SOURCES.bank;
+    const tuning = otTuning(runtime.context.adapterInfo, batch);
+    const [batchKernel, mse, fill, ot] = await Promise.all([
+      runtime.pipelines.get(trainBatchKernel, { KIND: BATCH_KINDS[parts.kind], NOISE: noise }),
       runtime.pipelines.get(mseKernel),
+      coupling === 'minibatch-ot' ? runtime.pipelines.get(noiseFillKernel) : undefined,
+      coupling === 'minibatch-ot'
+        ? runtime.pipelines.get(otPairingKernel, {
+            WORKGROUP_SIZE: tuning.workgroupSize,
+            COLUMNS: tuning.columns,
+          })
+        : undefined,
     ]);
     return new DiffusionTrainingTask(runtime, parts, sampler, options, state, {
       batch: batchKernel,
       mse,
+      fill,
+      ot,
     });
   }
 
@@ -243,24 +393,25 @@ export class DiffusionTrainingTask implements TrainingTask {
           'submit fewer steps or create the task with a larger maxStepsPerSubmit.',
       );
     }
-    this.runtime.device.queue.writeBuffer(
-      this.batchUniforms.buffer,
-      4,
-      new Uint32Array([firstStep]),
-    );
-    return [
-      this.sampler.encode(pass, this.bank, {
-        count: this.options.batch,
-        batches: steps,
-        seed: this.options.seed,
-        step: firstStep,
-        space: 'model',
-      }),
-    ];
+    const { batch, seed } = this.options;
+    const queue = this.runtime.device.queue;
+    queue.writeBuffer(this.batchUniforms.buffer, 4, new Uint32Array([firstStep]));
+    const request = { count: batch, batches: steps, seed, step: firstStep };
+    if ('kind' in this.sampler) {
+      return [this.sampler.encodePairs(pass, this.bank, this.noiseBank, request)];
+    }
+    const released = [this.sampler.encode(pass, this.bank, { ...request, space: 'model' })];
+    if (this.pairing) {
+      queue.writeBuffer(this.pairing.fillUniforms.buffer, 4, new Uint32Array([steps, firstStep]));
+      queue.writeBuffer(this.pairing.uniforms.buffer, 4, new Uint32Array([firstStep]));
+      this.kernels.fill!.encode(pass, this.pairing.fillGroup, batch * steps);
+    }
+    return released;
   }
 
   encodeStep(pass: GPUComputePassEncoder): void {
     const batch = this.options.batch;
+    if (this.pairing) this.kernels.ot!.encode(pass, this.pairing.group, batch);
     this.kernels.batch.encode(pass, this.batchGroup, batch);
     this.embedBinding.encodeForward(pass);
     this.netBinding.encodeForward(pass, true);

@@ -1,0 +1,148 @@
+// Minibatch optimal-transport pairing (OT-CFM): within the training batch of the current step,
+// permutes the noise points ε (in place, in the noise bank) so that Σᵢ ‖x₀ᵢ − ε_π(i)‖² is
+// minimal. Exact: the Hungarian method with potentials, one shortest augmenting path per data
+// point (rows 1 … n in order), in ONE workgroup of WORKGROUP_SIZE invocations.
+//
+// Invocation `lid` owns the noise columns j = lid + k·WORKGROUP_SIZE (k < COLUMNS): their ε,
+// potential v, path distance minv and `used` flag live in its private memory. Per Dijkstra
+// iteration each invocation scans its columns, offers its best (lowest minv, then lowest
+// column) in `candidates`, and workgroupUniformLoad hands every invocation the whole offer list:
+// all of them pick the same winner by a fixed-order scan (no atomics, no float reductions in a
+// data-dependent order), so the result is deterministic and identical on every run. Potentials
+// of rows (u) and the matching (row_of, way) are shared in workgroup memory.
+// Twin: otAssignment in src/models/diffusion/assignment.ts (same method, same tie-breaking).
+
+struct OtUniforms {
+  batch: u32,
+  // Step of the bank's first batch (written before each chunk).
+  first_step: u32,
+  pad0: u32,
+  pad1: u32,
+}
+
+struct Candidate {
+  value: f32,
+  // 1-based column; 0 = no candidate.
+  column: u32,
+  // row_of[column]: 0 when the column is free (the path ends there).
+  row: u32,
+}
+
+const WG: u32 = {{WORKGROUP_SIZE}}u;
+const COLUMNS: u32 = {{COLUMNS}}u;
+const MAX_N: u32 = WG * COLUMNS;
+const BIG: f32 = 3.0e38;
+
+@group(0) @binding(0) var<uniform> u: OtUniforms;
+@group(0) @binding(1) var<storage, read> state: TrainState;
+@group(0) @binding(2) var<storage, read> bank: array<vec2<f32>>;
+@group(0) @binding(3) var<storage, read_write> noise: array<vec2<f32>>;
+
+// Index 0 is the virtual column where each row's path starts (row_of[0] = the new row).
+var<workgroup> row_potential: array<f32, MAX_N + 1u>;
+var<workgroup> row_of: array<u32, MAX_N + 1u>;
+var<workgroup> way: array<u32, MAX_N + 1u>;
+// Double-buffered so an invocation may offer for the next iteration while others still read.
+var<workgroup> candidates: array<array<Candidate, WG>, 2>;
+
+@compute @workgroup_size({{WORKGROUP_SIZE}})
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let n = u.batch;
+  let base = (state.step - u.first_step) * n;
+  var eps: array<vec2<f32>, COLUMNS>;
+  var v: array<f32, COLUMNS>;
+  var minv: array<f32, COLUMNS>;
+  var used: array<bool, COLUMNS>;
+  for (var k = 0u; k < COLUMNS; k++) {
+    let j = lid + k * WG;
+    if (j < n) { eps[k] = noise[base + j]; }
+    v[k] = 0.0;
+  }
+  for (var j = lid; j <= n; j += WG) {
+    row_potential[j] = 0.0;
+    row_of[j] = 0u;
+    way[j] = 0u;
+  }
+  workgroupBarrier();
+
+  for (var row = 1u; row <= n; row++) {
+    for (var k = 0u; k < COLUMNS; k++) {
+      minv[k] = BIG;
+      used[k] = false;
+    }
+    var j0 = 0u;
+    var i0 = row;
+    var parity = 0u;
+    // Each iteration uses one more column, so n iterations always reach a free one.
+    for (var iteration = 0u; iteration <= n; iteration++) {
+      let x = bank[base + i0 - 1u];
+      let ui0 = row_potential[i0];
+      var best = Candidate(BIG, 0u, 0u);
+      for (var k = 0u; k < COLUMNS; k++) {
+        let j = lid + k * WG;
+        if (j < n && !used[k]) {
+          let d = x - eps[k];
+          let reduced = dot(d, d) - ui0 - v[k];
+          if (reduced < minv[k]) {
+            minv[k] = reduced;
+            way[j + 1u] = j0;
+          }
+          if (best.column == 0u || minv[k] < best.value) {
+            best = Candidate(minv[k], j + 1u, 0u);
+          }
+        }
+      }
+      if (best.column != 0u) { best.row = row_of[best.column]; }
+      candidates[parity][lid] = best;
+      let offers = workgroupUniformLoad(&candidates[parity]);
+      var delta = BIG;
+      var j1 = 0u;
+      var i1 = 0u;
+      for (var t = 0u; t < WG; t++) {
+        let c = offers[t];
+        if (c.column != 0u && (j1 == 0u || c.value < delta || (c.value == delta && c.column < j1))) {
+          delta = c.value;
+          j1 = c.column;
+          i1 = c.row;
+        }
+      }
+      if (j1 == 0u) { break; } // only with non-finite inputs: leave the pairing as it is
+      // Potentials: rows on the tree rise by δ, their columns fall by δ, the rest get closer.
+      for (var k = 0u; k < COLUMNS; k++) {
+        let j = lid + k * WG;
+        if (j < n) {
+          if (used[k]) {
+            row_potential[row_of[j + 1u]] += delta;
+            v[k] -= delta;
+          } else {
+            minv[k] -= delta;
+          }
+        }
+      }
+      if (lid == 0u) { row_potential[row] += delta; } // column 0 holds the new row
+      if ((j1 - 1u) % WG == lid) { used[(j1 - 1u) / WG] = true; }
+      j0 = j1;
+      if (i1 == 0u) { break; }
+      i0 = i1;
+      parity ^= 1u;
+    }
+    // Everyone is done reading row_of before invocation 0 flips the path.
+    workgroupBarrier();
+    if (lid == 0u && j0 != 0u) {
+      row_of[0] = row;
+      var j = j0;
+      loop {
+        let previous = way[j];
+        row_of[j] = row_of[previous];
+        j = previous;
+        if (j == 0u) { break; }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  for (var k = 0u; k < COLUMNS; k++) {
+    let j = lid + k * WG;
+    if (j < n && row_of[j + 1u] != 0u) { noise[base + row_of[j + 1u] - 1u] = eps[k]; }
+  }
+}
