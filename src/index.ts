@@ -60,14 +60,23 @@ export {
   type TrainProgress,
   type TrainSummary,
 } from './lab/training';
-export { LabFlow, type LabModel, type ModelSpec } from './lab/models';
+export { LabFlow, type LabModel, type ModelSpec, type TrainingData } from './lab/models';
 export { LabDiffusion } from './lab/diffusion';
 export {
   DIFFUSION_KINDS,
   DIFFUSION_LIMITS,
+  COUPLINGS,
+  type Coupling,
   type DiffusionKind,
   type DiffusionModelSpec,
 } from './models/diffusion/spec';
+export { MAX_OT_BATCH } from './models/diffusion/assignment';
+export {
+  ReflowPairs,
+  MAX_REFLOW_PAIRS,
+  type ReflowPairOptions,
+  type ReflowSource,
+} from './models/diffusion/reflow';
 export {
   ModelSpecError,
   FLOW_KINDS,

@@ -3,7 +3,6 @@
  * the same sample/logProb/params methods as the flows, plus the diffusion views —
  * trajectories, the velocity/score field, the noised data at t and the terminal-KL gauge.
  */
-import type { Dataset } from '../data/dataset';
 import type { GpuRuntime, PooledBuffer } from '../gpu';
 import type { Trainer, TrainingTask } from '../nn/trainer';
 import {
@@ -15,8 +14,9 @@ import {
   type TrajectoryOptions,
   type Trajectories,
 } from '../models/diffusion/model';
+import { ReflowPairs, type ReflowPairOptions } from '../models/diffusion/reflow';
 import type { DiffusionModelSpec, ResolvedDiffusionSpec } from '../models/diffusion/spec';
-import type { TrainingTaskOptions } from './models';
+import type { TrainingData, TrainingTaskOptions } from './models';
 
 export class LabDiffusion {
   private disposed = false;
@@ -102,11 +102,24 @@ export class LabDiffusion {
     this.diffusion.importParams(values, 'ema');
   }
 
+  /**
+   * Reflow pairs (z, x = this model's ODE image of z) for a student with coupling 'reflow'
+   * (lab.reflowPairs wraps this). The caller owns the pairs and disposes them.
+   */
+  reflowPairs(options: ReflowPairOptions): Promise<ReflowPairs> {
+    return ReflowPairs.create(this.runtime, this.diffusion, options);
+  }
+
   async createTrainingTask(
-    dataset: Dataset,
+    dataset: TrainingData,
     options: TrainingTaskOptions,
     state: GPUBuffer,
   ): Promise<TrainingTask> {
+    if (dataset instanceof ReflowPairs) {
+      // The student lives in the teacher's coordinates, where the pairs are.
+      this.normalization = dataset.normalization;
+      return this.diffusion.createTrainingTask(state, dataset, options);
+    }
     this.normalization = {
       shift: [...dataset.normalizer.shift],
       scale: [...dataset.normalizer.scale],

@@ -7,7 +7,9 @@ import { GpuRuntime, type GpuOptions } from '../gpu';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtins';
 import { Dataset } from '../data/dataset';
 import type { DatasetSpec } from '../data/spec';
-import { createLabModel, type LabModel, type ModelSpec } from './models';
+import type { ReflowPairOptions, ReflowPairs } from '../models/diffusion/reflow';
+import { LabDiffusion } from './diffusion';
+import { createLabModel, type LabModel, type ModelSpec, type TrainingData } from './models';
 import { TrainingRun, type TrainOptions } from './training';
 
 export interface LabOptions extends GpuOptions {
@@ -65,12 +67,27 @@ export class Lab {
    * Trains `model` on `data`: lab.train(model, data, { steps, batch, optimizer, onProgress }).
    * Returns at once; `run.done` resolves when training ends (pause/resume/stop/setLearningRate).
    */
-  train(model: LabModel, data: Dataset, options: TrainOptions): TrainingRun {
+  train(model: LabModel, data: TrainingData, options: TrainOptions): TrainingRun {
     this.ensureOpen();
     if (model.isDisposed || data.isDisposed) {
       throw new Error('lab.train() got a disposed model or dataset; create a new one.');
     }
     return new TrainingRun(this.runtime, model, data, options);
+  }
+
+  /**
+   * Reflow (rectified flow): `count` pairs (z, x = the teacher's ODE image of z, with its
+   * `sampler` and `steps`, noise `seed`), kept on the GPU. Train a student created with
+   * { kind: 'flow-matching', coupling: 'reflow' } on them: lab.train(student, pairs, …).
+   */
+  async reflowPairs(teacher: LabModel, options: ReflowPairOptions): Promise<ReflowPairs> {
+    this.ensureOpen();
+    if (!(teacher instanceof LabDiffusion) || teacher.isDisposed) {
+      throw new TypeError(
+        'lab.reflowPairs() needs a live flow-matching model (kind: "flow-matching") as the teacher.',
+      );
+    }
+    return this.track(await teacher.reflowPairs(options));
   }
 
   /** Releases everything the lab created, and the runtime if the lab opened it. */

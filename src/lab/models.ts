@@ -10,8 +10,11 @@ import { LabDiffusion } from './diffusion';
 import { FlowModel, type Normalization } from '../models/flows/flow-model';
 import { ModelSpecError, type FlowModelSpec } from '../models/flows/flow-spec';
 import { FlowTrainingTask } from '../models/flows/flow-training';
+import { ReflowPairs } from '../models/diffusion/reflow';
 
 export type ModelSpec = FlowModelSpec | DiffusionModelSpec;
+/** What lab.train() trains on: a dataset, or a teacher's reflow pairs (coupling 'reflow'). */
+export type TrainingData = Dataset | ReflowPairs;
 export type { Normalization };
 
 export interface TrainingTaskOptions {
@@ -41,7 +44,7 @@ export interface LabModel {
   exportParams(): Promise<Float32Array>;
   importParams(values: Float32Array): void;
   createTrainingTask(
-    dataset: Dataset,
+    dataset: TrainingData,
     options: TrainingTaskOptions,
     state: GPUBuffer,
   ): Promise<TrainingTask>;
@@ -121,10 +124,15 @@ export class LabFlow implements LabModel {
   }
 
   async createTrainingTask(
-    dataset: Dataset,
+    dataset: TrainingData,
     options: TrainingTaskOptions,
     state: GPUBuffer,
   ): Promise<TrainingTask> {
+    if (dataset instanceof ReflowPairs) {
+      throw new TypeError(
+        "Reflow pairs train a flow-matching model with coupling 'reflow'; a normalizing flow trains on a dataset.",
+      );
+    }
     const normalizer = dataset.normalizer;
     this.flow.normalization = { shift: [...normalizer.shift], scale: [...normalizer.scale] };
     await this.flow.initializeFromData(dataset.sampleCpu(512, { seed: options.seed }));

@@ -2,11 +2,10 @@
  * lab.train(): a training run of a model on a dataset, in adaptively sized GPU submits, with
  * progress callbacks (throttled), pause/resume/stop and live learning-rate changes.
  */
-import type { Dataset } from '../data/dataset';
 import type { GpuRuntime } from '../gpu';
 import { resolveOptimizer, type OptimizerSpec } from '../nn/optimizer-config';
 import { Trainer, type ChunkResult, type TrainerState, type TrainingTask } from '../nn/trainer';
-import type { LabModel } from './models';
+import type { LabModel, TrainingData } from './models';
 
 /**
  * Lets a scheduler hold every chunk of a run (the worker uses it for fair turns between models,
@@ -112,7 +111,7 @@ export class TrainingRun {
   constructor(
     runtime: GpuRuntime,
     private readonly model: LabModel,
-    dataset: Dataset,
+    dataset: TrainingData,
     private readonly options: TrainOptions,
   ) {
     validateTrainOptions(options);
@@ -185,7 +184,7 @@ export class TrainingRun {
   private pauseAtStep: number | undefined;
   private completed = 0;
 
-  private async run(runtime: GpuRuntime, dataset: Dataset): Promise<TrainSummary> {
+  private async run(runtime: GpuRuntime, dataset: TrainingData): Promise<TrainSummary> {
     const { steps, batch, onProgress } = this.options;
     const seed = this.options.seed ?? this.model.spec.seed;
     const maxStepsPerSubmit = Math.max(1, Math.min(256, Math.floor((32 << 20) / (batch * 8))));

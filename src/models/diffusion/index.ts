@@ -8,5 +8,7 @@ export * from './gaussian';
 export * from './metrics';
 export { ARCHITECTURES, type Architecture } from './denoiser';
 export { SAMPLER_STREAM, runPlan, mlpDenoiser, type CpuDenoiser } from './reference';
-export { DiffusionTrainingTask, TRAIN_STREAM, type X0Sampler } from './training';
+export { DiffusionTrainingTask, TRAIN_STREAM, type PairSampler, type X0Sampler } from './training';
+export { MAX_OT_BATCH, otAssignment, pairingCost } from './assignment';
+export * from './reflow';
 export { PlanRunner, MAX_CHUNK } from './plan-runner';

@@ -299,6 +299,19 @@ export class DiffusionModel {
     }
   }
 
+  /**
+   * n samples in MODEL coordinates written into `target` (2n floats from offset 0), nothing read
+   * back; resolves once the work is submitted. Reflow's pair bank is made this way.
+   */
+  async sampleIntoModelSpace(
+    target: GPUBuffer,
+    n: number,
+    options: SampleOptions = {},
+  ): Promise<void> {
+    checkCount(n);
+    await this.runPlanInto(this.samplePlan(options), { count: n }, options, { points: target });
+  }
+
   /** log p(x) in nats (data coordinates) by the instantaneous change of variables. */
   async logProb(points: ArrayLike<number>, options: LogProbOptions = {}): Promise<Float32Array> {
     checkPoints(points);
