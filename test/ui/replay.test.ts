@@ -53,7 +53,12 @@ async function hashOf(client: ShareableClient, trainId = 'train-1'): Promise<str
 }
 
 function replayText(app: FfApp): string {
-  return app.shadowRoot!.querySelector('.replays li[data-train="train-1"]')?.textContent ?? '';
+  // The verdict is shown in the Train cell it belongs to.
+  const view = app.shadowRoot!.querySelector('ff-notebook-view')!;
+  const cell = [...view.shadowRoot!.querySelectorAll('ff-train-cell')].find(
+    (c) => c.cell.id === 'train-1',
+  );
+  return cell?.shadowRoot!.querySelector('.replay')?.textContent?.trim() ?? '';
 }
 
 describe('exact replay (real GPU)', function () {

@@ -116,15 +116,4 @@ export const appStyles = css`
     flex: 1;
     overflow-wrap: anywhere;
   }
-  .replays {
-    list-style: none;
-    padding: 0;
-    margin: 0 0 1rem;
-  }
-  .replays li[data-state='identical'] {
-    color: var(--ff-ok, #1a7f37);
-  }
-  .replays li[data-state='diverged'] {
-    color: var(--ff-error, #b3261e);
-  }
 `;

@@ -14,6 +14,7 @@ import { cellStyles } from '../shared.styles';
 import { appStyles } from './app.styles';
 import { applyChrome } from './chrome';
 import { NotebookSession } from './session';
+import type { ReplayStatus } from './weights';
 
 export type Theme = 'auto' | 'light' | 'dark';
 
@@ -282,15 +283,16 @@ export class FfApp extends LitElement {
     </div>`;
   }
 
-  private renderReplays() {
-    const items = [...this.session.replay.entries()];
-    if (!items.length) return nothing;
-    return html`<ul class="replays" aria-live="polite">
-      ${items.map(
-        ([id, status]) =>
-          html`<li data-train=${id} data-state=${status.state}>${id}: ${status.message}</li>`,
-      )}
-    </ul>`;
+  private replays: ReadonlyMap<string, ReplayStatus> = new Map();
+
+  /** The session's replay verdicts as a map that changes identity only when they change. */
+  private replaySnapshot(): ReadonlyMap<string, ReplayStatus> {
+    const now = this.session.replay;
+    const same =
+      now.size === this.replays.size &&
+      [...now].every(([id, status]) => this.replays.get(id) === status);
+    if (!same) this.replays = new Map(now);
+    return this.replays;
   }
 
   override render() {
@@ -322,7 +324,7 @@ export class FfApp extends LitElement {
           </label>
           <button aria-haspopup="dialog" @click=${() => this.help.showModal()}>Help (?)</button>
         </header>`;
-    return html`${header} ${this.renderBanner()} ${this.renderReplays()}
+    return html`${header} ${this.renderBanner()}
       ${
         gpu.state === 'unavailable'
           ? html`<section class="missing" role="alert">
@@ -340,6 +342,7 @@ export class FfApp extends LitElement {
         .notebook=${this.store.notebook}
         .lookup=${this.lab ?? EMPTY_LOOKUP}
         .revision=${this.lab?.revision ?? 0}
+        .replays=${this.replaySnapshot()}
       ></ff-notebook-view>
       <ff-share-dialog></ff-share-dialog>
       ${this.embedded ? nothing : html`<ff-gallery></ff-gallery>`}

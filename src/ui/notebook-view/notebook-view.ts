@@ -11,6 +11,7 @@ import '../data-cell/data-cell';
 import '../model-cell/model-cell';
 import '../note-cell/note-cell';
 import '../train-cell/train-cell';
+import type { TrainReplay } from '../train-cell/train-cell';
 import '../view-cell/view-cell';
 import { notebookViewStyles } from './notebook-view.styles';
 
@@ -59,6 +60,8 @@ export class FfNotebookView extends LitElement {
 
   @property({ attribute: false }) notebook!: Notebook;
   @property({ attribute: false }) lookup: RunLookup = EMPTY_LOOKUP;
+  /** Exact-replay verdicts by Train cell id (a new map whenever one changes). */
+  @property({ attribute: false }) replays: ReadonlyMap<string, TrainReplay> = new Map();
   /** Changes whenever the lookup's contents change (it is the same object throughout). */
   @property({ type: Number }) revision = 0;
   @state() private dragging: string | undefined;
@@ -181,6 +184,7 @@ export class FfNotebookView extends LitElement {
           .blocked=${this.blocked(cell.id)}
           .batch=${trainInputs(this.notebook, cell.id).model?.train.batch ?? 0}
           .speed=${lookup.speed(cell.id)}
+          .replay=${this.replays.get(cell.id)}
         ></ff-train-cell>`;
       case 'view':
         return html`<ff-view-cell

@@ -38,4 +38,11 @@ export const trainCellStyles = css`
     font-size: 0.85em;
     margin-top: 0.2rem;
   }
+  .replay[data-state='identical'] {
+    color: var(--ff-ok, #1a7f37);
+  }
+  .replay[data-state='diverged'] {
+    color: var(--ff-error, #b3261e);
+    font-weight: 600;
+  }
 `;

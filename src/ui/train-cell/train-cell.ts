@@ -46,6 +46,12 @@ function noticeBanner(run: RunView) {
 }
 
 /** Play/pause/step/reset, the loss curve and throughput of the model above it. */
+/** What the app learned by comparing a replayed training with the link's parameter hash. */
+export interface TrainReplay {
+  state: 'identical' | 'diverged' | 'checking';
+  message: string;
+}
+
 @customElement('ff-train-cell')
 export class FfTrainCell extends LitElement {
   static override styles = [cellStyles, trainCellStyles];
@@ -58,6 +64,8 @@ export class FfTrainCell extends LitElement {
   @property({ type: Number }) batch = TRAIN_LIMITS.batch.min;
   /** Speed cap in steps per second; undefined: as fast as the GPU goes. */
   @property({ attribute: false }) speed: number | undefined;
+  /** Exact-replay verdict of a settings-only link's training (undefined: nothing to check). */
+  @property({ attribute: false }) replay: TrainReplay | undefined;
 
   private command(command: TrainCommand): void {
     emit(this, 'ff-train-command', { id: this.cell.id, command });
@@ -126,6 +134,13 @@ export class FfTrainCell extends LitElement {
       </div>
       ${this.blocked ? html`<p class="error" role="alert">${this.blocked}</p>` : nothing}
       ${noticeBanner(run)}
+      ${
+        this.replay
+          ? html`<p class="replay" data-state=${this.replay.state} role="status">
+              ${this.replay.message}
+            </p>`
+          : nothing
+      }
       <p role="status" class="hint">
         ${
           run.state === 'idle'
