@@ -2,6 +2,7 @@ export * from './schema';
 export * from './limits';
 export * from './cells';
 export * from './links';
+export * from './reflow';
 export * from './store';
 export * from './errors';
 export * from './validate';

@@ -44,6 +44,18 @@ export const COMPARE_LIMITS: Record<'sampleCount' | 'seed' | 'trainIds', Range> 
   trainIds: { min: 0, max: 8, integer: true, label: 'Compared models' },
 };
 
+/** Reflow pairs and the teacher's RK4 steps (pairs ≤ the library's MAX_REFLOW_PAIRS). */
+export const REFLOW_LIMITS: Record<'pairs' | 'teacherSteps', Range> = {
+  pairs: { min: 256, max: 65_536, integer: true, label: 'Reflow pairs' },
+  teacherSteps: { min: 1, max: 200, integer: true, label: 'Teacher RK4 steps' },
+};
+
+/**
+ * Largest batch minibatch-OT pairing takes: it solves each batch exactly in one GPU workgroup
+ * (mirrors the library's MAX_OT_BATCH).
+ */
+export const MAX_OT_BATCH = 512;
+
 export const SMOOTHING_LIMITS: Range = { min: 0, max: 0.99, integer: false, label: 'Smoothing' };
 
 /** Undefined when `value` is allowed, else a message that says what is allowed. */
@@ -74,6 +86,20 @@ export function settingsErrors(
   check('learningRate', train.learningRate, TRAIN_LIMITS.learningRate);
   check('batch', train.batch, TRAIN_LIMITS.batch);
   check('steps', train.steps, TRAIN_LIMITS.steps);
+  if (model.kind === 'flow-matching' && model.coupling === 'minibatch-ot') {
+    if (!errors['batch'] && train.batch > MAX_OT_BATCH) {
+      errors['batch'] =
+        `Minibatch OT solves each batch's pairing exactly on the GPU, so the batch size must be at most ${MAX_OT_BATCH} (it is ${train.batch.toLocaleString('en')}); use a smaller batch or coupling Independent.`;
+    }
+  }
+  if (model.kind === 'flow-matching' && model.coupling === 'reflow') {
+    if (!model.reflow) {
+      errors['reflow'] = 'Reflow needs a teacher: pick a flow-matching Model cell above this one.';
+    } else {
+      check('reflowPairs', model.reflow.pairs, REFLOW_LIMITS.pairs);
+      check('teacherSteps', model.reflow.teacherSteps, REFLOW_LIMITS.teacherSteps);
+    }
+  }
   return errors;
 }
 

@@ -10,6 +10,9 @@
  * 2 — diffusion settings on the model (noise schedule, prediction target); the view gains an
  *     overlay (density, warp, trajectories, field), a sampler with its step count and a
  *     layer/time scrubber; the Compare cell.
+ *     Added within version 2 (optional: a notebook without them means the defaults, so every
+ *     earlier v2 link and file opens unchanged): a flow-matching model's `coupling` and, for
+ *     coupling 'reflow', its `reflow` teacher and pairs.
  */
 export const NOTEBOOK_VERSION = 2;
 
@@ -53,6 +56,12 @@ export type PredictionTarget = (typeof PREDICTIONS)[number];
 export const DDPM_SAMPLERS = ['ddpm', 'ddim', 'pf-euler', 'pf-heun'] as const;
 export const FLOW_MATCHING_SAMPLERS = ['euler', 'midpoint', 'heun', 'rk4'] as const;
 export type SamplerName = (typeof DDPM_SAMPLERS)[number] | (typeof FLOW_MATCHING_SAMPLERS)[number];
+/**
+ * How flow-matching training pairs data with noise (mirrors src/models/diffusion/spec.ts):
+ * independent draws, the exact minimum-cost pairing within each batch, or a teacher's pairs.
+ */
+export const COUPLINGS = ['independent', 'minibatch-ot', 'reflow'] as const;
+export type Coupling = (typeof COUPLINGS)[number];
 /** What a View cell draws over the points. */
 export const VIEW_OVERLAYS = ['none', 'density', 'warp', 'trajectories', 'field'] as const;
 export type ViewOverlay = (typeof VIEW_OVERLAYS)[number];
@@ -84,6 +93,27 @@ export interface ModelSettings {
   noiseSchedule: NoiseSchedule;
   /** DDPM only: what the network predicts. */
   prediction: PredictionTarget;
+  /** Flow matching only: how training pairs data with noise (absent: 'independent'). */
+  coupling?: Coupling;
+  /** Flow matching with coupling 'reflow': the teacher and the pairs it makes. */
+  reflow?: ReflowSettings;
+}
+
+/**
+ * Reflow (Liu et al. 2023): the student trains on (z, x = the teacher's RK4 ODE image of z)
+ * pairs, z seeded with the student's seed.
+ */
+export interface ReflowSettings {
+  /**
+   * Id of the teacher's Model cell: a flow-matching model above the student, trained by a Train
+   * cell below it. A reference only: reflowTeacher() (reflow.ts) says why it cannot be used, never the validator,
+   * so a notebook whose cells were reordered still saves and shares.
+   */
+  teacher: string;
+  /** How many pairs the teacher makes (REFLOW_LIMITS.pairs). */
+  pairs: number;
+  /** RK4 steps of the teacher's ODE per pair (REFLOW_LIMITS.teacherSteps). */
+  teacherSteps: number;
 }
 
 export interface TrainSettings {

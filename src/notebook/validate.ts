@@ -12,6 +12,7 @@ import {
   JITTER_LIMITS,
   MODEL_LIMITS,
   NOTEBOOK_LIMITS,
+  REFLOW_LIMITS,
   SMOOTHING_LIMITS,
   TRAIN_LIMITS,
   VIEW_LIMITS,
@@ -21,6 +22,7 @@ import { migrateNotebook } from './migrate';
 import {
   ACTIVATIONS,
   CELL_KINDS,
+  COUPLINGS,
   DATASET_NAMES,
   DDPM_SAMPLERS,
   DIFFUSION_KINDS,
@@ -35,8 +37,10 @@ import {
   familyOf,
   type Cell,
   type DataSource,
+  type ModelKind,
   type ModelSettings,
   type Notebook,
+  type ReflowSettings,
   type TrainSettings,
 } from './schema';
 
@@ -174,6 +178,50 @@ function modelSettings(value: unknown, path: string): ModelSettings {
     timesteps: number(m['timesteps'], join(path, 'timesteps'), MODEL_LIMITS.timesteps),
     noiseSchedule: choice(m['noiseSchedule'], join(path, 'noiseSchedule'), NOISE_SCHEDULES),
     prediction: choice(m['prediction'], join(path, 'prediction'), PREDICTIONS),
+    ...coupling(m, path, kind),
+  };
+}
+
+/**
+ * A flow-matching model's coupling and reflow teacher: both optional (notebooks made before they
+ * existed mean 'independent'), kept only when present so such notebooks round-trip unchanged.
+ * Whether the teacher cell exists and fits is a property of the whole notebook, reported by
+ * reflowTeacher() (reflow.ts) where the cell is shown and trained, not refused here.
+ */
+function coupling(
+  m: Json,
+  path: string,
+  kind: ModelKind,
+): Pick<ModelSettings, 'coupling' | 'reflow'> {
+  const out: Pick<ModelSettings, 'coupling' | 'reflow'> = {};
+  if (m['coupling'] !== undefined) {
+    const value = choice(m['coupling'], join(path, 'coupling'), COUPLINGS);
+    if (value !== 'independent' && kind !== 'flow-matching') {
+      fail(
+        join(path, 'coupling'),
+        `'independent' or no coupling for a '${kind}' model (minibatch OT and reflow are flow matching's)`,
+        value,
+      );
+    }
+    out.coupling = value;
+  }
+  if (m['reflow'] !== undefined) out.reflow = reflowSettings(m['reflow'], join(path, 'reflow'));
+  else if (out.coupling === 'reflow') {
+    fail(
+      join(path, 'reflow'),
+      "the reflow teacher and pairs ({ teacher, pairs, teacherSteps }) for coupling 'reflow'",
+      undefined,
+    );
+  }
+  return out;
+}
+
+function reflowSettings(value: unknown, path: string): ReflowSettings {
+  const r = object(value, path);
+  return {
+    teacher: id(r['teacher'], join(path, 'teacher')),
+    pairs: number(r['pairs'], join(path, 'pairs'), REFLOW_LIMITS.pairs),
+    teacherSteps: number(r['teacherSteps'], join(path, 'teacherSteps'), REFLOW_LIMITS.teacherSteps),
   };
 }
 

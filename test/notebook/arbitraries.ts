@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import {
   ACTIVATIONS,
   COMPARE_LIMITS,
+  COUPLINGS,
   DATASET_NAMES,
   DDPM_SAMPLERS,
   DIFFUSION_KINDS,
@@ -17,6 +18,7 @@ import {
   NOTEBOOK_VERSION,
   OPTIMIZERS,
   PREDICTIONS,
+  REFLOW_LIMITS,
   SMOOTHING_LIMITS,
   TRAIN_LIMITS,
   VIEW_LIMITS,
@@ -77,6 +79,27 @@ const source = fc.oneof(
     ),
 );
 
+const reflow = fc.record({
+  teacher: fc.string({ minLength: 1, maxLength: 64 }),
+  pairs: inRange(REFLOW_LIMITS.pairs),
+  teacherSteps: inRange(REFLOW_LIMITS.teacherSteps),
+});
+
+/**
+ * Flow-matching settings with no coupling (as made before couplings existed), or one of them
+ * (reflow with its teacher settings; a teacher id need not exist: that is reported, not refused).
+ */
+function withCoupling<T extends object>(settings: T): fc.Arbitrary<T> {
+  const coupled = fc
+    .constantFrom(...COUPLINGS)
+    .chain((coupling): fc.Arbitrary<T> =>
+      coupling === 'reflow'
+        ? reflow.map((r) => ({ ...settings, coupling, reflow: r }))
+        : fc.constant({ ...settings, coupling }),
+    );
+  return fc.oneof(fc.constant(settings), coupled);
+}
+
 /** A cell of `kind` (id filled in later). */
 function cellBody(kind: CellKind): fc.Arbitrary<Omit<Cell, 'id'>> {
   const collapsed = fc.boolean();
@@ -91,18 +114,22 @@ function cellBody(kind: CellKind): fc.Arbitrary<Omit<Cell, 'id'>> {
         collapsed,
         title: text(60),
         model: modelKind.chain((k) =>
-          fc.record({
-            family: fc.constant(familyOf(k)),
-            kind: fc.constant(k),
-            layers: inRange(MODEL_LIMITS.layers),
-            hidden: inRange(MODEL_LIMITS.hidden),
-            hiddenLayers: inRange(MODEL_LIMITS.hiddenLayers),
-            activation: fc.constantFrom(...ACTIVATIONS),
-            seed: inRange(MODEL_LIMITS.seed),
-            timesteps: inRange(MODEL_LIMITS.timesteps),
-            noiseSchedule: fc.constantFrom(...NOISE_SCHEDULES),
-            prediction: fc.constantFrom(...PREDICTIONS),
-          }),
+          fc
+            .record({
+              family: fc.constant(familyOf(k)),
+              kind: fc.constant(k),
+              layers: inRange(MODEL_LIMITS.layers),
+              hidden: inRange(MODEL_LIMITS.hidden),
+              hiddenLayers: inRange(MODEL_LIMITS.hiddenLayers),
+              activation: fc.constantFrom(...ACTIVATIONS),
+              seed: inRange(MODEL_LIMITS.seed),
+              timesteps: inRange(MODEL_LIMITS.timesteps),
+              noiseSchedule: fc.constantFrom(...NOISE_SCHEDULES),
+              prediction: fc.constantFrom(...PREDICTIONS),
+            })
+            .chain((settings) =>
+              k === 'flow-matching' ? withCoupling(settings) : fc.constant(settings),
+            ),
         ),
         train: fc.record({
           optimizer: fc.constantFrom(...OPTIMIZERS),

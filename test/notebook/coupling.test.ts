@@ -1,0 +1,213 @@
+import { expect } from '@esm-bundle/chai';
+import {
+  MAX_OT_BATCH,
+  NotebookError,
+  createCell,
+  decodeShareLink,
+  defaultNotebook,
+  encodeShareLink,
+  notebookFromFile,
+  notebookToFile,
+  parseNotebook,
+  reflowTeacher,
+  reflowTeachers,
+  settingsErrors,
+  type Cell,
+  type ModelCell,
+  type Notebook,
+} from '../../src/notebook';
+
+type Json = Record<string, unknown>;
+
+const GALLERY_FM = new URL(
+  '../../public/gallery/flow-matching-circles.flowfield.json',
+  import.meta.url,
+);
+/** Made with the notebook code of commit 5a7df91 (before couplings existed) from GALLERY_FM. */
+const OLD_LINK = new URL('./fixtures/link-v2-flow-matching-before-coupling.txt', import.meta.url);
+
+function model(id: string, patch: Partial<ModelCell['model']> = {}, title = id): ModelCell {
+  const cell = createCell('model', id) as ModelCell;
+  return {
+    ...cell,
+    title,
+    model: { ...cell.model, family: 'diffusion', kind: 'flow-matching', ...patch },
+  };
+}
+
+/** data → teacher (OT) → train → student (reflow of the teacher) → train → view. */
+function teacherAndStudent(): Notebook {
+  const cells: Cell[] = [
+    createCell('data', 'data'),
+    model('teacher', { coupling: 'minibatch-ot' }, 'Teacher'),
+    createCell('train', 'train-teacher'),
+    model('student', {
+      coupling: 'reflow',
+      reflow: { teacher: 'teacher', pairs: 2048, teacherSteps: 12 },
+    }),
+    createCell('train', 'train-student'),
+    createCell('view', 'view'),
+  ];
+  return { ...defaultNotebook(), cells };
+}
+
+function errorOf(value: unknown): NotebookError {
+  try {
+    parseNotebook(value);
+  } catch (error) {
+    expect(error).to.be.instanceOf(NotebookError);
+    return error as NotebookError;
+  }
+  throw new Error('expected parseNotebook to throw');
+}
+
+/** The notebook as JSON with its cell `id`'s model changed by `edit`. */
+function withModel(notebook: Notebook, id: string, edit: (model: Json) => void): Json {
+  const doc = JSON.parse(JSON.stringify(notebook)) as { cells: Json[] };
+  edit(doc.cells.find((c) => c['id'] === id)!['model'] as Json);
+  return doc as unknown as Json;
+}
+
+describe('notebook: flow-matching coupling and reflow teacher', () => {
+  it('coupling and reflow survive a share link and a .flowfield.json round trip', async () => {
+    const notebook = teacherAndStudent();
+    const fromLink = await decodeShareLink(await encodeShareLink({ notebook, weights: [] }));
+    const fromFile = notebookFromFile(notebookToFile({ notebook, weights: [] }));
+    for (const decoded of [fromLink.notebook, fromFile.notebook]) {
+      expect(decoded).to.deep.equal(notebook);
+      const student = decoded.cells[3] as ModelCell;
+      expect(student.model.coupling).to.equal('reflow');
+      expect(student.model.reflow).to.deep.equal({
+        teacher: 'teacher',
+        pairs: 2048,
+        teacherSteps: 12,
+      });
+      expect((decoded.cells[1] as ModelCell).model.coupling).to.equal('minibatch-ot');
+    }
+  });
+
+  it('a link made before couplings existed opens unchanged, as independent flow matching', async () => {
+    const link = (await (await fetch(OLD_LINK)).text()).trim();
+    const file = notebookFromFile(await (await fetch(GALLERY_FM)).text());
+    const opened = await decodeShareLink(link);
+    // Nothing added, nothing lost: the same notebook as the file the link was made from.
+    expect(opened.notebook).to.deep.equal(file.notebook);
+    const fm = opened.notebook.cells.find((c): c is ModelCell => c.kind === 'model')!;
+    expect(fm.model.kind).to.equal('flow-matching');
+    expect('coupling' in fm.model).to.equal(false);
+    expect(reflowTeacher(opened.notebook, fm.id)).to.equal(undefined);
+    // Re-sharing it makes the very same link: old notebooks keep their bytes.
+    expect(await encodeShareLink({ notebook: opened.notebook, weights: [] })).to.equal(link);
+  });
+
+  it('bad coupling values name the path, the allowed values and what came', () => {
+    const nb = teacherAndStudent();
+    const cases: [string, (m: Json) => void, string][] = [
+      [
+        'cells[1].model.coupling',
+        (m) => (m['coupling'] = 'sinkhorn'),
+        `cells[1].model.coupling: expected one of 'independent', 'minibatch-ot', 'reflow', received the text "sinkhorn".`,
+      ],
+      [
+        'cells[1].model.coupling',
+        (m) => ((m['kind'] = 'ddpm'), (m['coupling'] = 'minibatch-ot')),
+        `cells[1].model.coupling: expected 'independent' or no coupling for a 'ddpm' model (minibatch OT and reflow are flow matching's), received the text "minibatch-ot".`,
+      ],
+      [
+        'cells[3].model.reflow',
+        (m) => delete m['reflow'],
+        `cells[3].model.reflow: expected the reflow teacher and pairs ({ teacher, pairs, teacherSteps }) for coupling 'reflow', received nothing.`,
+      ],
+      [
+        'cells[3].model.reflow.pairs',
+        (m) => ((m['reflow'] as Json)['pairs'] = 100),
+        'cells[3].model.reflow.pairs: expected Reflow pairs: a whole number from 256 to 65,536, received 100.',
+      ],
+      [
+        'cells[3].model.reflow.teacherSteps',
+        (m) => ((m['reflow'] as Json)['teacherSteps'] = 0.5),
+        'cells[3].model.reflow.teacherSteps: expected Teacher RK4 steps: a whole number from 1 to 200, received 0.5.',
+      ],
+      [
+        'cells[3].model.reflow.teacher',
+        (m) => ((m['reflow'] as Json)['teacher'] = 7),
+        'cells[3].model.reflow.teacher: expected text, received 7.',
+      ],
+    ];
+    for (const [path, edit, message] of cases) {
+      const id = path.startsWith('cells[1]') ? 'teacher' : 'student';
+      const error = errorOf(withModel(nb, id, edit));
+      expect(error.path, path).to.equal(path);
+      expect(error.message, path).to.equal(message);
+    }
+  });
+
+  it('a missing, non-flow-matching or later teacher is a message at the student, not a load error', () => {
+    const nb = teacherAndStudent();
+    expect(reflowTeacher(nb, 'student')).to.deep.include({ teacher: nb.cells[1] });
+    expect(reflowTeachers(nb, 'student').map((c) => c.id)).to.deep.equal(['teacher']);
+
+    const missing = parseNotebook({ ...nb, cells: nb.cells.filter((c) => c.id !== 'teacher') });
+    expect(reflowTeacher(missing, 'student')).to.deep.equal({
+      error:
+        'The reflow teacher "teacher" is not in this notebook (was it deleted?); pick a flow-matching Model cell above this one as the teacher.',
+    });
+
+    const flow = parseNotebook(
+      withModel(
+        nb,
+        'teacher',
+        (m) => ((m['kind'] = 'realnvp'), (m['family'] = 'flow'), delete m['coupling']),
+      ),
+    );
+    expect((reflowTeacher(flow, 'student') as { error: string }).error).to.equal(
+      'The reflow teacher "Teacher" (teacher) is a RealNVP flow model; a teacher must be flow matching (its ODE makes the pairs): pick a flow-matching Model cell above this one as the teacher.',
+    );
+    expect(reflowTeachers(flow, 'student')).to.deep.equal([]);
+
+    // The student moved above its teacher: it opens, and says to move the teacher up.
+    const [data, teacher, trainTeacher, student, ...rest] = nb.cells;
+    const reordered = parseNotebook({
+      ...nb,
+      cells: [data, student, teacher, trainTeacher, ...rest],
+    });
+    expect((reflowTeacher(reordered, 'student') as { error: string }).error).to.equal(
+      'The reflow teacher "Teacher" (teacher) comes after this cell; move it above, so that it is trained first.',
+    );
+
+    const untrainable = parseNotebook({
+      ...nb,
+      cells: nb.cells.filter((c) => c.id !== 'train-teacher'),
+    });
+    // Without its own Train cell, the student's Train cell trains the nearest model: the student.
+    expect((reflowTeacher(untrainable, 'student') as { error: string }).error).to.match(
+      /"Teacher" \(teacher\) has no Train cell below it: add one and train the teacher cell first\./,
+    );
+
+    const self = withModel(nb, 'student', (m) => ((m['reflow'] as Json)['teacher'] = 'student'));
+    expect((reflowTeacher(parseNotebook(self), 'student') as { error: string }).error).to.match(
+      /cannot be its own reflow teacher/,
+    );
+  });
+
+  it('settings errors: minibatch OT refuses a batch over the GPU pairing limit, before any GPU work', () => {
+    const nb = teacherAndStudent();
+    const teacher = nb.cells[1] as ModelCell;
+    const at = (batch: number) =>
+      settingsErrors(teacher.model, { ...teacher.train, batch })['batch'];
+    expect(at(MAX_OT_BATCH)).to.equal(undefined);
+    expect(at(MAX_OT_BATCH + 1)).to.equal(
+      "Minibatch OT solves each batch's pairing exactly on the GPU, so the batch size must be at most 512 (it is 513); use a smaller batch or coupling Independent.",
+    );
+    // The same batch is fine for independent pairs.
+    const independent = { ...teacher.model, coupling: 'independent' as const };
+    expect(settingsErrors(independent, { ...teacher.train, batch: 4096 })['batch']).to.equal(
+      undefined,
+    );
+    const student = nb.cells[3] as ModelCell;
+    const bad = { ...student.model, reflow: { ...student.model.reflow!, pairs: 70_000 } };
+    expect(settingsErrors(bad, student.train)['reflowPairs']).to.equal(
+      'Reflow pairs must be between 256 and 65,536.',
+    );
+  });
+});
