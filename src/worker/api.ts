@@ -18,6 +18,8 @@ export type DatasetId = `dataset:${number}`;
 export type ModelId = `model:${number}`;
 export type RunId = `run:${number}`;
 export type ViewId = `view:${number}`;
+/** A bank of reflow pairs made by a teacher model (training data for a reflow student). */
+export type PairsId = `pairs:${number}`;
 
 export interface WorkerGpuReport extends AdapterSummary {
   features: string[];
@@ -51,6 +53,30 @@ export interface RunOptions {
   checkpointIntervalMs?: number;
   /** Least time between two progress calls, ms (default 100: about 10 Hz). */
   progressIntervalMs?: number;
+}
+
+/** How a teacher makes reflow pairs: z ~ N(0, I) seeded by `seed`, x = its ODE image of z. */
+export interface ReflowPairsOptions {
+  /** Pairs (1 … the library's MAX_REFLOW_PAIRS). */
+  count: number;
+  /** The teacher's ODE sampler (default 'rk4'). */
+  sampler?: 'euler' | 'midpoint' | 'heun' | 'rk4';
+  /** Its steps (default 20 for RK4, else 50). */
+  steps?: number;
+  /** Seed of z (default: the teacher's seed). */
+  seed?: number;
+}
+
+export interface ReflowPairsInfo {
+  id: PairsId;
+  teacher: ModelId;
+  count: number;
+  /** Network evaluations per pair the teacher's ODE took. */
+  nfe: number;
+  /** The teacher's run step the pairs were made at (0 for imported weights). */
+  teacherStep: number;
+  /** The teacher's data ↔ model coordinates; a student trained on the pairs uses the same. */
+  normalization: Normalization;
 }
 
 export type RunState = 'idle' | 'running' | 'paused' | 'done' | 'stopped' | 'failed' | 'recovering';
@@ -317,10 +343,25 @@ export interface LabApi {
   checkpoint(id: ModelId): Promise<CheckpointInfo | null>;
   disposeModel(id: ModelId): Promise<void>;
 
-  /** A run of a model on a dataset, idle until start() or step(n). One live run per model. */
+  /**
+   * Reflow pairs from a trained flow-matching teacher, kept on the GPU for a student with
+   * coupling 'reflow' (pass the id to createRun). The worker keeps the teacher's sampling
+   * weights as they are now, so the pairs are remade exactly after a device loss, even if the
+   * teacher trains on or is disposed. Rejects, saying what to do, for a teacher that is not
+   * flow matching, has not been trained, or is training right now.
+   */
+  createReflowPairs(teacher: ModelId, options: ReflowPairsOptions): Promise<ReflowPairsInfo>;
+  /** The pairs, read back (model coordinates): x the teacher's samples, z their noise. */
+  readReflowPairs(id: PairsId): Promise<{ x: Float32Array; z: Float32Array }>;
+  disposeReflowPairs(id: PairsId): Promise<void>;
+
+  /**
+   * A run of a model on a dataset (or, for a reflow student, on reflow pairs), idle until
+   * start() or step(n). One live run per model.
+   */
   createRun(
     model: ModelId,
-    dataset: DatasetId,
+    dataset: DatasetId | PairsId,
     options: RunOptions,
     onProgress?: ProgressListener,
   ): Promise<RunId>;

@@ -28,11 +28,13 @@ import {
   type TrainProgress,
   type TrainSummary,
 } from '../lab/training';
+import { MAX_OT_BATCH } from '../models/diffusion/assignment';
 import type { OptimizerSpec } from '../nn/optimizer-config';
 import type { TrainerState } from '../nn/trainer';
 import type {
   DatasetId,
   ModelId,
+  PairsId,
   ProgressListener,
   RunId,
   RunNotice,
@@ -87,12 +89,14 @@ export class RunController {
   constructor(
     readonly id: RunId,
     readonly model: ModelId,
-    readonly dataset: DatasetId,
+    /** A dataset, or the reflow pairs a reflow student trains on. */
+    readonly dataset: DatasetId | PairsId,
     private readonly session: LabSession,
     private readonly options: RunOptions,
     private readonly listener: ProgressListener | undefined,
   ) {
     validateTrainOptions(options);
+    this.checkBatch(options.batch);
     const interval = options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_MS;
     if (!(interval >= 0)) {
       throw new RangeError(`checkpointIntervalMs must be ≥ 0 ms, got ${String(interval)}.`);
@@ -213,6 +217,7 @@ export class RunController {
    */
   async setBatchSize(batch: number): Promise<RunProgress> {
     validateTrainOptions({ ...this.options, batch });
+    this.checkBatch(batch);
     const wasRunning = this.state === 'running';
     const hadSegment = this.segment !== undefined;
     await this.endSegment();
@@ -266,6 +271,27 @@ export class RunController {
       checkpointStep: record?.checkpoint?.step ?? null,
       ...(this.notice ? { notice: this.notice } : {}),
     };
+  }
+
+  /**
+   * Minibatch OT solves each batch exactly in one GPU workgroup: refused here, with the
+   * library's limit, before the run (or a live batch change) gets to the GPU.
+   */
+  private checkBatch(batch: number): void {
+    const spec = this.session.models.get(this.model).spec;
+    const coupling = spec.family === 'diffusion' ? spec.coupling : undefined;
+    if (coupling === 'minibatch-ot' && batch > MAX_OT_BATCH) {
+      throw new RangeError(
+        `Minibatch-OT pairing solves each batch exactly on the GPU, so the batch size must be at most ${MAX_OT_BATCH}, got ${batch}. Use a smaller batch or coupling 'independent'.`,
+      );
+    }
+  }
+
+  /** What the run trains on: its dataset, or its reflow pairs (remade after a device loss). */
+  private trainingData() {
+    return this.dataset.startsWith('pairs:')
+      ? this.session.pairs.get(this.dataset as PairsId).pairs
+      : this.session.datasets.get(this.dataset as DatasetId).dataset;
   }
 
   // ---- device loss ----------------------------------------------------------------------
@@ -329,7 +355,7 @@ export class RunController {
     const initialState = carried?.step === this.step ? carried : undefined;
     if (!initialState) this.streamSeed = segmentSeed(this.seed, this.segmentsStarted);
     const record = this.session.models.get(this.model);
-    const data = this.session.datasets.get(this.dataset).dataset;
+    const data = this.trainingData();
     const segment: Segment = {
       run: undefined as unknown as TrainingRun,
       scope,

@@ -6,8 +6,9 @@
 import { transfer } from 'comlink';
 import type { Normalization } from '../lab/models';
 import { emaOf } from '../nn/trainer';
-import type { LabApi, ModelId, RunId, ViewId, WorkerGpuReport } from './api';
+import type { DatasetId, LabApi, ModelId, PairsId, RunId, ViewId, WorkerGpuReport } from './api';
 import { allFinite, copyNormalization, type ModelRecord } from './records';
+import { pairsFromSnapshot, pairsInfo, snapshotTeacher, teacherProblem } from './reflow';
 import { RunController } from './runs';
 import type { LabSession } from './session';
 import { ViewLoop } from './view-loop';
@@ -247,9 +248,63 @@ export function createLabService(session: LabSession): LabApi {
       record.model.dispose();
     },
 
+    async createReflowPairs(teacherId, options) {
+      const { lab } = await session.ready();
+      const record = session.models.get(teacherId);
+      const progress = record.run === undefined ? undefined : run(record.run).progress();
+      const problem = teacherProblem(
+        record,
+        progress?.step,
+        progress?.state === 'running' || progress?.state === 'recovering',
+      );
+      if (problem) throw new Error(problem);
+      const snapshot = await snapshotTeacher(record, progress?.step ?? 0);
+      // Made from the snapshot even now, so that a rebuild after a device loss is the same code
+      // on the same weights: the same pairs.
+      const pairs = await pairsFromSnapshot(lab, snapshot, options);
+      const created = session.pairs.add((id) => ({
+        id,
+        teacher: teacherId,
+        snapshot,
+        options: { ...options },
+        pairs,
+      }));
+      return pairsInfo(created);
+    },
+
+    async readReflowPairs(id) {
+      await session.ready();
+      const { x, z } = await session.pairs.get(id).pairs.read();
+      return transfer({ x, z }, [x.buffer as ArrayBuffer, z.buffer as ArrayBuffer]);
+    },
+
+    async disposeReflowPairs(id) {
+      const record = session.pairs.get(id);
+      for (const r of session.runs.values()) {
+        if (r.dataset === id && r.progress().state === 'running') {
+          throw new Error(`${id} feeds ${r.id}, which is training; stop or dispose the run first.`);
+        }
+      }
+      session.pairs.delete(id);
+      record.pairs.dispose();
+    },
+
     async createRun(modelId, datasetId, options, onProgress) {
       const record = await model(modelId);
-      session.datasets.get(datasetId);
+      const onPairs = datasetId.startsWith('pairs:');
+      if (onPairs) session.pairs.get(datasetId as PairsId);
+      else session.datasets.get(datasetId as DatasetId);
+      const coupling = record.spec.family === 'diffusion' ? record.spec.coupling : undefined;
+      if (coupling === 'reflow' && !onPairs) {
+        throw new Error(
+          `${modelId} has coupling 'reflow': it trains on a teacher's pairs (createReflowPairs), not on ${datasetId}.`,
+        );
+      }
+      if (onPairs && coupling !== 'reflow') {
+        throw new Error(
+          `${datasetId} are reflow pairs, which train a flow-matching model with coupling 'reflow'; ${modelId} has coupling '${coupling ?? 'independent'}'.`,
+        );
+      }
       if (record.run !== undefined) {
         throw new Error(
           `${modelId} already has ${record.run}; dispose it (disposeRun) before creating another.`,

@@ -6,10 +6,11 @@
  */
 import { openLab, type Lab } from '../lab/lab';
 import { RenderPipelineCache } from '../render';
-import type { DatasetId, LabEvent, LabEventListener, ModelId, RunId, ViewId } from './api';
+import type { DatasetId, LabEvent, LabEventListener, ModelId, PairsId, RunId, ViewId } from './api';
 import { ChunkTimer } from './gpu-timer';
 import { Registry } from './registry';
 import { restoreCheckpoint, type DatasetRecord, type ModelRecord } from './records';
+import { pairsFromSnapshot, type PairsRecord } from './reflow';
 import type { RunController } from './runs';
 import { FairScheduler } from './scheduler';
 import type { ViewController } from './views';
@@ -35,6 +36,11 @@ export class LabSession {
   readonly models = new Registry<ModelId, ModelRecord>(
     'model',
     'create it again with createModel()',
+  );
+  /** Reflow pair banks (training data of reflow students), remade from their teacher snapshots. */
+  readonly pairs = new Registry<PairsId, PairsRecord>(
+    'pairs',
+    'make them again with createReflowPairs()',
   );
   readonly runs = new Registry<RunId, RunController>('run', 'create it again with createRun()');
   readonly views = new Registry<ViewId, ViewController>(
@@ -134,6 +140,9 @@ export class LabSession {
         record.model = await scope.lab.createModel(record.spec);
         if (record.checkpoint) restoreCheckpoint(record.model, record.checkpoint);
         record.version++;
+      }
+      for (const record of this.pairs.values()) {
+        record.pairs = await pairsFromSnapshot(scope.lab, record.snapshot, record.options);
       }
       for (const view of this.views.values()) view.onDeviceChanged(scope);
       this.current = scope;
