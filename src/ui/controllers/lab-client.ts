@@ -43,10 +43,27 @@ export interface RunSummary {
   stopped: boolean;
 }
 
+/** A reflow student's teacher: a trained run, and the pairs to make from it. */
+export interface TeacherRequest {
+  /** The Train cell whose trained model teaches. */
+  trainId: string;
+  /** (noise, sample) pairs to make. */
+  pairs: number;
+  /** RK4 steps of the teacher's ODE per pair. */
+  steps: number;
+  /** Seed of the pairs' noise. */
+  seed: number;
+}
+
 export interface ModelRequest {
   data: DataSource;
   model: ModelSettings;
   train: TrainSettings;
+  /**
+   * Reflow students (coupling 'reflow'): the teacher they learn from. Without it such a model
+   * can be created (to load shared weights and sample) but not trained.
+   */
+  teacher?: TeacherRequest;
 }
 
 export interface LabClient {

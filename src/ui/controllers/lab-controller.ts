@@ -5,12 +5,15 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
+  cellName,
   rangeError,
+  reflowTeacher,
   TRAIN_LIMITS,
   trainInputs,
   viewSource,
   type DataCell,
   type DataSource,
+  type ModelCell,
   type ModelSettings,
   type NotebookStore,
   type ViewCell,
@@ -253,12 +256,51 @@ export class LabController implements ReactiveController {
     const { model, data } = trainInputs(this.store.notebook, trainId);
     if (!model) return 'Add a Model cell above this Train cell.';
     if (!data) return 'Add a Data cell above the Model cell.';
-    return { data: data.source, model: model.model, train: model.train };
+    const request: ModelRequest = { data: data.source, model: model.model, train: model.train };
+    const teacher = this.teacherRequest(model);
+    if (typeof teacher === 'string') return teacher;
+    return teacher ? { ...request, teacher } : request;
+  }
+
+  /**
+   * A reflow student's teacher: the first trained run of the teacher cell, or a message saying
+   * what to do first (undefined for models that do not use reflow).
+   */
+  private teacherRequest(student: ModelCell): ModelRequest['teacher'] | string {
+    const resolved = reflowTeacher(this.store.notebook, student.id);
+    if (!resolved) return undefined;
+    if ('error' in resolved) return resolved.error;
+    const name = cellName(resolved.teacher);
+    const busy = resolved.trainCells.find((cell) =>
+      ['running', 'preparing'].includes(this.run(cell.id).state),
+    );
+    const trained = resolved.trainCells.find(
+      (cell) => this.run(cell.id).step > 0 && this.run(cell.id).key !== undefined,
+    );
+    if (busy && (!trained || busy === trained)) {
+      return `The reflow teacher ${name} is training: pause it or let it finish, then train this cell.`;
+    }
+    if (!trained) {
+      return `Train the teacher cell ${name} first: reflow learns from the (noise, sample) pairs its trained model makes.`;
+    }
+    const { pairs, teacherSteps } = resolved.settings;
+    // The pairs' noise follows the student's seed, so a replay makes the same pairs.
+    return { trainId: trained.id, pairs, steps: teacherSteps, seed: student.model.seed };
   }
 
   /** Creates the model when there is none or its settings changed. */
   private async ensureRun(trainId: string, request: ModelRequest): Promise<void> {
-    const key = JSON.stringify({ data: request.data, model: request.model });
+    // A reflow student is stale too when its teacher was re-created or trained further.
+    const teacher = request.teacher && {
+      ...request.teacher,
+      generation: this.run(request.teacher.trainId).generation,
+      step: this.run(request.teacher.trainId).step,
+    };
+    const key = JSON.stringify({
+      data: request.data,
+      model: request.model,
+      ...(teacher ? { teacher } : {}),
+    });
     const current = this.run(trainId);
     if (current.key === key && current.state !== 'failed') return;
     this.runs.set(trainId, { ...IDLE_RUN, state: 'preparing', key });

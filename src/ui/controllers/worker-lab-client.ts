@@ -9,6 +9,7 @@ import type {
   DatasetId,
   LabApi,
   ModelId,
+  PairsId,
   RunId,
   RunOptions,
   RunProgress as WorkerProgress,
@@ -66,7 +67,15 @@ export function modelSpec(model: ModelSettings): ModelSpec {
     activation: model.activation,
     seed: model.seed,
   };
-  if (model.kind === 'flow-matching') return { ...common, kind: 'flow-matching' };
+  if (model.kind === 'flow-matching') {
+    // 'independent' is the library's default: left out, so older notebooks make the same spec.
+    const coupling = model.coupling ?? 'independent';
+    return {
+      ...common,
+      kind: 'flow-matching',
+      ...(coupling === 'independent' ? {} : { coupling }),
+    };
+  }
   return {
     ...common,
     kind: 'ddpm',
@@ -111,11 +120,17 @@ function toProgress(p: WorkerProgress): RunProgress {
 }
 
 interface Handles {
-  dataset: DatasetId;
+  /** What the run trains on: the Data cell's dataset, or a reflow student's pairs. */
+  data: DatasetId | PairsId;
   model: ModelId;
-  run: RunId;
+  /** Undefined for a reflow student created without its teacher (to load weights only). */
+  run: RunId | undefined;
   listener: ((p: RunProgress) => void) | undefined;
 }
+
+/** Why a run cannot train: a reflow student created without its teacher. */
+const NO_TEACHER =
+  'This reflow student was loaded without its teacher: train its teacher cell, then train this cell to make it learn from the teacher.';
 
 export function workerLabClient(api: Remote<LabApi>): LabClient {
   const runs = new Map<string, Handles>();
@@ -142,15 +157,52 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
     const handles = runs.get(runId);
     if (!handles) return;
     runs.delete(runId);
-    await api.disposeRun(handles.run).catch(() => undefined);
+    if (handles.run) await api.disposeRun(handles.run).catch(() => undefined);
     await api.disposeModel(handles.model).catch(() => undefined);
-    await api.disposeDataset(handles.dataset).catch(() => undefined);
+    await disposeData(handles.data);
+  }
+
+  async function disposeData(data: DatasetId | PairsId): Promise<void> {
+    const done = data.startsWith('pairs:')
+      ? api.disposeReflowPairs(data as PairsId)
+      : api.disposeDataset(data as DatasetId);
+    await done.catch(() => undefined);
+  }
+
+  /**
+   * A reflow student's pairs, made by its teacher's trained model; the student's own dataset
+   * otherwise (and for a reflow student without a teacher, which is created but never trains).
+   */
+  async function trainingData(request: ModelRequest): Promise<DatasetId | PairsId> {
+    const { teacher } = request;
+    if (!teacher || request.model.coupling !== 'reflow') {
+      return (await api.createDataset(datasetSpec(request.data))).id;
+    }
+    const source = runs.get(teacher.trainId);
+    if (!source) {
+      throw new Error(
+        'The reflow teacher has no trained model yet: train the teacher cell first, then this one.',
+      );
+    }
+    const pairs = await api.createReflowPairs(source.model, {
+      count: teacher.pairs,
+      sampler: 'rk4',
+      steps: teacher.steps,
+      seed: teacher.seed,
+    });
+    return pairs.id;
   }
 
   function handles(runId: string): Handles {
     const found = runs.get(runId);
     if (!found) throw new Error('This model has not been created yet: press Train.');
     return found;
+  }
+
+  function runOf(runId: string): RunId {
+    const run = handles(runId).run;
+    if (!run) throw new Error(NO_TEACHER);
+    return run;
   }
 
   return {
@@ -160,30 +212,34 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
     },
     async createRun(runId, request: ModelRequest) {
       await release(runId);
-      const { model, train, data } = request;
-      const dataset = (await api.createDataset(datasetSpec(data))).id;
+      const { model, train } = request;
+      const data = await trainingData(request);
       let modelId: ModelId | undefined;
       try {
         modelId = (await api.createModel(modelSpec(model))).id;
-        const entry: Handles = { dataset, model: modelId, run: '' as RunId, listener: undefined };
-        entry.run = await api.createRun(
-          modelId,
-          dataset,
-          runOptions(train),
-          proxy((p: WorkerProgress) => entry.listener?.(toProgress(p))),
-        );
+        const entry: Handles = { data, model: modelId, run: undefined, listener: undefined };
+        // A reflow student trains only on its teacher's pairs (the worker refuses plain data).
+        if (model.coupling !== 'reflow' || data.startsWith('pairs:')) {
+          entry.run = await api.createRun(
+            modelId,
+            data,
+            runOptions(train),
+            proxy((p: WorkerProgress) => entry.listener?.(toProgress(p))),
+          );
+        }
         runs.set(runId, entry);
       } catch (error) {
         if (modelId) await api.disposeModel(modelId).catch(() => undefined);
-        await api.disposeDataset(dataset).catch(() => undefined);
+        await disposeData(data);
         throw error;
       }
     },
     async train(runId, steps, onProgress) {
       const entry = handles(runId);
+      const run = runOf(runId);
       entry.listener = onProgress;
       try {
-        const end = await api.step(entry.run, steps);
+        const end = await api.step(run, steps);
         if (end.state === 'failed') throw new Error(end.notice?.message ?? 'Training failed.');
         onProgress(toProgress(end));
         return { steps: end.step, finalLoss: end.loss, stopped: end.state === 'stopped' };
@@ -192,17 +248,17 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
       }
     },
     async pause(runId) {
-      await api.pause(handles(runId).run);
+      await api.pause(runOf(runId));
     },
     async resume(runId) {
-      await api.resume(handles(runId).run);
+      await api.resume(runOf(runId));
     },
     async stop(runId) {
-      const entry = runs.get(runId);
-      if (entry) await api.stop(entry.run);
+      const run = runs.get(runId)?.run;
+      if (run) await api.stop(run);
     },
     async setLearningRate(runId, lr) {
-      await api.setLearningRate(handles(runId).run, lr);
+      await api.setLearningRate(runOf(runId), lr);
     },
     async sampleModel(runId, count, seed, sampler) {
       // The worker passes sampler options through to diffusion models; flows ignore them.
@@ -222,7 +278,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
       return (await api.exportParams(handles(runId).model)).byteLength / 4;
     },
     async setBatchSize(runId, batch) {
-      await api.setBatchSize(handles(runId).run, batch);
+      await api.setBatchSize(runOf(runId), batch);
     },
   };
 }

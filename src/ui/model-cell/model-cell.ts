@@ -23,6 +23,7 @@ import { numberField, selectField } from '../fields';
 import { EXPLANATIONS, FLOWS_VS_DIFFUSION, TIPS } from '../learn/explanations';
 import '../markdown/markdown';
 import { cellStyles } from '../shared.styles';
+import { couplingControls, type CouplingChange, type TeacherOption } from './coupling';
 import { modelCellStyles } from './model-cell.styles';
 
 const SCHEDULE_NAMES: Record<NoiseSchedule, string> = {
@@ -49,10 +50,26 @@ export class FfModelCell extends LitElement {
   static override styles = [cellStyles, modelCellStyles];
 
   @property({ attribute: false }) cell!: ModelCell;
+  /** Flow-matching Model cells above this one, which can teach it by reflow (notebook order). */
+  @property({ attribute: false }) teachers: readonly TeacherOption[] = [];
+  /** Why this cell's reflow teacher cannot teach (shown under the coupling), or ''. */
+  @property() teacherError = '';
 
   private model(patch: Partial<ModelSettings>): void {
     const model = { ...this.cell.model, ...patch };
     if (patch.kind) model.family = familyOf(patch.kind);
+    // Couplings are flow matching's: another kind drops them (a link would refuse them).
+    if (model.kind !== 'flow-matching') {
+      delete model.coupling;
+      delete model.reflow;
+    }
+    emit(this, 'ff-cell-change', { id: this.cell.id, patch: { model } });
+  }
+
+  private coupling({ coupling, reflow }: CouplingChange): void {
+    const model: ModelSettings = { ...this.cell.model, coupling };
+    if (reflow) model.reflow = reflow;
+    else delete model.reflow;
     emit(this, 'ff-cell-change', { id: this.cell.id, patch: { model } });
   }
 
@@ -103,6 +120,17 @@ export class FfModelCell extends LitElement {
         ${numberField({ id: 'seed', value: model.seed, range: MODEL_LIMITS.seed, tip: TIPS.seed, onChange: (seed) => this.model({ seed }) })}
       </div>
       ${model.kind === 'ddpm' ? this.renderDdpm(model) : nothing}
+      ${
+        model.kind === 'flow-matching'
+          ? couplingControls({
+              model,
+              train,
+              teachers: this.teachers,
+              teacherError: this.teacherError,
+              onChange: (change) => this.coupling(change),
+            })
+          : nothing
+      }
       <h3>Training</h3>
       <div class="row">
         ${selectField({ id: 'optimizer', label: 'Optimizer', value: train.optimizer, choices: OPTIMIZERS, onChange: (optimizer) => this.train({ optimizer }) })}

@@ -1,7 +1,15 @@
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { CELL_KINDS, settingsErrors, trainInputs, type Cell, type Notebook } from '../../notebook';
+import {
+  CELL_KINDS,
+  reflowTeacher,
+  reflowTeachers,
+  settingsErrors,
+  trainInputs,
+  type Cell,
+  type Notebook,
+} from '../../notebook';
 import type { DataPreview, RunView } from '../controllers/lab-controller';
 import { emit, type CellCommand } from '../events';
 import { cellStyles } from '../shared.styles';
@@ -175,8 +183,14 @@ export class FfNotebookView extends LitElement {
           .previewError=${preview?.error ?? ''}
         ></ff-data-cell>`;
       }
-      case 'model':
-        return html`<ff-model-cell .cell=${cell}></ff-model-cell>`;
+      case 'model': {
+        const teacher = reflowTeacher(this.notebook, cell.id);
+        return html`<ff-model-cell
+          .cell=${cell}
+          .teachers=${reflowTeachers(this.notebook, cell.id).map(({ id, title }) => ({ id, title }))}
+          .teacherError=${teacher && 'error' in teacher ? teacher.error : ''}
+        ></ff-model-cell>`;
+      }
       case 'train':
         return html`<ff-train-cell
           .cell=${cell}
@@ -216,7 +230,10 @@ export class FfNotebookView extends LitElement {
     if (!model) return 'Add a Model cell above this Train cell.';
     if (!data) return 'Add a Data cell above the Model cell.';
     const errors = Object.values(settingsErrors(model.model, model.train));
-    return errors.length ? `Fix the model settings first: ${errors.join(' ')}` : '';
+    if (errors.length) return `Fix the model settings first: ${errors.join(' ')}`;
+    // A reflow student whose teacher is missing, not flow matching or below it.
+    const teacher = reflowTeacher(this.notebook, model.id);
+    return teacher && 'error' in teacher ? teacher.error : '';
   }
 }
 
