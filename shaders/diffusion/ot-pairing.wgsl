@@ -1,7 +1,8 @@
 // Minibatch optimal-transport pairing (OT-CFM): within the training batch of the current step,
 // permutes the noise points ε (in place, in the noise bank) so that Σᵢ ‖x₀ᵢ − ε_π(i)‖² is
-// minimal. Exact: the Hungarian method with potentials, one shortest augmenting path per data
-// point (rows 1 … n in order), in ONE workgroup of WORKGROUP_SIZE invocations.
+// minimal. Exact, in ONE workgroup of WORKGROUP_SIZE invocations: column reduction (each noise
+// column's potential is its least cost; columns in order take their nearest free data row),
+// then the Hungarian method with potentials, one shortest augmenting path per row left over.
 //
 // Invocation `lid` owns the noise columns j = lid + k·WORKGROUP_SIZE (k < COLUMNS): their ε,
 // potential v, path distance minv and `used` flag live in its private memory. Per Dijkstra
@@ -42,6 +43,8 @@ const BIG: f32 = 3.0e38;
 var<workgroup> row_potential: array<f32, MAX_N + 1u>;
 var<workgroup> row_of: array<u32, MAX_N + 1u>;
 var<workgroup> way: array<u32, MAX_N + 1u>;
+// pending[0] = how many rows the column reduction left unmatched, pending[1 …] = those rows.
+var<workgroup> pending: array<u32, MAX_N + 1u>;
 // Double-buffered so an invocation may offer for the next iteration while others still read.
 var<workgroup> candidates: array<array<Candidate, WG>, 2>;
 
@@ -61,11 +64,50 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   for (var j = lid; j <= n; j += WG) {
     row_potential[j] = 0.0;
     row_of[j] = 0u;
-    way[j] = 0u;
+    pending[j] = 0u;
+  }
+  // Column reduction: v_j = min_i c_ij (every reduced cost ≥ 0); way[j] = the nearest row.
+  for (var k = 0u; k < COLUMNS; k++) {
+    let j = lid + k * WG;
+    if (j < n) {
+      var best = BIG;
+      var nearest = 0u;
+      for (var i = 0u; i < n; i++) {
+        let d = bank[base + i] - eps[k];
+        let cost = dot(d, d);
+        if (nearest == 0u || cost < best) {
+          best = cost;
+          nearest = i + 1u;
+        }
+      }
+      v[k] = best;
+      way[j + 1u] = nearest;
+    }
   }
   workgroupBarrier();
+  if (lid == 0u) {
+    // Columns in order take their nearest row while it is free (pending[r] = 1: taken) ...
+    for (var j = 1u; j <= n; j++) {
+      let r = way[j];
+      if (r != 0u && pending[r] == 0u) {
+        pending[r] = 1u;
+        row_of[j] = r;
+      }
+    }
+    // ... then pending becomes the list of free rows, compacted in place (count ≤ r).
+    var count = 0u;
+    for (var r = 1u; r <= n; r++) {
+      if (pending[r] == 0u) {
+        count++;
+        pending[count] = r;
+      }
+    }
+    pending[0] = count;
+  }
+  let free_rows = workgroupUniformLoad(&pending[0]);
 
-  for (var row = 1u; row <= n; row++) {
+  for (var q = 1u; q <= free_rows; q++) {
+    let row = workgroupUniformLoad(&pending[q]);
     for (var k = 0u; k < COLUMNS; k++) {
       minv[k] = BIG;
       used[k] = false;

@@ -1,9 +1,9 @@
 /**
  * Exact minibatch optimal-transport pairing (Tong et al. 2023, Pooladian et al. 2023): the
  * permutation π minimising Σᵢ ‖xᵢ − ε_π(i)‖² over the points of one training batch. The float64
- * twin of shaders/diffusion/ot-pairing.wgsl: the same shortest-augmenting-path Hungarian method
- * with row and column potentials (Jonker–Volgenant style, O(n³)), the same tie-breaking (lowest
- * column index), rows added in order 0 … n−1.
+ * twin of shaders/diffusion/ot-pairing.wgsl: the same column reduction, then the same
+ * shortest-augmenting-path Hungarian method with row and column potentials (Jonker–Volgenant
+ * style, O(n³)) for the rows left unmatched, in order, with the same tie-breaking (lowest index).
  */
 
 /** Largest batch the exact pairing accepts (the GPU kernel's per-thread column arrays). */
@@ -39,7 +39,28 @@ export function otAssignment(data: ArrayLike<number>, noise: ArrayLike<number>):
   const way = new Int32Array(n + 1); // previous column on the shortest path
   const minv = new Float64Array(n + 1);
   const used = new Uint8Array(n + 1);
+  // Column reduction (Jonker–Volgenant): v_j = min_i c_ij keeps every reduced cost ≥ 0, and each
+  // column, in order, takes its nearest row (lowest on ties) while that row is free — a tight
+  // partial matching, so only the rows left over need an augmenting path.
+  const matched = new Uint8Array(n + 1);
+  for (let j = 1; j <= n; j++) {
+    let best = Infinity;
+    let nearest = 0;
+    for (let i = 1; i <= n; i++) {
+      const cost = squaredDistance(data, i - 1, noise, j - 1);
+      if (nearest === 0 || cost < best) {
+        best = cost;
+        nearest = i;
+      }
+    }
+    v[j] = best;
+    if (!matched[nearest]) {
+      matched[nearest] = 1;
+      rowOf[j] = nearest;
+    }
+  }
   for (let row = 1; row <= n; row++) {
+    if (matched[row]) continue;
     rowOf[0] = row;
     let j0 = 0;
     minv.fill(Infinity);
