@@ -108,10 +108,11 @@ export class ReflowPairs implements PairSampler {
       z.dispose();
       throw error;
     }
-    const normalization = {
-      shift: [...teacher.normalization.shift],
-      scale: [...teacher.normalization.scale],
-    } as Normalization;
+    const { shift, scale } = teacher.normalization;
+    const normalization: Normalization = {
+      shift: [shift[0], shift[1]],
+      scale: [scale[0], scale[1]],
+    };
     return new ReflowPairs(
       runtime,
       count,

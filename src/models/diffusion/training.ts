@@ -59,6 +59,10 @@ export interface PairSampler {
 
 export type BatchKind = keyof typeof BATCH_KINDS;
 
+function isPairSampler(sampler: X0Sampler | PairSampler): sampler is PairSampler {
+  return 'kind' in sampler && sampler.kind === 'pairs';
+}
+
 /**
  * Invocations of the OT pairing's workgroup and the columns each one owns, for a batch. Every
  * Dijkstra iteration costs a barrier and hands each invocation all offers, so on CPU adapters
@@ -337,7 +341,7 @@ export class DiffusionTrainingTask implements TrainingTask {
   ): Promise<DiffusionTrainingTask> {
     const { batch, maxStepsPerSubmit } = options;
     const coupling = parts.coupling ?? 'independent';
-    const pairs = 'kind' in sampler && sampler.kind === 'pairs';
+    const pairs = isPairSampler(sampler);
     if (coupling === 'reflow' && !pairs) {
       throw new TypeError(
         "A model with coupling 'reflow' trains on (x, z) pairs of a teacher, not on a dataset: " +
@@ -397,7 +401,7 @@ export class DiffusionTrainingTask implements TrainingTask {
     const queue = this.runtime.device.queue;
     queue.writeBuffer(this.batchUniforms.buffer, 4, new Uint32Array([firstStep]));
     const request = { count: batch, batches: steps, seed, step: firstStep };
-    if ('kind' in this.sampler) {
+    if (isPairSampler(this.sampler)) {
       return [this.sampler.encodePairs(pass, this.bank, this.noiseBank, request)];
     }
     const released = [this.sampler.encode(pass, this.bank, { ...request, space: 'model' })];
