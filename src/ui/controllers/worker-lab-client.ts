@@ -126,6 +126,29 @@ interface Handles {
   /** Undefined for a reflow student created without its teacher (to load weights only). */
   run: RunId | undefined;
   listener: ((p: RunProgress) => void) | undefined;
+  /** Step of the latest progress delivered, and who waits for a later one. */
+  delivered: number;
+  onDelivered: (() => void) | undefined;
+}
+
+/** Longest wait for a run's last progress after its step(n) call returned, ms. */
+const LAST_PROGRESS_MS = 2000;
+
+/**
+ * Resolves once the progress of `step` reached the page (or after LAST_PROGRESS_MS). Progress
+ * comes through the listener's own message port and the step(n) answer through the worker's,
+ * and the browser does not order messages across ports: the report carrying the last losses can
+ * arrive after the answer, and would otherwise be dropped with the listener.
+ */
+async function progressDelivered(entry: Handles, step: number): Promise<void> {
+  const deadline = performance.now() + LAST_PROGRESS_MS;
+  while (entry.delivered < step && performance.now() < deadline) {
+    await new Promise<void>((resolve) => {
+      entry.onDelivered = resolve;
+      setTimeout(resolve, Math.max(0, deadline - performance.now()));
+    });
+  }
+  entry.onDelivered = undefined;
 }
 
 /** Why a run cannot train: a reflow student created without its teacher. */
@@ -217,14 +240,25 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
       let modelId: ModelId | undefined;
       try {
         modelId = (await api.createModel(modelSpec(model))).id;
-        const entry: Handles = { data, model: modelId, run: undefined, listener: undefined };
+        const entry: Handles = {
+          data,
+          model: modelId,
+          run: undefined,
+          listener: undefined,
+          delivered: 0,
+          onDelivered: undefined,
+        };
         // A reflow student trains only on its teacher's pairs (the worker refuses plain data).
         if (model.coupling !== 'reflow' || data.startsWith('pairs:')) {
           entry.run = await api.createRun(
             modelId,
             data,
             runOptions(train),
-            proxy((p: WorkerProgress) => entry.listener?.(toProgress(p))),
+            proxy((p: WorkerProgress) => {
+              entry.delivered = p.step;
+              entry.listener?.(toProgress(p));
+              entry.onDelivered?.();
+            }),
           );
         }
         runs.set(runId, entry);
@@ -240,6 +274,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
       entry.listener = onProgress;
       try {
         const end = await api.step(run, steps);
+        await progressDelivered(entry, end.step);
         if (end.state === 'failed') throw new Error(end.notice?.message ?? 'Training failed.');
         onProgress(toProgress(end));
         return { steps: end.step, finalLoss: end.loss, stopped: end.state === 'stopped' };
