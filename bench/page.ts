@@ -7,6 +7,7 @@ import { benchCsvParse } from '../src/data/csv-bench';
 import { GpuRuntime } from '../src/gpu';
 import { CASES } from './cases';
 import { runDiffusionQuality } from './diffusion-quality';
+import { runStraightness } from './straightness';
 import { runQuality } from './quality';
 import { installGpuCounters } from './harness/gpu-counters';
 import { measureCase } from './harness/measure';
@@ -37,6 +38,7 @@ function readOptions(): BenchOptions {
   const targetSeconds = Number(params.get('target') ?? (quick ? 0.3 : 1)) || 1;
   const qualitySteps = Math.max(0, Number(params.get('quality') ?? 0) || 0);
   const diffusionQualitySteps = Math.max(0, Number(params.get('diffusionQuality') ?? 0) || 0);
+  const straightnessSteps = Math.max(0, Number(params.get('straightness') ?? 0) || 0);
   const diffusionQualityOnly = (params.get('diffusionQualityOnly') ?? '')
     .split(',')
     .map((term) => term.trim())
@@ -49,6 +51,7 @@ function readOptions(): BenchOptions {
     qualitySteps,
     diffusionQualitySteps,
     diffusionQualityOnly,
+    straightnessSteps,
   };
 }
 
@@ -153,6 +156,16 @@ async function main(): Promise<void> {
         options.diffusionQualitySteps,
         (result) => emit({ type: 'diffusion-quality', result }),
         options.diffusionQualityOnly,
+      );
+    } finally {
+      runtime.dispose();
+    }
+  }
+  if (options.straightnessSteps > 0) {
+    const runtime = await GpuRuntime.open();
+    try {
+      await runStraightness(runtime, options.straightnessSteps, (result) =>
+        emit({ type: 'straightness', result }),
       );
     } finally {
       runtime.dispose();

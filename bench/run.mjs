@@ -12,6 +12,8 @@
 //                     NFE for every sampler (the table to choose a sampler by)
 //   --diffusion-quality-only a,b  only the data/model pairs containing a or b
 //                     (e.g. checkerboard/flow-matching)
+//   --straightness[=N]  also train flow matching N steps (default 1000) with independent and
+//                     minibatch-OT pairs, and a reflow student; energy distance and path gap at NFE 1/2/4
 //   --runs N          timed runs per case (median; at least 3)
 //   --target S        seconds one timed run should last (default 1; 0.3 with --quick)
 //   --isolate         serve with COOP/COEP so TF.js-WASM may use threads  (env BENCH_ISOLATE=1)
@@ -36,6 +38,7 @@ import { findBrowser, WEBGPU_FLAGS } from '../test/support/find-browser.mjs';
 import { serveDirectory } from '../test/support/static-server.mjs';
 import { computeRatios, formatDiffusionQuality, formatTable, progressLine } from './report.mjs';
 import { formatStartup, measureStartup, STARTUP_NOTEBOOKS } from './startup/measure.mjs';
+import { formatStraightness } from './straightness-report.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = path.join(root, 'bench');
@@ -61,6 +64,7 @@ function parseArgs(argv) {
     quality: 0,
     diffusionQuality: 0,
     diffusionQualityOnly: '',
+    straightness: 0,
     startup: 0,
     startupWarm: 2,
     startupNotebooks: STARTUP_NOTEBOOKS.join(','),
@@ -85,6 +89,9 @@ function parseArgs(argv) {
       case '--diffusion-quality':
         options.diffusionQuality =
           inline === undefined ? 2000 : Number.parseInt(inline, 10) || 2000;
+        break;
+      case '--straightness':
+        options.straightness = inline === undefined ? 1000 : Number.parseInt(inline, 10) || 1000;
         break;
       case '--diffusion-quality-only':
         options.diffusionQualityOnly = value();
@@ -182,6 +189,7 @@ async function main() {
   if (options.diffusionQualityOnly) {
     query.set('diffusionQualityOnly', options.diffusionQualityOnly);
   }
+  if (options.straightness > 0) query.set('straightness', String(options.straightness));
   if (options.target) query.set('target', String(options.target));
   const url = `${origin}/page.html?${query}`;
   if (options.serve) {
@@ -201,6 +209,7 @@ async function main() {
   const results = [];
   const quality = [];
   const diffusionQuality = [];
+  const straightness = [];
   let csv = null;
   let environment = null;
   let pageOptions = null;
@@ -281,6 +290,15 @@ async function main() {
           );
           break;
         }
+        case 'straightness': {
+          const s = message.result;
+          straightness.push(s);
+          console.log(
+            `  straightness ${s.data} × ${s.model} ${s.sampler} ${s.steps}: NFE ${s.nfe}, energy ${s.energy.toFixed(4)}` +
+              (s.gap === null ? '' : `, gap ${s.gap.toFixed(4)}`),
+          );
+          break;
+        }
         case 'done':
           pageSeconds = message.seconds;
           finish();
@@ -349,6 +367,7 @@ async function main() {
       ratios,
       quality,
       diffusion_quality: diffusionQuality,
+      straightness,
       load_average: os.loadavg(),
       csv_parse_1e6: csv,
       startup,
@@ -376,6 +395,10 @@ async function main() {
     if (diffusionQuality.length > 0) {
       console.log('');
       console.log(formatDiffusionQuality(diffusionQuality));
+    }
+    if (straightness.length > 0) {
+      console.log('');
+      console.log(formatStraightness(straightness));
     }
     if (startup) {
       console.log('');

@@ -4,6 +4,7 @@
  */
 import type { CsvBenchResult } from '../../src/data/csv-bench';
 import type { DiffusionQualityResult } from '../diffusion-quality';
+import type { StraightnessResult } from '../straightness';
 import type { QualityResult } from '../quality';
 import type { Config, Family, Impl, Kind } from './types';
 
@@ -79,6 +80,8 @@ export interface BenchOptions {
   diffusionQualitySteps: number;
   /** Only the data/kind pairs containing one of these terms (empty: all). */
   diffusionQualityOnly: string[];
+  /** Training steps of the straightness table (independent / minibatch-OT / reflow; 0: none). */
+  straightnessSteps: number;
 }
 
 export type PageMessage =
@@ -89,5 +92,6 @@ export type PageMessage =
   | { type: 'case'; result: CaseResult }
   | { type: 'quality'; result: QualityResult }
   | { type: 'diffusion-quality'; result: DiffusionQualityResult }
+  | { type: 'straightness'; result: StraightnessResult }
   | { type: 'csv'; result: CsvBenchResult }
   | { type: 'done'; seconds: number };
