@@ -6,9 +6,8 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
   cellName,
-  rangeError,
   reflowTeacher,
-  TRAIN_LIMITS,
+  settingsErrors,
   trainInputs,
   viewSource,
   type DataCell,
@@ -487,7 +486,8 @@ export class LabController implements ReactiveController {
       id: model.id,
       patch: { train: { ...model.train, batch } },
     });
-    if (rangeError(batch, TRAIN_LIMITS.batch)) return;
+    // Out of range, or over minibatch OT's limit: the cells show why; the run keeps its batch.
+    if (settingsErrors(model.model, { ...model.train, batch })['batch']) return;
     const run = this.run(trainId);
     if (!run.key || run.state === 'preparing' || !this.client.setBatchSize) return;
     // A paced run takes it before its next slice, while the worker is paused: a change
