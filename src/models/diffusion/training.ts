@@ -66,7 +66,7 @@ function isPairSampler(sampler: X0Sampler | PairSampler): sampler is PairSampler
 /**
  * Invocations of the OT pairing's workgroup and the columns each one owns, for a batch. Every
  * Dijkstra iteration costs a barrier and hands each invocation all offers, so on CPU adapters
- * few invocations win (SwiftShader, n = 512: 8 → ≈ 0.25 s, 64 → ≈ 1.4 s per pairing).
+ * few invocations win (SwiftShader, n = 512: 8 → ≈ 0.2 s, 64 → ≈ 1.4 s per pairing).
  */
 export function otTuning(
   adapter: AdapterSummary,
