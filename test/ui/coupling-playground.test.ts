@@ -4,13 +4,13 @@ import {
   createCell,
   defaultNotebook,
   NotebookStore,
+  paramsHash,
   type Cell,
   type ModelCell,
   type Notebook,
 } from '../../src/notebook';
-import type { LabClient } from '../../src/ui/controllers/lab-client';
+import { shareableWorkerClient, type ShareableClient } from '../../src/ui/app/weights-client';
 import { LabController } from '../../src/ui/controllers/lab-controller';
-import { workerLabClient } from '../../src/ui/controllers/worker-lab-client';
 import { rejection, startLabWorker } from '../worker/helpers';
 
 /** A tiny flow-matching Model cell (16 wide, 2 hidden layers, batch ≤ 64). */
@@ -61,12 +61,13 @@ function notebook(): Notebook {
 function playground(): {
   lab: LabController;
   store: NotebookStore;
-  client: LabClient;
+  client: ShareableClient;
   end(): void;
 } {
   const worker = startLabWorker();
   const store = new NotebookStore(notebook());
-  const client = workerLabClient(worker.api);
+  // The app's client: the worker client plus weights export (the replay check hashes them).
+  const client = shareableWorkerClient(worker.api);
   const host = {
     addController: (_: ReactiveController) => undefined,
     removeController: () => undefined,
@@ -141,6 +142,22 @@ describe('playground: minibatch-OT and reflow runs through the real worker', () 
     } finally {
       end();
     }
+  });
+
+  it('replays exactly: a fresh worker trains the same teacher, pairs and student bit for bit', async () => {
+    const hashes: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { lab, client, end } = playground();
+      try {
+        await lab.play('train-teacher');
+        await lab.play('train-student');
+        expect(lab.run('train-student').state, lab.run('train-student').error).to.equal('done');
+        hashes.push(await paramsHash((await client.exportWeights('train-student')).params));
+      } finally {
+        end();
+      }
+    }
+    expect(hashes[1]).to.equal(hashes[0]);
   });
 
   it('an OT batch over 512 fails with the limit before training', async () => {
