@@ -144,6 +144,19 @@ describe('<ff-model-cell>: flow-matching coupling', () => {
     expect($(el, '#reflowTeacher').title).to.match(/trained flow-matching model above/);
   });
 
+  it('explains the couplings with equations that typeset', async () => {
+    const el = await mount(cellWith({}));
+    const learn = el.shadowRoot!.querySelector('#coupling-learn')!;
+    expect(learn.textContent).to.contain('How couplings work');
+    const markdown = learn.querySelector('ff-markdown')!;
+    await (markdown as unknown as { updateComplete: Promise<unknown> }).updateComplete;
+    const root = markdown.shadowRoot!;
+    expect(root.textContent).to.match(/Liu et al\. 2023/);
+    expect(root.querySelectorAll('math').length).to.be.greaterThan(4);
+    expect(root.querySelector('.katex-error, merror, [mathcolor="#cc0000"]')).to.equal(null);
+    expect(has(await mount(cellWith({ kind: 'ddpm' })), '#coupling-learn')).to.equal(false);
+  });
+
   it('maps the coupling to a spec the library accepts (independent stays the default)', () => {
     for (const coupling of ['minibatch-ot', 'reflow'] as const) {
       const spec = modelSpec(cellWith({ coupling }).model) as DiffusionModelSpec;

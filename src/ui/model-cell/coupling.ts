@@ -16,6 +16,7 @@ import {
   type TrainSettings,
 } from '../../notebook';
 import { numberField } from '../fields';
+import '../markdown/markdown';
 
 /** A Model cell that can teach: its id and title. */
 export interface TeacherOption {
@@ -39,6 +40,12 @@ export const COUPLING_TIPS = {
   teacherSteps:
     'RK4 steps of the teacher’s ODE per pair (4 network evaluations each): more steps, more faithful pairs.',
 } as const;
+
+/** The learning aid under the control: what each coupling changes in the objective. */
+export const COUPLING_EXPLANATION = `A **coupling** chooses which noise $\\epsilon$ each data point $x_0$ is paired with in $L = \\mathbb{E}\\, \\| v_\\theta(x_t, t) - (\\epsilon - x_0) \\|^2$, $x_t = (1-t)\\,x_0 + t\\,\\epsilon$.
+- *Independent*: $\\epsilon \\sim \\mathcal{N}(0, I)$ drawn apart from $x_0$. Paths of different pairs cross, so the learned ODE curves and needs more steps.
+- *Minibatch OT* (Tong et al. 2023; Pooladian et al. 2023): in each batch, the permutation $\\pi$ minimising $\\sum_i \\| x_i - \\epsilon_{\\pi(i)} \\|^2$, solved exactly on the GPU. Pairs are near each other, paths cross less and are straighter; the pairing costs time every step.
+- *Reflow* (Liu et al. 2023): a trained teacher carries noise $z$ to $x = \\mathrm{ODE}(z)$; the student regresses $z - x$ on these fixed pairs. Its paths are nearly straight, so one or two Euler steps land close to the teacher's samples.`;
 
 export interface CouplingChange {
   coupling: Coupling;
@@ -153,4 +160,12 @@ export function couplingControls(options: CouplingOptions) {
         : nothing
     }
     ${otError ? html`<p class="error" role="alert">${otError}</p>` : nothing}`;
+}
+
+/** The learning aid, shown after the model kind's own explanation. */
+export function couplingExplanation() {
+  return html`<details class="learn" id="coupling-learn">
+    <summary>How couplings work</summary>
+    <ff-markdown .source=${COUPLING_EXPLANATION}></ff-markdown>
+  </details>`;
 }

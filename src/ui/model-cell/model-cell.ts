@@ -23,7 +23,12 @@ import { numberField, selectField } from '../fields';
 import { EXPLANATIONS, FLOWS_VS_DIFFUSION, TIPS } from '../learn/explanations';
 import '../markdown/markdown';
 import { cellStyles } from '../shared.styles';
-import { couplingControls, type CouplingChange, type TeacherOption } from './coupling';
+import {
+  couplingControls,
+  couplingExplanation,
+  type CouplingChange,
+  type TeacherOption,
+} from './coupling';
 import { modelCellStyles } from './model-cell.styles';
 
 const SCHEDULE_NAMES: Record<NoiseSchedule, string> = {
@@ -143,6 +148,7 @@ export class FfModelCell extends LitElement {
         <summary>How ${KIND_NAMES[model.kind]} works</summary>
         <ff-markdown .source=${EXPLANATIONS[model.kind]}></ff-markdown>
       </details>
+      ${model.kind === 'flow-matching' ? couplingExplanation() : nothing}
       <details class="learn">
         <summary>Flows vs diffusion</summary>
         <ff-markdown .source=${FLOWS_VS_DIFFUSION}></ff-markdown>
