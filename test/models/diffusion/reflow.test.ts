@@ -7,6 +7,7 @@ import {
   ReflowPairs,
   reflowBatchIndices,
 } from '../../../src/models/diffusion/reflow';
+import { MAX_CHUNK } from '../../../src/models/diffusion/plan-runner';
 import { initialNoise } from '../../../src/models/diffusion/reference';
 import type { DiffusionModelSpec } from '../../../src/models/diffusion/spec';
 import { trainingBatchTwin } from '../../../src/models/diffusion/training';
@@ -58,6 +59,24 @@ describe('reflow pairs', () => {
     expect(maxAbs(xData, samples)).to.be.below(1e-5);
     // z: the float64 twin's noise (WGSL's f32 log/cos: ~2⁻¹¹ absolute).
     expect(maxAbs(z, initialNoise(5, count))).to.be.below(2e-3);
+  });
+
+  it('banks beyond one sampler chunk keep x and z paired (the noise index runs on)', async () => {
+    const { gpu, model } = await teacher();
+    const count = MAX_CHUNK + 100;
+    const options = { sampler: 'euler', steps: 1, seed: 3 } as const;
+    const pairs = await ReflowPairs.create(gpu, model, { count, ...options });
+    const [{ x, z }, samples] = await Promise.all([pairs.read(), model.sample(count, options)]);
+    pairs.dispose();
+    model.dispose();
+    const xData = Array.from(
+      x,
+      (v, i) => v * NORMALIZATION.scale[i % 2]! + NORMALIZATION.shift[i % 2]!,
+    );
+    expect(maxAbs(xData, samples)).to.be.below(1e-5);
+    // The second chunk's noise continues the first's indices.
+    const tail = 2 * (MAX_CHUNK - 10);
+    expect(maxAbs(z.subarray(tail), initialNoise(3, 110, MAX_CHUNK - 10))).to.be.below(2e-3);
   });
 
   it('training batches gather pairs by the twin indices; the batch equals the twin', async () => {
