@@ -126,6 +126,39 @@ describe('reflow pairs', () => {
     expect(maxAbs(target, twin.targets)).to.be.below(1e-5);
   });
 
+  it('leaves the buffer pool as it was after pairs, OT and reflow training, and dispose', async () => {
+    const gpu = await testGpu();
+    const dataset = new Dataset(gpu, { name: 'moons', seed: 1 });
+    const sampler = await dataset.sampler();
+    const cycle = async () => {
+      const source = await DiffusionModel.create(gpu, TINY);
+      const pairs = await ReflowPairs.create(gpu, source, { count: 64, sampler: 'heun', steps: 2 });
+      for (const [coupling, data] of [
+        ['minibatch-ot', sampler],
+        ['reflow', pairs],
+      ] as const) {
+        const model = await DiffusionModel.create(gpu, { ...TINY, coupling });
+        const trainer = await Trainer.create(
+          gpu,
+          (state) =>
+            model.createTrainingTask(state, data, { batch: 16, seed: 1, maxStepsPerSubmit: 4 }),
+          { optimizer: { kind: 'adam', lr: 1e-3 }, maxStepsPerSubmit: 4 },
+        );
+        await trainer.train(6);
+        trainer.dispose();
+        model.dispose();
+      }
+      pairs.dispose();
+      source.dispose();
+    };
+    await cycle();
+    const before = gpu.pool.stats();
+    for (let i = 0; i < 2; i++) await cycle();
+    const after = gpu.pool.stats();
+    dataset.dispose();
+    expect(after).to.deep.equal(before);
+  });
+
   it('refuses mismatched data and teachers with messages that say what to do', async () => {
     const gpu = await testGpu();
     const { model: source } = await teacher();
