@@ -2,11 +2,12 @@
 // permutes the noise points ε (in place, in the noise bank) so that Σᵢ ‖x₀ᵢ − ε_π(i)‖² is
 // minimal. Exact, in ONE workgroup of WORKGROUP_SIZE invocations: column reduction (each noise
 // column's potential is its least cost; columns in order take their nearest free data row),
-// then the Hungarian method with potentials, one shortest augmenting path per row left over.
+// then one shortest augmenting path per row left over (Dijkstra on reduced costs with lazy
+// potentials, as in Crouse 2016 / scipy's linear_sum_assignment).
 //
 // Invocation `lid` owns the noise columns j = lid + k·WORKGROUP_SIZE (k < COLUMNS): their ε,
-// potential v, path distance minv and `used` flag live in its private memory. Per Dijkstra
-// iteration each invocation scans its columns, offers its best (lowest minv, then lowest
+// potential v, path cost and `visited` flag live in its private memory. Per Dijkstra
+// iteration each invocation scans its columns, offers its best (lowest path cost, then lowest
 // column) in `candidates`, and workgroupUniformLoad hands every invocation the whole offer list:
 // all of them pick the same winner by a fixed-order scan (no atomics, no float reductions in a
 // data-dependent order), so the result is deterministic and identical on every run. Potentials
@@ -54,8 +55,8 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   let base = (state.step - u.first_step) * n;
   var eps: array<vec2<f32>, COLUMNS>;
   var v: array<f32, COLUMNS>;
-  var minv: array<f32, COLUMNS>;
-  var used: array<bool, COLUMNS>;
+  var path_cost: array<f32, COLUMNS>;
+  var visited: array<bool, COLUMNS>;
   for (var k = 0u; k < COLUMNS; k++) {
     let j = lid + k * WG;
     if (j < n) { eps[k] = noise[base + j]; }
@@ -109,70 +110,74 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   for (var q = 1u; q <= free_rows; q++) {
     let row = workgroupUniformLoad(&pending[q]);
     for (var k = 0u; k < COLUMNS; k++) {
-      minv[k] = BIG;
-      used[k] = false;
+      path_cost[k] = BIG;
+      visited[k] = false;
     }
+    // Dijkstra from `row` on reduced costs; `distance` is that of the latest column reached.
+    var distance = 0.0;
     var j0 = 0u;
     var i0 = row;
+    var sink = 0u;
     var parity = 0u;
-    // Each iteration uses one more column, so n iterations always reach a free one.
-    for (var iteration = 0u; iteration <= n; iteration++) {
+    // Each iteration reaches one more column, so n iterations always reach a free one.
+    for (var iteration = 0u; iteration < n; iteration++) {
       let x = bank[base + i0 - 1u];
-      let ui0 = row_potential[i0];
+      let base_cost = distance - row_potential[i0];
       var best = Candidate(BIG, 0u, 0u);
       for (var k = 0u; k < COLUMNS; k++) {
         let j = lid + k * WG;
-        if (j < n && !used[k]) {
+        if (j < n && !visited[k]) {
           let d = x - eps[k];
-          let reduced = dot(d, d) - ui0 - v[k];
-          if (reduced < minv[k]) {
-            minv[k] = reduced;
+          let reduced = base_cost + dot(d, d) - v[k];
+          if (reduced < path_cost[k]) {
+            path_cost[k] = reduced;
             way[j + 1u] = j0;
           }
-          if (best.column == 0u || minv[k] < best.value) {
-            best = Candidate(minv[k], j + 1u, 0u);
+          if (best.column == 0u || path_cost[k] < best.value) {
+            best = Candidate(path_cost[k], j + 1u, 0u);
           }
         }
       }
       if (best.column != 0u) { best.row = row_of[best.column]; }
       candidates[parity][lid] = best;
       let offers = workgroupUniformLoad(&candidates[parity]);
-      var delta = BIG;
       var j1 = 0u;
       var i1 = 0u;
       for (var t = 0u; t < WG; t++) {
         let c = offers[t];
-        if (c.column != 0u && (j1 == 0u || c.value < delta || (c.value == delta && c.column < j1))) {
-          delta = c.value;
+        if (c.column != 0u && (j1 == 0u || c.value < distance || (c.value == distance && c.column < j1))) {
+          distance = c.value;
           j1 = c.column;
           i1 = c.row;
         }
       }
       if (j1 == 0u) { break; } // only with non-finite inputs: leave the pairing as it is
-      // Potentials: rows on the tree rise by δ, their columns fall by δ, the rest get closer.
-      for (var k = 0u; k < COLUMNS; k++) {
-        let j = lid + k * WG;
-        if (j < n) {
-          if (used[k]) {
-            row_potential[row_of[j + 1u]] += delta;
-            v[k] -= delta;
-          } else {
-            minv[k] -= delta;
-          }
-        }
+      if ((j1 - 1u) % WG == lid) { visited[(j1 - 1u) / WG] = true; }
+      if (i1 == 0u) {
+        sink = j1;
+        break;
       }
-      if (lid == 0u) { row_potential[row] += delta; } // column 0 holds the new row
-      if ((j1 - 1u) % WG == lid) { used[(j1 - 1u) / WG] = true; }
       j0 = j1;
-      if (i1 == 0u) { break; }
       i0 = i1;
       parity ^= 1u;
     }
+    // Potentials, once per row (no one reads them until the barrier): each column reached and
+    // its row move by what the path saved there; the new row by the whole distance.
+    for (var k = 0u; k < COLUMNS; k++) {
+      let j = lid + k * WG;
+      if (j < n && visited[k]) {
+        let gain = distance - path_cost[k];
+        v[k] -= gain;
+        let r = row_of[j + 1u];
+        if (r != 0u) { row_potential[r] += gain; }
+      }
+    }
+    if (lid == 0u) { row_potential[row] += distance; }
     // Everyone is done reading row_of before invocation 0 flips the path.
     workgroupBarrier();
-    if (lid == 0u && j0 != 0u) {
+    if (lid == 0u && sink != 0u) {
       row_of[0] = row;
-      var j = j0;
+      var j = sink;
       loop {
         let previous = way[j];
         row_of[j] = row_of[previous];

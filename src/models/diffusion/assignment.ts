@@ -2,8 +2,8 @@
  * Exact minibatch optimal-transport pairing (Tong et al. 2023, Pooladian et al. 2023): the
  * permutation π minimising Σᵢ ‖xᵢ − ε_π(i)‖² over the points of one training batch. The float64
  * twin of shaders/diffusion/ot-pairing.wgsl: the same column reduction, then the same
- * shortest-augmenting-path Hungarian method with row and column potentials (Jonker–Volgenant
- * style, O(n³)) for the rows left unmatched, in order, with the same tie-breaking (lowest index).
+ * shortest-augmenting-path method with row and column potentials (Jonker–Volgenant / Crouse,
+ * O(n³)) for the rows left unmatched, in order, with the same tie-breaking (lowest index).
  */
 
 /** Largest batch the exact pairing accepts (the GPU kernel's per-thread column arrays). */
@@ -37,8 +37,6 @@ export function otAssignment(data: ArrayLike<number>, noise: ArrayLike<number>):
   const v = new Float64Array(n + 1); // column potentials
   const rowOf = new Int32Array(n + 1); // rowOf[j]: row matched to column j (0 = none)
   const way = new Int32Array(n + 1); // previous column on the shortest path
-  const minv = new Float64Array(n + 1);
-  const used = new Uint8Array(n + 1);
   // Column reduction (Jonker–Volgenant): v_j = min_i c_ij keeps every reduced cost ≥ 0, and each
   // column, in order, takes its nearest row (lowest on ties) while that row is free — a tight
   // partial matching, so only the rows left over need an augmenting path.
@@ -59,46 +57,56 @@ export function otAssignment(data: ArrayLike<number>, noise: ArrayLike<number>):
       rowOf[j] = nearest;
     }
   }
+  // Then one shortest augmenting path per free row (Dijkstra on reduced costs, lazy potentials
+  // as in Crouse 2016 / scipy's linear_sum_assignment): `pathCost[j]` is the shortest distance
+  // from the row to column j, potentials change once per row.
+  const pathCost = new Float64Array(n + 1);
+  const visited = new Uint8Array(n + 1);
   for (let row = 1; row <= n; row++) {
     if (matched[row]) continue;
-    rowOf[0] = row;
-    let j0 = 0;
-    minv.fill(Infinity);
-    used.fill(0);
-    do {
-      used[j0] = 1;
-      const i0 = rowOf[j0]!;
-      let delta = Infinity;
-      let j1 = 0;
+    pathCost.fill(Infinity);
+    visited.fill(0);
+    let distance = 0; // of the latest column reached
+    let i0 = row;
+    let j0 = 0; // column 0: the virtual start
+    let sink: number;
+    for (;;) {
+      let nearest = 0;
       for (let j = 1; j <= n; j++) {
-        if (used[j]) continue;
-        const reduced = squaredDistance(data, i0 - 1, noise, j - 1) - u[i0]! - v[j]!;
-        if (reduced < minv[j]!) {
-          minv[j] = reduced;
+        if (visited[j]) continue;
+        const reduced = distance + squaredDistance(data, i0 - 1, noise, j - 1) - u[i0]! - v[j]!;
+        if (reduced < pathCost[j]!) {
+          pathCost[j] = reduced;
           way[j] = j0;
         }
-        if (minv[j]! < delta) {
-          delta = minv[j]!;
-          j1 = j;
-        }
+        if (nearest === 0 || pathCost[j]! < pathCost[nearest]!) nearest = j;
       }
-      for (let j = 0; j <= n; j++) {
-        if (used[j]) {
-          const r = rowOf[j]!;
-          u[r] = u[r]! + delta;
-          v[j] = v[j]! - delta;
-        } else {
-          minv[j] = minv[j]! - delta;
-        }
+      distance = pathCost[nearest]!;
+      visited[nearest] = 1;
+      if (rowOf[nearest] === 0) {
+        sink = nearest;
+        break;
       }
-      j0 = j1;
-    } while (rowOf[j0] !== 0);
+      j0 = nearest;
+      i0 = rowOf[nearest]!;
+    }
+    // Potentials: every column reached before the sink, and its row, move by what it saved.
+    u[row] = u[row]! + distance;
+    for (let j = 1; j <= n; j++) {
+      if (!visited[j]) continue;
+      const gain = distance - pathCost[j]!;
+      v[j] = v[j]! - gain;
+      const r = rowOf[j]!;
+      if (r !== 0) u[r] = u[r]! + gain;
+    }
     // Flip the path: every column on it takes the row of its predecessor.
+    rowOf[0] = row;
+    let j = sink;
     do {
-      const j1 = way[j0]!;
-      rowOf[j0] = rowOf[j1]!;
-      j0 = j1;
-    } while (j0 !== 0);
+      const previous = way[j]!;
+      rowOf[j] = rowOf[previous]!;
+      j = previous;
+    } while (j !== 0);
   }
   const assignment = new Int32Array(n);
   for (let j = 1; j <= n; j++) assignment[rowOf[j]! - 1] = j - 1;

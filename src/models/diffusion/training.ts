@@ -66,13 +66,13 @@ function isPairSampler(sampler: X0Sampler | PairSampler): sampler is PairSampler
 /**
  * Invocations of the OT pairing's workgroup and the columns each one owns, for a batch. Every
  * Dijkstra iteration costs a barrier and hands each invocation all offers, so on CPU adapters
- * few invocations win (SwiftShader, n = 512: 8 → ≈ 0.2 s, 64 → ≈ 1.4 s per pairing).
+ * few invocations win (SwiftShader, n = 512: 4 → ≈ 0.12 s, 8 → ≈ 0.15 s, 16 → ≈ 0.2 s).
  */
 export function otTuning(
   adapter: AdapterSummary,
   batch: number,
 ): { workgroupSize: number; columns: number } {
-  const workgroupSize = adapter.isFallback ? 8 : 32;
+  const workgroupSize = adapter.isFallback ? 4 : 32;
   return { workgroupSize, columns: Math.max(1, Math.ceil(batch / workgroupSize)) };
 }
 
