@@ -68,7 +68,8 @@ export class RunController {
   private segmentsStarted = 0;
   private batch: number;
   private optimizer: OptimizerSpec;
-  private readonly totalSteps: number;
+  /** Where start() trains to; a step(n) past it moves it (training on after the end). */
+  private totalSteps: number;
   private readonly seed: number;
   private rates: Rates;
   private gpuMsPerStep: number | null = null;
@@ -149,6 +150,13 @@ export class RunController {
     }
     if (this.state === 'recovering') await this.untilSettled();
     this.notice = undefined;
+    const from = this.segment ? this.segment.base + this.segment.run.stepsDone : this.step;
+    if (from + n > this.totalSteps) {
+      // Past the run's end (a finished run trained on): the segment in flight cannot go further,
+      // so a new one continues the optimizer exactly from where it stops.
+      await this.endSegment();
+      this.totalSteps = this.step + n;
+    }
     const segment = this.segment;
     if (segment) {
       // stepsDone is exact (the segment's this.step may lag a throttled report behind).
