@@ -149,7 +149,7 @@ export function couplingControls(options: CouplingOptions) {
     </div>
     ${
       noTeacher && coupling !== 'reflow'
-        ? html`<p class="note">
+        ? html`<p class="hint">
             Reflow needs a flow-matching Model cell above this one, trained first, as its teacher.
           </p>`
         : nothing
