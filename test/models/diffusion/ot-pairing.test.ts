@@ -78,10 +78,16 @@ describe('exact minibatch OT pairing', () => {
   });
 
   /** Runs the kernel on one batch (step 0) and returns the paired noise. */
-  async function pairOnGpu(data: Float32Array, noise: Float32Array): Promise<Float32Array> {
+  async function pairOnGpu(
+    data: Float32Array,
+    noise: Float32Array,
+    workgroupSize?: number,
+  ): Promise<Float32Array> {
     const gpu = await testGpu();
     const n = data.length / 2;
-    const tuning = otTuning(gpu.context.adapterInfo, n);
+    const tuning = workgroupSize
+      ? { workgroupSize, columns: Math.ceil(n / workgroupSize) }
+      : otTuning(gpu.context.adapterInfo, n);
     const kernel = await gpu.pipelines.get(otPairingKernel, {
       WORKGROUP_SIZE: tuning.workgroupSize,
       COLUMNS: tuning.columns,
@@ -119,6 +125,18 @@ describe('exact minibatch OT pairing', () => {
     expect(Array.from(second)).to.deep.equal(Array.from(first));
     // Ties are broken as the twin breaks them (lowest row, then lowest column).
     expect(Array.from(first)).to.deep.equal(Array.from(otAssignment(data, noise)));
+  });
+
+  it('GPU kernel with the GPU-adapter workgroups (32, 64) and several columns each: the optimum', async () => {
+    const n = 100;
+    const data = Float32Array.from(testValues(2 * n, 8, 2));
+    const noise = Float32Array.from(testValues(2 * n, 9, 1.5));
+    const optimal = pairingCost(data, noise, otAssignment(data, noise));
+    for (const workgroupSize of [32, 64]) {
+      const assignment = recoverAssignment(await pairOnGpu(data, noise, workgroupSize), noise);
+      expect(isPermutation(assignment), `${workgroupSize}`).to.equal(true);
+      expect(pairingCost(data, noise, assignment)).to.be.closeTo(optimal, 1e-5 * optimal);
+    }
   });
 
   for (const n of [16, 61, 64, 128, MAX_OT_BATCH]) {
