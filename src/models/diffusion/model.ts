@@ -13,6 +13,7 @@
  *   await model.field(points, t);                        // velocity (and score for DDPM) at t
  *   await model.noised(points, t, seed);                 // the forward process at t
  *   model.terminalKl();                                  // "is x_T close to N(0, I)?"
+ *   await model.sampleIntoModelSpace(buffer, n, options); // model coordinates (reflow's pairs)
  *   exportParams() / importParams(values) / dispose()
  *
  * Coordinates: every method takes and returns data coordinates; `normalization` (set by the
@@ -20,7 +21,8 @@
  * get −log(scale_x·scale_y). Time: t ∈ [0, 1], 0 = data, 1 = noise, for both kinds (DDPM's
  * continuous index is t·T − 1). Samplers: DDPM 'ddpm' | 'ddim' | 'pf-euler' | 'pf-heun';
  * flow matching 'euler' | 'midpoint' | 'heun' | 'rk4'. Every call records its network
- * evaluations per point in `lastRun.nfe`.
+ * evaluations per point in `lastRun.nfe`. Flow matching's `coupling` picks the training pairs:
+ * independent, minibatch-OT (training.ts, ot-pairing.wgsl) or reflow (reflow.ts).
  */
 import type { GpuRuntime, PooledBuffer } from '../../gpu';
 import { EmbedConcat } from '../../nn/layers';
