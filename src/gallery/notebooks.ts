@@ -5,7 +5,11 @@
  * Widths stay ≤ 64 so the shipped files stay small.
  */
 import type { Notebook } from '../notebook';
-import { KIND_NOTES as EXPLANATIONS, FLOWS_VS_DIFFUSION_NOTE as FLOWS_VS_DIFFUSION } from './notes';
+import {
+  KIND_NOTES as EXPLANATIONS,
+  FLOWS_VS_DIFFUSION_NOTE as FLOWS_VS_DIFFUSION,
+  STRAIGHT_PATHS_NOTE,
+} from './notes';
 import { compare, data, model, note, notebook, train, view } from './build';
 
 export interface GalleryEntry {
@@ -45,6 +49,21 @@ function heartGrid(side = 32): number[] {
   }
   return weights;
 }
+
+/** The straight-paths notebook's two flow-matching models: the same network and budget. */
+const FM_STRAIGHT = {
+  layers: 3,
+  hidden: 64,
+  hiddenLayers: 3,
+  activation: 'silu' as const,
+  seed: 9,
+};
+const FM_STRAIGHT_TRAIN = {
+  batch: 256,
+  learningRate: 3e-3,
+  schedule: 'cosine' as const,
+  steps: 1000,
+};
 
 const FLOW_TRAIN = { batch: 256, learningRate: 5e-3, schedule: 'cosine' as const };
 
@@ -199,6 +218,35 @@ export const GALLERY: readonly GalleryEntry[] = [
       train('train-fm'),
       view('view-fm', { sampler: 'rk4', samplerSteps: 20 }),
       compare('compare-1', ['train-flow', 'train-fm']),
+    ]),
+  },
+  {
+    name: 'straight-paths',
+    title: 'Straight paths: one-step sampling with minibatch OT',
+    summary:
+      'Independent vs optimal-transport pairs in flow matching, both sampled with one Euler step.',
+    notebook: notebook('Straight paths', [
+      note('intro', STRAIGHT_PATHS_NOTE),
+      data('data-1', 'Two moons', { kind: 'builtin', name: 'moons', seed: 1 }),
+      model(
+        'model-independent',
+        'Independent pairs',
+        'flow-matching',
+        FM_STRAIGHT,
+        FM_STRAIGHT_TRAIN,
+      ),
+      train('train-independent'),
+      view('view-independent', { sampler: 'euler', samplerSteps: 1, overlay: 'trajectories' }),
+      model(
+        'model-ot',
+        'Minibatch-OT pairs',
+        'flow-matching',
+        { ...FM_STRAIGHT, coupling: 'minibatch-ot' },
+        FM_STRAIGHT_TRAIN,
+      ),
+      train('train-ot'),
+      view('view-ot', { sampler: 'euler', samplerSteps: 1, overlay: 'trajectories' }),
+      compare('compare-1', ['train-independent', 'train-ot']),
     ]),
   },
   {
