@@ -8,7 +8,9 @@ import { activationId } from './activations';
 import {
   kernelTuning,
   mlpBackwardKernel,
+  mlpBackwardKernelRows8,
   mlpForwardKernel,
+  mlpForwardKernelRows8,
   outerGradBlocks,
   outerGradKernel,
   type KernelTuning,
@@ -87,6 +89,9 @@ export class FusedMlp {
         `Fused MLP: samples per invocation must be 4 or 8, got ${tuning.samples}.`,
       );
     }
+    if (tuning.rows !== 4 && tuning.rows !== 8) {
+      throw new RangeError(`Fused MLP: rows per tile read must be 4 or 8, got ${tuning.rows}.`);
+    }
     const training = options.training ?? true;
     const base = {
       IN: shape.inputs,
@@ -101,12 +106,16 @@ export class FusedMlp {
       IN_STRIDE: options.inputStride ?? shape.inputs,
     };
     const pipelines = runtime.pipelines;
+    const [forwardKernel, backwardKernel] =
+      tuning.rows === 8
+        ? [mlpForwardKernelRows8, mlpBackwardKernelRows8]
+        : [mlpForwardKernel, mlpBackwardKernel];
     const layers = linearLayers(shape);
     const [forwardTrain, forwardInfer, backward, ...outerGrads] = await Promise.all([
-      pipelines.get(mlpForwardKernel, { ...base, ...FORWARD_ONLY, STORE_CACHE: true }),
-      pipelines.get(mlpForwardKernel, { ...base, ...FORWARD_ONLY, STORE_CACHE: false }),
+      pipelines.get(forwardKernel, { ...base, ...FORWARD_ONLY, STORE_CACHE: true }),
+      pipelines.get(forwardKernel, { ...base, ...FORWARD_ONLY, STORE_CACHE: false }),
       training
-        ? pipelines.get(mlpBackwardKernel, {
+        ? pipelines.get(backwardKernel, {
             ...base,
             STORE_CACHE: true,
             WRITE_GRAD_IN: options.gradInput ?? false,

@@ -1,6 +1,8 @@
 /** Kernel specs of the neural-network engine (WGSL in shaders/nn/ and shaders/lib/). */
 import activationsSource from '../../shaders/lib/activations.wgsl';
 import mlpSource from '../../shaders/nn/mlp.wgsl';
+import mlpRows4Source from '../../shaders/nn/mlp-rows4.wgsl';
+import mlpRows8Source from '../../shaders/nn/mlp-rows8.wgsl';
 import outerGradSource from '../../shaders/nn/outer-grad.wgsl';
 import { defineKernel, workgroupsFor, type AdapterSummary } from '../gpu';
 
@@ -20,7 +22,7 @@ export const mlpForwardKernel = defineKernel<number>({
   name: 'nn/mlp-forward',
   file: 'nn/mlp.wgsl',
   source: mlpSource,
-  libraries: [ACTIVATIONS_LIBRARY],
+  libraries: [ACTIVATIONS_LIBRARY, { file: 'nn/mlp-rows4.wgsl', source: mlpRows4Source }],
   entryPoint: 'forward',
   bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
   workgroupSize: (c) => Number(c.WORKGROUP_SIZE ?? 64),
@@ -31,6 +33,23 @@ export const mlpBackwardKernel = defineKernel<number>({
   ...mlpForwardKernel,
   name: 'nn/mlp-backward',
   entryPoint: 'backward',
+});
+
+/**
+ * The same kernels with the eight-row layer loops (shaders/nn/mlp-rows8.wgsl), which wide layers
+ * use on CPU adapters (kernelTuning). A kernel of its own rather than a constant branch, so a
+ * four-row kernel carries no eight-row code for the shader compiler.
+ */
+const ROWS8 = [ACTIVATIONS_LIBRARY, { file: 'nn/mlp-rows8.wgsl', source: mlpRows8Source }];
+export const mlpForwardKernelRows8 = defineKernel<number>({
+  ...mlpForwardKernel,
+  name: 'nn/mlp-forward-rows8',
+  libraries: ROWS8,
+});
+export const mlpBackwardKernelRows8 = defineKernel<number>({
+  ...mlpBackwardKernel,
+  name: 'nn/mlp-backward-rows8',
+  libraries: ROWS8,
 });
 
 /**
@@ -56,25 +75,33 @@ export const outerGradKernel = defineKernel<OuterGradProblem>({
   dispatch: ({ blocks, chunks }, workgroupSize) => [Math.ceil(blocks / workgroupSize), chunks, 1],
 });
 
+/** Width from which CPU adapters use the eight-row layer loops of the fused MLP. */
+export const WIDE_LAYER = 128;
+
 /** Per-adapter shape of the per-sample kernels (see WEBGPU-ON-CPU.md for the measurements). */
 export interface KernelTuning {
   /** Samples per invocation in the fused MLP kernels (weight reuse): 4 or 8 (vec4 lanes). */
   samples: number;
+  /** Outputs (inputs, backward) per read of the fused MLP's activation tile: 4 or 8. */
+  rows: number;
   workgroupSize: number;
   /** Samples per chunk of the weight-gradient reduction. */
   chunkSize: number;
 }
 
-export function kernelTuning(adapter: AdapterSummary, _width: number): KernelTuning {
+export function kernelTuning(adapter: AdapterSummary, width: number): KernelTuning {
   if (adapter.isFallback) {
     // CPU adapters: many samples per invocation, small workgroups (measured on SwiftShader).
     // Width 256 too: since the fused kernels use each tile load for four rows, 8 samples beat 4
-    // there (mlp/h256/b4096 0.375 → 0.867 steps/s) for ~2 s more compile time.
+    // there (mlp/h256/b4096 0.375 → 0.867 steps/s) for ~2 s more compile time. Eight rows per
+    // tile read are ~15% faster again at width 256 but double the compile time (the fused-MLP
+    // tests: 9.9 → 19.2 s), which only wide layers repay.
     return {
       samples: 8,
+      rows: width >= WIDE_LAYER ? 8 : 4,
       workgroupSize: 16,
       chunkSize: 1024,
     };
   }
-  return { samples: 4, workgroupSize: 64, chunkSize: 256 };
+  return { samples: 4, rows: 4, workgroupSize: 64, chunkSize: 256 };
 }

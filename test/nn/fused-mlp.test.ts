@@ -18,7 +18,7 @@ import {
 // and ≤ 37 samples per gradient, so 1e-4 (relative to max(1, |value|)) is a generous f32 bound.
 const F32_TOLERANCE = 1e-4;
 
-async function checkAgainstTwin(activation: Activation, gradInput: boolean) {
+async function checkAgainstTwin(activation: Activation, gradInput: boolean, rows = 4) {
   const gpu = await testGpu();
   const shape: MlpShape = { inputs: 3, hidden: 16, hiddenLayers: 2, outputs: 2, activation };
   const batch = 37; // not a multiple of the samples per invocation, and 3 gradient chunks of 16
@@ -29,7 +29,7 @@ async function checkAgainstTwin(activation: Activation, gradInput: boolean) {
   const x = testValues(batch * shape.inputs, 1, 1.5);
   const dy = testValues(batch * shape.outputs, 2, 1);
 
-  const mlp = await FusedMlp.create(gpu, shape, { gradInput, tuning: { chunkSize: 16 } });
+  const mlp = await FusedMlp.create(gpu, shape, { gradInput, tuning: { chunkSize: 16, rows } });
   const chunks = mlp.chunks(batch);
   expect(chunks).to.equal(3);
   const buffers = {
@@ -93,6 +93,13 @@ describe('fused MLP kernels vs the float64 twin', () => {
   for (const activation of ['tanh', 'silu', 'relu', 'gelu'] as const) {
     it(`${activation}: forward, backward (dL/dx) and chunked weight gradients`, async () => {
       await checkAgainstTwin(activation, activation === 'tanh' || activation === 'gelu');
+    });
+  }
+  // The eight-row layer loops (shaders/nn/mlp-rows8.wgsl) that wide layers use on CPU adapters:
+  // 16 hidden units are two row blocks, 3 inputs and 2 outputs exercise the clamped rows.
+  for (const activation of ['silu'] as const) {
+    it(`${activation}, eight rows per tile read: forward, backward (dL/dx), weight gradients`, async () => {
+      await checkAgainstTwin(activation, true, 8);
     });
   }
 });
