@@ -1,29 +1,41 @@
-// Counts passed/failed/skipped tests and writes them to .tmp/test-counts.json; the wrapper
+// Counts passed/failed/skipped tests (and the slowest files) and writes them to .tmp/test-counts.json; the wrapper
 // test/support/run-browser-tests.mjs prints "N passed, N failed" as the very last line, so CI can
 // count the tests (web-test-runner's own summary line carries a progress bar).
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 
 // One file per wrapper process (concurrent runs in one checkout must not mix their counts).
 export const COUNTS_FILE = process.env.FLOWFIELD_COUNTS_FILE ?? '.tmp/test-counts.json';
 
 function count(suite, totals) {
+  let ms = 0;
   for (const test of suite.tests ?? []) {
     if (test.skipped) totals.skipped += 1;
     else if (test.passed) totals.passed += 1;
     else totals.failed += 1;
+    ms += test.duration ?? 0;
   }
-  for (const child of suite.suites ?? []) count(child, totals);
+  for (const child of suite.suites ?? []) ms += count(child, totals);
+  return ms;
 }
 
 export function countingReporter() {
   return {
     onTestRunFinished({ sessions }) {
-      const totals = { passed: 0, failed: 0, skipped: 0, filesFailedToLoad: 0 };
+      const totals = { passed: 0, failed: 0, skipped: 0, filesFailedToLoad: 0, slowest: [] };
       for (const session of sessions) {
-        if (session.testResults) count(session.testResults, totals);
+        if (session.testResults) {
+          const ms = count(session.testResults, totals);
+          totals.slowest.push({
+            file: relative(process.cwd(), session.testFile),
+            seconds: Math.round(ms / 100) / 10,
+          });
+        }
         // A file that failed to load (syntax error, import error) counts as a failure.
         if (!session.passed && (session.errors?.length ?? 0) > 0) totals.filesFailedToLoad += 1;
       }
+      // The slowest files, so the suite's time budget (~10 min on 2 cores) stays visible.
+      totals.slowest = totals.slowest.sort((a, b) => b.seconds - a.seconds).slice(0, 8);
       mkdirSync('.tmp', { recursive: true });
       writeFileSync(COUNTS_FILE, JSON.stringify(totals));
     },

@@ -12,9 +12,14 @@ const result = spawnSync('npx', ['web-test-runner', ...process.argv.slice(2)], {
 });
 let status = result.status ?? 1;
 if (existsSync(COUNTS_FILE)) {
-  const { passed, failed, skipped, filesFailedToLoad } = JSON.parse(
+  const { passed, failed, skipped, filesFailedToLoad, slowest } = JSON.parse(
     readFileSync(COUNTS_FILE, 'utf8'),
   );
+  if (slowest?.length) {
+    console.log('\nslowest test files (seconds in tests):');
+    for (const { file, seconds } of slowest)
+      console.log(`  ${seconds.toFixed(1).padStart(6)}  ${file}`);
+  }
   const failures = failed + filesFailedToLoad;
   if (passed === 0) status = status || 1;
   if (skipped > 0) console.log(`(${skipped} skipped tests count as not passed)`);
