@@ -220,30 +220,8 @@ describe('opening a gallery notebook (real GPU)', function () {
         trainCalls++;
         return train(...args);
       };
-      const app = await fixture<FfApp>(html`<ff-app .client=${client}></ff-app>`);
-      await app.session.boot({ hash: '', autosaveDb: freshDb() });
-      app.session.galleryBase = GALLERY_URL;
-      await settle(app);
-      const gallery = app.shadowRoot!.querySelector('button.gallery') as HTMLButtonElement;
-      gallery.click();
-      await app.gallery.show();
-      const entry = app.gallery.shadowRoot!.querySelector(
-        `button[data-name="${name}"]`,
-      ) as HTMLButtonElement;
-      const opened = new Promise<void>((resolve) =>
-        app.addEventListener('ff-gallery-open', () => resolve(), { once: true }),
-      );
-      entry.click();
-      await opened;
-      await until('the gallery notebook', () => app.session.lastGalleryOpen, 120_000);
-      const start = performance.now();
-      for (;;) {
-        const run = app.lab!.run('train-1');
-        if (run.samples && run.state === 'done') break;
-        if (run.state === 'failed') throw new Error(run.error);
-        if (performance.now() - start > 120_000) throw new Error('no samples');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const app = await openGallery(name, client);
+      await samplesOf(app, 'train-1');
       const timing = app.session.lastGalleryOpen!;
       console.log(`${name}: ${timing.msToSamples.toFixed(0)} ms from opening to first samples`);
       expect(timing.withWeights).to.equal(true);
