@@ -76,7 +76,7 @@ export const outerGradKernel = defineKernel<OuterGradProblem>({
 });
 
 /** Width from which CPU adapters use the eight-row layer loops of the fused MLP. */
-export const WIDE_LAYER = 128;
+const WIDE_LAYER = 128;
 
 /** Per-adapter shape of the per-sample kernels (see WEBGPU-ON-CPU.md for the measurements). */
 export interface KernelTuning {
