@@ -10,7 +10,7 @@ import { runDiffusionQuality } from './diffusion-quality';
 import { runStraightness } from './straightness';
 import { runQuality } from './quality';
 import { installGpuCounters } from './harness/gpu-counters';
-import { measureCase } from './harness/measure';
+import { measureGroup } from './harness/measure';
 import type { BenchOptions, PageEnvironment, PageMessage } from './harness/results';
 import type { BenchCase, BenchContext } from './harness/types';
 
@@ -67,6 +67,17 @@ export function selectCases(cases: readonly BenchCase[], options: BenchOptions):
   });
 }
 
+/** Consecutive cases of one workload group (the registry lists a group's cases together). */
+function groupsOf(cases: readonly BenchCase[]): BenchCase[][] {
+  const groups: BenchCase[][] = [];
+  for (const benchCase of cases) {
+    const last = groups.at(-1);
+    if (last && last[0]!.workload.group === benchCase.workload.group) last.push(benchCase);
+    else groups.push([benchCase]);
+  }
+  return groups;
+}
+
 async function describeEnvironment(): Promise<PageEnvironment> {
   const environment: PageEnvironment = {
     userAgent: navigator.userAgent,
@@ -113,21 +124,25 @@ async function main(): Promise<void> {
   await emit({ type: 'plan', cases: selected.map((c) => c.id) });
 
   const shared = new Map<string, { value: Promise<unknown>; release?: (value: never) => void }>();
-  for (const benchCase of selected) {
-    const context: BenchContext = {
-      quick: options.quick,
-      shared<T>(key: string, create: () => Promise<T>, release?: (value: T) => void) {
-        let entry = shared.get(key);
-        if (!entry) {
-          entry = { value: create(), release: release as ((value: never) => void) | undefined };
-          shared.set(key, entry);
-        }
-        return entry.value as Promise<T>;
-      },
-      log: (message) => void emit({ type: 'log', id: benchCase.id, message }),
-    };
-    await emit({ type: 'start', id: benchCase.id });
-    await emit({ type: 'case', result: await measureCase(benchCase, options, context) });
+  const context: BenchContext = {
+    quick: options.quick,
+    shared<T>(key: string, create: () => Promise<T>, release?: (value: T) => void) {
+      let entry = shared.get(key);
+      if (!entry) {
+        entry = { value: create(), release: release as ((value: never) => void) | undefined };
+        shared.set(key, entry);
+      }
+      return entry.value as Promise<T>;
+    },
+    log: (message) => void emit({ type: 'log', id: 'bench', message }),
+  };
+  for (const group of groupsOf(selected)) {
+    const impls = group.map((c) => c.implementation.impl).join(', ');
+    const id = group.length > 1 ? `${group[0]!.workload.group} (paired: ${impls})` : group[0]!.id;
+    await emit({ type: 'start', id });
+    for (const result of await measureGroup(group, options, context)) {
+      await emit({ type: 'case', result });
+    }
   }
   for (const [key, { value, release }] of shared) {
     try {

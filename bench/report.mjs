@@ -4,9 +4,29 @@
 
 export const OURS = 'flowfield';
 
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 /**
- * Per group: flowfield ÷ each peer, on steps/s (train) or samples/s (sample). A ratio is null,
- * with a note, when either side did not produce a number in this run.
+ * Round-by-round ratios of a peer timed paired with Flowfield (Flowfield's run i and the peer's
+ * run i were made in round i, seconds apart): ours ÷ peer per round; null when not paired.
+ * @param {CaseResult} peer
+ */
+export function pairedRatios(peer) {
+  const ours = peer.paired_runs;
+  if (!peer.paired || !ours || !peer.runs) return null;
+  if (ours.length !== peer.runs.length || ours.length === 0) return null;
+  return ours.map((run, i) => run.steps_per_s / peer.runs[i].steps_per_s);
+}
+
+/**
+ * Per group: flowfield ÷ each peer, on steps/s (train) or samples/s (sample). For cases timed
+ * paired (bench/harness/measure.ts) the ratio is the median of the per-round ratios, with their
+ * range; otherwise the ratio of the medians. A ratio is null, with a note, when either side did
+ * not produce a number in this run.
  * @param {CaseResult[]} results
  */
 export function computeRatios(results) {
@@ -27,12 +47,27 @@ export function computeRatios(results) {
         flowfield: ours?.status === 'ok' ? ours[metric] : null,
         peer_value: peer.status === 'ok' ? peer[metric] : null,
         ratio: null,
+        ratio_of_medians: null,
+        paired_ratios: null,
+        ratio_min: null,
+        ratio_max: null,
         note: null,
       };
       if (!ours) entry.note = 'flowfield not run (filtered out)';
       else if (ours.status !== 'ok') entry.note = `flowfield ${ours.status}: ${ours.reason}`;
       else if (peer.status !== 'ok') entry.note = `${peer.impl} ${peer.status}: ${peer.reason}`;
-      else entry.ratio = entry.flowfield / entry.peer_value;
+      else {
+        entry.ratio_of_medians = entry.flowfield / entry.peer_value;
+        const rounds = pairedRatios(peer);
+        if (rounds) {
+          entry.paired_ratios = rounds;
+          entry.ratio = median(rounds);
+          entry.ratio_min = Math.min(...rounds);
+          entry.ratio_max = Math.max(...rounds);
+        } else {
+          entry.ratio = entry.ratio_of_medians;
+        }
+      }
       ratios.push(entry);
     }
   }
@@ -52,6 +87,12 @@ function lossCell(r) {
   if (r.loss_first === null || r.loss_first === undefined) return r.kind === 'sample' ? '' : 'n/a';
   const verdict = r.loss_decreased ? 'ok' : 'NOT DECREASING';
   return `${fmt(r.loss_first, 4)} → ${fmt(r.loss_last, 4)} ${verdict}`;
+}
+
+/** `10.3×`, or for paired cases `10.3× (9.80–10.9)`: the median round and the range. */
+function ratioText(ratio) {
+  const range = ratio.paired_ratios ? ` (${fmt(ratio.ratio_min)}–${fmt(ratio.ratio_max)})` : '';
+  return `${fmt(ratio.ratio)}×${range}`;
 }
 
 /** One line for the progress log while the bench runs. */
@@ -91,7 +132,7 @@ export function formatTable(results, ratios) {
     if (previousGroup !== null && r.group !== previousGroup) rows.push({ blank: true });
     previousGroup = r.group;
     const ratio = ratios.find((x) => x.group === r.group && x.peer === r.impl);
-    const ratioCell = r.impl === OURS ? '' : ratio?.ratio != null ? `${fmt(ratio.ratio)}×` : '—';
+    const ratioCell = r.impl === OURS ? '' : ratio?.ratio != null ? ratioText(ratio) : '—';
     if (r.status !== 'ok') {
       const what = r.status === 'missing' ? `missing: ${r.reason}` : `ERROR: ${r.reason}`;
       rows.push({ span: [r.group, r.impl], message: what });

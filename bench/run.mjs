@@ -415,7 +415,8 @@ async function main() {
         .join(' ')}`,
     );
     console.log(
-      `ours/peer = flowfield ÷ that peer in this run (steps/s for train, samples/s for sample); ` +
+      `ours/peer = flowfield ÷ that peer in this run (steps/s for train, samples/s for sample): ` +
+        `the median of the per-round ratios of paired runs, (lowest–highest round); ` +
         `wall time ${wallSeconds.toFixed(1)} s; results in ${path.relative(process.cwd(), options.out)}`,
     );
     if (failures.length) {

@@ -32,6 +32,10 @@ export interface CaseResult {
   warmup_steps?: number;
   steps_per_run?: number;
   runs?: TimedRun[];
+  /** Timed paired with Flowfield (or, for Flowfield, with each peer): measure.ts, measureGroup. */
+  paired?: boolean;
+  /** A paired peer's result: Flowfield's runs of the same rounds, run i beside this case's run i. */
+  paired_runs?: TimedRun[];
   /** Median over the timed runs. */
   steps_per_s?: number;
   samples_per_s?: number;
