@@ -250,9 +250,11 @@ export async function measureGroup(
   }
   const results: CaseResult[] = [];
   const ours = await TimedCase.prepare(cases[oursIndex]!, options, context);
+  // Set when one of Flowfield's runs threw: the peers after that are timed alone.
+  let oursFailure: CaseResult | undefined;
   for (const [index, benchCase] of cases.entries()) {
     if (index === oursIndex) continue;
-    if (!(ours instanceof TimedCase)) {
+    if (!(ours instanceof TimedCase) || oursFailure) {
       results[index] = await measureCase(benchCase, options, context);
       continue;
     }
@@ -262,22 +264,39 @@ export async function measureGroup(
       continue;
     }
     const oursRuns: TimedRun[] = [];
-    let failure: CaseResult | undefined;
-    for (let round = 0; round < options.runs && !failure; round++) {
+    let peerFailure: CaseResult | undefined;
+    rounds: for (let round = 0; round < options.runs; round++) {
       const order: TimedCase[] = round % 2 === 0 ? [ours, peer] : [peer, ours];
       for (const timed of order) {
         try {
           const run = await timed.timedRun();
           if (timed === ours) oursRuns.push(run);
         } catch (error) {
-          failure = failed(timed.benchCase, error, now());
-          break;
+          const failure = failed(timed.benchCase, error, now());
+          if (timed === ours) oursFailure = failure;
+          else peerFailure = failure;
+          break rounds;
         }
       }
     }
-    const peerResult = await peer.finish(context, !failure);
-    results[index] = failure ?? { ...peerResult, paired_runs: oursRuns };
+    // Flowfield failed mid-rounds: the peer finishes its runs alone.
+    while (oursFailure && !peerFailure && peer.runs.length < options.runs) {
+      try {
+        await peer.timedRun();
+      } catch (error) {
+        peerFailure = failed(peer.benchCase, error, now());
+      }
+    }
+    const paired = !oursFailure && !peerFailure;
+    const peerResult = await peer.finish(context, paired);
+    results[index] =
+      peerFailure ?? (paired ? { ...peerResult, paired_runs: oursRuns } : peerResult);
   }
-  results[oursIndex] = ours instanceof TimedCase ? await ours.finish(context, true) : ours;
+  if (ours instanceof TimedCase) {
+    const oursResult = await ours.finish(context, true);
+    results[oursIndex] = oursFailure ?? oursResult;
+  } else {
+    results[oursIndex] = ours;
+  }
   return results;
 }

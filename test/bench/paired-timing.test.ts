@@ -145,6 +145,58 @@ describe('bench: paired timing', function () {
   });
 });
 
+describe('bench: paired timing when Flowfield fails', function () {
+  this.timeout(60_000);
+
+  it('reports the failure and times the peers alone', async () => {
+    const events: string[] = [];
+    const flaky = fakeCase('flowfield', 1, events);
+    const setup = flaky.implementation.setup;
+    flaky.implementation.setup = async (workload, context) => {
+      const session = await setup(workload, context);
+      // The harness asks for the first evaluation loss after calibration, before the timed
+      // runs: from then on, the second run throws.
+      let timedRuns: number | undefined;
+      return {
+        ...session,
+        evalLoss: () => {
+          timedRuns ??= 0;
+          return session.evalLoss!();
+        },
+        run: (steps: number) => {
+          if (timedRuns !== undefined && ++timedRuns === 2) {
+            events.push('fail flowfield');
+            return Promise.reject(new Error('device lost'));
+          }
+          return session.run(steps);
+        },
+      };
+    };
+    const results = await measureGroup(
+      [flaky, fakeCase('tfjs-webgpu', 1, events), fakeCase('tfjs-wasm', 1, events)],
+      OPTIONS,
+      CONTEXT,
+    );
+    expect(results[0]!.status).to.equal('error');
+    expect(results[0]!.reason).to.equal('device lost');
+    for (const peer of [ok(results[1]), ok(results[2])]) {
+      expect(peer.paired).to.equal(false);
+      expect(peer.runs).to.have.length(3);
+      expect(peer.paired_runs).to.equal(undefined);
+    }
+    // It failed in the first peer's rounds; the second peer was timed alone, then all disposed.
+    expect(events.filter((e) => !e.startsWith('run'))).to.deep.equal([
+      'setup flowfield',
+      'setup tfjs-webgpu',
+      'fail flowfield',
+      'dispose tfjs-webgpu',
+      'setup tfjs-wasm',
+      'dispose tfjs-wasm',
+      'dispose flowfield',
+    ]);
+  });
+});
+
 describe('bench: ratios', () => {
   const run = (stepsPerSecond: number) => ({
     steps: 1,
