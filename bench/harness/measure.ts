@@ -126,7 +126,7 @@ class TimedCase {
         lossFirst,
       );
     } catch (error) {
-      await TimedCase.release(session, context);
+      await TimedCase.release(benchCase, session, context);
       return failed(benchCase, error, started);
     }
   }
@@ -135,11 +135,15 @@ class TimedCase {
     return benchCase.workload.kind === 'train' && session.evalLoss !== undefined;
   }
 
-  private static async release(session: Session | undefined, context: BenchContext) {
+  private static async release(
+    benchCase: BenchCase,
+    session: Session | undefined,
+    context: BenchContext,
+  ) {
     try {
       await session?.dispose();
     } catch (error) {
-      context.log(`dispose failed: ${String(error)}`);
+      context.log(`${benchCase.id}: dispose failed: ${String(error)}`);
     }
   }
 
@@ -206,7 +210,7 @@ class TimedCase {
     } catch (error) {
       return failed(benchCase, error, this.started);
     } finally {
-      await TimedCase.release(session, context);
+      await TimedCase.release(benchCase, session, context);
     }
   }
 }
