@@ -17,6 +17,8 @@
 //   --runs N          timed runs per case (median; at least 3)
 //   --target S        seconds one timed run should last (default 1; 0.3 with --quick)
 //   --isolate         serve with COOP/COEP so TF.js-WASM may use threads  (env BENCH_ISOLATE=1)
+//   --hardware        use the machine's GPU (no SwiftShader flags); fails if Chromium still
+//                     hands out SwiftShader                                 (env BENCH_HARDWARE=1)
 //   --timeout S       give up after S seconds (default 1800)
 //   --out FILE        results path (default bench/results.json)
 //   --serve           build and serve only; print the URL and wait (open it in a browser)
@@ -34,7 +36,7 @@ import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath, URLSearchParams } from 'node:url';
 import puppeteer from 'puppeteer-core';
-import { findBrowser, WEBGPU_FLAGS } from '../test/support/find-browser.mjs';
+import { findBrowser, HARDWARE_WEBGPU_FLAGS, WEBGPU_FLAGS } from '../test/support/find-browser.mjs';
 import { serveDirectory } from '../test/support/static-server.mjs';
 import { computeRatios, formatDiffusionQuality, formatTable, progressLine } from './report.mjs';
 import { formatStartup, measureStartup, STARTUP_NOTEBOOKS } from './startup/measure.mjs';
@@ -57,6 +59,7 @@ function parseArgs(argv) {
     runs: 3,
     target: null,
     isolate: process.env.BENCH_ISOLATE === '1',
+    hardware: process.env.BENCH_HARDWARE === '1',
     timeout: 1800,
     out: path.join(benchDir, 'results.json'),
     serve: false,
@@ -105,6 +108,9 @@ function parseArgs(argv) {
       case '--isolate':
         options.isolate = true;
         break;
+      case '--hardware':
+        options.hardware = true;
+        break;
       case '--timeout':
         options.timeout = Number(value());
         break;
@@ -131,6 +137,19 @@ function parseArgs(argv) {
     }
   }
   return options;
+}
+
+function describeAdapter({ adapter, adapterError }) {
+  if (!adapter) return `missing (${adapterError})`;
+  const { vendor, architecture, isFallbackAdapter } = adapter;
+  return `${vendor}/${architecture}${isFallbackAdapter ? ' (a fallback adapter)' : ''}`;
+}
+
+/** A WebGPU adapter that is not SwiftShader or another software fallback. */
+function isHardwareAdapter(adapter) {
+  return (
+    Boolean(adapter) && adapter.isFallbackAdapter !== true && adapter.architecture !== 'swiftshader'
+  );
 }
 
 async function build() {
@@ -198,11 +217,12 @@ async function main() {
   }
 
   const browser = await findBrowser();
+  const flags = options.hardware ? HARDWARE_WEBGPU_FLAGS : WEBGPU_FLAGS;
   console.log(`[bench] browser: ${browser.description}`);
   const chromium = await puppeteer.launch({
     executablePath: browser.executablePath,
     headless: browser.headless,
-    args: [...WEBGPU_FLAGS, ...browser.extraArgs],
+    args: [...flags, ...browser.extraArgs],
     protocolTimeout: 0,
   });
   const failures = [];
@@ -253,6 +273,15 @@ async function main() {
           console.log(
             `[bench] adapter: ${JSON.stringify(environment.adapter && { vendor: environment.adapter.vendor, architecture: environment.adapter.architecture, description: environment.adapter.description }) ?? environment.adapterError}`,
           );
+          if (options.hardware && !isHardwareAdapter(environment.adapter)) {
+            // Numbers from SwiftShader must never be filed as GPU numbers.
+            failures.push(
+              `--hardware asked for the machine's GPU, but Chromium's WebGPU adapter is ` +
+                `${describeAdapter(environment)}: it found no ` +
+                `GPU driver it can use (Vulkan on Linux). Run without --hardware for SwiftShader.`,
+            );
+            finish();
+          }
           break;
         case 'plan':
           console.log(`[bench] ${message.cases.length} cases`);
@@ -325,7 +354,7 @@ async function main() {
         root,
         executablePath: browser.executablePath,
         headless: browser.headless,
-        args: [...WEBGPU_FLAGS, ...browser.extraArgs],
+        args: [...flags, ...browser.extraArgs],
         notebooks: options.startupNotebooks.split(',').filter(Boolean),
         cold: options.startup,
         warm: options.startupWarm,
@@ -341,6 +370,7 @@ async function main() {
       page_time_s: pageSeconds,
       options: pageOptions ?? options,
       isolated: options.isolate,
+      hardware: options.hardware,
       complete: pageSeconds !== null,
       failures,
       browser: {
@@ -348,7 +378,7 @@ async function main() {
         lookup: browser.description,
         executable: browser.executablePath,
         headless: browser.headless,
-        flags: [...WEBGPU_FLAGS, ...browser.extraArgs],
+        flags: [...flags, ...browser.extraArgs],
         user_agent: environment?.userAgent ?? null,
         cross_origin_isolated: environment?.crossOriginIsolated ?? null,
         hardware_concurrency: environment?.hardwareConcurrency ?? null,

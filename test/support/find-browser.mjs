@@ -19,6 +19,12 @@ export const WEBGPU_FLAGS = [
   '--disable-sync',
 ];
 
+/**
+ * Flags for a machine with a GPU (the bench's --hardware): WebGPU on the system's Vulkan driver,
+ * nothing forcing SwiftShader. The tests never use these: they must run on machines without a GPU.
+ */
+export const HARDWARE_WEBGPU_FLAGS = WEBGPU_FLAGS.filter((flag) => !flag.includes('swiftshader'));
+
 const SYSTEM_BROWSERS = [
   '/usr/bin/chromium',
   '/usr/bin/chromium-browser',
