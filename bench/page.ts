@@ -67,6 +67,16 @@ export function selectCases(cases: readonly BenchCase[], options: BenchOptions):
   });
 }
 
+/** Runs `use` on a GPU runtime of its own (the quality tables), disposed afterwards. */
+async function withRuntime(use: (runtime: GpuRuntime) => Promise<void>): Promise<void> {
+  const runtime = await GpuRuntime.open();
+  try {
+    await use(runtime);
+  } finally {
+    runtime.dispose();
+  }
+}
+
 /** Consecutive cases of one workload group (the registry lists a group's cases together). */
 function groupsOf(cases: readonly BenchCase[]): BenchCase[][] {
   const groups: BenchCase[][] = [];
@@ -154,37 +164,26 @@ async function main(): Promise<void> {
   // The data issue's parsing benchmark: 1e6 CSV points, in the same page, every run.
   await emit({ type: 'csv', result: benchCsvParse(1_000_000, 3) });
   if (options.qualitySteps > 0) {
-    const runtime = await GpuRuntime.open();
-    try {
-      await runQuality(runtime, options.qualitySteps, (result) =>
-        emit({ type: 'quality', result }),
-      );
-    } finally {
-      runtime.dispose();
-    }
+    await withRuntime((runtime) =>
+      runQuality(runtime, options.qualitySteps, (result) => emit({ type: 'quality', result })),
+    );
   }
   if (options.diffusionQualitySteps > 0) {
-    const runtime = await GpuRuntime.open();
-    try {
-      await runDiffusionQuality(
+    await withRuntime((runtime) =>
+      runDiffusionQuality(
         runtime,
         options.diffusionQualitySteps,
         (result) => emit({ type: 'diffusion-quality', result }),
         options.diffusionQualityOnly,
-      );
-    } finally {
-      runtime.dispose();
-    }
+      ),
+    );
   }
   if (options.straightnessSteps > 0) {
-    const runtime = await GpuRuntime.open();
-    try {
-      await runStraightness(runtime, options.straightnessSteps, (result) =>
+    await withRuntime((runtime) =>
+      runStraightness(runtime, options.straightnessSteps, (result) =>
         emit({ type: 'straightness', result }),
-      );
-    } finally {
-      runtime.dispose();
-    }
+      ),
+    );
   }
   await emit({ type: 'done', seconds: (performance.now() - started) / 1000 });
 }

@@ -16,6 +16,7 @@ export interface RatioEntry {
 }
 
 export const OURS: 'flowfield';
+export function median(values: readonly number[]): number;
 export function pairedRatios(peer: CaseResult): number[] | null;
 export function computeRatios(results: CaseResult[]): RatioEntry[];
 export function formatTable(results: CaseResult[], ratios: RatioEntry[]): string;

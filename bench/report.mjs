@@ -1,10 +1,12 @@
 // Turns the page's case results into same-run ratios and a readable table (bench/run.mjs).
+// No Node imports: the page (harness/measure.ts) and bench/startup/ share its `median` and `OURS`.
 
 /** @typedef {import('./harness/results').CaseResult} CaseResult */
 
 export const OURS = 'flowfield';
 
-function median(values) {
+/** Median of a non-empty list (the mean of the middle two for an even length). */
+export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -17,7 +19,7 @@ function median(values) {
  */
 export function pairedRatios(peer) {
   const ours = peer.paired_runs;
-  if (!peer.paired || !ours || !peer.runs) return null;
+  if (!ours || !peer.runs) return null;
   if (ours.length !== peer.runs.length || ours.length === 0) return null;
   return ours.map((run, i) => run.steps_per_s / peer.runs[i].steps_per_s);
 }

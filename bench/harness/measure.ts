@@ -10,22 +10,15 @@
  * peer run, so round i's ratio ours ÷ peer compares two runs made seconds apart, and a slow
  * minute of this shared machine slows both sides of a ratio instead of one (bench/README.md).
  */
+import { median, OURS } from '../report.mjs';
 import { gpuCounts, type GpuCounts } from './gpu-counters';
 import type { BenchOptions, CaseResult, TimedRun } from './results';
 import type { BenchCase, BenchContext, Session } from './types';
 
 const MAX_STEPS_PER_RUN = 100_000;
-/** The implementation the peers are compared with. */
-const OURS = 'flowfield';
 
 function now(): number {
   return performance.now() / 1000;
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function finiteOrNull(value: unknown): number | null {

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { serveDirectory } from '../../test/support/static-server.mjs';
+import { median } from '../report.mjs';
 
 export const STARTUP_NOTEBOOKS = ['realnvp-8gaussians', 'ddpm-swissroll'];
 /** The budgets, seconds from page load to the first samples drawn. */
@@ -60,12 +61,6 @@ async function buildHelpers(root, outDir) {
     probeSource: await readFile(path.join(outDir, 'probe.js'), 'utf8'),
     link: await import(pathToFileURL(path.join(outDir, 'link.mjs')).href),
   };
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Phase durations (ms) from the probe's milestones; null where a milestone was not seen. */
