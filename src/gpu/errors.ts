@@ -39,12 +39,19 @@ export class ShaderError extends Error {
     readonly messages: readonly ShaderMessage[],
     readonly source: string,
   ) {
-    const lines = messages
-      .filter((m) => m.type === 'error')
-      .map((m) => `  ${m.file}:${m.line}:${m.column}: ${m.message}`);
+    const errors = messages.filter((m) => m.type === 'error');
+    const lines = errors.map((m) =>
+      m.line > 0 ? `  ${m.file}:${m.line}:${m.column}: ${m.message}` : `  ${m.file}: ${m.message}`,
+    );
+    // Only a compiler message with a position points into the WGSL; one without (a pipeline or
+    // layout refused) is about bindings, entry points or limits.
+    const hint = errors.some((m) => m.line > 0)
+      ? 'Fix the WGSL at the positions above; the positions are within the named .wgsl file.'
+      : "The compiler gave no position: check the kernel's bindings, entry point and constants " +
+        "against the adapter's limits.";
     super(
       `Kernel "${kernel}" failed to compile:\n${lines.join('\n') || '  (no compiler message)'}\n` +
-        'Fix the WGSL at the positions above; the positions are within the named .wgsl file.',
+        hint,
     );
   }
 }
@@ -57,7 +64,7 @@ export class GpuDeviceLostError extends Error {
     detail: string,
   ) {
     super(
-      `The GPU device was lost (${reason}): ${detail || 'no detail given'}. ` +
+      `The GPU device was lost (${reason}): ${detail.replace(/\.$/, '') || 'no detail given'}. ` +
         'Acquire a new device and rebuild from the last checkpoint.',
     );
   }

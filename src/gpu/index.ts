@@ -6,3 +6,4 @@ export * from './pipeline-cache';
 export * from './buffer-pool';
 export * from './readback';
 export * from './runtime';
+export * from './compile';

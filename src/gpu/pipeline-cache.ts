@@ -1,9 +1,7 @@
-import { ShaderError, type ShaderMessage } from './errors';
+import { createCheckedModule, settlePipeline } from './compile';
 import {
   assembleSource,
   kernelKey,
-  locateLine,
-  type AssembledSource,
   type BindingKind,
   type Dispatch,
   type KernelConstants,
@@ -103,27 +101,9 @@ export class PipelineCache {
     const workgroupSize =
       typeof spec.workgroupSize === 'function' ? spec.workgroupSize(constants) : spec.workgroupSize;
     const assembled = assembleSource(spec, constants, workgroupSize);
+    const source = { key, code: assembled.code, segments: assembled.segments, file: spec.file };
     const device = this.device;
-    // Pop the scope before any await: error scopes are a per-device stack, so a scope left open
-    // across an await would catch (and misattribute) the errors of concurrent compiles.
-    device.pushErrorScope('validation');
-    const module = device.createShaderModule({ label: key, code: assembled.code });
-    const scope = device.popErrorScope();
-    const info = await module.getCompilationInfo();
-    const scopeError = await scope;
-    const messages = info.messages.map((m) => toShaderMessage(m, assembled));
-    if (messages.some((m) => m.type === 'error') || scopeError) {
-      if (scopeError && messages.length === 0) {
-        messages.push({
-          type: 'error',
-          message: scopeError.message,
-          file: spec.file,
-          line: 0,
-          column: 0,
-        });
-      }
-      throw new ShaderError(key, messages, assembled.code);
-    }
+    const module = await createCheckedModule(device, source);
     const layout = device.createBindGroupLayout({
       label: `${key} layout`,
       entries: spec.bindings.map((kind, binding) => ({
@@ -132,39 +112,19 @@ export class PipelineCache {
         buffer: { type: BINDING_TYPES[kind] },
       })),
     });
-    let pipeline: GPUComputePipeline;
-    try {
-      pipeline = await device.createComputePipelineAsync({
+    const pipeline = await settlePipeline(
+      device,
+      source,
+      device.createComputePipelineAsync({
         label: key,
         layout: device.createPipelineLayout({
           label: `${key} pipeline layout`,
           bindGroupLayouts: [layout],
         }),
         compute: { module, entryPoint: spec.entryPoint ?? 'main' },
-      });
-    } catch (error) {
-      const message = (error as Error).message;
-      throw new ShaderError(
-        key,
-        [{ type: 'error', message, file: spec.file, line: 0, column: 0 }],
-        assembled.code,
-      );
-    }
+      }),
+    );
     this.compiled += 1;
     return new CompiledKernel(spec, key, constants, workgroupSize, pipeline, layout);
   }
-}
-
-function toShaderMessage(
-  message: GPUCompilationMessage,
-  assembled: AssembledSource,
-): ShaderMessage {
-  const where = locateLine(assembled.segments, message.lineNum);
-  return {
-    type: message.type,
-    message: message.message,
-    file: where.file,
-    line: where.line,
-    column: message.linePos,
-  };
 }

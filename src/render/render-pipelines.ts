@@ -2,13 +2,13 @@
  * Render pipelines are not compute kernels: they also depend on the format of the texture they
  * draw into. This cache compiles each (program, constants, format) once with
  * createRenderPipelineAsync inside a validation error scope, shares in-flight compiles, and
- * turns failures into ShaderError with file:line:column in the program's own .wgsl file.
+ * turns failures into ShaderError with file:line:column in the program's own .wgsl file (or
+ * GpuDeviceLostError when the device went away meanwhile).
  */
 import {
-  ShaderError,
-  locateLine,
+  createCheckedModule,
+  settlePipeline,
   type KernelConstants,
-  type ShaderMessage,
   type SourceSegment,
   type WgslLibrary,
 } from '../gpu';
@@ -136,35 +136,9 @@ export class RenderPipelineCache {
     key: string,
   ): Promise<CompiledRenderProgram> {
     const { code, segments } = assemble(program, constants);
+    const source = { key, code, segments, file: program.file };
     const device = this.device;
-    // Pop each scope before awaiting: scopes are a per-device stack shared by concurrent compiles.
-    device.pushErrorScope('validation');
-    const module = device.createShaderModule({ label: key, code });
-    const moduleScope = device.popErrorScope();
-    const info = await module.getCompilationInfo();
-    const moduleError = await moduleScope;
-    const messages: ShaderMessage[] = info.messages.map((m) => {
-      const where = locateLine(segments, m.lineNum);
-      return {
-        type: m.type,
-        message: m.message,
-        file: where.file,
-        line: where.line,
-        column: m.linePos,
-      };
-    });
-    if (messages.some((m) => m.type === 'error') || moduleError) {
-      if (moduleError && messages.length === 0) {
-        messages.push({
-          type: 'error',
-          message: moduleError.message,
-          file: program.file,
-          line: 0,
-          column: 0,
-        });
-      }
-      throw new ShaderError(key, messages, code);
-    }
+    const module = await createCheckedModule(device, source);
     const layout = device.createBindGroupLayout({
       label: `${key} layout`,
       entries: program.bindings.map((kind, binding) => ({
@@ -194,33 +168,7 @@ export class RenderPipelineCache {
       },
       primitive: { topology: program.topology },
     });
-    const pipelineScope = device.popErrorScope();
-    let pipeline: GPURenderPipeline;
-    try {
-      pipeline = await pending;
-    } catch (error) {
-      throw new ShaderError(
-        key,
-        [
-          {
-            type: 'error',
-            message: (error as Error).message,
-            file: program.file,
-            line: 0,
-            column: 0,
-          },
-        ],
-        code,
-      );
-    }
-    const scopeError = await pipelineScope;
-    if (scopeError) {
-      throw new ShaderError(
-        key,
-        [{ type: 'error', message: scopeError.message, file: program.file, line: 0, column: 0 }],
-        code,
-      );
-    }
+    const pipeline = await settlePipeline(device, source, pending, device.popErrorScope());
     this.compiled += 1;
     return {
       key,
