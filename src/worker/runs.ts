@@ -28,6 +28,7 @@ import {
   type TrainProgress,
   type TrainSummary,
 } from '../lab/training';
+import { GpuDeviceLostError } from '../gpu/errors';
 import { MAX_OT_BATCH } from '../models/diffusion/assignment';
 import type { OptimizerSpec } from '../nn/optimizer-config';
 import type { TrainerState } from '../nn/trainer';
@@ -342,9 +343,10 @@ export class RunController {
     this.carried = undefined;
   }
 
+  /** The recovery failed or gave up; `message` says why and what to do. */
   onRecoveryFailed(message: string): void {
     if (this.state !== 'recovering') return;
-    this.fail(new Error(`The GPU device was lost and could not be replaced: ${message}`));
+    this.fail(new Error(message));
   }
 
   // ---- segments -------------------------------------------------------------------------
@@ -464,7 +466,12 @@ export class RunController {
       this.rollBack(segment, error);
       return;
     }
-    // A lost device fails the chunk in flight; the recovery takes it from there.
+    // A lost device fails the chunk in flight; the recovery takes it from there. A compile can
+    // see the loss before device.lost does: it starts the recovery itself.
+    if (error instanceof GpuDeviceLostError) {
+      this.session.noticeLoss(segment.scope, error);
+      return;
+    }
     if (await this.session.wasLost(segment.scope)) return;
     if (segment !== this.segment) return;
     this.fail(error);

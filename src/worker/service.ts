@@ -4,6 +4,7 @@
  * expected, what came, and what to do; comlink hands them to the page as rejected promises.
  */
 import { transfer } from 'comlink';
+import type { Lab } from '../lab/lab';
 import type { Normalization } from '../lab/models';
 import { emaOf } from '../nn/trainer';
 import type { DatasetId, LabApi, ModelId, PairsId, RunId, ViewId, WorkerGpuReport } from './api';
@@ -128,11 +129,11 @@ export function createLabService(session: LabSession): LabApi {
     },
 
     async createModel(spec) {
-      const { lab } = await session.ready();
       modelsBeingCreated++;
-      let created: Awaited<ReturnType<typeof lab.createModel>>;
+      let created: Awaited<ReturnType<Lab['createModel']>>;
       try {
-        created = await lab.createModel(spec);
+        // Kernels compile here: a device lost meanwhile is recovered from, not reported.
+        created = await session.onLiveDevice(({ lab }) => lab.createModel(spec));
       } finally {
         modelsBeingCreated--;
       }

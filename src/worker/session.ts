@@ -4,6 +4,7 @@
  * a new one, rebuilds every dataset and model (models from their last checkpoint), rebinds the
  * views, resumes the runs that were training, and tells the page.
  */
+import { GpuDeviceLostError } from '../gpu/errors';
 import { openLab, type Lab } from '../lab/lab';
 import { RenderPipelineCache } from '../render';
 import type { DatasetId, LabEvent, LabEventListener, ModelId, PairsId, RunId, ViewId } from './api';
@@ -27,6 +28,12 @@ export interface DeviceScope {
 }
 
 const RECOVERY_ATTEMPTS = 3;
+/**
+ * More losses than this within LOSS_WINDOW_MS stop the recovery: something keeps killing the
+ * device (a driver fault, a workload the GPU cannot take), and recovering again would loop.
+ */
+export const MAX_LOSSES_IN_WINDOW = 3;
+export const LOSS_WINDOW_MS = 60_000;
 
 export class LabSession {
   readonly datasets = new Registry<DatasetId, DatasetRecord>(
@@ -50,6 +57,10 @@ export class LabSession {
   private scope: Promise<DeviceScope> | undefined;
   private current: DeviceScope | undefined;
   private generation = 0;
+  /** The newest generation whose loss is being (or was) handled: a loss is handled once. */
+  private handledLoss = 0;
+  /** When recent losses happened (performance.now()), for the loop guard. */
+  private readonly lossTimes: number[] = [];
   private readonly listeners = new Set<LabEventListener>();
 
   /** The device scope, opened on first use; during a recovery, waits for the new one. */
@@ -112,16 +123,59 @@ export class LabSession {
       renderPipelines: new RenderPipelineCache(lab.runtime.device),
       lost: lab.runtime.context.lost,
     };
-    void scope.lost.then((info) => {
-      // Only the newest device matters; a lab disposed after a recovery reports nothing.
-      if (scope.generation === this.generation) void this.recover(scope, info);
-    });
+    void scope.lost.then((info) => this.onLost(scope, info));
     return scope;
   }
 
-  private async recover(old: DeviceScope, info: GPUDeviceLostInfo): Promise<void> {
+  /**
+   * A GPU call found the device gone (a compile or readback failed with GpuDeviceLostError),
+   * possibly before device.lost resolved: start the recovery now (once per device).
+   */
+  noticeLoss(scope: DeviceScope, error: GpuDeviceLostError): void {
+    this.onLost(scope, { reason: error.reason, message: error.message });
+  }
+
+  private onLost(scope: DeviceScope, info: { reason: GPUDeviceLostReason; message: string }): void {
+    // Only the newest device matters (a lab disposed after a recovery reports nothing), once.
+    if (scope.generation !== this.generation || this.handledLoss === scope.generation) return;
+    this.handledLoss = scope.generation;
+    void this.recover(scope, info);
+  }
+
+  /**
+   * Runs `work` on the current device; if the device is lost under it (GpuDeviceLostError, e.g.
+   * while compiling a new model's kernels), waits for the recovery and runs it once more on the
+   * new device. A second loss, or a recovery that gave up, rejects.
+   */
+  async onLiveDevice<T>(work: (scope: DeviceScope) => Promise<T>): Promise<T> {
+    const scope = await this.ready();
+    try {
+      return await work(scope);
+    } catch (error) {
+      if (!(error instanceof GpuDeviceLostError)) throw error;
+      this.noticeLoss(scope, error);
+      return work(await this.ready());
+    }
+  }
+
+  /** Records a loss; true when there were too many lately to try again. */
+  private tooManyLosses(): boolean {
+    const now = performance.now();
+    this.lossTimes.push(now);
+    while (this.lossTimes[0]! < now - LOSS_WINDOW_MS) this.lossTimes.shift();
+    return this.lossTimes.length > MAX_LOSSES_IN_WINDOW;
+  }
+
+  private async recover(
+    old: DeviceScope,
+    info: { reason: GPUDeviceLostReason; message: string },
+  ): Promise<void> {
     this.current = undefined;
     const detail = `${info.reason}${info.message ? `: ${info.message}` : ''}`;
+    if (this.tooManyLosses()) {
+      this.giveUp(old, detail);
+      return;
+    }
     this.emit({
       kind: 'device-lost',
       message: `The GPU device was lost (${detail}). Rebuilding every model from its last checkpoint on a new device…`,
@@ -167,16 +221,31 @@ export class LabSession {
           `The GPU device was lost (${detail}) and no new device could be acquired: ` +
           `${(error as Error).message} Restart the worker or reload the page.`,
       });
-      for (const run of this.runs.values()) run.onRecoveryFailed((error as Error).message);
-    } finally {
-      try {
-        old.renderPipelines.dispose();
-        old.timer?.dispose();
-        old.lab.dispose();
-      } catch {
-        // The old device is gone; releasing its objects can only fail harmlessly.
+      for (const run of this.runs.values()) {
+        run.onRecoveryFailed(
+          `The GPU device was lost and could not be replaced: ${(error as Error).message}`,
+        );
       }
+    } finally {
+      disposeScope(old);
     }
+  }
+
+  /** Too many losses in a short time: stop, say so, and fail every run that was training. */
+  private giveUp(old: DeviceScope, detail: string): void {
+    const seconds = Math.round((this.lossTimes.at(-1)! - this.lossTimes[0]!) / 1000);
+    const message =
+      `The GPU device was lost ${this.lossTimes.length} times in ${seconds} s (last: ${detail}), ` +
+      'so Flowfield stopped recovering instead of looping. Your notebook and settings are kept. ' +
+      'Reload the page to try again; if it keeps happening, use a smaller batch or width, close ' +
+      'other GPU-heavy tabs, or try another browser.';
+    const stopped = Promise.reject(new Error(message));
+    stopped.catch(() => undefined);
+    this.scope = stopped;
+    for (const run of this.runs.values()) run.onDeviceLost();
+    this.emit({ kind: 'worker-error', message });
+    for (const run of this.runs.values()) run.onRecoveryFailed(message);
+    disposeScope(old);
   }
 
   private async openWithRetries(): Promise<DeviceScope> {
@@ -190,5 +259,16 @@ export class LabSession {
       }
     }
     throw lastError;
+  }
+}
+
+/** Releases a lost device's scope (its owner, once nothing uses it: views were rebound). */
+function disposeScope(scope: DeviceScope): void {
+  try {
+    scope.renderPipelines.dispose();
+    scope.timer?.dispose();
+    scope.lab.dispose();
+  } catch {
+    // The old device is gone; releasing its objects can only fail harmlessly.
   }
 }
