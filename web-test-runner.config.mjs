@@ -6,6 +6,7 @@ import { chromeLauncher } from '@web/test-runner-chrome';
 import { defaultReporter, summaryReporter } from '@web/test-runner';
 import { findBrowser, WEBGPU_FLAGS } from './test/support/find-browser.mjs';
 import { countingReporter } from './test/support/counting-reporter.mjs';
+import { screenshotCommand } from './test/support/screenshot-command.mjs';
 
 const browser = await findBrowser();
 console.log(`[flowfield tests] browser: ${browser.description} (${browser.executablePath})`);
@@ -20,7 +21,10 @@ export default {
   testsStartTimeout: 120_000,
   testsFinishTimeout: 900_000,
   testFramework: { config: { timeout: 180_000 } },
-  plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', loaders: { '.wgsl': 'text' } })],
+  plugins: [
+    esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', loaders: { '.wgsl': 'text' } }),
+    screenshotCommand(),
+  ],
   browsers: [
     chromeLauncher({
       launchOptions: {

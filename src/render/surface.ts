@@ -1,7 +1,8 @@
 /**
  * Where frames go: an OffscreenCanvas the page transferred (HiDPI: its pixel size is the CSS
- * size times the device pixel ratio), or an offscreen texture whose pixels can be read back
- * (tests, image export). Both hand out a RenderTarget per frame.
+ * size times the device pixel ratio), presented through WebGPU or copied into a 2-D context, or
+ * an offscreen texture whose pixels can be read back (tests, image export). All hand out a
+ * RenderTarget per frame.
  */
 import type { GpuRuntime } from '../gpu';
 import type { RenderTarget } from './frame';
@@ -42,7 +43,64 @@ export function canvasFormat(): GPUTextureFormat {
   return navigator.gpu.getPreferredCanvasFormat();
 }
 
-export class CanvasSurface {
+/**
+ * How a view's frames reach its canvas:
+ * - 'canvas': a WebGPU canvas context (the frame is the canvas's own texture; no copy);
+ * - 'copy': the frame is drawn into an offscreen texture, read back and put into a 2-D canvas
+ *   context. On a CPU adapter (SwiftShader) this costs one memcpy-sized readback, and it avoids a
+ *   Chromium failure: where the compositor has no shared-image backing for WebGPU canvases
+ *   (headless or GPU-less Chromium without ANGLE on SwiftShader), the first presented WebGPU
+ *   canvas frame drops the worker's whole WebGPU instance, and with it every device it made —
+ *   reported as a loss with reason 'destroyed' although nothing called destroy().
+ * - 'auto' (default): 'copy' on fallback (CPU) adapters, 'canvas' on real GPUs.
+ */
+export type Presentation = 'auto' | 'canvas' | 'copy';
+
+/** The presentation 'auto' resolves to for an adapter. */
+export function resolvePresentation(
+  requested: Presentation,
+  adapter: { isFallback: boolean },
+): 'canvas' | 'copy' {
+  if (requested === 'canvas' || requested === 'copy') return requested;
+  if (requested !== 'auto') {
+    throw new RangeError(
+      `presentation must be 'auto', 'canvas' or 'copy', got "${String(requested)}".`,
+    );
+  }
+  return adapter.isFallback ? 'copy' : 'canvas';
+}
+
+/** Where a view's frames go: acquire() a target, draw into it, then present() it. */
+export interface ViewSurface {
+  readonly presentation: 'canvas' | 'copy';
+  readonly format: GPUTextureFormat;
+  readonly cssSize: SurfaceSize;
+  readonly width: number;
+  readonly height: number;
+  /** (Re)binds the surface to a runtime: at creation and after a device loss. */
+  configure(runtime: GpuRuntime): void;
+  resize(size: SurfaceSize): void;
+  acquire(): RenderTarget;
+  /** Shows the frame drawn into the last acquired target. */
+  present(): Promise<void>;
+  dispose(): void;
+}
+
+/** A view surface for `canvas` with the given presentation (see Presentation). */
+export function createViewSurface(
+  canvas: OffscreenCanvas,
+  runtime: GpuRuntime,
+  size: SurfaceSize,
+  presentation: Presentation = 'auto',
+): ViewSurface {
+  return resolvePresentation(presentation, runtime.context.adapterInfo) === 'copy'
+    ? new CopySurface(canvas, runtime, size)
+    : new CanvasSurface(canvas, runtime, size);
+}
+
+/** Frames drawn straight into the canvas's WebGPU context. */
+export class CanvasSurface implements ViewSurface {
+  readonly presentation = 'canvas';
   private readonly context: GPUCanvasContext;
   readonly format = canvasFormat();
   private size: SurfaceSize;
@@ -51,7 +109,7 @@ export class CanvasSurface {
 
   constructor(
     private readonly canvas: OffscreenCanvas,
-    device: GPUDevice,
+    runtime: GpuRuntime,
     size: SurfaceSize,
   ) {
     const context = canvas.getContext('webgpu');
@@ -63,11 +121,11 @@ export class CanvasSurface {
     }
     this.context = context;
     this.size = checkSurfaceSize(size);
-    this.configure(device);
+    this.configure(runtime);
   }
 
-  /** (Re)binds the canvas to a device: at creation and after a device loss. */
-  configure(device: GPUDevice): void {
+  configure(runtime: GpuRuntime): void {
+    const device = runtime.device;
     [this.canvas.width, this.canvas.height] = devicePixels(this.size, device);
     this.context.configure({ device, format: this.format, alphaMode: 'premultiplied' });
     this.device = device;
@@ -99,8 +157,102 @@ export class CanvasSurface {
     };
   }
 
+  /** The canvas context presents its texture by itself at the end of the task. */
+  present(): Promise<void> {
+    return Promise.resolve();
+  }
+
   dispose(): void {
     this.context.unconfigure();
+  }
+}
+
+/** Frames drawn offscreen, read back and put into the canvas's 2-D context. */
+export class CopySurface implements ViewSurface {
+  readonly presentation = 'copy';
+  /** Straight RGBA bytes, the order ImageData wants: no swizzle on readback. */
+  readonly format: GPUTextureFormat = 'rgba8unorm';
+  private readonly context: OffscreenCanvasRenderingContext2D;
+  private size: SurfaceSize;
+  private runtime!: GpuRuntime;
+  private target: TextureSurface | undefined;
+
+  constructor(
+    private readonly canvas: OffscreenCanvas,
+    runtime: GpuRuntime,
+    size: SurfaceSize,
+  ) {
+    const context = canvas.getContext('2d');
+    if (!context) {
+      throw new Error(
+        'The canvas gave no 2-D context: it already has another context (webgpu, webgl). ' +
+          'Transfer a fresh canvas (canvas.transferControlToOffscreen()).',
+      );
+    }
+    this.context = context;
+    this.size = checkSurfaceSize(size);
+    this.configure(runtime);
+  }
+
+  configure(runtime: GpuRuntime): void {
+    // The old texture belongs to the old device (gone after a loss): destroying it is harmless.
+    this.target?.dispose();
+    this.target = undefined;
+    this.runtime = runtime;
+    [this.canvas.width, this.canvas.height] = devicePixels(this.size, runtime.device);
+  }
+
+  resize(size: SurfaceSize): void {
+    this.size = checkSurfaceSize(size);
+    [this.canvas.width, this.canvas.height] = devicePixels(size, this.runtime.device);
+  }
+
+  get cssSize(): SurfaceSize {
+    return this.size;
+  }
+
+  get width(): number {
+    return this.canvas.width;
+  }
+
+  get height(): number {
+    return this.canvas.height;
+  }
+
+  acquire(): RenderTarget {
+    const { width, height } = this.canvas;
+    if (this.target?.width !== width || this.target.height !== height) {
+      this.target?.dispose();
+      this.target = new TextureSurface(this.runtime, width, height, this.format);
+    }
+    return this.target.acquire();
+  }
+
+  async present(): Promise<void> {
+    const target = this.target;
+    if (!target) return;
+    const image = await target.read();
+    // A resize while the pixels were on their way: the next frame draws at the new size.
+    if (image.width !== this.canvas.width || image.height !== this.canvas.height) return;
+    unpremultiply(image.data);
+    this.context.putImageData(new ImageData(image.data, image.width, image.height), 0, 0);
+  }
+
+  dispose(): void {
+    this.target?.dispose();
+    this.target = undefined;
+  }
+}
+
+/** The frame's colours are premultiplied by alpha; ImageData holds straight colours. */
+function unpremultiply(data: Uint8ClampedArray): void {
+  for (let i = 3; i < data.length; i += 4) {
+    const alpha = data[i]!;
+    if (alpha === 255 || alpha === 0) continue;
+    const scale = 255 / alpha;
+    data[i - 3] = data[i - 3]! * scale;
+    data[i - 2] = data[i - 2]! * scale;
+    data[i - 1] = data[i - 1]! * scale;
   }
 }
 
@@ -108,7 +260,7 @@ export class CanvasSurface {
 export interface PixelImage {
   width: number;
   height: number;
-  data: Uint8ClampedArray;
+  data: Uint8ClampedArray<ArrayBuffer>;
 }
 
 /** An offscreen texture to draw a frame into and read it back. */

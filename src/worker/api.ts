@@ -10,7 +10,14 @@ import type { AdapterSummary } from '../gpu/device';
 import type { DatasetSpec } from '../data/spec';
 import type { ModelSpec, Normalization } from '../lab/models';
 import type { OptimizerSpec } from '../nn/optimizer-config';
-import type { AxisTicks, Bounds, ColormapName, HeatmapLegend, PixelImage } from '../render';
+import type {
+  AxisTicks,
+  Bounds,
+  ColormapName,
+  HeatmapLegend,
+  PixelImage,
+  Presentation,
+} from '../render';
 
 export type { AxisTicks, Bounds, ColormapName, HeatmapLegend, PixelImage, Normalization };
 
@@ -235,6 +242,12 @@ export interface ViewOptions {
   bounds?: Bounds;
   /** Straight RGBA in [0, 1] (default near-black, opaque). */
   background?: [number, number, number, number];
+  /**
+   * How frames reach the canvas: 'canvas' (a WebGPU canvas context), 'copy' (drawn offscreen and
+   * copied into a 2-D context) or 'auto' (default: 'copy' on CPU adapters such as SwiftShader,
+   * where some Chromium builds lose the whole WebGPU instance on a WebGPU canvas frame).
+   */
+  presentation?: Presentation;
 }
 
 export interface RenderOptions {
@@ -295,6 +308,8 @@ export interface ViewStatus {
   /** Refreshes of samples / log p / traces. */
   refreshes: number;
   live: LiveOptions;
+  /** How this view's frames reach its canvas ('auto' resolved for the adapter). */
+  presentation: 'canvas' | 'copy';
 }
 
 /** Compilation so far, for a start-up progress display (poll while createModel runs). */

@@ -4,7 +4,7 @@
  * current parameters and draws; a live view redraws on display frames while it is visible.
  */
 import {
-  CanvasSurface,
+  createViewSurface,
   FieldArrows,
   Heatmap,
   PointCloud,
@@ -28,6 +28,7 @@ import {
   type HeatmapLegend,
   type PixelImage,
   type RenderTarget,
+  type ViewSurface,
 } from '../render';
 import type {
   LiveOptions,
@@ -39,6 +40,7 @@ import type {
   ViewOptions,
   ViewStatus,
 } from './api';
+import { GpuDeviceLostError } from '../gpu/errors';
 import { LabDiffusion } from '../lab/diffusion';
 import type { DeviceScope, LabSession } from './session';
 import {
@@ -75,7 +77,7 @@ interface LayerState {
 }
 
 export class ViewController {
-  private readonly surface: CanvasSurface;
+  private readonly surface: ViewSurface;
   private layers: ViewLayer[] = [];
   private states: (LayerState | undefined)[] = [];
   private bounds: Bounds;
@@ -100,11 +102,12 @@ export class ViewController {
     this.scope = scope;
     this.bounds = checkBounds(options.bounds ?? DEFAULT_BOUNDS, 'view bounds');
     this.background = options.background ?? DEFAULT_BACKGROUND;
-    this.surface = new CanvasSurface(canvas, scope.lab.runtime.device, {
-      cssWidth: options.cssWidth,
-      cssHeight: options.cssHeight,
-      pixelRatio: options.pixelRatio,
-    });
+    this.surface = createViewSurface(
+      canvas,
+      scope.lab.runtime,
+      { cssWidth: options.cssWidth, cssHeight: options.cssHeight, pixelRatio: options.pixelRatio },
+      options.presentation,
+    );
   }
 
   setLayers(layers: ViewLayer[]): Promise<void> {
@@ -159,7 +162,7 @@ export class ViewController {
     return this.serial(async () => {
       const started = performance.now();
       await this.refresh(options.refresh ?? false, true);
-      const transform = await this.draw(() => this.surface.acquire(), this.surface.format);
+      const transform = await this.drawToCanvas();
       this.frames++;
       this.dirty = false;
       const { cssWidth, cssHeight } = this.surface.cssSize;
@@ -228,20 +231,25 @@ export class ViewController {
         this.dirty = true;
       }
       if (!this.dirty) return;
-      await this.draw(() => this.surface.acquire(), this.surface.format);
+      await this.drawToCanvas();
       this.frames++;
       this.dirty = false;
     });
   }
 
   status(): ViewStatus {
-    return { frames: this.frames, refreshes: this.refreshes, live: { ...this.live } };
+    return {
+      frames: this.frames,
+      refreshes: this.refreshes,
+      live: { ...this.live },
+      presentation: this.surface.presentation,
+    };
   }
 
   /** A new device: rebind the canvas, and remake every layer's data on the next frame. */
   onDeviceChanged(scope: DeviceScope): void {
     this.scope = scope;
-    this.surface.configure(scope.lab.runtime.device);
+    this.surface.configure(scope.lab.runtime);
     this.disposeStates();
     this.states = this.layers.map(() => undefined);
     this.dirty = true;
@@ -372,6 +380,13 @@ export class ViewController {
     return out;
   }
 
+  /** One frame into the canvas: drawn, then presented (a copy surface waits for its pixels). */
+  private async drawToCanvas() {
+    const transform = await this.draw(() => this.surface.acquire(), this.surface.format);
+    await this.surface.present();
+    return transform;
+  }
+
   private draw(acquire: () => RenderTarget, format: GPUTextureFormat) {
     return renderFrame(
       this.scope.lab.runtime,
@@ -394,7 +409,10 @@ export class ViewController {
 
   private serial<T>(work: () => T | Promise<T>): Promise<T> {
     const next = this.queue.then(work, work);
-    this.queue = next.catch(() => undefined);
+    this.queue = next.catch((error: unknown) => {
+      // A compile can see a lost device before device.lost does: that starts the recovery.
+      if (error instanceof GpuDeviceLostError) this.session.noticeLoss(this.scope, error);
+    });
     return next;
   }
 }
