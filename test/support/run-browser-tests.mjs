@@ -2,6 +2,7 @@
 // runner's status (non-zero when it failed or when no test ran at all).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { runFirstRunChecks } from '../e2e/first-run.mjs';
 
 // One counts file per run: concurrent runs in one checkout must not mix their counts.
 const COUNTS_FILE = `.tmp/test-counts-${process.pid}.json`;
@@ -11,10 +12,28 @@ const result = spawnSync('npx', ['web-test-runner', ...process.argv.slice(2)], {
   env: { ...process.env, FLOWFIELD_COUNTS_FILE: COUNTS_FILE },
 });
 let status = result.status ?? 1;
+
+// The first Run all of the built site, driven from Node (real clicks, screenshots, browser flags
+// of its own): skipped only for a subset run (TEST_FILES), counted with the rest otherwise.
+const firstRun = { passed: 0, failed: 0 };
+if (!process.env.TEST_FILES) {
+  console.log('\nfirst Run all of the built site (test/e2e/first-run.mjs):');
+  const started = Date.now();
+  try {
+    Object.assign(firstRun, await runFirstRunChecks());
+  } catch (error) {
+    console.log(`  ✗ could not run: ${error.stack ?? error}`);
+    firstRun.failed += 1;
+  }
+  console.log(`  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  if (firstRun.failed > 0) status = status || 1;
+}
+
 if (existsSync(COUNTS_FILE)) {
-  const { passed, failed, skipped, filesFailedToLoad, slowest } = JSON.parse(
-    readFileSync(COUNTS_FILE, 'utf8'),
-  );
+  const counts = JSON.parse(readFileSync(COUNTS_FILE, 'utf8'));
+  const { skipped, filesFailedToLoad, slowest } = counts;
+  const passed = counts.passed + firstRun.passed;
+  const failed = counts.failed + firstRun.failed;
   if (slowest?.length) {
     console.log('\nslowest test files (seconds in tests):');
     for (const { file, seconds } of slowest)

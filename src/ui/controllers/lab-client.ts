@@ -111,6 +111,11 @@ export interface LabClient {
   parameterCount?(runId: string): Promise<number>;
   /** Changes the batch size of a run from its next chunk (also while training). */
   setBatchSize?(runId: string, batch: number): Promise<void>;
+  /**
+   * Test hook: loses the GPU device as a driver reset would, so end-to-end tests can check the
+   * recovery through the real page (test/e2e/first-run.mjs). Nothing in the UI calls it.
+   */
+  debugLoseDevice?(): Promise<void>;
 }
 
 /** Raised by a client whose worker does not offer an operation yet. */

@@ -230,6 +230,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
 
   return {
     probe: () => api.probe(),
+    debugLoseDevice: () => api.debugLoseDevice(),
     async sampleData(source, count, seed) {
       return api.sampleDataset(await previewDataset(source), count, { seed });
     },
