@@ -98,42 +98,28 @@ export function createViewSurface(
     : new CanvasSurface(canvas, runtime, size);
 }
 
-/** Frames drawn straight into the canvas's WebGPU context. */
-export class CanvasSurface implements ViewSurface {
-  readonly presentation = 'canvas';
-  private readonly context: GPUCanvasContext;
-  readonly format = canvasFormat();
+/** A transferred canvas sized in device pixels from a CSS size; subclasses present into it. */
+abstract class CanvasBackedSurface {
   private size: SurfaceSize;
-  /** Set by configure(), which the constructor calls. */
-  private device!: GPUDevice;
+  /** Set by configure(), which subclass constructors call. */
+  protected runtime!: GpuRuntime;
 
-  constructor(
-    private readonly canvas: OffscreenCanvas,
-    runtime: GpuRuntime,
+  protected constructor(
+    protected readonly canvas: OffscreenCanvas,
     size: SurfaceSize,
   ) {
-    const context = canvas.getContext('webgpu');
-    if (!context) {
-      throw new Error(
-        'The canvas gave no WebGPU context: it already has another context (2d, webgl), or ' +
-          'WebGPU is unavailable. Transfer a fresh canvas (canvas.transferControlToOffscreen()).',
-      );
-    }
-    this.context = context;
     this.size = checkSurfaceSize(size);
-    this.configure(runtime);
   }
 
+  /** (Re)binds the surface to a runtime: at creation and after a device loss. */
   configure(runtime: GpuRuntime): void {
-    const device = runtime.device;
-    [this.canvas.width, this.canvas.height] = devicePixels(this.size, device);
-    this.context.configure({ device, format: this.format, alphaMode: 'premultiplied' });
-    this.device = device;
+    this.runtime = runtime;
+    [this.canvas.width, this.canvas.height] = devicePixels(this.size, runtime.device);
   }
 
   resize(size: SurfaceSize): void {
     this.size = checkSurfaceSize(size);
-    [this.canvas.width, this.canvas.height] = devicePixels(size, this.device);
+    [this.canvas.width, this.canvas.height] = devicePixels(size, this.runtime.device);
   }
 
   get cssSize(): SurfaceSize {
@@ -146,6 +132,35 @@ export class CanvasSurface implements ViewSurface {
 
   get height(): number {
     return this.canvas.height;
+  }
+}
+
+/** Frames drawn straight into the canvas's WebGPU context. */
+export class CanvasSurface extends CanvasBackedSurface implements ViewSurface {
+  readonly presentation = 'canvas';
+  readonly format = canvasFormat();
+  private readonly context: GPUCanvasContext;
+
+  constructor(canvas: OffscreenCanvas, runtime: GpuRuntime, size: SurfaceSize) {
+    super(canvas, size);
+    const context = canvas.getContext('webgpu');
+    if (!context) {
+      throw new Error(
+        'The canvas gave no WebGPU context: it already has another context (2d, webgl), or ' +
+          'WebGPU is unavailable. Transfer a fresh canvas (canvas.transferControlToOffscreen()).',
+      );
+    }
+    this.context = context;
+    this.configure(runtime);
+  }
+
+  override configure(runtime: GpuRuntime): void {
+    super.configure(runtime);
+    this.context.configure({
+      device: runtime.device,
+      format: this.format,
+      alphaMode: 'premultiplied',
+    });
   }
 
   acquire(): RenderTarget {
@@ -168,20 +183,15 @@ export class CanvasSurface implements ViewSurface {
 }
 
 /** Frames drawn offscreen, read back and put into the canvas's 2-D context. */
-export class CopySurface implements ViewSurface {
+export class CopySurface extends CanvasBackedSurface implements ViewSurface {
   readonly presentation = 'copy';
   /** Straight RGBA bytes, the order ImageData wants: no swizzle on readback. */
   readonly format: GPUTextureFormat = 'rgba8unorm';
   private readonly context: OffscreenCanvasRenderingContext2D;
-  private size: SurfaceSize;
-  private runtime!: GpuRuntime;
   private target: TextureSurface | undefined;
 
-  constructor(
-    private readonly canvas: OffscreenCanvas,
-    runtime: GpuRuntime,
-    size: SurfaceSize,
-  ) {
+  constructor(canvas: OffscreenCanvas, runtime: GpuRuntime, size: SurfaceSize) {
+    super(canvas, size);
     const context = canvas.getContext('2d');
     if (!context) {
       throw new Error(
@@ -190,33 +200,14 @@ export class CopySurface implements ViewSurface {
       );
     }
     this.context = context;
-    this.size = checkSurfaceSize(size);
     this.configure(runtime);
   }
 
-  configure(runtime: GpuRuntime): void {
+  override configure(runtime: GpuRuntime): void {
     // The old texture belongs to the old device (gone after a loss): destroying it is harmless.
     this.target?.dispose();
     this.target = undefined;
-    this.runtime = runtime;
-    [this.canvas.width, this.canvas.height] = devicePixels(this.size, runtime.device);
-  }
-
-  resize(size: SurfaceSize): void {
-    this.size = checkSurfaceSize(size);
-    [this.canvas.width, this.canvas.height] = devicePixels(size, this.runtime.device);
-  }
-
-  get cssSize(): SurfaceSize {
-    return this.size;
-  }
-
-  get width(): number {
-    return this.canvas.width;
-  }
-
-  get height(): number {
-    return this.canvas.height;
+    super.configure(runtime);
   }
 
   acquire(): RenderTarget {

@@ -230,7 +230,8 @@ export class ViewController {
           performance.now() + Math.max(this.live.refreshIntervalMs ?? 250, 3 * took);
         this.dirty = true;
       }
-      if (!this.dirty) return;
+      // Hidden while the refresh ran: the frame would be drawn for nobody.
+      if (!this.dirty || !this.live.visible) return;
       await this.drawToCanvas();
       this.frames++;
       this.dirty = false;

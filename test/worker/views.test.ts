@@ -146,8 +146,15 @@ describe('views in the worker: canvases drawn straight from GPU buffers', () => 
     expect(visible.frames, 'frames while visible').to.be.at.least(4);
     expect(visible.refreshes, 'new samples while training').to.be.at.least(3);
     await api.setViewLive(view, { live: true, visible: false });
-    await sleep(100);
-    const hidden = await api.viewStatus(view);
+    // A frame in flight (a refresh, a copy-presented frame's readback) still finishes: wait
+    // until the count holds still, then no frame may follow.
+    let hidden = await api.viewStatus(view);
+    for (let i = 0; i < 15; i++) {
+      await sleep(200);
+      const now = await api.viewStatus(view);
+      if (now.frames === hidden.frames) break;
+      hidden = now;
+    }
     await sleep(700);
     expect((await api.viewStatus(view)).frames, 'no frames while hidden').to.equal(hidden.frames);
     await api.pause(run);
