@@ -143,7 +143,12 @@ export interface CheckpointInfo {
 export type LabEvent =
   | { kind: 'device-lost'; message: string }
   | { kind: 'device-recovered'; message: string; models: number; stepsLost: number }
-  | { kind: 'worker-error'; message: string };
+  | { kind: 'worker-error'; message: string }
+  /**
+   * The GPU side stopped: a lost device could not be replaced, or was lost too often to keep
+   * trying. Nothing GPU-side works until the page reloads; the message says what to do.
+   */
+  | { kind: 'gpu-stopped'; message: string };
 
 export type LabEventListener = (event: LabEvent) => void;
 

@@ -216,7 +216,7 @@ export class LabSession {
       this.scope = undefined;
       reject(error);
       this.emit({
-        kind: 'worker-error',
+        kind: 'gpu-stopped',
         message:
           `The GPU device was lost (${detail}) and no new device could be acquired: ` +
           `${(error as Error).message} Restart the worker or reload the page.`,
@@ -243,7 +243,7 @@ export class LabSession {
     stopped.catch(() => undefined);
     this.scope = stopped;
     for (const run of this.runs.values()) run.onDeviceLost();
-    this.emit({ kind: 'worker-error', message });
+    this.emit({ kind: 'gpu-stopped', message });
     for (const run of this.runs.values()) run.onRecoveryFailed(message);
     disposeScope(old);
   }

@@ -2,6 +2,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import '../../src/ui/app/app';
 import type { FfApp } from '../../src/ui/app/app';
+import type { LabEvent } from '../../src/worker/api';
 import { FakeLabClient } from './support/fake-lab-client';
 
 function deepActive(): Element | null {
@@ -59,6 +60,24 @@ describe('<ff-app>', () => {
     const alert = app.shadowRoot!.querySelector('.missing')!;
     expect(alert.textContent).to.contain('navigator.gpu is undefined');
     expect(alert.textContent).to.contain('--enable-unsafe-webgpu');
+  });
+
+  it('shows when the GPU side gave up on a lost device, and what to do', async () => {
+    const client = new FakeLabClient();
+    let emit: ((event: LabEvent) => void) | undefined;
+    client.onLabEvent = async (listener) => void (emit = listener);
+    const { app } = await mount(client);
+    const status = app.shadowRoot!.querySelector('ff-gpu-status')!;
+    expect(status.shadowRoot!.textContent).to.contain('fake');
+    // Events that are not fatal leave the status as it is.
+    emit!({ kind: 'device-lost', message: 'lost once' });
+    await settle(app);
+    expect(status.shadowRoot!.querySelector('[role=alert]')).to.equal(null);
+    const message = 'The GPU device was lost 4 times in 9 s … Reload the page to try again.';
+    emit!({ kind: 'gpu-stopped', message });
+    await settle(app);
+    const alert = status.shadowRoot!.querySelector('[role=alert]')!;
+    expect(alert.textContent!.trim()).to.equal(`The GPU stopped: ${message}`);
   });
 
   it('turns cell events into store changes (add, move, duplicate, collapse, remove, edit)', async () => {

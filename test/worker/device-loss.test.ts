@@ -94,8 +94,8 @@ describe('device loss in the middle of training', () => {
       }
       expect((await api.runStatus(run)).state).to.be.oneOf(['running', 'recovering']);
       await api.debugLoseDevice();
-      await waitUntil(() => events.some((e) => e.kind === 'worker-error'), 30_000, 'giving up');
-      const gaveUp = events.find((e) => e.kind === 'worker-error')!;
+      await waitUntil(() => events.some((e) => e.kind === 'gpu-stopped'), 30_000, 'giving up');
+      const gaveUp = events.find((e) => e.kind === 'gpu-stopped')!;
       expect(gaveUp.message).to.match(
         new RegExp(`lost ${MAX_LOSSES_IN_WINDOW + 1} times in \\d+ s .*stopped recovering`),
       );

@@ -4,7 +4,7 @@
  * is structured-clone friendly (plain objects, Float32Array), so comlink can carry it as is.
  */
 import type { DataSource, ModelSettings, TrainSettings } from '../../notebook';
-import type { WorkerGpuReport } from '../../worker/api';
+import type { LabEvent, WorkerGpuReport } from '../../worker/api';
 import type { SamplerChoice, ViewClient } from './view-client';
 
 export type * from './view-client';
@@ -111,6 +111,11 @@ export interface LabClient {
   parameterCount?(runId: string): Promise<number>;
   /** Changes the batch size of a run from its next chunk (also while training). */
   setBatchSize?(runId: string, batch: number): Promise<void>;
+  /**
+   * Events of the GPU side outside any call (a device lost, recovered, or given up on); the
+   * listener is called for each. Absent where the client has no such events.
+   */
+  onLabEvent?(listener: (event: LabEvent) => void): Promise<void>;
   /**
    * Test hook: loses the GPU device as a driver reset would, so end-to-end tests can check the
    * recovery through the real page (test/e2e/first-run.mjs). Nothing in the UI calls it.

@@ -31,7 +31,9 @@ import type {
 export type GpuStatus =
   | { state: 'checking' }
   | { state: 'ready'; report: GpuReport }
-  | { state: 'unavailable'; message: string };
+  | { state: 'unavailable'; message: string }
+  /** It worked, then the device was lost for good (see LabEvent 'gpu-stopped'). */
+  | { state: 'stopped'; message: string };
 
 /** What one Train cell's run has produced so far. */
 export interface RunView {
@@ -135,6 +137,11 @@ export class LabController implements ReactiveController {
         this.changed();
       },
     );
+    void this.client.onLabEvent?.((event) => {
+      if (event.kind !== 'gpu-stopped') return;
+      this.gpu = { state: 'stopped', message: event.message };
+      this.changed();
+    });
   }
 
   hostDisconnected(): void {

@@ -231,6 +231,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
   return {
     probe: () => api.probe(),
     debugLoseDevice: () => api.debugLoseDevice(),
+    onLabEvent: (listener) => api.subscribe(proxy(listener)),
     async sampleData(source, count, seed) {
       return api.sampleDataset(await previewDataset(source), count, { seed });
     },

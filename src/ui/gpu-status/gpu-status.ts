@@ -5,7 +5,9 @@ import type { WorkerGpuReport } from '../../worker/api';
 export type GpuStatus =
   | { state: 'checking' }
   | { state: 'ready'; report: WorkerGpuReport }
-  | { state: 'unavailable'; message: string };
+  | { state: 'unavailable'; message: string }
+  /** WebGPU worked, then the device was lost for good. */
+  | { state: 'stopped'; message: string };
 
 /** Shows whether WebGPU is available and which adapter the worker got. Renders only. */
 @customElement('ff-gpu-status')
@@ -44,6 +46,9 @@ export class FfGpuStatus extends LitElement {
   override render() {
     const status = this.status;
     if (status.state === 'checking') return html`<p role="status">Checking for WebGPU…</p>`;
+    if (status.state === 'stopped') {
+      return html`<p role="alert" class="unavailable">The GPU stopped: ${status.message}</p>`;
+    }
     if (status.state === 'unavailable') {
       return html`<p role="alert" class="unavailable">
         WebGPU is not available: ${status.message}

@@ -33,6 +33,8 @@ export class FakeLabClient implements LabClient {
   readonly requests = new Map<string, ModelRequest>();
   private steps = new Map<string, number>();
   probeError: string | undefined;
+  /** Set by a test that plays the worker's events. */
+  onLabEvent?: LabClient['onLabEvent'];
 
   probe(): Promise<GpuReport> {
     this.calls.push('probe');
