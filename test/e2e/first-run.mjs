@@ -63,6 +63,12 @@ export async function runScenario(browser, origin, scenario) {
   listen(page, 'page');
   page.on('workercreated', (worker) => listen(worker, 'worker'));
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  // The console says only "404"; the response names the file.
+  page.on('response', (response) => {
+    if (response.status() >= 400) {
+      consoleLines.push(`page error: HTTP ${response.status()} for ${response.url()}`);
+    }
+  });
   try {
     await page.setViewport({
       width: scenario.width,
