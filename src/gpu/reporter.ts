@@ -8,6 +8,12 @@ export type GpuEvent =
 
 export type GpuEventListener = (event: GpuEvent) => void;
 
+/**
+ * Events kept for late subscribers and tests: a broken kernel in a render loop raises an error
+ * per frame, so the history keeps only the newest.
+ */
+export const GPU_EVENT_HISTORY = 100;
+
 export class GpuErrorReporter {
   private readonly listeners = new Set<GpuEventListener>();
   private readonly history: GpuEvent[] = [];
@@ -20,11 +26,15 @@ export class GpuErrorReporter {
 
   report(event: GpuEvent): void {
     this.history.push(event);
-    if (this.listeners.size === 0) console.error(`[flowfield gpu] ${event.kind}: ${event.message}`);
+    if (this.history.length > GPU_EVENT_HISTORY) this.history.shift();
+    // A lost device is rare and decisive: always in the console, whoever else is told.
+    if (this.listeners.size === 0 || event.kind === 'device-lost') {
+      console.error(`[flowfield gpu] ${event.kind}: ${event.message}`);
+    }
     for (const listener of this.listeners) listener(event);
   }
 
-  /** Everything reported so far, oldest first (for late subscribers and tests). */
+  /** The newest GPU_EVENT_HISTORY events reported, oldest first (for late subscribers and tests). */
   events(): readonly GpuEvent[] {
     return this.history;
   }

@@ -148,7 +148,12 @@ export type LabEvent =
    * The GPU side stopped: a lost device could not be replaced, or was lost too often to keep
    * trying. Nothing GPU-side works until the page reloads; the message says what to do.
    */
-  | { kind: 'gpu-stopped'; message: string };
+  | { kind: 'gpu-stopped'; message: string }
+  /**
+   * An uncaptured WebGPU error (out of memory, a failed validation): the message says what
+   * happened and what to do. Repeats of one message within a few seconds are sent once.
+   */
+  | { kind: 'gpu-error'; message: string };
 
 export type LabEventListener = (event: LabEvent) => void;
 
@@ -432,6 +437,8 @@ export interface LabApi {
   debugInjectNaN(id: ModelId): Promise<void>;
   /** Test hook: destroys the worker's GPU device, as a driver reset would lose it. */
   debugLoseDevice(): Promise<void>;
+  /** Test hook: an uncaptured GPU error of this kind on the device (reaches the page as 'gpu-error'). */
+  debugInjectGpuError(kind: 'out-of-memory' | 'validation', message: string): Promise<void>;
   /** Test hook: throws `message` outside any call (an uncaught worker error). */
   debugThrowUncaught(message: string): Promise<void>;
 }

@@ -405,6 +405,10 @@ export function createLabService(session: LabSession): LabApi {
       record.version++;
     },
 
+    async debugInjectGpuError(kind, message) {
+      await session.injectGpuError(kind, message);
+    },
+
     async debugLoseDevice() {
       await session.loseDevice();
     },

@@ -34,6 +34,8 @@ const RECOVERY_ATTEMPTS = 3;
  */
 export const MAX_LOSSES_IN_WINDOW = 3;
 export const LOSS_WINDOW_MS = 60_000;
+/** One GPU error message is sent again only after this quiet time (a kernel may fail per frame). */
+const REPEAT_QUIET_MS = 5_000;
 
 export class LabSession {
   readonly datasets = new Registry<DatasetId, DatasetRecord>(
@@ -61,6 +63,8 @@ export class LabSession {
   private handledLoss = 0;
   /** When recent losses happened (performance.now()), for the loop guard. */
   private readonly lossTimes: number[] = [];
+  /** When each GPU error message was last sent to the page. */
+  private readonly lastSent = new Map<string, number>();
   private readonly listeners = new Set<LabEventListener>();
 
   /** The device scope, opened on first use; during a recovery, waits for the new one. */
@@ -107,6 +111,14 @@ export class LabSession {
     return lost || scope.generation !== this.generation;
   }
 
+  /** Test hook: raises an uncaptured GPU error on the device, as a failed allocation would. */
+  async injectGpuError(kind: 'out-of-memory' | 'validation', message: string): Promise<void> {
+    const { device } = (await this.ready()).lab.runtime;
+    const error =
+      kind === 'out-of-memory' ? new GPUOutOfMemoryError(message) : new GPUValidationError(message);
+    device.dispatchEvent(new GPUUncapturedErrorEvent('uncapturederror', { error }));
+  }
+
   /** Test hook: destroys the device, as a driver reset would lose it. */
   async loseDevice(): Promise<void> {
     (await this.ready()).lab.runtime.device.destroy();
@@ -124,7 +136,27 @@ export class LabSession {
       lost: lab.runtime.context.lost,
     };
     void scope.lost.then((info) => this.onLost(scope, info));
+    lab.runtime.context.reporter.subscribe((event) => {
+      if (event.kind === 'uncaptured-error' && scope.generation === this.generation) {
+        this.reportGpuError(event.errorType, event.message);
+      }
+    });
     return scope;
+  }
+
+  /** An uncaptured GPU error reaches the page once per message and REPEAT_QUIET_MS. */
+  private reportGpuError(errorType: string, detail: string): void {
+    const message =
+      errorType === 'GPUOutOfMemoryError'
+        ? `The GPU ran out of memory (${detail}). Use a smaller batch, fewer samples or a ` +
+          'narrower model, then try again.'
+        : `A GPU operation failed (${errorType}: ${detail}). If it happens again, reload the ` +
+          'page; if it still does, please report it with the notebook (Share → settings only).';
+    const now = performance.now();
+    if ((this.lastSent.get(message) ?? -Infinity) > now - REPEAT_QUIET_MS) return;
+    this.lastSent.set(message, now);
+    if (this.lastSent.size > 50) this.lastSent.delete(this.lastSent.keys().next().value!);
+    this.emit({ kind: 'gpu-error', message });
   }
 
   /**

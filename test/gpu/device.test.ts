@@ -1,5 +1,5 @@
 import { expect } from '@esm-bundle/chai';
-import { acquireGpu, type GpuEvent } from '../../src/gpu';
+import { GPU_EVENT_HISTORY, GpuErrorReporter, acquireGpu, type GpuEvent } from '../../src/gpu';
 import { testGpu } from '../support/gpu';
 
 describe('device acquisition and error reporting', () => {
@@ -39,5 +39,21 @@ describe('device acquisition and error reporting', () => {
     disposed.dispose();
     await disposed.lost;
     expect(disposed.reporter.events()).to.deep.equal([]);
+  });
+
+  it('keeps only the newest GPU_EVENT_HISTORY events, so an error per frame cannot grow memory', () => {
+    const reporter = new GpuErrorReporter();
+    reporter.subscribe(() => undefined);
+    for (let i = 0; i < GPU_EVENT_HISTORY + 50; i++) {
+      reporter.report({
+        kind: 'uncaptured-error',
+        errorType: 'GPUValidationError',
+        message: `${i}`,
+      });
+    }
+    const kept = reporter.events();
+    expect(kept.length).to.equal(GPU_EVENT_HISTORY);
+    expect(kept[0]!.message).to.equal('50');
+    expect(kept.at(-1)!.message).to.equal(`${GPU_EVENT_HISTORY + 49}`);
   });
 });

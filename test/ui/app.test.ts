@@ -80,6 +80,22 @@ describe('<ff-app>', () => {
     expect(alert.textContent!.trim()).to.equal(`The GPU stopped: ${message}`);
   });
 
+  it('shows a GPU error from the worker as a banner that can be dismissed', async () => {
+    const client = new FakeLabClient();
+    let emit: ((event: LabEvent) => void) | undefined;
+    client.onLabEvent = async (listener) => void (emit = listener);
+    const { app } = await mount(client);
+    const message = 'The GPU ran out of memory (…). Use a smaller batch, fewer samples or …';
+    emit!({ kind: 'gpu-error', message });
+    await settle(app);
+    const banner = app.shadowRoot!.querySelector('.banner.error')!;
+    expect(banner.getAttribute('role')).to.equal('alert');
+    expect(banner.querySelector('.text')!.textContent).to.equal(message);
+    banner.querySelector<HTMLButtonElement>('button.dismiss')!.click();
+    await settle(app);
+    expect(app.shadowRoot!.querySelector('.banner')).to.equal(null);
+  });
+
   it('turns cell events into store changes (add, move, duplicate, collapse, remove, edit)', async () => {
     const { app } = await mount();
     const view = app.shadowRoot!.querySelector('ff-notebook-view')!;

@@ -275,11 +275,18 @@ export class FfApp extends LitElement {
   }
 
   private renderBanner() {
-    const b = this.banner;
+    const gpuError = this.lab?.gpuError;
+    const b: Banner | undefined =
+      this.banner ??
+      (gpuError ? { kind: 'error', title: 'GPU error.', text: gpuError } : undefined);
     if (!b) return nothing;
+    const dismiss = () => {
+      if (this.banner) this.banner = undefined;
+      else this.lab?.dismissGpuError();
+    };
     return html`<div class="banner ${b.kind}" role=${b.kind === 'error' ? 'alert' : 'status'}>
       <strong>${b.title}</strong> <span class="text">${b.text}</span>
-      <button class="dismiss" @click=${() => (this.banner = undefined)}>Dismiss</button>
+      <button class="dismiss" @click=${dismiss}>Dismiss</button>
     </div>`;
   }
 

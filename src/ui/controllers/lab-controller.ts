@@ -102,6 +102,8 @@ function message(error: unknown): string {
 
 export class LabController implements ReactiveController {
   gpu: GpuStatus = { state: 'checking' };
+  /** The newest GPU error the worker reported (out of memory, …), until dismissed. */
+  gpuError: string | undefined;
   readonly runs = new Map<string, RunView>();
   readonly previews = new Map<string, DataPreview>();
   private unsubscribe: (() => void) | undefined;
@@ -138,8 +140,9 @@ export class LabController implements ReactiveController {
       },
     );
     void this.client.onLabEvent?.((event) => {
-      if (event.kind !== 'gpu-stopped') return;
-      this.gpu = { state: 'stopped', message: event.message };
+      if (event.kind === 'gpu-stopped') this.gpu = { state: 'stopped', message: event.message };
+      else if (event.kind === 'gpu-error') this.gpuError = event.message;
+      else return;
       this.changed();
     });
   }
@@ -147,6 +150,11 @@ export class LabController implements ReactiveController {
   hostDisconnected(): void {
     this.unsubscribe?.();
     for (const id of this.runs.keys()) void this.client.disposeRun(id).catch(() => undefined);
+  }
+
+  dismissGpuError(): void {
+    this.gpuError = undefined;
+    this.changed();
   }
 
   /** Grows on every change of run state, so views holding this controller know to re-render. */
