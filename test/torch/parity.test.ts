@@ -64,7 +64,12 @@ function loadFixtures() {
 }
 
 /** Reflow's pair sampler stand-in: given (x, ε) pairs, one batch per step. */
-function fixedPairs(gpu: GpuRuntime, xs: Float32Array, noises: Float32Array, batch: number) {
+function fixedPairs(
+  gpu: GpuRuntime,
+  xs: Float32Array<ArrayBuffer>,
+  noises: Float32Array<ArrayBuffer>,
+  batch: number,
+) {
   const x = fixedBatches(gpu, xs, batch);
   const z = fixedBatches(gpu, noises, batch);
   return {
@@ -82,7 +87,7 @@ function fixedPairs(gpu: GpuRuntime, xs: Float32Array, noises: Float32Array, bat
 }
 
 /** A dataset sampler stand-in that writes given batches (one per step) into the batch bank. */
-function fixedBatches(gpu: GpuRuntime, batches: Float32Array, batch: number) {
+function fixedBatches(gpu: GpuRuntime, batches: Float32Array<ArrayBuffer>, batch: number) {
   return {
     encode(
       _pass: GPUComputePassEncoder,
@@ -104,7 +109,7 @@ async function createModel(gpu: GpuRuntime, c: Case) {
       model,
       parameterCount: model.parameterCount,
       layout: model.layout,
-      task: (state: GPUBuffer, batches: Float32Array, batch: number, steps: number) =>
+      task: (state: GPUBuffer, batches: Float32Array<ArrayBuffer>, batch: number, steps: number) =>
         FlowTrainingTask.create(
           gpu,
           model,
@@ -121,10 +126,10 @@ async function createModel(gpu: GpuRuntime, c: Case) {
     layout: model.layout,
     task: (
       state: GPUBuffer,
-      batches: Float32Array,
+      batches: Float32Array<ArrayBuffer>,
       batch: number,
       steps: number,
-      noises?: Float32Array,
+      noises?: Float32Array<ArrayBuffer>,
     ) =>
       model.createTrainingTask(
         state,
