@@ -18,3 +18,13 @@ def playground_draws(kind, timesteps, seed, step, batch):
         eps.append(normal4((b, step, TRAIN_STREAM, 1), key)[:2])
     t = torch.tensor(times, dtype=torch.float32 if kind == "flow-matching" else torch.int64)
     return t, torch.tensor(eps, dtype=torch.float32)
+
+
+SAMPLER_STREAM = 0x53414D50
+
+
+def playground_noise(seed, n, first_index=0):
+    """The playground's initial sampling noise z (reference.ts initialNoise): sample b draws
+    normal4((b, 0, 'SAMP', 0)) keyed by the seed, so a sampler started from it is comparable."""
+    key = seed_key(seed)
+    return torch.tensor([normal4((first_index + b, 0, SAMPLER_STREAM, 0), key)[:2] for b in range(n)], dtype=torch.float32)

@@ -134,10 +134,11 @@ class DiffusionModel(torch.nn.Module):
         return math.sqrt(alpha_bar) * out + math.sqrt(1 - alpha_bar) * x
 
     @torch.no_grad()
-    def sample(self, n, generator=None, steps=100, sampler=None):
+    def sample(self, n, generator=None, steps=100, sampler=None, z=None):
         """n samples: flow matching 'euler' | 'midpoint' | 'heun' | 'rk4' (default) from t = 1 to 0;
-        DDPM 'ddim' (η = 0, default) or 'ddpm' (ancestral) on the leading time grid ⌊i·T/S⌋."""
-        x = torch.randn(n, 2, generator=generator, device=self.params.device)
+        DDPM 'ddim' (η = 0, default) or 'ddpm' (ancestral) on the leading time grid ⌊i·T/S⌋.
+        `z`: the initial noise (default: drawn from `generator`)."""
+        x = z if z is not None else torch.randn(n, 2, generator=generator, device=self.params.device)
         if self.kind == "flow-matching":
             x = self._ode(x, steps, sampler or "rk4")
         else:
@@ -193,3 +194,36 @@ class DiffusionModel(torch.nn.Module):
                 noise = torch.randn(x.shape, generator=generator, device=x.device) if prev >= 0 else 0
                 x = mean + math.sqrt(max(var, 0.0)) * noise
         return x
+
+    # ---- likelihood ------------------------------------------------------------------------
+
+    def log_prob(self, points, steps=50):
+        """Flow matching: log p(x) in nats (data coordinates) by the instantaneous change of
+        variables, RK4 from the data (t = 0) to the prior N(0, I) at t = 1 with the exact
+        divergence (flowLikelihoodPlan in plan.ts)."""
+        if self.kind != "flow-matching":
+            raise NotImplementedError(
+                "log_prob here is flow matching's; DDPM's probability-flow likelihood runs in the playground."
+            )
+        x = ((points - self.shift) / self.scale).detach()
+        acc = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+
+        def f(x, t):
+            with torch.enable_grad():
+                x = x.detach().requires_grad_(True)
+                v = self.net(x, torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device))
+                d0 = torch.autograd.grad(v[:, 0].sum(), x, retain_graph=True)[0][:, 0]
+                d1 = torch.autograd.grad(v[:, 1].sum(), x)[0][:, 1]
+            return v.detach(), (d0 + d1).detach()
+
+        h = 1.0 / steps
+        for i in range(steps):
+            t = i * h
+            k1, l1 = f(x, t)
+            k2, l2 = f(x + 0.5 * h * k1, t + 0.5 * h)
+            k3, l3 = f(x + 0.5 * h * k2, t + 0.5 * h)
+            k4, l4 = f(x + h * k3, t + h)
+            x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            acc = acc + h / 6 * (l1 + 2 * l2 + 2 * l3 + l4)
+        prior = -0.5 * (x * x).sum(1) - math.log(2 * math.pi)
+        return prior + acc - torch.log(self.scale[0] * self.scale[1])

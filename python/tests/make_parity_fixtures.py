@@ -12,7 +12,8 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from flowfield_torch import DiffusionModel, FlowModel  # noqa: E402
-from flowfield_torch.batches import playground_draws  # noqa: E402
+from flowfield_torch.batches import playground_draws, playground_noise  # noqa: E402
+from flowfield_torch.weights import save_weights  # noqa: E402
 
 TRAIN_STEPS = 200
 NORMALIZATION = {"shift": [0.3, -0.2], "scale": [1.5, 0.8]}
@@ -143,6 +144,60 @@ def diffusion_case(spec, g):
     return out
 
 
+ROUND_TRIPS = [
+    {"family": "flow", "kind": "spline", "layers": 2, "hidden": 16, "hiddenLayers": 2, "activation": "tanh", "seed": 21},
+    {"family": "flow", "kind": "glow", "layers": 2, "hidden": 16, "hiddenLayers": 2, "activation": "tanh", "seed": 22},
+    {"family": "diffusion", "kind": "flow-matching", "layers": 2, "hidden": 16, "hiddenLayers": 2, "activation": "silu", "seed": 23,
+     "timesteps": 1000, "noiseSchedule": "linear", "prediction": "eps"},
+    {"family": "diffusion", "kind": "ddpm", "layers": 2, "hidden": 16, "hiddenLayers": 2, "activation": "silu", "seed": 24,
+     "timesteps": 100, "noiseSchedule": "linear", "prediction": "eps"},
+]
+
+
+def round_trip(settings, out_dir, g):
+    """Trains in PyTorch (150 Adam steps on two moons), writes the playground's .safetensors and
+    what PyTorch says about the trained model, for the playground to open and compare."""
+    from flowfield_torch.config import build_model
+
+    model = build_model(settings)
+    normalization = {"shift": [0.5, 0.25], "scale": [0.87, 0.5]}
+    with torch.no_grad():
+        model.shift.copy_(torch.tensor(normalization["shift"]))
+        model.scale.copy_(torch.tensor(normalization["scale"]))
+    angle = torch.rand(4096, generator=g) * 3.14159
+    data = torch.stack([torch.cos(angle), torch.sin(angle)], 1) + 0.08 * torch.randn(4096, 2, generator=g)
+    pool = (data - model.shift) / model.scale
+    if hasattr(model, "initialize_from_data"):
+        model.initialize_from_data(pool[:512])
+    opt = torch.optim.Adam([model.params], lr=1e-2)
+    for step in range(150):
+        x = pool[torch.randint(len(pool), (128,), generator=g)]
+        if settings["family"] == "flow":
+            loss = model.nll(x)
+        else:
+            loss = model.loss_at(x, model.draw_times(128, g), torch.randn(128, 2, generator=g))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    name = f"roundtrip-{settings['kind']}"
+    save_weights(os.path.join(out_dir, f"{name}.safetensors"), model, settings, 150, "train1", normalization)
+    out = {"settings": settings}
+    with torch.no_grad():
+        if settings["family"] == "flow":
+            z = torch.randn(64, 2, generator=g)
+            points = model.inverse(torch.randn(64, 2, generator=g))
+            out.update(z=floats(z), inverse=floats(model.inverse(z)), points=floats(points), logProb=floats(model.log_prob(points)))
+        else:
+            seed, n = 5, 64
+            sampler, steps = ("rk4", 20) if settings["kind"] == "flow-matching" else ("ddim", 25)
+            z = playground_noise(seed, n)
+            out.update(seed=seed, sampler=sampler, steps=steps, samples=floats(model.sample(n, steps=steps, sampler=sampler, z=z)))
+            if settings["kind"] == "flow-matching":
+                points = data[:32]
+                out.update(points=floats(points), logProb=floats(model.log_prob(points, steps=20)), logProbSteps=20)
+    return name, out
+
+
 def layout(model):
     return [{"name": v.name, "shape": list(v.shape)} for v in model.layout.views]
 
@@ -160,6 +215,9 @@ def main(out_dir):
         cases[name] = diffusion_case(spec, g)
     with open(os.path.join(out_dir, "parity.json"), "w") as f:
         json.dump({"torch": torch.__version__, "cases": cases}, f)
+    trips = dict(round_trip(settings, out_dir, g) for settings in ROUND_TRIPS)
+    with open(os.path.join(out_dir, "roundtrip.json"), "w") as f:
+        json.dump(trips, f)
     print(f"wrote {len(cases)} parity cases to {out_dir}/parity.json (torch {torch.__version__})")
 
 

@@ -9,10 +9,12 @@ import unittest
 
 import torch
 
-import helpers  # noqa: F401  (puts flowfield_torch on the path)
+import helpers
 from flowfield_torch import FlowModel, st_io
 from flowfield_torch.config import ConfigError, build_model, load_config
 from flowfield_torch.weights import WeightsError, load_weights, save_weights
+
+assert helpers.PYTHON  # importing helpers put python/ (flowfield_torch) on the path
 
 
 class SafetensorsFormat(unittest.TestCase):
