@@ -20,7 +20,13 @@ export default {
   testsStartTimeout: 120_000,
   testsFinishTimeout: 900_000,
   testFramework: { config: { timeout: 180_000 } },
-  plugins: [esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', loaders: { '.wgsl': 'text' } })],
+  plugins: [
+    esbuildPlugin({
+      ts: true,
+      tsconfig: './tsconfig.json',
+      loaders: { '.wgsl': 'text', '.py': 'text', '.md': 'text' },
+    }),
+  ],
   browsers: [
     chromeLauncher({
       launchOptions: {

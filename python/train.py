@@ -24,6 +24,7 @@ def main():
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     parser.add_argument("--checkpoint-every", type=int, default=100)
     parser.add_argument("--log-every", type=int, default=100)
+    parser.add_argument("--init", help="start from these weights (e.g. the export's weights.safetensors)")
     parser.add_argument("--device", help="cpu, cuda, cuda:1 … (default: the local GPU if any)")
     args = parser.parse_args()
     train(
@@ -34,6 +35,7 @@ def main():
         checkpoint_every=args.checkpoint_every,
         log_every=args.log_every,
         device=args.device,
+        init=args.init,
     )
 
 

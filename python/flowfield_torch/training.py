@@ -19,7 +19,7 @@ import torch.distributed as dist
 
 from . import st_io
 from .config import build_model, load_config
-from .weights import save_weights
+from .weights import load_weights, save_weights
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -81,15 +81,15 @@ def load_pool(folder, config):
     return tensors["points"], torch.tensor(n["shift"]), torch.tensor(n["scale"])
 
 
-def train(folder, out_dir, steps=None, resume=False, checkpoint_every=100, log_every=100, device=None, log=print):
+def train(folder, out_dir, steps=None, resume=False, checkpoint_every=100, log_every=100, device=None, log=print, init=None):
     env = Distributed(device)
     try:
-        return _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log)
+        return _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log, init)
     finally:
         env.close()
 
 
-def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log):
+def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log, init):
     config = load_config(os.path.join(folder, "config.json"))
     settings, train = config["model"], config["train"]
     total = int(steps if steps is not None else train["steps"])
@@ -106,6 +106,9 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
     with torch.no_grad():
         model.shift.copy_(shift)
         model.scale.copy_(scale)
+    if init:
+        # The playground's weights (weights.safetensors of the export) as the starting point.
+        load_weights(init, model)
     pool = ((points - shift) / scale).to(env.device)
     model.to(env.device)
     if hasattr(model, "initialize_from_data"):
