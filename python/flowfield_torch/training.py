@@ -8,6 +8,7 @@ mean the same for any N, and N processes follow one process's trajectory (to flo
 Rank 0 alone writes progress, checkpoints and the final weights; a checkpoint holds the step,
 weights and optimizer state, so a resumed run continues the same trajectory."""
 
+import json
 import math
 import os
 import signal
@@ -19,7 +20,7 @@ import torch.distributed as dist
 
 from . import st_io
 from .config import build_model, load_config
-from .weights import load_weights, save_weights
+from .weights import load_weights, save_notebook, save_weights
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -165,14 +166,14 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
     if env.main:
         os.makedirs(out_dir, exist_ok=True)
         _checkpoint(path, model, opt, schedule, total)
-        save_weights(
-            os.path.join(out_dir, "weights.safetensors"),
-            model,
-            settings,
-            total,
-            config.get("trainId", "train"),
-            config["data"]["normalization"],
-        )
+        train_id = config.get("trainId", "train")
+        normalization = config["data"]["normalization"]
+        save_weights(os.path.join(out_dir, "weights.safetensors"), model, settings, total, train_id, normalization)
+        if config.get("notebook"):
+            # The notebook with these weights: Files → Open file… in the playground opens it trained.
+            with open(os.path.join(folder, config["notebook"])) as f:
+                notebook_file = json.load(f)
+            save_notebook(os.path.join(out_dir, config["notebook"]), notebook_file, train_id, model, total, normalization)
     return model
 
 

@@ -2,7 +2,9 @@
 one flat F32 tensor `params` in layout order (or one tensor per layout name), with the model
 settings, normalisation, steps and Train cell id as JSON in `__metadata__`."""
 
+import base64
 import json
+import struct
 
 import torch
 
@@ -66,3 +68,25 @@ def _flat(tensors, model, path):
             )
         parts.append(t.reshape(-1))
     return torch.cat(parts)
+
+
+def save_notebook(path, notebook_file, train_id, model, steps, normalization):
+    """The exported `.flowfield.json` (notebook_file, as parsed JSON) with this Train cell's
+    weights replaced by the model's: a file the playground's Files → Open file… opens with the
+    trained model in place (src/notebook/files.ts: base64 of little-endian float32)."""
+    values = model.params.detach().cpu().reshape(-1).tolist()
+    entry = {
+        "trainId": train_id,
+        "steps": int(steps),
+        "normalization": normalization,
+        "float32": base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode("ascii"),
+    }
+    doc = dict(notebook_file)
+    doc["weights"] = [w for w in doc.get("weights", []) if w.get("trainId") != train_id] + [entry]
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    import os
+
+    os.replace(tmp, path)

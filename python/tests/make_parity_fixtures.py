@@ -198,6 +198,40 @@ def round_trip(settings, out_dir, g):
     return name, out
 
 
+def notebook_round_trip(out_dir, g):
+    """A gallery notebook's trained NICE, trained 30 more steps in PyTorch from the playground's
+    weights, written back as a `.flowfield.json` with the weights in place (what train.py writes)."""
+    import base64
+    import struct
+
+    from flowfield_torch.config import build_model
+    from flowfield_torch.weights import save_notebook
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "public", "gallery", "nice-moons.flowfield.json")) as f:
+        doc = json.load(f)
+    settings = next(c for c in doc["notebook"]["cells"] if c["kind"] == "model")["model"]
+    entry = doc["weights"][0]
+    raw = base64.b64decode(entry["float32"])
+    model = build_model(settings)
+    with torch.no_grad():
+        model.params.copy_(torch.tensor(struct.unpack(f"<{len(raw) // 4}f", raw)))
+        model.shift.copy_(torch.tensor(entry["normalization"]["shift"]))
+        model.scale.copy_(torch.tensor(entry["normalization"]["scale"]))
+    start = floats(model.params)
+    opt = torch.optim.Adam([model.params], lr=1e-3)
+    for _ in range(30):
+        x = model.inverse(torch.randn(256, 2, generator=g)).detach() + 0.05 * torch.randn(256, 2, generator=g)
+        loss = model.nll((x - model.shift) / model.scale)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    save_notebook(os.path.join(out_dir, "roundtrip-notebook.flowfield.json"), doc, entry["trainId"], model, entry["steps"] + 30, entry["normalization"])
+    with torch.no_grad():
+        points = model.inverse(torch.randn(32, 2, generator=g))
+        return {"trainId": entry["trainId"], "start": start, "points": floats(points), "logProb": floats(model.log_prob(points))}
+
+
 def layout(model):
     return [{"name": v.name, "shape": list(v.shape)} for v in model.layout.views]
 
@@ -216,6 +250,7 @@ def main(out_dir):
     with open(os.path.join(out_dir, "parity.json"), "w") as f:
         json.dump({"torch": torch.__version__, "cases": cases}, f)
     trips = dict(round_trip(settings, out_dir, g) for settings in ROUND_TRIPS)
+    trips["notebook"] = notebook_round_trip(out_dir, g)
     with open(os.path.join(out_dir, "roundtrip.json"), "w") as f:
         json.dump(trips, f)
     print(f"wrote {len(cases)} parity cases to {out_dir}/parity.json (torch {torch.__version__})")

@@ -54,6 +54,16 @@ class Export(unittest.TestCase):
         self.assertEqual(trained.returncode, 0, trained.stderr)
         self.assertIn("step 3/3", trained.stdout)
         self.assertTrue(os.path.exists(self.path("fm", "out", "weights.safetensors")))
+        # The notebook comes back with this Train cell's new weights and the other cell's old ones.
+        with open(self.path("fm", "out", "notebook.flowfield.json")) as f:
+            back = json.load(f)
+        with open(notebook) as f:
+            before = json.load(f)
+        self.assertEqual(back["notebook"], before["notebook"])
+        entries = {w["trainId"]: w for w in back["weights"]}
+        self.assertEqual(entries["train-ot"]["steps"], 3)
+        others = [w for w in before["weights"] if w["trainId"] != "train-ot"]
+        self.assertEqual([entries[w["trainId"]] for w in others], others)
 
     def test_zip_is_a_valid_archive_of_the_same_files(self):
         notebook = os.path.join(GALLERY, "nice-moons.flowfield.json")

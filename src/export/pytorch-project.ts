@@ -11,6 +11,7 @@ import { resolveDataset } from '../data/source';
 import type { DatasetSpec } from '../data/spec';
 import {
   modelSafetensors,
+  notebookToFile,
   trainInputs,
   writeSafetensors,
   type DataSource,
@@ -127,6 +128,8 @@ export function exportPytorchProject(
     },
     seeds: { model: model.model.seed, data: data.source.seed },
     ema: 0,
+    /** train.py writes it again into out/ with the trained weights in place. */
+    notebook: 'notebook.flowfield.json',
   };
   const encoder = new TextEncoder();
   const files: ExportedFile[] = Object.entries(PYTHON_FILES).map(([path, text]) => ({
@@ -138,6 +141,10 @@ export function exportPytorchProject(
     bytes: encoder.encode(JSON.stringify(config, null, 2) + '\n'),
   });
   files.push({ path: 'data.safetensors', bytes: dataPool(source, data.source.seed, data.source) });
+  files.push({
+    path: 'notebook.flowfield.json',
+    bytes: encoder.encode(notebookToFile({ notebook, weights: [...(options.weights ?? [])] })),
+  });
   if (weights) {
     files.push({ path: 'weights.safetensors', bytes: modelSafetensors(weights, model.model) });
   }

@@ -6,6 +6,7 @@
  */
 import { expect } from '@esm-bundle/chai';
 import { readSafetensors } from '../../src/notebook/safetensors';
+import { notebookFromFile } from '../../src/notebook/files';
 import type { ModelSettings } from '../../src/notebook/schema';
 import { modelSpec } from '../../src/ui/controllers/worker-lab-client';
 import { FlowModel } from '../../src/models/flows/flow-model';
@@ -58,6 +59,34 @@ function worstAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('PyTorch-trained weights open in the playground', () => {
+  it('the .flowfield.json PyTorch writes opens with its weights in place (Files → Open file…)', async () => {
+    const trips = await fetch('/test/torch/generated/roundtrip.json').then((r) => r.json());
+    const trip = trips.notebook as {
+      trainId: string;
+      start: number[];
+      points: number[];
+      logProb: number[];
+    };
+    const text = await fetch('/test/torch/generated/roundtrip-notebook.flowfield.json').then((r) =>
+      r.text(),
+    );
+    const gallery = await fetch('/public/gallery/nice-moons.flowfield.json').then((r) => r.text());
+    const { notebook, weights } = notebookFromFile(text);
+    expect(notebook).to.deep.equal(notebookFromFile(gallery).notebook);
+    const entry = weights.find((w) => w.trainId === trip.trainId)!;
+    expect(entry.steps).to.equal(notebookFromFile(gallery).weights[0]!.steps + 30);
+    expect(normRelativeError(entry.params, trip.start), 'trained further').to.be.above(1e-4);
+    const model = notebook.cells.find((c) => c.kind === 'model')!;
+    if (model.kind !== 'model') throw new Error('no Model cell');
+    const gpu = await testGpu();
+    const flow = await FlowModel.create(gpu, modelSpec(model.model) as FlowModelSpec);
+    flow.importParams(entry.params);
+    flow.normalization = entry.normalization;
+    const logProb = await flow.logProb(trip.points);
+    flow.dispose();
+    expect(worstAbs(logProb, trip.logProb), 'log p (nats)').to.be.below(1e-4);
+  });
+
   for (const kind of ['spline', 'glow']) {
     it(`${kind}: log p and the sampling map equal PyTorch's`, async () => {
       const { trip, settings, normalization, params, file } = await load(`roundtrip-${kind}`);
