@@ -7,14 +7,17 @@ import { cp, mkdir, rm } from 'node:fs/promises';
 const serve = process.argv.includes('--serve');
 const port = Number(process.env.PORT ?? 8000);
 
-/** Options shared by every bundle: WGSL is imported as text, source maps everywhere. */
+/**
+ * Options shared by every bundle: WGSL (and the PyTorch export's Python and README, python/) is
+ * imported as text, source maps everywhere.
+ */
 const common = {
   bundle: true,
   format: 'esm',
   target: 'es2022',
   sourcemap: true,
   minify: !serve,
-  loader: { '.wgsl': 'text' },
+  loader: { '.wgsl': 'text', '.py': 'text', '.md': 'text' },
   logLevel: 'info',
 };
 
@@ -33,6 +36,15 @@ const builds = [
     outdir: 'dist',
   },
   { ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist/lib' },
+  // `flowfield export` (bin/flowfield.mjs): Node, no browser.
+  {
+    ...common,
+    platform: 'node',
+    target: 'node20',
+    entryPoints: { flowfield: 'src/export/cli.ts' },
+    outExtension: { '.js': '.mjs' },
+    outdir: 'dist/cli',
+  },
 ];
 
 async function copyPublic() {

@@ -40,10 +40,11 @@ function housePlan() {
     lab: ['models', 'data', 'nn', 'gpu', 'rng'],
     worker: ['lab', 'render', 'gpu'],
     notebook: [],
-    export: ['notebook'],
+    // The PyTorch exporter is pure TS (page and Node): it draws the data with the CPU samplers.
+    export: ['notebook', 'data', 'rng'],
     gallery: ['notebook', 'lab', 'worker'],
     // The UI reaches the worker through Remote<LabApi>: its types, never its code (below).
-    ui: ['notebook', 'gallery'],
+    ui: ['notebook', 'gallery', 'export'],
   };
   const all = [...Object.keys(layers), 'embed'];
   const pattern = (banned, extra = {}) => ({

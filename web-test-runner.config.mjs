@@ -22,7 +22,11 @@ export default {
   testsFinishTimeout: 900_000,
   testFramework: { config: { timeout: 180_000 } },
   plugins: [
-    esbuildPlugin({ ts: true, tsconfig: './tsconfig.json', loaders: { '.wgsl': 'text' } }),
+    esbuildPlugin({
+      ts: true,
+      tsconfig: './tsconfig.json',
+      loaders: { '.wgsl': 'text', '.py': 'text', '.md': 'text' },
+    }),
     screenshotCommand(),
   ],
   browsers: [

@@ -19,6 +19,9 @@
 //   --isolate         serve with COOP/COEP so TF.js-WASM may use threads  (env BENCH_ISOLATE=1)
 //   --hardware        use the machine's GPU (no SwiftShader flags); fails if Chromium still
 //                     hands out SwiftShader                                 (env BENCH_HARDWARE=1)
+//   --pytorch         also time the PyTorch CPU side (python/bench.py: RealNVP and DDPM training
+//                     at the filtered batches, 1 process and 2 DDP processes) and print it next
+//                     to Flowfield's figures of this run
 //   --timeout S       give up after S seconds (default 1800)
 //   --out FILE        results path (default bench/results.json)
 //   --serve           build and serve only; print the URL and wait (open it in a browser)
@@ -41,6 +44,7 @@ import { serveDirectory } from '../test/support/static-server.mjs';
 import { computeRatios, formatDiffusionQuality, formatTable, progressLine } from './report.mjs';
 import { formatStartup, measureStartup, STARTUP_NOTEBOOKS } from './startup/measure.mjs';
 import { formatStraightness } from './straightness-report.mjs';
+import { formatPytorch, runPytorchBench } from './pytorch.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = path.join(root, 'bench');
@@ -69,6 +73,7 @@ function parseArgs(argv) {
     diffusionQualityOnly: '',
     straightness: 0,
     startup: 0,
+    pytorch: false,
     startupWarm: 2,
     startupNotebooks: STARTUP_NOTEBOOKS.join(','),
   };
@@ -122,6 +127,9 @@ function parseArgs(argv) {
         break;
       case '--verbose':
         options.verbose = true;
+        break;
+      case '--pytorch':
+        options.pytorch = true;
         break;
       case '--startup':
         options.startup = inline === undefined ? 3 : Math.max(1, Number.parseInt(inline, 10) || 3);
@@ -362,6 +370,18 @@ async function main() {
       failures.push(...startup.failures);
     }
 
+    // The PyTorch CPU side (python/bench.py) after the browser, so the two do not share the CPU.
+    let pytorch = null;
+    if (options.pytorch) {
+      const batches = [512, 4096].filter(
+        (b) =>
+          !options.filter ||
+          options.filter.split(',').some((f) => f.includes(`b${b}`) || !/b\d/.test(f)),
+      );
+      pytorch = runPytorchBench(root, { seconds: options.quick ? 1 : 3, batches });
+      if (pytorch.failure) failures.push(pytorch.failure);
+    }
+
     const wallSeconds = (Date.now() - started) / 1000;
     const report = {
       schema: 1,
@@ -401,6 +421,7 @@ async function main() {
       load_average: os.loadavg(),
       csv_parse_1e6: csv,
       startup,
+      pytorch: pytorch?.rows ?? null,
     };
     await writeFile(options.out, `${JSON.stringify(report, null, 2)}\n`);
 
@@ -429,6 +450,10 @@ async function main() {
     if (straightness.length > 0) {
       console.log('');
       console.log(formatStraightness(straightness));
+    }
+    if (pytorch?.rows.length) {
+      console.log('');
+      console.log(formatPytorch(pytorch.rows, results));
     }
     if (startup) {
       console.log('');

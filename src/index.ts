@@ -86,3 +86,12 @@ export {
 } from './models/flows/flow-spec';
 export type { OptimizerSpec, ScheduleSpec } from './nn/optimizer-config';
 export { ACTIVATIONS, type Activation } from './nn/activations';
+export {
+  exportPytorchProject,
+  exportDatasetSpec,
+  ExportError,
+  DATA_POOL,
+  zip,
+  type ExportedFile,
+  type PytorchExportOptions,
+} from './export';

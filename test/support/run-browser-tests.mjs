@@ -1,8 +1,28 @@
-// Runs web-test-runner, then prints the test counts alone on the last line and exits with the
-// runner's status (non-zero when it failed or when no test ran at all).
+// Runs web-test-runner, then the suites that live outside the browser's test pages (the first
+// Run all of the built site, the Python tests of the PyTorch export), then prints the counts of
+// all of them alone on the last line and exits non-zero when anything failed or no test ran.
+// The browser's PyTorch parity test reads fixtures that PyTorch writes first.
+// With TEST_FILES (a subset of the browser tests) the other suites do not run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { runFirstRunChecks } from '../e2e/first-run.mjs';
+import { runPythonTests, torchProblem, writeTorchFixtures } from './python-tests.mjs';
+
+const subset = process.env.TEST_FILES;
+const torchNeeded = !subset || subset.includes('test/torch');
+let pythonFailures = 0;
+if (torchNeeded) {
+  const problem = torchProblem();
+  if (problem) {
+    console.error(`\n${problem}\n`);
+    pythonFailures++;
+  } else if (!writeTorchFixtures()) {
+    console.error(
+      '\npython/tests/make_parity_fixtures.py failed: the PyTorch parity tests will fail.\n',
+    );
+    pythonFailures++;
+  }
+}
 
 // One counts file per run: concurrent runs in one checkout must not mix their counts.
 const COUNTS_FILE = `.tmp/test-counts-${process.pid}.json`;
@@ -13,35 +33,63 @@ const result = spawnSync('npx', ['web-test-runner', ...process.argv.slice(2)], {
 });
 let status = result.status ?? 1;
 
-// The first Run all of the built site, driven from Node (real clicks, screenshots, browser flags
-// of its own): skipped only for a subset run (TEST_FILES), counted with the rest otherwise.
-const firstRun = { passed: 0, failed: 0 };
-if (!process.env.TEST_FILES) {
-  console.log('\nfirst Run all of the built site (test/e2e/first-run.mjs):');
-  const started = Date.now();
-  try {
-    Object.assign(firstRun, await runFirstRunChecks());
-  } catch (error) {
-    console.log(`  ✗ could not run: ${error.stack ?? error}`);
-    firstRun.failed += 1;
+/** Suites beyond the browser's test pages: name → a function returning { passed, failed }. */
+const OTHER_SUITES = [
+  // The first Run all of the built site, driven from Node (real clicks, screenshots, browser
+  // flags of its own).
+  ['first Run all of the built site (test/e2e/first-run.mjs)', () => runFirstRunChecks()],
+  [
+    'Python tests of the PyTorch export (python/tests)',
+    () => (pythonFailures === 0 ? runPythonTests() : { passed: 0, failed: 0 }),
+  ],
+];
+const others = [];
+if (!subset) {
+  for (const [name, run] of OTHER_SUITES) {
+    console.log(`\n${name}:`);
+    const started = Date.now();
+    let counts;
+    try {
+      counts = await run();
+    } catch (error) {
+      console.log(`  ✗ could not run: ${error.stack ?? error}`);
+      counts = { passed: 0, failed: 1 };
+    }
+    console.log(`  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    others.push({
+      name,
+      passed: counts.passed,
+      failed: counts.failed,
+      skipped: counts.skipped ?? 0,
+    });
   }
-  console.log(`  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-  if (firstRun.failed > 0) status = status || 1;
+} else {
+  console.log('\n(TEST_FILES is set: the first-run check and the Python tests did not run)');
 }
 
 if (existsSync(COUNTS_FILE)) {
   const counts = JSON.parse(readFileSync(COUNTS_FILE, 'utf8'));
   const { skipped, filesFailedToLoad, slowest } = counts;
-  const passed = counts.passed + firstRun.passed;
-  const failed = counts.failed + firstRun.failed;
   if (slowest?.length) {
     console.log('\nslowest test files (seconds in tests):');
     for (const { file, seconds } of slowest)
       console.log(`  ${seconds.toFixed(1).padStart(6)}  ${file}`);
   }
-  const failures = failed + filesFailedToLoad;
-  if (passed === 0) status = status || 1;
-  if (skipped > 0) console.log(`(${skipped} skipped tests count as not passed)`);
+  const sum = (key) => others.reduce((total, suite) => total + suite[key], 0);
+  const passed = counts.passed + sum('passed');
+  const failures = counts.failed + filesFailedToLoad + sum('failed') + pythonFailures;
+  const allSkipped = skipped + sum('skipped');
+  if (counts.passed === 0) status = status || 1;
+  if (failures > 0) status = status || 1;
+  if (allSkipped > 0) console.log(`(${allSkipped} skipped tests count as not passed)`);
+  if (others.length > 0) {
+    const parts = others.map(
+      (s) => `${s.name.split(' (')[0]} ${s.passed} passed, ${s.failed} failed`,
+    );
+    console.log(
+      `(browser ${counts.passed} passed, ${counts.failed + filesFailedToLoad} failed; ${parts.join('; ')})`,
+    );
+  }
   console.log(`\n${passed} passed, ${failures} failed`);
   rmSync(COUNTS_FILE, { force: true });
 } else {

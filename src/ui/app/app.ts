@@ -208,6 +208,9 @@ export class FfApp extends LitElement {
               Weights of ${id} (.safetensors)
             </button>`,
         )}
+        <button class="export-pytorch" @click=${() => void this.session.exportPytorch()}>
+          Export as PyTorch project (.zip)
+        </button>
       </div>
       <input
         class="open-file"

@@ -20,6 +20,8 @@ import {
   type SharePayload,
 } from '../../notebook';
 import { galleryNotebook } from '../../gallery';
+// GPU-free: the exporter reads the notebook and draws the data with the samplers' CPU twins.
+import { exportPytorchProject, zip } from '../../export';
 import type { FfApp } from './app';
 import type { ShareLink, ShareOptions } from '../share-dialog/share-dialog';
 import { hasWeights } from './weights-client';
@@ -432,6 +434,32 @@ export class NotebookSession {
       this.app.showBanner({
         kind: 'error',
         title: 'Could not export weights.',
+        text: message(error),
+      });
+    }
+  }
+
+  /**
+   * The notebook as a PyTorch project (.zip): flowfield_torch/, config.json, the data, train.py,
+   * sample.py, README.md, and the trained weights of the exported Train cell when it has some.
+   * Exports the first trained Train cell (else the first Train cell).
+   */
+  async exportPytorch(): Promise<void> {
+    try {
+      const weights = await this.weights();
+      const notebook = this.app.store.notebook;
+      const trainId = weights[0]?.trainId;
+      const files = exportPytorchProject(notebook, { ...(trainId ? { trainId } : {}), weights });
+      const stem = `${fileStem(notebook.title)}-pytorch`;
+      this.download(
+        `${stem}.zip`,
+        'application/zip',
+        zip(files.map((f) => ({ path: `${stem}/${f.path}`, bytes: f.bytes }))),
+      );
+    } catch (error) {
+      this.app.showBanner({
+        kind: 'error',
+        title: 'Could not export the PyTorch project.',
         text: message(error),
       });
     }

@@ -1,0 +1,30 @@
+"""The playground's training draws, reproduced bit for bit from Philox (training.ts
+trainingBatchTwin): for step `step` and sample b, DDPM's timestep index or flow matching's t, and ε.
+Used to train on exactly the playground's batches (parity tests); train.py draws its own."""
+
+import torch
+
+from .philox import normal4, philox4x32_10, seed_key, unit_from_bits
+
+TRAIN_STREAM = 0x54524E44
+
+
+def playground_draws(kind, timesteps, seed, step, batch):
+    key = seed_key(seed)
+    times, eps = [], []
+    for b in range(batch):
+        bits = philox4x32_10((b, step, TRAIN_STREAM, 0), key)
+        times.append(unit_from_bits(bits[1]) if kind == "flow-matching" else (bits[0] * timesteps) >> 32)
+        eps.append(normal4((b, step, TRAIN_STREAM, 1), key)[:2])
+    t = torch.tensor(times, dtype=torch.float32 if kind == "flow-matching" else torch.int64)
+    return t, torch.tensor(eps, dtype=torch.float32)
+
+
+SAMPLER_STREAM = 0x53414D50
+
+
+def playground_noise(seed, n, first_index=0):
+    """The playground's initial sampling noise z (reference.ts initialNoise): sample b draws
+    normal4((b, 0, 'SAMP', 0)) keyed by the seed, so a sampler started from it is comparable."""
+    key = seed_key(seed)
+    return torch.tensor([normal4((first_index + b, 0, SAMPLER_STREAM, 0), key)[:2] for b in range(n)], dtype=torch.float32)

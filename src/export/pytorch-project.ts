@@ -1,0 +1,179 @@
+/**
+ * A notebook (+ its trained weights) → a self-contained PyTorch project: flowfield_torch/ and the
+ * scripts (python/, copied as they are), config.json, data.safetensors, README.md and, when the
+ * model was trained, weights.safetensors in the playground's own layout (modelSafetensors). Pure
+ * TypeScript without GPU code, so the page (Files → Export as PyTorch project) and Node (the
+ * `flowfield export` command) make the same files.
+ */
+import { DATA_STREAM, PointDraws } from '../data/draws';
+import { parsePoints } from '../data/points';
+import { resolveDataset } from '../data/source';
+import type { DatasetSpec } from '../data/spec';
+import {
+  modelSafetensors,
+  notebookToFile,
+  trainInputs,
+  writeSafetensors,
+  type DataSource,
+  type ModelWeights,
+  type Notebook,
+} from '../notebook';
+import { seedKey } from '../rng/philox';
+import { PYTHON_FILES, README_TEMPLATE } from './python-sources';
+
+/** Drawn grids cover this square of data space (the UI's GRID_BOUNDS; a test keeps them equal). */
+export const EXPORT_GRID_BOUNDS = [-4, -4, 4, 4] as const;
+/** Points of the data pool the PyTorch side samples its batches from. */
+export const DATA_POOL = 65_536;
+export const EXPORT_FORMAT = 'flowfield-torch';
+
+export interface ExportedFile {
+  /** Path inside the exported folder, '/'-separated. */
+  path: string;
+  bytes: Uint8Array;
+}
+
+/** What cannot be exported, and what to do about it. `cell` names the cell at fault. */
+export class ExportError extends Error {
+  override readonly name = 'ExportError';
+  constructor(
+    readonly cell: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface PytorchExportOptions {
+  /** The Train cell to export (default: the notebook's first Train cell). */
+  trainId?: string;
+  /** Trained weights of that Train cell (the notebook file's or the running model's). */
+  weights?: readonly ModelWeights[];
+}
+
+/** The dataset spec of a Data cell's source (the worker's datasetSpec, see EXPORT_GRID_BOUNDS). */
+export function exportDatasetSpec(source: DataSource): DatasetSpec {
+  switch (source.kind) {
+    case 'builtin':
+      return { name: source.name, seed: source.seed };
+    case 'points':
+      return { points: parsePoints(source.text), jitter: source.jitter, seed: source.seed };
+    case 'grid':
+      return {
+        grid: {
+          width: source.width,
+          height: source.height,
+          weights: source.weights,
+          bounds: [...EXPORT_GRID_BOUNDS],
+        },
+        seed: source.seed,
+      };
+  }
+}
+
+export function exportPytorchProject(
+  notebook: Notebook,
+  options: PytorchExportOptions = {},
+): ExportedFile[] {
+  const trainCells = notebook.cells.filter((c) => c.kind === 'train');
+  if (trainCells.length === 0) {
+    throw new ExportError(
+      '',
+      'This notebook has no Train cell: add a Data, a Model and a Train cell, then export.',
+    );
+  }
+  const trainId = options.trainId ?? trainCells[0]!.id;
+  if (!trainCells.some((c) => c.id === trainId)) {
+    throw new ExportError(
+      trainId,
+      `No Train cell "${trainId}"; this notebook's Train cells are ${trainCells.map((c) => c.id).join(', ')}.`,
+    );
+  }
+  const { model, data } = trainInputs(notebook, trainId);
+  if (!model) {
+    throw new ExportError(
+      trainId,
+      `Train cell ${trainId} has no Model cell above it: move it below a Model cell, then export.`,
+    );
+  }
+  if (!data) {
+    throw new ExportError(
+      model.id,
+      `Model cell ${model.id} (trained by ${trainId}) has no Data cell above it: add one above it, then export.`,
+    );
+  }
+  if (model.model.family === 'diffusion' && model.model.coupling === 'reflow') {
+    throw new ExportError(
+      model.id,
+      `Model cell ${model.id} trains by reflow on its teacher's pairs, which the PyTorch export ` +
+        "does not support; set its coupling to 'independent' or 'minibatch-ot' to export it.",
+    );
+  }
+  const { source, normalizer } = resolveDataset(exportDatasetSpec(data.source));
+  const normalization = { shift: [...normalizer.shift], scale: [...normalizer.scale] };
+  const weights = options.weights?.find((w) => w.trainId === trainId);
+  const config = {
+    format: EXPORT_FORMAT,
+    version: 1,
+    title: notebook.title,
+    trainId,
+    model: model.model,
+    train: model.train,
+    data: {
+      file: 'data.safetensors',
+      cell: data.id,
+      source: data.source.kind === 'builtin' ? data.source : { kind: data.source.kind },
+      normalization,
+      points: DATA_POOL,
+    },
+    seeds: { model: model.model.seed, data: data.source.seed },
+    ema: 0,
+    /** train.py writes it again into out/ with the trained weights in place. */
+    notebook: 'notebook.flowfield.json',
+  };
+  const encoder = new TextEncoder();
+  const files: ExportedFile[] = Object.entries(PYTHON_FILES).map(([path, text]) => ({
+    path,
+    bytes: encoder.encode(text),
+  }));
+  files.push({
+    path: 'config.json',
+    bytes: encoder.encode(JSON.stringify(config, null, 2) + '\n'),
+  });
+  files.push({ path: 'data.safetensors', bytes: dataPool(source, data.source.seed, data.source) });
+  files.push({
+    path: 'notebook.flowfield.json',
+    bytes: encoder.encode(notebookToFile({ notebook, weights: [...(options.weights ?? [])] })),
+  });
+  if (weights) {
+    files.push({ path: 'weights.safetensors', bytes: modelSafetensors(weights, model.model) });
+  }
+  const fill: Record<string, string> = {
+    TITLE: notebook.title,
+    TRAIN_ID: trainId,
+    MODEL: `${model.model.kind}, ${model.model.family === 'flow' ? `${model.model.layers} layers, ` : ''}${model.model.hiddenLayers} × ${model.model.hidden} ${model.model.activation}`,
+    TRAIN: `${model.train.optimizer}, learning rate ${model.train.learningRate}, batch ${model.train.batch}, ${model.train.steps} steps`,
+  };
+  const readme = README_TEMPLATE.replace(/\{\{(\w+)\}\}/g, (_, key: string) => fill[key] ?? '');
+  files.push({ path: 'README.md', bytes: encoder.encode(readme) });
+  return files;
+}
+
+/** DATA_POOL points drawn by the playground's CPU twin of its data sampler (data coordinates). */
+function dataPool(
+  source: ReturnType<typeof resolveDataset>['source'],
+  seed: number,
+  spec: DataSource,
+): Uint8Array {
+  const draws = new PointDraws(seedKey(seed), DATA_STREAM);
+  const points = new Float32Array(2 * DATA_POOL);
+  for (let i = 0; i < DATA_POOL; i++) {
+    const [x, y] = source.sampleOne(draws.at(i, 0));
+    points[2 * i] = x;
+    points[2 * i + 1] = y;
+  }
+  return writeSafetensors(
+    { points: { shape: [DATA_POOL, 2], data: points } },
+    { format: 'flowfield-data', source: JSON.stringify(spec) },
+  );
+}

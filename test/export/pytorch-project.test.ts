@@ -1,0 +1,152 @@
+/**
+ * The PyTorch export from the page: Files → Export as PyTorch project downloads a .zip of the
+ * project with the notebook's settings and the trained weights; the exported data are the
+ * playground's own samples (Dataset's CPU twin) with its normalisation; notebooks that cannot
+ * be exported say which cell and what to do. (The folder's Python runs in python/tests.)
+ */
+import { expect, fixture, html } from '@open-wc/testing';
+import '../../src/ui/app/app';
+import type { FfApp } from '../../src/ui/app/app';
+import {
+  DATA_POOL,
+  ExportError,
+  exportDatasetSpec,
+  exportPytorchProject,
+  type ExportedFile,
+} from '../../src/export';
+import { Dataset } from '../../src/data/dataset';
+import {
+  defaultNotebook,
+  readSafetensors,
+  type DataSource,
+  type ModelCell,
+  type Notebook,
+} from '../../src/notebook';
+import { datasetSpec } from '../../src/ui/controllers/worker-lab-client';
+import { testGpu } from '../support/gpu';
+import { FakeWeightsClient, fakeParams, freshDb, settle } from '../ui/share-support';
+
+/** Entries of a stored (uncompressed) .zip, read from its local headers. */
+function unzip(bytes: Uint8Array): Map<string, Uint8Array> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Map<string, Uint8Array>();
+  let at = 0;
+  while (view.getUint32(at, true) === 0x04034b50) {
+    const size = view.getUint32(at + 18, true);
+    const nameLength = view.getUint16(at + 26, true);
+    const extra = view.getUint16(at + 28, true);
+    const name = new TextDecoder().decode(bytes.subarray(at + 30, at + 30 + nameLength));
+    const start = at + 30 + nameLength + extra;
+    out.set(name, bytes.subarray(start, start + size));
+    at = start + size;
+  }
+  return out;
+}
+
+function file(files: readonly ExportedFile[], path: string): Uint8Array {
+  const found = files.find((f) => f.path === path);
+  if (!found) throw new Error(`no ${path} in ${files.map((f) => f.path).join(', ')}`);
+  return found.bytes;
+}
+
+function modelCell(notebook: Notebook): ModelCell {
+  return notebook.cells.find((c): c is ModelCell => c.kind === 'model')!;
+}
+
+describe('PyTorch export', () => {
+  it('Files → Export as PyTorch project: a .zip with the settings and the trained weights', async () => {
+    const client = new FakeWeightsClient();
+    const app = await fixture<FfApp>(html`<ff-app .client=${client}></ff-app>`);
+    await settle(app);
+    await app.session.boot({ hash: '', autosaveDb: freshDb() });
+    await app.lab!.play('train-1');
+    await settle(app);
+    const button = app.renderRoot.querySelector<HTMLButtonElement>('button.export-pytorch');
+    expect(button, 'the Files menu entry').to.not.equal(null);
+    button!.click();
+    for (let i = 0; i < 50 && !app.session.lastDownload?.name.endsWith('.zip'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    const download = app.session.lastDownload!;
+    expect(download.name).to.match(/-pytorch\.zip$/);
+    const stem = download.name.replace(/\.zip$/, '');
+    const entries = unzip(download.bytes);
+    for (const path of [
+      'config.json',
+      'train.py',
+      'sample.py',
+      'README.md',
+      'flowfield_torch/flows.py',
+    ])
+      expect(entries.has(`${stem}/${path}`), path).to.equal(true);
+    const config = JSON.parse(new TextDecoder().decode(entries.get(`${stem}/config.json`)));
+    const model = modelCell(app.store.notebook);
+    expect(config.model).to.deep.equal(model.model);
+    expect(config.train).to.deep.equal(model.train);
+    expect(config.trainId).to.equal('train-1');
+    const weights = readSafetensors(entries.get(`${stem}/weights.safetensors`)!);
+    expect(weights.tensors['params']!.data).to.deep.equal(
+      fakeParams(model.model.seed, app.lab!.run('train-1').step),
+    );
+    expect(JSON.parse(weights.metadata['flowfield.normalization']!)).to.deep.equal({
+      shift: [0.5, 0.25],
+      scale: [0.9, 0.5],
+    });
+  });
+
+  it("the data are the playground's own samples and normalisation, for every kind of source", async () => {
+    const sources: DataSource[] = [
+      { kind: 'builtin', name: 'pinwheel', seed: 4 },
+      { kind: 'points', text: '0 0\n1 2\n-1 0.5\n3 3', jitter: 0.1, seed: 2 },
+      { kind: 'grid', width: 2, height: 2, weights: [1, 0, 2, 1], seed: 7 },
+    ];
+    const gpu = await testGpu();
+    for (const source of sources) {
+      // The export's spec mapping is the worker's (the UI's datasetSpec), grid bounds included.
+      expect(exportDatasetSpec(source)).to.deep.equal(datasetSpec(source));
+      const notebook = defaultNotebook();
+      const data = notebook.cells.find((c) => c.kind === 'data')!;
+      if (data.kind === 'data') data.source = source;
+      const files = exportPytorchProject(notebook);
+      const pool = readSafetensors(file(files, 'data.safetensors')).tensors['points']!;
+      expect(pool.shape).to.deep.equal([DATA_POOL, 2]);
+      const dataset = new Dataset(gpu, datasetSpec(source));
+      const twin = dataset.sampleCpu(100, { seed: source.seed });
+      const config = JSON.parse(new TextDecoder().decode(file(files, 'config.json')));
+      expect(config.data.normalization).to.deep.equal({
+        shift: [...dataset.normalizer.shift],
+        scale: [...dataset.normalizer.scale],
+      });
+      dataset.dispose();
+      for (let i = 0; i < 200; i++) expect(pool.data[i]).to.equal(Math.fround(twin[i]!));
+    }
+  });
+
+  it('notebooks that cannot be exported name the cell and what to do', () => {
+    const notebook = defaultNotebook();
+    const expectError = (n: Notebook, cell: string, text: string, trainId?: string) => {
+      try {
+        exportPytorchProject(n, trainId ? { trainId } : {});
+      } catch (error) {
+        expect(error).to.be.instanceOf(ExportError);
+        expect((error as ExportError).cell).to.equal(cell);
+        expect((error as Error).message).to.contain(text);
+        return;
+      }
+      expect.fail('no error');
+    };
+    expectError({ ...notebook, cells: [] }, '', 'no Train cell');
+    expectError(notebook, 'train-9', 'Train cells are train-1', 'train-9');
+    const model = modelCell(notebook);
+    const reflow = structuredClone(notebook);
+    modelCell(reflow).model = {
+      ...model.model,
+      family: 'diffusion',
+      kind: 'flow-matching',
+      coupling: 'reflow',
+      reflow: { teacher: 'model-0', pairs: 4096, teacherSteps: 16 },
+    };
+    expectError(reflow, model.id, "coupling to 'independent' or 'minibatch-ot'");
+    const noData = { ...notebook, cells: notebook.cells.filter((c) => c.kind !== 'data') };
+    expectError(noData, model.id, 'has no Data cell above it');
+  });
+});
