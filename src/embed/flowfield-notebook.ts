@@ -31,6 +31,16 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * A Flowfield notebook: cells, training and views, in its own shadow root.
+ *
+ * @tag flowfield-notebook
+ * @attr src - URL of a `.flowfield.json` notebook file
+ * @attr notebook - a share link's `nb=…` (or the whole link)
+ * @attr readonly - no editing; training and viewing still work
+ * @attr hide - comma list of cell kinds and controls to hide (see HIDEABLE_CONTROLS)
+ * @attr autoplay - Run all once loaded
+ */
 export class FlowfieldNotebook extends HTMLElement {
   static observedAttributes = ['src', 'notebook', 'readonly', 'hide'];
   /** Makes each element's LabClient instead of the shared worker (tests; custom workers). */
