@@ -1,4 +1,4 @@
-/* global window, document */
+/* global window, document, customElements */
 // The installable package, as a stranger gets it: `npm pack` of the built repo, installed into a
 // scratch project in a temp folder, then used from Node, from TypeScript (types resolve under
 // both moduleResolution bundler and nodenext) and from a page (the library trains a tiny model;
@@ -272,6 +272,20 @@ async function trainsInPage({ state, browser }) {
       return run?.state === 'done' && run.samples ? run.samples.length : undefined;
     });
     check(samples > 1000, `the element drew ${samples / 2} samples`);
+    // Every element of the package's manifest is defined by embed.js (a wrong "sideEffects" made
+    // esbuild drop the modules that register some of them).
+    const tags = JSON.parse(
+      readFileSync(
+        path.join(state.project, 'node_modules/@flowfield/lab/dist/custom-elements.json'),
+      ),
+    )
+      .modules.flatMap((m) => m.declarations ?? [])
+      .flatMap((d) => (d.tagName ? [d.tagName] : []));
+    const undefinedTags = await page.evaluate(
+      (names) => names.filter((name) => !customElements.get(name)),
+      tags,
+    );
+    check(undefinedTags.length === 0, `embed.js does not define ${undefinedTags.join(', ')}`);
     check(errors.length === 0, `page errors: ${errors.join('; ')}`);
     return `loss ${first.toFixed(2)} → ${last.toFixed(2)} nats over 150 steps; the element sampled ${samples / 2} points from the link`;
   } finally {
