@@ -3,13 +3,14 @@
 // flags) is shared by every check. Each check counts as one test; the counts go to
 // $FLOWFIELD_NODE_COUNTS_FILE (test/support/run-browser-tests.mjs adds them to its last line).
 //   node test/node/run.mjs            every check (needs `npm run build` first)
-//   node test/node/run.mjs embed      only the checks whose name contains "embed"
+//   node test/node/run.mjs embed      only the checks whose name starts with "embed"
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import puppeteer from 'puppeteer-core';
 import { findBrowser, WEBGPU_FLAGS } from '../support/find-browser.mjs';
 import { packageChecks } from './package.check.mjs';
+import { embedChecks } from './embed-origins.check.mjs';
 
 const filter = process.argv[2] ?? '';
 
@@ -35,10 +36,10 @@ const context = { browser: () => browser.get() };
 const counts = { passed: 0, failed: 0, results: [] };
 const started = performance.now();
 try {
-  for (const group of [packageChecks]) {
+  for (const group of [packageChecks, embedChecks]) {
     const state = {};
     for (const [name, check] of group) {
-      if (!name.includes(filter)) continue;
+      if (!name.startsWith(filter)) continue;
       const t0 = performance.now();
       try {
         const note = await check({ ...context, state });
