@@ -23,7 +23,7 @@ const common = {
 
 /**
  * The app page, its module worker, the embeddable <flowfield-notebook> element (embed.js, which
- * uses the same worker.js) and the library entry (src/index.ts as an ES module).
+ * uses the same worker.js) and the library entries (src/index.ts and src/notebook/index.ts).
  */
 const builds = [
   {
@@ -35,7 +35,12 @@ const builds = [
     },
     outdir: 'dist',
   },
-  { ...common, entryPoints: { index: 'src/index.ts' }, outdir: 'dist/lib' },
+  // The package's library entries (see package.json "exports"): each a self-contained ES module.
+  {
+    ...common,
+    entryPoints: { index: 'src/index.ts', notebook: 'src/notebook/index.ts' },
+    outdir: 'dist/lib',
+  },
   // `flowfield export` (bin/flowfield.mjs): Node, no browser.
   {
     ...common,

@@ -1,6 +1,6 @@
 // Runs test/**/*.test.ts in a real Chromium with a real WebGPU adapter (SwiftShader on machines
 // without a GPU). Browser lookup, in order: $CHROME_PATH; a system Chromium/Chrome; the npm
-// package @sparticuz/chromium (an optional dependency that ships Chromium + SwiftShader).
+// package @sparticuz/chromium (a dev dependency that ships Chromium + SwiftShader).
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { defaultReporter, summaryReporter } from '@web/test-runner';

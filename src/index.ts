@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * Flowfield's library entry: the public contract used by the UI, the worker, tests and other
  * people's pages. See README.md ("Library API") for the documented names.
@@ -95,3 +96,28 @@ export {
   type ExportedFile,
   type PytorchExportOptions,
 } from './export';
+// The notebook codec and file helpers (pure TS, no GPU): also the whole notebook module as the
+// package's `@flowfield/lab/notebook` entry.
+export {
+  encodeShareLink,
+  decodeShareLink,
+  SHARE_LINK_BUDGET,
+  maxQuantizationError,
+  notebookToFile,
+  notebookFromFile,
+  parseNotebook,
+  migrateNotebook,
+  NotebookError,
+  NOTEBOOK_VERSION,
+  paramsHash,
+  writeSafetensors,
+  readSafetensors,
+  modelSafetensors,
+  type Notebook,
+  type Cell,
+  type SharePayload,
+  type ModelWeights,
+  type Tensor,
+  type ParameterSlice,
+  type NotebookErrorCode,
+} from './notebook';

@@ -5,6 +5,10 @@
  *   <flowfield-notebook src="gallery/nice-moons.flowfield.json" readonly hide="model,share">
  *   </flowfield-notebook>
  *
+ * From any origin: a relative `src` and the gallery resolve against embed.js's URL, not the host
+ * page's, and the worker starts through a same-origin blob shim when embed.js is elsewhere
+ * (workerScriptUrl in worker/client.ts).
+ *
  * Attributes: `src` (URL of a .flowfield.json) or `notebook` (a share link's `nb=…`),
  * `readonly` (no editing), `hide` (comma list, see HIDEABLE_CONTROLS), `autoplay` (Run all once
  * loaded). Each element has its own shadow root, store and runs; every element on the page
@@ -31,6 +35,16 @@ function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * A Flowfield notebook: cells, training and views, in its own shadow root.
+ *
+ * @tag flowfield-notebook
+ * @attr src - URL of a `.flowfield.json` notebook file (relative: to embed.js's URL)
+ * @attr notebook - a share link's `nb=…` (or the whole link)
+ * @attr readonly - no editing; training and viewing still work
+ * @attr hide - comma list of cell kinds and controls to hide (see HIDEABLE_CONTROLS)
+ * @attr autoplay - Run all once loaded
+ */
 export class FlowfieldNotebook extends HTMLElement {
   static observedAttributes = ['src', 'notebook', 'readonly', 'hide'];
   /** Makes each element's LabClient instead of the shared worker (tests; custom workers). */
@@ -45,9 +59,12 @@ export class FlowfieldNotebook extends HTMLElement {
   constructor() {
     super();
     const root = this.attachShadow({ mode: 'open' });
-    const style = document.createElement('style');
-    style.textContent =
-      ':host{display:block}.error{border:2px solid #b3261e;border-radius:8px;padding:.6rem .8rem;margin:.5rem 0;font:15px/1.4 system-ui,sans-serif}';
+    // A constructed sheet, not a <style> element: host pages' CSP then needs no style-src.
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(
+      ':host{display:block}.error{border:2px solid #b3261e;border-radius:8px;padding:.6rem .8rem;margin:.5rem 0;font:15px/1.4 system-ui,sans-serif}',
+    );
+    root.adoptedStyleSheets = [sheet];
     this.errorBox = document.createElement('p');
     this.errorBox.className = 'error';
     this.errorBox.setAttribute('role', 'alert');
@@ -56,7 +73,7 @@ export class FlowfieldNotebook extends HTMLElement {
     this.app.embedded = true;
     this.app.session.appUrl = new URL('./', import.meta.url).href;
     this.app.session.galleryBase = new URL('./gallery/', import.meta.url).href;
-    root.append(style, this.errorBox, this.app);
+    root.append(this.errorBox, this.app);
   }
 
   connectedCallback(): void {
@@ -101,7 +118,8 @@ export class FlowfieldNotebook extends HTMLElement {
       if (link) {
         payload = await decodeShareLink(link.replace(/^.*#/, ''));
       } else if (src) {
-        const url = new URL(src, document.baseURI);
+        // Relative to embed.js, like the gallery: the host page may be on another origin.
+        const url = new URL(src, import.meta.url);
         let text: string;
         try {
           const response = await fetch(url);

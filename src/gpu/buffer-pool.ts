@@ -4,6 +4,13 @@
  * rebuilt (reset, new width) reuse memory. `stats()` lets tests assert nothing leaks.
  */
 
+/**
+ * GPUBufferUsage.STORAGE | COPY_SRC | COPY_DST, as the numbers the WebGPU spec fixes, so modules
+ * can name it while they load: GPUBufferUsage itself is missing where WebGPU is (Node, a browser
+ * without WebGPU), and the library must still import there so openLab can say why.
+ */
+export const STORAGE_USAGE = 0x80 | 0x04 | 0x08;
+
 export interface PoolStats {
   /** Buffers handed out and not yet released. */
   inUse: number;

@@ -37,15 +37,31 @@ export function describeWorkerError(event: Event, url: URL): string {
 }
 
 /**
+ * What `new Worker()` is given for the module worker at `url`. Browsers refuse a worker script
+ * from another origin (an embed.js on a CDN, the host page elsewhere), so there it is a
+ * same-origin blob module whose one statement imports the real module by its absolute URL; that
+ * server must send CORS headers, as it must for embed.js itself. The host page's CSP then needs
+ * `worker-src blob: <that origin>` (a module worker's imports are checked against worker-src).
+ * Same origin: the URL itself (the app's strict CSP stays `worker-src 'self'`).
+ */
+export function workerScriptUrl(url: URL, pageOrigin = globalThis.location?.origin): string {
+  if (url.origin === pageOrigin) return url.href;
+  const shim = `import ${JSON.stringify(url.href)};\n`;
+  return URL.createObjectURL(new Blob([shim], { type: 'text/javascript' }));
+}
+
+/**
  * `url` is where the built worker lives: `new URL('./worker.js', import.meta.url)` in the app,
  * the TypeScript source in tests.
  */
 export function startWorker(url: URL): WorkerHandle {
   const listeners = new Set<(message: string) => void>();
+  // One entry for every restart; a blob shim lives as long as the page (a few bytes).
+  const entry = workerScriptUrl(url);
   let worker: Worker;
   let api: Remote<LabApi>;
   const start = () => {
-    worker = new Worker(url, { type: 'module', name: 'flowfield-worker' });
+    worker = new Worker(entry, { type: 'module', name: 'flowfield-worker' });
     let ready = false;
     let failStart!: (error: Error) => void;
     const failed = new Promise<never>((_, reject) => (failStart = reject));

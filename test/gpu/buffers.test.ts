@@ -1,5 +1,5 @@
 import { expect } from '@esm-bundle/chai';
-import { bucketSize } from '../../src/gpu';
+import { bucketSize, STORAGE_USAGE } from '../../src/gpu';
 import { testGpu } from '../support/gpu';
 
 describe('buffer pool and readback ring', () => {
@@ -17,6 +17,12 @@ describe('buffer pool and readback ring', () => {
     const again = gpu.pool.acquire(990, GPUBufferUsage.STORAGE, 'again');
     expect(again.buffer).to.equal(owned.buffer);
     again.dispose();
+  });
+
+  it("STORAGE_USAGE (spelled as numbers, so the library imports without WebGPU) is the browser's STORAGE | COPY_SRC | COPY_DST", () => {
+    expect(STORAGE_USAGE).to.equal(
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    );
   });
 
   it('buckets sizes to multiples of 256 B, then powers of two', () => {

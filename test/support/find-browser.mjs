@@ -75,7 +75,7 @@ export async function findBrowser() {
   }
   throw new Error(
     `No Chromium found for the browser tests. Tried: ${tried.join('; ')}. ` +
-      'Set CHROME_PATH to a Chrome/Chromium binary, or run `npm ci` so the optional ' +
+      'Set CHROME_PATH to a Chrome/Chromium binary, or run `npm ci` so the dev ' +
       'dependency @sparticuz/chromium is installed.',
   );
 }

@@ -1,5 +1,5 @@
 // Runs web-test-runner, then the suites that live outside the browser's test pages (the first
-// Run all of the built site, the Python tests of the PyTorch export), then prints the counts of
+// Run all of the built site, the Node-side checks, the Python tests of the PyTorch export), then prints the counts of
 // all of them alone on the last line and exits non-zero when anything failed or no test ran.
 // The browser's PyTorch parity test reads fixtures that PyTorch writes first.
 // With TEST_FILES (a subset of the browser tests) the other suites do not run.
@@ -38,11 +38,28 @@ const OTHER_SUITES = [
   // The first Run all of the built site, driven from Node (real clicks, screenshots, browser
   // flags of its own).
   ['first Run all of the built site (test/e2e/first-run.mjs)', () => runFirstRunChecks()],
+  ['Node-side checks (test/node/run.mjs)', runNodeChecks],
   [
     'Python tests of the PyTorch export (python/tests)',
     () => (pythonFailures === 0 ? runPythonTests() : { passed: 0, failed: 0 }),
   ],
 ];
+/** test/node/run.mjs (the packed package, embeds from a second origin) in its own process. */
+function runNodeChecks() {
+  const file = `.tmp/node-check-counts-${process.pid}.json`;
+  rmSync(file, { force: true });
+  spawnSync(process.execPath, ['test/node/run.mjs'], {
+    stdio: 'inherit',
+    env: { ...process.env, FLOWFIELD_NODE_COUNTS_FILE: file },
+  });
+  // No counts file: the runner itself failed before counting anything.
+  const counts = existsSync(file)
+    ? JSON.parse(readFileSync(file, 'utf8'))
+    : { passed: 0, failed: 1 };
+  rmSync(file, { force: true });
+  return counts;
+}
+
 const others = [];
 if (!subset) {
   for (const [name, run] of OTHER_SUITES) {
@@ -64,7 +81,7 @@ if (!subset) {
     });
   }
 } else {
-  console.log('\n(TEST_FILES is set: the first-run check and the Python tests did not run)');
+  console.log('\n(TEST_FILES is set: the first-run, Node-side and Python suites did not run)');
 }
 
 if (existsSync(COUNTS_FILE)) {

@@ -1,5 +1,5 @@
 import { expect } from '@esm-bundle/chai';
-import { startWorker } from '../../src/worker/client';
+import { startWorker, workerScriptUrl } from '../../src/worker/client';
 import { rejection, startLabWorker } from './helpers';
 
 const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
@@ -46,5 +46,18 @@ describe('the page client: calls to a worker that failed to start reject readabl
     } finally {
       handle.terminate();
     }
+  });
+});
+
+describe('the worker entry for a script on another origin', () => {
+  it('same origin: the URL itself; another origin: a blob module that imports the absolute URL', async () => {
+    const here = new URL('./fixtures/no-such-worker.js', import.meta.url);
+    expect(workerScriptUrl(here)).to.equal(here.href);
+    const cdn = new URL('https://cdn.example/flowfield/worker.js?v="1"');
+    const entry = workerScriptUrl(cdn);
+    expect(entry.startsWith(`blob:${location.origin}/`)).to.equal(true);
+    const source = await (await fetch(entry)).text();
+    expect(source).to.equal(`import ${JSON.stringify(cdn.href)};\n`);
+    URL.revokeObjectURL(entry);
   });
 });

@@ -10,14 +10,14 @@
  * twin (mlpDenoiser in reference.ts) and the JVP kernel (mlp-jvp.wgsl, RESIDUAL) read that
  * layout directly.
  */
-import type { GpuRuntime, PooledBuffer } from '../../gpu';
+import { type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
 import { FusedMlp, type MlpBinding } from '../../nn/fused-mlp';
 import { DenseLayer, addDenseParameters } from '../../nn/layers';
 import { addMlpParameters, linearLayers, type MlpShape } from '../../nn/mlp-shape';
 import type { ParameterLayout } from '../../nn/parameters';
 
 type Binding = GPUBuffer | GPUBufferBinding;
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const STORAGE = STORAGE_USAGE;
 
 export const ARCHITECTURES = ['mlp', 'resmlp'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];

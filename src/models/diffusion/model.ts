@@ -24,7 +24,7 @@
  * evaluations per point in `lastRun.nfe`. Flow matching's `coupling` picks the training pairs:
  * independent, minibatch-OT (training.ts, ot-pairing.wgsl) or reflow (reflow.ts).
  */
-import type { GpuRuntime, PooledBuffer } from '../../gpu';
+import { type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
 import { EmbedConcat } from '../../nn/layers';
 import type { MlpShape } from '../../nn/mlp-shape';
 import { ParameterLayout } from '../../nn/parameters';
@@ -69,7 +69,7 @@ import {
   type X0Sampler,
 } from './training';
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const STORAGE = STORAGE_USAGE;
 
 export interface Normalization {
   shift: [number, number];

@@ -4,7 +4,7 @@
  * solver-stage dispatch; many evaluations per submit; samples in chunks. The float64 twin is
  * runPlan in reference.ts (same plan, same Philox noise).
  */
-import { type CompiledKernel, type GpuRuntime, type PooledBuffer } from '../../gpu';
+import { type CompiledKernel, type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
 import { activationId } from '../../nn/activations';
 import { FusedMlp } from '../../nn/fused-mlp';
 import { mlpNet, type DenoiserNet } from './denoiser';
@@ -13,7 +13,7 @@ import { seedKey } from '../../rng/philox';
 import { jvpTuning, mlpJvpKernel, solverStageKernel, type StageEntry } from './kernels';
 import type { Plan } from './plan';
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const STORAGE = STORAGE_USAGE;
 /** Floats of a plan record before the embedding (PLAN_* in solver-stage.wgsl; EMB = 16). */
 const RECORD_HEADER = 16;
 /** Most samples one chunk of a run holds (buffers are sized for it). */

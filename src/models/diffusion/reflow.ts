@@ -6,7 +6,7 @@
  * improves. The pairs stay on the GPU (model coordinates of the teacher) and feed the training
  * chunks through reflow-gather.wgsl.
  */
-import type { CompiledKernel, GpuRuntime, PooledBuffer } from '../../gpu';
+import { type CompiledKernel, type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
 import { philox4x32_10, seedKey } from '../../rng/philox';
 import { noiseFillKernel, reflowGatherKernel } from './kernels';
 import type { DiffusionModel, Normalization } from './model';
@@ -14,7 +14,7 @@ import { SAMPLER_STREAM } from './reference';
 import { ODE_SOLVERS, type OdeSolverName } from './solvers';
 import type { PairSampler } from './training';
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const STORAGE = STORAGE_USAGE;
 
 /** Philox stream of the pair indices of reflow batches ('RFLW'). */
 export const REFLOW_STREAM = 0x52464c57;

@@ -7,7 +7,13 @@
  * pairs each step's batch exactly on the GPU (ot-pairing.wgsl) before the batch kernel reads
  * it; 'reflow' gathers (x, z) pairs of a teacher into the x₀ and noise banks instead.
  */
-import type { AdapterSummary, CompiledKernel, GpuRuntime, PooledBuffer } from '../../gpu';
+import {
+  type AdapterSummary,
+  type CompiledKernel,
+  type GpuRuntime,
+  type PooledBuffer,
+  STORAGE_USAGE,
+} from '../../gpu';
 import type { EmbedConcat } from '../../nn/layers';
 import { mseKernel } from '../../nn/regression-task';
 import type { TrainingTask } from '../../nn/trainer';
@@ -24,7 +30,7 @@ import {
 import type { ScheduleTable } from './schedule';
 import type { Coupling } from './spec';
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const STORAGE = STORAGE_USAGE;
 
 /** Philox stream of t and ε in training batches ('TRND'). */
 export const TRAIN_STREAM = 0x54524e44;

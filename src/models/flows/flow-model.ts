@@ -7,7 +7,7 @@
  * trace) in chunks; training goes through FlowTrainingTask (flow-training.ts). Every method
  * has a float64 twin (`…Twin`) built from the layers' twins.
  */
-import type { CompiledKernel, GpuRuntime, PooledBuffer } from '../../gpu';
+import { type CompiledKernel, type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
 import { seedKey } from '../../rng/philox';
 import { ParameterLayout } from '../../nn/parameters';
 import { ActNormLayer } from './elementwise';
@@ -27,7 +27,7 @@ export interface Normalization {
 }
 
 const IDENTITY: Normalization = { shift: [0, 0], scale: [1, 1] };
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const STORAGE = STORAGE_USAGE;
 /** Points per inference dispatch chunk. */
 export const INFERENCE_CHUNK = 65536;
 /** Most points one inference call accepts. */

@@ -3,7 +3,7 @@
  * from the dataset in one dispatch (model coordinates, Philox keyed by the step), each step
  * gathers its batch, runs every layer forward, the NLL, and every layer backward.
  */
-import type { CompiledKernel, GpuRuntime, PooledBuffer } from '../../gpu';
+import { type CompiledKernel, type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
 import type { DatasetSampler } from '../../data/kernels';
 import { kernelTuning } from '../../nn/kernels';
 import type { TrainingTask } from '../../nn/trainer';
@@ -11,7 +11,7 @@ import type { BoundLayer } from './flow-layer';
 import { nllKernel } from './flow-kernels';
 import type { FlowModel } from './flow-model';
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+const STORAGE = STORAGE_USAGE;
 
 export interface FlowTrainingOptions {
   batch: number;
