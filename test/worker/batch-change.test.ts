@@ -60,6 +60,9 @@ describe('a batch-size change keeps every loss and the step(n) target', () => {
     expect(second.step, 'both changes happened before the end').to.be.below(steps);
     const doneA = await api.waitForRun(runA);
     expect([doneA.state, doneA.step]).to.deep.equal(['done', steps]);
+    // Progress and the waitForRun answer travel on different message ports: the last losses
+    // can arrive just after it (as the page's client also allows for).
+    await waitUntil(() => recA.history.length >= steps, 5_000, "run A's last losses");
     expect(recA.misaligned, 'every report ends at its step').to.deep.equal([]);
     expect(recA.history.length).to.equal(steps);
 
@@ -73,6 +76,7 @@ describe('a batch-size change keeps every loss and the step(n) target', () => {
     await api.setBatchSize(runB, 96);
     await api.start(runB);
     expect((await api.waitForRun(runB)).step).to.equal(steps);
+    await waitUntil(() => recB.history.length >= steps, 5_000, "run B's last losses");
     expect(recB.misaligned).to.deep.equal([]);
     expect(bits(recA.history)).to.deep.equal(bits(recB.history));
     const [pa, pb] = await Promise.all([api.exportParams(a), api.exportParams(b)]);
