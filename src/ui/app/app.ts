@@ -23,6 +23,10 @@ export interface Banner {
   kind: 'error' | 'info';
   title: string;
   text: string;
+  /** Buttons besides Dismiss (e.g. the boot guard's "Open anyway" / "Start fresh"). */
+  actions?: { label: string; run: () => void }[];
+  /** Called when the banner is dismissed. */
+  onDismiss?: () => void;
 }
 
 /**
@@ -279,7 +283,18 @@ export class FfApp extends LitElement {
     if (!b) return nothing;
     return html`<div class="banner ${b.kind}" role=${b.kind === 'error' ? 'alert' : 'status'}>
       <strong>${b.title}</strong> <span class="text">${b.text}</span>
-      <button class="dismiss" @click=${() => (this.banner = undefined)}>Dismiss</button>
+      ${(b.actions ?? []).map(
+        (action) => html`<button class="action" @click=${action.run}>${action.label}</button>`,
+      )}
+      <button
+        class="dismiss"
+        @click=${() => {
+          this.banner = undefined;
+          b.onDismiss?.();
+        }}
+      >
+        Dismiss
+      </button>
     </div>`;
   }
 
