@@ -6,8 +6,16 @@
  * buggy build, edited by hand, or holding a value the user was still typing: the UI keeps
  * out-of-range numbers and only refuses to run) is skipped: restoreLast falls back to the most
  * recent record that does validate, and no method rejects because of a record's contents.
+ *
+ * A record holds its notebook as deflated JSON (`packed`), written and read in slices
+ * (sliced.ts): a notebook may hold megabytes, and cloning one as an object into IndexedDB took
+ * 200 ms of the page's main thread on a busy machine. Records of older builds hold the object
+ * itself (`notebook`) and are still read.
  */
+import { deflate, inflate } from './codec';
+import { MAX_FILE_CHARS } from './files';
 import type { Notebook } from './schema';
+import { nextTask, parseJsonSliced, stringifySliced } from './sliced';
 import { parseNotebook } from './validate';
 
 const NOTEBOOKS = 'notebooks';
@@ -20,7 +28,27 @@ interface AutosaveRecord {
   id: string;
   title: string;
   savedAt: number;
-  notebook: unknown;
+  /** Deflated UTF-8 JSON of the notebook (this build). */
+  packed?: Uint8Array;
+  /** The notebook itself (records of earlier builds). */
+  notebook?: unknown;
+}
+
+/** The notebook as deflated JSON, in slices. */
+export async function packNotebook(notebook: Notebook): Promise<Uint8Array> {
+  const json = new TextEncoder().encode(await stringifySliced(notebook));
+  await nextTask();
+  return deflate(json);
+}
+
+/** The notebook in `packed` (parseNotebook'd); throws when it is not one. */
+export async function unpackNotebook(packed: Uint8Array): Promise<Notebook> {
+  const bytes = await inflate(packed.slice() as Uint8Array<ArrayBuffer>, 2 * MAX_FILE_CHARS);
+  const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  await nextTask();
+  const value = await parseJsonSliced(text);
+  await nextTask();
+  return parseNotebook(value);
 }
 
 function request<T>(req: IDBRequest<T>): Promise<T> {
@@ -50,9 +78,10 @@ function isRecord(value: unknown): value is AutosaveRecord {
 }
 
 /** The notebook in a record, or undefined when the record is corrupt. */
-function notebookOf(record: unknown): Notebook | undefined {
+async function notebookOf(record: unknown): Promise<Notebook | undefined> {
   if (!isRecord(record)) return undefined;
   try {
+    if (record.packed instanceof Uint8Array) return await unpackNotebook(record.packed);
     return parseNotebook(record.notebook);
   } catch {
     return undefined;
@@ -81,7 +110,8 @@ export class NotebookAutosave {
     // Strictly increasing, so "last" and the recent list agree even within one millisecond.
     const savedAt = Math.max(Date.now(), this.lastSavedAt + 1);
     this.lastSavedAt = savedAt;
-    const record: AutosaveRecord = { id, title: notebook.title, savedAt, notebook };
+    const packed = await packNotebook(notebook);
+    const record: AutosaveRecord = { id, title: notebook.title, savedAt, packed };
     const tx = this.db.transaction([NOTEBOOKS, META], 'readwrite');
     const finished = done(tx);
     tx.objectStore(NOTEBOOKS).put(record);
@@ -97,13 +127,19 @@ export class NotebookAutosave {
       const lastId = await request(
         this.db.transaction(META).objectStore(META).get(LAST_KEY) as IDBRequest<unknown>,
       );
+      // The last record alone first: reading every record is for when it is unusable.
+      if (typeof lastId === 'string') {
+        const last = await this.record(lastId);
+        const notebook = await notebookOf(last);
+        if (notebook) return { id: lastId, notebook };
+      }
       const records = await this.records();
       const ordered = [
         ...records.filter((r) => r.id === lastId),
         ...records.filter((r) => r.id !== lastId),
       ];
       for (const record of ordered) {
-        const notebook = notebookOf(record);
+        const notebook = await notebookOf(record);
         if (notebook) return { id: record.id, notebook };
       }
     } catch {
@@ -117,7 +153,7 @@ export class NotebookAutosave {
     const list: { id: string; title: string; savedAt: number }[] = [];
     for (const record of await this.records()) {
       if (list.length >= limit) break;
-      const notebook = notebookOf(record);
+      const notebook = await notebookOf(record);
       if (notebook) list.push({ id: record.id, title: notebook.title, savedAt: record.savedAt });
     }
     return list;
@@ -125,10 +161,13 @@ export class NotebookAutosave {
 
   /** The notebook saved under `id`; undefined when there is none or it is corrupt. */
   async load(id: string): Promise<Notebook | undefined> {
-    const record = await request(
+    return notebookOf(await this.record(id));
+  }
+
+  private record(id: string): Promise<unknown> {
+    return request(
       this.db.transaction(NOTEBOOKS).objectStore(NOTEBOOKS).get(id) as IDBRequest<unknown>,
     );
-    return notebookOf(record);
   }
 
   async remove(id: string): Promise<void> {

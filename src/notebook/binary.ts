@@ -145,7 +145,12 @@ const CRC_TABLE = (() => {
 
 /** CRC-32 (IEEE 802.3, as in zip and PNG) of `bytes`, as an unsigned 32-bit number. */
 export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
+  return (crc32Update(0xffffffff, bytes) ^ 0xffffffff) >>> 0;
+}
+
+/** The CRC-32 register after `bytes`, from `state` (0xffffffff at the start). */
+export function crc32Update(state: number, bytes: Uint8Array): number {
+  let c = state;
   for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return c;
 }

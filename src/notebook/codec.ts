@@ -23,7 +23,8 @@
  * MAX_PAYLOAD_BYTES, so a link can neither hang the page nor fill its memory. Grid densities stay
  * in the JSON: deflate packs their repeated small numbers well enough.
  */
-import { base64Decode, base64UrlEncode, crc32, float16Bits, float16Value } from './binary';
+import { base64Decode, base64UrlEncode, float16Bits, float16Value } from './binary';
+import { crc32Sliced, nextTask, parseJsonSliced, stringifySliced } from './sliced';
 import { NotebookError, describeValue } from './errors';
 import { NOTEBOOK_VERSION } from './schema';
 import { parseNotebook } from './validate';
@@ -59,23 +60,30 @@ const LINK_PATTERN = /^nb=([0-9]{1,6})\.([A-Za-z0-9_-]*)$/;
 
 type Dtype = 'f16' | 'f32';
 
-/** Runs `bytes` through a compression stream, reading at most `cap` bytes of output. */
+/**
+ * Input per write: a write's whole output is made in one go on the main thread, and 2 KB of a
+ * highly compressible link inflate to ~400 KB (16 KB took 200 ms on a busy machine).
+ */
+const STREAM_SLICE = 2 * 1024;
+
+/**
+ * Runs `bytes` through a compression stream, reading at most `cap` bytes of output. The input
+ * goes in slices with a task boundary between them: 30 KB of a link inflate to 6.5 MB, which
+ * took 150 ms in one write.
+ */
 async function pump(
   stream: CompressionStream | DecompressionStream,
   bytes: Uint8Array<ArrayBuffer>,
   cap: number,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const writer = stream.writable.getWriter();
-  // Errors of the writable side resurface on the readable side; these only avoid unhandled rejections.
-  writer.write(bytes).catch(() => undefined);
-  writer.close().catch(() => undefined);
   const reader = stream.readable.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
-  try {
+  const reading = (async () => {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done) return;
       total += value.byteLength;
       if (total > cap) {
         reader.cancel().catch(() => undefined);
@@ -87,6 +95,19 @@ async function pump(
       }
       chunks.push(value);
     }
+  })();
+  // Errors of the writable side resurface on the readable side.
+  reading.catch(() => undefined);
+  const writing = (async () => {
+    for (let at = 0; at < bytes.length; at += STREAM_SLICE) {
+      await writer.write(bytes.subarray(at, at + STREAM_SLICE));
+      await nextTask();
+    }
+    await writer.close();
+  })();
+  writing.catch(() => undefined);
+  try {
+    await Promise.all([reading, writing]);
   } catch (error) {
     if (error instanceof NotebookError) throw error;
     throw new NotebookError(
@@ -104,10 +125,11 @@ async function pump(
   return out;
 }
 
-const deflate = (bytes: Uint8Array<ArrayBuffer>) =>
+/** Deflates `bytes` (raw deflate), in slices. */
+export const deflate = (bytes: Uint8Array<ArrayBuffer>) =>
   pump(new CompressionStream('deflate-raw'), bytes, Infinity);
-/** Inflates `bytes`, reading at most `cap` bytes of output ('too-large' past it). */
-const inflate = (bytes: Uint8Array<ArrayBuffer>, cap: number) =>
+/** Inflates `bytes`, in slices, reading at most `cap` bytes of output ('too-large' past it). */
+export const inflate = (bytes: Uint8Array<ArrayBuffer>, cap: number) =>
   pump(new DecompressionStream('deflate-raw'), bytes, cap);
 
 /**
@@ -127,7 +149,7 @@ export async function encodeShareLink(
     const header = checkWeightsHeader(w, `weights[${i}]`, notebook, seen, w.params.length);
     return { ...header, dtype };
   });
-  const json = new TextEncoder().encode(JSON.stringify({ notebook, weights: headers }));
+  const json = new TextEncoder().encode(await stringifySliced({ notebook, weights: headers }));
   const binaryBytes = headers.reduce((n, h) => n + h.count * (h.dtype === 'f16' ? 2 : 4), 0);
   const size = HEADER_BYTES + json.length + binaryBytes + CRC_BYTES;
   if (size > MAX_PAYLOAD_BYTES) {
@@ -153,7 +175,7 @@ export async function encodeShareLink(
       at += f16 ? 2 : 4;
     }
   });
-  view.setUint32(at, crc32(bytes.subarray(0, at)), true);
+  view.setUint32(at, await crc32Sliced(bytes.subarray(0, at)), true);
   return `nb=${NOTEBOOK_VERSION}.${base64UrlEncode(await deflate(bytes))}`;
 }
 
@@ -206,13 +228,14 @@ export async function decodeShareLink(fragment: string): Promise<SharePayload> {
   return readContainer(bytes, version);
 }
 
-function readContainer(bytes: Uint8Array, version: number): SharePayload {
+/** The payload in an inflated container; in slices (sliced.ts), as it may hold 8 MiB. */
+async function readContainer(bytes: Uint8Array, version: number): Promise<SharePayload> {
   if (bytes.length < HEADER_BYTES + CRC_BYTES || MAGIC.some((b, i) => bytes[i] !== b)) {
     throw damaged('syntax', '', 'its data does not start with the Flowfield notebook header.');
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const end = bytes.length - CRC_BYTES;
-  if (view.getUint32(end, true) !== crc32(bytes.subarray(0, end))) {
+  if (view.getUint32(end, true) !== (await crc32Sliced(bytes.subarray(0, end)))) {
     throw new NotebookError(
       'checksum',
       '',
@@ -241,7 +264,8 @@ function readContainer(bytes: Uint8Array, version: number): SharePayload {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(
       bytes.subarray(HEADER_BYTES, HEADER_BYTES + jsonLength),
     );
-    doc = JSON.parse(text);
+    await nextTask();
+    doc = await parseJsonSliced(text);
   } catch {
     throw damaged('syntax', '', 'its JSON section is not valid UTF-8 JSON.');
   }
@@ -257,7 +281,9 @@ function readContainer(bytes: Uint8Array, version: number): SharePayload {
       `its header says version ${version} but its notebook says ${describeValue(stated)}.`,
     );
   }
+  await nextTask();
   const notebook = parseNotebook(rawNotebook);
+  await nextTask();
   if (!Array.isArray(rawWeights)) {
     throw new NotebookError(
       'weights',

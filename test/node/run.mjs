@@ -12,6 +12,7 @@ import { findBrowser, WEBGPU_FLAGS } from '../support/find-browser.mjs';
 import { packageChecks } from './package.check.mjs';
 import { embedChecks } from './embed-origins.check.mjs';
 import { housePlanChecks } from './house-plan.check.mjs';
+import { heavyChecks } from './heavy-link.check.mjs';
 
 const filter = process.argv[2] ?? '';
 
@@ -37,7 +38,7 @@ const context = { browser: () => browser.get() };
 const counts = { passed: 0, failed: 0, results: [] };
 const started = performance.now();
 try {
-  for (const group of [housePlanChecks, packageChecks, embedChecks]) {
+  for (const group of [housePlanChecks, packageChecks, embedChecks, heavyChecks]) {
     const state = {};
     for (const [name, check] of group) {
       if (!name.startsWith(filter)) continue;

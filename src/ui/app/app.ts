@@ -23,6 +23,10 @@ export interface Banner {
   kind: 'error' | 'info';
   title: string;
   text: string;
+  /** Buttons besides Dismiss (e.g. the boot guard's "Open anyway" / "Start fresh"). */
+  actions?: { label: string; run: () => void }[];
+  /** Called when the banner is dismissed. */
+  onDismiss?: () => void;
 }
 
 /**
@@ -289,7 +293,18 @@ export class FfApp extends LitElement {
     };
     return html`<div class="banner ${b.kind}" role=${b.kind === 'error' ? 'alert' : 'status'}>
       <strong>${b.title}</strong> <span class="text">${b.text}</span>
-      <button class="dismiss" @click=${dismiss}>Dismiss</button>
+      ${(b.actions ?? []).map(
+        (action) => html`<button class="action" @click=${action.run}>${action.label}</button>`,
+      )}
+      <button
+        class="dismiss"
+        @click=${() => {
+          dismiss();
+          b.onDismiss?.();
+        }}
+      >
+        Dismiss
+      </button>
     </div>`;
   }
 

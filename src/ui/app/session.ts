@@ -23,6 +23,8 @@ import { galleryNotebook } from '../../gallery';
 // GPU-free: the exporter reads the notebook and draws the data with the samplers' CPU twins.
 import { exportPytorchProject, zip } from '../../export';
 import type { FfApp } from './app';
+import { linkFingerprint, OpeningGuard } from './opening-guard';
+import { renderQueueIdle } from '../markdown/render-queue';
 import type { ShareLink, ShareOptions } from '../share-dialog/share-dialog';
 import { hasWeights } from './weights-client';
 import {
@@ -71,6 +73,8 @@ export class NotebookSession {
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
   private pendingSave: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
+  /** Set by boot (the app, not the embed): notes each opening until it has rendered. */
+  private guard: OpeningGuard | undefined;
   /** The last file handed to the browser (tests read it). */
   lastDownload: Download | undefined;
   /** How long the last gallery notebook took from the click to its first samples (ms). */
@@ -98,6 +102,7 @@ export class NotebookSession {
    */
   async boot(options: { hash?: string; autosaveDb?: string } = {}): Promise<void> {
     const { hash = location.hash, autosaveDb } = options;
+    this.guard = new OpeningGuard(autosaveDb ?? 'flowfield-autosave');
     try {
       this.autosave = await NotebookAutosave.open(autosaveDb);
     } catch (error) {
@@ -108,16 +113,70 @@ export class NotebookSession {
       });
     }
     const fragment = hash.replace(/^#/, '');
+    const link = fragment.startsWith('nb=') ? fragment : undefined;
+    // The boot guard: the last opening did not finish (the page froze or crashed while it
+    // opened). Opening the same thing again by itself could freeze the page again: ask.
+    const pending = this.guard.pending();
+    if (pending && (!link || pending.source === linkFingerprint(link))) {
+      this.askAboutPending(pending.label, link);
+      return;
+    }
+    await this.bootOpen(link);
+  }
+
+  /** Boot's opening: the link, else the last autosave; then autosave every change. */
+  private async bootOpen(link: string | undefined): Promise<void> {
     let opened = false;
-    if (fragment.startsWith('nb=')) opened = await this.openLink(fragment);
+    if (link) opened = await this.openLink(link);
     if (!opened && this.autosave) {
+      this.guard?.begin('autosave', 'the last autosaved notebook');
       const last = await this.autosave.restoreLast();
       if (last) {
         await this.replace(last.notebook);
         this.autosaveId = last.id;
       }
+      await this.finishOpening();
     }
     this.startAutosave();
+  }
+
+  private askAboutPending(label: string, link: string | undefined): void {
+    this.app.showBanner({
+      kind: 'error',
+      title: 'The last notebook did not finish opening.',
+      text: `Flowfield was opening ${label} when the page stopped (it may be too heavy for this device, or the page was closed while it loaded), so it is not opened again by itself. Open it anyway, or start fresh with the starting notebook (it stays in Recent).`,
+      // Dismissing is starting fresh: the app must not sit without autosave.
+      onDismiss: () => this.startFresh(),
+      actions: [
+        {
+          label: 'Open anyway',
+          run: () => {
+            this.app.showBanner(undefined);
+            void this.bootOpen(link);
+          },
+        },
+        {
+          label: 'Start fresh',
+          run: () => {
+            this.app.showBanner(undefined);
+            this.startFresh();
+          },
+        },
+      ],
+    });
+  }
+
+  private startFresh(): void {
+    this.guard?.finish();
+    this.startAutosave();
+  }
+
+  /** The notebook is shown and its deferred rendering done: the opening finished. */
+  private async finishOpening(): Promise<void> {
+    if (!this.guard) return;
+    await this.app.updateComplete;
+    await renderQueueIdle();
+    this.guard.finish();
   }
 
   private startAutosave(): void {
@@ -161,6 +220,7 @@ export class NotebookSession {
 
   async openRecent(id: string): Promise<void> {
     await this.flushAutosave();
+    this.guard?.begin('recent', 'a notebook from Recent');
     const notebook = await this.autosave?.load(id);
     if (!notebook) {
       this.app.showBanner({
@@ -168,10 +228,12 @@ export class NotebookSession {
         title: 'That notebook is gone.',
         text: 'It was removed or could not be read; the current notebook stays.',
       });
+      this.guard?.finish();
       return;
     }
     await this.replace(notebook);
     this.autosaveId = id;
+    await this.finishOpening();
   }
 
   // ─── opening ────────────────────────────────────────────────────────────────────────────
@@ -197,6 +259,7 @@ export class NotebookSession {
     await this.show(payload);
     // Saved at once as a new record: a reload brings it back even before any edit.
     await this.flushAutosave();
+    await this.finishOpening();
   }
 
   /** Saves the current notebook, then shows `payload` (its samples included). */
@@ -242,6 +305,7 @@ export class NotebookSession {
 
   /** Opens `nb=…`; false (and a banner naming the problem) when the link is broken. */
   async openLink(fragment: string): Promise<boolean> {
+    this.guard?.begin(linkFingerprint(fragment), 'a notebook from a link');
     let payload: SharePayload;
     try {
       payload = await decodeShareLink(fragment);
@@ -254,6 +318,7 @@ export class NotebookSession {
             ? `${error.message}${error.path ? ` (at ${error.path})` : ''}`
             : message(error),
       });
+      this.guard?.finish();
       return false;
     }
     await this.openPayload(payload);
@@ -261,6 +326,7 @@ export class NotebookSession {
   }
 
   async openFile(file: Blob): Promise<boolean> {
+    this.guard?.begin('file', 'a notebook file');
     let payload: SharePayload;
     try {
       payload = notebookFromFile(await file.text());
@@ -270,6 +336,7 @@ export class NotebookSession {
         title: 'This file could not be opened; your notebook is unchanged.',
         text: message(error),
       });
+      this.guard?.finish();
       return false;
     }
     await this.openPayload(payload);
@@ -279,6 +346,7 @@ export class NotebookSession {
   /** Opens a gallery notebook with its pretrained weights (public/gallery/<name>.flowfield.json). */
   async openGallery(name: string): Promise<void> {
     const start = performance.now();
+    this.guard?.begin('gallery', `the gallery notebook ${name}`);
     let payload: SharePayload | undefined;
     let problem = '';
     try {
@@ -292,6 +360,7 @@ export class NotebookSession {
       const notebook = galleryNotebook(name);
       if (!notebook) {
         this.app.showBanner({ kind: 'error', title: 'No such gallery notebook.', text: name });
+        this.guard?.finish();
         return;
       }
       payload = { notebook, weights: [] };
@@ -308,6 +377,7 @@ export class NotebookSession {
       withWeights: payload.weights.length > 0,
     };
     await this.flushAutosave();
+    await this.finishOpening();
   }
 
   // ─── sharing and files ──────────────────────────────────────────────────────────────────

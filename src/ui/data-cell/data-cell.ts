@@ -321,19 +321,40 @@ export class FfDataCell extends LitElement {
     if (source.kind === 'grid') this.paint(this.strokeWeights ?? source.weights, source.width);
   }
 
-  private paint(weights: readonly number[], side: number): void {
-    const context = this.drawCanvas?.getContext('2d');
-    if (!context || !this.drawCanvas) return;
-    const cell = this.drawCanvas.width / side;
-    context.clearRect(0, 0, this.drawCanvas.width, this.drawCanvas.height);
-    const max = Math.max(1e-9, ...weights);
-    context.fillStyle = PALETTE.data;
+  /** What the drawing pad shows now: repainting is skipped while these stay the same. */
+  private painted:
+    { weights: readonly number[]; side: number; canvas: HTMLCanvasElement } | undefined;
+
+  /**
+   * Draws the grid: one pixel per cell in the data colour with alpha = weight / max, scaled up
+   * without smoothing. (One fillRect per cell took tens of ms for a 256×256 grid, on every
+   * update of the cell.)
+   */
+  private paint(weights: readonly number[], side: number, changedInPlace = false): void {
+    const canvas = this.drawCanvas;
+    const context = canvas?.getContext('2d');
+    if (!context || !canvas) return;
+    const last = this.painted;
+    const same = last?.weights === weights && last.side === side && last.canvas === canvas;
+    if (same && !changedInPlace) return;
+    this.painted = { weights, side, canvas };
+    let max = 1e-9;
+    for (const w of weights) if (w > max) max = w;
+    const rows = Math.ceil(weights.length / side);
+    const image = new ImageData(side, Math.max(1, rows));
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(PALETTE.data.slice(i, i + 2), 16));
     weights.forEach((w, i) => {
       if (w <= 0) return;
-      context.globalAlpha = Math.min(1, w / max);
-      context.fillRect((i % side) * cell, Math.floor(i / side) * cell, cell, cell);
+      image.data.set([r!, g!, b!, Math.round(255 * Math.min(1, w / max))], 4 * i);
     });
-    context.globalAlpha = 1;
+    const small = document.createElement('canvas');
+    small.width = image.width;
+    small.height = image.height;
+    small.getContext('2d')?.putImageData(image, 0, 0);
+    const cell = canvas.width / side;
+    context.clearRect(0, 0, canvas.width, canvas.height);
+    context.imageSmoothingEnabled = false;
+    context.drawImage(small, 0, 0, side * cell, image.height * cell);
   }
 
   private stroke(event: PointerEvent, phase: 'down' | 'move' | 'up'): void {
@@ -365,7 +386,7 @@ export class FfDataCell extends LitElement {
         this.strokeWeights[i] = this.erase ? 0 : Math.min(1, w + pressure * (1 - d / r));
       }
     }
-    this.paint(this.strokeWeights, source.width);
+    this.paint(this.strokeWeights, source.width, true);
   }
 
   private commit(weights: number[], recordUndo: boolean): void {

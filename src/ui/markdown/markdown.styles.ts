@@ -25,4 +25,11 @@ export const markdownStyles = css`
   a {
     color: var(--ff-link, #0057a3);
   }
+  .math-skipped {
+    border-left: 3px solid var(--ff-warn, #b26a00);
+    padding-left: 0.5em;
+  }
+  .rendering {
+    color: var(--ff-muted, #555);
+  }
 `;

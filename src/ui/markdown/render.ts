@@ -4,6 +4,10 @@
  * and mailto only; others render as text) and math: $inline$ and $$display$$ through KaTeX.
  * User text only ever becomes text nodes or attribute values; the single HTML string inserted is
  * KaTeX's MathML output (trust: false), which escapes its input.
+ *
+ * Notes come from links, so their cost is bounded: KaTeX runs on at most MATH_LIMITS per note
+ * (and per notebook, see mathAllowances), formulas past the budget show as their TeX source, and
+ * every pattern of the inline parser is linear (an unclosed `[` used to rescan the rest).
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
@@ -11,11 +15,46 @@ import katex from 'katex';
 
 type Inline = TemplateResult | string;
 
-/** Longest TeX source rendered (longer shows as text). */
-const MAX_TEX = 2000;
+/**
+ * How much TeX KaTeX renders: one formula, one note, one notebook (characters of TeX source and
+ * formulas). KaTeX takes up to ~4 µs per character on a laptop CPU (a 1 900-character matrix:
+ * 7 ms), so a note's math stays within ~20 ms and a notebook's within ~80 ms. The gallery's
+ * largest note has 441 characters of math in 12 formulas.
+ */
+export const MATH_LIMITS = {
+  formulaChars: 2000,
+  noteChars: 4000,
+  noteFormulas: 100,
+  notebookChars: 16_000,
+  notebookFormulas: 400,
+} as const;
 
-export function renderMath(tex: string, display: boolean): TemplateResult {
-  if (tex.length > MAX_TEX) return html`<code>${tex}</code>`;
+/** What is left to render of one note's math; `skipped` counts formulas shown as source. */
+export interface MathBudget {
+  chars: number;
+  formulas: number;
+  skipped: number;
+}
+
+export function mathBudget(
+  chars: number = MATH_LIMITS.noteChars,
+  formulas: number = MATH_LIMITS.noteFormulas,
+): MathBudget {
+  return { chars, formulas, skipped: 0 };
+}
+
+/** Formula `tex` through KaTeX, or as its TeX source when it is too long or over `budget`. */
+export function renderMath(
+  tex: string,
+  display: boolean,
+  budget: MathBudget = mathBudget(),
+): TemplateResult {
+  if (tex.length > MATH_LIMITS.formulaChars || tex.length > budget.chars || budget.formulas < 1) {
+    budget.skipped++;
+    return html`<code class="tex">${tex}</code>`;
+  }
+  budget.chars -= tex.length;
+  budget.formulas--;
   const markup = katex.renderToString(tex, {
     displayMode: display,
     output: 'mathml',
@@ -38,19 +77,22 @@ function safeHref(href: string): string | undefined {
   }
 }
 
-const INLINE = /\$([^$\n]+)\$|`([^`]+)`|\*\*([^*]+)\*\*|\*([^*\n]+)\*|\[([^\]]+)\]\(([^)\s]+)\)/g;
+// Each alternative stops at its closing character or after a bounded length: a link label that
+// never closes used to make the scan quadratic (33 000 "[a " froze the page for 6 s).
+const INLINE =
+  /\$([^$\n]+)\$|`([^`]+)`|\*\*([^*]+)\*\*|\*([^*\n]+)\*|\[([^\]\n]{1,200})\]\(([^)\s]{1,2000})\)/g;
 
-export function renderInline(text: string): Inline[] {
+export function renderInline(text: string, budget: MathBudget = mathBudget()): Inline[] {
   const out: Inline[] = [];
   let last = 0;
   for (const match of text.matchAll(INLINE)) {
     const index = match.index ?? 0;
     if (index > last) out.push(text.slice(last, index));
     const [, math, code, strong, em, label, href] = match;
-    if (math !== undefined) out.push(renderMath(math, false));
+    if (math !== undefined) out.push(renderMath(math, false, budget));
     else if (code !== undefined) out.push(html`<code>${code}</code>`);
-    else if (strong !== undefined) out.push(html`<strong>${renderInline(strong)}</strong>`);
-    else if (em !== undefined) out.push(html`<em>${renderInline(em)}</em>`);
+    else if (strong !== undefined) out.push(html`<strong>${renderInline(strong, budget)}</strong>`);
+    else if (em !== undefined) out.push(html`<em>${renderInline(em, budget)}</em>`);
     else if (label !== undefined) {
       const safe = safeHref(href ?? '');
       out.push(
@@ -65,8 +107,11 @@ export function renderInline(text: string): Inline[] {
   return out;
 }
 
-/** The blocks of `source` as Lit templates. */
-export function renderMarkdown(source: string): TemplateResult[] {
+/** The blocks of `source` as Lit templates; math only as far as `budget` goes. */
+export function renderMarkdown(
+  source: string,
+  budget: MathBudget = mathBudget(),
+): TemplateResult[] {
   const lines = source.replace(/\r\n?/g, '\n').split('\n');
   const blocks: TemplateResult[] = [];
   let i = 0;
@@ -90,12 +135,14 @@ export function renderMarkdown(source: string): TemplateResult[] {
           closed = true;
         } else tex.push(next);
       }
-      blocks.push(html`<div class="display-math">${renderMath(tex.join('\n'), true)}</div>`);
+      blocks.push(
+        html`<div class="display-math">${renderMath(tex.join('\n'), true, budget)}</div>`,
+      );
       continue;
     }
     const heading = /^(#{1,3})\s+(.*)$/.exec(trimmed);
     if (heading) {
-      const content = renderInline(heading[2]!);
+      const content = renderInline(heading[2]!, budget);
       const level = heading[1]!.length;
       blocks.push(
         level === 1
@@ -113,7 +160,7 @@ export function renderMarkdown(source: string): TemplateResult[] {
       const pattern = bullet.test(trimmed) ? bullet : numbered;
       const items: Inline[][] = [];
       while (i < lines.length && pattern.test(lines[i]!.trim())) {
-        items.push(renderInline(lines[i]!.trim().replace(pattern, '')));
+        items.push(renderInline(lines[i]!.trim().replace(pattern, ''), budget));
         i++;
       }
       const lis = items.map((item) => html`<li>${item}</li>`);
@@ -136,7 +183,64 @@ export function renderMarkdown(source: string): TemplateResult[] {
       paragraph.push(next);
       i++;
     }
-    blocks.push(html`<p>${renderInline(paragraph.join(' '))}</p>`);
+    blocks.push(html`<p>${renderInline(paragraph.join(' '), budget)}</p>`);
   }
   return blocks.length ? blocks : [html`${nothing}`];
+}
+
+/**
+ * Characters and count of the formulas in `source` ($…$ on one line, $$…$$ across lines), by
+ * one linear scan with no KaTeX: what the notebook's math budget is shared out by.
+ */
+export function mathUsage(source: string): { chars: number; formulas: number } {
+  let chars = 0;
+  let formulas = 0;
+  let newline = -1;
+  let i = 0;
+  for (;;) {
+    const open = source.indexOf('$', i);
+    if (open < 0) break;
+    if (source.startsWith('$$', open)) {
+      const close = source.indexOf('$$', open + 2);
+      if (close < 0) break;
+      chars += close - open - 2;
+      formulas++;
+      i = close + 2;
+      continue;
+    }
+    if (newline < open) {
+      newline = source.indexOf('\n', open);
+      if (newline < 0) newline = source.length;
+    }
+    const close = source.indexOf('$', open + 1);
+    if (close < 0) break;
+    if (close > newline) {
+      i = newline;
+      continue;
+    }
+    chars += close - open - 1;
+    formulas++;
+    i = close + 1;
+  }
+  return { chars, formulas };
+}
+
+/**
+ * Each note's math budget, in notebook order: its own MATH_LIMITS, less what the notes above it
+ * use of the notebook's, so a notebook of many heavy notes renders the math of the first ones.
+ */
+export function mathAllowances(
+  usages: readonly { chars: number; formulas: number }[],
+): { chars: number; formulas: number }[] {
+  let chars: number = MATH_LIMITS.notebookChars;
+  let formulas: number = MATH_LIMITS.notebookFormulas;
+  return usages.map((usage) => {
+    const allowance = {
+      chars: Math.min(MATH_LIMITS.noteChars, chars),
+      formulas: Math.min(MATH_LIMITS.noteFormulas, formulas),
+    };
+    chars -= Math.min(usage.chars, allowance.chars);
+    formulas -= Math.min(usage.formulas, allowance.formulas);
+    return allowance;
+  });
 }

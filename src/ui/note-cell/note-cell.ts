@@ -1,4 +1,5 @@
 import { LitElement, html } from 'lit';
+import { MATH_LIMITS } from '../markdown/render';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { NoteCell } from '../../notebook';
 import { emit } from '../events';
@@ -12,6 +13,9 @@ export class FfNoteCell extends LitElement {
   static override styles = [cellStyles, noteCellStyles];
 
   @property({ attribute: false }) cell!: NoteCell;
+  /** This note's share of the notebook's math budget (the notebook view sets it). */
+  @property({ attribute: false }) mathChars: number = MATH_LIMITS.noteChars;
+  @property({ attribute: false }) mathFormulas: number = MATH_LIMITS.noteFormulas;
   @state() private editing = false;
 
   override render() {
@@ -40,7 +44,11 @@ export class FfNoteCell extends LitElement {
             </label>`
           : ''
       }
-      <ff-markdown .source=${cell.markdown}></ff-markdown>`;
+      <ff-markdown
+        .source=${cell.markdown}
+        .mathChars=${this.mathChars}
+        .mathFormulas=${this.mathFormulas}
+      ></ff-markdown>`;
   }
 }
 

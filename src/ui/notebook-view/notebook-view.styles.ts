@@ -39,6 +39,15 @@ export const notebookViewStyles = css`
   .body {
     padding: 0.7rem;
   }
+  /* Off-screen notes are neither laid out nor painted (a long note's layout is the costly part). */
+  section[data-kind='note'] {
+    content-visibility: auto;
+    contain-intrinsic-size: auto 16rem;
+  }
+  /* Not rendered yet (far from the viewport): roughly a cell's height, so scrolling is stable. */
+  .pending .body {
+    min-height: 14rem;
+  }
   .add {
     display: flex;
     flex-wrap: wrap;

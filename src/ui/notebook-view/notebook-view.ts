@@ -21,7 +21,12 @@ import '../note-cell/note-cell';
 import '../train-cell/train-cell';
 import type { TrainReplay } from '../train-cell/train-cell';
 import '../view-cell/view-cell';
+import { mathAllowances, mathUsage } from '../markdown/render';
 import { notebookViewStyles } from './notebook-view.styles';
+
+/** Cells whose bodies render at once; the others when they come within NEAR of the viewport. */
+export const EAGER_CELLS = 12;
+const NEAR = '1500px 0px';
 
 /** What the notebook reads about runs (the LabController provides it). */
 export interface RunLookup {
@@ -61,7 +66,13 @@ const KIND_NAMES: Record<Cell['kind'], string> = {
   compare: 'Compare',
 };
 
-/** The ordered cells with their toolbars (move, duplicate, remove, collapse; drag to reorder). */
+/**
+ * The ordered cells with their toolbars (move, duplicate, remove, collapse; drag to reorder).
+ *
+ * A notebook from a link may hold 200 heavy cells, so a cell's body renders only once it comes
+ * near the viewport (the first EAGER_CELLS at once); until then it is an empty placeholder. Once
+ * rendered a body stays. Notes share the notebook's math budget in document order.
+ */
 @customElement('ff-notebook-view')
 export class FfNotebookView extends LitElement {
   static override styles = [cellStyles, notebookViewStyles];
@@ -73,6 +84,62 @@ export class FfNotebookView extends LitElement {
   /** Changes whenever the lookup's contents change (it is the same object throughout). */
   @property({ type: Number }) revision = 0;
   @state() private dragging: string | undefined;
+  /** Cells whose bodies have rendered (or may). */
+  @state() private near: ReadonlySet<string> = new Set();
+  private observer: IntersectionObserver | undefined;
+  private readonly observed = new WeakSet<Element>();
+  /** mathUsage per note, while its Markdown is the same string. */
+  private readonly usage = new Map<string, { markdown: string; chars: number; formulas: number }>();
+  private allowances = new Map<string, { chars: number; formulas: number }>();
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.observer = new IntersectionObserver((entries) => this.onNear(entries), {
+      rootMargin: NEAR,
+    });
+  }
+
+  override disconnectedCallback(): void {
+    this.observer?.disconnect();
+    this.observer = undefined;
+    super.disconnectedCallback();
+  }
+
+  private onNear(entries: IntersectionObserverEntry[]): void {
+    const ids = entries
+      .filter((entry) => entry.isIntersecting)
+      .map((entry) => (entry.target as HTMLElement).dataset['cellId'] ?? '');
+    if (!ids.some((id) => id && !this.near.has(id))) return;
+    this.near = new Set([...this.near, ...ids]);
+  }
+
+  private isNear(id: string, index: number): boolean {
+    return index < EAGER_CELLS || this.near.has(id);
+  }
+
+  protected override updated(): void {
+    if (!this.observer) return;
+    for (const section of this.renderRoot.querySelectorAll<HTMLElement>('section.pending')) {
+      if (this.observed.has(section)) continue;
+      this.observed.add(section);
+      this.observer.observe(section);
+    }
+  }
+
+  /** Each note's share of the notebook's math budget (mathAllowances), by cell id. */
+  private mathAllowances(cells: readonly Cell[]): void {
+    const notes = cells.filter((cell) => cell.kind === 'note');
+    const usages = notes.map((note) => {
+      let known = this.usage.get(note.id);
+      if (known?.markdown !== note.markdown) {
+        known = { markdown: note.markdown, ...mathUsage(note.markdown) };
+        this.usage.set(note.id, known);
+      }
+      return known;
+    });
+    const allowances = mathAllowances(usages);
+    this.allowances = new Map(notes.map((note, i) => [note.id, allowances[i]!]));
+  }
 
   private command(id: string, command: CellCommand): void {
     emit(this, 'ff-cell-command', { id, command });
@@ -80,6 +147,7 @@ export class FfNotebookView extends LitElement {
 
   override render() {
     const cells = this.notebook.cells;
+    this.mathAllowances(cells);
     return html`<div class="top">
         <button class="primary" @click=${() => emit(this, 'ff-run-all', {})}>Run all</button>
         <span class="hint">${cells.length} cells</span>
@@ -103,8 +171,9 @@ export class FfNotebookView extends LitElement {
   private renderCell(cell: Cell, index: number, count: number) {
     const title = `${KIND_NAMES[cell.kind]} ${index + 1}`;
     const headingId = `h-${cell.id}`;
+    const near = this.isNear(cell.id, index);
     return html`<section
-      class="cell ${cell.collapsed ? 'collapsed' : ''} ${this.dragging === cell.id ? 'dragging' : ''}"
+      class="cell ${cell.collapsed ? 'collapsed' : ''} ${this.dragging === cell.id ? 'dragging' : ''} ${near ? '' : 'pending'}"
       aria-labelledby=${headingId}
       data-cell-id=${cell.id}
       data-kind=${cell.kind}
@@ -165,7 +234,7 @@ export class FfNotebookView extends LitElement {
         </button>
       </header>
       <div class="body" id="b-${cell.id}" ?hidden=${cell.collapsed}>
-        ${cell.collapsed ? nothing : this.renderBody(cell)}
+        ${cell.collapsed || !near ? nothing : this.renderBody(cell)}
       </div>
     </section>`;
   }
@@ -173,8 +242,14 @@ export class FfNotebookView extends LitElement {
   private renderBody(cell: Cell) {
     const lookup = this.lookup;
     switch (cell.kind) {
-      case 'note':
-        return html`<ff-note-cell .cell=${cell}></ff-note-cell>`;
+      case 'note': {
+        const allowance = this.allowances.get(cell.id);
+        return html`<ff-note-cell
+          .cell=${cell}
+          .mathChars=${allowance?.chars}
+          .mathFormulas=${allowance?.formulas}
+        ></ff-note-cell>`;
+      }
       case 'data': {
         const preview = lookup.previews.get(cell.id);
         return html`<ff-data-cell
