@@ -83,6 +83,13 @@ def load_pool(folder, config):
 
 
 def train(folder, out_dir, steps=None, resume=False, checkpoint_every=100, log_every=100, device=None, log=print, init=None):
+    # Checked before the process group forms, so every rank stops at once with the reason.
+    batch, world = int(load_config(os.path.join(folder, "config.json"))["train"]["batch"]), int(os.environ.get("WORLD_SIZE", "1"))
+    if batch % world:
+        raise ValueError(
+            f"train.batch {batch} does not split over {world} processes: use a batch divisible by "
+            f"--nproc_per_node (e.g. {batch - batch % world}) or another process count."
+        )
     env = Distributed(device)
     try:
         return _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log, init)
@@ -95,11 +102,6 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
     settings, train = config["model"], config["train"]
     total = int(steps if steps is not None else train["steps"])
     batch = int(train["batch"])
-    if batch % env.world:
-        raise ValueError(
-            f"train.batch {batch} does not split over {env.world} processes: use a batch divisible by "
-            f"--nproc_per_node (e.g. {batch - batch % env.world}) or another process count."
-        )
     local = batch // env.world
     seed = int(config.get("seeds", {}).get("data", 0))
     model = build_model(settings)
