@@ -162,8 +162,10 @@ describe('sharing through the app', () => {
     const { app } = await mount();
     await app.session.boot({ hash: '', autosaveDb: db });
     edit(app);
-    // The debounced save (no explicit flush): wait past the delay.
+    // The debounced save (no explicit flush): wait past the delay, then for the save it started
+    // (a save is sliced into small tasks, so it can still be writing; recent() waits for it).
     await new Promise((r) => setTimeout(r, 700));
+    await app.session.recent();
     const saved = structuredClone(app.store.notebook);
     app.remove();
 
