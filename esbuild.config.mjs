@@ -26,10 +26,20 @@ const common = {
  * uses the same worker.js) and the library entries (src/index.ts and src/notebook/index.ts).
  */
 const builds = [
+  // The app page is split: what it imports on demand (KaTeX, the first time a note has math)
+  // becomes a chunk under dist/chunks/ that the page fetches only then.
+  {
+    ...common,
+    entryPoints: { app: 'src/main.ts' },
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+    outdir: 'dist',
+  },
+  // The worker and the embed stay single files: the embed's worker starts from a blob: shim on
+  // other sites' pages, and a host page copies one file more easily than a folder.
   {
     ...common,
     entryPoints: {
-      app: 'src/main.ts',
       worker: 'src/worker/worker.ts',
       embed: 'src/embed/flowfield-notebook.ts',
     },

@@ -196,6 +196,37 @@ describe('<ff-app>', () => {
     expect(document.documentElement.dataset['theme']).to.equal(undefined);
   });
 
+  it('remembers the theme for the next visit (the page app only, not an embed)', async () => {
+    try {
+      const first = await mount();
+      const select = first.app.shadowRoot!.querySelector<HTMLSelectElement>('#theme')!;
+      select.value = 'light';
+      select.dispatchEvent(new Event('change'));
+      first.app.remove();
+      delete document.documentElement.dataset['theme'];
+      // A new app (a reload) starts in the remembered theme, and its menu shows it.
+      const second = await mount();
+      expect(document.documentElement.dataset['theme']).to.equal('light');
+      expect(second.app.shadowRoot!.querySelector<HTMLSelectElement>('#theme')!.value).to.equal(
+        'light',
+      );
+      second.app.remove();
+      delete document.documentElement.dataset['theme'];
+      const embed = await fixture<FfApp>(
+        html`<ff-app embedded .client=${new FakeLabClient()}></ff-app>`,
+      );
+      await settle(embed);
+      expect(document.documentElement.dataset['theme']).to.equal(undefined);
+      // Junk in storage (another version, a devtools edit) means "auto".
+      localStorage.setItem('flowfield-theme', '<img src=x>');
+      await mount();
+      expect(document.documentElement.dataset['theme']).to.equal(undefined);
+    } finally {
+      localStorage.removeItem('flowfield-theme');
+      delete document.documentElement.dataset['theme'];
+    }
+  });
+
   it('is accessible', async () => {
     const { app } = await mount();
     await expect(app).to.be.accessible();

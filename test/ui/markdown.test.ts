@@ -2,6 +2,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/ui/markdown/markdown';
 import { NOTE_SHOWN_CHARS, type FfMarkdown } from '../../src/ui/markdown/markdown';
 import { MATH_LIMITS, mathAllowances, mathUsage, renderInline } from '../../src/ui/markdown/render';
+import { loadedKatex } from '../../src/ui/markdown/katex-loader';
 
 async function render(source: string): Promise<ShadowRoot> {
   const el = await fixture<FfMarkdown>(html`<ff-markdown .source=${source}></ff-markdown>`);
@@ -9,6 +10,20 @@ async function render(source: string): Promise<ShadowRoot> {
 }
 
 describe('<ff-markdown>', () => {
+  // First, while this page has not rendered any math: KaTeX is fetched on demand.
+  it('loads KaTeX only once a note has math, then renders that note again with it', async () => {
+    const plain = await render('No formulas here, only *text* and a price of 5 dollars.');
+    expect(plain.querySelector('em')!.textContent).to.equal('text');
+    expect(loadedKatex(), 'KaTeX loaded for a note without math').to.equal(undefined);
+    const el = await fixture<FfMarkdown>(
+      html`<ff-markdown .source=${'Energy $E = mc^2$.'}></ff-markdown>`,
+    );
+    // updateComplete waits for KaTeX and the second rendering.
+    expect(loadedKatex()).to.not.equal(undefined);
+    expect(el.shadowRoot!.querySelectorAll('math')).to.have.length(1);
+    expect(el.shadowRoot!.querySelector('code.tex')).to.equal(null);
+  });
+
   it('renders headings, emphasis, code, lists and links', async () => {
     const root = await render(
       '# Title\n\nSome *em* and **strong** and `code`.\n\n- a\n- b\n\n1. one\n\n[site](https://example.org/x)',

@@ -15,8 +15,9 @@ import { appStyles } from './app.styles';
 import { applyChrome } from './chrome';
 import { NotebookSession } from './session';
 import type { ReplayStatus } from './weights';
+import { rememberedTheme, rememberTheme, type Theme } from './preferences';
 
-export type Theme = 'auto' | 'light' | 'dark';
+export type { Theme };
 
 /** A message across the top: a link or file that could not be opened, autosave being off. */
 export interface Banner {
@@ -113,7 +114,11 @@ export class FfApp extends LitElement {
 
   override connectedCallback(): void {
     super.connectedCallback();
-    if (!this.embedded) document.addEventListener('keydown', this.onKey);
+    if (this.embedded) return;
+    document.addEventListener('keydown', this.onKey);
+    // The page's own app remembers the theme across visits; an embed follows its host page.
+    const remembered = rememberedTheme();
+    if (remembered !== 'auto') this.setTheme(remembered);
   }
 
   override disconnectedCallback(): void {
@@ -181,8 +186,9 @@ export class FfApp extends LitElement {
     else if (event.key === 'r') void this.train(train.id, 'reset');
   };
 
-  private setTheme(theme: Theme): void {
+  private setTheme(theme: Theme, remember = false): void {
     this.theme = theme;
+    if (remember) rememberTheme(theme);
     if (theme === 'auto') delete document.documentElement.dataset['theme'];
     else document.documentElement.dataset['theme'] = theme;
   }
@@ -342,7 +348,7 @@ export class FfApp extends LitElement {
             >Theme
             <select
               id="theme"
-              @change=${(e: Event) => this.setTheme((e.target as HTMLSelectElement).value as Theme)}
+              @change=${(e: Event) => this.setTheme((e.target as HTMLSelectElement).value as Theme, true)}
             >
               ${(['auto', 'light', 'dark'] as const).map((t) => html`<option value=${t} ?selected=${t === this.theme}>${t}</option>`)}
             </select>

@@ -2,6 +2,7 @@ import { LitElement, html, nothing, type PropertyValues, type TemplateResult } f
 import { customElement, property, state } from 'lit/decorators.js';
 import { MATH_LIMITS, mathBudget, renderMarkdown } from './render';
 import { inOwnTask } from './render-queue';
+import { loadKatex } from './katex-loader';
 import { markdownStyles } from './markdown.styles';
 
 /**
@@ -66,6 +67,13 @@ export class FfMarkdown extends LitElement {
       this.blocks = renderMarkdown(source, budget);
       this.skipped = budget.skipped;
       this.rendering = undefined;
+      // Formulas met before KaTeX arrived show as TeX: render again once it is here.
+      if (budget.waiting > 0) {
+        this.rendering = loadKatex().then((katex) => {
+          if (katex && generation === this.generation) render();
+          else if (generation === this.generation) this.rendering = undefined;
+        });
+      }
     };
     if (quick(source)) {
       render();

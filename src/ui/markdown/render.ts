@@ -11,7 +11,7 @@
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
-import katex from 'katex';
+import { loadedKatex } from './katex-loader';
 
 type Inline = TemplateResult | string;
 
@@ -29,18 +29,22 @@ export const MATH_LIMITS = {
   notebookFormulas: 400,
 } as const;
 
-/** What is left to render of one note's math; `skipped` counts formulas shown as source. */
+/**
+ * What is left to render of one note's math; `skipped` counts formulas shown as source because
+ * of the budget, `waiting` those shown as source because KaTeX has not been loaded yet.
+ */
 export interface MathBudget {
   chars: number;
   formulas: number;
   skipped: number;
+  waiting: number;
 }
 
 export function mathBudget(
   chars: number = MATH_LIMITS.noteChars,
   formulas: number = MATH_LIMITS.noteFormulas,
 ): MathBudget {
-  return { chars, formulas, skipped: 0 };
+  return { chars, formulas, skipped: 0, waiting: 0 };
 }
 
 /** Formula `tex` through KaTeX, or as its TeX source when it is too long or over `budget`. */
@@ -51,6 +55,11 @@ export function renderMath(
 ): TemplateResult {
   if (tex.length > MATH_LIMITS.formulaChars || tex.length > budget.chars || budget.formulas < 1) {
     budget.skipped++;
+    return html`<code class="tex">${tex}</code>`;
+  }
+  const katex = loadedKatex();
+  if (!katex) {
+    budget.waiting++;
     return html`<code class="tex">${tex}</code>`;
   }
   budget.chars -= tex.length;
