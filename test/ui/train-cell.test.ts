@@ -2,7 +2,12 @@ import { expect, fixture, html } from '@open-wc/testing';
 import { createCell, type ModelCell, type TrainCell } from '../../src/notebook';
 import '../../src/ui/app/app';
 import type { FfApp } from '../../src/ui/app/app';
-import type { RunProgress, RunSummary } from '../../src/ui/controllers/lab-client';
+import type {
+  CompileProgress,
+  ModelRequest,
+  RunProgress,
+  RunSummary,
+} from '../../src/ui/controllers/lab-client';
 import { IDLE_RUN, type RunView } from '../../src/ui/controllers/lab-controller';
 import '../../src/ui/train-cell/train-cell';
 import type { FfTrainCell } from '../../src/ui/train-cell/train-cell';
@@ -207,6 +212,34 @@ class RollbackClient extends FakeLabClient {
   }
 }
 
+/** A client whose model compiles until the test says so, reporting `compiled` of 12 kernels. */
+class SlowCompileClient extends FakeLabClient {
+  compiled = 0;
+  polls = 0;
+  private finish: (() => void) | undefined;
+  override async createRun(runId: string, request: ModelRequest): Promise<void> {
+    await new Promise<void>((resolve) => (this.finish = resolve));
+    return super.createRun(runId, request);
+  }
+  async compileProgress(): Promise<CompileProgress> {
+    this.polls++;
+    return { compiled: this.compiled, expected: this.finish ? 12 : null };
+  }
+  done(): void {
+    this.finish?.();
+    this.finish = undefined;
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined | null | false): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const value = probe();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 async function mountApp(client: FakeLabClient): Promise<FfApp> {
   const app = await fixture<FfApp>(html`<ff-app .client=${client}></ff-app>`);
   const model = app.store.notebook.cells.find((c) => c.kind === 'model') as ModelCell;
@@ -219,6 +252,37 @@ async function mountApp(client: FakeLabClient): Promise<FfApp> {
 }
 
 describe('Train cell through the app', () => {
+  it('shows kernel compilation as a bar of compiled / requested kernels while the model is created', async () => {
+    const client = new SlowCompileClient();
+    const app = await mountApp(client);
+    const playing = app.lab!.play('train-1');
+    const trainCell = () =>
+      app
+        .shadowRoot!.querySelector('ff-notebook-view')!
+        .shadowRoot!.querySelector('ff-train-cell')!;
+    const bar = () =>
+      trainCell().shadowRoot!.querySelector<HTMLProgressElement>('progress.compile');
+    client.compiled = 3;
+    const first = await until('a compile bar at 3 of 12', () => bar()?.value === 3 && bar());
+    expect(first.max).to.equal(12);
+    expect(trainCell().shadowRoot!.textContent).to.contain(
+      'Compiling the model’s kernels: 3 of 12',
+    );
+    client.compiled = 11;
+    await until('the bar at 11 of 12', () => bar()?.value === 11);
+    client.done();
+    await playing;
+    await app.updateComplete;
+    await trainCell().updateComplete;
+    expect(bar(), 'the bar is gone once the model is created').to.equal(null);
+    expect(app.lab!.run('train-1').compile).to.equal(undefined);
+    expect(app.lab!.run('train-1').state).to.equal('done');
+    // Polling stops with the creation.
+    const polls = client.polls;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(client.polls).to.equal(polls);
+  });
+
   it('carries the worker notice, checkpoint, batch and dispatches to the banner', async () => {
     const app = await mountApp(new NanClient());
     await app.lab!.play('train-1');

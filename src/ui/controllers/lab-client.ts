@@ -36,6 +36,12 @@ export interface RunProgress {
   dispatchesPerStep?: number;
 }
 
+/** Kernels the GPU side has compiled, of those requested so far (see LabClient.compileProgress). */
+export interface CompileProgress {
+  compiled: number;
+  expected: number | null;
+}
+
 export interface RunSummary {
   /** Steps completed by this model since it was created. */
   steps: number;
@@ -111,6 +117,12 @@ export interface LabClient {
   parameterCount?(runId: string): Promise<number>;
   /** Changes the batch size of a run from its next chunk (also while training). */
   setBatchSize?(runId: string, batch: number): Promise<void>;
+  /**
+   * Kernels compiled so far of those requested (`expected` is null when no model is being
+   * created), polled while createRun runs to show compile progress. Absent where the client
+   * cannot tell.
+   */
+  compileProgress?(): Promise<CompileProgress>;
   /**
    * Events of the GPU side outside any call (a device lost, recovered, or given up on); the
    * listener is called for each. Absent where the client has no such events.

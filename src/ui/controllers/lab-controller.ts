@@ -63,6 +63,8 @@ export interface RunView {
   /** Batch size in use (it can change while training). */
   batch?: number;
   dispatchesPerStep?: number;
+  /** While preparing: kernels compiled of those requested (where the client tells). */
+  compile?: { compiled: number; expected: number };
 }
 
 /** What a View cell needs to draw on the GPU side: the client and what its layers refer to. */
@@ -95,6 +97,8 @@ const PREVIEW_POINTS = 2048;
 const LIVE_SAMPLE_MS = 750;
 /** Time of one paced training slice (a speed cap trains rate × this per slice), ms. */
 const PACE_TICK_MS = 100;
+/** How often the compile progress of a model being created is asked for. */
+const COMPILE_POLL_MS = 150;
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -319,8 +323,40 @@ export class LabController implements ReactiveController {
     if (current.key === key && current.state !== 'failed') return;
     this.runs.set(trainId, { ...IDLE_RUN, state: 'preparing', key });
     this.changed();
-    await this.client.createRun(trainId, request);
-    this.update(trainId, { generation: ++this.generations });
+    const stopPolling = this.pollCompileProgress(trainId, key);
+    try {
+      await this.client.createRun(trainId, request);
+    } finally {
+      stopPolling();
+    }
+    this.update(trainId, { generation: ++this.generations, compile: undefined });
+  }
+
+  /**
+   * Shows the kernel compilation of run `trainId` (the first model on a slow adapter compiles
+   * for seconds) until the returned function is called. A poll, since the GPU side compiles a
+   * model's kernels in parallel inside one createRun call.
+   */
+  private pollCompileProgress(trainId: string, key: string): () => void {
+    const client = this.client;
+    if (!client.compileProgress) return () => undefined;
+    let stopped = false;
+    const poll = async () => {
+      while (!stopped) {
+        const progress = await client.compileProgress!().catch(() => undefined);
+        const run = this.run(trainId);
+        if (stopped || run.key !== key || run.state !== 'preparing') return;
+        if (progress?.expected) {
+          const compiled = Math.min(progress.compiled, progress.expected);
+          this.update(trainId, { compile: { compiled, expected: progress.expected } });
+        }
+        await new Promise((resolve) => setTimeout(resolve, COMPILE_POLL_MS));
+      }
+    };
+    void poll();
+    return () => {
+      stopped = true;
+    };
   }
 
   /** Trains to the Model cell's step count (or that many more steps when already there). */

@@ -232,6 +232,10 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
     probe: () => api.probe(),
     debugLoseDevice: () => api.debugLoseDevice(),
     onLabEvent: (listener) => api.subscribe(proxy(listener)),
+    async compileProgress() {
+      const status = await api.gpuStatus();
+      return { compiled: status.compiledKernels, expected: status.expectedKernels };
+    },
     async sampleData(source, count, seed) {
       return api.sampleDataset(await previewDataset(source), count, { seed });
     },

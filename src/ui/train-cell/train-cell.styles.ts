@@ -7,6 +7,11 @@ export const trainCellStyles = css`
     gap: 0.4rem;
     margin-bottom: 0.5rem;
   }
+  progress.compile {
+    display: block;
+    width: min(20rem, 100%);
+    margin-top: 0.25rem;
+  }
   dl {
     display: grid;
     grid-template-columns: repeat(auto-fit, minmax(8rem, 1fr));

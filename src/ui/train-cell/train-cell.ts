@@ -47,6 +47,19 @@ function noticeBanner(run: RunView) {
 
 /** Play/pause/step/reset, the loss curve and throughput of the model above it. */
 /** What the app learned by comparing a replayed training with the link's parameter hash. */
+/** "Compiling…" with a bar of compiled / requested kernels once the GPU side has told. */
+function compileStatus(run: RunView) {
+  if (!run.compile) return 'Compiling the model’s kernels…';
+  const { compiled, expected } = run.compile;
+  return html`Compiling the model’s kernels: ${compiled} of ${expected}
+    <progress
+      class="compile"
+      max=${expected}
+      .value=${compiled}
+      aria-label="Kernels compiled"
+    ></progress>`;
+}
+
 export interface TrainReplay {
   state: 'identical' | 'diverged' | 'checking';
   message: string;
@@ -146,7 +159,7 @@ export class FfTrainCell extends LitElement {
           run.state === 'idle'
             ? 'Not trained yet.'
             : run.state === 'preparing'
-              ? 'Compiling the model’s kernels…'
+              ? compileStatus(run)
               : `${run.state === 'running' ? 'Training' : run.state === 'paused' ? 'Paused' : run.state === 'failed' ? 'Failed' : 'Trained'}: step ${run.step} of ${run.totalSteps}.`
         }
       </p>
