@@ -169,11 +169,23 @@ describe('opening a gallery notebook (real GPU)', function () {
     const opened = new Promise<void>((resolve) =>
       app.addEventListener('ff-gallery-open', () => resolve(), { once: true }),
     );
+    // What the "Opening …" indicator says along the way (polled: the steps last 10s of ms+).
+    const seen = new Set<string>();
+    const watch = setInterval(() => {
+      const text = app.shadowRoot!.querySelector('.opening')?.textContent;
+      if (text) seen.add(text.replace(/\s+/g, ' ').trim());
+    }, 10);
     entry.click();
     await opened;
     await until('the gallery notebook', () => app.session.lastGalleryOpen, 120_000);
+    // The indicator goes once the notebook is saved and shown.
+    await until('the end of the opening', () => !app.opening, 30_000);
+    await app.updateComplete;
+    clearInterval(watch);
+    openingSteps.set(name, [...seen]);
     return app;
   }
+  const openingSteps = new Map<string, string[]>();
 
   async function samplesOf(app: FfApp, trainId: string): Promise<Float32Array> {
     const start = performance.now();
@@ -223,6 +235,14 @@ describe('opening a gallery notebook (real GPU)', function () {
       const app = await openGallery(name, client);
       await samplesOf(app, 'train-1');
       const timing = app.session.lastGalleryOpen!;
+      // A visitor sees that something is opening, and then the opening is over.
+      const title = (await galleryFile(name)).notebook.title;
+      const steps = openingSteps.get(name) ?? [];
+      expect(
+        steps.includes(`Opening the gallery notebook “${title}”. Loading its trained weights…`),
+        `indicator texts seen: ${JSON.stringify(steps)}`,
+      ).to.equal(true);
+      expect(app.shadowRoot!.querySelector('.opening')).to.equal(null);
       console.log(`${name}: ${timing.msToSamples.toFixed(0)} ms from opening to first samples`);
       expect(timing.withWeights).to.equal(true);
       expect(trainCalls).to.equal(0);

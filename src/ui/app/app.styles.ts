@@ -24,6 +24,15 @@ export const appStyles = css`
   ff-gpu-status {
     font-size: 0.85em;
   }
+  .opening {
+    display: flex;
+    align-items: center;
+    gap: 0.5rem;
+    margin: 0 0 0.75rem;
+  }
+  .opening progress {
+    width: 6rem;
+  }
   .missing {
     border: 2px solid var(--ff-error, #b3261e);
     border-radius: 10px;

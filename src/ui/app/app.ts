@@ -20,6 +20,14 @@ import { rememberedTheme, rememberTheme, type Theme } from './preferences';
 export type { Theme };
 
 /** A message across the top: a link or file that could not be opened, autosave being off. */
+/** What the "Opening…" indicator says while a notebook opens. */
+export interface Opening {
+  /** What is opened, e.g. 'the gallery notebook “moons”'. */
+  what: string;
+  /** The step it is at, e.g. 'Loading its trained weights…'. */
+  step: string;
+}
+
 export interface Banner {
   kind: 'error' | 'info';
   title: string;
@@ -53,6 +61,8 @@ export class FfApp extends LitElement {
   @property({ type: Boolean, reflect: true }) readonly = false;
   @property({ attribute: false }) hiddenControls: ReadonlySet<string> = new Set();
   @state() banner: Banner | undefined;
+  /** A notebook being opened (gallery, link, file): what it is and the step it is at. */
+  @state() opening: Opening | undefined;
   @state() recentList: { id: string; title: string; savedAt: number }[] = [];
   @query('dialog.help') private help!: HTMLDialogElement;
   @query('ff-share-dialog') shareDialog!: FfShareDialog;
@@ -287,6 +297,14 @@ export class FfApp extends LitElement {
     }`;
   }
 
+  private renderOpening() {
+    if (!this.opening) return nothing;
+    return html`<p class="opening" role="status">
+      <progress aria-label="Opening ${this.opening.what}"></progress>
+      <strong>Opening ${this.opening.what}.</strong> <span class="step">${this.opening.step}</span>
+    </p>`;
+  }
+
   private renderBanner() {
     const gpuError = this.lab?.gpuError;
     const b: Banner | undefined =
@@ -355,7 +373,7 @@ export class FfApp extends LitElement {
           </label>
           <button aria-haspopup="dialog" @click=${() => this.help.showModal()}>Help (?)</button>
         </header>`;
-    return html`${header} ${this.renderBanner()}
+    return html`${header} ${this.renderOpening()} ${this.renderBanner()}
       ${
         gpu.state === 'unavailable'
           ? html`<section class="missing" role="alert">

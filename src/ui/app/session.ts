@@ -282,6 +282,11 @@ export class NotebookSession {
       return;
     }
     const failures: string[] = [];
+    this.step(
+      weights.length === 1
+        ? 'Loading its trained weights…'
+        : `Loading the trained weights of ${weights.length} models…`,
+    );
     for (const w of weights) {
       this.importing.add(w.trainId);
       this.imported.add(w.trainId);
@@ -303,8 +308,32 @@ export class NotebookSession {
     }
   }
 
+  /**
+   * Runs an opening with the "Opening …" indicator up (gallery, link, file: each can take
+   * seconds, for the download, a long link's decoding, or the weights' import).
+   */
+  private async opening<T>(what: string, step: string, open: () => Promise<T>): Promise<T> {
+    this.app.opening = { what, step };
+    try {
+      return await open();
+    } finally {
+      this.app.opening = undefined;
+    }
+  }
+
+  /** Moves the "Opening …" indicator to its next step (no-op when nothing is opening). */
+  private step(step: string): void {
+    if (this.app.opening) this.app.opening = { ...this.app.opening, step };
+  }
+
   /** Opens `nb=…`; false (and a banner naming the problem) when the link is broken. */
   async openLink(fragment: string): Promise<boolean> {
+    return this.opening('the notebook of the link', 'Reading the link…', () =>
+      this.openLinkNow(fragment),
+    );
+  }
+
+  private async openLinkNow(fragment: string): Promise<boolean> {
     this.guard?.begin(linkFingerprint(fragment), 'a notebook from a link');
     let payload: SharePayload;
     try {
@@ -326,6 +355,10 @@ export class NotebookSession {
   }
 
   async openFile(file: Blob): Promise<boolean> {
+    return this.opening('the notebook file', 'Reading the file…', () => this.openFileNow(file));
+  }
+
+  private async openFileNow(file: Blob): Promise<boolean> {
     this.guard?.begin('file', 'a notebook file');
     let payload: SharePayload;
     try {
@@ -345,6 +378,13 @@ export class NotebookSession {
 
   /** Opens a gallery notebook with its pretrained weights (public/gallery/<name>.flowfield.json). */
   async openGallery(name: string): Promise<void> {
+    const title = galleryNotebook(name)?.title ?? name;
+    return this.opening(`the gallery notebook “${title}”`, 'Downloading it…', () =>
+      this.openGalleryNow(name),
+    );
+  }
+
+  private async openGalleryNow(name: string): Promise<void> {
     const start = performance.now();
     this.guard?.begin('gallery', `the gallery notebook ${name}`);
     let payload: SharePayload | undefined;
