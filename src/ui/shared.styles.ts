@@ -79,9 +79,9 @@ export const cellStyles = css`
     border-left: 3px solid var(--ff-accent, #0057a3);
     padding-left: 0.7rem;
   }
+  /* The .display-math wrapper (focusable) scrolls a wide formula, not the formula itself. */
   .math.display {
     display: block;
-    overflow-x: auto;
   }
   /* Phones and touch screens: every control is a comfortable touch target (about 44 px). */
   @media (max-width: 600px), (pointer: coarse) {

@@ -10,6 +10,7 @@ import { sendMouse, setViewport } from '@web/test-runner-commands';
 import { defaultNotebook, type Cell, type DataSource } from '../../src/notebook';
 import type { FfApp } from '../../src/ui/app/app';
 import type { FfGpuView } from '../../src/ui/gpu-view/gpu-view';
+import { axeViolations } from './axe';
 
 let frame: HTMLIFrameElement | undefined;
 
@@ -55,6 +56,12 @@ function sampleColoured(pixels: Uint8Array | Uint8ClampedArray): number {
   return count;
 }
 
+/** No axe violations on the whole page in `state` (a list of what to fix otherwise). */
+async function expectAccessible(state: string): Promise<void> {
+  const violations = await axeViolations(frame!);
+  expect(violations, `axe violations ${state}:\n${violations.join('\n')}`).to.deep.equal([]);
+}
+
 function mean(values: readonly number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
@@ -93,6 +100,7 @@ describe('playground end to end (built site)', () => {
       60_000,
     );
     expect(status).to.contain('WebGPU is ready');
+    await expectAccessible('on opening');
 
     const notebook = shadow(app, 'ff-notebook-view')!;
     const dataCell = shadow(notebook, 'ff-data-cell')!;
@@ -136,6 +144,7 @@ describe('playground end to end (built site)', () => {
     expect(sampleColoured(pixels), 'sample-coloured pixels on the View canvas').to.be.greaterThan(
       500,
     );
+    await expectAccessible('after the first training (samples shown)');
 
     // ── The same data, flow matching: add Model, Train, View and Compare cells at the end. ──
     const cellsOf = () => app.store.notebook.cells;
@@ -254,6 +263,7 @@ describe('playground end to end (built site)', () => {
     expect(rows.map((r) => r.querySelector('.nfe')!.textContent)).to.deep.equal(['1', '32']);
     // Moons has no closed-form density: KL is not made up, and the cell says why.
     expect(compare.shadowRoot!.textContent).to.contain('KL needs the exact data density');
+    await expectAccessible('with two models, a speed cap and a Compare table');
 
     // ── Draw a density with the mouse in a new Data cell, and train a model on it. ──
     for (const kind of ['Data', 'Model', 'Train', 'View']) {
@@ -362,6 +372,7 @@ describe('playground end to end (built site)', () => {
       `drawn density: ${((100 * onDrawing) / count).toFixed(1)}% of samples within a cell of the ink, which covers ${((100 * area) / side / side).toFixed(1)}% of the pad`,
     );
     expect(onDrawing / count).to.be.greaterThan(0.6);
+    await expectAccessible('after training on a drawn density');
   });
 
   it('Compare against the exact density: two untrained flows on a standard normal have KL ≈ 0', async function () {

@@ -7,6 +7,7 @@ import { expect } from '@esm-bundle/chai';
 import type { FfApp } from '../../src/ui/app/app';
 import type { FlowfieldNotebook } from '../../src/embed/flowfield-notebook';
 import { encodeShareLink, notebookFromFile, type SharePayload } from '../../src/notebook';
+import { axeViolations } from './axe';
 
 let frame: HTMLIFrameElement | undefined;
 
@@ -77,6 +78,8 @@ describe('sharing and embedding end to end (built site)', function () {
     await (viewCell as HTMLElement & { updateComplete: Promise<unknown> }).updateComplete;
     const status = viewCell.shadowRoot!.querySelector('.hint[role=status]')!.textContent!;
     expect(status).to.match(/Drawn on the GPU from the model's current parameters|samples shown/);
+    const violations = await axeViolations(frame);
+    expect(violations, `axe violations:\n${violations.join('\n')}`).to.deep.equal([]);
   });
 
   it('two embedded notebooks on one page both load and sample', async () => {
@@ -112,5 +115,8 @@ describe('sharing and embedding end to end (built site)', function () {
     expect(elements[1]!.app.store.notebook.title).to.equal('NICE on two moons');
     expect(elements[0]!.app.shadowRoot!.querySelector('button.share')).to.equal(null);
     expect(elements[1]!.app.readonly).to.equal(true);
+    // The embeds themselves (the host page is the test's own).
+    const violations = await axeViolations(frame, elements);
+    expect(violations, `axe violations in the embeds:\n${violations.join('\n')}`).to.deep.equal([]);
   });
 });

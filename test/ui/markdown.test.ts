@@ -45,6 +45,19 @@ describe('<ff-markdown>', () => {
     expect(root.querySelector('.display-math math')).to.not.equal(null);
   });
 
+  it('a formula too wide for its note scrolls in a region keyboard users can reach (axe)', async () => {
+    const wide = `$$${'x_1 + '.repeat(120)}x$$`;
+    const el = await fixture<FfMarkdown>(
+      html`<ff-markdown style="display:block;width:200px" .source=${wide}></ff-markdown>`,
+    );
+    const region = el.shadowRoot!.querySelector<HTMLElement>('.display-math')!;
+    expect(region.scrollWidth, 'the formula overflows its note').to.be.greaterThan(
+      region.clientWidth,
+    );
+    expect(region.tabIndex).to.equal(0);
+    await expect(el).to.be.accessible();
+  });
+
   it('keeps HTML, script and javascript: links inert', async () => {
     const root = await render(
       '<img src=x onerror="window.__pwned=1"> <script>window.__pwned=1</script>\n\n[click](javascript:alert(1)) $\\href{javascript:alert(1)}{x}$',

@@ -4,7 +4,7 @@ export const appStyles = css`
   :host {
     display: block;
   }
-  header.bar {
+  .bar {
     display: flex;
     flex-wrap: wrap;
     align-items: center;
@@ -57,10 +57,10 @@ export const appStyles = css`
     gap: 0.5rem;
     align-items: center;
   }
-  header.embedded {
+  .bar.embedded {
     margin-bottom: 0.5rem;
   }
-  header.embedded h1 {
+  .bar.embedded h1 {
     font-size: 1.1rem;
   }
   details.menu {

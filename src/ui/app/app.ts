@@ -348,10 +348,11 @@ export class FfApp extends LitElement {
     const gpu = this.lab?.gpu ?? { state: 'checking' as const };
     const header = this.embedded
       ? this.shown('header')
-        ? html`<header class="bar embedded">
+        ? // Not a <header>: on a host page an embed is content, not the page's banner.
+          html`<div class="bar embedded">
             <h1>${this.store.notebook.title}</h1>
             ${this.renderToolbar()}
-          </header>`
+          </div>`
         : nothing
       : html`<header class="bar">
           <div>
@@ -392,6 +393,7 @@ export class FfApp extends LitElement {
         .lookup=${this.lab ?? EMPTY_LOOKUP}
         .revision=${this.lab?.revision ?? 0}
         .replays=${this.replaySnapshot()}
+        .landmarks=${!this.embedded}
       ></ff-notebook-view>
       <ff-share-dialog></ff-share-dialog>
       ${this.embedded ? nothing : html`<ff-gallery></ff-gallery>`}

@@ -145,7 +145,10 @@ export function renderMarkdown(
         } else tex.push(next);
       }
       blocks.push(
-        html`<div class="display-math">${renderMath(tex.join('\n'), true, budget)}</div>`,
+        // A wide formula scrolls sideways: focusable, so keyboard users can scroll it too.
+        html`<div class="display-math" tabindex="0" role="group" aria-label="Formula">
+          ${renderMath(tex.join('\n'), true, budget)}
+        </div>`,
       );
       continue;
     }

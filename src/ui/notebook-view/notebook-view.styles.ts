@@ -10,7 +10,7 @@ export const notebookViewStyles = css`
   .cell.dragging {
     opacity: 0.5;
   }
-  header {
+  .cell-head {
     display: flex;
     align-items: center;
     gap: 0.4rem;
@@ -18,7 +18,7 @@ export const notebookViewStyles = css`
     border-bottom: 1px solid var(--ff-border, #8a8a8e);
     cursor: grab;
   }
-  .cell.collapsed header {
+  .cell.collapsed .cell-head {
     border-bottom: none;
   }
   h2 {
@@ -33,7 +33,7 @@ export const notebookViewStyles = css`
     color: var(--ff-muted, #5b5b60);
     margin-right: 0.4rem;
   }
-  header button {
+  .cell-head button {
     padding: 0.1rem 0.45rem;
   }
   .body {

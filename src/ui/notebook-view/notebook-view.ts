@@ -83,6 +83,12 @@ export class FfNotebookView extends LitElement {
   @property({ attribute: false }) replays: ReadonlyMap<string, TrainReplay> = new Map();
   /** Changes whenever the lookup's contents change (it is the same object throughout). */
   @property({ type: Number }) revision = 0;
+  /**
+   * Cells as landmarks (named regions) for the page app; an embed's cells are named groups
+   * instead, since a host page with two embeds would get landmarks of the same name
+   * ("Data 1" twice), which screen readers cannot tell apart.
+   */
+  @property({ type: Boolean }) landmarks = true;
   @state() private dragging: string | undefined;
   /** Cells whose bodies have rendered (or may). */
   @state() private near: ReadonlySet<string> = new Set();
@@ -174,6 +180,7 @@ export class FfNotebookView extends LitElement {
     const near = this.isNear(cell.id, index);
     return html`<section
       class="cell ${cell.collapsed ? 'collapsed' : ''} ${this.dragging === cell.id ? 'dragging' : ''} ${near ? '' : 'pending'}"
+      role=${this.landmarks ? nothing : 'group'}
       aria-labelledby=${headingId}
       data-cell-id=${cell.id}
       data-kind=${cell.kind}
@@ -184,7 +191,8 @@ export class FfNotebookView extends LitElement {
         this.dragging = undefined;
       }}
     >
-      <header
+      <div
+        class="cell-head"
         draggable="true"
         @dragstart=${(e: DragEvent) => {
           this.dragging = cell.id;
@@ -232,7 +240,7 @@ export class FfNotebookView extends LitElement {
         >
           ${cell.collapsed ? '▸' : '▾'}
         </button>
-      </header>
+      </div>
       <div class="body" id="b-${cell.id}" ?hidden=${cell.collapsed}>
         ${cell.collapsed || !near ? nothing : this.renderBody(cell)}
       </div>
