@@ -11,6 +11,8 @@
 //
 // `npm test` runs three scenarios with the 'guide' flags (test/support/run-browser-tests.mjs).
 // Loop: `node test/e2e/first-run.mjs --tries 5 --flags tests,guide` (after `npm run build`).
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { findBrowser, WEBGPU_FLAGS } from '../support/find-browser.mjs';
 import { serveDirectory } from '../support/static-server.mjs';
@@ -48,6 +50,25 @@ function runState(page) {
   return page.evaluate(() => {
     const run = document.querySelector('ff-app')?.lab?.run('train-1');
     return run ? { state: run.state, step: run.step, error: run.error ?? null } : null;
+  });
+}
+
+const AXE_SOURCE = readFileSync(
+  fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url)),
+  'utf8',
+);
+
+/**
+ * axe-core's violations of the whole page, one line each. axe is evaluated through DevTools,
+ * which the site's CSP (script-src 'self') does not apply to.
+ */
+async function axeViolations(page) {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const results = await globalThis.axe.run(document);
+    return results.violations.map(
+      (v) => `${v.id} (${v.impact}) at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`,
+    );
   });
 }
 
@@ -131,6 +152,9 @@ export async function runScenario(browser, origin, scenario) {
     if (samplePixels < 200) {
       failures.push(`the View cell's canvas shows ${samplePixels} sample-coloured pixels (< 200)`);
     }
+    // The page after Run all (and after a recovery, in the loss scenario) passes axe.
+    const violations = await axeViolations(page);
+    if (violations.length > 0) failures.push(`axe violations: ${violations.join(' | ')}`);
     const losses = consoleLines.filter((line) => LOSS_LINE.test(line)).length;
     const expectedLosses = scenario.loseAt !== undefined ? 1 : 0;
     if (losses !== expectedLosses) {
