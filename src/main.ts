@@ -3,6 +3,7 @@
 // else the last autosave, else the starting notebook.
 import './ui/app/app';
 import { FfApp } from './ui/app/app';
+import { openOverTrained } from './ui/app/guarded-actions';
 import { shareableWorkerClient } from './ui/app/weights-client';
 import { startWorker } from './worker/client';
 
@@ -20,6 +21,9 @@ void app.session.boot({ hash: location.hash }).then(forgetLink);
 // A link pasted into the address bar of an open app opens too (the old notebook is autosaved).
 window.addEventListener('hashchange', () => {
   if (location.hash.startsWith('#nb=')) {
-    void app.session.openLink(location.hash.slice(1)).then(forgetLink);
+    const fragment = location.hash.slice(1);
+    openOverTrained(app, 'the notebook of the link', () =>
+      app.session.openLink(fragment).then(forgetLink),
+    );
   }
 });

@@ -91,7 +91,18 @@ async function notebookOf(record: unknown): Promise<Notebook | undefined> {
 export class NotebookAutosave {
   private lastSavedAt = 0;
 
-  private constructor(private readonly db: IDBDatabase) {}
+  /**
+   * Called when another tab (a newer build of the app) needs to upgrade the database: this
+   * connection is closed so the other tab is not blocked, and every later save fails.
+   */
+  onClosedByUpgrade: (() => void) | undefined;
+
+  private constructor(private readonly db: IDBDatabase) {
+    db.onversionchange = () => {
+      db.close();
+      this.onClosedByUpgrade?.();
+    };
+  }
 
   /** Opens (creating if needed) the autosave database. */
   static async open(dbName = 'flowfield-autosave'): Promise<NotebookAutosave> {
@@ -102,7 +113,17 @@ export class NotebookAutosave {
         db.createObjectStore(NOTEBOOKS, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
     };
-    return new NotebookAutosave(await request(req));
+    // Another tab holds the database open at an older version and does not let go: waiting
+    // would leave the app without autosave and without saying why.
+    const blocked = new Promise<never>((_, reject) => {
+      req.onblocked = () =>
+        reject(
+          new Error(
+            'another Flowfield tab keeps an older autosave database open; close or reload it',
+          ),
+        );
+    });
+    return new NotebookAutosave(await Promise.race([request(req), blocked]));
   }
 
   /** Saves `notebook` under `id` (a new id when absent), marks it last; returns the id. */

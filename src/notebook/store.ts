@@ -15,6 +15,8 @@ export type NotebookAction =
       /** Insert after this cell; at the end when absent. */ after?: string;
     }
   | { type: 'remove'; id: string }
+  /** Puts `cell` back at `index` (undo of a remove); a no-op when its id is taken. */
+  | { type: 'insert'; cell: Cell; index: number }
   | { type: 'duplicate'; id: string }
   | { type: 'move'; id: string; /** -1 up, +1 down. */ by: number }
   | { type: 'move-to'; id: string; index: number }
@@ -40,6 +42,11 @@ export function reduce(notebook: Notebook, action: NotebookAction): Notebook {
     }
     case 'remove':
       return at < 0 ? notebook : withCells(cells.filter((_, i) => i !== at));
+    case 'insert': {
+      if (cells.some((c) => c.id === action.cell.id)) return notebook;
+      const index = Math.max(0, Math.min(cells.length, action.index));
+      return withCells([...cells.slice(0, index), action.cell, ...cells.slice(index)]);
+    }
     case 'duplicate': {
       if (at < 0) return notebook;
       const source = cells[at]!;

@@ -159,6 +159,11 @@ describe('<ff-app>', () => {
     expect(app.lab!.run('train-1').step).to.equal(501);
     await sendKeys({ press: 'r' });
     await settle(app);
+    // A trained model is discarded only when the user says so: the question takes the focus.
+    expect(app.lab!.run('train-1').state).to.equal('done');
+    expect(deepActive()?.textContent?.trim()).to.equal('Reset');
+    await sendKeys({ press: 'Enter' });
+    await settle(app);
     expect(app.lab!.run('train-1').state).to.equal('idle');
     expect(client.calls).to.include('disposeRun train-1');
     await sendKeys({ press: '?' });

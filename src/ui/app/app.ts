@@ -16,6 +16,7 @@ import { applyChrome } from './chrome';
 import { NotebookSession } from './session';
 import type { ReplayStatus } from './weights';
 import { rememberedTheme, rememberTheme, type Theme } from './preferences';
+import { deleteCell, openOverTrained, resetRun } from './guarded-actions';
 
 export type { Theme };
 
@@ -36,6 +37,10 @@ export interface Banner {
   actions?: { label: string; run: () => void }[];
   /** Called when the banner is dismissed. */
   onDismiss?: () => void;
+  /** Called when the banner leaves, dismissed or replaced by another (an Undo offer ends). */
+  onGone?: () => void;
+  /** A question: its first action takes the keyboard focus when it shows. */
+  question?: boolean;
 }
 
 /**
@@ -94,7 +99,7 @@ export class FfApp extends LitElement {
       'ff-learning-rate',
       (e) => void this.lab?.setLearningRate(e.detail.id, e.detail.learningRate),
     );
-    this.addEventListener('ff-run-all', () => void this.lab?.runAll());
+    this.addEventListener('ff-run-all', () => void this.lab?.runAll().then(() => this.trained()));
     this.addEventListener('ff-compare', (e) => void this.lab?.compare(e.detail.id));
     this.addEventListener(
       'ff-batch-size',
@@ -104,7 +109,11 @@ export class FfApp extends LitElement {
       this.lab?.setSpeed(e.detail.id, e.detail.stepsPerSecond ?? undefined),
     );
     this.addEventListener('ff-share-download', () => void this.session.saveFile());
-    this.addEventListener('ff-gallery-open', (e) => void this.session.openGallery(e.detail.name));
+    this.addEventListener('ff-gallery-open', (e) =>
+      openOverTrained(this, `the gallery notebook “${e.detail.name}”`, () =>
+        this.session.openGallery(e.detail.name),
+      ),
+    );
   }
 
   /** The GPU side. Set once, by the app entry (the worker) or a test. */
@@ -142,8 +151,28 @@ export class FfApp extends LitElement {
     void applyChrome(this);
   }
 
+  /**
+   * Once the user has trained something, the browser is asked to keep this site's storage
+   * (autosaves, weights) rather than evict it under storage pressure. Asked once per page; the
+   * browser may decide silently (Chrome grants it to sites the user engages with).
+   */
+  private trained(): void {
+    if (this.persistenceAsked || this.embedded) return;
+    this.persistenceAsked = true;
+    void navigator.storage?.persist?.().catch(() => false);
+  }
+  private persistenceAsked = false;
+
   showBanner(banner: Banner | undefined): void {
+    const gone = this.banner;
     this.banner = banner;
+    if (gone && gone !== banner) gone.onGone?.();
+    if (banner?.question) {
+      void this.updateComplete.then(() => {
+        if (this.banner === banner)
+          this.renderRoot.querySelector<HTMLElement>('.banner .action')?.focus();
+      });
+    }
   }
 
   private onCellCommand({ id, command }: FfEvents['ff-cell-command']): void {
@@ -152,19 +181,16 @@ export class FfApp extends LitElement {
       store.dispatch({ type: 'move', id, by: command === 'up' ? -1 : 1 });
     else if (command === 'collapse') store.dispatch({ type: 'toggle-collapse', id });
     else if (command === 'duplicate') store.dispatch({ type: 'duplicate', id });
-    else {
-      if (store.cell(id)?.kind === 'train') void this.lab?.reset(id);
-      store.dispatch({ type: 'remove', id });
-    }
+    else deleteCell(this, id);
   }
 
   private async train(id: string, command: TrainCommand): Promise<void> {
     const lab = this.lab;
     if (!lab) return;
-    if (command === 'play') await lab.play(id);
+    if (command === 'play') await lab.play(id).then(() => this.trained());
     else if (command === 'pause') await lab.pause(id);
     else if (command === 'step') await lab.step(id);
-    else await lab.reset(id);
+    else resetRun(this, id);
   }
 
   /** Shortcuts act on the first Train cell: space play/pause, "." step, "r" reset, "?" help. */
@@ -241,7 +267,7 @@ export class FfApp extends LitElement {
           const input = e.target as HTMLInputElement;
           const file = input.files?.[0];
           input.value = '';
-          if (file) void this.session.openFile(file);
+          if (file) openOverTrained(this, `“${file.name}”`, () => this.session.openFile(file));
         }}
       />
     </details>`;
@@ -283,7 +309,10 @@ export class FfApp extends LitElement {
                       (r) =>
                         html`<button
                           data-id=${r.id}
-                          @click=${() => void this.session.openRecent(r.id)}
+                          @click=${() =>
+                            openOverTrained(this, `“${r.title}”`, () =>
+                              this.session.openRecent(r.id),
+                            )}
                         >
                           ${r.title}
                           <small>${new Date(r.savedAt).toLocaleString()}</small>
@@ -312,7 +341,7 @@ export class FfApp extends LitElement {
       (gpuError ? { kind: 'error', title: 'GPU error.', text: gpuError } : undefined);
     if (!b) return nothing;
     const dismiss = () => {
-      if (this.banner) this.banner = undefined;
+      if (this.banner) this.showBanner(undefined);
       else this.lab?.dismissGpuError();
     };
     return html`<div class="banner ${b.kind}" role=${b.kind === 'error' ? 'alert' : 'status'}>

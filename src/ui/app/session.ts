@@ -88,6 +88,8 @@ export class NotebookSession {
   dispose(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    removeEventListener('pagehide', this.flushOnLeave);
+    document.removeEventListener('visibilitychange', this.flushOnLeave);
     if (this.saveTimer) clearTimeout(this.saveTimer);
     this.autosave?.close();
     this.autosave = undefined;
@@ -185,7 +187,25 @@ export class NotebookSession {
       if (this.saveTimer) clearTimeout(this.saveTimer);
       this.saveTimer = setTimeout(() => void this.flushAutosave(), AUTOSAVE_DELAY_MS);
     });
+    // The debounce must not lose the last edit when the tab is closed or hidden (a phone may
+    // discard a hidden tab without another event).
+    addEventListener('pagehide', this.flushOnLeave);
+    document.addEventListener('visibilitychange', this.flushOnLeave);
+    this.autosave.onClosedByUpgrade = () => {
+      this.autosave = undefined;
+      this.app.showBanner({
+        kind: 'error',
+        title: 'Autosave stopped.',
+        text: 'Flowfield was opened in another tab with a newer version of its storage. Save this notebook as a file (Files → Save file), then reload this tab.',
+      });
+    };
   }
+
+  /** Saves a pending change at once when the page is hidden or left. */
+  private readonly flushOnLeave = (event: Event): void => {
+    const leaving = event.type === 'pagehide' || document.visibilityState === 'hidden';
+    if (leaving && this.saveTimer) void this.flushAutosave();
+  };
 
   /** Saves now (the debounced save calls this; tests too). */
   flushAutosave(): Promise<void> {

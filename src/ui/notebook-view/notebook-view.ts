@@ -57,7 +57,7 @@ export const EMPTY_LOOKUP: RunLookup = {
   speed: () => undefined,
 };
 
-const KIND_NAMES: Record<Cell['kind'], string> = {
+export const KIND_NAMES: Record<Cell['kind'], string> = {
   note: 'Note',
   data: 'Data',
   model: 'Model',
