@@ -3,6 +3,7 @@
 //   node esbuild.config.mjs --serve  build, watch and serve on http://127.0.0.1:<port>/
 import * as esbuild from 'esbuild';
 import { cp, mkdir, rm } from 'node:fs/promises';
+import { buildDatasets } from './scripts/build-datasets.mjs';
 
 const serve = process.argv.includes('--serve');
 const port = Number(process.env.PORT ?? 8000);
@@ -59,6 +60,8 @@ async function copyPublic() {
 
 await rm('dist', { recursive: true, force: true });
 await copyPublic();
+// The image data sets (MNIST, Fashion-MNIST) as dist/data/*.bin.gz; cached between builds.
+buildDatasets('dist/data');
 
 if (serve) {
   const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));

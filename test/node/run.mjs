@@ -13,6 +13,7 @@ import { packageChecks } from './package.check.mjs';
 import { embedChecks } from './embed-origins.check.mjs';
 import { housePlanChecks } from './house-plan.check.mjs';
 import { heavyChecks } from './heavy-link.check.mjs';
+import { imageDataChecks } from './image-data.check.mjs';
 
 const filter = process.argv[2] ?? '';
 
@@ -38,7 +39,7 @@ const context = { browser: () => browser.get() };
 const counts = { passed: 0, failed: 0, results: [] };
 const started = performance.now();
 try {
-  for (const group of [housePlanChecks, packageChecks, embedChecks, heavyChecks]) {
+  for (const group of [housePlanChecks, imageDataChecks, packageChecks, embedChecks, heavyChecks]) {
     const state = {};
     for (const [name, check] of group) {
       if (!name.startsWith(filter)) continue;
