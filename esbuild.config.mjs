@@ -35,12 +35,15 @@ const builds = [
       embed: 'src/embed/flowfield-notebook.ts',
     },
     outdir: 'dist',
+    // Where the image data sets are served, relative to the bundle (src/data/images/assets.ts).
+    define: { FLOWFIELD_DATA_DIR: '"./data/"' },
   },
   // The package's library entries (see package.json "exports"): each a self-contained ES module.
   {
     ...common,
     entryPoints: { index: 'src/index.ts', notebook: 'src/notebook/index.ts' },
     outdir: 'dist/lib',
+    define: { FLOWFIELD_DATA_DIR: '"../data/"' },
   },
   // `flowfield export` (bin/flowfield.mjs): Node, no browser.
   {
