@@ -4,6 +4,7 @@ import { ImageDataset } from '../../../src/data/images/image-dataset';
 import type { ImageSet } from '../../../src/data/images/image-set';
 import {
   IMAGE_TRANSFORMS,
+  bitsPerDim,
   preprocessInverse,
   resolvePreprocess,
   type ImagePreprocess,
@@ -133,9 +134,37 @@ describe('image batches drawn on the GPU against the CPU twin', () => {
     }
   });
 
+  it('bits/dim from the GPU draw: a model uniform on the pixel bins scores 8', async () => {
+    const gpu = await testGpu();
+    const set = tinySet();
+    const dataset = new ImageDataset(gpu, { images: set });
+    try {
+      const alpha = 0.05;
+      const p = resolvePreprocess({ transform: 'logit', alpha });
+      const draw = await drawGpu(gpu, dataset, p, { count: 12, seed: 3, flips: true }, 12);
+      const dims = dataset.dims;
+      let worst = 0;
+      for (let i = 0; i < 12; i++) {
+        // y uniform on (0, 1)^D ⇒ log p_Z(z) = Σ log|dy/dz| = Σ ln s + ln(1 − s) − ln(1 − 2α),
+        // s = sigmoid(z): computed from the GPU's z alone, the log-det from its draw_items.
+        let logPz = 0;
+        for (let d = 0; d < dims; d++) {
+          const s = 1 / (1 + Math.exp(-draw.z[i * dims + d]!));
+          logPz += Math.log(s) + Math.log(1 - s) - Math.log(1 - 2 * alpha);
+        }
+        const logDet = new Float32Array(draw.words.buffer, (4 * i + 3) * 4, 1)[0]!;
+        worst = Math.max(worst, Math.abs(bitsPerDim(logPz, logDet, dims) - 8));
+      }
+      expect(worst).to.be.below(1e-5);
+    } finally {
+      dataset.dispose();
+    }
+  });
+
   it('sequential draws walk the set in order; sample() equals its twin', async () => {
     const gpu = await testGpu();
     const set = tinySet();
+    const inUse = gpu.pool.stats().inUse;
     const dataset = new ImageDataset(gpu, { images: set, seed: 5, flips: true });
     try {
       const p = resolvePreprocess({ transform: 'scale' });
@@ -161,5 +190,10 @@ describe('image batches drawn on the GPU against the CPU twin', () => {
     } finally {
       dataset.dispose();
     }
+    expect(gpu.pool.stats().inUse, 'buffers left in use after dispose()').to.equal(inUse);
+    await dataset.sampler().then(
+      () => expect.fail('a disposed dataset must not hand out a sampler'),
+      (error: Error) => expect(error.message).to.match(/was disposed/),
+    );
   });
 });

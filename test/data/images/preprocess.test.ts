@@ -42,7 +42,7 @@ describe('image pre-processing (float64 twin)', () => {
     });
   }
 
-  it('bits/dim of a model uniform on the pixel bins is 8 (unit and logit)', () => {
+  it('bits/dim of a model uniform on the pixel bins is 8 (unit, logit, scale)', () => {
     // If y = v/256 is uniform on (0, 1)^D, then p_Z(z) = Π |dy/dz| and log p(v) = −D ln 256.
     const dims = 196;
     let seed = 7;
