@@ -68,12 +68,17 @@ function toByte(value, scale, where) {
 function readClass(source, label) {
   const file = path.join(ROOT, 'node_modules', source.package, source.folder, `${label}.json`);
   const { data } = JSON.parse(readFileSync(file, 'utf8'));
-  const flat = Array.isArray(data[0]) ? data.flat() : data;
-  if (flat.length % (SIDE * SIDE) !== 0) {
-    throw new Error(`${file}: ${flat.length} values is not a whole number of 28×28 images`);
+  // mnist: one flat array; fashion-mnist: one array per image (copied row by row: no .flat()).
+  const rows = Array.isArray(data[0]) ? data : [data];
+  const length = rows.reduce((n, row) => n + row.length, 0);
+  if (length % (SIDE * SIDE) !== 0) {
+    throw new Error(`${file}: ${length} values is not a whole number of 28×28 images`);
   }
-  const bytes = new Uint8Array(flat.length);
-  for (let i = 0; i < flat.length; i++) bytes[i] = toByte(flat[i], source.scale, file);
+  const bytes = new Uint8Array(length);
+  let at = 0;
+  for (const row of rows) {
+    for (let i = 0; i < row.length; i++) bytes[at++] = toByte(row[i], source.scale, file);
+  }
   return bytes;
 }
 
@@ -134,7 +139,8 @@ function buildSet(name, source, dir) {
   for (const size of IMAGE_SIZES) {
     const pixels = size === SIDE ? full : downsample(full, images.length, SIDE);
     const raw = encode(labels, pixels, splits.train.labels.length, size);
-    const packed = gzipSync(raw, { level: 9 });
+    // Level 6: level 9 took ten times as long (55 s for fashion-mnist-28) for 0.8% less.
+    const packed = gzipSync(raw, { level: 6 });
     writeFileSync(path.join(dir, assetName(name, size)), packed);
     entries[`${name}-${size}`] = {
       file: assetName(name, size),
