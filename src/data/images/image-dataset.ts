@@ -253,6 +253,14 @@ export class ImageDataset {
     const { sampler, inverse } = await this.parts();
     const { device, pool, readback } = this.runtime;
     const dims = this.dims;
+    const maxBinding = device.limits.maxStorageBufferBindingSize;
+    if (n * dims * 4 > maxBinding) {
+      throw new GpuLimitError(
+        `sample(${n}) of ${this.shape.join('×')} images needs ${n * dims * 4} bytes of GPU memory in ` +
+          `one binding; this GPU binds at most ${maxBinding}. Sample at most ` +
+          `${Math.floor(maxBinding / (dims * 4))} images per call.`,
+      );
+    }
     const preprocess = resolvePreprocess({ transform: 'pixels', dequantize: false });
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
     const z = pool.acquire(n * dims * 4, GPUBufferUsage.STORAGE, `${this.name} sample z`);
