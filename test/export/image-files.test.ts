@@ -1,9 +1,14 @@
 import { expect } from '@esm-bundle/chai';
-import { MAX_IMAGE_SET_VALUES, checkImageSet } from '../../src/data/images/image-set';
+import {
+  MAX_IMAGE_SET_VALUES,
+  checkImageSet,
+  parseImageAsset,
+} from '../../src/data/images/image-set';
 import { DatasetSpecError } from '../../src/data/errors';
 import {
   ImageFilesError,
   MAX_IMAGE_FILE_PIXELS,
+  imageFileSize,
   readImageFiles,
   type NamedBlob,
 } from '../../src/export/image-files';
@@ -126,6 +131,46 @@ describe('a user image set from files', () => {
       expect([...r.subarray(0, 6)]).to.deep.equal(Array(6).fill(255));
       expect([...r.subarray(8)]).to.deep.equal(Array(6).fill(0));
     }
+  });
+
+  it('JPEG files: the size from the header, the pixels decoded', async () => {
+    const canvas = new OffscreenCanvas(30, 17);
+    const context = canvas.getContext('2d')!;
+    context.fillStyle = 'rgb(200, 200, 200)';
+    context.fillRect(0, 0, 30, 17);
+    const jpeg = new Uint8Array(
+      await (await canvas.convertToBlob({ type: 'image/jpeg' })).arrayBuffer(),
+    );
+    expect(imageFileSize(jpeg)).to.deep.equal([30, 17]);
+    const a = await png(28, 28, halves);
+    expect(imageFileSize(a)).to.deep.equal([28, 28]);
+    const result = await readImageFiles([file('grey.jpg', jpeg), file('a.png', a)], { size: 7 });
+    const values = [...result.images.pixels.subarray(0, 49)];
+    // JPEG is lossy: a flat 200 grey comes back within a few levels.
+    expect(Math.min(...values)).to.be.at.least(196);
+    expect(Math.max(...values)).to.be.at.most(204);
+  });
+
+  it('a damaged shipped asset says what is wrong and how to remake it', () => {
+    expect(() => parseImageAsset(new Uint8Array(10), 'mnist-14')).to.throw(
+      /'mnist-14' is damaged: 10 bytes, shorter than its 32-byte header.*npm run build/,
+    );
+    const bytes = new Uint8Array(32 + 4 + 2 * 4);
+    bytes.set([0x46, 0x46, 0x49, 0x4d, 1]);
+    const view = new DataView(bytes.buffer);
+    view.setUint32(8, 2, true);
+    view.setUint32(12, 1, true);
+    view.setUint16(16, 1, true);
+    view.setUint16(18, 2, true);
+    view.setUint16(20, 2, true);
+    const asset = parseImageAsset(bytes, 'tiny');
+    expect(asset.train).to.equal(1);
+    expect(asset.set).to.include({ count: 2, channels: 1, height: 2, width: 2 });
+    expect(() => parseImageAsset(bytes.subarray(0, 40), 'tiny')).to.throw(
+      /40 bytes, expected 44 for 2 images of 1×2×2/,
+    );
+    bytes[0] = 0;
+    expect(() => parseImageAsset(bytes, 'tiny')).to.throw(/does not start with 'FFIM'/);
   });
 
   it('a deflated .zip of images with junk: the images are read, each bad entry gets a message', async () => {
