@@ -3,6 +3,7 @@
 //   node esbuild.config.mjs --serve  build, watch and serve on http://127.0.0.1:<port>/
 import * as esbuild from 'esbuild';
 import { cp, mkdir, rm } from 'node:fs/promises';
+import { buildDatasets } from './scripts/build-datasets.mjs';
 
 const serve = process.argv.includes('--serve');
 const port = Number(process.env.PORT ?? 8000);
@@ -44,12 +45,15 @@ const builds = [
       embed: 'src/embed/flowfield-notebook.ts',
     },
     outdir: 'dist',
+    // Where the image data sets are served, relative to the bundle (src/data/images/assets.ts).
+    define: { FLOWFIELD_DATA_DIR: '"./data/"' },
   },
   // The package's library entries (see package.json "exports"): each a self-contained ES module.
   {
     ...common,
     entryPoints: { index: 'src/index.ts', notebook: 'src/notebook/index.ts' },
     outdir: 'dist/lib',
+    define: { FLOWFIELD_DATA_DIR: '"../data/"' },
   },
   // `flowfield export` (bin/flowfield.mjs): Node, no browser.
   {
@@ -69,6 +73,8 @@ async function copyPublic() {
 
 await rm('dist', { recursive: true, force: true });
 await copyPublic();
+// The image data sets (MNIST, Fashion-MNIST) as dist/data/*.bin.gz; cached between builds.
+buildDatasets('dist/data');
 
 if (serve) {
   const contexts = await Promise.all(builds.map((options) => esbuild.context(options)));

@@ -10,3 +10,4 @@ export * from './spec';
 export * from './source';
 export * from './kernels';
 export * from './dataset';
+export * from './images';

@@ -7,6 +7,12 @@ import { GpuRuntime, type GpuOptions } from '../gpu';
 import { BUILTIN_NAMES, type BuiltinName } from '../data/builtins';
 import { Dataset } from '../data/dataset';
 import type { DatasetSpec } from '../data/spec';
+import {
+  ImageDataset,
+  isImageDatasetSpec,
+  type ImageDatasetSpec,
+  type ImageLoadOptions,
+} from '../data/images';
 import type { ReflowPairOptions, ReflowPairs } from '../models/diffusion/reflow';
 import { LabDiffusion } from './diffusion';
 import { createLabModel, type LabModel, type ModelSpec, type TrainingData } from './models';
@@ -44,13 +50,21 @@ export class Lab {
   }
 
   /**
-   * A dataset from a spec: { name, params?, seed? }, { points, jitter? } or { grid }. Throws
-   * DatasetSpecError naming the bad field. The dataset lives until its dispose() or the lab's.
+   * A dataset from a spec: { name, params?, seed? }, { points, jitter? } or { grid } (2-D), or
+   * an image dataset: { name: 'mnist' | 'fashion-mnist', size?, classes?, split? } or
+   * { images }. Throws DatasetSpecError naming the bad field. A shipped image set is downloaded
+   * when first needed, reporting to `options.onProgress`. The dataset lives until its dispose()
+   * or the lab's.
    */
-  dataset(spec: DatasetSpec): Dataset {
+  dataset(spec: ImageDatasetSpec, options?: ImageLoadOptions): ImageDataset;
+  dataset(spec: DatasetSpec): Dataset;
+  dataset(
+    spec: DatasetSpec | ImageDatasetSpec,
+    options?: ImageLoadOptions,
+  ): Dataset | ImageDataset {
     this.ensureOpen();
-    const dataset = new Dataset(this.runtime, spec);
-    return this.track(dataset);
+    if (isImageDatasetSpec(spec)) return this.track(new ImageDataset(this.runtime, spec, options));
+    return this.track(new Dataset(this.runtime, spec));
   }
 
   /**
@@ -69,6 +83,12 @@ export class Lab {
    */
   train(model: LabModel, data: TrainingData, options: TrainOptions): TrainingRun {
     this.ensureOpen();
+    if ((data as unknown) instanceof ImageDataset) {
+      throw new TypeError(
+        'lab.train() trains the 2-D models on 2-D datasets; image models, which train on image ' +
+          'datasets, are not available yet (issue #16). Draw image batches with dataset.sampler().',
+      );
+    }
     if (model.isDisposed || data.isDisposed) {
       throw new Error('lab.train() got a disposed model or dataset; create a new one.');
     }

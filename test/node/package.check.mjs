@@ -39,10 +39,20 @@ const REQUIRED = [
   'dist/worker.js',
   'dist/custom-elements.json',
   'dist/gallery/nice-moons.flowfield.json',
+  'dist/data/manifest.json',
+  'dist/data/mnist-14.bin.gz',
+  'dist/data/fashion-mnist-28.bin.gz',
 ];
 const FORBIDDEN = /^(src|test|bench|scripts|node_modules|\.tmp)\/|^dist\/(app\.js|index\.html)$/;
 /** Packages only the tests and the bench use: a consumer's install must not fetch them. */
-const DEV_ONLY = ['@sparticuz/chromium', 'puppeteer-core', '@tensorflow/tfjs-core', 'esbuild'];
+const DEV_ONLY = [
+  '@sparticuz/chromium',
+  'puppeteer-core',
+  '@tensorflow/tfjs-core',
+  'esbuild',
+  'mnist',
+  'fashion-mnist',
+];
 
 function exportTargets(exportsMap) {
   return Object.values(exportsMap).flatMap((target) =>

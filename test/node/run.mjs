@@ -14,6 +14,7 @@ import { embedChecks } from './embed-origins.check.mjs';
 import { housePlanChecks } from './house-plan.check.mjs';
 import { heavyChecks } from './heavy-link.check.mjs';
 import { appBundleChecks } from './app-bundle.check.mjs';
+import { imageDataChecks } from './image-data.check.mjs';
 
 const filter = process.argv[2] ?? '';
 
@@ -39,7 +40,14 @@ const context = { browser: () => browser.get() };
 const counts = { passed: 0, failed: 0, results: [] };
 const started = performance.now();
 try {
-  for (const group of [housePlanChecks, appBundleChecks, packageChecks, embedChecks, heavyChecks]) {
+  for (const group of [
+    housePlanChecks,
+    appBundleChecks,
+    imageDataChecks,
+    packageChecks,
+    embedChecks,
+    heavyChecks,
+  ]) {
     const state = {};
     for (const [name, check] of group) {
       if (!name.startsWith(filter)) continue;

@@ -1,0 +1,79 @@
+import { expect } from '@esm-bundle/chai';
+import { DatasetSpecError } from '../../../src/data/errors';
+import type { ImageLoadProgress } from '../../../src/data/images/assets';
+import { Lab } from '../../../src/lab/lab';
+import { testGpu } from '../../support/gpu';
+
+// The shipped assets are built by `npm run build` into dist/data/ (npm test builds first); the
+// unbundled library finds them at /dist/data/ on the test server's origin.
+describe('shipped image data sets, loaded lazily', () => {
+  it('loads MNIST 14×14 on first use with progress; classes and split select the images', async () => {
+    const lab = await Lab.open({ runtime: await testGpu() });
+    const progress: ImageLoadProgress[] = [];
+    try {
+      const threes = lab.dataset(
+        { name: 'mnist', size: 14, classes: [3], split: 'test', seed: 2 },
+        { onProgress: (p) => progress.push({ ...p }) },
+      );
+      expect(threes.shape).to.deep.equal([1, 14, 14]);
+      expect(threes.count, 'nothing is fetched before the data are needed').to.equal(undefined);
+      expect(progress).to.deep.equal([]);
+      const batch = await threes.sample(16);
+      // MNIST's package has 1032 threes; the last ⌊1032/7⌋ = 147 are the held-out test split.
+      expect(threes.count).to.equal(147);
+      expect([...batch.labels]).to.deep.equal(Array(16).fill(3));
+      expect(batch.pixels.length).to.equal(16 * 196);
+      expect(Math.max(...batch.pixels), 'white ink on black').to.be.above(200);
+      const downloads = progress.filter((p) => p.phase === 'download');
+      expect(downloads.length).to.be.at.least(2);
+      const last = downloads[downloads.length - 1]!;
+      expect(last.total === undefined || last.loaded === last.total).to.equal(true);
+      expect(last.loaded).to.be.above(100_000);
+      expect(progress[progress.length - 1]!.phase).to.equal('decode');
+
+      // A second dataset of the same asset shares the download: train split, two classes.
+      const train = lab.dataset({ name: 'mnist', size: 14, classes: [0, 1] });
+      const set = await train.load();
+      expect(set.count).to.equal(1001 - 143 + (1127 - 161));
+      expect(new Set(set.labels)).to.deep.equal(new Set([0, 1]));
+    } finally {
+      lab.dispose();
+    }
+  });
+
+  it('says what is wrong with a bad image dataset spec, and where the assets are missing', async () => {
+    const lab = await Lab.open({ runtime: await testGpu() });
+    try {
+      const cases: [unknown, string, RegExp][] = [
+        [{ name: 'mnist', size: 32 }, 'size', /size must be 28 or 14.*got 32/],
+        [{ name: 'fashion-mnist', classes: [10] }, 'classes', /labels 0…9 \(0: T-shirt\/top/],
+        [{ name: 'mnist', split: 'validation' }, 'split', /'train', 'test', 'all'/],
+        [{ name: 'mnist', params: {} }, 'params', /allowed fields: name, size, classes, split/],
+        [{ images: { count: 1 } }, 'images.count', /at least 2 images, got 1/],
+      ];
+      for (const [spec, field, message] of cases) {
+        let error: unknown;
+        try {
+          lab.dataset(spec as never);
+        } catch (e) {
+          error = e;
+        }
+        expect(error, JSON.stringify(spec)).to.be.instanceOf(DatasetSpecError);
+        expect((error as DatasetSpecError).field).to.equal(field);
+        expect((error as Error).message).to.match(message);
+      }
+      const missing = lab.dataset({ name: 'mnist', size: 14 }, { baseUrl: '/no-such-folder/' });
+      let error: Error | undefined;
+      try {
+        await missing.load();
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error?.message).to.match(
+        /'mnist-14' from .*no-such-folder\/mnist-14\.bin\.gz: HTTP 404.*dist\/data\/.*baseUrl/,
+      );
+    } finally {
+      lab.dispose();
+    }
+  });
+});
