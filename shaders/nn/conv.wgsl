@@ -1,0 +1,268 @@
+// 2-D convolution over NCHW batches, K × K kernel (K = 1 or 3), stride 1 or 2, zero padding
+// PAD = K / 2, followed by an activation:  z = W ∗ x + b,  y = act(z).
+//   x: batch × CIN × H × W,  y, z, δ: batch × COUT × HO × WO,  HO = (H + 2·PAD − K) / STRIDE + 1.
+//   Parameters at param_offset: W (COUT × CIN × K × K, PyTorch's OIHW order), then b (COUT).
+//   Cache at cache_offset: z, then δ = dL/dz (each batch × COUT × HO × WO).
+// Entry points, all with the same bindings (like nn/dense.wgsl):
+//   forward           src = x,     dst = y,            writes z into the cache
+//   delta             src = dL/dy,                     writes δ = dL/dy ⊙ act′(z) into the cache
+//   backward_input    dst = dL/dx  (from δ and W)
+//   backward_weights  src = x,     dst = gradients (dW, db at param_offset), from δ and x
+// Register blocking: forward and backward_input compute 4 channels × 4 neighbouring pixels of a
+// row per invocation (16 multiply-adds per 8 loads); backward_weights owns a 4 × 4 block of
+// (output, input) channels at one kernel tap and sums over the batch and the output pixels in a
+// fixed order (sample, row, column): no atomics, bit-reproducible. One invocation per 4 biases.
+// Out-of-range channels and pixels load a clamped index and are never stored.
+// Twin: src/nn/reference/conv.ts.
+
+struct ConvUniforms {
+  batch: u32,
+  param_offset: u32,
+  // x (forward, backward_weights) and dL/dx (backward_input).
+  input_offset: u32,
+  // y (forward) and dL/dy (delta).
+  output_offset: u32,
+  cache_offset: u32,
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
+}
+
+const CIN: u32 = {{CIN}};
+const COUT: u32 = {{COUT}};
+const K: u32 = {{K}};
+const STRIDE: u32 = {{STRIDE}};
+const H: u32 = {{H}};
+const W: u32 = {{W}};
+const ACTIVATION: u32 = {{ACTIVATION}};
+const PAD: i32 = i32(K / 2u);
+const HO: u32 = (H + 2u * u32(PAD) - K) / STRIDE + 1u;
+const WO: u32 = (W + 2u * u32(PAD) - K) / STRIDE + 1u;
+const KK: u32 = K * K;
+// Blocks of 4 channels and of 4 pixels along a row.
+const COB: u32 = (COUT + 3u) / 4u;
+const CIB: u32 = (CIN + 3u) / 4u;
+const WOB: u32 = (WO + 3u) / 4u;
+const WB: u32 = (W + 3u) / 4u;
+const OUT_SIZE: u32 = COUT * HO * WO;
+const IN_SIZE: u32 = CIN * H * W;
+
+@group(0) @binding(0) var<uniform> u: ConvUniforms;
+@group(0) @binding(1) var<storage, read> params: array<f32>;
+@group(0) @binding(2) var<storage, read> src: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(4) var<storage, read_write> cache: array<f32>;
+
+fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return gid.x + gid.y * groups.x * {{WORKGROUP_SIZE}}u;
+}
+
+// x[n, ci, iy, ix] with zero padding outside the image.
+fn load_x(n: u32, ci: u32, iy: i32, ix: i32) -> f32 {
+  let inside = iy >= 0 && iy < i32(H) && ix >= 0 && ix < i32(W);
+  let y = u32(clamp(iy, 0, i32(H) - 1));
+  let x = u32(clamp(ix, 0, i32(W) - 1));
+  let v = src[u.input_offset + n * IN_SIZE + (ci * H + y) * W + x];
+  return select(0.0, v, inside);
+}
+
+// W[co0 .. co0 + 3, ci, tap] (clamped rows).
+fn load_w_out4(co0: u32, ci: u32, tap: u32) -> vec4<f32> {
+  let base = u.param_offset + ci * KK + tap;
+  return vec4<f32>(
+    params[base + min(co0, COUT - 1u) * CIN * KK],
+    params[base + min(co0 + 1u, COUT - 1u) * CIN * KK],
+    params[base + min(co0 + 2u, COUT - 1u) * CIN * KK],
+    params[base + min(co0 + 3u, COUT - 1u) * CIN * KK]);
+}
+
+// W[co, ci0 .. ci0 + 3, tap] (clamped columns).
+fn load_w_in4(co: u32, ci0: u32, tap: u32) -> vec4<f32> {
+  let base = u.param_offset + co * CIN * KK + tap;
+  return vec4<f32>(
+    params[base + min(ci0, CIN - 1u) * KK],
+    params[base + min(ci0 + 1u, CIN - 1u) * KK],
+    params[base + min(ci0 + 2u, CIN - 1u) * KK],
+    params[base + min(ci0 + 3u, CIN - 1u) * KK]);
+}
+
+fn store_out(n: u32, co: u32, oy: u32, ox: u32, z: f32) {
+  if (co >= COUT || ox >= WO) { return; }
+  let i = n * OUT_SIZE + (co * HO + oy) * WO + ox;
+  cache[u.cache_offset + i] = z;
+  dst[u.output_offset + i] = act_apply(ACTIVATION, z);
+}
+
+@compute @workgroup_size({{WORKGROUP_SIZE}})
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  var i = flat_index(gid, groups);
+  if (i >= u.batch * COB * HO * WOB) { return; }
+  let ox0 = (i % WOB) * 4u;
+  i /= WOB;
+  let oy = i % HO;
+  i /= HO;
+  let co0 = (i % COB) * 4u;
+  let n = i / COB;
+  let bias = vec4<f32>(
+    params[u.param_offset + COUT * CIN * KK + min(co0, COUT - 1u)],
+    params[u.param_offset + COUT * CIN * KK + min(co0 + 1u, COUT - 1u)],
+    params[u.param_offset + COUT * CIN * KK + min(co0 + 2u, COUT - 1u)],
+    params[u.param_offset + COUT * CIN * KK + min(co0 + 3u, COUT - 1u)]);
+  // acc{j}: pixel ox0 + j, output channels co0 .. co0 + 3.
+  var acc0 = bias;
+  var acc1 = bias;
+  var acc2 = bias;
+  var acc3 = bias;
+  let iy0 = i32(oy * STRIDE) - PAD;
+  let ix0 = i32(ox0 * STRIDE) - PAD;
+  let step = i32(STRIDE);
+  for (var ci = 0u; ci < CIN; ci++) {
+    for (var ky = 0u; ky < K; ky++) {
+      let iy = iy0 + i32(ky);
+      for (var kx = 0u; kx < K; kx++) {
+        let w = load_w_out4(co0, ci, ky * K + kx);
+        let ix = ix0 + i32(kx);
+        acc0 += w * load_x(n, ci, iy, ix);
+        acc1 += w * load_x(n, ci, iy, ix + step);
+        acc2 += w * load_x(n, ci, iy, ix + 2 * step);
+        acc3 += w * load_x(n, ci, iy, ix + 3 * step);
+      }
+    }
+  }
+  for (var c = 0u; c < 4u; c++) {
+    store_out(n, co0 + c, oy, ox0, acc0[c]);
+    store_out(n, co0 + c, oy, ox0 + 1u, acc1[c]);
+    store_out(n, co0 + c, oy, ox0 + 2u, acc2[c]);
+    store_out(n, co0 + c, oy, ox0 + 3u, acc3[c]);
+  }
+}
+
+@compute @workgroup_size({{WORKGROUP_SIZE}})
+fn delta(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= u.batch * OUT_SIZE) { return; }
+  let z = cache[u.cache_offset + i];
+  cache[u.cache_offset + u.batch * OUT_SIZE + i] = src[u.output_offset + i] * act_grad(ACTIVATION, z);
+}
+
+// δ[n, co, oy, ox] for the input pixel (iy, ix) reached through tap (ky, kx), 0 where no
+// output pixel does (outside the output, or between stride-2 positions).
+fn load_delta_at(n: u32, co: u32, ty: i32, ix: i32, kx: u32) -> f32 {
+  let tx = ix + PAD - i32(kx);
+  let oy = ty / i32(STRIDE);
+  let ox = tx / i32(STRIDE);
+  let hit = ty >= 0 && tx >= 0 && ty % i32(STRIDE) == 0 && tx % i32(STRIDE) == 0 &&
+    oy < i32(HO) && ox < i32(WO);
+  let y = u32(clamp(oy, 0, i32(HO) - 1));
+  let x = u32(clamp(ox, 0, i32(WO) - 1));
+  let v = cache[u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE + (co * HO + y) * WO + x];
+  return select(0.0, v, hit);
+}
+
+fn store_grad_input(n: u32, ci: u32, iy: u32, ix: u32, g: f32) {
+  if (ci >= CIN || ix >= W) { return; }
+  dst[u.input_offset + n * IN_SIZE + (ci * H + iy) * W + ix] = g;
+}
+
+// dL/dx[n, ci, iy, ix] = Σ_co Σ_taps W[co, ci, ky, kx] δ[n, co, (iy + PAD − ky) / S, (ix + PAD − kx) / S].
+@compute @workgroup_size({{WORKGROUP_SIZE}})
+fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  var i = flat_index(gid, groups);
+  if (i >= u.batch * CIB * H * WB) { return; }
+  let ix0 = (i % WB) * 4u;
+  i /= WB;
+  let iy = i % H;
+  i /= H;
+  let ci0 = (i % CIB) * 4u;
+  let n = i / CIB;
+  // acc{j}: pixel ix0 + j, input channels ci0 .. ci0 + 3.
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  let x0 = i32(ix0);
+  for (var co = 0u; co < COUT; co++) {
+    for (var ky = 0u; ky < K; ky++) {
+      let ty = i32(iy) + PAD - i32(ky);
+      for (var kx = 0u; kx < K; kx++) {
+        let w = load_w_in4(co, ci0, ky * K + kx);
+        acc0 += w * load_delta_at(n, co, ty, x0, kx);
+        acc1 += w * load_delta_at(n, co, ty, x0 + 1, kx);
+        acc2 += w * load_delta_at(n, co, ty, x0 + 2, kx);
+        acc3 += w * load_delta_at(n, co, ty, x0 + 3, kx);
+      }
+    }
+  }
+  for (var c = 0u; c < 4u; c++) {
+    store_grad_input(n, ci0 + c, iy, ix0, acc0[c]);
+    store_grad_input(n, ci0 + c, iy, ix0 + 1u, acc1[c]);
+    store_grad_input(n, ci0 + c, iy, ix0 + 2u, acc2[c]);
+    store_grad_input(n, ci0 + c, iy, ix0 + 3u, acc3[c]);
+  }
+}
+
+fn load_delta4(n: u32, co0: u32, pixel: u32) -> vec4<f32> {
+  let base = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE + pixel;
+  return vec4<f32>(
+    cache[base + min(co0, COUT - 1u) * HO * WO],
+    cache[base + min(co0 + 1u, COUT - 1u) * HO * WO],
+    cache[base + min(co0 + 2u, COUT - 1u) * HO * WO],
+    cache[base + min(co0 + 3u, COUT - 1u) * HO * WO]);
+}
+
+fn store_grad_weight(co: u32, ci: u32, tap: u32, g: f32) {
+  if (co >= COUT || ci >= CIN) { return; }
+  dst[u.param_offset + (co * CIN + ci) * KK + tap] = g;
+}
+
+// dW[co, ci, ky, kx] = Σ_n Σ_oy Σ_ox δ[n, co, oy, ox] x[n, ci, oy·S + ky − PAD, ox·S + kx − PAD],
+// db[co] = Σ_n Σ_oy Σ_ox δ[n, co, oy, ox], in that order.
+@compute @workgroup_size({{WORKGROUP_SIZE}})
+fn backward_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  let weight_blocks = COB * CIB * KK;
+  if (i >= weight_blocks + COB) { return; }
+  if (i >= weight_blocks) {
+    let co0 = (i - weight_blocks) * 4u;
+    var sum = vec4<f32>(0.0);
+    for (var n = 0u; n < u.batch; n++) {
+      for (var p = 0u; p < HO * WO; p++) { sum += load_delta4(n, co0, p); }
+    }
+    for (var c = 0u; c < 4u; c++) {
+      if (co0 + c < COUT) { dst[u.param_offset + COUT * CIN * KK + co0 + c] = sum[c]; }
+    }
+    return;
+  }
+  let tap = i % KK;
+  let ky = i32(tap / K);
+  let kx = i32(tap % K);
+  let ci0 = ((i / KK) % CIB) * 4u;
+  let co0 = (i / (KK * CIB)) * 4u;
+  let ci1 = min(ci0 + 1u, CIN - 1u);
+  let ci2 = min(ci0 + 2u, CIN - 1u);
+  let ci3 = min(ci0 + 3u, CIN - 1u);
+  // acc{j}: input channel ci0 + j, output channels co0 .. co0 + 3.
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var n = 0u; n < u.batch; n++) {
+    for (var oy = 0u; oy < HO; oy++) {
+      let iy = i32(oy * STRIDE) + ky - PAD;
+      for (var ox = 0u; ox < WO; ox++) {
+        let ix = i32(ox * STRIDE) + kx - PAD;
+        let d = load_delta4(n, co0, oy * WO + ox);
+        acc0 += d * load_x(n, min(ci0, CIN - 1u), iy, ix);
+        acc1 += d * load_x(n, ci1, iy, ix);
+        acc2 += d * load_x(n, ci2, iy, ix);
+        acc3 += d * load_x(n, ci3, iy, ix);
+      }
+    }
+  }
+  for (var c = 0u; c < 4u; c++) {
+    store_grad_weight(co0 + c, ci0, u32(tap), acc0[c]);
+    store_grad_weight(co0 + c, ci0 + 1u, u32(tap), acc1[c]);
+    store_grad_weight(co0 + c, ci0 + 2u, u32(tap), acc2[c]);
+    store_grad_weight(co0 + c, ci0 + 3u, u32(tap), acc3[c]);
+  }
+}
