@@ -1,5 +1,5 @@
 /**
- * Float64 twins of the image layers (shaders/nn/conv.wgsl, shaders/nn/image.wgsl): the test
+ * Float64 twin of the 2-D convolution (shaders/nn/conv.wgsl): the test
  * oracle for the WGSL kernels. Every tensor is an NCHW batch, flat, row-major:
  * element (n, c, y, x) of a batch × C × H × W tensor sits at ((n·C + c)·H + y)·W + x.
  */
