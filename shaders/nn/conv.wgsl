@@ -116,6 +116,24 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let iy0 = i32(oy * STRIDE) - PAD;
   let ix0 = i32(ox0 * STRIDE) - PAD;
   let step = i32(STRIDE);
+  if (STRIDE == 1u && K == 3u) {
+    // The hot path: each input row segment (6 pixels) is loaded once for the 3 taps of a row.
+    for (var ci = 0u; ci < CIN; ci++) {
+      for (var ky = 0u; ky < 3u; ky++) {
+        let iy = iy0 + i32(ky);
+        if (iy < 0 || iy >= i32(H)) { continue; }
+        let lo = vec4<f32>(load_x(n, ci, iy, ix0), load_x(n, ci, iy, ix0 + 1), load_x(n, ci, iy, ix0 + 2), load_x(n, ci, iy, ix0 + 3));
+        let hi = vec2<f32>(load_x(n, ci, iy, ix0 + 4), load_x(n, ci, iy, ix0 + 5));
+        let w0 = load_w_out4(co0, ci, ky * 3u);
+        let w1 = load_w_out4(co0, ci, ky * 3u + 1u);
+        let w2 = load_w_out4(co0, ci, ky * 3u + 2u);
+        acc0 += w0 * lo.x + w1 * lo.y + w2 * lo.z;
+        acc1 += w0 * lo.y + w1 * lo.z + w2 * lo.w;
+        acc2 += w0 * lo.z + w1 * lo.w + w2 * hi.x;
+        acc3 += w0 * lo.w + w1 * hi.x + w2 * hi.y;
+      }
+    }
+  } else {
   for (var ci = 0u; ci < CIN; ci++) {
     for (var ky = 0u; ky < K; ky++) {
       let iy = iy0 + i32(ky);
@@ -128,6 +146,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
         acc3 += w * load_x(n, ci, iy, ix + 3 * step);
       }
     }
+  }
   }
   for (var c = 0u; c < 4u; c++) {
     store_out(n, co0 + c, oy, ox0, acc0[c]);
@@ -159,6 +178,12 @@ fn load_delta_at(n: u32, co: u32, ty: i32, ix: i32, kx: u32) -> f32 {
   return select(0.0, v, hit);
 }
 
+// δ at column x of the output row starting at `row` (stride 1), 0 outside the row.
+fn load_delta_row(row: u32, x: i32) -> f32 {
+  let v = cache[row + u32(clamp(x, 0, i32(WO) - 1))];
+  return select(0.0, v, x >= 0 && x < i32(WO));
+}
+
 fn store_grad_input(n: u32, ci: u32, iy: u32, ix: u32, g: f32) {
   if (ci >= CIN || ix >= W) { return; }
   dst[u.input_offset + n * IN_SIZE + (ci * H + iy) * W + ix] = g;
@@ -181,6 +206,28 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   var acc2 = vec4<f32>(0.0);
   var acc3 = vec4<f32>(0.0);
   let x0 = i32(ix0);
+  if (STRIDE == 1u && K == 3u) {
+    // The hot path: dL/dx is the correlation of δ with the flipped kernel; each δ row segment
+    // (columns ix0 − 1 .. ix0 + 4) is loaded once for the 3 taps of a row.
+    let base = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE;
+    for (var co = 0u; co < COUT; co++) {
+      for (var ky = 0u; ky < 3u; ky++) {
+        let ty = i32(iy) + 1 - i32(ky);
+        if (ty < 0 || ty >= i32(HO)) { continue; }
+        let row = base + (co * HO + u32(ty)) * WO;
+        let lo = vec4<f32>(load_delta_row(row, x0 - 1), load_delta_row(row, x0), load_delta_row(row, x0 + 1), load_delta_row(row, x0 + 2));
+        let hi = vec2<f32>(load_delta_row(row, x0 + 3), load_delta_row(row, x0 + 4));
+        let w0 = load_w_in4(co, ci0, ky * 3u);
+        let w1 = load_w_in4(co, ci0, ky * 3u + 1u);
+        let w2 = load_w_in4(co, ci0, ky * 3u + 2u);
+        // Pixel ix0 + j meets δ column ix0 + j + 1 − kx: segment index j + 2 − kx.
+        acc0 += w0 * lo.z + w1 * lo.y + w2 * lo.x;
+        acc1 += w0 * lo.w + w1 * lo.z + w2 * lo.y;
+        acc2 += w0 * hi.x + w1 * lo.w + w2 * lo.z;
+        acc3 += w0 * hi.y + w1 * hi.x + w2 * lo.w;
+      }
+    }
+  } else {
   for (var co = 0u; co < COUT; co++) {
     for (var ky = 0u; ky < K; ky++) {
       let ty = i32(iy) + PAD - i32(ky);
@@ -192,6 +239,7 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
         acc3 += w * load_delta_at(n, co, ty, x0 + 3, kx);
       }
     }
+  }
   }
   for (var c = 0u; c < 4u; c++) {
     store_grad_input(n, ci0 + c, iy, ix0, acc0[c]);
