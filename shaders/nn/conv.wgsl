@@ -265,10 +265,25 @@ fn store_grad_weight(co: u32, ci: u32, tap: u32, g: f32) {
 
 // dW[co, ci, ky, kx] = Σ_n Σ_oy Σ_ox δ[n, co, oy, ox] x[n, ci, oy·S + ky − PAD, ox·S + kx − PAD],
 // db[co] = Σ_n Σ_oy Σ_ox δ[n, co, oy, ox], in that order.
+// x[n, ci0 .. ci0 + 3, iy, ix] (clamped channels), zero outside the row.
+fn load_x_ci4(n: u32, ci0: u32, iy: u32, ix: i32) -> vec4<f32> {
+  let base = u.input_offset + n * IN_SIZE + iy * W + u32(clamp(ix, 0, i32(W) - 1));
+  let v = vec4<f32>(
+    src[base + min(ci0, CIN - 1u) * H * W],
+    src[base + min(ci0 + 1u, CIN - 1u) * H * W],
+    src[base + min(ci0 + 2u, CIN - 1u) * H * W],
+    src[base + min(ci0 + 3u, CIN - 1u) * H * W]);
+  return select(vec4<f32>(0.0), v, ix >= 0 && ix < i32(W));
+}
+
+// Blocks of dW per output-channel block: one per input-channel block and kernel row (3 × 3,
+// stride 1: the row's 3 taps share a sliding window of x) or per tap (otherwise).
+const TAP_BLOCKS: u32 = select(KK, 3u, STRIDE == 1u && K == 3u);
+
 @compute @workgroup_size({{WORKGROUP_SIZE}})
 fn backward_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   let i = flat_index(gid, groups);
-  let weight_blocks = COB * CIB * KK;
+  let weight_blocks = COB * CIB * TAP_BLOCKS;
   if (i >= weight_blocks + COB) { return; }
   if (i >= weight_blocks) {
     let co0 = (i - weight_blocks) * 4u;
@@ -279,6 +294,10 @@ fn backward_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     for (var c = 0u; c < 4u; c++) {
       if (co0 + c < COUT) { dst[u.param_offset + COUT * CIN * KK + co0 + c] = sum[c]; }
     }
+    return;
+  }
+  if (STRIDE == 1u && K == 3u) {
+    weights_row3(i);
     return;
   }
   let tap = i % KK;
@@ -312,5 +331,51 @@ fn backward_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     store_grad_weight(co0 + c, ci0 + 1u, u32(tap), acc1[c]);
     store_grad_weight(co0 + c, ci0 + 2u, u32(tap), acc2[c]);
     store_grad_weight(co0 + c, ci0 + 3u, u32(tap), acc3[c]);
+  }
+}
+
+// dW of 4 output × 4 input channels at the 3 taps of kernel row ky (3 × 3, stride 1). Along an
+// output row, x at columns ox − 1, ox, ox + 1 slides by one column per pixel: 8 loads (δ and
+// the new x column) per 48 multiply-adds. Sums over sample, row, column in that order.
+fn weights_row3(i: u32) {
+  let ky = i % 3u;
+  let ci0 = ((i / 3u) % CIB) * 4u;
+  let co0 = (i / (3u * CIB)) * 4u;
+  // a{kx}{j}: tap (ky, kx), input channel ci0 + j, output channels co0 .. co0 + 3.
+  var a00 = vec4<f32>(0.0); var a01 = vec4<f32>(0.0); var a02 = vec4<f32>(0.0); var a03 = vec4<f32>(0.0);
+  var a10 = vec4<f32>(0.0); var a11 = vec4<f32>(0.0); var a12 = vec4<f32>(0.0); var a13 = vec4<f32>(0.0);
+  var a20 = vec4<f32>(0.0); var a21 = vec4<f32>(0.0); var a22 = vec4<f32>(0.0); var a23 = vec4<f32>(0.0);
+  for (var n = 0u; n < u.batch; n++) {
+    for (var oy = 0u; oy < HO; oy++) {
+      let iy = i32(oy + ky) - 1;
+      if (iy < 0 || iy >= i32(H)) { continue; }
+      // xm, xc, xp: x over the 4 input channels at columns ox − 1, ox, ox + 1.
+      var xm = vec4<f32>(0.0);
+      var xc = load_x_ci4(n, ci0, u32(iy), 0);
+      for (var ox = 0u; ox < WO; ox++) {
+        let xp = load_x_ci4(n, ci0, u32(iy), i32(ox) + 1);
+        let d = load_delta4(n, co0, oy * WO + ox);
+        a00 += d * xm.x; a01 += d * xm.y; a02 += d * xm.z; a03 += d * xm.w;
+        a10 += d * xc.x; a11 += d * xc.y; a12 += d * xc.z; a13 += d * xc.w;
+        a20 += d * xp.x; a21 += d * xp.y; a22 += d * xp.z; a23 += d * xp.w;
+        xm = xc;
+        xc = xp;
+      }
+    }
+  }
+  let t = ky * 3u;
+  for (var c = 0u; c < 4u; c++) {
+    store_grad_weight(co0 + c, ci0, t, a00[c]);
+    store_grad_weight(co0 + c, ci0 + 1u, t, a01[c]);
+    store_grad_weight(co0 + c, ci0 + 2u, t, a02[c]);
+    store_grad_weight(co0 + c, ci0 + 3u, t, a03[c]);
+    store_grad_weight(co0 + c, ci0, t + 1u, a10[c]);
+    store_grad_weight(co0 + c, ci0 + 1u, t + 1u, a11[c]);
+    store_grad_weight(co0 + c, ci0 + 2u, t + 1u, a12[c]);
+    store_grad_weight(co0 + c, ci0 + 3u, t + 1u, a13[c]);
+    store_grad_weight(co0 + c, ci0, t + 2u, a20[c]);
+    store_grad_weight(co0 + c, ci0 + 1u, t + 2u, a21[c]);
+    store_grad_weight(co0 + c, ci0 + 2u, t + 2u, a22[c]);
+    store_grad_weight(co0 + c, ci0 + 3u, t + 2u, a23[c]);
   }
 }

@@ -201,7 +201,7 @@ describe('conv2d on the GPU vs the float64 twin', () => {
   }
 
   it('two runs agree bit for bit (fixed-order reductions, no atomics)', async () => {
-    const shape = CONFIGS[1]!;
+    const shape = CONFIGS[0]!;
     const first = await runGpu(shape, 11);
     const second = await runGpu(shape, 11);
     const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));

@@ -30,7 +30,9 @@ const convKernel = (entryPoint: Entry) =>
     libraries: [ACTIVATIONS_LIBRARY],
     entryPoint,
     bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
-    workgroupSize: 64,
+    // The weight-gradient reduction has few, long invocations: small workgroups spread them
+    // over more CPU threads (SwiftShader runs a workgroup on one thread).
+    workgroupSize: entryPoint === 'backward_weights' ? 16 : 64,
     dispatch: (invocations, workgroupSize) => workgroupsFor(invocations, workgroupSize),
   });
 
@@ -201,7 +203,10 @@ export class Conv2d {
     const blocks = (n: number) => Math.ceil(n / 4);
     const forwardItems = batch * blocks(cout) * out.height * blocks(out.width);
     const inputItems = batch * blocks(cin) * h * blocks(w);
-    const weightItems = blocks(cout) * (blocks(cin) * this.shape.kernel ** 2 + 1);
+    // 3 × 3 stride 1: one block per kernel row (shaders/nn/conv.wgsl TAP_BLOCKS); else per tap.
+    const tapBlocks =
+      this.shape.kernel === 3 && this.shape.stride === 1 ? 3 : this.shape.kernel ** 2;
+    const weightItems = blocks(cout) * (blocks(cin) * tapBlocks + 1);
     return {
       encodeForward: (pass) => k.forward.encode(pass, forward, forwardItems),
       encodeBackward: (pass) => {
