@@ -62,8 +62,10 @@ const describeShape = (s: Conv2dShape) =>
 function setup(shape: Conv2dShape, seed: number) {
   const layout = new ParameterLayout();
   const offset = addConv2dParameters(layout, 'conv', shape);
-  // Non-zero biases: the initializer's are small, these test the bias path too.
+  // Non-zero biases (the initializer's are zero), so that the bias path is tested too.
   const params = Float64Array.from(layout.initialize(seed));
+  const bias = layout.view('conv.bias');
+  testValues(bias.length, seed + 3, 0.5).forEach((v, i) => (params[bias.offset + i] = v));
   const x = testValues(BATCH * shape.inputChannels * shape.height * shape.width, seed + 1, 1.5);
   const out = convOutputSize(shape);
   const dy = testValues(BATCH * shape.outputChannels * out.height * out.width, seed + 2, 1);

@@ -56,7 +56,10 @@ export function checkConvShape(shape: Conv2dShape): void {
   activationId(shape.activation);
 }
 
-/** Adds W (COUT × CIN × K × K) then b, initialised for the activation (fan-in CIN·K²). */
+/**
+ * Adds W (COUT × CIN × K × K), Kaiming-uniform for the activation (fan-in CIN·K²), then b, zero
+ * (as TF.js/Keras conv layers and the benchmark's peers start).
+ */
 export function addConv2dParameters(
   layout: ParameterLayout,
   name: string,
@@ -69,7 +72,7 @@ export function addConv2dParameters(
     [shape.outputChannels, shape.inputChannels, shape.kernel, shape.kernel],
     { kind: 'kaiming-uniform', fanIn, gain: reluLike ? Math.SQRT2 : 1 },
   );
-  layout.add(`${name}.bias`, [shape.outputChannels], { kind: 'fan-in-uniform', fanIn });
+  layout.add(`${name}.bias`, [shape.outputChannels], { kind: 'constant', value: 0 });
   return weight.offset;
 }
 
