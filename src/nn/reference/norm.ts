@@ -97,3 +97,94 @@ export function groupNormBackward(
   }
   return dx;
 }
+
+/** ActNorm (Glow): y = x · exp(logs[c]) + b[c]; parameters logs (C) then b (C) at `offset`. */
+export interface ActNormShape {
+  channels: number;
+  height: number;
+  width: number;
+}
+
+export function actNormForward(
+  params: Floats,
+  offset: number,
+  shape: ActNormShape,
+  x: Floats,
+  batch: number,
+): { y: Float64Array; logDet: Float64Array } {
+  const pixels = shape.height * shape.width;
+  const C = shape.channels;
+  const y = Float64Array.from({ length: batch * C * pixels }, (_, i) => {
+    const c = Math.floor(i / pixels) % C;
+    return x[i]! * Math.exp(params[offset + c]!) + params[offset + C + c]!;
+  });
+  let sumLogs = 0;
+  for (let c = 0; c < C; c++) sumLogs += params[offset + c]!;
+  return { y, logDet: new Float64Array(batch).fill(pixels * sumLogs) };
+}
+
+export function actNormInverse(
+  params: Floats,
+  offset: number,
+  shape: ActNormShape,
+  y: Floats,
+  batch: number,
+): Float64Array {
+  const pixels = shape.height * shape.width;
+  const C = shape.channels;
+  return Float64Array.from({ length: batch * C * pixels }, (_, i) => {
+    const c = Math.floor(i / pixels) % C;
+    return (y[i]! - params[offset + C + c]!) * Math.exp(-params[offset + c]!);
+  });
+}
+
+/** Accumulates dL/dlogs, dL/db into `grads` and returns dL/dx. */
+export function actNormBackward(
+  params: Floats,
+  offset: number,
+  shape: ActNormShape,
+  x: Floats,
+  dy: Floats,
+  batch: number,
+  grads: Float64Array,
+): Float64Array {
+  const pixels = shape.height * shape.width;
+  const C = shape.channels;
+  const dx = new Float64Array(batch * C * pixels);
+  for (let i = 0; i < dx.length; i++) {
+    const c = Math.floor(i / pixels) % C;
+    const scale = Math.exp(params[offset + c]!);
+    dx[i] = dy[i]! * scale;
+    grads[offset + c] = grads[offset + c]! + dy[i]! * x[i]! * scale;
+    grads[offset + C + c] = grads[offset + C + c]! + dy[i]!;
+  }
+  return dx;
+}
+
+/**
+ * Glow's data-dependent initialisation: logs, b such that every channel of `x` leaves with mean 0
+ * and standard deviation 1 (over the batch and the pixels).
+ */
+export function actNormInitialParameters(
+  shape: ActNormShape,
+  x: Floats,
+  batch: number,
+  eps = 1e-6,
+): Float64Array {
+  const pixels = shape.height * shape.width;
+  const C = shape.channels;
+  const params = new Float64Array(2 * C);
+  for (let c = 0; c < C; c++) {
+    let sum = 0;
+    for (let n = 0; n < batch; n++)
+      for (let p = 0; p < pixels; p++) sum += x[(n * C + c) * pixels + p]!;
+    const mean = sum / (batch * pixels);
+    let squares = 0;
+    for (let n = 0; n < batch; n++)
+      for (let p = 0; p < pixels; p++) squares += (x[(n * C + c) * pixels + p]! - mean) ** 2;
+    const std = Math.sqrt(squares / (batch * pixels)) + eps;
+    params[c] = -Math.log(std);
+    params[C + c] = -mean / std;
+  }
+  return params;
+}
