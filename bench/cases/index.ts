@@ -3,14 +3,17 @@
  * order, so the implementations of one group run next to each other (same-run ratios).
  */
 import type { BenchCase, Config, Implementation, Workload } from '../harness/types';
+import { flowfieldConv } from './flowfield-conv';
 import { flowfieldDdpm } from './flowfield-ddpm';
 import { flowfieldDiffusionSample } from './flowfield-diffusion-sample';
 import { flowfieldMlp } from './flowfield-mlp';
 import { flowfieldFlow, flowfieldRealNvp } from './flowfield-realnvp';
+import { tfjsConv } from './tfjs/conv';
 import { tfjsDdpm } from './tfjs/ddpm';
 import { tfjsMlp } from './tfjs/mlp';
 import { tfjsRealNvp } from './tfjs/realnvp';
 import {
+  CONV_WORKLOADS,
   DDPM_WORKLOADS,
   DIFFUSION_SAMPLE_WORKLOADS,
   MLP_WORKLOADS,
@@ -41,4 +44,5 @@ export const CASES: readonly BenchCase[] = [
   ...cross(SPLINE_WORKLOADS, [flowfieldFlow('spline')]),
   ...cross(DDPM_WORKLOADS, [flowfieldDdpm, tfjsDdpm('tfjs-webgpu'), tfjsDdpm('tfjs-wasm')]),
   ...cross(DIFFUSION_SAMPLE_WORKLOADS, [flowfieldDiffusionSample]),
+  ...cross(CONV_WORKLOADS, [flowfieldConv, tfjsConv('tfjs-webgpu'), tfjsConv('tfjs-wasm')]),
 ];

@@ -220,3 +220,51 @@ export const DIFFUSION_SAMPLE_WORKLOADS: readonly Workload<DiffusionSampleConfig
   diffusionSample('ddim-50', 'ddpm', 'ddim', 50, 50),
   diffusionSample('fm-rk4-20', 'flow-matching', 'rk4', 20, 80),
 ];
+
+/**
+ * A small conv net (#15): images 1 × 28 × 28 (NCHW; NHWC in TF.js, the same numbers), x ~ U(0, 1)
+ * per pixel drawn fresh every step, target = the 3 × 3 box blur of x with zero padding
+ * (`box-blur-3x3`). Network: conv 3×3 (1 → 32, silu) → conv 3×3 (32 → 32, silu) → conv 1×1
+ * (32 → 1, linear), zero padding, stride 1; loss = mean squared error over all pixels; Adam.
+ * Init: 3×3 layers He (std √(2/fan_in)), the head Glorot, biases zero (TF.js: normal; Flowfield:
+ * its layer initialiser, uniform with the same scale rule).
+ */
+export interface ConvConfig extends Config {
+  readonly channels: number;
+  readonly convLayers: 2;
+  readonly kernel: 3;
+  readonly height: number;
+  readonly width: number;
+  readonly activation: 'silu';
+  readonly head: '1x1';
+  readonly batch: number;
+  readonly target: 'box-blur-3x3';
+  readonly optimizer: 'adam';
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
+export const CONV_WORKLOADS: readonly Workload<ConvConfig>[] = [
+  {
+    family: 'conv',
+    group: 'conv/c32/28x28/b64/train',
+    kind: 'train',
+    itemsPerStep: 64,
+    quick: false,
+    config: {
+      channels: 32,
+      convLayers: 2,
+      kernel: 3,
+      height: 28,
+      width: 28,
+      activation: 'silu',
+      head: '1x1',
+      batch: 64,
+      target: 'box-blur-3x3',
+      optimizer: 'adam',
+      ...ADAM,
+    },
+  },
+];

@@ -12,8 +12,11 @@
 /** Who runs the workload. Ratios are always flowfield ÷ peer, within one group, in one run. */
 export type Impl = 'flowfield' | 'tfjs-webgpu' | 'tfjs-wasm';
 
-/** The workload families of the issues: the engine's MLP (#3), RealNVP (#5), DDPM MLP (#6). */
-export type Family = 'mlp' | 'realnvp' | 'spline' | 'ddpm' | 'diffusion';
+/**
+ * The workload families of the issues: the engine's MLP (#3), RealNVP (#5), DDPM MLP (#6), the
+ * small conv net (#15).
+ */
+export type Family = 'mlp' | 'realnvp' | 'spline' | 'ddpm' | 'diffusion' | 'conv';
 
 /** `train`: one step = one optimizer step on one batch. `sample`: one step = one sampling call. */
 export type Kind = 'train' | 'sample';

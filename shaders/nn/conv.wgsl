@@ -1,0 +1,381 @@
+// 2-D convolution over NCHW batches, K × K kernel (K = 1 or 3), stride 1 or 2, zero padding
+// PAD = K / 2, followed by an activation:  z = W ∗ x + b,  y = act(z).
+//   x: batch × CIN × H × W,  y, z, δ: batch × COUT × HO × WO,  HO = (H + 2·PAD − K) / STRIDE + 1.
+//   Parameters at param_offset: W (COUT × CIN × K × K, PyTorch's OIHW order), then b (COUT).
+//   Cache at cache_offset: z, then δ = dL/dz (each batch × COUT × HO × WO).
+// Entry points, all with the same bindings (like nn/dense.wgsl):
+//   forward           src = x,     dst = y,            writes z into the cache
+//   delta             src = dL/dy,                     writes δ = dL/dy ⊙ act′(z) into the cache
+//   backward_input    dst = dL/dx  (from δ and W)
+//   backward_weights  src = x,     dst = gradients (dW, db at param_offset), from δ and x
+// Register blocking: forward and backward_input compute 4 channels × 4 neighbouring pixels of a
+// row per invocation (16 multiply-adds per 8 loads); backward_weights owns a 4 × 4 block of
+// (output, input) channels at one kernel tap and sums over the batch and the output pixels in a
+// fixed order (sample, row, column): no atomics, bit-reproducible. One invocation per 4 biases.
+// Out-of-range channels and pixels load a clamped index and are never stored.
+// Twin: src/nn/reference/conv.ts.
+
+struct ConvUniforms {
+  batch: u32,
+  param_offset: u32,
+  // x (forward, backward_weights) and dL/dx (backward_input).
+  input_offset: u32,
+  // y (forward) and dL/dy (delta).
+  output_offset: u32,
+  cache_offset: u32,
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
+}
+
+const CIN: u32 = {{CIN}};
+const COUT: u32 = {{COUT}};
+const K: u32 = {{K}};
+const STRIDE: u32 = {{STRIDE}};
+const H: u32 = {{H}};
+const W: u32 = {{W}};
+const ACTIVATION: u32 = {{ACTIVATION}};
+const PAD: i32 = i32(K / 2u);
+const HO: u32 = (H + 2u * u32(PAD) - K) / STRIDE + 1u;
+const WO: u32 = (W + 2u * u32(PAD) - K) / STRIDE + 1u;
+const KK: u32 = K * K;
+// Blocks of 4 channels and of 4 pixels along a row.
+const COB: u32 = (COUT + 3u) / 4u;
+const CIB: u32 = (CIN + 3u) / 4u;
+const WOB: u32 = (WO + 3u) / 4u;
+const WB: u32 = (W + 3u) / 4u;
+const OUT_SIZE: u32 = COUT * HO * WO;
+const IN_SIZE: u32 = CIN * H * W;
+
+@group(0) @binding(0) var<uniform> u: ConvUniforms;
+@group(0) @binding(1) var<storage, read> params: array<f32>;
+@group(0) @binding(2) var<storage, read> src: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dst: array<f32>;
+@group(0) @binding(4) var<storage, read_write> cache: array<f32>;
+
+fn flat_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return gid.x + gid.y * groups.x * {{WORKGROUP_SIZE}}u;
+}
+
+// x[n, ci, iy, ix] with zero padding outside the image.
+fn load_x(n: u32, ci: u32, iy: i32, ix: i32) -> f32 {
+  let inside = iy >= 0 && iy < i32(H) && ix >= 0 && ix < i32(W);
+  let y = u32(clamp(iy, 0, i32(H) - 1));
+  let x = u32(clamp(ix, 0, i32(W) - 1));
+  let v = src[u.input_offset + n * IN_SIZE + (ci * H + y) * W + x];
+  return select(0.0, v, inside);
+}
+
+// W[co0 .. co0 + 3, ci, tap] (clamped rows).
+fn load_w_out4(co0: u32, ci: u32, tap: u32) -> vec4<f32> {
+  let base = u.param_offset + ci * KK + tap;
+  return vec4<f32>(
+    params[base + min(co0, COUT - 1u) * CIN * KK],
+    params[base + min(co0 + 1u, COUT - 1u) * CIN * KK],
+    params[base + min(co0 + 2u, COUT - 1u) * CIN * KK],
+    params[base + min(co0 + 3u, COUT - 1u) * CIN * KK]);
+}
+
+// W[co, ci0 .. ci0 + 3, tap] (clamped columns).
+fn load_w_in4(co: u32, ci0: u32, tap: u32) -> vec4<f32> {
+  let base = u.param_offset + co * CIN * KK + tap;
+  return vec4<f32>(
+    params[base + min(ci0, CIN - 1u) * KK],
+    params[base + min(ci0 + 1u, CIN - 1u) * KK],
+    params[base + min(ci0 + 2u, CIN - 1u) * KK],
+    params[base + min(ci0 + 3u, CIN - 1u) * KK]);
+}
+
+fn store_out(n: u32, co: u32, oy: u32, ox: u32, z: f32) {
+  if (co >= COUT || ox >= WO) { return; }
+  let i = n * OUT_SIZE + (co * HO + oy) * WO + ox;
+  cache[u.cache_offset + i] = z;
+  dst[u.output_offset + i] = act_apply(ACTIVATION, z);
+}
+
+@compute @workgroup_size({{WORKGROUP_SIZE}})
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  var i = flat_index(gid, groups);
+  if (i >= u.batch * COB * HO * WOB) { return; }
+  let ox0 = (i % WOB) * 4u;
+  i /= WOB;
+  let oy = i % HO;
+  i /= HO;
+  let co0 = (i % COB) * 4u;
+  let n = i / COB;
+  let bias = vec4<f32>(
+    params[u.param_offset + COUT * CIN * KK + min(co0, COUT - 1u)],
+    params[u.param_offset + COUT * CIN * KK + min(co0 + 1u, COUT - 1u)],
+    params[u.param_offset + COUT * CIN * KK + min(co0 + 2u, COUT - 1u)],
+    params[u.param_offset + COUT * CIN * KK + min(co0 + 3u, COUT - 1u)]);
+  // acc{j}: pixel ox0 + j, output channels co0 .. co0 + 3.
+  var acc0 = bias;
+  var acc1 = bias;
+  var acc2 = bias;
+  var acc3 = bias;
+  let iy0 = i32(oy * STRIDE) - PAD;
+  let ix0 = i32(ox0 * STRIDE) - PAD;
+  let step = i32(STRIDE);
+  if (STRIDE == 1u && K == 3u) {
+    // The hot path: each input row segment (6 pixels) is loaded once for the 3 taps of a row.
+    for (var ci = 0u; ci < CIN; ci++) {
+      for (var ky = 0u; ky < 3u; ky++) {
+        let iy = iy0 + i32(ky);
+        if (iy < 0 || iy >= i32(H)) { continue; }
+        let lo = vec4<f32>(load_x(n, ci, iy, ix0), load_x(n, ci, iy, ix0 + 1), load_x(n, ci, iy, ix0 + 2), load_x(n, ci, iy, ix0 + 3));
+        let hi = vec2<f32>(load_x(n, ci, iy, ix0 + 4), load_x(n, ci, iy, ix0 + 5));
+        let w0 = load_w_out4(co0, ci, ky * 3u);
+        let w1 = load_w_out4(co0, ci, ky * 3u + 1u);
+        let w2 = load_w_out4(co0, ci, ky * 3u + 2u);
+        acc0 += w0 * lo.x + w1 * lo.y + w2 * lo.z;
+        acc1 += w0 * lo.y + w1 * lo.z + w2 * lo.w;
+        acc2 += w0 * lo.z + w1 * lo.w + w2 * hi.x;
+        acc3 += w0 * lo.w + w1 * hi.x + w2 * hi.y;
+      }
+    }
+  } else {
+  for (var ci = 0u; ci < CIN; ci++) {
+    for (var ky = 0u; ky < K; ky++) {
+      let iy = iy0 + i32(ky);
+      for (var kx = 0u; kx < K; kx++) {
+        let w = load_w_out4(co0, ci, ky * K + kx);
+        let ix = ix0 + i32(kx);
+        acc0 += w * load_x(n, ci, iy, ix);
+        acc1 += w * load_x(n, ci, iy, ix + step);
+        acc2 += w * load_x(n, ci, iy, ix + 2 * step);
+        acc3 += w * load_x(n, ci, iy, ix + 3 * step);
+      }
+    }
+  }
+  }
+  for (var c = 0u; c < 4u; c++) {
+    store_out(n, co0 + c, oy, ox0, acc0[c]);
+    store_out(n, co0 + c, oy, ox0 + 1u, acc1[c]);
+    store_out(n, co0 + c, oy, ox0 + 2u, acc2[c]);
+    store_out(n, co0 + c, oy, ox0 + 3u, acc3[c]);
+  }
+}
+
+@compute @workgroup_size({{WORKGROUP_SIZE}})
+fn delta(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  if (i >= u.batch * OUT_SIZE) { return; }
+  let z = cache[u.cache_offset + i];
+  cache[u.cache_offset + u.batch * OUT_SIZE + i] = src[u.output_offset + i] * act_grad(ACTIVATION, z);
+}
+
+// δ[n, co, oy, ox] for the input pixel (iy, ix) reached through tap (ky, kx), 0 where no
+// output pixel does (outside the output, or between stride-2 positions).
+fn load_delta_at(n: u32, co: u32, ty: i32, ix: i32, kx: u32) -> f32 {
+  let tx = ix + PAD - i32(kx);
+  let oy = ty / i32(STRIDE);
+  let ox = tx / i32(STRIDE);
+  let hit = ty >= 0 && tx >= 0 && ty % i32(STRIDE) == 0 && tx % i32(STRIDE) == 0 &&
+    oy < i32(HO) && ox < i32(WO);
+  let y = u32(clamp(oy, 0, i32(HO) - 1));
+  let x = u32(clamp(ox, 0, i32(WO) - 1));
+  let v = cache[u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE + (co * HO + y) * WO + x];
+  return select(0.0, v, hit);
+}
+
+// δ at column x of the output row starting at `row` (stride 1), 0 outside the row.
+fn load_delta_row(row: u32, x: i32) -> f32 {
+  let v = cache[row + u32(clamp(x, 0, i32(WO) - 1))];
+  return select(0.0, v, x >= 0 && x < i32(WO));
+}
+
+fn store_grad_input(n: u32, ci: u32, iy: u32, ix: u32, g: f32) {
+  if (ci >= CIN || ix >= W) { return; }
+  dst[u.input_offset + n * IN_SIZE + (ci * H + iy) * W + ix] = g;
+}
+
+// dL/dx[n, ci, iy, ix] = Σ_co Σ_taps W[co, ci, ky, kx] δ[n, co, (iy + PAD − ky) / S, (ix + PAD − kx) / S].
+@compute @workgroup_size({{WORKGROUP_SIZE}})
+fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  var i = flat_index(gid, groups);
+  if (i >= u.batch * CIB * H * WB) { return; }
+  let ix0 = (i % WB) * 4u;
+  i /= WB;
+  let iy = i % H;
+  i /= H;
+  let ci0 = (i % CIB) * 4u;
+  let n = i / CIB;
+  // acc{j}: pixel ix0 + j, input channels ci0 .. ci0 + 3.
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  let x0 = i32(ix0);
+  if (STRIDE == 1u && K == 3u) {
+    // The hot path: dL/dx is the correlation of δ with the flipped kernel; each δ row segment
+    // (columns ix0 − 1 .. ix0 + 4) is loaded once for the 3 taps of a row.
+    let base = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE;
+    for (var co = 0u; co < COUT; co++) {
+      for (var ky = 0u; ky < 3u; ky++) {
+        let ty = i32(iy) + 1 - i32(ky);
+        if (ty < 0 || ty >= i32(HO)) { continue; }
+        let row = base + (co * HO + u32(ty)) * WO;
+        let lo = vec4<f32>(load_delta_row(row, x0 - 1), load_delta_row(row, x0), load_delta_row(row, x0 + 1), load_delta_row(row, x0 + 2));
+        let hi = vec2<f32>(load_delta_row(row, x0 + 3), load_delta_row(row, x0 + 4));
+        let w0 = load_w_in4(co, ci0, ky * 3u);
+        let w1 = load_w_in4(co, ci0, ky * 3u + 1u);
+        let w2 = load_w_in4(co, ci0, ky * 3u + 2u);
+        // Pixel ix0 + j meets δ column ix0 + j + 1 − kx: segment index j + 2 − kx.
+        acc0 += w0 * lo.z + w1 * lo.y + w2 * lo.x;
+        acc1 += w0 * lo.w + w1 * lo.z + w2 * lo.y;
+        acc2 += w0 * hi.x + w1 * lo.w + w2 * lo.z;
+        acc3 += w0 * hi.y + w1 * hi.x + w2 * lo.w;
+      }
+    }
+  } else {
+  for (var co = 0u; co < COUT; co++) {
+    for (var ky = 0u; ky < K; ky++) {
+      let ty = i32(iy) + PAD - i32(ky);
+      for (var kx = 0u; kx < K; kx++) {
+        let w = load_w_in4(co, ci0, ky * K + kx);
+        acc0 += w * load_delta_at(n, co, ty, x0, kx);
+        acc1 += w * load_delta_at(n, co, ty, x0 + 1, kx);
+        acc2 += w * load_delta_at(n, co, ty, x0 + 2, kx);
+        acc3 += w * load_delta_at(n, co, ty, x0 + 3, kx);
+      }
+    }
+  }
+  }
+  for (var c = 0u; c < 4u; c++) {
+    store_grad_input(n, ci0 + c, iy, ix0, acc0[c]);
+    store_grad_input(n, ci0 + c, iy, ix0 + 1u, acc1[c]);
+    store_grad_input(n, ci0 + c, iy, ix0 + 2u, acc2[c]);
+    store_grad_input(n, ci0 + c, iy, ix0 + 3u, acc3[c]);
+  }
+}
+
+fn load_delta4(n: u32, co0: u32, pixel: u32) -> vec4<f32> {
+  let base = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE + pixel;
+  return vec4<f32>(
+    cache[base + min(co0, COUT - 1u) * HO * WO],
+    cache[base + min(co0 + 1u, COUT - 1u) * HO * WO],
+    cache[base + min(co0 + 2u, COUT - 1u) * HO * WO],
+    cache[base + min(co0 + 3u, COUT - 1u) * HO * WO]);
+}
+
+fn store_grad_weight(co: u32, ci: u32, tap: u32, g: f32) {
+  if (co >= COUT || ci >= CIN) { return; }
+  dst[u.param_offset + (co * CIN + ci) * KK + tap] = g;
+}
+
+// dW[co, ci, ky, kx] = Σ_n Σ_oy Σ_ox δ[n, co, oy, ox] x[n, ci, oy·S + ky − PAD, ox·S + kx − PAD],
+// db[co] = Σ_n Σ_oy Σ_ox δ[n, co, oy, ox], in that order.
+// x[n, ci0 .. ci0 + 3, iy, ix] (clamped channels), zero outside the row.
+fn load_x_ci4(n: u32, ci0: u32, iy: u32, ix: i32) -> vec4<f32> {
+  let base = u.input_offset + n * IN_SIZE + iy * W + u32(clamp(ix, 0, i32(W) - 1));
+  let v = vec4<f32>(
+    src[base + min(ci0, CIN - 1u) * H * W],
+    src[base + min(ci0 + 1u, CIN - 1u) * H * W],
+    src[base + min(ci0 + 2u, CIN - 1u) * H * W],
+    src[base + min(ci0 + 3u, CIN - 1u) * H * W]);
+  return select(vec4<f32>(0.0), v, ix >= 0 && ix < i32(W));
+}
+
+// Blocks of dW per output-channel block: one per input-channel block and kernel row (3 × 3,
+// stride 1: the row's 3 taps share a sliding window of x) or per tap (otherwise).
+const TAP_BLOCKS: u32 = select(KK, 3u, STRIDE == 1u && K == 3u);
+
+@compute @workgroup_size({{WORKGROUP_SIZE}})
+fn backward_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+  let i = flat_index(gid, groups);
+  let weight_blocks = COB * CIB * TAP_BLOCKS;
+  if (i >= weight_blocks + COB) { return; }
+  if (i >= weight_blocks) {
+    let co0 = (i - weight_blocks) * 4u;
+    var sum = vec4<f32>(0.0);
+    for (var n = 0u; n < u.batch; n++) {
+      for (var p = 0u; p < HO * WO; p++) { sum += load_delta4(n, co0, p); }
+    }
+    for (var c = 0u; c < 4u; c++) {
+      if (co0 + c < COUT) { dst[u.param_offset + COUT * CIN * KK + co0 + c] = sum[c]; }
+    }
+    return;
+  }
+  if (STRIDE == 1u && K == 3u) {
+    weights_row3(i);
+    return;
+  }
+  let tap = i % KK;
+  let ky = i32(tap / K);
+  let kx = i32(tap % K);
+  let ci0 = ((i / KK) % CIB) * 4u;
+  let co0 = (i / (KK * CIB)) * 4u;
+  let ci1 = min(ci0 + 1u, CIN - 1u);
+  let ci2 = min(ci0 + 2u, CIN - 1u);
+  let ci3 = min(ci0 + 3u, CIN - 1u);
+  // acc{j}: input channel ci0 + j, output channels co0 .. co0 + 3.
+  var acc0 = vec4<f32>(0.0);
+  var acc1 = vec4<f32>(0.0);
+  var acc2 = vec4<f32>(0.0);
+  var acc3 = vec4<f32>(0.0);
+  for (var n = 0u; n < u.batch; n++) {
+    for (var oy = 0u; oy < HO; oy++) {
+      let iy = i32(oy * STRIDE) + ky - PAD;
+      for (var ox = 0u; ox < WO; ox++) {
+        let ix = i32(ox * STRIDE) + kx - PAD;
+        let d = load_delta4(n, co0, oy * WO + ox);
+        acc0 += d * load_x(n, min(ci0, CIN - 1u), iy, ix);
+        acc1 += d * load_x(n, ci1, iy, ix);
+        acc2 += d * load_x(n, ci2, iy, ix);
+        acc3 += d * load_x(n, ci3, iy, ix);
+      }
+    }
+  }
+  for (var c = 0u; c < 4u; c++) {
+    store_grad_weight(co0 + c, ci0, u32(tap), acc0[c]);
+    store_grad_weight(co0 + c, ci0 + 1u, u32(tap), acc1[c]);
+    store_grad_weight(co0 + c, ci0 + 2u, u32(tap), acc2[c]);
+    store_grad_weight(co0 + c, ci0 + 3u, u32(tap), acc3[c]);
+  }
+}
+
+// dW of 4 output × 4 input channels at the 3 taps of kernel row ky (3 × 3, stride 1). Along an
+// output row, x at columns ox − 1, ox, ox + 1 slides by one column per pixel: 8 loads (δ and
+// the new x column) per 48 multiply-adds. Sums over sample, row, column in that order.
+fn weights_row3(i: u32) {
+  let ky = i % 3u;
+  let ci0 = ((i / 3u) % CIB) * 4u;
+  let co0 = (i / (3u * CIB)) * 4u;
+  // a{kx}{j}: tap (ky, kx), input channel ci0 + j, output channels co0 .. co0 + 3.
+  var a00 = vec4<f32>(0.0); var a01 = vec4<f32>(0.0); var a02 = vec4<f32>(0.0); var a03 = vec4<f32>(0.0);
+  var a10 = vec4<f32>(0.0); var a11 = vec4<f32>(0.0); var a12 = vec4<f32>(0.0); var a13 = vec4<f32>(0.0);
+  var a20 = vec4<f32>(0.0); var a21 = vec4<f32>(0.0); var a22 = vec4<f32>(0.0); var a23 = vec4<f32>(0.0);
+  for (var n = 0u; n < u.batch; n++) {
+    for (var oy = 0u; oy < HO; oy++) {
+      let iy = i32(oy + ky) - 1;
+      if (iy < 0 || iy >= i32(H)) { continue; }
+      // xm, xc, xp: x over the 4 input channels at columns ox − 1, ox, ox + 1.
+      var xm = vec4<f32>(0.0);
+      var xc = load_x_ci4(n, ci0, u32(iy), 0);
+      for (var ox = 0u; ox < WO; ox++) {
+        let xp = load_x_ci4(n, ci0, u32(iy), i32(ox) + 1);
+        let d = load_delta4(n, co0, oy * WO + ox);
+        a00 += d * xm.x; a01 += d * xm.y; a02 += d * xm.z; a03 += d * xm.w;
+        a10 += d * xc.x; a11 += d * xc.y; a12 += d * xc.z; a13 += d * xc.w;
+        a20 += d * xp.x; a21 += d * xp.y; a22 += d * xp.z; a23 += d * xp.w;
+        xm = xc;
+        xc = xp;
+      }
+    }
+  }
+  let t = ky * 3u;
+  for (var c = 0u; c < 4u; c++) {
+    store_grad_weight(co0 + c, ci0, t, a00[c]);
+    store_grad_weight(co0 + c, ci0 + 1u, t, a01[c]);
+    store_grad_weight(co0 + c, ci0 + 2u, t, a02[c]);
+    store_grad_weight(co0 + c, ci0 + 3u, t, a03[c]);
+    store_grad_weight(co0 + c, ci0, t + 1u, a10[c]);
+    store_grad_weight(co0 + c, ci0 + 1u, t + 1u, a11[c]);
+    store_grad_weight(co0 + c, ci0 + 2u, t + 1u, a12[c]);
+    store_grad_weight(co0 + c, ci0 + 3u, t + 1u, a13[c]);
+    store_grad_weight(co0 + c, ci0, t + 2u, a20[c]);
+    store_grad_weight(co0 + c, ci0 + 1u, t + 2u, a21[c]);
+    store_grad_weight(co0 + c, ci0 + 2u, t + 2u, a22[c]);
+    store_grad_weight(co0 + c, ci0 + 3u, t + 2u, a23[c]);
+  }
+}
