@@ -1,3 +1,4 @@
+import { lossHistoryOf } from '../../src/ui/controllers/loss-history';
 import { expect, fixture, html } from '@open-wc/testing';
 import { createCell, type ModelCell, type TrainCell } from '../../src/notebook';
 import '../../src/ui/app/app';
@@ -20,7 +21,7 @@ const trained: RunView = {
   state: 'done',
   step: 3,
   totalSteps: 3,
-  losses: [3, 2, 1],
+  losses: lossHistoryOf([3, 2, 1]),
   learningRate: 1e-3,
   stepsPerSecond: 10,
   samplesPerSecond: 2560,
@@ -309,7 +310,7 @@ describe('Train cell through the app', () => {
     const run = app.lab!.run('train-1');
     expect(run.step).to.equal(5);
     // Steps 0–3 before the NaN, steps 2–4 redone from the checkpoint at step 2.
-    expect(run.losses).to.deep.equal([10, 11, 20, 21, 22]);
+    expect(run.losses.exact()).to.deep.equal([10, 11, 20, 21, 22]);
   });
 
   it('a speed cap trains in paced slices up to the step count', async () => {

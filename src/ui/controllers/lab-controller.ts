@@ -3,6 +3,7 @@
  * what training and sampling produced, which is not part of the serialisable notebook — and asks
  * its host to re-render when that changes. Components read it; they never call the client.
  */
+import { EMPTY_LOSSES, type LossHistory } from './loss-history';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
   cellName,
@@ -40,8 +41,8 @@ export interface RunView {
   state: RunState;
   step: number;
   totalSteps: number;
-  /** Every step's loss since the model was created. */
-  losses: number[];
+  /** Every step's loss since the model was created (downsampled past 65 536 steps). */
+  losses: LossHistory;
   learningRate: number;
   stepsPerSecond: number;
   samplesPerSecond: number;
@@ -86,7 +87,7 @@ export const IDLE_RUN: RunView = {
   state: 'idle',
   step: 0,
   totalSteps: 0,
-  losses: [],
+  losses: EMPTY_LOSSES,
   learningRate: 0,
   stepsPerSecond: 0,
   samplesPerSecond: 0,
@@ -408,10 +409,7 @@ export class LabController implements ReactiveController {
     // replaced, not added twice: a final report may repeat them, and after a NaN rollback or a
     // device-loss recovery the run redoes the steps since its checkpoint.
     const first = Math.max(0, progress.step - progress.losses.length);
-    const losses =
-      run.losses.length > first
-        ? run.losses.slice(0, first).concat(Array.from(progress.losses))
-        : run.losses.concat(Array.from(progress.losses));
+    const losses = run.losses.record(first, progress.losses);
     this.update(trainId, {
       step: progress.step,
       ...(progress.notice ? { error: progress.notice } : {}),
