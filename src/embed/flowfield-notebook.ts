@@ -27,7 +27,8 @@ let sharedWorker: WorkerHandle | undefined;
  * turns between runs), but keeps its own run table: two notebooks may both have a `train-1`.
  */
 function elementClient(): LabClient {
-  sharedWorker ??= startWorker(new URL('./worker.js', import.meta.url));
+  const where = FlowfieldNotebook.workerUrl ?? './worker.js';
+  sharedWorker ??= startWorker(new URL(where, import.meta.url));
   return shareableWorkerClient(sharedWorker.api);
 }
 
@@ -49,6 +50,12 @@ export class FlowfieldNotebook extends HTMLElement {
   static observedAttributes = ['src', 'notebook', 'readonly', 'hide'];
   /** Makes each element's LabClient instead of the shared worker (tests; custom workers). */
   static clientFactory: (() => LabClient) | undefined;
+  /**
+   * Where the worker script is, when it is not `worker.js` next to embed.js: a page that bundles
+   * `@flowfield/lab/embed` into its own script sets it (before the first element connects) to
+   * the URL where it serves `@flowfield/lab/worker` (dist/worker.js). Relative: to embed.js.
+   */
+  static workerUrl: string | URL | undefined;
 
   readonly app: FfApp;
   private readonly errorBox: HTMLElement;
