@@ -19,6 +19,7 @@ import type { LabClient } from '../ui/controllers/lab-client';
 import { shareableWorkerClient } from '../ui/app/weights-client';
 import { startWorker, type WorkerHandle } from '../worker/client';
 import { decodeShareLink, notebookFromFile, type SharePayload } from '../notebook';
+import { errorMessage } from '../ui/error-message';
 
 let sharedWorker: WorkerHandle | undefined;
 
@@ -30,10 +31,6 @@ function elementClient(): LabClient {
   const where = FlowfieldNotebook.workerUrl ?? './worker.js';
   sharedWorker ??= startWorker(new URL(where, import.meta.url));
   return shareableWorkerClient(sharedWorker.api);
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -133,7 +130,7 @@ export class FlowfieldNotebook extends HTMLElement {
           if (!response.ok) throw new Error(`the server answered ${response.status}`);
           text = await response.text();
         } catch (error) {
-          throw new Error(`Could not load the notebook file ${url.href}: ${message(error)}.`, {
+          throw new Error(`Could not load the notebook file ${url.href}: ${errorMessage(error)}.`, {
             cause: error,
           });
         }
@@ -144,7 +141,7 @@ export class FlowfieldNotebook extends HTMLElement {
         );
       }
     } catch (error) {
-      this.showError(`This notebook could not be opened. ${message(error)}`);
+      this.showError(`This notebook could not be opened. ${errorMessage(error)}`);
       return;
     }
     await this.app.session.openPayload(payload);

@@ -1,4 +1,3 @@
-import { lossHistoryOf } from '../../src/ui/controllers/loss-history';
 import { expect, fixture, html } from '@open-wc/testing';
 import { createCell, type ModelCell, type TrainCell } from '../../src/notebook';
 import '../../src/ui/app/app';
@@ -10,6 +9,7 @@ import type {
   RunSummary,
 } from '../../src/ui/controllers/lab-client';
 import { IDLE_RUN, type RunView } from '../../src/ui/controllers/lab-controller';
+import { lossHistoryOf } from '../../src/ui/controllers/loss-history';
 import '../../src/ui/train-cell/train-cell';
 import type { FfTrainCell } from '../../src/ui/train-cell/train-cell';
 import { FakeLabClient } from './support/fake-lab-client';
@@ -361,7 +361,8 @@ describe('Train cell through the app', () => {
     const app = await mountApp(client);
     app.lab!.setSpeed('train-1', 20);
     const playing = app.lab!.play('train-1');
-    await new Promise((r) => setTimeout(r, 30));
+    // Between the first slice and the next (a fixed sleep lost that race on a loaded machine).
+    while (!client.calls.includes('train train-1 2')) await new Promise((r) => setTimeout(r, 1));
     await app.lab!.setBatchSize('train-1', 64);
     expect(
       client.calls.filter((c) => c.startsWith('batch ')),

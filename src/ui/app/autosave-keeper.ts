@@ -16,6 +16,7 @@ import {
 } from '../../notebook';
 import type { Banner } from './app';
 import { TabClaims } from './tab-claims';
+import { errorMessage } from '../error-message';
 
 /** Autosave waits this long after the last change (ms). */
 export const AUTOSAVE_DELAY_MS = 300;
@@ -28,17 +29,13 @@ export interface AutosaveHost {
   autosaveNote: string | undefined;
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Why `notebook` does not validate, or undefined when it does. */
 function problemOf(notebook: Notebook): string | undefined {
   try {
     parseNotebook(notebook);
     return undefined;
   } catch (error) {
-    return error instanceof NotebookError ? error.message : message(error);
+    return error instanceof NotebookError ? error.message : errorMessage(error);
   }
 }
 
@@ -63,7 +60,7 @@ export class AutosaveKeeper {
       this.host.showBanner({
         kind: 'info',
         title: 'Autosave is off.',
-        text: `This browser would not open IndexedDB (${message(error)}); save your notebook as a file.`,
+        text: `This browser would not open IndexedDB (${errorMessage(error)}); save your notebook as a file.`,
       });
       return false;
     }
@@ -156,7 +153,7 @@ export class AutosaveKeeper {
         this.host.showBanner({
           kind: 'error',
           title: 'Autosave failed.',
-          text: `${message(error)} Save the notebook as a file to keep it.`,
+          text: `${errorMessage(error)} Save the notebook as a file to keep it.`,
         });
       }
     });
@@ -230,7 +227,7 @@ export class AutosaveKeeper {
     } catch (error) {
       this.note(
         'save',
-        `The trained weights could not be autosaved (${message(error)}): save the notebook as a file to keep them.`,
+        `The trained weights could not be autosaved (${errorMessage(error)}): save the notebook as a file to keep them.`,
       );
     }
   }

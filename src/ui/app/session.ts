@@ -35,12 +35,9 @@ import {
   type ReplayStatus,
   type TrainWeights,
 } from './weights';
+import { errorMessage } from '../error-message';
 
 export { AUTOSAVE_DELAY_MS } from './autosave-keeper';
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** A file name from a notebook title: letters, digits and dashes. */
 export function fileStem(title: string): string {
@@ -302,7 +299,7 @@ export class NotebookSession {
         await importTrainWeights(lab, client, this.app.store, w, () => this.app.requestUpdate());
       } catch (error) {
         this.imported.delete(w.trainId);
-        failures.push(`${w.trainId}: ${message(error)}`);
+        failures.push(`${w.trainId}: ${errorMessage(error)}`);
       } finally {
         this.importing.delete(w.trainId);
       }
@@ -353,7 +350,7 @@ export class NotebookSession {
         text:
           error instanceof NotebookError
             ? `${error.message}${error.path ? ` (at ${error.path})` : ''}`
-            : message(error),
+            : errorMessage(error),
       });
       this.guard?.finish();
       return false;
@@ -375,7 +372,7 @@ export class NotebookSession {
       this.app.showBanner({
         kind: 'error',
         title: 'This file could not be opened; your notebook is unchanged.',
-        text: message(error),
+        text: errorMessage(error),
       });
       this.guard?.finish();
       return false;
@@ -402,7 +399,7 @@ export class NotebookSession {
       if (!response.ok) throw new Error(`the server answered ${response.status}`);
       payload = notebookFromFile(await response.text());
     } catch (error) {
-      problem = message(error);
+      problem = errorMessage(error);
     }
     if (!payload) {
       const notebook = galleryNotebook(name);
@@ -482,7 +479,7 @@ export class NotebookSession {
           await encodeShareLink({ notebook, weights }, { weights: 'float16' }),
         );
       } catch (error) {
-        withWeights = { error: message(error) };
+        withWeights = { error: errorMessage(error) };
       }
     }
     return {
@@ -498,7 +495,11 @@ export class NotebookSession {
     try {
       await this.app.shareDialog.show(await this.shareOptions());
     } catch (error) {
-      this.app.showBanner({ kind: 'error', title: 'Could not make a link.', text: message(error) });
+      this.app.showBanner({
+        kind: 'error',
+        title: 'Could not make a link.',
+        text: errorMessage(error),
+      });
     }
   }
 
@@ -530,7 +531,7 @@ export class NotebookSession {
       this.app.showBanner({
         kind: 'error',
         title: 'Could not save the file.',
-        text: message(error),
+        text: errorMessage(error),
       });
     }
   }
@@ -552,7 +553,7 @@ export class NotebookSession {
       this.app.showBanner({
         kind: 'error',
         title: 'Could not export weights.',
-        text: message(error),
+        text: errorMessage(error),
       });
     }
   }
@@ -578,7 +579,7 @@ export class NotebookSession {
       this.app.showBanner({
         kind: 'error',
         title: 'Could not export the PyTorch project.',
-        text: message(error),
+        text: errorMessage(error),
       });
     }
   }

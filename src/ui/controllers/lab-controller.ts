@@ -28,6 +28,7 @@ import type {
   RunState,
   ViewClient,
 } from './lab-client';
+import { errorMessage } from '../error-message';
 
 export type GpuStatus =
   | { state: 'checking' }
@@ -101,10 +102,6 @@ const PACE_TICK_MS = 100;
 /** How often the compile progress of a model being created is asked for. */
 const COMPILE_POLL_MS = 150;
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 export class LabController implements ReactiveController {
   gpu: GpuStatus = { state: 'checking' };
   /** The newest GPU error the worker reported (out of memory, …), until dismissed. */
@@ -140,7 +137,7 @@ export class LabController implements ReactiveController {
         this.refreshPreviews();
       },
       (error: unknown) => {
-        this.gpu = { state: 'unavailable', message: message(error) };
+        this.gpu = { state: 'unavailable', message: errorMessage(error) };
         this.changed();
       },
     );
@@ -264,7 +261,7 @@ export class LabController implements ReactiveController {
       const points = await this.client.sampleData(cell.source, PREVIEW_POINTS, cell.source.seed);
       next = { key, points };
     } catch (error) {
-      next = { key, error: message(error) };
+      next = { key, error: errorMessage(error) };
     }
     if (this.previews.get(cell.id)?.key === key) this.previews.set(cell.id, next);
     this.changed();
@@ -399,7 +396,7 @@ export class LabController implements ReactiveController {
       this.update(trainId, { state: summary.stopped ? 'stopped' : 'done', step: summary.steps });
       await this.sample(trainId, true);
     } catch (error) {
-      this.update(trainId, { state: 'failed', error: message(error) });
+      this.update(trainId, { state: 'failed', error: errorMessage(error) });
     }
   }
 
@@ -485,7 +482,7 @@ export class LabController implements ReactiveController {
       );
       this.update(trainId, { samples });
     } catch (error) {
-      this.update(trainId, { error: message(error) });
+      this.update(trainId, { error: errorMessage(error) });
     } finally {
       this.sampling.delete(trainId);
     }
@@ -517,7 +514,7 @@ export class LabController implements ReactiveController {
     try {
       result = await computeComparison(this.client, this.store.notebook, cell, plan.targets, runOf);
     } catch (error) {
-      result = { state: 'failed', rows: [], error: message(error) };
+      result = { state: 'failed', rows: [], error: errorMessage(error) };
     }
     this.comparisons.set(compareId, result);
     this.changed();
@@ -549,7 +546,7 @@ export class LabController implements ReactiveController {
       await this.client.setBatchSize(trainId, batch);
       this.update(trainId, { batch });
     } catch (error) {
-      this.update(trainId, { error: message(error) });
+      this.update(trainId, { error: errorMessage(error) });
     }
   }
 
@@ -632,7 +629,8 @@ export class LabController implements ReactiveController {
         await this.sample(trainId, true);
       }
     } catch (error) {
-      if (this.runs.has(trainId)) this.update(trainId, { state: 'failed', error: message(error) });
+      if (this.runs.has(trainId))
+        this.update(trainId, { state: 'failed', error: errorMessage(error) });
     } finally {
       this.paced.delete(trainId);
       // A change that arrived during the last slice applies to the next training.
