@@ -5,6 +5,7 @@ export * from './draws';
 export * from './grid';
 export * from './image';
 export * from './points';
+export * from './point-set';
 export * from './normalize';
 export * from './spec';
 export * from './source';

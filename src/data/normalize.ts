@@ -12,6 +12,12 @@ import type { Moments } from './grid';
  */
 export type NormalizationMode = 'per-axis' | 'isotropic' | 'none';
 
+/** The affine map between data and model coordinates, x_model = (x_data − shift) / scale, as data. */
+export interface Normalization {
+  shift: [number, number];
+  scale: [number, number];
+}
+
 export const NORMALIZATION_MODES: readonly NormalizationMode[] = ['per-axis', 'isotropic', 'none'];
 
 export class AffineNormalizer {

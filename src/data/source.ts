@@ -13,7 +13,7 @@ import { PointDraws, DATA_STREAM } from './draws';
 import { DensityUnavailableError } from './errors';
 import { GridDensity, type Moments } from './grid';
 import { AffineNormalizer } from './normalize';
-import { PointSet } from './points';
+import { PointSet } from './point-set';
 import { resolveSpec, type ResolvedSpec } from './spec';
 import { seedKey } from '../rng/philox';
 

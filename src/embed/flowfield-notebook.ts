@@ -19,6 +19,7 @@ import type { LabClient } from '../ui/controllers/lab-client';
 import { shareableWorkerClient } from '../ui/app/weights-client';
 import { startWorker, type WorkerHandle } from '../worker/client';
 import { decodeShareLink, notebookFromFile, type SharePayload } from '../notebook';
+import { errorMessage } from '../ui/error-message';
 
 let sharedWorker: WorkerHandle | undefined;
 
@@ -27,12 +28,9 @@ let sharedWorker: WorkerHandle | undefined;
  * turns between runs), but keeps its own run table: two notebooks may both have a `train-1`.
  */
 function elementClient(): LabClient {
-  sharedWorker ??= startWorker(new URL('./worker.js', import.meta.url));
+  const where = FlowfieldNotebook.workerUrl ?? './worker.js';
+  sharedWorker ??= startWorker(new URL(where, import.meta.url));
   return shareableWorkerClient(sharedWorker.api);
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -49,6 +47,12 @@ export class FlowfieldNotebook extends HTMLElement {
   static observedAttributes = ['src', 'notebook', 'readonly', 'hide'];
   /** Makes each element's LabClient instead of the shared worker (tests; custom workers). */
   static clientFactory: (() => LabClient) | undefined;
+  /**
+   * Where the worker script is, when it is not `worker.js` next to embed.js: a page that bundles
+   * `@flowfield/lab/embed` into its own script sets it (before the first element connects) to
+   * the URL where it serves `@flowfield/lab/worker` (dist/worker.js). Relative: to embed.js.
+   */
+  static workerUrl: string | URL | undefined;
 
   readonly app: FfApp;
   private readonly errorBox: HTMLElement;
@@ -126,7 +130,7 @@ export class FlowfieldNotebook extends HTMLElement {
           if (!response.ok) throw new Error(`the server answered ${response.status}`);
           text = await response.text();
         } catch (error) {
-          throw new Error(`Could not load the notebook file ${url.href}: ${message(error)}.`, {
+          throw new Error(`Could not load the notebook file ${url.href}: ${errorMessage(error)}.`, {
             cause: error,
           });
         }
@@ -137,7 +141,7 @@ export class FlowfieldNotebook extends HTMLElement {
         );
       }
     } catch (error) {
-      this.showError(`This notebook could not be opened. ${message(error)}`);
+      this.showError(`This notebook could not be opened. ${errorMessage(error)}`);
       return;
     }
     await this.app.session.openPayload(payload);

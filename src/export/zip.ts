@@ -3,21 +3,10 @@
  * download as one file. Format: PKWARE APPNOTE 6.3 local headers, central directory, end record.
  */
 
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
+// One CRC-32 for the whole project (links, files and zips): the notebook's byte helpers.
+import { crc32 } from '../notebook/binary';
 
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+export { crc32 };
 
 export interface ZipEntry {
   path: string;

@@ -2,7 +2,6 @@
  * MLP regression of a known 2-D function on GPU-made batches: the engine's learning test and
  * the benchmark workload (MLP 2 → H × k → 2, MSE). Batches: shaders/nn/regression-batch.wgsl.
  */
-import lossSource from '../../shaders/nn/loss.wgsl';
 import batchSource from '../../shaders/nn/regression-batch.wgsl';
 import {
   defineKernel,
@@ -19,6 +18,7 @@ import type { KernelTuning } from './kernels';
 import { addMlpParameters, type MlpShape } from './mlp-shape';
 import { ParameterLayout } from './parameters';
 import { TRAIN_STATE_LIBRARY } from './train-state';
+import { mseKernel } from './losses';
 import type { TrainingTask } from './trainer';
 
 const REGRESSION_STREAM = 0x52454752;
@@ -29,15 +29,6 @@ const batchKernel = defineKernel<number>({
   source: batchSource,
   libraries: [PHILOX_LIBRARY, TRAIN_STATE_LIBRARY],
   bindings: ['uniform', 'storage', 'storage', 'storage'],
-  workgroupSize: 64,
-  dispatch: (batch, wg) => workgroupsFor(batch, wg),
-});
-
-export const mseKernel = defineKernel<number>({
-  name: 'nn/mse',
-  file: 'nn/loss.wgsl',
-  source: lossSource,
-  bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage'],
   workgroupSize: 64,
   dispatch: (batch, wg) => workgroupsFor(batch, wg),
 });

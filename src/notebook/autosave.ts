@@ -11,18 +11,49 @@
  * (sliced.ts): a notebook may hold megabytes, and cloning one as an object into IndexedDB took
  * 200 ms of the page's main thread on a busy machine. Records of older builds hold the object
  * itself (`notebook`) and are still read.
+ *
+ * A notebook with a value out of range (the user is still typing) is not a valid notebook: its
+ * record keeps the last valid version and adds the *draft* beside it with the reason, so a reload
+ * restores the valid one and offers the draft. Trained weights live in their own store, keyed
+ * like the notebooks, capped per notebook and in count (weights are megabytes, notebooks not).
  */
 import { deflate, inflate } from './codec';
 import { MAX_FILE_CHARS } from './files';
 import type { Notebook } from './schema';
 import { nextTask, parseJsonSliced, stringifySliced } from './sliced';
-import { parseNotebook } from './validate';
+import type { ModelWeights } from './weights';
+import { parseDraft, parseNotebook } from './validate';
 
 const NOTEBOOKS = 'notebooks';
 const META = 'meta';
+const WEIGHTS = 'weights';
 const LAST_KEY = 'last';
 /** Autosaves kept; older ones are dropped on save. */
 export const MAX_AUTOSAVES = 50;
+/** The database's schema version (2 added the weights store). */
+export const AUTOSAVE_DB_VERSION = 2;
+/** Most bytes of parameters autosaved for one notebook (larger: save a file instead). */
+export const MAX_AUTOSAVED_WEIGHT_BYTES = 32 * 1024 * 1024;
+/** Notebooks whose trained weights are kept; the least recently saved ones lose theirs. */
+export const MAX_WEIGHT_RECORDS = 5;
+
+/** One Train cell's weights, with the run key they were trained under (stale ones are skipped). */
+export interface AutosavedWeights extends ModelWeights {
+  runKey: string;
+}
+
+interface WeightsRecord {
+  id: string;
+  savedAt: number;
+  weights: AutosavedWeights[];
+}
+
+/** The draft beside a record's last valid notebook: why it is not valid, and when it was saved. */
+export interface DraftInfo {
+  id: string;
+  problem: string;
+  savedAt: number;
+}
 
 interface AutosaveRecord {
   id: string;
@@ -32,6 +63,9 @@ interface AutosaveRecord {
   packed?: Uint8Array;
   /** The notebook itself (records of earlier builds). */
   notebook?: unknown;
+  /** A newer, not valid version of the notebook (deflated JSON) and why it is not valid. */
+  draft?: Uint8Array;
+  draftProblem?: string;
 }
 
 /** The notebook as deflated JSON, in slices. */
@@ -42,13 +76,16 @@ export async function packNotebook(notebook: Notebook): Promise<Uint8Array> {
 }
 
 /** The notebook in `packed` (parseNotebook'd); throws when it is not one. */
-export async function unpackNotebook(packed: Uint8Array): Promise<Notebook> {
+export async function unpackNotebook(
+  packed: Uint8Array,
+  parse: (value: unknown) => Notebook = parseNotebook,
+): Promise<Notebook> {
   const bytes = await inflate(packed.slice() as Uint8Array<ArrayBuffer>, 2 * MAX_FILE_CHARS);
   const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   await nextTask();
   const value = await parseJsonSliced(text);
   await nextTask();
-  return parseNotebook(value);
+  return parse(value);
 }
 
 function request<T>(req: IDBRequest<T>): Promise<T> {
@@ -106,12 +143,14 @@ export class NotebookAutosave {
 
   /** Opens (creating if needed) the autosave database. */
   static async open(dbName = 'flowfield-autosave'): Promise<NotebookAutosave> {
-    const req = indexedDB.open(dbName, 1);
+    // Version 2 added the weights store; version-1 databases are upgraded in place.
+    const req = indexedDB.open(dbName, AUTOSAVE_DB_VERSION);
     req.onupgradeneeded = () => {
       const db = req.result;
       if (!db.objectStoreNames.contains(NOTEBOOKS))
         db.createObjectStore(NOTEBOOKS, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
+      if (!db.objectStoreNames.contains(WEIGHTS)) db.createObjectStore(WEIGHTS, { keyPath: 'id' });
     };
     // Another tab holds the database open at an older version and does not let go: waiting
     // would leave the app without autosave and without saying why.
@@ -128,11 +167,48 @@ export class NotebookAutosave {
 
   /** Saves `notebook` under `id` (a new id when absent), marks it last; returns the id. */
   async save(notebook: Notebook, id: string = crypto.randomUUID()): Promise<string> {
-    // Strictly increasing, so "last" and the recent list agree even within one millisecond.
-    const savedAt = Math.max(Date.now(), this.lastSavedAt + 1);
-    this.lastSavedAt = savedAt;
     const packed = await packNotebook(notebook);
-    const record: AutosaveRecord = { id, title: notebook.title, savedAt, packed };
+    return this.put({ id, title: notebook.title, savedAt: this.nextSavedAt(), packed });
+  }
+
+  /**
+   * Saves `draft`, a notebook that does not validate (`problem` says why), beside the last valid
+   * version under `id` (a record holding only the draft when there is none); marks it last.
+   */
+  async saveDraft(draft: Notebook, problem: string, id: string = crypto.randomUUID()) {
+    const packed = await packNotebook(draft);
+    const existing = await this.record(id);
+    const valid = isRecord(existing) ? existing : undefined;
+    return this.put({
+      id,
+      title: draft.title,
+      savedAt: this.nextSavedAt(),
+      ...(valid?.packed ? { packed: valid.packed } : {}),
+      ...(valid?.notebook !== undefined ? { notebook: valid.notebook } : {}),
+      draft: packed,
+      draftProblem: problem,
+    });
+  }
+
+  /** The draft saved under `id` (numbers out of range kept), or undefined when there is none. */
+  async loadDraft(id: string): Promise<Notebook | undefined> {
+    const record = await this.record(id);
+    if (!isRecord(record) || !(record.draft instanceof Uint8Array)) return undefined;
+    try {
+      return await unpackNotebook(record.draft, parseDraft);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Strictly increasing, so "last" and the recent list agree even within one millisecond. */
+  private nextSavedAt(): number {
+    this.lastSavedAt = Math.max(Date.now(), this.lastSavedAt + 1);
+    return this.lastSavedAt;
+  }
+
+  private async put(record: AutosaveRecord): Promise<string> {
+    const { id } = record;
     const tx = this.db.transaction([NOTEBOOKS, META], 'readwrite');
     const finished = done(tx);
     tx.objectStore(NOTEBOOKS).put(record);
@@ -145,9 +221,7 @@ export class NotebookAutosave {
   /** The last saved notebook, or the most recent one that still validates; never rejects. */
   async restoreLast(): Promise<{ id: string; notebook: Notebook } | undefined> {
     try {
-      const lastId = await request(
-        this.db.transaction(META).objectStore(META).get(LAST_KEY) as IDBRequest<unknown>,
-      );
+      const lastId = await this.lastId();
       // The last record alone first: reading every record is for when it is unusable.
       if (typeof lastId === 'string') {
         const last = await this.record(lastId);
@@ -167,6 +241,26 @@ export class NotebookAutosave {
       // A broken database is no worse than an empty one: the app opens its default notebook.
     }
     return undefined;
+  }
+
+  /** The draft held by the last saved record (load it with loadDraft); never rejects. */
+  async lastDraft(): Promise<DraftInfo | undefined> {
+    try {
+      const lastId = await this.lastId();
+      if (typeof lastId !== 'string') return undefined;
+      const last = await this.record(lastId);
+      if (!isRecord(last) || !(last.draft instanceof Uint8Array)) return undefined;
+      const problem = last.draftProblem ?? 'a value is out of range';
+      return { id: lastId, problem, savedAt: last.savedAt };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private lastId(): Promise<unknown> {
+    return request(
+      this.db.transaction(META).objectStore(META).get(LAST_KEY) as IDBRequest<unknown>,
+    );
   }
 
   /** Up to `limit` valid autosaves, most recent first. */
@@ -192,9 +286,10 @@ export class NotebookAutosave {
   }
 
   async remove(id: string): Promise<void> {
-    const tx = this.db.transaction([NOTEBOOKS, META], 'readwrite');
+    const tx = this.db.transaction([NOTEBOOKS, META, WEIGHTS], 'readwrite');
     const finished = done(tx);
     tx.objectStore(NOTEBOOKS).delete(id);
+    tx.objectStore(WEIGHTS).delete(id);
     const meta = tx.objectStore(META);
     const last = meta.get(LAST_KEY);
     last.onsuccess = () => {
@@ -221,9 +316,71 @@ export class NotebookAutosave {
     if (count <= MAX_AUTOSAVES) return;
     const records = await this.records();
     if (records.length <= MAX_AUTOSAVES) return;
-    const tx = this.db.transaction(NOTEBOOKS, 'readwrite');
+    const tx = this.db.transaction([NOTEBOOKS, WEIGHTS], 'readwrite');
     const finished = done(tx);
-    for (const record of records.slice(MAX_AUTOSAVES)) tx.objectStore(NOTEBOOKS).delete(record.id);
+    for (const record of records.slice(MAX_AUTOSAVES)) {
+      tx.objectStore(NOTEBOOKS).delete(record.id);
+      tx.objectStore(WEIGHTS).delete(record.id);
+    }
     await finished;
   }
+
+  // ─── trained weights ────────────────────────────────────────────────────────────────────
+
+  /**
+   * Keeps the trained weights of the notebook saved under `id` (replacing earlier ones);
+   * returns false, keeping nothing, when they are over MAX_AUTOSAVED_WEIGHT_BYTES. Only the
+   * MAX_WEIGHT_RECORDS most recently saved notebooks keep weights.
+   */
+  async saveWeights(id: string, weights: readonly AutosavedWeights[]): Promise<boolean> {
+    const bytes = weights.reduce((sum, w) => sum + w.params.byteLength, 0);
+    const tx = this.db.transaction(WEIGHTS, 'readwrite');
+    const finished = done(tx);
+    if (bytes > MAX_AUTOSAVED_WEIGHT_BYTES || !weights.length) {
+      tx.objectStore(WEIGHTS).delete(id);
+    } else {
+      const record: WeightsRecord = { id, savedAt: this.nextSavedAt(), weights: [...weights] };
+      tx.objectStore(WEIGHTS).put(record);
+    }
+    await finished;
+    await this.pruneWeights();
+    return bytes <= MAX_AUTOSAVED_WEIGHT_BYTES;
+  }
+
+  /** The weights kept for `id` (empty when none or unreadable); never rejects. */
+  async loadWeights(id: string): Promise<AutosavedWeights[]> {
+    try {
+      const store = this.db.transaction(WEIGHTS).objectStore(WEIGHTS);
+      const record = (await request(store.get(id) as IDBRequest<unknown>)) as
+        Partial<WeightsRecord> | undefined;
+      return Array.isArray(record?.weights) ? record.weights.filter(isWeights) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  private async pruneWeights(): Promise<void> {
+    const store = this.db.transaction(WEIGHTS).objectStore(WEIGHTS);
+    const all = (await request(store.getAll() as IDBRequest<WeightsRecord[]>)).sort(
+      (a, b) => b.savedAt - a.savedAt,
+    );
+    if (all.length <= MAX_WEIGHT_RECORDS) return;
+    const tx = this.db.transaction(WEIGHTS, 'readwrite');
+    const finished = done(tx);
+    for (const r of all.slice(MAX_WEIGHT_RECORDS)) tx.objectStore(WEIGHTS).delete(r.id);
+    await finished;
+  }
+}
+
+function isWeights(value: unknown): value is AutosavedWeights {
+  const w = value as Partial<AutosavedWeights> | null;
+  return (
+    typeof w === 'object' &&
+    w !== null &&
+    typeof w.trainId === 'string' &&
+    typeof w.runKey === 'string' &&
+    typeof w.steps === 'number' &&
+    w.params instanceof Float32Array &&
+    typeof w.normalization === 'object'
+  );
 }

@@ -93,14 +93,20 @@ function boolean(value: unknown, path: string): boolean {
   return value;
 }
 
+/**
+ * False while parseDraft runs: a draft keeps the out-of-range numbers the user was still typing
+ * (the UI shows them and refuses to run), so only their type is checked. Safe as module state
+ * because parsing is synchronous.
+ */
+let rangesChecked = true;
+
 function number(value: unknown, path: string, range: Range): number {
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    (range.integer && !Number.isInteger(value)) ||
-    value < range.min ||
-    value > range.max
-  ) {
+  const inRange =
+    !rangesChecked ||
+    ((!range.integer || Number.isInteger(value)) &&
+      (value as number) >= range.min &&
+      (value as number) <= range.max);
+  if (typeof value !== 'number' || !Number.isFinite(value) || !inRange) {
     const kind = range.integer ? 'a whole number' : 'a number';
     fail(
       path,
@@ -331,4 +337,17 @@ export function parseNotebook(value: unknown): Notebook {
     cells.push(parsed);
   });
   return { version: NOTEBOOK_VERSION, title, cells };
+}
+
+/**
+ * An autosaved draft: parseNotebook, except that numbers need only be finite (not in range).
+ * Only for drafts this app wrote itself, which the UI then shows with its range messages.
+ */
+export function parseDraft(value: unknown): Notebook {
+  rangesChecked = false;
+  try {
+    return parseNotebook(value);
+  } finally {
+    rangesChecked = true;
+  }
 }

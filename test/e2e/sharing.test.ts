@@ -68,7 +68,7 @@ describe('sharing and embedding end to end (built site)', function () {
     );
     expect(app.store.notebook).to.deep.equal(payload.notebook);
     expect(app.lab!.run('train-1').step).to.equal(payload.weights[0]!.steps);
-    expect(app.lab!.run('train-1').losses).to.deep.equal([]);
+    expect(app.lab!.run('train-1').losses.length).to.equal(0);
     expect(samples.length).to.be.greaterThan(1000);
     expect(samples.every(Number.isFinite)).to.equal(true);
     // The View cell draws the imported model (GPU view where the client has one).

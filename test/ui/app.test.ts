@@ -150,7 +150,7 @@ describe('<ff-app>', () => {
     const run = app.lab!.run('train-1');
     expect(run.state).to.equal('done');
     expect(run.step).to.equal(500);
-    expect(run.losses.at(-1)!).to.be.lessThan(run.losses[0]!);
+    expect(run.losses.exact().at(-1)!).to.be.lessThan(run.losses.exact()[0]!);
     const viewCell = cellElement(app, 'ff-view-cell');
     expect(viewCell.run.samples!.length).to.equal(2 * 2048);
     (deepActive() as HTMLElement).blur();

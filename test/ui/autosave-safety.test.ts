@@ -5,7 +5,7 @@
  * site's storage once something has been trained.
  */
 import { expect, fixture, html } from '@open-wc/testing';
-import { NotebookAutosave } from '../../src/notebook';
+import { AUTOSAVE_DB_VERSION, NotebookAutosave } from '../../src/notebook';
 import '../../src/ui/app/app';
 import type { FfApp } from '../../src/ui/app/app';
 import { FakeLabClient } from './support/fake-lab-client';
@@ -46,7 +46,7 @@ describe('autosave safety', () => {
     await app.session.flushAutosave();
     // What a newer build in another tab does: open the database at a higher version.
     const upgraded = await new Promise<IDBDatabase>((resolve, reject) => {
-      const req = indexedDB.open(db, 2);
+      const req = indexedDB.open(db, AUTOSAVE_DB_VERSION + 1);
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
       req.onblocked = () => reject(new Error('the app kept the database open: blocked'));

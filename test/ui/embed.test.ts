@@ -162,3 +162,28 @@ describe('<flowfield-notebook>', () => {
     expect(broken.app.store.notebook).to.deep.equal(GALLERY[0]!.notebook);
   });
 });
+
+describe('<flowfield-notebook> bundled into a page script', () => {
+  it('starts its worker from FlowfieldNotebook.workerUrl (worker.js is not next to the bundle)', async () => {
+    const factory = FlowfieldNotebook.clientFactory;
+    FlowfieldNotebook.clientFactory = undefined;
+    // Here embed.js is src/embed/flowfield-notebook.ts: ./worker.js next to it does not exist,
+    // so a ready GPU worker proves the element took the configured URL.
+    FlowfieldNotebook.workerUrl = new URL('/dist/worker.js', location.origin);
+    const nice = GALLERY.find((e) => e.name === 'nice-moons')!.notebook;
+    const el = embed({ notebook: await encodeShareLink({ notebook: nice, weights: [] }) });
+    try {
+      await ready(el);
+      await until(
+        'the worker answered',
+        () => el.app.lab?.gpu.state === 'ready' || el.app.lab?.gpu.state === 'unavailable',
+        60_000,
+      );
+      expect(el.app.lab!.gpu.state).to.equal('ready');
+    } finally {
+      FlowfieldNotebook.clientFactory = factory;
+      FlowfieldNotebook.workerUrl = undefined;
+      for (const e of made.splice(0)) e.remove();
+    }
+  });
+});

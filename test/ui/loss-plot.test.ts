@@ -6,6 +6,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/ui/loss-plot/loss-plot';
 import { MAX_POINTS, type FfLossPlot } from '../../src/ui/loss-plot/loss-plot';
+import { lossHistoryOf } from '../../src/ui/controllers/loss-history';
 
 function pointsOf(d: string): number[][] {
   return d
@@ -26,7 +27,9 @@ describe('<ff-loss-plot> with 10⁶ steps', () => {
       if (Number.isFinite(v)) [min, max] = [Math.min(min, v), Math.max(max, v)];
     }
     const start = performance.now();
-    const el = await fixture<FfLossPlot>(html`<ff-loss-plot .losses=${losses}></ff-loss-plot>`);
+    const el = await fixture<FfLossPlot>(
+      html`<ff-loss-plot .losses=${lossHistoryOf(losses)}></ff-loss-plot>`,
+    );
     const ms = performance.now() - start;
     const root = el.shadowRoot!;
     const raw = pointsOf(root.querySelector('path.raw')!.getAttribute('d')!);

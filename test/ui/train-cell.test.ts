@@ -9,6 +9,7 @@ import type {
   RunSummary,
 } from '../../src/ui/controllers/lab-client';
 import { IDLE_RUN, type RunView } from '../../src/ui/controllers/lab-controller';
+import { lossHistoryOf } from '../../src/ui/controllers/loss-history';
 import '../../src/ui/train-cell/train-cell';
 import type { FfTrainCell } from '../../src/ui/train-cell/train-cell';
 import { FakeLabClient } from './support/fake-lab-client';
@@ -20,7 +21,7 @@ const trained: RunView = {
   state: 'done',
   step: 3,
   totalSteps: 3,
-  losses: [3, 2, 1],
+  losses: lossHistoryOf([3, 2, 1]),
   learningRate: 1e-3,
   stepsPerSecond: 10,
   samplesPerSecond: 2560,
@@ -309,7 +310,7 @@ describe('Train cell through the app', () => {
     const run = app.lab!.run('train-1');
     expect(run.step).to.equal(5);
     // Steps 0–3 before the NaN, steps 2–4 redone from the checkpoint at step 2.
-    expect(run.losses).to.deep.equal([10, 11, 20, 21, 22]);
+    expect(run.losses.exact()).to.deep.equal([10, 11, 20, 21, 22]);
   });
 
   it('a speed cap trains in paced slices up to the step count', async () => {
@@ -360,7 +361,8 @@ describe('Train cell through the app', () => {
     const app = await mountApp(client);
     app.lab!.setSpeed('train-1', 20);
     const playing = app.lab!.play('train-1');
-    await new Promise((r) => setTimeout(r, 30));
+    // Between the first slice and the next (a fixed sleep lost that race on a loaded machine).
+    while (!client.calls.includes('train train-1 2')) await new Promise((r) => setTimeout(r, 1));
     await app.lab!.setBatchSize('train-1', 64);
     expect(
       client.calls.filter((c) => c.startsWith('batch ')),

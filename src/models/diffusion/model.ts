@@ -24,6 +24,7 @@
  * evaluations per point in `lastRun.nfe`. Flow matching's `coupling` picks the training pairs:
  * independent, minibatch-OT (training.ts, ot-pairing.wgsl) or reflow (reflow.ts).
  */
+import type { Normalization } from '../../data/normalize';
 import { type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
 import { EmbedConcat } from '../../nn/layers';
 import type { MlpShape } from '../../nn/mlp-shape';
@@ -71,10 +72,7 @@ import {
 
 const STORAGE = STORAGE_USAGE;
 
-export interface Normalization {
-  shift: [number, number];
-  scale: [number, number];
-}
+export type { Normalization };
 
 export type SamplerName = DiffusionSampler | FlowSampler;
 

@@ -15,7 +15,7 @@ import {
   STORAGE_USAGE,
 } from '../../gpu';
 import type { EmbedConcat } from '../../nn/layers';
-import { mseKernel } from '../../nn/regression-task';
+import { mseKernel } from '../../nn/losses';
 import type { TrainingTask } from '../../nn/trainer';
 import type { DenoiserNet, NetBinding } from './denoiser';
 import { normal4, philox4x32_10, seedKey, unitFromBits } from '../../rng/philox';

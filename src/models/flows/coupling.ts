@@ -17,7 +17,7 @@ import {
   type ConditionedCouplingKernels,
 } from './conditioned-coupling';
 import type { BoundLayer, FlowLayer, Floats, LayerBuffers, TwinForward } from './flow-layer';
-import { layerKernelSpecs } from './small-layer';
+import { layerKernelSpecs } from './flow-kernels';
 
 export type CouplingTransform = 'additive' | 'affine';
 

@@ -1,7 +1,7 @@
 /** Kernel specs of a flow's two ends (shaders/flows/base.wgsl) and its loss (nll.wgsl). */
 import baseSource from '../../../shaders/flows/base.wgsl';
 import nllSource from '../../../shaders/flows/nll.wgsl';
-import { defineKernel, workgroupsFor, type KernelSpec } from '../../gpu';
+import { defineKernel, workgroupsFor, type KernelSpec, type WgslLibrary } from '../../gpu';
 import { TRAIN_STATE_LIBRARY } from '../../nn/train-state';
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
 
@@ -48,3 +48,32 @@ export const BASE_ENTRIES: readonly BaseEntry[] = [
   'sample_base',
   'log_prob',
 ];
+
+/** Specs of the forward/inverse/backward entry points of one flow-layer WGSL file (8 bindings). */
+export function layerKernelSpecs(
+  name: string,
+  file: string,
+  source: string,
+  libraries: readonly WgslLibrary[] = [],
+) {
+  return (entryPoint: 'forward' | 'inverse' | 'backward'): KernelSpec<number> =>
+    defineKernel<number>({
+      name: `${name}-${entryPoint}`,
+      file,
+      source,
+      libraries,
+      entryPoint,
+      bindings: [
+        'uniform',
+        'storage',
+        'storage',
+        'storage',
+        'storage',
+        'storage',
+        'storage',
+        'storage',
+      ],
+      workgroupSize: 64,
+      dispatch: (batch, wg) => workgroupsFor(batch, wg),
+    });
+}

@@ -8,6 +8,7 @@
  * has a float64 twin (`…Twin`) built from the layers' twins.
  */
 import { type CompiledKernel, type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
+import type { Normalization } from '../../data/normalize';
 import { seedKey } from '../../rng/philox';
 import { ParameterLayout } from '../../nn/parameters';
 import { ActNormLayer } from './elementwise';
@@ -20,11 +21,7 @@ import {
   type ResolvedFlowSpec,
 } from './flow-spec';
 
-/** The affine map between data and model coordinates: x_model = (x_data − shift) / scale. */
-export interface Normalization {
-  shift: [number, number];
-  scale: [number, number];
-}
+export type { Normalization };
 
 const IDENTITY: Normalization = { shift: [0, 0], scale: [1, 1] };
 const STORAGE = STORAGE_USAGE;

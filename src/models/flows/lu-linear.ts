@@ -9,10 +9,10 @@ import type { BoundLayer, FlowLayer, Floats, LayerBuffers, TwinForward } from '.
 import {
   bindSmallLayer,
   compileSmallLayer,
-  layerKernelSpecs,
   smallLayerUniforms,
   type SmallLayerKernels,
 } from './small-layer';
+import { layerKernelSpecs } from './flow-kernels';
 
 const kernels = layerKernelSpecs('flows/lu-linear', 'flows/lu-linear.wgsl', luSource);
 

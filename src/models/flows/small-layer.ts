@@ -3,55 +3,9 @@
  * LU linear): one kernel each way, per-sample parameter gradients in a scratch buffer summed
  * over the batch by nn/column-sum.wgsl in a fixed order.
  */
-import columnSumSource from '../../../shaders/nn/column-sum.wgsl';
-import {
-  defineKernel,
-  workgroupsFor,
-  type CompiledKernel,
-  type GpuRuntime,
-  type KernelSpec,
-  type PooledBuffer,
-  type WgslLibrary,
-} from '../../gpu';
+import type { CompiledKernel, GpuRuntime, KernelSpec, PooledBuffer } from '../../gpu';
+import { columnSumKernel } from '../../nn/column-sum';
 import type { BoundLayer, LayerBuffers } from './flow-layer';
-
-export const columnSumKernel = defineKernel<number>({
-  name: 'nn/column-sum',
-  file: 'nn/column-sum.wgsl',
-  source: columnSumSource,
-  bindings: ['uniform', 'read-only-storage', 'storage'],
-  workgroupSize: 16,
-  dispatch: (columns, wg) => workgroupsFor(columns, wg),
-});
-
-/** Specs of the forward/inverse/backward entry points of one flow-layer WGSL file (8 bindings). */
-export function layerKernelSpecs(
-  name: string,
-  file: string,
-  source: string,
-  libraries: readonly WgslLibrary[] = [],
-) {
-  return (entryPoint: 'forward' | 'inverse' | 'backward'): KernelSpec<number> =>
-    defineKernel<number>({
-      name: `${name}-${entryPoint}`,
-      file,
-      source,
-      libraries,
-      entryPoint,
-      bindings: [
-        'uniform',
-        'storage',
-        'storage',
-        'storage',
-        'storage',
-        'storage',
-        'storage',
-        'storage',
-      ],
-      workgroupSize: 64,
-      dispatch: (batch, wg) => workgroupsFor(batch, wg),
-    });
-}
 
 export interface SmallLayerKernels {
   forward: CompiledKernel;

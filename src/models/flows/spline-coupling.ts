@@ -28,7 +28,7 @@ import {
   type ConditionedCouplingKernels,
 } from './conditioned-coupling';
 import type { BoundLayer, FlowLayer, Floats, LayerBuffers, TwinForward } from './flow-layer';
-import { layerKernelSpecs } from './small-layer';
+import { layerKernelSpecs } from './flow-kernels';
 
 /** Smallest bin width and height, as a fraction of the interval (nflows default). */
 export const MIN_BIN = 1e-3;

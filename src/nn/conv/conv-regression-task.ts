@@ -16,7 +16,7 @@ import { PHILOX_LIBRARY } from '../../rng/random-fill';
 import { seedKey, uniform4 } from '../../rng/philox';
 import type { Activation } from '../activations';
 import { ParameterLayout } from '../parameters';
-import { mseKernel } from '../regression-task';
+import { mseKernel } from '../losses';
 import { TRAIN_STATE_LIBRARY } from '../train-state';
 import type { TrainingTask } from '../trainer';
 import { addConv2dParameters, Conv2d, type Conv2dBinding, type Conv2dShape } from './conv2d';

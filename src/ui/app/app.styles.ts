@@ -33,6 +33,12 @@ export const appStyles = css`
   .opening progress {
     width: 6rem;
   }
+  .autosave-note {
+    border-left: 4px solid var(--ff-warning, #a86b00);
+    padding: 0.3rem 0.6rem;
+    margin: 0 0 0.75rem;
+    font-size: 0.9em;
+  }
   .missing {
     border: 2px solid var(--ff-error, #b3261e);
     border-radius: 10px;

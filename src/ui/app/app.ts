@@ -68,6 +68,8 @@ export class FfApp extends LitElement {
   @state() banner: Banner | undefined;
   /** A notebook being opened (gallery, link, file): what it is and the step it is at. */
   @state() opening: Opening | undefined;
+  /** What autosave could not keep (a draft, weights over the cap); undefined: all kept. */
+  @state() autosaveNote: string | undefined;
   @state() recentList: { id: string; title: string; savedAt: number }[] = [];
   @query('dialog.help') private help!: HTMLDialogElement;
   @query('ff-share-dialog') shareDialog!: FfShareDialog;
@@ -157,6 +159,7 @@ export class FfApp extends LitElement {
    * browser may decide silently (Chrome grants it to sites the user engages with).
    */
   private trained(): void {
+    void this.session.autosaveWeights();
     if (this.persistenceAsked || this.embedded) return;
     this.persistenceAsked = true;
     void navigator.storage?.persist?.().catch(() => false);
@@ -188,7 +191,7 @@ export class FfApp extends LitElement {
     const lab = this.lab;
     if (!lab) return;
     if (command === 'play') await lab.play(id).then(() => this.trained());
-    else if (command === 'pause') await lab.pause(id);
+    else if (command === 'pause') await lab.pause(id).then(() => this.session.autosaveWeights());
     else if (command === 'step') await lab.step(id);
     else resetRun(this, id);
   }
@@ -404,6 +407,7 @@ export class FfApp extends LitElement {
           <button aria-haspopup="dialog" @click=${() => this.help.showModal()}>Help (?)</button>
         </header>`;
     return html`${header} ${this.renderOpening()} ${this.renderBanner()}
+      ${this.autosaveNote ? html`<p class="autosave-note" role="status">${this.autosaveNote}</p>` : nothing}
       ${
         gpu.state === 'unavailable'
           ? html`<section class="missing" role="alert">

@@ -7,12 +7,10 @@ import {
   decodeShareLink,
   encodeShareLink,
   modelSafetensors,
-  NotebookAutosave,
   NotebookError,
   notebookFromFile,
   notebookToFile,
   paramsHash,
-  parseNotebook,
   SHARE_LINK_BUDGET,
   trainInputs,
   type ModelWeights,
@@ -23,6 +21,7 @@ import { galleryNotebook } from '../../gallery';
 // GPU-free: the exporter reads the notebook and draws the data with the samplers' CPU twins.
 import { exportPytorchProject, zip } from '../../export';
 import type { FfApp } from './app';
+import { AutosaveKeeper } from './autosave-keeper';
 import { linkFingerprint, OpeningGuard } from './opening-guard';
 import { renderQueueIdle } from '../markdown/render-queue';
 import type { ShareLink, ShareOptions } from '../share-dialog/share-dialog';
@@ -36,13 +35,9 @@ import {
   type ReplayStatus,
   type TrainWeights,
 } from './weights';
+import { errorMessage } from '../error-message';
 
-/** Autosave waits this long after the last change (ms). */
-export const AUTOSAVE_DELAY_MS = 300;
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+export { AUTOSAVE_DELAY_MS } from './autosave-keeper';
 
 /** A file name from a notebook title: letters, digits and dashes. */
 export function fileStem(title: string): string {
@@ -68,11 +63,7 @@ export class NotebookSession {
   /** Train cells whose parameters were imported (not trained here): no replay check. */
   private readonly imported = new Set<string>();
   private readonly importing = new Set<string>();
-  private autosave: NotebookAutosave | undefined;
-  private autosaveId: string | undefined;
-  private saveTimer: ReturnType<typeof setTimeout> | undefined;
-  private pendingSave: Promise<void> = Promise.resolve();
-  private unsubscribe: (() => void) | undefined;
+  private readonly keeper: AutosaveKeeper;
   /** Set by boot (the app, not the embed): notes each opening until it has rendered. */
   private guard: OpeningGuard | undefined;
   /** The last file handed to the browser (tests read it). */
@@ -83,16 +74,12 @@ export class NotebookSession {
   appUrl = `${location.origin}${location.pathname}`;
   galleryBase = new URL('gallery/', document.baseURI).href;
 
-  constructor(private readonly app: FfApp) {}
+  constructor(private readonly app: FfApp) {
+    this.keeper = new AutosaveKeeper(app);
+  }
 
   dispose(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-    removeEventListener('pagehide', this.flushOnLeave);
-    document.removeEventListener('visibilitychange', this.flushOnLeave);
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    this.autosave?.close();
-    this.autosave = undefined;
+    this.keeper.dispose();
   }
 
   // ─── boot and autosave ──────────────────────────────────────────────────────────────────
@@ -105,15 +92,7 @@ export class NotebookSession {
   async boot(options: { hash?: string; autosaveDb?: string } = {}): Promise<void> {
     const { hash = location.hash, autosaveDb } = options;
     this.guard = new OpeningGuard(autosaveDb ?? 'flowfield-autosave');
-    try {
-      this.autosave = await NotebookAutosave.open(autosaveDb);
-    } catch (error) {
-      this.app.showBanner({
-        kind: 'info',
-        title: 'Autosave is off.',
-        text: `This browser would not open IndexedDB (${message(error)}); save your notebook as a file.`,
-      });
-    }
+    await this.keeper.open(autosaveDb);
     const fragment = hash.replace(/^#/, '');
     const link = fragment.startsWith('nb=') ? fragment : undefined;
     // The boot guard: the last opening did not finish (the page froze or crashed while it
@@ -130,16 +109,69 @@ export class NotebookSession {
   private async bootOpen(link: string | undefined): Promise<void> {
     let opened = false;
     if (link) opened = await this.openLink(link);
-    if (!opened && this.autosave) {
+    if (!opened && this.keeper.available) {
       this.guard?.begin('autosave', 'the last autosaved notebook');
-      const last = await this.autosave.restoreLast();
+      const last = await this.keeper.restoreLast();
       if (last) {
         await this.replace(last.notebook);
-        this.autosaveId = last.id;
+        await this.keeper.adopt(last.id);
+        await this.restoreWeights(last.id);
       }
       await this.finishOpening();
+      await this.offerDraft();
     }
-    this.startAutosave();
+    this.keeper.start();
+  }
+
+  /** The last autosave holds a newer draft that did not validate: say so and offer it. */
+  private async offerDraft(): Promise<void> {
+    const draft = await this.keeper.lastDraft();
+    if (!draft) return;
+    this.app.showBanner({
+      kind: 'info',
+      title: 'Your newest edit was kept as a draft.',
+      text: `It was not valid (${draft.problem}), so the last valid version of the notebook opened. Open the draft to go on from your edit.`,
+      actions: [
+        {
+          label: 'Open the draft',
+          run: () => void this.openDraft(draft.id),
+        },
+      ],
+    });
+  }
+
+  private async openDraft(id: string): Promise<void> {
+    this.app.showBanner(undefined);
+    const draft = await this.keeper.loadDraft(id);
+    if (!draft) {
+      this.app.showBanner({
+        kind: 'error',
+        title: 'The draft could not be read.',
+        text: 'The last valid version stays open.',
+      });
+      return;
+    }
+    await this.replace(draft);
+    await this.keeper.adopt(id);
+  }
+
+  /** Loads the autosaved weights of record `id` into the Train cells they still fit. */
+  private async restoreWeights(id: string): Promise<void> {
+    const notebook = this.app.store.notebook;
+    const saved = await this.keeper.loadWeights(id);
+    const fitting = saved.filter((w) => runKey(notebook, w.trainId) === w.runKey);
+    if (fitting.length) await this.importAll(fitting);
+  }
+
+  /** Keeps the trained weights of every trained Train cell beside the autosaved notebook. */
+  async autosaveWeights(): Promise<void> {
+    if (!this.keeper.available) return;
+    const notebook = this.app.store.notebook;
+    const weights = (await this.weights()).flatMap((w) => {
+      const key = runKey(notebook, w.trainId);
+      return key ? [{ ...w, runKey: key }] : [];
+    });
+    await this.keeper.saveWeights(weights);
   }
 
   private askAboutPending(label: string, link: string | undefined): void {
@@ -170,7 +202,7 @@ export class NotebookSession {
 
   private startFresh(): void {
     this.guard?.finish();
-    this.startAutosave();
+    this.keeper.start();
   }
 
   /** The notebook is shown and its deferred rendering done: the opening finished. */
@@ -181,67 +213,19 @@ export class NotebookSession {
     this.guard.finish();
   }
 
-  private startAutosave(): void {
-    if (!this.autosave || this.unsubscribe) return;
-    this.unsubscribe = this.app.store.subscribe(() => {
-      if (this.saveTimer) clearTimeout(this.saveTimer);
-      this.saveTimer = setTimeout(() => void this.flushAutosave(), AUTOSAVE_DELAY_MS);
-    });
-    // The debounce must not lose the last edit when the tab is closed or hidden (a phone may
-    // discard a hidden tab without another event).
-    addEventListener('pagehide', this.flushOnLeave);
-    document.addEventListener('visibilitychange', this.flushOnLeave);
-    this.autosave.onClosedByUpgrade = () => {
-      this.autosave = undefined;
-      this.app.showBanner({
-        kind: 'error',
-        title: 'Autosave stopped.',
-        text: 'Flowfield was opened in another tab with a newer version of its storage. Save this notebook as a file (Files → Save file), then reload this tab.',
-      });
-    };
-  }
-
-  /** Saves a pending change at once when the page is hidden or left. */
-  private readonly flushOnLeave = (event: Event): void => {
-    const leaving = event.type === 'pagehide' || document.visibilityState === 'hidden';
-    if (leaving && this.saveTimer) void this.flushAutosave();
-  };
-
   /** Saves now (the debounced save calls this; tests too). */
   flushAutosave(): Promise<void> {
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    this.saveTimer = undefined;
-    const autosave = this.autosave;
-    if (!autosave) return Promise.resolve();
-    const notebook = this.app.store.notebook;
-    // A notebook with a setting out of range (the UI keeps what the user typed and refuses to
-    // run) would not validate on restore; saving it would overwrite the last good state of this
-    // notebook. Skip it: the next valid edit saves everything, and a reload meanwhile reopens
-    // the notebook as it was just before the out-of-range value.
-    if (!isValidNotebook(notebook)) return this.pendingSave;
-    this.pendingSave = this.pendingSave.then(async () => {
-      try {
-        this.autosaveId = await autosave.save(notebook, this.autosaveId);
-      } catch (error) {
-        this.app.showBanner({
-          kind: 'error',
-          title: 'Autosave failed.',
-          text: `${message(error)} Save the notebook as a file to keep it.`,
-        });
-      }
-    });
-    return this.pendingSave;
+    return this.keeper.flush();
   }
 
-  async recent(): Promise<{ id: string; title: string; savedAt: number }[]> {
-    await this.pendingSave;
-    return this.autosave ? this.autosave.recent(10) : [];
+  recent(): Promise<{ id: string; title: string; savedAt: number }[]> {
+    return this.keeper.recent();
   }
 
   async openRecent(id: string): Promise<void> {
     await this.flushAutosave();
     this.guard?.begin('recent', 'a notebook from Recent');
-    const notebook = await this.autosave?.load(id);
+    const notebook = await this.keeper.load(id);
     if (!notebook) {
       this.app.showBanner({
         kind: 'error',
@@ -252,7 +236,8 @@ export class NotebookSession {
       return;
     }
     await this.replace(notebook);
-    this.autosaveId = id;
+    await this.keeper.adopt(id);
+    await this.restoreWeights(id);
     await this.finishOpening();
   }
 
@@ -269,7 +254,7 @@ export class NotebookSession {
       const key = cell.kind === 'train' && cell.expected ? runKey(notebook, cell.id) : undefined;
       if (key) this.expectedKeys.set(cell.id, key);
     }
-    this.autosaveId = undefined;
+    this.keeper.forget();
     this.app.store.dispatch({ type: 'replace', notebook });
     this.app.requestUpdate();
   }
@@ -314,7 +299,7 @@ export class NotebookSession {
         await importTrainWeights(lab, client, this.app.store, w, () => this.app.requestUpdate());
       } catch (error) {
         this.imported.delete(w.trainId);
-        failures.push(`${w.trainId}: ${message(error)}`);
+        failures.push(`${w.trainId}: ${errorMessage(error)}`);
       } finally {
         this.importing.delete(w.trainId);
       }
@@ -365,7 +350,7 @@ export class NotebookSession {
         text:
           error instanceof NotebookError
             ? `${error.message}${error.path ? ` (at ${error.path})` : ''}`
-            : message(error),
+            : errorMessage(error),
       });
       this.guard?.finish();
       return false;
@@ -387,7 +372,7 @@ export class NotebookSession {
       this.app.showBanner({
         kind: 'error',
         title: 'This file could not be opened; your notebook is unchanged.',
-        text: message(error),
+        text: errorMessage(error),
       });
       this.guard?.finish();
       return false;
@@ -414,7 +399,7 @@ export class NotebookSession {
       if (!response.ok) throw new Error(`the server answered ${response.status}`);
       payload = notebookFromFile(await response.text());
     } catch (error) {
-      problem = message(error);
+      problem = errorMessage(error);
     }
     if (!payload) {
       const notebook = galleryNotebook(name);
@@ -494,7 +479,7 @@ export class NotebookSession {
           await encodeShareLink({ notebook, weights }, { weights: 'float16' }),
         );
       } catch (error) {
-        withWeights = { error: message(error) };
+        withWeights = { error: errorMessage(error) };
       }
     }
     return {
@@ -510,7 +495,11 @@ export class NotebookSession {
     try {
       await this.app.shareDialog.show(await this.shareOptions());
     } catch (error) {
-      this.app.showBanner({ kind: 'error', title: 'Could not make a link.', text: message(error) });
+      this.app.showBanner({
+        kind: 'error',
+        title: 'Could not make a link.',
+        text: errorMessage(error),
+      });
     }
   }
 
@@ -542,7 +531,7 @@ export class NotebookSession {
       this.app.showBanner({
         kind: 'error',
         title: 'Could not save the file.',
-        text: message(error),
+        text: errorMessage(error),
       });
     }
   }
@@ -564,7 +553,7 @@ export class NotebookSession {
       this.app.showBanner({
         kind: 'error',
         title: 'Could not export weights.',
-        text: message(error),
+        text: errorMessage(error),
       });
     }
   }
@@ -590,7 +579,7 @@ export class NotebookSession {
       this.app.showBanner({
         kind: 'error',
         title: 'Could not export the PyTorch project.',
-        text: message(error),
+        text: errorMessage(error),
       });
     }
   }
@@ -641,14 +630,5 @@ export class NotebookSession {
     }
     this.replay.set(trainId, { state, message: REPLAY_MESSAGES[state] });
     this.app.requestUpdate();
-  }
-}
-
-function isValidNotebook(notebook: unknown): boolean {
-  try {
-    parseNotebook(notebook);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -3,6 +3,7 @@
  * what training and sampling produced, which is not part of the serialisable notebook — and asks
  * its host to re-render when that changes. Components read it; they never call the client.
  */
+import { EMPTY_LOSSES, type LossHistory } from './loss-history';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
   cellName,
@@ -27,6 +28,7 @@ import type {
   RunState,
   ViewClient,
 } from './lab-client';
+import { errorMessage } from '../error-message';
 
 export type GpuStatus =
   | { state: 'checking' }
@@ -40,8 +42,8 @@ export interface RunView {
   state: RunState;
   step: number;
   totalSteps: number;
-  /** Every step's loss since the model was created. */
-  losses: number[];
+  /** Every step's loss since the model was created (downsampled past 65 536 steps). */
+  losses: LossHistory;
   learningRate: number;
   stepsPerSecond: number;
   samplesPerSecond: number;
@@ -86,7 +88,7 @@ export const IDLE_RUN: RunView = {
   state: 'idle',
   step: 0,
   totalSteps: 0,
-  losses: [],
+  losses: EMPTY_LOSSES,
   learningRate: 0,
   stepsPerSecond: 0,
   samplesPerSecond: 0,
@@ -99,10 +101,6 @@ const LIVE_SAMPLE_MS = 750;
 const PACE_TICK_MS = 100;
 /** How often the compile progress of a model being created is asked for. */
 const COMPILE_POLL_MS = 150;
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 export class LabController implements ReactiveController {
   gpu: GpuStatus = { state: 'checking' };
@@ -139,7 +137,7 @@ export class LabController implements ReactiveController {
         this.refreshPreviews();
       },
       (error: unknown) => {
-        this.gpu = { state: 'unavailable', message: message(error) };
+        this.gpu = { state: 'unavailable', message: errorMessage(error) };
         this.changed();
       },
     );
@@ -263,7 +261,7 @@ export class LabController implements ReactiveController {
       const points = await this.client.sampleData(cell.source, PREVIEW_POINTS, cell.source.seed);
       next = { key, points };
     } catch (error) {
-      next = { key, error: message(error) };
+      next = { key, error: errorMessage(error) };
     }
     if (this.previews.get(cell.id)?.key === key) this.previews.set(cell.id, next);
     this.changed();
@@ -398,7 +396,7 @@ export class LabController implements ReactiveController {
       this.update(trainId, { state: summary.stopped ? 'stopped' : 'done', step: summary.steps });
       await this.sample(trainId, true);
     } catch (error) {
-      this.update(trainId, { state: 'failed', error: message(error) });
+      this.update(trainId, { state: 'failed', error: errorMessage(error) });
     }
   }
 
@@ -408,10 +406,7 @@ export class LabController implements ReactiveController {
     // replaced, not added twice: a final report may repeat them, and after a NaN rollback or a
     // device-loss recovery the run redoes the steps since its checkpoint.
     const first = Math.max(0, progress.step - progress.losses.length);
-    const losses =
-      run.losses.length > first
-        ? run.losses.slice(0, first).concat(Array.from(progress.losses))
-        : run.losses.concat(Array.from(progress.losses));
+    const losses = run.losses.record(first, progress.losses);
     this.update(trainId, {
       step: progress.step,
       ...(progress.notice ? { error: progress.notice } : {}),
@@ -487,7 +482,7 @@ export class LabController implements ReactiveController {
       );
       this.update(trainId, { samples });
     } catch (error) {
-      this.update(trainId, { error: message(error) });
+      this.update(trainId, { error: errorMessage(error) });
     } finally {
       this.sampling.delete(trainId);
     }
@@ -519,7 +514,7 @@ export class LabController implements ReactiveController {
     try {
       result = await computeComparison(this.client, this.store.notebook, cell, plan.targets, runOf);
     } catch (error) {
-      result = { state: 'failed', rows: [], error: message(error) };
+      result = { state: 'failed', rows: [], error: errorMessage(error) };
     }
     this.comparisons.set(compareId, result);
     this.changed();
@@ -551,7 +546,7 @@ export class LabController implements ReactiveController {
       await this.client.setBatchSize(trainId, batch);
       this.update(trainId, { batch });
     } catch (error) {
-      this.update(trainId, { error: message(error) });
+      this.update(trainId, { error: errorMessage(error) });
     }
   }
 
@@ -634,7 +629,8 @@ export class LabController implements ReactiveController {
         await this.sample(trainId, true);
       }
     } catch (error) {
-      if (this.runs.has(trainId)) this.update(trainId, { state: 'failed', error: message(error) });
+      if (this.runs.has(trainId))
+        this.update(trainId, { state: 'failed', error: errorMessage(error) });
     } finally {
       this.paced.delete(trainId);
       // A change that arrived during the last slice applies to the next training.

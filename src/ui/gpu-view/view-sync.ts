@@ -7,6 +7,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import type { Bounds, ViewClient, ViewLayerRequest, ViewReport } from '../controllers/lab-client';
+import { errorMessage } from '../error-message';
 
 /** What the host wants drawn. */
 export interface ViewWish {
@@ -73,10 +74,6 @@ function warpStage(layers: ViewLayerRequest[]): number | undefined {
   return warp?.kind === 'warp' ? warp.stage : undefined;
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 export class ViewSync implements ReactiveController {
   private client: ViewClient | undefined;
   private view: string | undefined;
@@ -120,7 +117,7 @@ export class ViewSync implements ReactiveController {
           await this.apply();
           this.host.onError(undefined);
         } catch (error) {
-          this.host.onError(message(error));
+          this.host.onError(errorMessage(error));
         }
       } while (this.again);
       this.busy = undefined;

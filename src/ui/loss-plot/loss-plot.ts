@@ -1,6 +1,7 @@
 import { LitElement, html, svg, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { lossPlotStyles } from './loss-plot.styles';
+import { EMPTY_LOSSES, type LossHistory } from '../controllers/loss-history';
 
 /** Exponential moving average with factor `alpha` (0: none), bias-corrected like TensorBoard's. */
 export function smooth(values: readonly number[], alpha: number): number[] {
@@ -17,10 +18,11 @@ export function smooth(values: readonly number[], alpha: number): number[] {
 export const MAX_POINTS = 600;
 
 /** Smallest and largest finite value, by a loop (Math.min(...xs) throws past ~10⁵ values). */
-export function finiteRange(values: readonly number[]): { min: number; max: number } {
+export function finiteRange(values: ArrayLike<number>): { min: number; max: number } {
   let min = Infinity;
   let max = -Infinity;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (!Number.isFinite(v)) continue;
     if (v < min) min = v;
     if (v > max) max = v;
@@ -31,77 +33,109 @@ const W = 600;
 const H = 160;
 const PAD = { left: 44, right: 8, top: 8, bottom: 18 };
 
+/**
+ * EMA of per-bucket means: a bucket of `size` steps decays the average by alpha^size, which for
+ * exact histories (size 1) is `smooth` itself. Non-finite means (a bucket with no finite loss,
+ * a gap) leave the average as it was and give NaN at that point (not drawn).
+ */
+export function smoothBuckets(means: ArrayLike<number>, alpha: number, size: number): number[] {
+  const decay = alpha ** size;
+  const out: number[] = [];
+  let average = 0;
+  let weight = 0;
+  for (let i = 0; i < means.length; i++) {
+    const m = means[i]!;
+    if (!Number.isFinite(m)) {
+      out.push(Number.NaN);
+      continue;
+    }
+    average = decay * average + (1 - decay) * m;
+    weight = decay * weight + (1 - decay);
+    out.push(average / weight);
+  }
+  return out;
+}
+
 /** The loss curve as SVG: raw losses faint, the smoothed curve on top; linear or log scale. */
 @customElement('ff-loss-plot')
 export class FfLossPlot extends LitElement {
   static override styles = lossPlotStyles;
 
-  @property({ attribute: false }) losses: readonly number[] = [];
+  /** The run's history (mutable: `revision` tells when it changed). */
+  @property({ attribute: false }) losses: LossHistory = EMPTY_LOSSES;
+  @property({ type: Number }) revision = 0;
   @property({ type: Number }) smoothing = 0.6;
   @property({ type: Boolean, attribute: 'log-scale' }) logScale = false;
 
   override render() {
-    const losses = this.losses;
-    const summary = losses.length
-      ? `Loss curve over ${losses.length} steps, from ${losses[0]!.toFixed(3)} to ${losses[losses.length - 1]!.toFixed(3)}.`
+    const history = this.losses;
+    const steps = history.length;
+    const buckets = history.bucketsView();
+    const first = buckets.count ? buckets.mean[0]! : 0;
+    const summary = steps
+      ? `Loss curve over ${steps} steps, from ${first.toFixed(3)} to ${(history.last ?? Number.NaN).toFixed(3)}.`
       : 'Loss curve: no steps yet.';
-    if (losses.length < 2) {
+    if (steps < 2) {
       return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${summary}>
         <text x=${W / 2} y=${H / 2} text-anchor="middle">No training steps yet</text>
       </svg>`;
     }
-    const smoothed = smooth(losses, this.smoothing);
-    // Log scale of a loss that may be negative (NLL in nats): shift so the minimum sits at 1.
-    const { min, max } = finiteRange(losses);
+    const smoothed = smoothBuckets(buckets.mean, this.smoothing, buckets.size);
+    const { min: lowest } = finiteRange(buckets.min);
+    const { max: highest } = finiteRange(buckets.max);
+    const [min, max] = [lowest, highest];
     if (!Number.isFinite(min)) {
       return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${summary}>
         <text x=${W / 2} y=${H / 2} text-anchor="middle">No finite loss yet</text>
       </svg>`;
     }
+    // Log scale of a loss that may be negative (NLL in nats): shift so the minimum sits at 1.
     const shift = this.logScale ? 1 - min : 0;
     const f = (v: number) => (this.logScale ? Math.log10(v + shift) : v);
     const lo = f(min);
     const hi = f(max) > lo ? f(max) : lo + 1;
-    const stride = Math.max(1, Math.ceil(losses.length / MAX_POINTS));
-    const x = (i: number) => PAD.left + (i / (losses.length - 1)) * (W - PAD.left - PAD.right);
+    const count = buckets.count;
+    const stride = Math.max(1, Math.ceil(count / MAX_POINTS));
+    const x = (i: number) => PAD.left + (i / Math.max(1, count - 1)) * (W - PAD.left - PAD.right);
     const y = (v: number) => PAD.top + (1 - (f(v) - lo) / (hi - lo)) * (H - PAD.top - PAD.bottom);
-    const path = (values: readonly number[], extremes: boolean) => {
-      const points: string[] = [];
-      const add = (i: number, v: number) =>
-        points.push(`${points.length ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`);
-      for (let start = 0; start < values.length; start += stride) {
-        if (!extremes || stride === 1) {
-          const v = values[start]!;
-          if (Number.isFinite(v)) add(start, v);
-          continue;
-        }
-        // Raw losses: the bucket's min and max, in step order, so spikes stay visible.
-        const end = Math.min(values.length, start + stride);
-        let lo = -1;
-        let hi = -1;
-        for (let i = start; i < end; i++) {
-          const v = values[i]!;
-          if (!Number.isFinite(v)) continue;
-          if (lo < 0 || v < values[lo]!) lo = i;
-          if (hi < 0 || v > values[hi]!) hi = i;
-        }
-        for (const i of lo < 0 ? [] : lo === hi ? [lo] : [Math.min(lo, hi), Math.max(lo, hi)]) {
-          add(i, values[i]!);
-        }
+    const path = (points: [number, number][]) =>
+      points.map(([i, v], k) => `${k ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join('');
+    const raw: [number, number][] = [];
+    const smooth: [number, number][] = [];
+    for (let start = 0; start < count; start += stride) {
+      const s = smoothed[start]!;
+      if (Number.isFinite(s)) smooth.push([start, s]);
+      if (stride === 1 && buckets.size === 1) {
+        const v = buckets.mean[start]!;
+        if (Number.isFinite(v)) raw.push([start, v]);
+        continue;
       }
-      return points.join('');
-    };
+      // Raw losses: the extremes of the plot bucket, in step order, so spikes stay visible.
+      const end = Math.min(count, start + stride);
+      let lowAt = -1;
+      let highAt = -1;
+      for (let i = start; i < end; i++) {
+        if (!Number.isFinite(buckets.min[i]!)) continue;
+        if (lowAt < 0 || buckets.min[i]! < buckets.min[lowAt]!) lowAt = i;
+        if (highAt < 0 || buckets.max[i]! > buckets.max[highAt]!) highAt = i;
+      }
+      if (lowAt < 0) continue;
+      const low: [number, number] = [lowAt, buckets.min[lowAt]!];
+      const high: [number, number] = [highAt, buckets.max[highAt]!];
+      if (low[0] === high[0] && low[1] === high[1]) raw.push(low);
+      else raw.push(...(lowAt <= highAt ? [low, high] : [high, low]));
+    }
     return html`<svg
       viewBox="0 0 ${W} ${H}"
       preserveAspectRatio="none"
       role="img"
       aria-label=${summary}
     >
-      ${svg`<path class="raw" fill="none" d=${path(losses, true)}></path>
-        <path class="smooth" fill="none" d=${path(smoothed, false)}></path>
+      ${svg`<path class="raw" fill="none" d=${path(raw)}></path>
+        <path class="smooth" fill="none" d=${path(smooth)}></path>
         <text x="2" y=${PAD.top + 10}>${max.toPrecision(3)}</text>
         <text x="2" y=${H - PAD.bottom}>${min.toPrecision(3)}</text>
-        <text x=${W - PAD.right} y=${H - 4} text-anchor="end">step ${losses.length}</text>
+        <text x=${W - PAD.right} y=${H - 4} text-anchor="end">step ${steps}</text>
         ${this.logScale ? svg`<text x=${PAD.left + 4} y=${PAD.top + 10}>log scale</text>` : nothing}`}
     </svg>`;
   }

@@ -1,3 +1,4 @@
+import { EMPTY_LOSSES } from '../controllers/loss-history';
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
@@ -45,7 +46,7 @@ export const EMPTY_LOOKUP: RunLookup = {
     state: 'idle',
     step: 0,
     totalSteps: 0,
-    losses: [],
+    losses: EMPTY_LOSSES,
     learningRate: 0,
     stepsPerSecond: 0,
     samplesPerSecond: 0,

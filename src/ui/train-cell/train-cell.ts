@@ -87,7 +87,7 @@ export class FfTrainCell extends LitElement {
   override render() {
     const run = this.run;
     const busy = run.state === 'running' || run.state === 'preparing';
-    const lastLoss = run.losses.length ? run.losses[run.losses.length - 1] : undefined;
+    const lastLoss = run.losses.last;
     return html`<div class="controls" role="toolbar" aria-label="Training controls">
         ${
           busy
@@ -195,6 +195,7 @@ export class FfTrainCell extends LitElement {
       </dl>
       <ff-loss-plot
         .losses=${run.losses}
+        .revision=${run.losses.revision}
         .smoothing=${this.cell.smoothing}
         ?log-scale=${this.cell.logScale}
       ></ff-loss-plot>
