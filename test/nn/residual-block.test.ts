@@ -1,15 +1,14 @@
 import { expect } from '@esm-bundle/chai';
+// Through the public entry: the image layers and their twins are part of the library's contract.
 import {
   addResidualBlockParameters,
+  ParameterLayout,
   ResidualBlock,
-  type ResidualBlockShape,
-} from '../../src/nn/conv/residual-block';
-import { ParameterLayout } from '../../src/nn/parameters';
-import {
   residualBlockBackward,
   residualBlockForward,
-  residualBlockParts,
-} from '../../src/nn/reference/residual';
+  type ResidualBlockShape,
+} from '../../src/index';
+import { residualBlockParts } from '../../src/nn/reference/residual';
 import { normRelativeError } from '../models/flows/layer-checks';
 import { testGpu } from '../support/gpu';
 import {
