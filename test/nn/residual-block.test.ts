@@ -8,6 +8,8 @@ import {
   residualBlockForward,
   type ResidualBlockShape,
 } from '../../src/index';
+import { addDenseParameters, DenseLayer } from '../../src/nn/layers';
+import { denseBackward, denseForward } from '../../src/nn/reference/dense';
 import { residualBlockParts } from '../../src/nn/reference/residual';
 import { normRelativeError } from '../models/flows/layer-checks';
 import { testGpu } from '../support/gpu';
@@ -203,6 +205,98 @@ describe('ResidualBlock', () => {
       expect(bits(again.grads), 'gradients, bit for bit').to.deep.equal(bits(run.grads));
     });
   }
+
+  it('fed by a dense time projection whose gradients span 2 batch chunks: chunk sums equal the twin', async () => {
+    // The composition an image model makes: e = dense(features), per-chunk dense gradients
+    // (DenseLayer), the block's whole-batch gradients in chunk 0, the chunks summed in order (as
+    // the optimizer does). The batch passes one dense chunk on every adapter (1024 on CPU ones).
+    const gpu = await testGpu();
+    const shape: ResidualBlockShape = {
+      inputChannels: 2,
+      outputChannels: 2,
+      height: 2,
+      width: 2,
+      groups: 1,
+      timeEmbedding: true,
+    };
+    const dense = { inputs: 3, outputs: 2, activation: 'silu' as const };
+    const layout = new ParameterLayout();
+    const denseOffset = addDenseParameters(layout, 'time', dense);
+    const blockOffset = addResidualBlockParameters(layout, 'block', shape);
+    const total = layout.total;
+    const projection = await DenseLayer.create(gpu, dense);
+    const batch = projection.chunkSize + 6;
+    const chunks = projection.chunks(batch);
+    expect(chunks).to.equal(2);
+    const block = await ResidualBlock.create(gpu, shape);
+    const params = Float64Array.from(testValues(total, 41, 0.5), (v) => v + 0.1);
+    const features = testValues(batch * 3, 42, 1);
+    const x = testValues(batch * 8, 43, 1.5);
+    const dy = testValues(batch * 8, 44, 1);
+    const b = {
+      params: uploadFloats(gpu, params, 'params'),
+      features: uploadFloats(gpu, features, 'features'),
+      e: zeros(gpu, batch * 2, 'e'),
+      denseCache: zeros(gpu, projection.cacheFloats(batch), 'dense cache'),
+      de: zeros(gpu, batch * 2, 'dL/de'),
+      dFeatures: zeros(gpu, batch * 3, 'dL/d features (scratch)'),
+      x: uploadFloats(gpu, x, 'x'),
+      y: zeros(gpu, batch * 8, 'y'),
+      dy: uploadFloats(gpu, dy, 'dy'),
+      // Cleared once: the block writes chunk 0 only, the other chunks of its entries stay 0.
+      grads: zeros(gpu, chunks * total, 'grads'),
+    };
+    const time = projection.bind({
+      batch,
+      params: b.params.binding,
+      paramOffset: denseOffset,
+      input: b.features.binding,
+      output: b.e.binding,
+      cache: b.denseCache.binding,
+      gradOutput: b.de.binding,
+      gradInput: b.dFeatures.binding,
+      grads: b.grads.binding,
+      gradStride: total,
+    });
+    const bound = block.bind({
+      batch,
+      params: b.params.binding,
+      paramOffset: blockOffset,
+      input: b.x.binding,
+      embedding: b.e.binding,
+      output: b.y.binding,
+      gradOutput: b.dy.binding,
+      gradEmbedding: b.de.binding,
+      grads: b.grads.binding,
+    });
+    runPass(gpu, (pass) => {
+      time.encodeForward(pass);
+      bound.encodeForward(pass);
+      bound.encodeBackward(pass);
+      time.encodeBackward(pass);
+    });
+    const [y, perChunk] = await Promise.all([
+      readFloats(gpu, b.y, batch * 8),
+      readFloats(gpu, b.grads, chunks * total),
+    ]);
+    time.dispose();
+    bound.dispose();
+    Object.values(b).forEach((buffer) => buffer.dispose());
+
+    const denseBias = denseOffset + dense.inputs * dense.outputs;
+    const e = denseForward(params, denseOffset, denseBias, 3, 2, 'silu', features, batch);
+    const ref = residualBlockForward(params, blockOffset, shape, x, e.y, batch);
+    const refGrads = new Float64Array(total);
+    const back = residualBlockBackward(params, blockOffset, shape, ref.cache, dy, batch, refGrads);
+    denseBackward(params, denseOffset, denseBias, 3, 2, 'silu', e.cache, back.de!, batch, refGrads);
+    const summed = Array.from({ length: total }, (_, i) => perChunk[i]! + perChunk[total + i]!);
+    expect(maxRelativeError(y, ref.y), 'out').to.be.lessThan(1e-5);
+    expect(maxRelativeError(summed, refGrads), 'chunk-summed gradients').to.be.lessThan(1e-4);
+    // The second chunk holds the last samples' dense gradients and nothing of the block's.
+    const second = perChunk.subarray(total);
+    expect(second.subarray(denseOffset, blockOffset).some((v) => v !== 0)).to.equal(true);
+    expect(second.subarray(blockOffset).every((v) => v === 0)).to.equal(true);
+  });
 
   it('says what to do with groups that do not divide both channel counts, or no embedding', async () => {
     const gpu = await testGpu();

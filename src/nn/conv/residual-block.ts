@@ -96,7 +96,11 @@ export interface ResidualBlockBindingSpec {
   gradInput?: Binding;
   /** Written by backward: dL/de, batch × COUT (a timed block). */
   gradEmbedding?: Binding;
-  /** Written by backward: the block's parameter gradients at paramOffset. */
+  /**
+   * Written by backward: the block's parameter gradients at paramOffset, the whole batch in the
+   * first gradient chunk. A task whose other layers use several chunks (DenseLayer) clears this
+   * buffer once, so that the block's entries in the other chunks stay 0 for the optimizer's sum.
+   */
   grads?: Binding;
 }
 
