@@ -122,6 +122,9 @@ export {
 } from './models/flows/flow-spec';
 export type { OptimizerSpec, ScheduleSpec } from './nn/optimizer-config';
 export { ACTIVATIONS, type Activation } from './nn/activations';
+export { ParameterLayout, type ParameterView, type InitScheme } from './nn/parameters';
+// Image layers (issue #15): GPU layers with forward/backward WGSL kernels and float64 twins.
+export * from './nn/conv';
 export {
   exportPytorchProject,
   exportDatasetSpec,

@@ -32,6 +32,8 @@ export interface ImageFilesOptions {
 /** A file to read: a File, or any Blob with a name. */
 export interface NamedBlob {
   readonly name: string;
+  /** A file of a dropped or picked folder: its path inside that folder (gives its class). */
+  readonly webkitRelativePath?: string;
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 
@@ -41,6 +43,32 @@ export interface ImageFilesResult {
   names: string[];
   /** One message per file or entry that was skipped, saying why. */
   problems: string[];
+  /**
+   * A folder per class: when every image sits in a folder (inside a .zip, or of a dropped
+   * folder) and there are 2 to 256 folders, label i = the i-th folder name in natural order
+   * (`images.labels`); otherwise empty and the set is unlabelled.
+   */
+  classNames: string[];
+}
+
+/** Labels from the folder of each image, or none (see ImageFilesResult.classNames). */
+function folderLabels(folders: (string | undefined)[]): {
+  labels?: Uint8Array;
+  classNames: string[];
+} {
+  if (folders.some((folder) => folder === undefined)) return { classNames: [] };
+  const classNames = [...new Set(folders as string[])].sort((a, b) =>
+    a.localeCompare(b, 'en', { numeric: true }),
+  );
+  if (classNames.length < 2 || classNames.length > 256) return { classNames: [] };
+  const index = new Map(classNames.map((name, i) => [name, i]));
+  return { labels: Uint8Array.from(folders, (folder) => index.get(folder!)!), classNames };
+}
+
+/** The folder part of a path ('a/b/c.png' → 'a/b'), undefined at the top level. */
+function folderOf(path: string | undefined): string | undefined {
+  const slash = path?.lastIndexOf('/') ?? -1;
+  return slash > 0 ? path!.slice(0, slash) : undefined;
 }
 
 /** The image set could not be made; `problems` lists what went wrong file by file. */
@@ -172,14 +200,16 @@ export async function readImageFiles(
   const invert = options.invert ?? false;
   const images: Uint8Array[] = [];
   const names: string[] = [];
+  const folders: (string | undefined)[] = [];
   const problems: string[] = [];
   let refused = 0;
-  const add = async (bytes: Uint8Array, name: string) => {
+  const add = async (bytes: Uint8Array, name: string, folder: string | undefined) => {
     const result = await decode(bytes, name, size, channels, invert);
     if (typeof result === 'string') problems.push(result);
     else {
       images.push(result);
       names.push(name);
+      folders.push(folder);
     }
   };
   for (const file of Array.from(files as ArrayLike<NamedBlob>)) {
@@ -190,7 +220,7 @@ export async function readImageFiles(
     }
     const bytes = new Uint8Array(await file.arrayBuffer());
     if (sniff(bytes) !== 'zip') {
-      await add(bytes, file.name);
+      await add(bytes, file.name, folderOf(file.webkitRelativePath));
       continue;
     }
     let entries;
@@ -205,7 +235,7 @@ export async function readImageFiles(
       const base = entry.path.split('/').pop() ?? '';
       if (entry.path.startsWith('__MACOSX/') || base.startsWith('.')) continue;
       if (images.length >= maxImages) refused++;
-      else await add(entry.bytes, `${file.name}/${entry.path}`);
+      else await add(entry.bytes, `${file.name}/${entry.path}`, folderOf(entry.path));
     }
   }
   if (refused > 0) {
@@ -225,6 +255,14 @@ export async function readImageFiles(
   }
   const pixels = new Uint8Array(images.length * perImage);
   images.forEach((image, i) => pixels.set(image, i * perImage));
-  const set = checkImageSet({ count: images.length, channels, height: size, width: size, pixels });
-  return { images: set, names, problems };
+  const { labels, classNames } = folderLabels(folders);
+  const set = checkImageSet({
+    count: images.length,
+    channels,
+    height: size,
+    width: size,
+    pixels,
+    ...(labels ? { labels } : {}),
+  });
+  return { images: set, names, problems, classNames };
 }

@@ -204,6 +204,9 @@ describe('a user image set from files', () => {
     const result = await readImageFiles([file('set.zip', archive), file('c.png', b)]);
     expect(result.names).to.deep.equal(['set.zip/digits/a.png', 'set.zip/digits/b.png', 'c.png']);
     expect(result.images.count).to.equal(3);
+    // c.png sits in no folder: the set is unlabelled.
+    expect(result.classNames).to.deep.equal([]);
+    expect(result.images.labels).to.equal(undefined);
     expect(result.problems).to.have.length(2);
     expect(result.problems[0]).to.match(
       /^set\.zip\/digits\/notes\.txt: not a PNG or JPEG image \(it starts with 'hell'\)/,
@@ -219,6 +222,47 @@ describe('a user image set from files', () => {
     expect(checked.problems.join()).to.match(
       /digits\/a\.png: (its compressed data is damaged|damaged \(size or CRC-32)/,
     );
+  });
+
+  it('a folder per class (inside a .zip, or a dropped folder) labels the images', async () => {
+    const a = await png(8, 8, halves);
+    const archive = zip([
+      { path: 'shapes/10/a.png', bytes: a },
+      { path: 'shapes/9/b.png', bytes: a },
+      { path: 'shapes/10/c.png', bytes: a },
+      { path: 'shapes/2/d.png', bytes: a },
+    ]);
+    const zipped = await readImageFiles([file('set.zip', archive)], { size: 8 });
+    // Natural order: 2 before 9 before 10.
+    expect(zipped.classNames).to.deep.equal(['shapes/2', 'shapes/9', 'shapes/10']);
+    expect([...zipped.images.labels!]).to.deep.equal([2, 1, 2, 0]);
+
+    const dropped = await readImageFiles(
+      [
+        { ...file('x.png', a), webkitRelativePath: 'pets/cat/x.png' },
+        { ...file('y.png', a), webkitRelativePath: 'pets/dog/y.png' },
+        { ...file('z.png', a), webkitRelativePath: 'pets/cat/z.png' },
+      ],
+      { size: 8 },
+    );
+    expect(dropped.classNames).to.deep.equal(['pets/cat', 'pets/dog']);
+    expect([...dropped.images.labels!]).to.deep.equal([0, 1, 0]);
+
+    // One folder is no classification: unlabelled.
+    const one = await readImageFiles(
+      [
+        file(
+          'one.zip',
+          zip([
+            { path: 'all/a.png', bytes: a },
+            { path: 'all/b.png', bytes: a },
+          ]),
+        ),
+      ],
+      { size: 8 },
+    );
+    expect(one.classNames).to.deep.equal([]);
+    expect(one.images.labels).to.equal(undefined);
   });
 
   it('refuses a set of one image, files that are not images, junk zips and too many pixels', async () => {

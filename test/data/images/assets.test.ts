@@ -76,4 +76,39 @@ describe('shipped image data sets, loaded lazily', () => {
       lab.dispose();
     }
   });
+
+  it('lab.train refuses an image dataset, saying image models come with issue #16', async () => {
+    const lab = await Lab.open({ runtime: await testGpu() });
+    try {
+      const pixels = Uint8Array.from({ length: 3 * 16 }, (_, i) => (i * 37) % 256);
+      const data = lab.dataset({ images: { count: 3, channels: 1, height: 4, width: 4, pixels } });
+      const model = await lab.createModel({
+        family: 'diffusion',
+        kind: 'flow-matching',
+        hidden: 8,
+        layers: 1,
+        seed: 1,
+      });
+      let error: Error | undefined;
+      try {
+        // The types refuse it already; a JavaScript caller gets the message.
+        lab.train(model, data as never, {
+          steps: 1,
+          batch: 4,
+          optimizer: { kind: 'adam', lr: 1e-3 },
+        });
+      } catch (e) {
+        error = e as Error;
+      }
+      expect(error).to.be.instanceOf(TypeError);
+      expect(error?.message).to.match(
+        /image models, which train on image datasets, are not available yet \(issue #16\)/,
+      );
+      // The dataset is untouched: its set still holds the given pixels.
+      const set = await data.load();
+      expect([...set.pixels]).to.deep.equal([...pixels]);
+    } finally {
+      lab.dispose();
+    }
+  });
 });
