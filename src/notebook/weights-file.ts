@@ -98,28 +98,36 @@ function normalization(metadata: Record<string, string>): ModelWeights['normaliz
   return { shift: [n.shift[0], n.shift[1]], scale: [n.scale[0], n.scale[1]] };
 }
 
+export interface WeightsTarget {
+  /** Only Train cells under this Model cell (a file dropped on it). */
+  modelId?: string;
+  /** The parameter count of a Train cell's model, when the caller knows it: checks the shape. */
+  parameterCount?: (trainId: string) => number | undefined;
+}
+
 /**
  * The weights in `bytes` for the Train cell they fit: the one named in the file's metadata when
- * its Model cell matches, else the first Train cell whose Model cell matches. `parameterCount`
- * (when the caller knows it for a Train cell) checks the tensor's shape.
+ * its Model cell matches, else the first Train cell whose Model cell matches.
  */
 export function weightsForNotebook(
   bytes: Uint8Array,
   notebook: Notebook,
-  parameterCount?: (trainId: string) => number | undefined,
+  { modelId, parameterCount }: WeightsTarget = {},
 ): ModelWeights {
   const { tensors, metadata } = readSafetensors(bytes);
   const settings = fileSettings(metadata);
   const trainIds = notebook.cells.filter((c) => c.kind === 'train').map((c) => c.id);
   const candidates = trainIds.flatMap((id) => {
     const model = trainInputs(notebook, id).model;
-    return model ? [{ id, model: model.model, modelId: model.id }] : [];
+    return model && (modelId === undefined || model.id === modelId)
+      ? [{ id, model: model.model, modelId: model.id }]
+      : [];
   });
   if (candidates.length === 0) {
     refuse(
       '',
-      'This notebook has no Train cell under a Model cell to load weights into: add a Model ' +
-        `cell (${settings.kind ?? 'the model'} of the file) and a Train cell, then open the weights again.`,
+      `This notebook has no Train cell under ${modelId ? `Model cell ${modelId}` : 'a Model cell'} to load weights into: add ` +
+        `a Model cell (${settings.kind ?? 'the model'} of the file) and a Train cell, then open the weights again.`,
     );
   }
   const fitting = candidates.filter((c) => settingsDifferences(c.model, settings).length === 0);

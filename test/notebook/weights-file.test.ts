@@ -42,11 +42,9 @@ describe('Open weights (.safetensors → the matching Train cell)', () => {
     const notebook = defaultNotebook();
     const params = Float32Array.from({ length: 37 }, (_, i) => Math.sin(i) * 1e3 + 1 / (i + 3));
     const before = JSON.stringify(notebook);
-    const weights = weightsForNotebook(
-      fileFor(firstModel(notebook).model, params),
-      notebook,
-      () => 37,
-    );
+    const weights = weightsForNotebook(fileFor(firstModel(notebook).model, params), notebook, {
+      parameterCount: () => 37,
+    });
     expect(weights.trainId).to.equal(firstTrainId(notebook));
     expect(weights.steps).to.equal(321);
     expect(Array.from(weights.params)).to.deep.equal(Array.from(params));
@@ -89,7 +87,9 @@ describe('Open weights (.safetensors → the matching Train cell)', () => {
     const notebook = defaultNotebook();
     const model = firstModel(notebook).model;
     const error = refusal(() =>
-      weightsForNotebook(fileFor(model, new Float32Array(36)), notebook, () => 37),
+      weightsForNotebook(fileFor(model, new Float32Array(36)), notebook, {
+        parameterCount: () => 37,
+      }),
     );
     expect(error.path).to.equal('params');
     expect(error.message).to.contain('Tensor "params" has shape [36]');
@@ -103,10 +103,22 @@ describe('Open weights (.safetensors → the matching Train cell)', () => {
       { weight: { shape: [2, 2], data: new Float32Array(4) } },
       { format: 'flowfield', 'flowfield.model': JSON.stringify(model) },
     );
-    const error = refusal(() => weightsForNotebook(bytes, notebook, () => 37));
+    const error = refusal(() => weightsForNotebook(bytes, notebook, { parameterCount: () => 37 }));
     expect(error.message).to.contain('Tensor "params" is missing');
     expect(error.message).to.contain('[37]');
     expect(error.message).to.contain('"weight"');
+  });
+
+  it('a drop on a Model cell only loads into Train cells under it', () => {
+    const notebook = defaultNotebook();
+    const model = firstModel(notebook);
+    const bytes = fileFor(model.model, new Float32Array(4));
+    expect(weightsForNotebook(bytes, notebook, { modelId: model.id }).trainId).to.equal(
+      firstTrainId(notebook),
+    );
+    expect(
+      refusal(() => weightsForNotebook(bytes, notebook, { modelId: 'data-1' })).message,
+    ).to.contain('no Train cell under Model cell data-1');
   });
 
   it('a file without Flowfield metadata and a corrupted file are refused with the reason', () => {
