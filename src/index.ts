@@ -160,6 +160,8 @@ export {
   writeSafetensors,
   readSafetensors,
   modelSafetensors,
+  weightsForNotebook,
+  type WeightsTarget,
   type Notebook,
   type Cell,
   type SharePayload,

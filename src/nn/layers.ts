@@ -21,7 +21,7 @@ import {
   type OuterGradProblem,
 } from './kernels';
 import type { ParameterLayout } from './parameters';
-import type { EmbeddingShape } from './reference/embedding';
+import { embeddingFrequencySplit, type EmbeddingShape } from './reference/embedding';
 
 type Binding = GPUBuffer | GPUBufferBinding;
 
@@ -213,6 +213,24 @@ const embedKernel = (entryPoint: 'forward' | 'backward') =>
     dispatch: perSample,
   });
 
+/**
+ * EmbedUniforms of shaders/nn/embedding.wgsl: (batch, offsets) then each frequency ω_k as
+ * (hi, lo, 0, 0), hi = fround(ω_k) and lo = fround(ω_k − hi), so the shader can form ω_k·t to
+ * float64-like accuracy from float32 arithmetic.
+ */
+function embeddingUniforms(shape: EmbeddingShape, batch: number): Uint32Array {
+  const half = shape.features / 2;
+  const words = new Uint32Array(4 + 4 * half);
+  words.set([batch, 0, 0, 0]);
+  const frequencies = new Float32Array(words.buffer, 16);
+  for (let k = 0; k < half; k++) {
+    const [hi, lo] = embeddingFrequencySplit(shape, k);
+    frequencies[4 * k] = hi;
+    frequencies[4 * k + 1] = lo;
+  }
+  return words;
+}
+
 /** Sinusoidal embedding of t concatenated after x: (x, sin ωt, cos ωt). */
 export class EmbedConcat {
   private constructor(
@@ -228,12 +246,9 @@ export class EmbedConcat {
         `Embedding features must be an even number in [2, 256], got ${shape.features}.`,
       );
     }
-    const constants = {
-      DIMS: shape.dims,
-      FEATURES: shape.features,
-      SCALE: shape.scale,
-      LOG_MAX_PERIOD: Math.log(shape.maxPeriod),
-    };
+    // The frequencies travel in the uniforms (as float32 pairs), not as constants: a pipeline
+    // serves every scale and period of the same width.
+    const constants = { DIMS: shape.dims, FEATURES: shape.features };
     const [forward, backward] = await Promise.all([
       runtime.pipelines.get(embedKernel('forward'), constants),
       runtime.pipelines.get(embedKernel('backward'), constants),
@@ -256,7 +271,7 @@ export class EmbedConcat {
   }) {
     const device = this.runtime.device;
     const uniforms = this.runtime.pool.upload(
-      new Uint32Array([spec.batch, 0, 0, 0]),
+      embeddingUniforms(this.shape, spec.batch),
       GPUBufferUsage.UNIFORM,
       'embed-concat uniforms',
     );

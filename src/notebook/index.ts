@@ -14,3 +14,4 @@ export * from './files';
 export * from './safetensors';
 export * from './autosave';
 export * from './binary';
+export * from './weights-file';

@@ -29,6 +29,8 @@ export interface FfEvents {
   'ff-batch-size': { id: string; batch: number };
   /** A Train cell's speed cap in steps per second (null: as fast as possible). */
   'ff-speed': { id: string; stepsPerSecond: number | null };
+  /** A .safetensors file dropped on a Model cell: load it into that model's Train cell. */
+  'ff-weights-drop': { modelId: string; file: File };
 }
 
 export type FfEventName = keyof FfEvents;
@@ -46,6 +48,7 @@ declare global {
     'ff-compare': CustomEvent<FfEvents['ff-compare']>;
     'ff-batch-size': CustomEvent<FfEvents['ff-batch-size']>;
     'ff-speed': CustomEvent<FfEvents['ff-speed']>;
+    'ff-weights-drop': CustomEvent<FfEvents['ff-weights-drop']>;
   }
 }
 

@@ -201,18 +201,15 @@ const DIFFUSION_CASES = [
   'flow-matching-reflow',
 ];
 /**
- * Relative tolerance of loss and gradients. Flows get exactly PyTorch's inputs: 1e-4. The
- * diffusion denoisers' time features are sin/cos of angles up to 1000 rad whose frequencies the
- * GPU computes with float32 exp (shaders/nn/embedding.wgsl): a relative error of 1e-7 in a
- * frequency moves an angle by 1e-4 rad, so no float32 engine reproduces those features to better
- * than ~1e-4, and the loss of a network with weights of order 1 agrees to ~2e-4 (measured; the
- * same with reflow pairs, whose ε is given exactly): 1e-3. DDPM and independent flow matching
- * also draw ε on the GPU by Box–Muller with WGSL's float32 log and cos (within 3e-4 of the exact
- * Philox normals PyTorch uses, checked below).
+ * Relative tolerance of loss and gradients, every kind: 1e-4 (float32), as the issue asks. The
+ * diffusion denoisers' time features are sin/cos of angles up to 1000 rad; the GPU reduces them
+ * exactly and evaluates its own polynomials (shaders/nn/embedding.wgsl), so they agree with
+ * PyTorch's float64 features to ~1e-7 (reflow, whose ε is given exactly, measured 1e-7 on the
+ * gradient). DDPM and independent flow matching still draw ε on the GPU by Box–Muller with WGSL's
+ * float32 log and cos (within 3e-4 of the exact Philox normals PyTorch uses, checked below): the
+ * largest residual (measured ~5e-5 for DDPM ε-prediction on SwiftShader).
  */
-function tolerance(name: string): number {
-  return FLOW_CASES.includes(name) ? 1e-4 : 1e-3;
-}
+const TOLERANCE = 1e-4;
 
 describe('PyTorch parity (python/flowfield_torch against Flowfield on the GPU)', () => {
   for (const name of [...FLOW_CASES, ...DIFFUSION_CASES]) {
@@ -236,7 +233,7 @@ describe('PyTorch parity (python/flowfield_torch against Flowfield on the GPU)',
       expect(worst, 'initial weights').to.be.at.most(1e-6);
     });
 
-    it(`${name}: loss and gradients equal PyTorch autograd (${tolerance(name)} relative, float32)`, async () => {
+    it(`${name}: loss and gradients equal PyTorch autograd (${TOLERANCE} relative, float32)`, async () => {
       const c = (await loadFixtures()).cases[name]!;
       const gpu = await testGpu();
       const { built, loss, grads, inside } = await gpuLossAndGrads(gpu, c);
@@ -253,8 +250,8 @@ describe('PyTorch parity (python/flowfield_torch against Flowfield on the GPU)',
       console.log(
         `[torch parity] ${name}: loss ${loss} vs ${c.loss} (${lossError.toExponential(2)}); ‖Δ∇‖/‖∇‖ = ${error.toExponential(2)}`,
       );
-      expect(lossError, 'loss').to.be.below(tolerance(name));
-      expect(error, 'gradient').to.be.below(tolerance(name));
+      expect(lossError, 'loss').to.be.below(TOLERANCE);
+      expect(error, 'gradient').to.be.below(TOLERANCE);
     });
   }
 
@@ -308,7 +305,7 @@ describe('PyTorch parity (python/flowfield_torch against Flowfield on the GPU)',
           `(training moved θ by ${moved.toExponential(2)}); first loss ${losses[0]} vs ${c.train.losses[0]}`,
       );
       expect(Math.abs(losses[0]! - c.train.losses[0]!)).to.be.below(
-        tolerance(name) * Math.abs(c.train.losses[0]!),
+        TOLERANCE * Math.abs(c.train.losses[0]!),
       );
       expect(error, 'parameters after training').to.be.below(1e-3 * moved);
     });

@@ -7,7 +7,9 @@
 import { expect } from '@esm-bundle/chai';
 import { readSafetensors } from '../../src/notebook/safetensors';
 import { notebookFromFile } from '../../src/notebook/files';
-import type { ModelSettings } from '../../src/notebook/schema';
+import { defaultNotebook } from '../../src/notebook/cells';
+import { weightsForNotebook } from '../../src/notebook/weights-file';
+import type { ModelSettings, Notebook } from '../../src/notebook/schema';
 import { modelSpec } from '../../src/ui/controllers/worker-lab-client';
 import { FlowModel } from '../../src/models/flows/flow-model';
 import type { FlowModelSpec } from '../../src/models/flows/flow-spec';
@@ -39,16 +41,24 @@ async function load(name: string) {
   ]);
   const file = readSafetensors(new Uint8Array(bytes));
   const settings = JSON.parse(file.metadata['flowfield.model']!) as ModelSettings;
-  const normalization = JSON.parse(file.metadata['flowfield.normalization']!) as {
-    shift: [number, number];
-    scale: [number, number];
-  };
+  // Through Files → Open weights: a notebook whose Model cell has the trip's settings (another
+  // seed: the seed does not change the layout) takes the file as the app would.
+  const opened = weightsForNotebook(new Uint8Array(bytes), notebookWith({ ...settings, seed: 1 }));
+  expect(opened.trainId).to.equal('train-1');
   return {
     trip: trips[name]!,
     file,
     settings,
-    normalization,
-    params: file.tensors['params']!.data,
+    normalization: opened.normalization,
+    params: opened.params,
+  };
+}
+
+function notebookWith(model: ModelSettings): Notebook {
+  const notebook = defaultNotebook();
+  return {
+    ...notebook,
+    cells: notebook.cells.map((c) => (c.kind === 'model' ? { ...c, model } : c)),
   };
 }
 

@@ -15,6 +15,16 @@ export function embeddingFrequency(shape: EmbeddingShape, k: number): number {
   return shape.scale * Math.exp((-Math.log(shape.maxPeriod) * k) / half);
 }
 
+/**
+ * ω_k as a float32 pair (hi, lo) with hi + lo within ~1e-14 relative of the float64 ω_k: the
+ * form shaders/nn/embedding.wgsl receives, so its angles ω_k·t match this twin's.
+ */
+export function embeddingFrequencySplit(shape: EmbeddingShape, k: number): [number, number] {
+  const frequency = embeddingFrequency(shape, k);
+  const hi = Math.fround(frequency);
+  return [hi, Math.fround(frequency - hi)];
+}
+
 export function embedConcatForward(
   shape: EmbeddingShape,
   x: ArrayLike<number>,

@@ -75,6 +75,7 @@ export class FfApp extends LitElement {
   @query('ff-share-dialog') shareDialog!: FfShareDialog;
   @query('ff-gallery') gallery!: FfGallery;
   @query('input.open-file') private fileInput!: HTMLInputElement;
+  @query('input.open-weights-file') private weightsInput!: HTMLInputElement;
 
   constructor(notebook: Notebook = defaultNotebook()) {
     super();
@@ -111,6 +112,10 @@ export class FfApp extends LitElement {
       this.lab?.setSpeed(e.detail.id, e.detail.stepsPerSecond ?? undefined),
     );
     this.addEventListener('ff-share-download', () => void this.session.saveFile());
+    this.addEventListener(
+      'ff-weights-drop',
+      (e) => void this.session.openWeights(e.detail.file, e.detail.modelId),
+    );
     this.addEventListener('ff-gallery-open', (e) =>
       openOverTrained(this, `the gallery notebook “${e.detail.name}”`, () =>
         this.session.openGallery(e.detail.name),
@@ -250,6 +255,13 @@ export class FfApp extends LitElement {
             ? nothing
             : html`<button @click=${() => this.fileInput.click()}>Open file…</button>`
         }
+        ${
+          this.readonly
+            ? nothing
+            : html`<button class="open-weights" @click=${() => this.weightsInput.click()}>
+                Open weights (.safetensors)…
+              </button>`
+        }
         <button @click=${() => void this.session.saveFile()}>Save file (.flowfield.json)</button>
         ${trained.map(
           (id) =>
@@ -261,6 +273,18 @@ export class FfApp extends LitElement {
           Export as PyTorch project (.zip)
         </button>
       </div>
+      <input
+        class="open-weights-file"
+        type="file"
+        accept=".safetensors,application/octet-stream"
+        hidden
+        @change=${(e: Event) => {
+          const input = e.target as HTMLInputElement;
+          const file = input.files?.[0];
+          input.value = '';
+          if (file) void this.session.openWeights(file);
+        }}
+      />
       <input
         class="open-file"
         type="file"

@@ -14,6 +14,7 @@ import {
   SHARE_LINK_BUDGET,
   trainInputs,
   type ModelWeights,
+  weightsForNotebook,
   type Notebook,
   type SharePayload,
 } from '../../notebook';
@@ -534,6 +535,40 @@ export class NotebookSession {
         text: errorMessage(error),
       });
     }
+  }
+
+  /**
+   * Files → Open weights, or a .safetensors file dropped on a Model cell (`modelId`): loads the
+   * weights into the Train cell whose Model cell they fit, and its View cells sample at once. A
+   * file that does not fit is refused with what was expected and received; the notebook stays.
+   */
+  async openWeights(file: Blob, modelId?: string): Promise<boolean> {
+    const lab = this.app.lab;
+    const client = this.app.client;
+    const refuse = (text: string) => {
+      this.app.showBanner({
+        kind: 'error',
+        title: 'These weights were not loaded; your notebook is unchanged.',
+        text,
+      });
+      return false;
+    };
+    if (!lab || !hasWeights(client)) return refuse('There is no GPU worker to load them into.');
+    let weights: ModelWeights;
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      weights = weightsForNotebook(bytes, this.app.store.notebook, modelId ? { modelId } : {});
+    } catch (error) {
+      return refuse(message(error));
+    }
+    try {
+      await importTrainWeights(lab, client, this.app.store, weights, () =>
+        this.app.requestUpdate(),
+      );
+    } catch (error) {
+      return refuse(`${weights.trainId}: ${message(error)}`);
+    }
+    return true;
   }
 
   /** One model's weights as safetensors, with its settings in the metadata. */

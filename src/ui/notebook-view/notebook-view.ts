@@ -188,6 +188,11 @@ export class FfNotebookView extends LitElement {
       @dragover=${(e: DragEvent) => e.preventDefault()}
       @drop=${(e: DragEvent) => {
         e.preventDefault();
+        const file = e.dataTransfer?.files?.[0];
+        if (file && cell.kind === 'model' && /\.safetensors$/i.test(file.name)) {
+          emit(this, 'ff-weights-drop', { modelId: cell.id, file });
+          return;
+        }
         if (this.dragging) emit(this, 'ff-cell-move', { id: this.dragging, index });
         this.dragging = undefined;
       }}
