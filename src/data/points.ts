@@ -10,14 +10,7 @@
  */
 import { PointParseError, type PointParseIssue } from './errors';
 import { parseJsonPoints } from './points-json';
-import {
-  Char,
-  Coordinates,
-  limitsOf,
-  quote,
-  tooMany,
-  type ParsePointsOptions,
-} from './point-text';
+import { Char, Coordinates, limitsOf, quote, tooMany, type ParsePointsOptions } from './point-text';
 
 export { MAX_POINTS, type ParsePointsOptions } from './point-text';
 export { parseJsonPoints } from './points-json';

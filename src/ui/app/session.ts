@@ -559,14 +559,14 @@ export class NotebookSession {
       const bytes = new Uint8Array(await file.arrayBuffer());
       weights = weightsForNotebook(bytes, this.app.store.notebook, modelId ? { modelId } : {});
     } catch (error) {
-      return refuse(message(error));
+      return refuse(errorMessage(error));
     }
     try {
       await importTrainWeights(lab, client, this.app.store, weights, () =>
         this.app.requestUpdate(),
       );
     } catch (error) {
-      return refuse(`${weights.trainId}: ${message(error)}`);
+      return refuse(`${weights.trainId}: ${errorMessage(error)}`);
     }
     return true;
   }
