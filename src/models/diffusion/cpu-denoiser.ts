@@ -48,7 +48,16 @@ export function fastMlpDenoiser(
         h0[embedding.dims + k] = Math.sin(frequencies[k]! * time.net);
         h0[embedding.dims + half + k] = Math.cos(frequencies[k]! * time.net);
       }
-      const features = new Float64Array(h0.subarray(embedding.dims, embedding.dims + 2 * half));
+      // The time is the same for the whole batch: its features' share of the first layer is
+      // one bias per output, so each point multiplies only its 2 coordinates there.
+      const first = layers[0]!;
+      const firstBias = new Float64Array(first.outputs);
+      for (let o = 0; o < first.outputs; o++) {
+        let acc = weights[offset + first.biasOffset + o]!;
+        const row = offset + first.weightOffset + o * first.inputs;
+        for (let j = embedding.dims; j < first.inputs; j++) acc += weights[row + j]! * h0[j]!;
+        firstBias[o] = acc;
+      }
       const out = new Float64Array(2 * batch);
       const jacobian = wantJacobian ? new Float64Array(4 * batch) : undefined;
       for (let b = 0; b < batch; b++) {
@@ -56,7 +65,6 @@ export function fastMlpDenoiser(
         z = z0;
         h[0] = x[2 * b]!;
         h[1] = x[2 * b + 1]!;
-        h.set(features, embedding.dims);
         if (jacobian) {
           [t0, t1, u0, u1] = [dh0, dh1, dz0, dz1];
           t0.fill(0, 0, shape.inputs);
@@ -76,14 +84,17 @@ export function fastMlpDenoiser(
           }
           const wBase = offset + layer.weightOffset;
           const bBase = offset + layer.biasOffset;
+          // Layer 0 reads the coordinates only (the features are in firstBias); the tangents of
+          // the features are 0, so the Jacobian needs no more.
+          const reads = l === 0 ? embedding.dims : layer.inputs;
           for (let o = 0; o < layer.outputs; o++) {
-            let acc = weights[bBase + o]!;
+            let acc = l === 0 ? firstBias[o]! : weights[bBase + o]!;
             const row = wBase + o * layer.inputs;
-            for (let j = 0; j < layer.inputs; j++) acc += weights[row + j]! * h[j]!;
+            for (let j = 0; j < reads; j++) acc += weights[row + j]! * h[j]!;
             if (jacobian) {
               let a0 = 0;
               let a1 = 0;
-              for (let j = 0; j < layer.inputs; j++) {
+              for (let j = 0; j < reads; j++) {
                 a0 += weights[row + j]! * t0[j]!;
                 a1 += weights[row + j]! * t1[j]!;
               }
