@@ -10,7 +10,8 @@
  */
 
 /** Who runs the workload. Ratios are always flowfield ÷ peer, within one group, in one run. */
-export type Impl = 'flowfield' | 'tfjs-webgpu' | 'tfjs-wasm';
+/** 'flowfield-staged': Flowfield's sampler before issue #19, kept as a same-run baseline. */
+export type Impl = 'flowfield' | 'flowfield-staged' | 'tfjs-webgpu' | 'tfjs-wasm';
 
 /**
  * The workload families of the issues: the engine's MLP (#3), RealNVP (#5), DDPM MLP (#6), the

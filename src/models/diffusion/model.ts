@@ -77,6 +77,11 @@ export type SamplerName = DiffusionSampler | FlowSampler;
 
 export interface SampleOptions extends SamplerChoice {
   seed?: number;
+  /**
+   * false: the staged sampler (two dispatches per network evaluation) instead of the fused one
+   * (many stages per dispatch, fused-sampler.ts); the same samples. For comparisons and benches.
+   */
+  fused?: boolean;
   /** Which weights: the EMA (default once useEma/importParams(…, 'ema') ran) or the trained ones. */
   weights?: 'ema' | 'params';
 }
@@ -115,6 +120,7 @@ interface PlanInput {
 
 interface WeightOptions {
   seed?: number;
+  fused?: boolean;
   weights?: 'ema' | 'params';
 }
 
@@ -447,6 +453,7 @@ export class DiffusionModel {
     return {
       ...input,
       seed: options.seed ?? this.spec.seed,
+      ...(options.fused === false ? { fused: false } : {}),
       params: (weights === 'ema' ? this.ema! : this.params).binding,
       paramOffset: 0,
     };
