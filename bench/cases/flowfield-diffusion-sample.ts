@@ -9,13 +9,13 @@ import { sharedGpu } from './flowfield-shared';
 import type { DiffusionSampleConfig } from './workloads';
 
 /**
- * `fused` (the default sampler, issue #19): many stages per dispatch with the network in the
- * kernel; `staged`: two dispatches per network evaluation (the sampler before #19), run as the
- * peer 'flowfield-staged' so the table pairs the two in one run.
+ * 'flowfield': the default, staged sampler (two dispatches per network evaluation);
+ * 'flowfield-fused': the opt-in fused one (issue #19: many stages per dispatch with the network
+ * in the kernel), run as a peer so the table pairs the two in one run.
  */
 function diffusionSample(fused: boolean): Implementation<DiffusionSampleConfig> {
   return {
-    impl: fused ? 'flowfield' : 'flowfield-staged',
+    impl: fused ? 'flowfield-fused' : 'flowfield',
     async setup(workload, context) {
       const c = workload.config;
       const gpu = await sharedGpu(context);
@@ -58,5 +58,5 @@ function diffusionSample(fused: boolean): Implementation<DiffusionSampleConfig> 
   };
 }
 
-export const flowfieldDiffusionSample = diffusionSample(true);
-export const flowfieldDiffusionSampleStaged = diffusionSample(false);
+export const flowfieldDiffusionSample = diffusionSample(false);
+export const flowfieldDiffusionSampleFused = diffusionSample(true);

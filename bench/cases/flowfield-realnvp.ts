@@ -36,8 +36,8 @@ export const flowfieldFlow = (kind: FlowKind): Implementation<RealNvpConfig> => 
     };
     if (workload.kind === 'sample') {
       return {
-        // RealNVP samples with the one-dispatch generator (fused-inverse.ts, issue #19); other
-        // kinds layer by layer (base, 2 per coupling, to-data): the GPU counters count them.
+        // Layer by layer: base, 2 per coupling, to-data (the fused generator is opt-in).
+        dispatchesPerStep: 2 + 2 * c.couplings,
         async run(steps) {
           for (let i = 0; i < steps; i++)
             (await model.sampleToBuffer(c.batch, { seed: i })).dispose();

@@ -7,7 +7,7 @@ import { flowfieldConv } from './flowfield-conv';
 import { flowfieldDdpm } from './flowfield-ddpm';
 import {
   flowfieldDiffusionSample,
-  flowfieldDiffusionSampleStaged,
+  flowfieldDiffusionSampleFused,
 } from './flowfield-diffusion-sample';
 import { flowfieldMlp } from './flowfield-mlp';
 import { flowfieldFlow, flowfieldRealNvp } from './flowfield-realnvp';
@@ -49,7 +49,7 @@ export const CASES: readonly BenchCase[] = [
   ...cross(DDPM_WORKLOADS, [flowfieldDdpm, tfjsDdpm('tfjs-webgpu'), tfjsDdpm('tfjs-wasm')]),
   ...cross(DIFFUSION_SAMPLE_WORKLOADS, [
     flowfieldDiffusionSample,
-    flowfieldDiffusionSampleStaged,
+    flowfieldDiffusionSampleFused,
     tfjsDiffusionSample('tfjs-webgpu'),
     tfjsDiffusionSample('tfjs-wasm'),
   ]),

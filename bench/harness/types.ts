@@ -10,8 +10,8 @@
  */
 
 /** Who runs the workload. Ratios are always flowfield ÷ peer, within one group, in one run. */
-/** 'flowfield-staged': Flowfield's sampler before issue #19, kept as a same-run baseline. */
-export type Impl = 'flowfield' | 'flowfield-staged' | 'tfjs-webgpu' | 'tfjs-wasm';
+/** 'flowfield-fused': Flowfield's opt-in fused diffusion sampler (issue #19), as a same-run peer. */
+export type Impl = 'flowfield' | 'flowfield-fused' | 'tfjs-webgpu' | 'tfjs-wasm';
 
 /**
  * The workload families of the issues: the engine's MLP (#3), RealNVP (#5), DDPM MLP (#6), the

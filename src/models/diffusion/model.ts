@@ -78,8 +78,8 @@ export type SamplerName = DiffusionSampler | FlowSampler;
 export interface SampleOptions extends SamplerChoice {
   seed?: number;
   /**
-   * false: the staged sampler (two dispatches per network evaluation) instead of the fused one
-   * (many stages per dispatch, fused-sampler.ts); the same samples. For comparisons and benches.
+   * true: the fused sampler (many stages per dispatch, fused-sampler.ts) instead of the staged
+   * one (two dispatches per network evaluation); the same samples. Opt-in (see PlanRunOptions).
    */
   fused?: boolean;
   /** Which weights: the EMA (default once useEma/importParams(…, 'ema') ran) or the trained ones. */
@@ -453,7 +453,7 @@ export class DiffusionModel {
     return {
       ...input,
       seed: options.seed ?? this.spec.seed,
-      ...(options.fused === false ? { fused: false } : {}),
+      ...(options.fused === true ? { fused: true } : {}),
       params: (weights === 'ema' ? this.ema! : this.params).binding,
       paramOffset: 0,
     };

@@ -40,9 +40,10 @@ export interface PlanRunOptions {
   /** Most points per chunk (default MAX_CHUNK; runs with trajectories use one chunk). */
   chunk?: number;
   /**
-   * Sampling plans without trajectories run fused (fused-sampler.ts: many stages per dispatch,
-   * the network evaluated in the kernel) unless this is false (the staged path: two dispatches
-   * per network evaluation). Same plan, NFE and noise either way.
+   * true: a sampling plan without trajectories runs fused (fused-sampler.ts: many stages per
+   * dispatch, the network evaluated in the kernel) instead of staged (two dispatches per network
+   * evaluation). Same plan, NFE and noise either way. Opt-in: on SwiftShader the fused kernel
+   * measured 4–6× slower than the staged path (README, "Fast sampling").
    */
   fused?: boolean;
   /**
@@ -153,7 +154,6 @@ export class PlanRunner {
   /** Compiles what `plan` needs (also done by run; call early to overlap compiles). */
   async prepare(plan: Plan, fromPoints = plan.mode === 'likelihood'): Promise<void> {
     await Promise.all([
-      fusedEligible(plan, this.net, fromPoints) ? this.fusedKernels() : undefined,
       this.variant(plan.mode === 'likelihood', plan.snapshots > 0, fromPoints),
       plan.mode === 'likelihood' ? this.jvpKernel() : undefined,
     ]);
@@ -208,7 +208,7 @@ export class PlanRunner {
     if (!Number.isInteger(total) || total < 1) {
       throw new RangeError(`A plan run needs at least one point, got ${total}.`);
     }
-    if (options.fused !== false && fusedEligible(plan, this.net, fromPoints)) {
+    if (options.fused === true && fusedEligible(plan, this.net, fromPoints)) {
       return this.executeFused(plan, options, targets, total);
     }
     const [variant, jvp] = await Promise.all([

@@ -59,8 +59,8 @@ describe('fused sampler: many stages per dispatch, the same samples', () => {
       const weights = uploadFloats(gpu, params, 'weights');
       const n = 70; // not a multiple of the samples per invocation
       const common = { count: n, seed: 4, params: weights.binding, paramOffset: 0 };
-      const fused = await runner.run(plan, { ...common, chunk: 32 });
-      const staged = await runner.run(plan, { ...common, fused: false });
+      const fused = await runner.run(plan, { ...common, chunk: 32, fused: true });
+      const staged = await runner.run(plan, common);
       weights.dispose();
       const twin = runPlan(
         plan,
@@ -95,9 +95,9 @@ describe('fused sampler: many stages per dispatch, the same samples', () => {
     const plan = diffusionSamplePlan(schedule, 'v', { sampler: 'ddim', steps: 10 });
     const common = { count: 45, seed: 9, params: weights.binding, paramOffset: 0 };
     const target = gpu.pool.acquire(45 * 8, STORAGE_USAGE, 'samples');
-    await runner.runInto(plan, common, { points: target.buffer });
+    await runner.runInto(plan, { ...common, fused: true }, { points: target.buffer });
     const fused = await gpu.readback.readFloat32(target.buffer, 0, 90);
-    const staged = await runner.run(plan, { ...common, fused: false });
+    const staged = await runner.run(plan, common);
     target.dispose();
     weights.dispose();
     const twin = runPlan(

@@ -188,13 +188,11 @@ describe('GPU samplers and likelihood equal the float64 twin (same weights, same
       const params = smallParams(11);
       const weights = uploadFloats(gpu, params, 'weights');
       const n = 70;
-      // The staged path (two dispatches per evaluation); fused-sampler.test.ts covers the other.
       const result = await r.run(plan, {
         count: n,
         seed: 4,
         params: weights.binding,
         paramOffset: 0,
-        fused: false,
       });
       weights.dispose();
       const twin = runPlan(

@@ -46,8 +46,8 @@ describe('fused flow generator: every layer inverted in one dispatch', () => {
       const gpu = await testGpu();
       expect(fusedInversePlan(flow.layers, gpu.context.adapterInfo)).to.not.equal(undefined);
       const n = 301;
-      const fused = await flow.sample(n, { seed: 7 });
-      const staged = await flow.sample(n, { seed: 7, fused: false });
+      const fused = await flow.sample(n, { seed: 7, fused: true });
+      const staged = await flow.sample(n, { seed: 7 });
       const z = new CpuFlowModel({ family: 'flow', kind, layers: 4, hidden: 16, seed: 3 }).latent(
         n,
         7,
@@ -63,7 +63,7 @@ describe('fused flow generator: every layer inverted in one dispatch', () => {
     const spec: FlowModelSpec = { family: 'flow', kind: 'realnvp', layers: 2, hidden: 8, seed: 5 };
     const { flow, params } = await model(spec);
     const n = 65_536 + 6;
-    const fused = await flow.sample(n, { seed: 2 });
+    const fused = await flow.sample(n, { seed: 2, fused: true });
     const tail = new CpuFlowModel(spec).latent(6, 2, 65_536);
     expect(worst(fused.subarray(2 * 65_536), flow.inverseTwin(params, tail))).to.be.below(1e-3);
     flow.dispose();
