@@ -15,6 +15,15 @@ export {
 } from './gpu';
 export { philox4x32_10, seedKey, fillRandomCpu } from './rng/philox';
 export { openLab, Lab, type LabOptions } from './lab/lab';
+// Without WebGPU: the same models from float64 twins on the CPU, to show weights (issue #19).
+export {
+  openCpuLab,
+  CpuLab,
+  CpuDataset,
+  CpuFlowModel,
+  CpuDiffusionModel,
+  type CpuLabModel,
+} from './lab/cpu-lab';
 export {
   Dataset,
   DatasetSampler,

@@ -36,6 +36,7 @@ export const flowfieldFlow = (kind: FlowKind): Implementation<RealNvpConfig> => 
     };
     if (workload.kind === 'sample') {
       return {
+        // Layer by layer: base, 2 per coupling, to-data (the fused generator is opt-in).
         dispatchesPerStep: 2 + 2 * c.couplings,
         async run(steps) {
           for (let i = 0; i < steps; i++)

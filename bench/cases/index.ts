@@ -5,11 +5,15 @@
 import type { BenchCase, Config, Implementation, Workload } from '../harness/types';
 import { flowfieldConv } from './flowfield-conv';
 import { flowfieldDdpm } from './flowfield-ddpm';
-import { flowfieldDiffusionSample } from './flowfield-diffusion-sample';
+import {
+  flowfieldDiffusionSample,
+  flowfieldDiffusionSampleFused,
+} from './flowfield-diffusion-sample';
 import { flowfieldMlp } from './flowfield-mlp';
 import { flowfieldFlow, flowfieldRealNvp } from './flowfield-realnvp';
 import { tfjsConv } from './tfjs/conv';
 import { tfjsDdpm } from './tfjs/ddpm';
+import { tfjsDiffusionSample } from './tfjs/diffusion-sample';
 import { tfjsMlp } from './tfjs/mlp';
 import { tfjsRealNvp } from './tfjs/realnvp';
 import {
@@ -43,6 +47,11 @@ export const CASES: readonly BenchCase[] = [
   ]),
   ...cross(SPLINE_WORKLOADS, [flowfieldFlow('spline')]),
   ...cross(DDPM_WORKLOADS, [flowfieldDdpm, tfjsDdpm('tfjs-webgpu'), tfjsDdpm('tfjs-wasm')]),
-  ...cross(DIFFUSION_SAMPLE_WORKLOADS, [flowfieldDiffusionSample]),
+  ...cross(DIFFUSION_SAMPLE_WORKLOADS, [
+    flowfieldDiffusionSample,
+    flowfieldDiffusionSampleFused,
+    tfjsDiffusionSample('tfjs-webgpu'),
+    tfjsDiffusionSample('tfjs-wasm'),
+  ]),
   ...cross(CONV_WORKLOADS, [flowfieldConv, tfjsConv('tfjs-webgpu'), tfjsConv('tfjs-wasm')]),
 ];

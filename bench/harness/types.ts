@@ -10,7 +10,8 @@
  */
 
 /** Who runs the workload. Ratios are always flowfield ÷ peer, within one group, in one run. */
-export type Impl = 'flowfield' | 'tfjs-webgpu' | 'tfjs-wasm';
+/** 'flowfield-fused': Flowfield's opt-in fused diffusion sampler (issue #19), as a same-run peer. */
+export type Impl = 'flowfield' | 'flowfield-fused' | 'tfjs-webgpu' | 'tfjs-wasm';
 
 /**
  * The workload families of the issues: the engine's MLP (#3), RealNVP (#5), DDPM MLP (#6), the

@@ -11,3 +11,4 @@ export * from './warp';
 export * from './surface';
 export * from './trajectories';
 export * from './arrows';
+export * from './canvas2d';

@@ -31,6 +31,15 @@ export type PairsId = `pairs:${number}`;
 export interface WorkerGpuReport extends AdapterSummary {
   features: string[];
   limits: { maxStorageBufferBindingSize: number; maxComputeInvocationsPerWorkgroup: number };
+  /**
+   * Set when the worker found no WebGPU and serves the CPU backend instead: the note to show
+   * (why, what works — samples, densities, paths of loaded weights — and which browsers train).
+   * Training, reflow pairs and the debug hooks reject there with that reason.
+   */
+  cpuFallback?: {
+    reason: 'no-navigator-gpu' | 'no-adapter' | 'device-request-failed';
+    note: string;
+  };
 }
 
 export interface DatasetInfo {

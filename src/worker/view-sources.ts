@@ -5,7 +5,7 @@
  * the probability-flow / flow-matching ODE (time steps), sample paths, and field arrows.
  */
 import type { Dataset } from '../data/dataset';
-import type { PooledBuffer } from '../gpu';
+import { STORAGE_USAGE, type PooledBuffer } from '../gpu';
 import { LabDiffusion } from '../lab/diffusion';
 import type { LabModel } from '../lab/models';
 import type { SamplerName } from '../models/diffusion/model';
@@ -35,7 +35,8 @@ import type {
 } from './api';
 import type { DeviceScope, LabSession } from './session';
 
-const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// A number, not GPUBufferUsage: this module loads in browsers without WebGPU (backend.ts).
+const STORAGE = STORAGE_USAGE;
 
 export interface PreparedPoints {
   kind: 'points';

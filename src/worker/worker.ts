@@ -4,7 +4,7 @@
 // Worker's own error event.
 import { expose } from 'comlink';
 import { WORKER_READY_MESSAGE } from './client';
-import { createLabService } from './service';
+import { createBackendService } from './backend';
 import { LabSession } from './session';
 
 const session = new LabSession();
@@ -18,6 +18,7 @@ self.addEventListener('unhandledrejection', (event: PromiseRejectionEvent) => {
   session.emit({ kind: 'worker-error', message: `Unhandled rejection in the worker: ${message}` });
 });
 
-expose(createLabService(session));
+// The GPU lab, or the CPU backend where WebGPU is missing (backend.ts).
+expose(createBackendService(session));
 // The page's client rejects its calls if an error comes before this (a worker that never started).
 self.postMessage(WORKER_READY_MESSAGE);

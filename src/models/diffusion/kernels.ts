@@ -2,6 +2,7 @@
 import forwardProcessSource from '../../../shaders/diffusion/forward-process.wgsl';
 import jvpSource from '../../../shaders/diffusion/mlp-jvp.wgsl';
 import stageSource from '../../../shaders/diffusion/solver-stage.wgsl';
+import fusedSamplerSource from '../../../shaders/diffusion/fused-sampler.wgsl';
 import batchSource from '../../../shaders/diffusion/train-batch.wgsl';
 import noiseFillSource from '../../../shaders/diffusion/noise-fill.wgsl';
 import otPairingSource from '../../../shaders/diffusion/ot-pairing.wgsl';
@@ -120,6 +121,26 @@ export const solverStageKernel = (entryPoint: StageEntry) =>
     workgroupSize: 64,
     dispatch: perItem,
   });
+
+/**
+ * Many sampler stages per dispatch with the network evaluated in the kernel
+ * (fused-sampler.wgsl); problem: samples (SAMPLES per invocation).
+ */
+export const fusedSamplerKernel = defineKernel<number>({
+  name: 'diffusion/fused-sampler',
+  file: 'diffusion/fused-sampler.wgsl',
+  source: fusedSamplerSource,
+  libraries: [PHILOX_LIBRARY, ACTIVATIONS_LIBRARY],
+  bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
+  workgroupSize: (c) => Number(c.WORKGROUP_SIZE ?? 64),
+  dispatch: (batch, workgroupSize, constants) =>
+    workgroupsFor(Math.ceil(batch / Number(constants.SAMPLES ?? 1)), workgroupSize),
+});
+
+/** Samples per invocation and workgroup size of the fused sampler (private tiles of HIDDEN × S). */
+export function fusedSamplerTuning(adapter: AdapterSummary) {
+  return adapter.isFallback ? { samples: 4, workgroupSize: 16 } : { samples: 1, workgroupSize: 64 };
+}
 
 /** Samples per invocation and workgroup size of the JVP kernel (3 channels of private tiles). */
 export function jvpTuning(adapter: AdapterSummary, width: number) {

@@ -32,22 +32,19 @@ import { ParameterLayout } from '../../nn/parameters';
 import type { EmbeddingShape } from '../../nn/reference/embedding';
 import type { Trainer } from '../../nn/trainer';
 import { seedKey } from '../../rng/philox';
-import {
-  addDenoiserParameters,
-  createDenoiserNet,
-  type DenoiserArchitecture,
-  type DenoiserNet,
-} from './denoiser';
+import { addDenoiserParameters, createDenoiserNet, type DenoiserNet } from './denoiser';
 import { forwardProcessKernel } from './kernels';
 import {
-  diffusionLikelihoodPlan,
-  diffusionSamplePlan,
-  flowLikelihoodPlan,
-  flowSamplePlan,
-  type DiffusionSampler,
-  type FlowSampler,
-  type Plan,
-} from './plan';
+  architectureOf,
+  embeddingOf,
+  fieldFromOutput,
+  fieldPlanFor,
+  likelihoodPlanFor,
+  pathPlanFor,
+  samplePlanFor,
+  type SamplerChoice,
+} from './model-plans';
+import type { DiffusionSampler, FlowSampler, Plan } from './plan';
 import {
   PlanRunner,
   type DataTransform,
@@ -61,7 +58,7 @@ import {
   terminalKl,
   type ScheduleTable,
 } from './schedule';
-import { ODE_SOLVERS, type OdeSolverName } from './solvers';
+import type { OdeSolverName } from './solvers';
 import { resolveDiffusionSpec, type DiffusionModelSpec, type ResolvedDiffusionSpec } from './spec';
 import {
   DiffusionTrainingTask,
@@ -76,18 +73,13 @@ export type { Normalization };
 
 export type SamplerName = DiffusionSampler | FlowSampler;
 
-export interface SampleOptions {
-  /** Default: 'ddim' (DDPM) or 'rk4' (flow matching). */
-  sampler?: SamplerName;
-  /** Steps (DDPM sampler: always T). Default 50 (DDIM, PF-ODE, flow Euler) or 20 (flow RK4). */
-  steps?: number;
-  /** DDIM: explicit sub-sequence of timesteps instead of `steps`. */
-  timesteps?: readonly number[];
-  /** DDIM η ∈ [0, 1]. Default 0. */
-  eta?: number;
-  /** DDPM ancestral: σ² = β̃ ('posterior', default) or β. */
-  variance?: 'posterior' | 'beta';
+export interface SampleOptions extends SamplerChoice {
   seed?: number;
+  /**
+   * true: the fused sampler (many stages per dispatch, fused-sampler.ts) instead of the staged
+   * one (two dispatches per network evaluation); the same samples. Opt-in (see PlanRunOptions).
+   */
+  fused?: boolean;
   /** Which weights: the EMA (default once useEma/importParams(…, 'ema') ran) or the trained ones. */
   weights?: 'ema' | 'params';
 }
@@ -126,6 +118,7 @@ interface PlanInput {
 
 interface WeightOptions {
   seed?: number;
+  fused?: boolean;
   weights?: 'ema' | 'params';
 }
 
@@ -174,13 +167,7 @@ export class DiffusionModel {
   /** Validates the spec (DiffusionSpecError names the field) and compiles the sampling MLP. */
   static async create(runtime: GpuRuntime, spec: DiffusionModelSpec): Promise<DiffusionModel> {
     const resolved = resolveDiffusionSpec(spec);
-    const embedding: EmbeddingShape = {
-      dims: 2,
-      features: resolved.timeEmbedding,
-      // The embedding sees 0 … 1000 for both kinds: DDPM's index t·(1000/T), flows' t·1000.
-      scale: resolved.kind === 'ddpm' ? 1000 / resolved.timesteps : 1000,
-      maxPeriod: 10_000,
-    };
+    const embedding = embeddingOf(resolved);
     const net = await createDenoiserNet(runtime, architectureOf(resolved), { training: false });
     return new DiffusionModel(runtime, resolved, new PlanRunner(runtime, net, embedding));
   }
@@ -238,33 +225,7 @@ export class DiffusionModel {
 
   /** The plan a sampler call would run (its `nfe` is the cost per point). */
   samplePlan(options: SampleOptions = {}, every?: number): Plan {
-    if (this.schedule) {
-      const sampler = (options.sampler ?? 'ddim') as DiffusionSampler;
-      if (!['ddpm', 'ddim', 'pf-euler', 'pf-heun'].includes(sampler)) {
-        throw new RangeError(
-          `sampler for a DDPM model must be 'ddpm', 'ddim', 'pf-euler' or 'pf-heun', got ${JSON.stringify(sampler)}.`,
-        );
-      }
-      return diffusionSamplePlan(this.schedule, this.spec.prediction, {
-        sampler,
-        steps: options.steps ?? Math.min(50, this.schedule.timesteps),
-        timesteps: options.timesteps,
-        eta: options.eta,
-        variance: options.variance,
-        every,
-      });
-    }
-    const sampler = (options.sampler ?? 'rk4') as FlowSampler;
-    if (!ODE_SOLVERS.includes(sampler)) {
-      throw new RangeError(
-        `sampler for a flow-matching model must be one of ${ODE_SOLVERS.join(', ')}, got ${JSON.stringify(sampler)}.`,
-      );
-    }
-    return flowSamplePlan({
-      sampler,
-      steps: options.steps ?? (sampler === 'rk4' ? 20 : 50),
-      every,
-    });
+    return samplePlanFor(this.spec, this.schedule, options, every);
   }
 
   /** n samples, flat (x0, y0, …), data coordinates. */
@@ -342,13 +303,7 @@ export class DiffusionModel {
   }
 
   private likelihoodPlan(options: LogProbOptions): Plan {
-    const steps = options.steps ?? 50;
-    return this.schedule
-      ? diffusionLikelihoodPlan(this.schedule, this.spec.prediction, {
-          steps,
-          solver: options.solver,
-        })
-      : flowLikelihoodPlan({ steps, solver: options.solver });
+    return likelihoodPlanFor(this.spec, this.schedule, options);
   }
 
   /**
@@ -368,12 +323,7 @@ export class DiffusionModel {
       input = { count: start };
     } else {
       checkPoints(start);
-      const steps = options.steps ?? 50;
-      const every = options.every ?? Math.max(1, Math.round(steps / 20));
-      const likelihood = this.schedule
-        ? diffusionLikelihoodPlan(this.schedule, this.spec.prediction, { steps, every })
-        : flowLikelihoodPlan({ steps, every, solver: (options.sampler ?? 'rk4') as FlowSampler });
-      plan = { ...likelihood, mode: 'sample' }; // no divergence needed
+      plan = pathPlanFor(this.spec, this.schedule, options); // no divergence needed
       input = { points: this.toModel(start) };
     }
     const result = await this.runPlan(plan, input, options);
@@ -389,30 +339,10 @@ export class DiffusionModel {
         'The score of a DDPM model is undefined at t = 0 (no noise): ask for t in (0, 1].',
       );
     }
-    const { plan, alphaBar, sigmaBarRate } = this.fieldPlan(t);
+    const field = fieldPlanFor(this.spec, this.schedule, t);
     const x = this.toModel(points);
-    const out = (await this.runPlan(plan, { points: x }, {})).x;
-    const [sx, sy] = this.normalization.scale;
-    const n = points.length / 2;
-    const velocity = new Float32Array(2 * n);
-    if (!this.schedule) {
-      for (let i = 0; i < n; i++) {
-        velocity[2 * i] = out[2 * i]! * sx;
-        velocity[2 * i + 1] = out[2 * i + 1]! * sy;
-      }
-      return { velocity };
-    }
-    // out = ε̂. Score −ε̂/σ; PF-ODE dx/dt = (√ᾱ ε̂ − σ̄ ᾱ x)·dσ̄/dt.
-    const score = new Float32Array(2 * n);
-    const sigma = Math.sqrt(1 - alphaBar);
-    const sigmaBar = sigma / Math.sqrt(alphaBar);
-    for (let i = 0; i < 2 * n; i++) {
-      const s = i % 2 === 0 ? sx : sy;
-      score[i] = -out[i]! / sigma / s;
-      velocity[i] =
-        (Math.sqrt(alphaBar) * out[i]! - sigmaBar * alphaBar * x[i]!) * sigmaBarRate * s;
-    }
-    return { velocity, score };
+    const out = (await this.runPlan(field.plan, { points: x }, {})).x;
+    return fieldFromOutput(field, !!this.schedule, this.normalization.scale, out, x);
   }
 
   /** The forward process at time t: data noised with fresh Philox noise (data coordinates). */
@@ -494,47 +424,6 @@ export class DiffusionModel {
     this.ema?.dispose();
   }
 
-  private fieldPlan(t: number) {
-    const table = this.schedule;
-    const alphaBar = table ? alphaBarOfSigmaBar(sigmaBarAt(table, t * table.timesteps - 1)) : NaN;
-    let sigmaBarRate = 0;
-    if (table) {
-      // dσ̄/dt of the piecewise-linear σ̄ (one-sided at the last knot).
-      const index = Math.min(t * table.timesteps - 1, table.timesteps - 1 - 1e-9);
-      const k = Math.floor(index);
-      const knot = (i: number) => (i < 0 ? 0 : table.sigmaBar[i]!);
-      sigmaBarRate = (knot(k + 1) - knot(k)) * table.timesteps;
-    }
-    const prediction = this.spec.prediction;
-    const [cx, cn] =
-      table && prediction === 'v' ? [Math.sqrt(1 - alphaBar), Math.sqrt(alphaBar)] : [0, 1];
-    const plan: Plan = {
-      mode: 'sample',
-      stages: [
-        {
-          time: { net: table ? t * table.timesteps - 1 : t, alphaBar, t },
-          inputScale: 1,
-          cx,
-          cn,
-          w: 1,
-          a: 0,
-          last: true,
-          m: 0,
-          sigma: 0,
-          noiseStep: 1,
-          snapshot: -1,
-        },
-      ],
-      initScale: 1,
-      outputScale: 1,
-      priorVariance: 1,
-      snapshots: 0,
-      snapshotTimes: [],
-      nfe: 1,
-    };
-    return { plan, alphaBar, sigmaBarRate };
-  }
-
   private async runPlan(plan: Plan, input: PlanInput, options: WeightOptions) {
     const started = performance.now();
     const result = await this.runner.run(plan, this.runOptions(input, options));
@@ -562,6 +451,7 @@ export class DiffusionModel {
     return {
       ...input,
       seed: options.seed ?? this.spec.seed,
+      ...(options.fused === true ? { fused: true } : {}),
       params: (weights === 'ema' ? this.ema! : this.params).binding,
       paramOffset: 0,
     };
@@ -589,16 +479,6 @@ export class DiffusionModel {
 }
 
 export const MAX_POINTS = 1 << 22;
-
-function architectureOf(spec: ResolvedDiffusionSpec): DenoiserArchitecture {
-  return {
-    architecture: spec.architecture,
-    inputs: 2 + spec.timeEmbedding,
-    hidden: spec.hidden,
-    depth: spec.layers,
-    activation: spec.activation,
-  };
-}
 
 function checkCount(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > MAX_POINTS) {

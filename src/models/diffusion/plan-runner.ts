@@ -10,7 +10,15 @@ import { FusedMlp } from '../../nn/fused-mlp';
 import { mlpNet, type DenoiserNet } from './denoiser';
 import { embeddingFrequency, type EmbeddingShape } from '../../nn/reference/embedding';
 import { seedKey } from '../../rng/philox';
-import { jvpTuning, mlpJvpKernel, solverStageKernel, type StageEntry } from './kernels';
+import { FusedRun, fusedEligible, type FusedKernels } from './fused-sampler';
+import {
+  fusedSamplerKernel,
+  fusedSamplerTuning,
+  jvpTuning,
+  mlpJvpKernel,
+  solverStageKernel,
+  type StageEntry,
+} from './kernels';
 import type { Plan } from './plan';
 
 const STORAGE = STORAGE_USAGE;
@@ -31,6 +39,13 @@ export interface PlanRunOptions {
   paramOffset: number;
   /** Most points per chunk (default MAX_CHUNK; runs with trajectories use one chunk). */
   chunk?: number;
+  /**
+   * true: a sampling plan without trajectories runs fused (fused-sampler.ts: many stages per
+   * dispatch, the network evaluated in the kernel) instead of staged (two dispatches per network
+   * evaluation). Same plan, NFE and noise either way. Opt-in: on SwiftShader the fused kernel
+   * measured 4–6× slower than the staged path (README, "Fast sampling").
+   */
+  fused?: boolean;
   /**
    * Model → data coordinates, applied on the GPU to the final points (data = scale·x + shift)
    * and log-densities (− log(scale_x·scale_y)). Default: identity (results in model units).
@@ -109,6 +124,7 @@ interface Variant {
 export class PlanRunner {
   private readonly variants = new Map<string, Promise<Variant>>();
   private jvp: Promise<CompiledKernel> | undefined;
+  private fused: Promise<FusedKernels> | undefined;
   private readonly net: DenoiserNet;
   readonly recordFloats: number;
 
@@ -192,6 +208,9 @@ export class PlanRunner {
     if (!Number.isInteger(total) || total < 1) {
       throw new RangeError(`A plan run needs at least one point, got ${total}.`);
     }
+    if (options.fused === true && fusedEligible(plan, this.net, fromPoints)) {
+      return this.executeFused(plan, options, targets, total);
+    }
     const [variant, jvp] = await Promise.all([
       this.variant(likelihood, plan.snapshots > 0, fromPoints),
       likelihood ? this.jvpKernel() : undefined,
@@ -213,6 +232,66 @@ export class PlanRunner {
     } finally {
       run.dispose();
     }
+  }
+
+  /** A sampling plan in budget-sized dispatches of many stages each (fused-sampler.ts). */
+  private async executeFused(
+    plan: Plan,
+    options: PlanRunOptions,
+    targets: PlanTargets | undefined,
+    total: number,
+  ): Promise<PlanRunResult> {
+    const kernels = await this.fusedKernels();
+    const chunk = Math.min(total, options.chunk ?? MAX_CHUNK);
+    const records = encodePlan(plan, this.embedding, this.recordFloats, options.output);
+    const run = new FusedRun(
+      this.runtime,
+      this.net,
+      plan,
+      records,
+      this.recordFloats,
+      kernels,
+      chunk,
+      options.seed,
+      options.params,
+      options.paramOffset,
+    );
+    try {
+      const x = new Float32Array(targets ? 0 : 2 * total);
+      for (let first = 0; first < total; first += chunk) {
+        const n = Math.min(chunk, total - first);
+        const part = await run.runChunk(first, n, targets?.points);
+        if (part) x.set(part, 2 * first);
+      }
+      return { x, trajectory: [], nfe: plan.nfe, dispatches: run.dispatches };
+    } finally {
+      run.dispose();
+    }
+  }
+
+  private fusedKernels(): Promise<FusedKernels> {
+    const shape = this.net.shape;
+    const tuning = fusedSamplerTuning(this.runtime.context.adapterInfo);
+    this.fused ??= Promise.all([
+      this.variant(false, false, false),
+      this.runtime.pipelines.get(fusedSamplerKernel, {
+        FEATURES: this.embedding.features,
+        RECORD: this.recordFloats,
+        HIDDEN: shape.hidden,
+        HIDDEN_LAYERS: shape.hiddenLayers,
+        RESIDUAL: this.net.architecture === 'resmlp',
+        ACTIVATION: activationId(shape.activation),
+        SAMPLES: tuning.samples,
+        WORKGROUP_SIZE: tuning.workgroupSize,
+      }),
+    ]).then(([variant, fused]) => ({
+      init: variant.init,
+      finish: variant.finish,
+      fused,
+      samples: tuning.samples,
+    }));
+    this.fused.catch(() => (this.fused = undefined));
+    return this.fused;
   }
 
   private variant(likelihood: boolean, snapshots: boolean, fromPoints: boolean): Promise<Variant> {

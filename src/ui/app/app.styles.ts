@@ -44,6 +44,11 @@ export const appStyles = css`
     border-radius: 10px;
     padding: 1rem 1.2rem;
   }
+  .cpu-note {
+    border: 2px solid var(--ff-warning, #8a5a00);
+    border-radius: 10px;
+    padding: 0.2rem 1.2rem;
+  }
   dialog {
     max-width: 32rem;
     color: inherit;

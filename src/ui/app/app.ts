@@ -445,6 +445,13 @@ export class FfApp extends LitElement {
             </section>`
           : nothing
       }
+      ${
+        gpu.state === 'ready' && gpu.report.cpuFallback
+          ? html`<section class="cpu-note" role="note" aria-label="Viewing without WebGPU">
+              <p>${gpu.report.cpuFallback.note}</p>
+            </section>`
+          : nothing
+      }
       <ff-notebook-view
         .notebook=${this.store.notebook}
         .lookup=${this.lab ?? EMPTY_LOOKUP}

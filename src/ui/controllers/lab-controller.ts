@@ -154,6 +154,14 @@ export class LabController implements ReactiveController {
     for (const id of this.runs.keys()) void this.client.disposeRun(id).catch(() => undefined);
   }
 
+  /**
+   * Why nothing can train: the worker found no WebGPU and serves the CPU backend, which shows a
+   * notebook's weights but does not train (its note says why and which browsers do). '' else.
+   */
+  get trainingBlocked(): string {
+    return this.gpu.state === 'ready' ? (this.gpu.report.cpuFallback?.note ?? '') : '';
+  }
+
   dismissGpuError(): void {
     this.gpuError = undefined;
     this.changed();
@@ -359,6 +367,11 @@ export class LabController implements ReactiveController {
 
   /** Trains to the Model cell's step count (or that many more steps when already there). */
   async play(trainId: string, stepsOverride?: number): Promise<void> {
+    if (this.trainingBlocked) {
+      // Keep the loaded weights and their samples: only say why nothing trains.
+      this.update(trainId, { error: this.trainingBlocked });
+      return;
+    }
     // A speed cap trains in paced slices (single steps and "max" go straight through).
     if (
       stepsOverride === undefined &&

@@ -25,6 +25,9 @@ export class FfGpuStatus extends LitElement {
     .unavailable {
       color: #b3261e;
     }
+    .cpu {
+      color: #8a5a00;
+    }
     dl {
       display: grid;
       grid-template-columns: max-content 1fr;
@@ -55,6 +58,11 @@ export class FfGpuStatus extends LitElement {
       </p>`;
     }
     const { report } = status;
+    if (report.cpuFallback) {
+      return html`<p role="status" class="cpu">
+        No WebGPU: viewing on the CPU (training needs WebGPU).
+      </p>`;
+    }
     return html`
       <p role="status" class="ready">WebGPU is ready.</p>
       <dl>

@@ -39,6 +39,8 @@ export interface RunLookup {
   comparison(compareId: string): Comparison | undefined;
   /** A Train cell's speed cap, steps per second (undefined: full speed). */
   speed(trainId: string): number | undefined;
+  /** Why nothing can train here (no WebGPU: the CPU backend only shows weights), or ''. */
+  readonly trainingBlocked?: string;
 }
 
 export const EMPTY_LOOKUP: RunLookup = {
@@ -156,7 +158,14 @@ export class FfNotebookView extends LitElement {
     const cells = this.notebook.cells;
     this.mathAllowances(cells);
     return html`<div class="top">
-        <button class="primary" @click=${() => emit(this, 'ff-run-all', {})}>Run all</button>
+        <button
+          class="primary"
+          ?disabled=${!!this.lookup.trainingBlocked}
+          title=${this.lookup.trainingBlocked || nothing}
+          @click=${() => emit(this, 'ff-run-all', {})}
+        >
+          Run all
+        </button>
         <span class="hint">${cells.length} cells</span>
       </div>
       ${repeat(
@@ -315,6 +324,7 @@ export class FfNotebookView extends LitElement {
 
   /** Why a Train cell cannot run, or ''. */
   private blocked(trainId: string): string {
+    if (this.lookup.trainingBlocked) return this.lookup.trainingBlocked;
     const { model, data } = trainInputs(this.notebook, trainId);
     if (!model) return 'Add a Model cell above this Train cell.';
     if (!data) return 'Add a Data cell above the Model cell.';

@@ -1,0 +1,68 @@
+/**
+ * A flow's whole generator in one dispatch (shaders/flows/fused-inverse.wgsl, issue #19): base
+ * noise, every layer inverted with its conditioner MLP evaluated in the kernel, data
+ * coordinates out. For flows made of coupling layers of one conditioner shape and per-coordinate
+ * layers (NICE, RealNVP); others (Glow's LU layers, spline couplings) keep the layer-by-layer
+ * path. The same samples as that path to float32 rounding (tested).
+ */
+import fusedInverseSource from '../../../shaders/flows/fused-inverse.wgsl';
+import { defineKernel, workgroupsFor, type AdapterSummary, type KernelSpec } from '../../gpu';
+import { activationId } from '../../nn/activations';
+import { ACTIVATIONS_LIBRARY } from '../../nn/kernels';
+import type { MlpShape } from '../../nn/mlp-shape';
+import { PHILOX_LIBRARY } from '../../rng/random-fill';
+import { CouplingLayer, SCALE_BOUND } from './coupling';
+import { ActNormLayer, ReverseLayer, ScalingLayer } from './elementwise';
+import type { FlowLayer } from './flow-layer';
+
+export const fusedInverseKernel: KernelSpec<number> = defineKernel<number>({
+  name: 'flows/fused-inverse',
+  file: 'flows/fused-inverse.wgsl',
+  source: fusedInverseSource,
+  libraries: [PHILOX_LIBRARY, ACTIVATIONS_LIBRARY],
+  bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
+  workgroupSize: (c) => Number(c.WORKGROUP_SIZE ?? 64),
+  dispatch: (count, workgroupSize, constants) =>
+    workgroupsFor(Math.ceil(count / Number(constants.SAMPLES ?? 1)), workgroupSize),
+});
+
+/** The layer table and kernel constants of a flow the fused kernel can run, else undefined. */
+export function fusedInversePlan(
+  layers: readonly FlowLayer[],
+  adapter: AdapterSummary,
+): { table: Uint32Array; constants: Record<string, number | boolean> } | undefined {
+  const couplings = layers.filter((l): l is CouplingLayer => l instanceof CouplingLayer);
+  const shape: MlpShape | undefined = couplings[0]?.shape;
+  if (!shape || shape.hiddenLayers < 1) return undefined;
+  const same = (other: MlpShape) =>
+    other.hidden === shape.hidden &&
+    other.hiddenLayers === shape.hiddenLayers &&
+    other.outputs === shape.outputs &&
+    other.activation === shape.activation;
+  if (!couplings.every((l) => same(l.shape))) return undefined;
+  const table = new Uint32Array(2 * layers.length);
+  for (const [k, layer] of layers.entries()) {
+    let kind: number;
+    if (layer instanceof CouplingLayer) kind = layer.spec.cond;
+    else if (layer instanceof ScalingLayer) kind = 2;
+    else if (layer instanceof ActNormLayer) kind = 3;
+    else if (layer instanceof ReverseLayer) kind = 4;
+    else return undefined;
+    table[2 * k] = kind;
+    table[2 * k + 1] =
+      layer instanceof CouplingLayer ? layer.offset : (layer as ScalingLayer).offset;
+  }
+  const samples = adapter.isFallback ? 4 : 1;
+  return {
+    table,
+    constants: {
+      HIDDEN: shape.hidden,
+      HIDDEN_LAYERS: shape.hiddenLayers,
+      OUTPUTS: shape.outputs,
+      ACTIVATION: activationId(shape.activation),
+      SCALE_BOUND,
+      SAMPLES: samples,
+      WORKGROUP_SIZE: adapter.isFallback ? 16 : 64,
+    },
+  };
+}
