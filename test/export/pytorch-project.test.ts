@@ -24,7 +24,7 @@ import {
 } from '../../src/notebook';
 import { datasetSpec } from '../../src/ui/controllers/worker-lab-client';
 import { testGpu } from '../support/gpu';
-import { FakeWeightsClient, fakeParams, freshDb, settle } from '../ui/share-support';
+import { FakeWeightsClient, fakeParams, freshDb, settle } from '../ui/support/share-support';
 
 /** Entries of a stored (uncompressed) .zip, read from its local headers. */
 function unzip(bytes: Uint8Array): Map<string, Uint8Array> {
