@@ -1,7 +1,12 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../../src/ui/markdown/markdown';
 import { NOTE_SHOWN_CHARS, type FfMarkdown } from '../../../src/ui/markdown/markdown';
-import { MATH_LIMITS, mathAllowances, mathUsage, renderInline } from '../../../src/ui/markdown/render';
+import {
+  MATH_LIMITS,
+  mathAllowances,
+  mathUsage,
+  renderInline,
+} from '../../../src/ui/markdown/render';
 import { loadedKatex } from '../../../src/ui/markdown/katex-loader';
 
 async function render(source: string): Promise<ShadowRoot> {
