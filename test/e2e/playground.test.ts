@@ -392,8 +392,14 @@ describe('playground end to end (built site)', () => {
       30_000,
     );
     await until('WebGPU', () => app.lab?.gpu.state === 'ready', 60_000);
-    // The app restores the previous test's autosaved notebook: start from a fresh one.
+    // The app restores the previous test's autosaved notebook, with its trained weights: let
+    // their import finish (a run being prepared ignores play), then start from a fresh one.
     await new Promise((r) => setTimeout(r, 500));
+    await until(
+      'the restored weights imported',
+      () => [...app.lab!.runs.values()].every((run) => run.state !== 'preparing'),
+      60_000,
+    );
     app.store.dispatch({ type: 'replace', notebook: defaultNotebook() });
     const notebook = shadow(app, 'ff-notebook-view')!;
     const settle = async () => {

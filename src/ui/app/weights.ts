@@ -57,19 +57,27 @@ export async function importTrainWeights(
     throw new Error(`Weights for ${trainId} came with no Model and Data cell above it.`);
   }
   const key = runKey(store.notebook, trainId)!;
+  let current: RunView | undefined;
   const set = (run: RunView) => {
     lab.runs.set(trainId, run);
+    current = run;
     lab.revision++;
     changed();
   };
+  // Reset or replaced while this import waited (another notebook opened): its run is not ours
+  // any more, and must not come back as this import's.
+  const superseded = () => lab.runs.get(trainId) !== current;
   set({ ...IDLE_RUN, state: 'preparing', key });
   try {
     await client.createRun(trainId, { data: data.source, model: model.model, train: model.train });
+    if (superseded()) return;
     await client.importWeights(trainId, weights);
   } catch (error) {
+    if (superseded()) return;
     set({ ...IDLE_RUN, key, state: 'failed', error: (error as Error).message });
     throw error;
   }
+  if (superseded()) return;
   set({
     ...IDLE_RUN,
     key,

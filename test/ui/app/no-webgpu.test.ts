@@ -13,7 +13,7 @@ import type { FfViewCell } from '../../../src/ui/view-cell/view-cell';
 import { startWorker, type WorkerHandle } from '../../../src/worker/client';
 import { freshDb, settle, until } from '../support/share-support';
 
-const GALLERY_URL = new URL('../../public/gallery/', import.meta.url).href;
+const GALLERY_URL = new URL('../../../public/gallery/', import.meta.url).href;
 
 /**
  * A module worker that removes WebGPU, then runs the real worker. Static imports, evaluated in
@@ -27,7 +27,7 @@ function workerWithoutWebGpu(): URL {
       delete self[name];
     }
   `);
-  const real = new URL('../../src/worker/worker.ts', import.meta.url).href;
+  const real = new URL('../../../src/worker/worker.ts', import.meta.url).href;
   return new URL(blob(`import ${JSON.stringify(removal)};\nimport ${JSON.stringify(real)};\n`));
 }
 

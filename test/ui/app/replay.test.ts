@@ -64,7 +64,7 @@ function replayText(app: FfApp): string {
 describe('exact replay (real GPU)', function () {
   this.timeout(300_000);
   before(() => {
-    worker = startWorker(new URL('../../src/worker/worker.ts', import.meta.url));
+    worker = startWorker(new URL('../../../src/worker/worker.ts', import.meta.url));
   });
   after(() => worker.terminate());
 

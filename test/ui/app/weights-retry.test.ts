@@ -12,7 +12,7 @@ describe('weights import across a device loss (real GPU)', function () {
   this.timeout(240_000);
   let worker: WorkerHandle;
   before(() => {
-    worker = startWorker(new URL('../../src/worker/worker.ts', import.meta.url));
+    worker = startWorker(new URL('../../../src/worker/worker.ts', import.meta.url));
   });
   after(() => worker.terminate());
 

@@ -19,7 +19,7 @@ import { shareableWorkerClient, type ShareableClient } from '../../../src/ui/app
 import { startWorker, type WorkerHandle } from '../../../src/worker/client';
 import { freshDb, settle, until } from '../support/share-support';
 
-const GALLERY_URL = new URL('../../public/gallery/', import.meta.url).href;
+const GALLERY_URL = new URL('../../../public/gallery/', import.meta.url).href;
 
 async function galleryFile(name: string): Promise<SharePayload> {
   const response = await fetch(new URL(`${name}.flowfield.json`, GALLERY_URL));
@@ -144,7 +144,7 @@ describe('opening a gallery notebook (real GPU)', function () {
   this.timeout(300_000);
   let worker: WorkerHandle;
   before(() => {
-    worker = startWorker(new URL('../../src/worker/worker.ts', import.meta.url));
+    worker = startWorker(new URL('../../../src/worker/worker.ts', import.meta.url));
   });
   after(() => worker.terminate());
 
