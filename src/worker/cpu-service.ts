@@ -19,6 +19,7 @@ import type {
 } from './api';
 import { CpuViewController } from './cpu-views';
 import { allFinite, copyNormalization } from './records';
+import { floats, transferred } from './arrays';
 import { Registry } from './registry';
 
 export type CpuFallback = NonNullable<WorkerGpuReport['cpuFallback']>;
@@ -82,19 +83,6 @@ interface CpuRunRecord {
   steps: number;
   batch: number;
   lr: number;
-}
-
-function transferred<T extends ArrayBufferView>(array: T): T {
-  return transfer(array, [array.buffer as ArrayBuffer]);
-}
-
-function floats(points: unknown, what: string): Float32Array {
-  if (!(points instanceof Float32Array)) {
-    throw new TypeError(
-      `${what} must be a Float32Array of (x, y) pairs, got ${Object.prototype.toString.call(points)}.`,
-    );
-  }
-  return points;
 }
 
 export function createCpuService(fallback: CpuFallback): LabApi {

@@ -8,25 +8,13 @@ import type { Lab } from '../lab/lab';
 import type { Normalization } from '../lab/models';
 import { emaOf } from '../nn/trainer';
 import type { DatasetId, LabApi, ModelId, PairsId, RunId, ViewId, WorkerGpuReport } from './api';
+import { floats, transferred } from './arrays';
 import { allFinite, copyNormalization, type ModelRecord } from './records';
 import { pairsFromSnapshot, pairsInfo, snapshotTeacher, teacherProblem } from './reflow';
 import { RunController } from './runs';
 import type { LabSession } from './session';
 import { ViewLoop } from './view-loop';
 import { ViewController } from './views';
-
-function transferred<T extends ArrayBufferView>(array: T): T {
-  return transfer(array, [array.buffer as ArrayBuffer]);
-}
-
-function floats(points: unknown, what: string): Float32Array {
-  if (!(points instanceof Float32Array)) {
-    throw new TypeError(
-      `${what} must be a Float32Array of (x, y) pairs, got ${Object.prototype.toString.call(points)}.`,
-    );
-  }
-  return points;
-}
 
 type TraceableModel = {
   trace(points: ArrayLike<number>, direction: 'forward' | 'inverse'): Promise<Float32Array[]>;
