@@ -1,9 +1,21 @@
 /** Kernel specs of a flow's two ends (shaders/flows/base.wgsl) and its loss (nll.wgsl). */
 import baseSource from '../../../shaders/flows/base.wgsl';
 import nllSource from '../../../shaders/flows/nll.wgsl';
-import { defineKernel, workgroupsFor, type KernelSpec, type WgslLibrary } from '../../gpu';
+import {
+  defineKernel,
+  workgroupsFor,
+  type BindingKind,
+  type KernelSpec,
+  type WgslLibrary,
+} from '../../gpu';
 import { TRAIN_STATE_LIBRARY } from '../../nn/train-state';
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
+
+/** A uniform and seven storage buffers: the binding layout of nll.wgsl and every flow layer. */
+const LAYER_BINDINGS: readonly BindingKind[] = [
+  'uniform',
+  ...Array<BindingKind>(7).fill('storage'),
+];
 
 const perPoint = (count: number, workgroupSize: number) => workgroupsFor(count, workgroupSize);
 
@@ -28,16 +40,7 @@ export const nllKernel = (entryPoint: 'gather' | 'nll'): KernelSpec<number> =>
     source: nllSource,
     libraries: [TRAIN_STATE_LIBRARY],
     entryPoint,
-    bindings: [
-      'uniform',
-      'storage',
-      'storage',
-      'storage',
-      'storage',
-      'storage',
-      'storage',
-      'storage',
-    ],
+    bindings: LAYER_BINDINGS,
     workgroupSize: 64,
     dispatch: perPoint,
   });
@@ -63,16 +66,7 @@ export function layerKernelSpecs(
       source,
       libraries,
       entryPoint,
-      bindings: [
-        'uniform',
-        'storage',
-        'storage',
-        'storage',
-        'storage',
-        'storage',
-        'storage',
-        'storage',
-      ],
+      bindings: LAYER_BINDINGS,
       workgroupSize: 64,
       dispatch: (batch, wg) => workgroupsFor(batch, wg),
     });
