@@ -393,13 +393,8 @@ describe('playground end to end (built site)', () => {
     );
     await until('WebGPU', () => app.lab?.gpu.state === 'ready', 60_000);
     // The app restores the previous test's autosaved notebook, with its trained weights: let
-    // their import finish (a run being prepared ignores play), then start from a fresh one.
-    await new Promise((r) => setTimeout(r, 500));
-    await until(
-      'the restored weights imported',
-      () => [...app.lab!.runs.values()].every((run) => run.state !== 'preparing'),
-      60_000,
-    );
+    // the boot finish (a run whose weights are being imported ignores play), then start fresh.
+    await app.session.booted;
     app.store.dispatch({ type: 'replace', notebook: defaultNotebook() });
     const notebook = shadow(app, 'ff-notebook-view')!;
     const settle = async () => {

@@ -26,7 +26,7 @@ import { AutosaveKeeper } from './autosave-keeper';
 import { linkFingerprint, OpeningGuard } from './opening-guard';
 import { renderQueueIdle } from '../markdown/render-queue';
 import type { ShareLink, ShareOptions } from '../share-dialog/share-dialog';
-import { hasWeights } from './weights-client';
+import { hasWeights, type ShareableClient } from './weights-client';
 import {
   exportTrainWeights,
   importTrainWeights,
@@ -90,7 +90,15 @@ export class NotebookSession {
    * link says why in a banner and the last autosave (or the default notebook) stays; without a
    * link the last autosave is restored. Then every change is autosaved.
    */
-  async boot(options: { hash?: string; autosaveDb?: string } = {}): Promise<void> {
+  boot(options: { hash?: string; autosaveDb?: string } = {}): Promise<void> {
+    this.booted = this.bootNow(options);
+    return this.booted;
+  }
+
+  /** Settles when the last boot() has opened its notebook (link or autosave, weights included). */
+  booted: Promise<void> = Promise.resolve();
+
+  private async bootNow(options: { hash?: string; autosaveDb?: string }): Promise<void> {
     const { hash = location.hash, autosaveDb } = options;
     this.guard = new OpeningGuard(autosaveDb ?? 'flowfield-autosave');
     await this.keeper.open(autosaveDb);
@@ -294,15 +302,10 @@ export class NotebookSession {
         : `Loading the trained weights of ${weights.length} models…`,
     );
     for (const w of weights) {
-      this.importing.add(w.trainId);
-      this.imported.add(w.trainId);
       try {
-        await importTrainWeights(lab, client, this.app.store, w, () => this.app.requestUpdate());
+        await this.importOne(lab, client, w);
       } catch (error) {
-        this.imported.delete(w.trainId);
         failures.push(`${w.trainId}: ${errorMessage(error)}`);
-      } finally {
-        this.importing.delete(w.trainId);
       }
     }
     if (failures.length) {
@@ -311,6 +314,26 @@ export class NotebookSession {
         title: 'Some weights could not be loaded.',
         text: `${failures.join(' ')} Press Run all to train those models instead.`,
       });
+    }
+  }
+
+  /** Loads one Train cell's weights, marked as imported: no replay check compares them. */
+  private async importOne(
+    lab: NonNullable<FfApp['lab']>,
+    client: ShareableClient,
+    weights: ModelWeights,
+  ): Promise<void> {
+    this.importing.add(weights.trainId);
+    this.imported.add(weights.trainId);
+    try {
+      await importTrainWeights(lab, client, this.app.store, weights, () =>
+        this.app.requestUpdate(),
+      );
+    } catch (error) {
+      this.imported.delete(weights.trainId);
+      throw error;
+    } finally {
+      this.importing.delete(weights.trainId);
     }
   }
 
@@ -562,12 +585,12 @@ export class NotebookSession {
       return refuse(errorMessage(error));
     }
     try {
-      await importTrainWeights(lab, client, this.app.store, weights, () =>
-        this.app.requestUpdate(),
-      );
+      await this.importOne(lab, client, weights);
     } catch (error) {
       return refuse(`${weights.trainId}: ${errorMessage(error)}`);
     }
+    // Kept like trained weights: a reload brings them back.
+    await this.autosaveWeights();
     return true;
   }
 
