@@ -23,8 +23,10 @@ def playground_draws(kind, timesteps, seed, step, batch):
 SAMPLER_STREAM = 0x53414D50
 
 
-def playground_noise(seed, n, first_index=0):
-    """The playground's initial sampling noise z (reference.ts initialNoise): sample b draws
-    normal4((b, 0, 'SAMP', 0)) keyed by the seed, so a sampler started from it is comparable."""
+def playground_noise(seed, n, first_index=0, step=0, dtype=torch.float32):
+    """The playground's sampling noise (reference.ts samplerNoise): sample b at Philox counter
+    step k draws normal4((b, k, 'SAMP', 0)) keyed by the seed. Step 0 is the initial noise z
+    (initialNoise; reflow pairs start from it too), step k ≥ 1 the ancestral sampler's noise of
+    its k-th step, so a sampler given these is comparable with the playground's."""
     key = seed_key(seed)
-    return torch.tensor([normal4((first_index + b, 0, SAMPLER_STREAM, 0), key)[:2] for b in range(n)], dtype=torch.float32)
+    return torch.tensor([normal4((first_index + b, step, SAMPLER_STREAM, 0), key)[:2] for b in range(n)], dtype=dtype)

@@ -6,6 +6,7 @@ import math
 
 import torch
 
+from . import sampling
 from .layout import ParameterLayout, add_mlp
 from .nn import mlp
 
@@ -34,12 +35,33 @@ class Schedule:
         self.timesteps = T
         self.beta = betas
         self.alpha_bar, self.sqrt_ab, self.sqrt_1m_ab, self.alpha_bar_prev = [], [], [], []
+        self.sigma_bar, self.posterior_variance = [], []
         for b in betas:
             self.alpha_bar_prev.append(math.exp(log_ab))
+            prev_one_minus = -math.expm1(log_ab)
             log_ab += math.log1p(-b)
-            self.alpha_bar.append(math.exp(log_ab))
-            self.sqrt_ab.append(math.sqrt(math.exp(log_ab)))
-            self.sqrt_1m_ab.append(math.sqrt(-math.expm1(log_ab)))
+            alpha_bar, one_minus = math.exp(log_ab), -math.expm1(log_ab)
+            self.alpha_bar.append(alpha_bar)
+            self.sqrt_ab.append(math.sqrt(alpha_bar))
+            self.sqrt_1m_ab.append(math.sqrt(one_minus))
+            self.sigma_bar.append(math.sqrt(one_minus / alpha_bar))
+            self.posterior_variance.append(b * prev_one_minus / one_minus)
+
+    def index_at_sigma_bar(self, sigma):
+        """The continuous index in [−1, T−1] whose σ̄ is `sigma`, σ̄ linear between knots
+        (schedule.ts indexAtSigmaBar)."""
+        T = self.timesteps
+        lo, hi = -1, T - 1
+        while hi - lo > 1:
+            mid = (lo + hi) >> 1
+            if self.sigma_bar[mid] <= sigma:
+                lo = mid
+            else:
+                hi = mid
+        if lo == T - 1:
+            return float(T - 1)
+        below = 0.0 if lo < 0 else self.sigma_bar[lo]
+        return lo + (sigma - below) / (self.sigma_bar[lo + 1] - below)
 
 
 class DiffusionModel(torch.nn.Module):
@@ -124,106 +146,57 @@ class DiffusionModel(torch.nn.Module):
             eps = eps[ot_pairing(x0, eps)]
         return self.loss_at(x0, t, eps)
 
-    # ---- sampling (data coordinates) ------------------------------------------------------
+    # ---- sampling and likelihood (sampling.py: the playground's plans) ----------------------
 
-    def _eps_hat(self, x, index, alpha_bar):
+    def _eps(self, x, index, alpha_bar):
         out = self.net(x, torch.full((x.shape[0],), float(index), dtype=x.dtype, device=x.device))
         if self.prediction == "eps":
             return out
         # v = √ᾱ ε − √(1 − ᾱ) x₀ and x = √ᾱ x₀ + √(1 − ᾱ) ε  ⇒  ε = √ᾱ v + √(1 − ᾱ) x.
         return math.sqrt(alpha_bar) * out + math.sqrt(1 - alpha_bar) * x
 
+    def _velocity(self, x, t):
+        return self.net(x, torch.full((x.shape[0],), float(t), dtype=x.dtype, device=x.device))
+
+    def _and_trace(self, f, x, *args):
+        """(f(x, …), tr ∂f/∂x) for a map f of 2-D points, by autograd."""
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            out = f(x, *args)
+            d0 = torch.autograd.grad(out[:, 0].sum(), x, retain_graph=True)[0][:, 0]
+            d1 = torch.autograd.grad(out[:, 1].sum(), x)[0][:, 1]
+        return out.detach(), (d0 + d1).detach()
+
     @torch.no_grad()
-    def sample(self, n, generator=None, steps=100, sampler=None, z=None):
-        """n samples: flow matching 'euler' | 'midpoint' | 'heun' | 'rk4' (default) from t = 1 to 0;
-        DDPM 'ddim' (η = 0, default) or 'ddpm' (ancestral) on the leading time grid ⌊i·T/S⌋.
-        `z`: the initial noise (default: drawn from `generator`)."""
-        x = z if z is not None else torch.randn(n, 2, generator=generator, device=self.params.device)
+    def sample_model(self, z, sampler=None, steps=None, noise=None):
+        """The sampler's image of the initial noise z, in model coordinates. Samplers and their
+        defaults are the playground's: flow matching 'rk4' (20 steps) or 'euler' | 'midpoint' |
+        'heun' (50); DDPM 'ddim' (η = 0, min(50, T) steps), 'pf-euler', 'pf-heun' or 'ddpm'
+        (ancestral, all T steps, with noise(k) the normals of step k)."""
         if self.kind == "flow-matching":
-            x = self._ode(x, steps, sampler or "rk4")
+            return sampling.flow_sample(self._velocity, z, sampler or "rk4", steps)
+        return sampling.ddpm_sample(self.schedule, self._eps, z, sampler or "ddim", steps, noise)
+
+    @torch.no_grad()
+    def sample(self, n, generator=None, steps=None, sampler=None, z=None, noise=None):
+        """n samples in data coordinates; z (default: drawn from `generator`) the initial noise,
+        noise(k) the ancestral sampler's step-k normals (default: drawn from `generator`)."""
+        device = self.params.device
+        x = z if z is not None else torch.randn(n, 2, generator=generator).to(device)
+        if noise is None:
+            noise = lambda k: torch.randn(x.shape, generator=generator, dtype=x.dtype).to(device)  # noqa: E731
+        x = self.sample_model(x, sampler, steps, noise)
+        return x * self.scale.to(x.dtype) + self.shift.to(x.dtype)
+
+    def log_prob(self, points, steps=50, solver="rk4"):
+        """log p(x) in nats (data coordinates) through the ODE with the exact divergence: flow
+        matching from the data (t = 0) to N(0, I) at t = 1 (flowLikelihoodPlan); DDPM by the
+        probability-flow ODE in σ̄ (diffusionLikelihoodPlan). Default 50 RK4 steps, as there."""
+        x = ((points - self.shift.to(points.dtype)) / self.scale.to(points.dtype)).detach()
+        if self.kind == "flow-matching":
+            log_p = sampling.flow_log_prob(lambda y, t: self._and_trace(self._velocity, y, t), x, steps, solver)
         else:
-            x = self._ddpm(x, steps, sampler or "ddim", generator)
-        return x * self.scale + self.shift
-
-    def _ode(self, x, steps, solver):
-        if solver not in ("euler", "midpoint", "heun", "rk4"):
-            raise ValueError(f"flow-matching samplers are euler, midpoint, heun and rk4, got {solver!r}.")
-
-        def v(x, t):
-            return self.net(x, torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device))
-
-        h = -1.0 / steps
-        for i in range(steps):
-            t = 1.0 + i * h
-            if solver == "euler":
-                x = x + h * v(x, t)
-            elif solver == "midpoint":
-                x = x + h * v(x + 0.5 * h * v(x, t), t + 0.5 * h)
-            elif solver == "heun":
-                k1 = v(x, t)
-                x = x + 0.5 * h * (k1 + v(x + h * k1, t + h))
-            else:
-                k1 = v(x, t)
-                k2 = v(x + 0.5 * h * k1, t + 0.5 * h)
-                k3 = v(x + 0.5 * h * k2, t + 0.5 * h)
-                k4 = v(x + h * k3, t + h)
-                x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        return x
-
-    def _ddpm(self, x, steps, sampler, generator):
-        if sampler not in ("ddim", "ddpm"):
-            raise ValueError(
-                f"DDPM samplers here are ddim and ddpm, got {sampler!r} (pf-euler and pf-heun run in the playground)."
+            log_p = sampling.ddpm_log_prob(
+                self.schedule, lambda y, index, a: self._and_trace(self._eps, y, index, a), x, steps, solver
             )
-        s = self.schedule
-        T = s.timesteps
-        steps = min(steps, T)
-        grid = [-1] + [(i * T) // steps for i in range(steps)]
-        for j in range(len(grid) - 1, 0, -1):
-            t, prev = grid[j], grid[j - 1]
-            ab = s.alpha_bar[t]
-            ab_prev = s.alpha_bar[prev] if prev >= 0 else 1.0
-            eps = self._eps_hat(x, t, ab)
-            x0 = (x - math.sqrt(1 - ab) * eps) / math.sqrt(ab)
-            if sampler == "ddim":
-                x = math.sqrt(ab_prev) * x0 + math.sqrt(1 - ab_prev) * eps
-            else:
-                beta = 1 - ab / ab_prev
-                mean = (math.sqrt(ab_prev) * beta * x0 + math.sqrt(1 - beta) * (1 - ab_prev) * x) / (1 - ab)
-                var = beta * (1 - ab_prev) / (1 - ab)
-                noise = torch.randn(x.shape, generator=generator, device=x.device) if prev >= 0 else 0
-                x = mean + math.sqrt(max(var, 0.0)) * noise
-        return x
-
-    # ---- likelihood ------------------------------------------------------------------------
-
-    def log_prob(self, points, steps=50):
-        """Flow matching: log p(x) in nats (data coordinates) by the instantaneous change of
-        variables, RK4 from the data (t = 0) to the prior N(0, I) at t = 1 with the exact
-        divergence (flowLikelihoodPlan in plan.ts)."""
-        if self.kind != "flow-matching":
-            raise NotImplementedError(
-                "log_prob here is flow matching's; DDPM's probability-flow likelihood runs in the playground."
-            )
-        x = ((points - self.shift) / self.scale).detach()
-        acc = torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
-
-        def f(x, t):
-            with torch.enable_grad():
-                x = x.detach().requires_grad_(True)
-                v = self.net(x, torch.full((x.shape[0],), t, dtype=x.dtype, device=x.device))
-                d0 = torch.autograd.grad(v[:, 0].sum(), x, retain_graph=True)[0][:, 0]
-                d1 = torch.autograd.grad(v[:, 1].sum(), x)[0][:, 1]
-            return v.detach(), (d0 + d1).detach()
-
-        h = 1.0 / steps
-        for i in range(steps):
-            t = i * h
-            k1, l1 = f(x, t)
-            k2, l2 = f(x + 0.5 * h * k1, t + 0.5 * h)
-            k3, l3 = f(x + 0.5 * h * k2, t + 0.5 * h)
-            k4, l4 = f(x + h * k3, t + h)
-            x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-            acc = acc + h / 6 * (l1 + 2 * l2 + 2 * l3 + l4)
-        prior = -0.5 * (x * x).sum(1) - math.log(2 * math.pi)
-        return prior + acc - torch.log(self.scale[0] * self.scale[1])
+        return log_p - torch.log(self.scale[0] * self.scale[1]).to(log_p.dtype)

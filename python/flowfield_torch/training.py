@@ -18,8 +18,10 @@ import time
 import torch
 import torch.distributed as dist
 
-from . import st_io
 from .config import build_model, load_config
+from .data import load_data, normalization_of
+from .ema import Ema
+from .reflow import reflow_data
 from .weights import load_weights, save_notebook, save_weights
 
 CHECKPOINT = "checkpoint.pt"
@@ -72,16 +74,6 @@ def make_optimizer(train, params):
     return opt, schedule
 
 
-def load_pool(folder, config):
-    """The data points (data coordinates) and the model's normalisation."""
-    data = config["data"]
-    tensors, _ = st_io.load(os.path.join(folder, data.get("file", "data.safetensors")))
-    if "points" not in tensors or tensors["points"].dim() != 2 or tensors["points"].shape[1] != 2:
-        raise ValueError(f'{data.get("file", "data.safetensors")}: expected a tensor "points" of shape [n, 2].')
-    n = data["normalization"]
-    return tensors["points"], torch.tensor(n["shift"]), torch.tensor(n["scale"])
-
-
 def train(folder, out_dir, steps=None, resume=False, checkpoint_every=100, log_every=100, device=None, log=print, init=None):
     # Checked before the process group forms, so every rank stops at once with the reason.
     batch, world = int(load_config(os.path.join(folder, "config.json"))["train"]["batch"]), int(os.environ.get("WORLD_SIZE", "1"))
@@ -105,19 +97,20 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
     local = batch // env.world
     seed = int(config.get("seeds", {}).get("data", 0))
     model = build_model(settings)
-    points, shift, scale = load_pool(folder, config)
+    shift, scale = normalization_of(config)
     with torch.no_grad():
         model.shift.copy_(shift)
         model.scale.copy_(scale)
     if init:
         # The playground's weights (weights.safetensors of the export) as the starting point.
         load_weights(init, model)
-    pool = ((points - shift) / scale).to(env.device)
+    data = reflow_data(folder, config, env.main and log) if settings.get("coupling") == "reflow" else load_data(folder, config)
     model.to(env.device)
     if hasattr(model, "initialize_from_data"):
-        first = torch.randint(len(pool), (512,), generator=step_generator(seed, -1)).to(env.device)
-        model.initialize_from_data(pool[first])
+        first, _ = data.draw(512, step_generator(seed, -1))
+        model.initialize_from_data(first.to(env.device))
     opt, schedule = make_optimizer(train, model.params)
+    ema = Ema(float(config.get("ema", 0) or 0), model.params)
     start = 0
     path = os.path.join(out_dir, CHECKPOINT)
     if resume:
@@ -127,6 +120,7 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
         with torch.no_grad():
             model.params.copy_(state["params"])
         opt.load_state_dict(state["optimizer"])
+        ema.load_state_dict(state.get("ema"))
         if schedule is not None:
             schedule.load_state_dict(state["schedule"])
         start = state["step"]
@@ -142,7 +136,8 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
         for step in range(start, total):
             if kill and kill == f"{env.rank}:{step}":
                 os.kill(os.getpid(), signal.SIGKILL)
-            loss = _step(net, model, opt, pool, seed, step, batch, local, env)
+            loss = _step(net, model, opt, data, seed, step, batch, local, env)
+            ema.update(model.params)
             logging = log_every and ((step + 1) % log_every == 0 or step + 1 == total)
             if logging and env.world > 1:
                 # Every rank joins: the global batch's loss is the mean of the slices' losses.
@@ -152,7 +147,7 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
             if schedule is not None:
                 schedule.step()
             if env.main and (step + 1) % checkpoint_every == 0 and step + 1 < total:
-                _checkpoint(path, model, opt, schedule, step + 1)
+                _checkpoint(path, model, opt, schedule, ema, step + 1)
             if env.main and logging:
                 rate = (step + 1 - start) / max(time.time() - began, 1e-9)
                 log(f"step {step + 1}/{total}  loss {loss:.5f}  {rate:.1f} steps/s  ({env.world} process{'es' if env.world > 1 else ''})")
@@ -167,9 +162,14 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
         raise
     if env.main:
         os.makedirs(out_dir, exist_ok=True)
-        _checkpoint(path, model, opt, schedule, total)
+        _checkpoint(path, model, opt, schedule, ema, total)
         train_id = config.get("trainId", "train")
         normalization = config["data"]["normalization"]
+        if ema.active and settings.get("family") == "diffusion":
+            # The playground samples a trained diffusion model with its EMA (useEma) and opens
+            # weights as its sampling weights: the file carries the EMA (checkpoint.pt both).
+            with torch.no_grad():
+                model.params.copy_(ema.weights)
         save_weights(os.path.join(out_dir, "weights.safetensors"), model, settings, total, train_id, normalization)
         if config.get("notebook"):
             # The notebook with these weights: Files → Open file… in the playground opens it trained.
@@ -179,30 +179,30 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
     return model
 
 
-def _step(net, model, opt, pool, seed, step, batch, local, env):
+def _step(net, model, opt, data, seed, step, batch, local, env):
+    # The whole global batch from one (seed, step) generator on every rank, each rank its slice.
     g = step_generator(seed, step)
-    idx = torch.randint(len(pool), (batch,), generator=g)
     lo, hi = env.rank * local, (env.rank + 1) * local
-    x = pool[idx.to(pool.device)]
+    x, pair_noise = data.draw(batch, g)
     if hasattr(model, "draw_times"):
         t = model.draw_times(batch, g)
-        eps = torch.randn(batch, 2, generator=g)
+        eps = pair_noise if pair_noise is not None else torch.randn(batch, 2, generator=g)
         if model.kind == "flow-matching" and model.coupling == "minibatch-ot":
             from .assignment import ot_pairing
 
-            eps = eps[ot_pairing(x.cpu(), eps)]
-        loss = net(x[lo:hi], t[lo:hi].to(pool.device), eps[lo:hi].to(pool.device))
+            eps = eps[ot_pairing(x, eps)]
+        loss = net(x[lo:hi].to(env.device), t[lo:hi].to(env.device), eps[lo:hi].to(env.device))
     else:
-        loss = net(x[lo:hi])
+        loss = net(x[lo:hi].to(env.device))
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()
     return float(loss)
 
 
-def _checkpoint(path, model, opt, schedule, step):
+def _checkpoint(path, model, opt, schedule, ema, step):
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    state = {"step": step, "params": model.params.detach().cpu(), "optimizer": opt.state_dict()}
+    state = {"step": step, "params": model.params.detach().cpu(), "optimizer": opt.state_dict(), "ema": ema.state_dict()}
     if schedule is not None:
         state["schedule"] = schedule.state_dict()
     tmp = f"{path}.tmp"

@@ -254,6 +254,10 @@ def main(out_dir):
     with open(os.path.join(out_dir, "roundtrip.json"), "w") as f:
         json.dump(trips, f)
     print(f"wrote {len(cases)} parity cases to {out_dir}/parity.json (torch {torch.__version__})")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import make_sampler_fixtures
+
+    make_sampler_fixtures.write(out_dir, torch.Generator().manual_seed(4321))
 
 
 if __name__ == "__main__":

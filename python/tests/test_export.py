@@ -65,6 +65,30 @@ class Export(unittest.TestCase):
         others = [w for w in before["weights"] if w["trainId"] != "train-ot"]
         self.assertEqual([entries[w["trainId"]] for w in others], others)
 
+    def test_a_reflow_student_makes_its_teachers_pairs_and_trains_on_them(self):
+        with open(os.path.join(GALLERY, "straight-paths.flowfield.json")) as f:
+            doc = json.load(f)
+        student = next(c for c in doc["notebook"]["cells"] if c["id"] == "model-ot")
+        student["model"]["coupling"] = "reflow"
+        student["model"]["reflow"] = {"teacher": "model-independent", "pairs": 256, "teacherSteps": 4}
+        source = self.path("reflow.flowfield.json")
+        with open(source, "w") as f:
+            json.dump(doc, f)
+        result = export(source, "--out", self.path("rf"), "--train", "train-ot")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertTrue(os.path.exists(self.path("rf", "teacher.safetensors")))
+        trained = subprocess.run(
+            [sys.executable, "train.py", "--steps", "3", "--log-every", "1"],
+            cwd=self.path("rf"), capture_output=True, text=True, timeout=120,
+        )
+        self.assertEqual(trained.returncode, 0, trained.stderr)
+        self.assertIn("made 256 reflow pairs with the teacher's rk4 sampler (4 steps)", trained.stdout)
+        self.assertIn("step 3/3", trained.stdout)
+        os.remove(self.path("rf", "teacher.safetensors"))
+        missing = subprocess.run([sys.executable, "train.py", "--steps", "1"], cwd=self.path("rf"), capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(missing.returncode, 0)
+        self.assertIn("the reflow teacher's weights are missing", missing.stderr)
+
     def test_zip_is_a_valid_archive_of_the_same_files(self):
         notebook = os.path.join(GALLERY, "nice-moons.flowfield.json")
         self.assertEqual(export(notebook, "--out", self.path("a")).returncode, 0)
@@ -88,7 +112,7 @@ class Export(unittest.TestCase):
         model["model"]["coupling"] = "reflow"
         model["model"]["reflow"] = {"teacher": model["id"], "pairs": 4096, "teacherSteps": 16}
         reflow["weights"] = []
-        cases["reflow"] = (reflow, f"Model cell {model['id']} trains by reflow")
+        cases["reflow"] = (reflow, "A model cannot be its own reflow teacher")
         unknown = copy.deepcopy(doc)
         unknown["notebook"]["cells"].append({"id": "x", "kind": "video", "collapsed": False})
         cases["unknown cell"] = (unknown, "video")

@@ -10,11 +10,14 @@ import { parsePoints } from '../data/points';
 import { resolveDataset } from '../data/source';
 import type { DatasetSpec } from '../data/spec';
 import {
+  cellName,
   modelSafetensors,
   notebookToFile,
+  reflowTeacher,
   trainInputs,
   writeSafetensors,
   type DataSource,
+  type ModelCell,
   type ModelWeights,
   type Notebook,
 } from '../notebook';
@@ -102,16 +105,12 @@ export function exportPytorchProject(
       `Model cell ${model.id} (trained by ${trainId}) has no Data cell above it: add one above it, then export.`,
     );
   }
-  if (model.model.family === 'diffusion' && model.model.coupling === 'reflow') {
-    throw new ExportError(
-      model.id,
-      `Model cell ${model.id} trains by reflow on its teacher's pairs, which the PyTorch export ` +
-        "does not support; set its coupling to 'independent' or 'minibatch-ot' to export it.",
-    );
-  }
-  const { source, normalizer } = resolveDataset(exportDatasetSpec(data.source));
+  const { spec, source, normalizer } = resolveDataset(exportDatasetSpec(data.source));
+  // The playground's own numbers (for built-ins without closed-form moments, the statistics of
+  // its fixed moment sample), so PyTorch trains in exactly the playground's model coordinates.
   const normalization = { shift: [...normalizer.shift], scale: [...normalizer.scale] };
   const weights = options.weights?.find((w) => w.trainId === trainId);
+  const reflow = reflowExport(notebook, model, options.weights ?? []);
   const config = {
     format: EXPORT_FORMAT,
     version: 1,
@@ -119,15 +118,25 @@ export function exportPytorchProject(
     trainId,
     model: model.model,
     train: model.train,
-    data: {
-      file: 'data.safetensors',
-      cell: data.id,
-      source: data.source.kind === 'builtin' ? data.source : { kind: data.source.kind },
-      normalization,
-      points: DATA_POOL,
-    },
+    data:
+      spec.kind === 'builtin'
+        ? {
+            // Built-ins are drawn afresh every step by flowfield_torch/densities.py.
+            cell: data.id,
+            source: { kind: 'builtin', name: spec.name, seed: spec.seed, params: spec.params },
+            normalization: reflow?.normalization ?? normalization,
+          }
+        : {
+            file: 'data.safetensors',
+            cell: data.id,
+            source: { kind: data.source.kind },
+            normalization: reflow?.normalization ?? normalization,
+            points: DATA_POOL,
+          },
     seeds: { model: model.model.seed, data: data.source.seed },
+    /** EMA decay of the weights (notebooks train without one: the EMA is the weights). */
     ema: 0,
+    ...(reflow ? { reflow: reflow.config } : {}),
     /** train.py writes it again into out/ with the trained weights in place. */
     notebook: 'notebook.flowfield.json',
   };
@@ -140,7 +149,13 @@ export function exportPytorchProject(
     path: 'config.json',
     bytes: encoder.encode(JSON.stringify(config, null, 2) + '\n'),
   });
-  files.push({ path: 'data.safetensors', bytes: dataPool(source, data.source.seed, data.source) });
+  if (spec.kind !== 'builtin') {
+    // Drawn grids and uploaded points travel as a pool of points drawn by the playground.
+    files.push({
+      path: 'data.safetensors',
+      bytes: dataPool(source, data.source.seed, data.source),
+    });
+  }
   files.push({
     path: 'notebook.flowfield.json',
     bytes: encoder.encode(notebookToFile({ notebook, weights: [...(options.weights ?? [])] })),
@@ -148,6 +163,7 @@ export function exportPytorchProject(
   if (weights) {
     files.push({ path: 'weights.safetensors', bytes: modelSafetensors(weights, model.model) });
   }
+  if (reflow) files.push({ path: REFLOW_TEACHER_FILE, bytes: reflow.teacherBytes });
   const fill: Record<string, string> = {
     TITLE: notebook.title,
     TRAIN_ID: trainId,
@@ -157,6 +173,49 @@ export function exportPytorchProject(
   const readme = README_TEMPLATE.replace(/\{\{(\w+)\}\}/g, (_, key: string) => fill[key] ?? '');
   files.push({ path: 'README.md', bytes: encoder.encode(readme) });
   return files;
+}
+
+/** The reflow teacher's weights in an export of a reflow student. */
+export const REFLOW_TEACHER_FILE = 'teacher.safetensors';
+
+/**
+ * A reflow student's teacher for the export: its trained weights (the first of its Train cells
+ * that has weights, as the playground's lab controller picks its first trained run) and how
+ * the playground makes the pairs, so flowfield_torch/reflow.py makes the same ones. The pairs
+ * live in the teacher's model coordinates, so the student trains under its normalisation.
+ */
+function reflowExport(notebook: Notebook, student: ModelCell, weights: readonly ModelWeights[]) {
+  const resolved = reflowTeacher(notebook, student.id);
+  if (!resolved) return undefined;
+  if ('error' in resolved) throw new ExportError(student.id, resolved.error);
+  const { teacher, trainCells, settings } = resolved;
+  const trained = trainCells
+    .map((cell) => weights.find((w) => w.trainId === cell.id))
+    .find((w) => w !== undefined);
+  if (!trained) {
+    throw new ExportError(
+      student.id,
+      `Model cell ${student.id} trains by reflow on the pairs of its teacher ${cellName(teacher)}, ` +
+        'whose trained weights go into the export: train the teacher cell first, then export.',
+    );
+  }
+  return {
+    normalization: trained.normalization,
+    teacherBytes: modelSafetensors(trained, teacher.model),
+    config: {
+      teacher: {
+        cell: teacher.id,
+        trainId: trained.trainId,
+        model: teacher.model,
+        weights: REFLOW_TEACHER_FILE,
+      },
+      pairs: settings.pairs,
+      steps: settings.teacherSteps,
+      sampler: 'rk4',
+      // The pairs' noise follows the student's seed (as in the playground), so a replay makes the same pairs.
+      seed: student.model.seed,
+    },
+  };
 }
 
 /** DATA_POOL points drawn by the playground's CPU twin of its data sampler (data coordinates). */

@@ -17,6 +17,7 @@ import {
 import { Dataset } from '../../src/data/dataset';
 import {
   defaultNotebook,
+  notebookFromFile,
   readSafetensors,
   type DataSource,
   type ModelCell,
@@ -93,7 +94,7 @@ describe('PyTorch export', () => {
     });
   });
 
-  it("the data are the playground's own samples and normalisation, for every kind of source", async () => {
+  it("built-ins go as a density name and parameters, other data as the playground's own samples, each with its normalisation", async () => {
     const sources: DataSource[] = [
       { kind: 'builtin', name: 'pinwheel', seed: 4 },
       { kind: 'points', text: '0 0\n1 2\n-1 0.5\n3 3', jitter: 0.1, seed: 2 },
@@ -107,15 +108,28 @@ describe('PyTorch export', () => {
       const data = notebook.cells.find((c) => c.kind === 'data')!;
       if (data.kind === 'data') data.source = source;
       const files = exportPytorchProject(notebook);
-      const pool = readSafetensors(file(files, 'data.safetensors')).tensors['points']!;
-      expect(pool.shape).to.deep.equal([DATA_POOL, 2]);
       const dataset = new Dataset(gpu, datasetSpec(source));
-      const twin = dataset.sampleCpu(100, { seed: source.seed });
       const config = JSON.parse(new TextDecoder().decode(file(files, 'config.json')));
+      // For built-ins these are the statistics of the playground's fixed moment sample.
       expect(config.data.normalization).to.deep.equal({
         shift: [...dataset.normalizer.shift],
         scale: [...dataset.normalizer.scale],
       });
+      if (source.kind === 'builtin') {
+        // densities.py draws it afresh each step, with the playground's parameters (defaults filled).
+        expect(config.data.source).to.deep.equal({
+          kind: 'builtin',
+          name: 'pinwheel',
+          seed: 4,
+          params: { arms: 5, radialStd: 0.3, tangentialStd: 0.1, rate: 0.25 },
+        });
+        expect(files.some((f) => f.path === 'data.safetensors')).to.equal(false);
+        dataset.dispose();
+        continue;
+      }
+      const pool = readSafetensors(file(files, 'data.safetensors')).tensors['points']!;
+      expect(pool.shape).to.deep.equal([DATA_POOL, 2]);
+      const twin = dataset.sampleCpu(100, { seed: source.seed });
       dataset.dispose();
       for (let i = 0; i < 200; i++) expect(pool.data[i]).to.equal(Math.fround(twin[i]!));
     }
@@ -145,8 +159,47 @@ describe('PyTorch export', () => {
       coupling: 'reflow',
       reflow: { teacher: 'model-0', pairs: 4096, teacherSteps: 16 },
     };
-    expectError(reflow, model.id, "coupling to 'independent' or 'minibatch-ot'");
+    expectError(reflow, model.id, 'The reflow teacher "model-0" is not in this notebook');
     const noData = { ...notebook, cells: notebook.cells.filter((c) => c.kind !== 'data') };
     expectError(noData, model.id, 'has no Data cell above it');
+  });
+
+  it("a reflow student goes with its teacher's weights and how the playground makes the pairs", async () => {
+    const text = await fetch('/public/gallery/straight-paths.flowfield.json').then((r) => r.text());
+    const { notebook, weights } = notebookFromFile(text);
+    const student = notebook.cells.find((c): c is ModelCell => c.id === 'model-ot')!;
+    student.model = {
+      ...student.model,
+      coupling: 'reflow',
+      reflow: { teacher: 'model-independent', pairs: 2048, teacherSteps: 12 },
+    };
+    const teacherWeights = weights.find((w) => w.trainId === 'train-independent')!;
+    const files = exportPytorchProject(notebook, { trainId: 'train-ot', weights });
+    const config = JSON.parse(new TextDecoder().decode(file(files, 'config.json')));
+    const teacher = notebook.cells.find((c): c is ModelCell => c.id === 'model-independent')!;
+    expect(config.reflow).to.deep.equal({
+      teacher: {
+        cell: 'model-independent',
+        trainId: 'train-independent',
+        model: teacher.model,
+        weights: 'teacher.safetensors',
+      },
+      pairs: 2048,
+      steps: 12,
+      sampler: 'rk4',
+      seed: student.model.seed,
+    });
+    // The pairs live in the teacher's model coordinates: the student trains under its normalisation.
+    expect(config.data.normalization).to.deep.equal(teacherWeights.normalization);
+    const teacherFile = readSafetensors(file(files, 'teacher.safetensors'));
+    expect(teacherFile.tensors['params']!.data).to.deep.equal(teacherWeights.params);
+    const untrained = weights.filter((w) => w.trainId !== 'train-independent');
+    try {
+      exportPytorchProject(notebook, { trainId: 'train-ot', weights: untrained });
+      expect.fail('no error');
+    } catch (error) {
+      expect(error).to.be.instanceOf(ExportError);
+      expect((error as Error).message).to.contain('train the teacher cell first');
+    }
   });
 });
