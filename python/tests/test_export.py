@@ -54,6 +54,17 @@ class Export(unittest.TestCase):
         self.assertEqual(trained.returncode, 0, trained.stderr)
         self.assertIn("step 3/3", trained.stdout)
         self.assertTrue(os.path.exists(self.path("fm", "out", "weights.safetensors")))
+        sampled = subprocess.run(
+            [sys.executable, "sample.py", "--sampler", "heun", "--steps", "5", "--n", "20", "--out", "s.csv", "--log-prob-steps", "4"],
+            cwd=self.path("fm"), capture_output=True, text=True, timeout=120,
+        )
+        self.assertEqual(sampled.returncode, 0, sampled.stderr)
+        self.assertIn("mean log p of 20 samples", sampled.stdout)
+        with open(self.path("fm", "s.csv")) as f:
+            self.assertEqual(len(f.read().strip().split("\n")), 21)
+        wrong = subprocess.run([sys.executable, "sample.py", "--sampler", "pf-heun"], cwd=self.path("fm"), capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(wrong.returncode, 0)
+        self.assertIn("not a flow-matching sampler; choose one of euler, midpoint, heun, rk4", wrong.stderr)
         # The notebook comes back with this Train cell's new weights and the other cell's old ones.
         with open(self.path("fm", "out", "notebook.flowfield.json")) as f:
             back = json.load(f)
