@@ -125,6 +125,7 @@ export function createCpuService(fallback: CpuFallback): LabApi {
     dispatchesPerStep: 0,
     gpuMsPerStep: null,
     checkpointStep: null,
+    speedCap: null,
   });
   const idle = async (id: RunId) => progress(runs.get(id));
 
@@ -285,6 +286,7 @@ export function createCpuService(fallback: CpuFallback): LabApi {
     stop: idle,
     setLearningRate: cannot('Training'),
     setBatchSize: cannot('Training'),
+    setSpeedCap: cannot('Training'),
     runStatus: idle,
     waitForRun: idle,
     async disposeRun(id) {
