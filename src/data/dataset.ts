@@ -2,7 +2,7 @@
  * A dataset bound to a GPU runtime: GPU sampling and exact log-densities, their float64 CPU
  * twins, Monte-Carlo entropy, and the encoders trainers use. Created by lab.dataset(spec).
  */
-import { GpuLimitError, type GpuRuntime, type PooledBuffer } from '../gpu';
+import { GpuLimitError, STORAGE_USAGE, type GpuRuntime, type PooledBuffer } from '../gpu';
 import type { Bounds } from './builtins';
 import { DATA_STREAM, PointDraws } from './draws';
 import { DensityUnavailableError } from './errors';
@@ -136,15 +136,37 @@ export class Dataset {
 
   /** n points sampled on the GPU, read back as (x0, y0, x1, y1, …). */
   async sample(n: number, options: SampleOptions = {}): Promise<Float32Array> {
+    const out = await this.samplesInto(
+      n,
+      options,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+    );
+    try {
+      return await this.runtime.readback.readFloat32(out.buffer, 0, 2 * n);
+    } finally {
+      out.dispose();
+    }
+  }
+
+  /**
+   * n points sampled into a new GPU buffer (2n floats; storage, copy and vertex usage) that the
+   * caller owns and disposes: for renderers that draw from GPU memory. Nothing is read back;
+   * the promise resolves once the work is submitted.
+   */
+  sampleToBuffer(n: number, options: SampleOptions = {}): Promise<PooledBuffer> {
+    return this.samplesInto(n, options, STORAGE_USAGE | GPUBufferUsage.VERTEX);
+  }
+
+  private async samplesInto(
+    n: number,
+    options: SampleOptions,
+    usage: GPUBufferUsageFlags,
+  ): Promise<PooledBuffer> {
     checkCount(n, 'The sample size');
     const seed = checkSeed(options.seed ?? this.seed, 'seed');
     const { sampler } = await this.parts();
-    const { device, pool, readback } = this.runtime;
-    const out = pool.acquire(
-      n * 8,
-      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
-      `${this.name} samples`,
-    );
+    const { device, pool } = this.runtime;
+    const out = pool.acquire(n * 8, usage, `${this.name} samples`);
     try {
       const encoder = device.createCommandEncoder({ label: `sample ${this.name}` });
       const pass = encoder.beginComputePass({ label: `sample ${this.name}` });
@@ -158,9 +180,10 @@ export class Dataset {
       pass.end();
       device.queue.submit([encoder.finish()]);
       params.dispose();
-      return await readback.readFloat32(out.buffer, 0, 2 * n);
-    } finally {
+      return out;
+    } catch (error) {
       out.dispose();
+      throw error;
     }
   }
 
@@ -184,20 +207,42 @@ export class Dataset {
    * Rejects with DensityUnavailableError for datasets without a closed-form density.
    */
   async logProb(points: ArrayLike<number>, options: LogProbOptions = {}): Promise<Float32Array> {
+    const out = await this.logProbInto(
+      points,
+      options,
+      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+    );
+    try {
+      return await this.runtime.readback.readFloat32(out.buffer, 0, points.length / 2);
+    } finally {
+      out.dispose();
+    }
+  }
+
+  /**
+   * log p of each point into a new GPU buffer (n floats; storage and copy usage) that the caller
+   * owns: a heatmap without readback. Rejects like logProb() where there is no closed-form
+   * density.
+   */
+  logProbToBuffer(points: ArrayLike<number>, options: LogProbOptions = {}): Promise<PooledBuffer> {
+    return this.logProbInto(points, options, STORAGE_USAGE);
+  }
+
+  private async logProbInto(
+    points: ArrayLike<number>,
+    options: LogProbOptions,
+    usage: GPUBufferUsageFlags,
+  ): Promise<PooledBuffer> {
     this.requireDensity();
     const n = checkPoints(points);
     const { logProb } = await this.parts();
-    const { device, pool, readback } = this.runtime;
+    const { device, pool } = this.runtime;
     const input = pool.upload(
       points instanceof Float32Array ? points : Float32Array.from(points),
       GPUBufferUsage.STORAGE,
       `${this.name} log-prob input`,
     );
-    const out = pool.acquire(
-      n * 4,
-      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
-      `${this.name} log-prob`,
-    );
+    const out = pool.acquire(n * 4, usage, `${this.name} log-prob`);
     try {
       const encoder = device.createCommandEncoder({ label: `log-prob ${this.name}` });
       const pass = encoder.beginComputePass({ label: `log-prob ${this.name}` });
@@ -205,10 +250,12 @@ export class Dataset {
       pass.end();
       device.queue.submit([encoder.finish()]);
       params.dispose();
-      return await readback.readFloat32(out.buffer, 0, n);
+      return out;
+    } catch (error) {
+      out.dispose();
+      throw error;
     } finally {
       input.dispose();
-      out.dispose();
     }
   }
 

@@ -11,12 +11,34 @@ import {
   type LogProbOptions,
   type Normalization,
   type SampleOptions,
+  type SamplerName,
   type TrajectoryOptions,
   type Trajectories,
 } from '../models/diffusion/model';
 import { ReflowPairs, type ReflowPairOptions } from '../models/diffusion/reflow';
 import type { DiffusionModelSpec, ResolvedDiffusionSpec } from '../models/diffusion/spec';
+import { emaOf } from '../nn/trainer';
+import {
+  frameStride,
+  ODE_WARP_STEPS,
+  type ModelCapabilities,
+  type ModelSampleOptions,
+  type ModelState,
+  type PathOptions,
+  type SamplePaths,
+  type SamplingPlan,
+} from './model-views';
 import type { TrainingData, TrainingTaskOptions } from './models';
+
+/** The model's sample options from the vocabulary every lab model takes (names checked later). */
+function samplerOptions(options: ModelSampleOptions): SampleOptions {
+  return {
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.sampler !== undefined ? { sampler: options.sampler as SamplerName } : {}),
+    ...(options.steps !== undefined ? { steps: options.steps } : {}),
+    ...(options.eta !== undefined ? { eta: options.eta } : {}),
+  };
+}
 
 export class LabDiffusion {
   private disposed = false;
@@ -69,6 +91,62 @@ export class LabDiffusion {
 
   noised(points: ArrayLike<number>, t: number, seed = 0): Promise<Float32Array> {
     return this.diffusion.noised(points, t, seed);
+  }
+
+  get capabilities(): ModelCapabilities {
+    const field = this.spec.kind === 'flow-matching' ? 'velocity' : 'pf-drift';
+    return { trace: false, field, inverseWarp: false };
+  }
+
+  /** The sampler's plan for `options` (RangeError naming a refused option), and its cost. */
+  planSampling(options: ModelSampleOptions): SamplingPlan {
+    const plan = this.diffusion.samplePlan(samplerOptions(options));
+    return { nfe: plan.nfe, steps: plan.stages.filter((stage) => stage.last).length };
+  }
+
+  /** The same sampler, seed and noise as sample(): the paths end at its samples. */
+  async paths(count: number, options: PathOptions): Promise<SamplePaths> {
+    const sampling = samplerOptions(options);
+    const { nfe, steps } = this.planSampling(options);
+    const every = frameStride(steps, options.maxFrames);
+    const { frames, times } = await this.trajectories(count, { ...sampling, every });
+    return { frames, times, nfe };
+  }
+
+  /** The grid carried along the ODE from data (t = 0) to noise, one stage per time step. */
+  async warpStages(
+    points: ArrayLike<number>,
+    direction: 'forward' | 'inverse',
+  ): Promise<Float32Array[]> {
+    if (direction !== 'forward') {
+      throw new RangeError(
+        `The warp view of a ${this.spec.kind} model carries a data grid along its ODE towards ` +
+          "the noise: use direction 'forward' (it cannot pull a latent grid back).",
+      );
+    }
+    return (await this.trajectories(points, { steps: ODE_WARP_STEPS, every: 1 })).frames;
+  }
+
+  trace(): Promise<Float32Array[]> {
+    return Promise.reject(
+      new TypeError(
+        `A ${this.spec.kind} model cannot trace points layer by layer; trace() works for flows.`,
+      ),
+    );
+  }
+
+  /** The EMA where training left one, else the parameters: what sample() uses. */
+  samplingWeights(): Promise<Float32Array> {
+    return this.diffusion.exportParams('ema');
+  }
+
+  /** The parameters, and the EMA of the checkpoint's optimizer (sampled with, as after training). */
+  restore(state: ModelState): void {
+    this.normalization = state.normalization;
+    this.importParams(state.params.slice());
+    if (state.trainerState) {
+      this.diffusion.importParams(emaOf(state.trainerState).slice(), 'ema');
+    }
   }
 
   /** KL of the terminal marginal to N(0, I): "is x_T close to the prior?". */

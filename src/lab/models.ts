@@ -7,15 +7,28 @@ import type { GpuRuntime, PooledBuffer } from '../gpu';
 import type { Trainer, TrainingTask } from '../nn/trainer';
 import { DiffusionSpecError, type DiffusionModelSpec } from '../models/diffusion/spec';
 import { LabDiffusion } from './diffusion';
-import { FlowModel, type Normalization } from '../models/flows/flow-model';
+import { FlowModel, INFERENCE_CHUNK, type Normalization } from '../models/flows/flow-model';
 import { ModelSpecError, type FlowModelSpec } from '../models/flows/flow-spec';
 import { FlowTrainingTask } from '../models/flows/flow-training';
 import { ReflowPairs } from '../models/diffusion/reflow';
+import type { FieldValues } from '../models/diffusion/model';
+import type {
+  ModelCapabilities,
+  ModelSampleOptions,
+  ModelState,
+  PathOptions,
+  SamplePaths,
+  SamplingPlan,
+} from './model-views';
 
 export type ModelSpec = FlowModelSpec | DiffusionModelSpec;
 /** What lab.train() trains on: a dataset, or a teacher's reflow pairs (coupling 'reflow'). */
 export type TrainingData = Dataset | ReflowPairs;
-export type { Normalization };
+export type { Normalization, FieldValues };
+export type { Dataset, ReflowPairs };
+export type { DatasetSpec } from '../data/spec';
+export type * from './model-views';
+export { ODE_WARP_STEPS } from './model-views';
 
 export interface TrainingTaskOptions {
   batch: number;
@@ -43,6 +56,29 @@ export interface LabModel {
   logProbToBuffer(points: ArrayLike<number>): Promise<PooledBuffer>;
   exportParams(): Promise<Float32Array>;
   importParams(values: Float32Array): void;
+  /** Optional views of this kind of model (trace, field, inverse warp). */
+  readonly capabilities: ModelCapabilities;
+  /** What sampling with `options` costs; throws RangeError naming a sampler option it refuses. */
+  planSampling(options: ModelSampleOptions): SamplingPlan;
+  /**
+   * `count` generating paths: the paths of `options.seed` end at the samples sampleToBuffer()
+   * draws with the same options.
+   */
+  paths(count: number, options: PathOptions): Promise<SamplePaths>;
+  /**
+   * The positions of `points` at every stage of the model: a flow's layers ('forward': data to
+   * latent; 'inverse': latent to data), or the ODE from data (t = 0) to noise for diffusion and
+   * flow matching, which go 'forward' only (see capabilities.inverseWarp).
+   */
+  warpStages(points: ArrayLike<number>, direction: 'forward' | 'inverse'): Promise<Float32Array[]>;
+  /** Positions after every layer (flows; see capabilities.trace; others throw TypeError). */
+  trace(points: ArrayLike<number>, direction?: 'forward' | 'inverse'): Promise<Float32Array[]>;
+  /** dx/dt at time t (see capabilities.field; flows throw TypeError). */
+  field(points: ArrayLike<number>, t: number): Promise<FieldValues>;
+  /** The weights sample() uses: a diffusion model's EMA after training, else the parameters. */
+  samplingWeights(): Promise<Float32Array>;
+  /** Puts a checkpoint back (copies; the state stays intact), with its EMA where it has one. */
+  restore(state: ModelState): void;
   createTrainingTask(
     dataset: TrainingData,
     options: TrainingTaskOptions,
@@ -100,6 +136,52 @@ export class LabFlow implements LabModel {
     direction: 'forward' | 'inverse' = 'forward',
   ): Promise<Float32Array[]> {
     return this.flow.trace(points, direction);
+  }
+
+  readonly capabilities: ModelCapabilities = { trace: true, field: null, inverseWarp: true };
+
+  /** A flow samples in one pass through its layers: no sampler to choose. */
+  planSampling(): SamplingPlan {
+    return { nfe: null, steps: this.flow.spec.layers };
+  }
+
+  /**
+   * The samples of `seed` traced forward through the layers and reversed: the flow is
+   * invertible, so this is the generating path, and it ends exactly at those samples.
+   */
+  async paths(count: number, options: PathOptions): Promise<SamplePaths> {
+    const samples = await this.sample(count, { seed: options.seed ?? 0 });
+    let frames: Float32Array[] | undefined;
+    for (let start = 0; start < count; start += INFERENCE_CHUNK) {
+      const end = Math.min(count, start + INFERENCE_CHUNK);
+      const stages = await this.trace(samples.subarray(2 * start, 2 * end), 'forward');
+      frames ??= stages.map(() => new Float32Array(2 * count));
+      stages.forEach((stage, i) => frames![i]!.set(stage, 2 * start));
+    }
+    const reversed = frames!.reverse();
+    const times = reversed.map((_, i) => 1 - i / Math.max(1, reversed.length - 1));
+    return { frames: reversed, times, nfe: null };
+  }
+
+  warpStages(points: ArrayLike<number>, direction: 'forward' | 'inverse'): Promise<Float32Array[]> {
+    return this.trace(points, direction);
+  }
+
+  field(): Promise<FieldValues> {
+    return Promise.reject(
+      new TypeError(
+        'A normalizing flow has no velocity field; field() works for diffusion and flow-matching models.',
+      ),
+    );
+  }
+
+  samplingWeights(): Promise<Float32Array> {
+    return this.exportParams();
+  }
+
+  restore(state: ModelState): void {
+    this.normalization = state.normalization;
+    this.importParams(state.params.slice());
   }
 
   /** log|det J_k| of every layer at every point (the per-layer volume-change view). */

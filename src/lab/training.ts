@@ -3,9 +3,23 @@
  * progress callbacks (throttled), pause/resume/stop and live learning-rate changes.
  */
 import type { GpuRuntime } from '../gpu';
+import { MAX_OT_BATCH } from '../models/diffusion/assignment';
 import { resolveOptimizer, type OptimizerSpec } from '../nn/optimizer-config';
-import { Trainer, type ChunkResult, type TrainerState, type TrainingTask } from '../nn/trainer';
-import type { LabModel, TrainingData } from './models';
+import {
+  emaOf,
+  Trainer,
+  type ChunkResult,
+  type TrainerState,
+  type TrainingTask,
+} from '../nn/trainer';
+import type { LabModel, ModelSpec, TrainingData } from './models';
+
+export type { OptimizerSpec, TrainerState };
+
+/** The EMA of the weights a trainer state carries (what a diffusion model samples with). */
+export function trainerEma(state: TrainerState): Float32Array {
+  return emaOf(state);
+}
 
 /**
  * Lets a scheduler hold every chunk of a run (the worker uses it for fair turns between models,
@@ -17,6 +31,8 @@ export interface ChunkGate {
 }
 
 export interface ChunkTicket {
+  /** At most this many steps in the chunk (a scheduler's pacing); default: all it asked for. */
+  steps?: number;
   /** Called synchronously right after the chunk's commands were submitted. */
   submitted?(): void;
   /** Awaited once the chunk's results are back; `result` is undefined when the chunk failed. */
@@ -98,6 +114,19 @@ export function validateTrainOptions(options: TrainOptions): void {
     }
   }
   resolveOptimizer(options.optimizer);
+}
+
+/**
+ * Refuses a batch size the model cannot train with, before a run (or a live batch change) gets
+ * to the GPU: minibatch OT solves each batch exactly in one GPU workgroup.
+ */
+export function checkModelBatch(spec: ModelSpec, batch: number): void {
+  const coupling = spec.family === 'diffusion' ? spec.coupling : undefined;
+  if (coupling === 'minibatch-ot' && batch > MAX_OT_BATCH) {
+    throw new RangeError(
+      `Minibatch-OT pairing solves each batch exactly on the GPU, so the batch size must be at most ${MAX_OT_BATCH}, got ${batch}. Use a smaller batch or coupling 'independent'.`,
+    );
+  }
 }
 
 /** One training run. `done` resolves with a summary, or rejects (e.g. NonFiniteLossError). */
@@ -276,7 +305,8 @@ export class TrainingRun {
     const ticket = await gate.enter(steps);
     let result: ChunkResult | undefined;
     try {
-      const pending = trainer.runChunk(steps);
+      const allowed = Math.max(1, Math.min(steps, ticket.steps ?? steps));
+      const pending = trainer.runChunk(allowed);
       ticket.submitted?.();
       result = await pending;
       return result;

@@ -108,6 +108,21 @@ export class HeatmapRange {
     return uniforms;
   }
 
+  /** Reduces `count` log p values into the range buffer in a submit of its own. */
+  reduce(values: GPUBuffer, count: number, clipNats: number): void {
+    const { device } = this.runtime;
+    const encoder = device.createCommandEncoder({ label: 'heatmap range' });
+    const pass = encoder.beginComputePass({ label: 'heatmap range' });
+    let uniforms: PooledBuffer;
+    try {
+      uniforms = this.encode(pass, values, count, clipNats);
+    } finally {
+      pass.end();
+    }
+    device.queue.submit([encoder.finish()]);
+    uniforms.dispose();
+  }
+
   /** Reads the range back (16 bytes) for the page's legend; drawing never waits for this. */
   async read(colormap: ColormapName): Promise<HeatmapLegend | null> {
     const [lo, hi, any, lowest] = await this.runtime.readback.readFloat32(this.buffer.buffer, 0, 4);

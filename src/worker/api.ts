@@ -7,9 +7,8 @@
  * Errors thrown in the worker arrive as rejected promises carrying the original message.
  */
 import type { AdapterSummary } from '../gpu/device';
-import type { DatasetSpec } from '../data/spec';
-import type { ModelSpec, Normalization } from '../lab/models';
-import type { OptimizerSpec } from '../nn/optimizer-config';
+import type { DatasetSpec, ModelSpec, Normalization } from '../lab/models';
+import type { OptimizerSpec } from '../lab/training';
 import type {
   AxisTicks,
   Bounds,
@@ -69,6 +68,12 @@ export interface RunOptions {
   checkpointIntervalMs?: number;
   /** Least time between two progress calls, ms (default 100: about 10 Hz). */
   progressIntervalMs?: number;
+  /**
+   * Speed cap: train at most this many steps per second, in chunks of about 100 ms worth of
+   * steps, so the loss and samples can be watched step by step (default: as fast as the GPU
+   * goes). Change it live with setSpeedCap.
+   */
+  maxStepsPerSecond?: number;
 }
 
 /** How a teacher makes reflow pairs: z ~ N(0, I) seeded by `seed`, x = its ODE image of z. */
@@ -126,6 +131,8 @@ export interface RunProgress {
   gpuMsPerStep: number | null;
   /** Step of the last in-memory checkpoint, null before the first. */
   checkpointStep: number | null;
+  /** The speed cap in steps per second (RunOptions.maxStepsPerSecond), null at full speed. */
+  speedCap: number | null;
   notice?: RunNotice;
 }
 
@@ -417,6 +424,8 @@ export interface LabApi {
    * optimizer state (moments, EMA, schedule position), so the same size changes nothing.
    */
   setBatchSize(id: RunId, batch: number): Promise<RunProgress>;
+  /** Caps the run at `stepsPerSecond` (null: full speed) from its next chunk, also mid-run. */
+  setSpeedCap(id: RunId, stepsPerSecond: number | null): Promise<RunProgress>;
   runStatus(id: RunId): Promise<RunProgress>;
   /** Resolves when the run is not running (paused, done, stopped, failed or idle). */
   waitForRun(id: RunId): Promise<RunProgress>;

@@ -33,11 +33,20 @@ export interface GateContext {
   /** Loss of the latest step, stored with a checkpoint. */
   loss(): number;
   measured(gpuMsPerStep: number): void;
+  /**
+   * Waits out a speed cap's pacing before the chunk (before its turn: a wait never holds the
+   * GPU) and says how many steps the chunk may take; undefined: no cap, no wait.
+   */
+  pace?(): Promise<number | undefined>;
 }
 
 export function chunkGate(segment: Segment, context: GateContext): ChunkGate {
   return {
     enter: async () => {
+      if (!context.isCurrent()) {
+        throw new Error('This training segment ended (device lost or run changed).');
+      }
+      const maxSteps = await context.pace?.();
       if (!context.isCurrent()) {
         throw new Error('This training segment ended (device lost or run changed).');
       }
@@ -54,6 +63,7 @@ export function chunkGate(segment: Segment, context: GateContext): ChunkGate {
       const started = performance.now();
       const timing = segment.scope.timer?.begin();
       return {
+        ...(maxSteps !== undefined ? { steps: maxSteps } : {}),
         submitted: () => timing?.end(),
         leave: async (result) => {
           try {

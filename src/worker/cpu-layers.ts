@@ -3,7 +3,8 @@
  * a dataset, log p on a grid, a warp grid's stages, sample paths and field arrows — the same
  * data as view-sources.ts makes on the GPU, as CPU arrays for render/canvas2d.ts.
  */
-import { CpuDiffusionModel, type CpuDataset, type CpuLabModel } from '../lab/cpu-lab';
+import { CPU_DIFFUSION_DENSITY, type CpuDataset, type CpuLabModel } from '../lab/cpu-lab';
+import type { ModelSampleOptions } from '../lab/models';
 import {
   arrowData,
   arrowGrid,
@@ -18,15 +19,9 @@ import {
 } from '../render';
 import type { DatasetId, FieldLegend, ModelId, SampleOptions, ViewLayer } from './api';
 
-/** ODE steps of a diffusion warp layer, as on the GPU (view-sources.ts). */
-const ODE_WARP_STEPS = 24;
 const MAX_TRAJECTORY_FRAMES = 64;
 export const MAX_PATHS = 65536;
-/**
- * A diffusion model's density needs the ODE with its exact divergence at every cell: on the CPU
- * it is drawn on a coarser grid with fewer RK4 steps (the GPU: 50) to stay within seconds.
- */
-export const CPU_DIFFUSION_DENSITY = { maxResolution: 48, steps: 10 } as const;
+export { CPU_DIFFUSION_DENSITY };
 
 /** What a CPU view reads: the worker's models (with a version that grows on imports) and data. */
 export interface CpuViewSources {
@@ -53,28 +48,17 @@ export function prepareLayer(sources: CpuViewSources, layer: ViewLayer, visible:
       }
       const id = layer.source.model;
       const model = sources.model(id).model;
-      if (model instanceof CpuDiffusionModel) {
-        const options = sampler(model, layer.sample, seed, 'points.sample');
-        const points = sources.sample(id, layer.count, options);
-        return { kind: 'points', points, nfe: model.samplePlan(options).nfe };
-      }
-      return {
-        kind: 'points',
-        points: sources.sample(id, layer.count, { seed }),
-        nfe: null,
-      };
+      const options = sampler(model, layer.sample, seed, 'points.sample');
+      const points = sources.sample(id, layer.count, options);
+      return { kind: 'points', points, nfe: model.planSampling(options).nfe };
     }
     case 'heatmap': {
-      let resolution = layer.resolution ?? 128;
       const model = 'model' in layer.source ? sources.model(layer.source.model).model : undefined;
-      const diffusion = model instanceof CpuDiffusionModel;
-      if (diffusion) resolution = Math.min(resolution, CPU_DIFFUSION_DENSITY.maxResolution);
-      const grid = heatmapGrid(visible, resolution);
+      const density = model?.heatmap(layer.resolution ?? 128);
+      const grid = heatmapGrid(visible, density?.resolution ?? layer.resolution ?? 128);
       const centres = gridCentres(grid);
-      const values = model
-        ? diffusion
-          ? model.logProb(centres, { steps: CPU_DIFFUSION_DENSITY.steps })
-          : model.logProb(centres)
+      const values = density
+        ? density.logProb(centres)
         : sources.dataset((layer.source as { dataset: DatasetId }).dataset).logProb(centres);
       const colormap = layer.colormap ?? 'viridis';
       const legend = heatmapRange2d(values, layer.clipNats ?? 10, colormap);
@@ -91,29 +75,15 @@ export function prepareLayer(sources: CpuViewSources, layer: ViewLayer, visible:
         layer.lines ?? 17,
         layer.pointsPerLine ?? 64,
       );
-      const model = sources.model(layer.model).model;
-      const stages =
-        model instanceof CpuDiffusionModel
-          ? model.trajectories(points, { steps: ODE_WARP_STEPS, every: 1 }).frames
-          : model.trace(points, layer.direction);
+      const stages = sources.model(layer.model).model.warpStages(points, layer.direction);
       return { kind: 'warp', stages, geometry };
     }
     case 'trajectories': {
-      const seed = layer.seed ?? 0;
       const model = sources.model(layer.model).model;
-      if (model instanceof CpuDiffusionModel) {
-        const options = sampler(model, layer.sample, seed, 'trajectories.sample');
-        const plan = model.samplePlan(options);
-        const steps = plan.stages.filter((stage) => stage.last).length;
-        const every = Math.max(1, Math.ceil(steps / (MAX_TRAJECTORY_FRAMES - 1)));
-        // The same sampler, seed and noise as a points layer: the paths end at its samples.
-        const paths = model.trajectories(layer.count, { ...options, every });
-        return { kind: 'trajectories', ...paths, nfe: plan.nfe };
-      }
-      // A flow's generating paths: its samples traced forward, reversed.
-      const frames = model.trace(model.sample(layer.count, { seed }), 'forward').reverse();
-      const times = frames.map((_, i) => 1 - i / Math.max(1, frames.length - 1));
-      return { kind: 'trajectories', frames, times, nfe: null };
+      const options = sampler(model, layer.sample, layer.seed ?? 0, 'trajectories.sample');
+      // The same sampler, seed and noise as a points layer: the paths end at its samples.
+      const paths = model.paths(layer.count, { ...options, maxFrames: MAX_TRAJECTORY_FRAMES });
+      return { kind: 'trajectories', ...paths };
     }
     case 'field': {
       const model = diffusionModel(sources.model(layer.model).model, layer.model);
@@ -128,7 +98,7 @@ export function prepareLayer(sources: CpuViewSources, layer: ViewLayer, visible:
         arrows,
         lengthScale,
         legend: {
-          quantity: model.spec.kind === 'flow-matching' ? 'velocity' : 'pf-drift',
+          quantity: model.capabilities.field!,
           maxMagnitude,
           maxArrowPx: 0,
         },
@@ -137,28 +107,30 @@ export function prepareLayer(sources: CpuViewSources, layer: ViewLayer, visible:
   }
 }
 
+/** A layer's sampler options, checked against the model (throws readably); flows ignore them. */
 export function sampler(
-  model: CpuDiffusionModel,
+  model: CpuLabModel,
   sample: SampleOptions | undefined,
   seed: number,
   what: string,
-) {
+): ModelSampleOptions & { seed: number } {
   const options = {
     seed,
-    ...(sample?.sampler !== undefined ? { sampler: sample.sampler as 'ddim' } : {}),
+    ...(sample?.sampler !== undefined ? { sampler: sample.sampler } : {}),
     ...(sample?.steps !== undefined ? { steps: sample.steps } : {}),
     ...(sample?.eta !== undefined ? { eta: sample.eta } : {}),
   };
   try {
-    model.samplePlan(options);
+    model.planSampling(options);
   } catch (error) {
     throw new RangeError(`${what}: ${(error as Error).message}`, { cause: error });
   }
   return options;
 }
 
-export function diffusionModel(model: CpuLabModel, id: ModelId): CpuDiffusionModel {
-  if (!(model instanceof CpuDiffusionModel)) {
+/** A model with a field (diffusion / flow matching) for a field layer, or a readable error. */
+export function diffusionModel(model: CpuLabModel, id: ModelId): CpuLabModel {
+  if (model.capabilities.field === null) {
     throw new TypeError(
       `The field view shows the velocity of a diffusion or flow-matching model; ${id} is a ` +
         'flow. Use a warp or trajectories layer instead.',

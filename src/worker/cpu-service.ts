@@ -5,7 +5,7 @@
  * rejects with the note that says why and which browsers train.
  */
 import { transfer } from 'comlink';
-import { CpuFlowModel, openCpuLab, type CpuDataset, type CpuLabModel } from '../lab/cpu-lab';
+import { openCpuLab, type CpuDataset, type CpuLabModel } from '../lab/cpu-lab';
 import type { ModelSpec, Normalization } from '../lab/models';
 import type {
   DatasetId,
@@ -61,8 +61,9 @@ type SampleRequest = { seed?: number; sampler?: string; steps?: number; eta?: nu
 /** Samples of a model, reusing the latest ones when nothing that draws them changed. */
 function samplesOf(record: CpuModelRecord, n: number, options: SampleRequest): Float32Array {
   const { model } = record;
+  // A flow draws with its seed only; a diffusion model with its sampler too.
   const drawnWith =
-    model instanceof CpuFlowModel
+    model.spec.family === 'flow'
       ? { seed: options.seed ?? 0 }
       : {
           seed: options.seed ?? model.spec.seed,
@@ -72,7 +73,7 @@ function samplesOf(record: CpuModelRecord, n: number, options: SampleRequest): F
         };
   const key = JSON.stringify([record.version, n, drawnWith]);
   if (record.lastSample?.key !== key) {
-    record.lastSample = { key, points: model.sample(n, options as { seed?: number }) };
+    record.lastSample = { key, points: model.sampleWith(n, options) };
   }
   return record.lastSample.points.slice();
 }
@@ -125,6 +126,7 @@ export function createCpuService(fallback: CpuFallback): LabApi {
     dispatchesPerStep: 0,
     gpuMsPerStep: null,
     checkpointStep: null,
+    speedCap: null,
   });
   const idle = async (id: RunId) => progress(runs.get(id));
 
@@ -193,7 +195,7 @@ export function createCpuService(fallback: CpuFallback): LabApi {
         id: record.id,
         spec: model.spec,
         parameterCount: model.parameterCount,
-        capabilities: { trace: model instanceof CpuFlowModel },
+        capabilities: { trace: model.capabilities.trace },
       };
     },
     async sample(id, n, options = {}) {
@@ -204,7 +206,7 @@ export function createCpuService(fallback: CpuFallback): LabApi {
     },
     async trace(id, points, direction = 'forward') {
       const { model, spec } = { model: models.get(id).model, spec: models.get(id).model.spec };
-      if (!(model instanceof CpuFlowModel)) {
+      if (!model.capabilities.trace) {
         throw new TypeError(
           `${id} is a ${spec.family} model, which cannot trace points layer by layer; trace() works for flows.`,
         );
@@ -285,6 +287,7 @@ export function createCpuService(fallback: CpuFallback): LabApi {
     stop: idle,
     setLearningRate: cannot('Training'),
     setBatchSize: cannot('Training'),
+    setSpeedCap: cannot('Training'),
     runStatus: idle,
     waitForRun: idle,
     async disposeRun(id) {

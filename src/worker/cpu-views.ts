@@ -4,7 +4,6 @@
  * context (render/canvas2d.ts). Nothing trains without WebGPU, so a model's pictures change
  * only on an import: layers are recomputed when their model's version or bounds changed.
  */
-import { CpuDiffusionModel } from '../lab/cpu-lab';
 import {
   arrowGrid,
   axisTicks,
@@ -257,7 +256,7 @@ export class CpuViewController {
         }
         if ('model' in layer.source) {
           const model = this.sources.model(layer.source.model).model;
-          if (model instanceof CpuDiffusionModel) sampler(model, layer.sample, 0, 'points.sample');
+          sampler(model, layer.sample, 0, 'points.sample');
         } else this.sources.dataset(layer.source.dataset);
         return;
       }
@@ -272,7 +271,7 @@ export class CpuViewController {
         return;
       case 'warp': {
         const model = this.sources.model(layer.model).model;
-        if (model instanceof CpuDiffusionModel && layer.direction !== 'forward') {
+        if (layer.direction !== 'forward' && !model.capabilities.inverseWarp) {
           throw new RangeError(
             `The warp view of a ${model.spec.kind} model carries a data grid along its ODE towards ` +
               `the noise: use direction 'forward' (${layer.model} cannot pull a latent grid back).`,
@@ -287,8 +286,7 @@ export class CpuViewController {
       }
       case 'trajectories': {
         const model = this.sources.model(layer.model).model;
-        if (model instanceof CpuDiffusionModel)
-          sampler(model, layer.sample, 0, 'trajectories.sample');
+        sampler(model, layer.sample, 0, 'trajectories.sample');
         if (!Number.isInteger(layer.count) || layer.count < 1 || layer.count > MAX_PATHS) {
           throw new RangeError(
             `trajectories.count must be an integer in [1, ${MAX_PATHS}], got ${String(layer.count)}.`,

@@ -1,9 +1,6 @@
 /** What the worker keeps about each dataset and model, enough to rebuild them on a new device. */
-import type { Dataset } from '../data/dataset';
-import type { DatasetSpec } from '../data/spec';
-import { LabDiffusion } from '../lab/diffusion';
-import type { LabModel, ModelSpec, Normalization } from '../lab/models';
-import { emaOf, type TrainerState } from '../nn/trainer';
+import type { Dataset, DatasetSpec, LabModel, ModelSpec, Normalization } from '../lab/models';
+import type { TrainerState } from '../lab/training';
 import type { DatasetId, ModelId, RunId } from './api';
 
 export interface DatasetRecord {
@@ -57,9 +54,9 @@ export function copyNormalization(n: {
  * also gets the EMA weights of the checkpoint, which it samples with, as after training.
  */
 export function restoreCheckpoint(model: LabModel, checkpoint: Checkpoint): void {
-  model.normalization = copyNormalization(checkpoint.normalization);
-  model.importParams(checkpoint.params.slice());
-  if (model instanceof LabDiffusion && checkpoint.optimizer) {
-    model.diffusion.importParams(emaOf(checkpoint.optimizer).slice(), 'ema');
-  }
+  model.restore({
+    params: checkpoint.params,
+    normalization: copyNormalization(checkpoint.normalization),
+    ...(checkpoint.optimizer ? { trainerState: checkpoint.optimizer } : {}),
+  });
 }

@@ -4,10 +4,8 @@
  * a device-loss recovery remakes the same pairs on the new device with a temporary teacher —
  * even when the teacher trained on or was disposed since.
  */
-import { LabDiffusion } from '../lab/diffusion';
 import type { Lab } from '../lab/lab';
-import type { ModelSpec, Normalization } from '../lab/models';
-import type { ReflowPairs } from '../models/diffusion/reflow';
+import type { ModelSpec, Normalization, ReflowPairs } from '../lab/models';
 import type { ModelId, PairsId, ReflowPairsInfo, ReflowPairsOptions } from './api';
 import { copyNormalization, type ModelRecord } from './records';
 
@@ -55,13 +53,13 @@ export function teacherProblem(
 /** The teacher's spec and sampling weights now. */
 export async function snapshotTeacher(record: ModelRecord, step: number): Promise<TeacherSnapshot> {
   const model = record.model;
-  if (!(model instanceof LabDiffusion)) {
+  if (record.spec.family !== 'diffusion') {
     throw new TypeError(`${record.id} is not a diffusion model; it cannot teach reflow.`);
   }
   return {
     spec: record.spec,
-    // 'ema' reads the EMA where training left one, else the parameters: what sample() uses.
-    weights: await model.diffusion.exportParams('ema'),
+    // The EMA where training left one, else the parameters: what sample() uses.
+    weights: await model.samplingWeights(),
     normalization: copyNormalization(model.normalization),
     step,
   };

@@ -22,16 +22,16 @@
  * step.
  */
 import {
+  checkModelBatch,
   NonFiniteLossError,
   validateTrainOptions,
+  type OptimizerSpec,
+  type TrainerState,
   type TrainingRun,
   type TrainProgress,
   type TrainSummary,
 } from '../lab/training';
 import { GpuDeviceLostError } from '../gpu/errors';
-import { MAX_OT_BATCH } from '../models/diffusion/assignment';
-import type { OptimizerSpec } from '../nn/optimizer-config';
-import type { TrainerState } from '../nn/trainer';
 import type {
   DatasetId,
   ModelId,
@@ -44,6 +44,7 @@ import type {
   RunState,
 } from './api';
 import { chunkGate, type Segment } from './chunk-gate';
+import { checkSpeedCap, pacedChunkSteps, paceDelayMs } from './scheduler';
 import { restoreCheckpoint } from './records';
 import type { LabSession } from './session';
 
@@ -87,6 +88,11 @@ export class RunController {
   private carried: Promise<TrainerState | undefined> | TrainerState | undefined;
   /** Seed of the data stream the carried optimizer belongs to. */
   private streamSeed: number;
+  /** Steps per second at most (null: as fast as the GPU goes); see scheduler.ts pacing. */
+  private speedCap: number | null;
+  /** Where the current pace began (reset by every control and cap change), and its wake-up. */
+  private paceOrigin: { ms: number; step: number } | undefined;
+  private wakePace: (() => void) | undefined;
 
   constructor(
     readonly id: RunId,
@@ -103,6 +109,7 @@ export class RunController {
     if (!(interval >= 0)) {
       throw new RangeError(`checkpointIntervalMs must be ≥ 0 ms, got ${String(interval)}.`);
     }
+    this.speedCap = checkSpeedCap(options.maxStepsPerSecond);
     this.batch = options.batch;
     this.optimizer = options.optimizer;
     this.totalSteps = options.steps;
@@ -121,6 +128,7 @@ export class RunController {
 
   async start(): Promise<RunProgress> {
     if (this.state === 'running' || this.state === 'recovering') return this.progress();
+    this.restartPace();
     this.notice = undefined;
     this.pauseAtStep = undefined;
     if (this.segment) {
@@ -138,6 +146,7 @@ export class RunController {
 
   async pause(): Promise<RunProgress> {
     this.pauseAtStep = undefined;
+    this.restartPace();
     if (this.segment && this.state === 'running') {
       this.segment.run.pause();
       await this.untilSettled();
@@ -151,6 +160,7 @@ export class RunController {
     }
     if (this.state === 'recovering') await this.untilSettled();
     this.notice = undefined;
+    this.restartPace();
     const from = this.segment ? this.segment.base + this.segment.run.stepsDone : this.step;
     if (from + n > this.totalSteps) {
       // Past the run's end (a finished run trained on): the segment in flight cannot go further,
@@ -174,6 +184,7 @@ export class RunController {
 
   async stop(): Promise<RunProgress> {
     this.pauseAtStep = undefined;
+    this.restartPace();
     const segment = this.segment;
     if (segment) {
       segment.run.stop();
@@ -218,6 +229,51 @@ export class RunController {
     this.rates.learningRate = lr;
     this.emit();
     return this.progress();
+  }
+
+  /**
+   * Caps training at `stepsPerSecond` (null: full speed) from the next chunk, also mid-run: the
+   * pace restarts at the new rate from the current step.
+   */
+  setSpeedCap(stepsPerSecond: number | null): RunProgress {
+    this.speedCap = checkSpeedCap(stepsPerSecond);
+    this.restartPace();
+    this.emit();
+    return this.progress();
+  }
+
+  /** Forgets the pace's origin and ends a pacing wait, so the next chunk decides afresh. */
+  private restartPace(): void {
+    this.paceOrigin = undefined;
+    const wake = this.wakePace;
+    this.wakePace = undefined;
+    wake?.();
+  }
+
+  /**
+   * Before a chunk of `segment`: waits until the steps since the pace began have had their time
+   * at the cap (scheduler.ts paceDelayMs) and limits the chunk to PACE_TICK_MS worth of steps;
+   * a control or cap change ends the wait early. Undefined without a cap.
+   */
+  private async pace(segment: Segment): Promise<number | undefined> {
+    for (;;) {
+      const cap = this.speedCap;
+      if (cap === null) return undefined;
+      const step = segment.base + segment.run.stepsDone;
+      const now = performance.now();
+      this.paceOrigin ??= { ms: now, step };
+      const delay = paceDelayMs(step - this.paceOrigin.step, now - this.paceOrigin.ms, cap);
+      if (delay <= 0) return pacedChunkSteps(cap);
+      // Woken early (a control or a cap change restarted the pace), the loop decides afresh.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.wakePace = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakePace = undefined;
+    }
   }
 
   /**
@@ -278,22 +334,14 @@ export class RunController {
       batch: this.batch,
       gpuMsPerStep: this.gpuMsPerStep,
       checkpointStep: record?.checkpoint?.step ?? null,
+      speedCap: this.speedCap,
       ...(this.notice ? { notice: this.notice } : {}),
     };
   }
 
-  /**
-   * Minibatch OT solves each batch exactly in one GPU workgroup: refused here, with the
-   * library's limit, before the run (or a live batch change) gets to the GPU.
-   */
+  /** A batch the model cannot train with (minibatch OT's limit) is refused before the GPU. */
   private checkBatch(batch: number): void {
-    const spec = this.session.models.get(this.model).spec;
-    const coupling = spec.family === 'diffusion' ? spec.coupling : undefined;
-    if (coupling === 'minibatch-ot' && batch > MAX_OT_BATCH) {
-      throw new RangeError(
-        `Minibatch-OT pairing solves each batch exactly on the GPU, so the batch size must be at most ${MAX_OT_BATCH}, got ${batch}. Use a smaller batch or coupling 'independent'.`,
-      );
-    }
+    checkModelBatch(this.session.models.get(this.model).spec, batch);
   }
 
   /** What the run trains on: its dataset, or its reflow pairs (remade after a device loss). */
@@ -389,9 +437,11 @@ export class RunController {
         isCurrent: () => segment === this.segment && segment.scope === this.session.scopeNow,
         loss: () => this.rates.loss,
         measured: (ms) => this.measuredGpu(ms),
+        pace: () => this.pace(segment),
       }),
     });
     this.segmentsStarted++;
+    this.restartPace();
     // A target at or before this step (a recovery past it) pauses after one step: step(n) ≥ 1.
     if (this.pauseAtStep !== undefined) {
       segment.run.step(Math.max(1, this.pauseAtStep - this.step));

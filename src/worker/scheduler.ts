@@ -69,3 +69,36 @@ export class FairScheduler {
     });
   }
 }
+
+/**
+ * Pacing of a speed-capped run (RunOptions.maxStepsPerSecond): chunks of about PACE_TICK_MS
+ * worth of steps at the cap, each started once the steps before it have had their time. The
+ * cap lives here, with the run, so the page only shows it: a paced run is one worker run, not a
+ * string of page-driven step(n) calls.
+ */
+export const PACE_TICK_MS = 100;
+
+/** Steps of one paced chunk at `stepsPerSecond`: PACE_TICK_MS worth, at least one. */
+export function pacedChunkSteps(stepsPerSecond: number): number {
+  return Math.max(1, Math.round((stepsPerSecond * PACE_TICK_MS) / 1000));
+}
+
+/**
+ * How long to wait before the next chunk, ms: `steps` steps done in `elapsedMs` since the pace
+ * began take steps / stepsPerSecond seconds at the cap; what is left of that is the wait (0 when
+ * training is at or behind the cap).
+ */
+export function paceDelayMs(steps: number, elapsedMs: number, stepsPerSecond: number): number {
+  return Math.max(0, (steps * 1000) / stepsPerSecond - elapsedMs);
+}
+
+/** A speed cap as RunOptions and setSpeedCap take it: a positive number, or null for none. */
+export function checkSpeedCap(stepsPerSecond: number | null | undefined): number | null {
+  if (stepsPerSecond === null || stepsPerSecond === undefined) return null;
+  if (!(typeof stepsPerSecond === 'number' && stepsPerSecond > 0 && stepsPerSecond < Infinity)) {
+    throw new RangeError(
+      `The speed cap must be a positive number of steps per second (or null for full speed), got ${String(stepsPerSecond)}.`,
+    );
+  }
+  return stepsPerSecond;
+}

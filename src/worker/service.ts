@@ -6,7 +6,7 @@
 import { transfer } from 'comlink';
 import type { Lab } from '../lab/lab';
 import type { Normalization } from '../lab/models';
-import { emaOf } from '../nn/trainer';
+import { trainerEma } from '../lab/training';
 import type { DatasetId, LabApi, ModelId, PairsId, RunId, ViewId, WorkerGpuReport } from './api';
 import { floats, transferred } from './arrays';
 import { allFinite, copyNormalization, type ModelRecord } from './records';
@@ -15,10 +15,6 @@ import { RunController } from './runs';
 import type { LabSession } from './session';
 import { ViewLoop } from './view-loop';
 import { ViewController } from './views';
-
-type TraceableModel = {
-  trace(points: ArrayLike<number>, direction: 'forward' | 'inverse'): Promise<Float32Array[]>;
-};
 
 export function createLabService(session: LabSession): LabApi {
   const loop = new ViewLoop(() => session.views.values());
@@ -138,7 +134,7 @@ export function createLabService(session: LabSession): LabApi {
         id: record.id,
         spec: created.spec,
         parameterCount: created.parameterCount,
-        capabilities: { trace: typeof (created as Partial<TraceableModel>).trace === 'function' },
+        capabilities: { trace: created.capabilities.trace },
       };
     },
 
@@ -153,14 +149,13 @@ export function createLabService(session: LabSession): LabApi {
 
     async trace(id, points, direction = 'forward') {
       const record = await model(id);
-      const traceable = record.model as unknown as Partial<TraceableModel>;
-      if (typeof traceable.trace !== 'function') {
+      if (!record.model.capabilities.trace) {
         throw new TypeError(
           `${id} is a ${record.spec.family} model, which cannot trace points layer by layer; ` +
             'trace() works for flows.',
         );
       }
-      const stages = await traceable.trace(floats(points, 'trace(points)'), direction);
+      const stages = await record.model.trace(floats(points, 'trace(points)'), direction);
       return transfer(
         stages,
         stages.map((s) => s.buffer as ArrayBuffer),
@@ -213,7 +208,7 @@ export function createLabService(session: LabSession): LabApi {
       const checkpoint = record.checkpoint;
       if (!checkpoint) return null;
       const params = checkpoint.params.slice().buffer;
-      const ema = checkpoint.optimizer ? emaOf(checkpoint.optimizer).slice().buffer : null;
+      const ema = checkpoint.optimizer ? trainerEma(checkpoint.optimizer).slice().buffer : null;
       return transfer(
         {
           model: id,
@@ -314,6 +309,7 @@ export function createLabService(session: LabSession): LabApi {
     reset: (id) => run(id).reset(),
     setLearningRate: async (id, lr) => run(id).setLearningRate(lr),
     setBatchSize: (id, batch) => run(id).setBatchSize(batch),
+    setSpeedCap: async (id, stepsPerSecond) => run(id).setSpeedCap(stepsPerSecond),
     runStatus: async (id) => run(id).progress(),
     waitForRun: (id) => run(id).untilSettled(),
 

@@ -4,12 +4,14 @@
  * reduced on the GPU, the stages of a warp grid traced through a flow (layers) or carried along
  * the probability-flow / flow-matching ODE (time steps), sample paths, and field arrows.
  */
-import type { Dataset } from '../data/dataset';
 import { STORAGE_USAGE, type PooledBuffer } from '../gpu';
-import { LabDiffusion } from '../lab/diffusion';
-import type { LabModel } from '../lab/models';
-import type { SamplerName } from '../models/diffusion/model';
-import { INFERENCE_CHUNK } from '../models/flows/flow-model';
+import {
+  ODE_WARP_STEPS,
+  type Dataset,
+  type LabModel,
+  type ModelSampleOptions,
+  type SamplingPlan,
+} from '../lab/models';
 import {
   HeatmapRange,
   MAX_POINTS_PER_LAYER,
@@ -121,28 +123,16 @@ export async function preparePoints(
   const seed = layer.seed ?? 0;
   const source = resolveSource(session, layer.source);
   if ('model' in source) {
-    const model = source.model;
-    if (model instanceof LabDiffusion) {
-      const options = samplerOptions(model, layer.sample, seed, 'points.sample');
-      const buffer = await model.sampleToBuffer(count, options);
-      return { kind: 'points', buffer, count, nfe: model.diffusion.samplePlan(options).nfe };
-    }
+    const options = samplerOptions(source.model, layer.sample, seed, 'points.sample');
+    const { nfe } = source.model.planSampling(options);
     return {
       kind: 'points',
-      buffer: await model.sampleToBuffer(count, { seed }),
+      buffer: await source.model.sampleToBuffer(count, options),
       count,
-      nfe: null,
+      nfe,
     };
   }
-  const runtime = scope.lab.runtime;
-  const sampler = await source.dataset.sampler();
-  const buffer = runtime.pool.acquire(count * 8, STORAGE | GPUBufferUsage.VERTEX, 'data samples');
-  const encoder = runtime.device.createCommandEncoder({ label: 'data samples for a view' });
-  const pass = encoder.beginComputePass({ label: 'data samples for a view' });
-  const uniforms = sampler.encode(pass, buffer, { count, seed, space: 'data' });
-  pass.end();
-  runtime.device.queue.submit([encoder.finish()]);
-  uniforms.dispose();
+  const buffer = await source.dataset.sampleToBuffer(count, { seed });
   return { kind: 'points', buffer, count, nfe: null };
 }
 
@@ -155,32 +145,20 @@ export async function prepareHeatmap(
   const grid = heatmapGrid(visible, layer.resolution ?? 128);
   const centres = gridCentres(grid);
   const n = grid.width * grid.height;
-  const runtime = scope.lab.runtime;
   const source = resolveSource(session, layer.source);
-  const range = await HeatmapRange.create(runtime);
-  let values: PooledBuffer;
-  const encoder = runtime.device.createCommandEncoder({ label: 'heatmap' });
-  const pass = encoder.beginComputePass({ label: 'heatmap' });
-  const transient: PooledBuffer[] = [];
+  const range = await HeatmapRange.create(scope.lab.runtime);
+  let values: PooledBuffer | undefined;
   try {
-    if ('model' in source) {
-      values = await source.model.logProbToBuffer(centres);
-    } else {
-      const logProb = await source.dataset.logProbEncoder();
-      const points = runtime.pool.upload(centres, STORAGE, 'heatmap grid');
-      values = runtime.pool.acquire(n * 4, STORAGE, 'dataset log p');
-      transient.push(points, logProb.encode(pass, points, values, n, 'data'));
-    }
+    values =
+      'model' in source
+        ? await source.model.logProbToBuffer(centres)
+        : await source.dataset.logProbToBuffer(centres);
+    range.reduce(values.buffer, n, layer.clipNats ?? 10);
   } catch (error) {
-    pass.end();
     range.dispose();
-    transient.forEach((b) => b.dispose());
+    values?.dispose();
     throw error;
   }
-  transient.push(range.encode(pass, values.buffer, n, layer.clipNats ?? 10));
-  pass.end();
-  runtime.device.queue.submit([encoder.finish()]);
-  transient.forEach((b) => b.dispose());
   return { kind: 'heatmap', values, range, grid };
 }
 
@@ -189,42 +167,26 @@ export function warpBounds(layer: WarpLayer, visible: Bounds): Bounds {
   return layer.bounds ?? (layer.direction === 'inverse' ? [-3, -3, 3, 3] : visible);
 }
 
-type Tracer = (
-  points: ArrayLike<number>,
-  direction: 'forward' | 'inverse',
-) => Promise<Float32Array[]>;
-
-/** ODE steps a diffusion / flow-matching warp layer is traced with: its stages. */
-export const ODE_WARP_STEPS = 24;
+export { ODE_WARP_STEPS };
 
 /**
- * How a warp layer's grid moves through the model: the flow's trace (layers), or for diffusion
+ * The model a warp layer traces, checked: a flow's layers (either direction), or for diffusion
  * and flow matching the probability-flow / FM ODE from data (t = 0) to noise (t = 1), one stage
- * per time step. Other kinds get a readable error.
+ * per time step ('forward' only). Other requests get a readable error naming the model.
  */
-export function tracerOf(session: LabSession, id: WarpLayer['model']): Tracer {
-  const record = session.models.get(id);
-  if (record.model instanceof LabDiffusion) {
-    const model = record.model;
-    return async (points, direction) => {
-      if (direction !== 'forward') {
-        throw new RangeError(
-          `The warp view of a ${model.spec.kind} model carries a data grid along its ODE towards ` +
-            `the noise: use direction 'forward' (${id} cannot pull a latent grid back).`,
-        );
-      }
-      const paths = await model.trajectories(points, { steps: ODE_WARP_STEPS, every: 1 });
-      return paths.frames;
-    };
-  }
-  const model = record.model as LabModel & { trace?: Tracer };
-  if (typeof model.trace !== 'function') {
-    throw new TypeError(
-      `The warp view needs a model that can trace points layer by layer (a flow); ` +
-        `${id} is a ${record.spec.family} model. Use a points or heatmap layer instead.`,
+export function warpModelOf(
+  session: LabSession,
+  id: WarpLayer['model'],
+  direction: WarpLayer['direction'],
+): LabModel {
+  const model = session.models.get(id).model;
+  if (direction !== 'forward' && !model.capabilities.inverseWarp) {
+    throw new RangeError(
+      `The warp view of a ${model.spec.kind} model carries a data grid along its ODE towards ` +
+        `the noise: use direction 'forward' (${id} cannot pull a latent grid back).`,
     );
   }
-  return model.trace.bind(model);
+  return model;
 }
 
 export async function prepareWarp(
@@ -233,44 +195,42 @@ export async function prepareWarp(
   layer: WarpLayer,
   visible: Bounds,
 ): Promise<PreparedWarp> {
-  const trace = tracerOf(session, layer.model);
-  if (
-    session.models.get(layer.model).model instanceof LabDiffusion &&
-    layer.direction !== 'forward'
-  ) {
-    await trace(new Float32Array(2), layer.direction); // its readable refusal
-  }
+  const model = warpModelOf(session, layer.model, layer.direction);
   const { points, geometry } = warpGridPoints(
     warpBounds(layer, visible),
     layer.lines ?? 17,
     layer.pointsPerLine ?? 64,
   );
-  const stages = await trace(points, layer.direction);
+  const stages = await model.warpStages(points, layer.direction);
   const all = new Float32Array(stages.length * points.length);
   stages.forEach((stage, i) => all.set(stage, i * points.length));
   const buffer = scope.lab.runtime.pool.upload(all, STORAGE, 'warp stages');
   return { kind: 'warp', stages: buffer, stageCount: stages.length, geometry };
 }
 
-/** The diffusion sampler options of a layer, checked against the model (throws readably). */
+/** A layer's sampler options, checked against the model (throws readably); flows ignore them. */
 export function samplerOptions(
-  model: LabDiffusion,
+  model: LabModel,
   sample: SampleOptions | undefined,
   seed: number,
   what: string,
-): { sampler?: SamplerName; steps?: number; eta?: number; seed: number } {
+): ModelSampleOptions & { seed: number } {
   const options = {
     seed,
-    ...(sample?.sampler !== undefined ? { sampler: sample.sampler as SamplerName } : {}),
+    ...(sample?.sampler !== undefined ? { sampler: sample.sampler } : {}),
     ...(sample?.steps !== undefined ? { steps: sample.steps } : {}),
     ...(sample?.eta !== undefined ? { eta: sample.eta } : {}),
   };
+  checkedPlan(model, options, what);
+  return options;
+}
+
+function checkedPlan(model: LabModel, options: ModelSampleOptions, what: string): SamplingPlan {
   try {
-    model.diffusion.samplePlan(options);
+    return model.planSampling(options);
   } catch (error) {
     throw new RangeError(`${what}: ${(error as Error).message}`, { cause: error });
   }
-  return options;
 }
 
 /** The checked model of a trajectories or field layer. */
@@ -287,53 +247,17 @@ export async function prepareTrajectories(
   layer: TrajectoriesLayer,
 ): Promise<PreparedTrajectories> {
   const count = checkPathCount(layer.count);
-  const seed = layer.seed ?? 0;
   const model = modelOf(session, layer.model);
-  let frames: Float32Array[];
-  let times: number[];
-  let nfe: number | null = null;
-  if (model instanceof LabDiffusion) {
-    const options = samplerOptions(model, layer.sample, seed, 'trajectories.sample');
-    const plan = model.diffusion.samplePlan(options);
-    const steps = plan.stages.filter((stage) => stage.last).length;
-    const every = Math.max(1, Math.ceil(steps / (MAX_TRAJECTORY_FRAMES - 1)));
-    // The same sampler, seed and noise as a points layer: the paths end at its samples.
-    const paths = await model.trajectories(count, { ...options, every });
-    ({ frames, times } = paths);
-    nfe = plan.nfe;
-  } else {
-    const traced = await flowPaths(session, layer.model, model, count, seed);
-    frames = traced;
-    times = traced.map((_, i) => 1 - i / Math.max(1, traced.length - 1));
-  }
+  const options = samplerOptions(model, layer.sample, layer.seed ?? 0, 'trajectories.sample');
+  // The same sampler, seed and noise as a points layer: the paths end at its samples.
+  const { frames, times, nfe } = await model.paths(count, {
+    ...options,
+    maxFrames: MAX_TRAJECTORY_FRAMES,
+  });
   const all = new Float32Array(frames.length * 2 * count);
   frames.forEach((frame, i) => all.set(frame, i * 2 * count));
   const buffer = scope.lab.runtime.pool.upload(all, STORAGE, 'trajectory frames');
   return { kind: 'trajectories', frames: buffer, count, times, nfe };
-}
-
-/**
- * A flow's paths from the latent to its samples: the samples of `seed` traced forward through
- * the layers and reversed (the flow is invertible, so this is the generating path, and it ends
- * exactly at the samples a points layer of the same seed draws).
- */
-async function flowPaths(
-  session: LabSession,
-  id: ModelId,
-  model: LabModel,
-  count: number,
-  seed: number,
-): Promise<Float32Array[]> {
-  const trace = tracerOf(session, id);
-  const samples = await model.sample(count, { seed });
-  let frames: Float32Array[] | undefined;
-  for (let start = 0; start < count; start += INFERENCE_CHUNK) {
-    const end = Math.min(count, start + INFERENCE_CHUNK);
-    const stages = await trace(samples.subarray(2 * start, 2 * end), 'forward');
-    frames ??= stages.map(() => new Float32Array(2 * count));
-    stages.forEach((stage, i) => frames![i]!.set(stage, 2 * start));
-  }
-  return frames!.reverse();
 }
 
 function checkPathCount(count: number): number {
@@ -359,7 +283,7 @@ export async function prepareField(
   layer: FieldLayer,
   visible: Bounds,
 ): Promise<PreparedField> {
-  const model = diffusionOf(session, layer.model);
+  const model = fieldModelOf(session, layer.model);
   const grid = arrowGrid(visible, layer.resolution);
   const { velocity } = await model.field(grid.points, layer.t);
   const { arrows, maxMagnitude, lengthScale } = arrowData(
@@ -373,17 +297,17 @@ export async function prepareField(
     count: grid.points.length / 2,
     lengthScale,
     legend: {
-      quantity: model.spec.kind === 'flow-matching' ? 'velocity' : 'pf-drift',
+      quantity: model.capabilities.field!,
       maxMagnitude,
       maxArrowPx: 0,
     },
   };
 }
 
-/** A diffusion / flow-matching model for a field layer, or a readable error. */
-export function diffusionOf(session: LabSession, id: ModelId): LabDiffusion {
+/** A model with a field (diffusion / flow matching) for a field layer, or a readable error. */
+export function fieldModelOf(session: LabSession, id: ModelId): LabModel {
   const record = session.models.get(id);
-  if (!(record.model instanceof LabDiffusion)) {
+  if (record.model.capabilities.field === null) {
     throw new TypeError(
       `The field view shows the velocity of a diffusion or flow-matching model; ${id} is a ` +
         `${record.spec.family} model. Use a warp or trajectories layer instead.`,

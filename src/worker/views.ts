@@ -41,11 +41,10 @@ import type {
   ViewStatus,
 } from './api';
 import { GpuDeviceLostError } from '../gpu/errors';
-import { LabDiffusion } from '../lab/diffusion';
 import type { DeviceScope, LabSession } from './session';
 import {
-  diffusionOf,
   disposePrepared,
+  fieldModelOf,
   prepareField,
   prepareHeatmap,
   preparePoints,
@@ -54,8 +53,8 @@ import {
   resolveSource,
   samplerOptions,
   sourceVersion,
-  tracerOf,
   warpBounds,
+  warpModelOf,
   MAX_PATHS,
   type Prepared,
 } from './view-sources';
@@ -423,7 +422,7 @@ function checkLayer(session: LabSession, layer: ViewLayer): void {
   if (layer.kind === 'points') {
     checkPointStyle({ color: layer.color, alpha: layer.alpha, sizePx: layer.sizePx ?? 2 });
     const source = resolveSource(session, layer.source);
-    if ('model' in source && source.model instanceof LabDiffusion) {
+    if ('model' in source) {
       samplerOptions(source.model, layer.sample, layer.seed ?? 0, 'points.sample');
     }
   } else if (layer.kind === 'heatmap') {
@@ -436,7 +435,7 @@ function checkLayer(session: LabSession, layer: ViewLayer): void {
     }
     resolveSource(session, layer.source);
   } else if (layer.kind === 'warp') {
-    tracerOf(session, layer.model);
+    session.models.get(layer.model); // an unknown id first, as before any other field
     warpGridPoints(layer.bounds ?? DEFAULT_BOUNDS, layer.lines ?? 17, layer.pointsPerLine ?? 64);
     if (layer.direction !== 'forward' && layer.direction !== 'inverse') {
       throw new RangeError(
@@ -446,13 +445,7 @@ function checkLayer(session: LabSession, layer: ViewLayer): void {
     if (!Number.isFinite(layer.stage)) {
       throw new RangeError(`warp.stage must be a number, got ${String(layer.stage)}.`);
     }
-    const model = session.models.get(layer.model).model;
-    if (model instanceof LabDiffusion && layer.direction !== 'forward') {
-      throw new RangeError(
-        `The warp view of a ${model.spec.kind} model carries a data grid along its ODE towards ` +
-          `the noise: use direction 'forward' (${layer.model} cannot pull a latent grid back).`,
-      );
-    }
+    warpModelOf(session, layer.model, layer.direction);
   } else if (layer.kind === 'trajectories') {
     checkPathStyle(
       { color: layer.color, alpha: layer.alpha, widthPx: PATH_WIDTH_PX },
@@ -460,11 +453,7 @@ function checkLayer(session: LabSession, layer: ViewLayer): void {
     );
     endFrameAt([1, 0], layer.upTo ?? 0);
     const model = session.models.get(layer.model).model;
-    if (model instanceof LabDiffusion) {
-      samplerOptions(model, layer.sample, layer.seed ?? 0, 'trajectories.sample');
-    } else {
-      tracerOf(session, layer.model);
-    }
+    samplerOptions(model, layer.sample, layer.seed ?? 0, 'trajectories.sample');
     if (!Number.isInteger(layer.count) || layer.count < 1 || layer.count > MAX_PATHS) {
       throw new RangeError(
         `trajectories.count must be an integer in [1, ${MAX_PATHS}], got ${String(layer.count)}.`,
@@ -473,7 +462,7 @@ function checkLayer(session: LabSession, layer: ViewLayer): void {
   } else if (layer.kind === 'field') {
     checkArrowStyle({ color: layer.color, alpha: layer.alpha, ...ARROW_STYLE });
     arrowGrid(DEFAULT_BOUNDS, layer.resolution);
-    const model = diffusionOf(session, layer.model);
+    const model = fieldModelOf(session, layer.model);
     if (!(layer.t >= 0 && layer.t <= 1) || (model.spec.kind === 'ddpm' && layer.t === 0)) {
       throw new RangeError(
         `field.t must be a time in ${model.spec.kind === 'ddpm' ? '(0, 1] (a DDPM model has no score without noise)' : '[0, 1]'}, got ${String(layer.t)}.`,

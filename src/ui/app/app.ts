@@ -108,8 +108,9 @@ export class FfApp extends LitElement {
       'ff-batch-size',
       (e) => void this.lab?.setBatchSize(e.detail.id, e.detail.batch),
     );
-    this.addEventListener('ff-speed', (e) =>
-      this.lab?.setSpeed(e.detail.id, e.detail.stepsPerSecond ?? undefined),
+    this.addEventListener(
+      'ff-speed',
+      (e) => void this.lab?.setSpeed(e.detail.id, e.detail.stepsPerSecond ?? undefined),
     );
     this.addEventListener('ff-share-download', () => void this.session.saveFile());
     this.addEventListener(

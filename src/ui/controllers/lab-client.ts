@@ -4,37 +4,18 @@
  * is structured-clone friendly (plain objects, Float32Array), so comlink can carry it as is.
  */
 import type { DataSource, ModelSettings, TrainSettings } from '../../notebook';
-import type { LabEvent, WorkerGpuReport } from '../../worker/api';
+import type { LabEvent, RunProgress, RunState, WorkerGpuReport } from '../../worker/api';
 import type { SamplerChoice, ViewClient } from './view-client';
 
 export type * from './view-client';
 
 export type GpuReport = WorkerGpuReport;
 
-export type RunState = 'idle' | 'preparing' | 'running' | 'paused' | 'done' | 'stopped' | 'failed';
-
-export interface RunProgress {
-  /** Steps completed by this model since it was created (over every train() call). */
-  step: number;
-  totalSteps: number;
-  loss: number;
-  /** Losses of the steps since the previous progress report, in order. */
-  losses: Float32Array;
-  learningRate: number;
-  stepsPerSecond: number;
-  samplesPerSecond: number;
-  /** GPU milliseconds per step where the runtime measures it (timestamp queries). */
-  gpuMsPerStep?: number;
-  state: RunState;
-  /** Something the user should read (a NaN loss, a recovered device). */
-  notice?: string;
-  /** What the notice is about: a NaN rollback, a recovered GPU device, another error. */
-  noticeKind?: 'non-finite-loss' | 'device-recovered' | 'error';
-  /** Step of the last in-memory checkpoint (what a rollback or recovery returns to). */
-  checkpointStep?: number;
-  batch?: number;
-  dispatchesPerStep?: number;
-}
+/**
+ * A run's progress and state are the worker's (src/worker/api.ts), used as they are: the run
+ * state lives in the worker and the page shows it.
+ */
+export type { RunProgress, RunState };
 
 /** Kernels the GPU side has compiled, of those requested so far (see LabClient.compileProgress). */
 export interface CompileProgress {
@@ -117,6 +98,11 @@ export interface LabClient {
   parameterCount?(runId: string): Promise<number>;
   /** Changes the batch size of a run from its next chunk (also while training). */
   setBatchSize?(runId: string, batch: number): Promise<void>;
+  /**
+   * Caps run `runId` at `stepsPerSecond` (null: full speed): the worker paces the run, from its
+   * next chunk when training, or from its creation on.
+   */
+  setSpeedCap?(runId: string, stepsPerSecond: number | null): Promise<void>;
   /**
    * Kernels compiled so far of those requested (`expected` is null when no model is being
    * created), polled while createRun runs to show compile progress. Absent where the client

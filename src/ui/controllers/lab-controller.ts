@@ -39,7 +39,8 @@ export type GpuStatus =
 
 /** What one Train cell's run has produced so far. */
 export interface RunView {
-  state: RunState;
+  /** The worker's run state, or 'preparing' while the model is created (no run exists yet). */
+  state: RunState | 'preparing';
   step: number;
   totalSteps: number;
   /** Every step's loss since the model was created (downsampled past 65 536 steps). */
@@ -60,7 +61,7 @@ export interface RunView {
   /** Settings of the model a View cell shows (its kind decides the samplers and overlays). */
   model?: ModelSettings;
   /** What the latest notice (in `error`) is about, and the checkpoint it returned to. */
-  noticeKind?: RunProgress['noticeKind'];
+  noticeKind?: NonNullable<RunProgress['notice']>['kind'];
   checkpointStep?: number;
   /** Batch size in use (it can change while training). */
   batch?: number;
@@ -97,8 +98,6 @@ export const IDLE_RUN: RunView = {
 const PREVIEW_POINTS = 2048;
 /** Least time between two sample refreshes while training, ms. */
 const LIVE_SAMPLE_MS = 750;
-/** Time of one paced training slice (a speed cap trains rate × this per slice), ms. */
-const PACE_TICK_MS = 100;
 /** How often the compile progress of a model being created is asked for. */
 const COMPILE_POLL_MS = 150;
 
@@ -372,13 +371,6 @@ export class LabController implements ReactiveController {
       this.update(trainId, { error: this.trainingBlocked });
       return;
     }
-    // A speed cap trains in paced slices (single steps and "max" go straight through).
-    if (
-      stepsOverride === undefined &&
-      (this.speeds.has(trainId) || this.pausedWhilePaced.delete(trainId))
-    ) {
-      return this.playPaced(trainId);
-    }
     const current = this.run(trainId);
     if (current.state === 'paused') {
       this.update(trainId, { state: 'running' });
@@ -420,22 +412,20 @@ export class LabController implements ReactiveController {
     // device-loss recovery the run redoes the steps since its checkpoint.
     const first = Math.max(0, progress.step - progress.losses.length);
     const losses = run.losses.record(first, progress.losses);
+    const { notice } = progress;
     this.update(trainId, {
       step: progress.step,
-      ...(progress.notice ? { error: progress.notice } : {}),
-      ...(progress.noticeKind ? { noticeKind: progress.noticeKind } : {}),
-      ...(progress.checkpointStep !== undefined ? { checkpointStep: progress.checkpointStep } : {}),
-      ...(progress.batch !== undefined ? { batch: progress.batch } : {}),
-      ...(progress.dispatchesPerStep !== undefined
-        ? { dispatchesPerStep: progress.dispatchesPerStep }
-        : {}),
+      ...(notice ? { error: notice.message, noticeKind: notice.kind } : {}),
+      ...(progress.checkpointStep !== null ? { checkpointStep: progress.checkpointStep } : {}),
+      batch: progress.batch,
+      dispatchesPerStep: progress.dispatchesPerStep,
       losses,
       learningRate: progress.learningRate,
       stepsPerSecond: progress.stepsPerSecond,
       samplesPerSecond: progress.samplesPerSecond,
-      gpuMsPerStep: progress.gpuMsPerStep,
-      // Paced slices end paused in the worker; the run is still training.
-      state: progress.state === 'paused' && !this.paced.has(trainId) ? 'paused' : run.state,
+      gpuMsPerStep: progress.gpuMsPerStep ?? undefined,
+      // A pause lands in the worker; running, recovering and the end are this call's to report.
+      state: progress.state === 'paused' ? 'paused' : run.state,
     });
     // GPU views draw live samples themselves; the page samples only for its own fallback view.
     if (!this.client.views) void this.sample(trainId, false);
@@ -549,12 +539,6 @@ export class LabController implements ReactiveController {
     if (settingsErrors(model.model, { ...model.train, batch })['batch']) return;
     const run = this.run(trainId);
     if (!run.key || run.state === 'preparing' || !this.client.setBatchSize) return;
-    // A paced run takes it before its next slice, while the worker is paused: a change
-    // mid-slice would end the worker's step(n) early and run the rest unpaced.
-    if (this.paced.has(trainId)) {
-      this.pendingBatch.set(trainId, batch);
-      return;
-    }
     try {
       await this.client.setBatchSize(trainId, batch);
       this.update(trainId, { batch });
@@ -565,91 +549,23 @@ export class LabController implements ReactiveController {
 
   /** Training speed caps of Train cells, steps per second (absent: as fast as the GPU goes). */
   readonly speeds = new Map<string, number>();
-  /** Runs trained in paced slices right now. */
-  private readonly paced = new Set<string>();
-  /** Batch sizes to apply to paced runs after their current slice. */
-  private readonly pendingBatch = new Map<string, number>();
-  /** Paced runs paused between slices: their resume continues in slices too. */
-  private readonly pausedWhilePaced = new Set<string>();
 
   speed(trainId: string): number | undefined {
     return this.speeds.get(trainId);
   }
 
-  /** Caps training at `stepsPerSecond` (undefined: full speed); applies from the next slice. */
-  setSpeed(trainId: string, stepsPerSecond: number | undefined): void {
+  /**
+   * Caps training at `stepsPerSecond` (undefined: full speed). The worker paces the run (its
+   * scheduler, RunOptions.maxStepsPerSecond), from its next chunk when training.
+   */
+  async setSpeed(trainId: string, stepsPerSecond: number | undefined): Promise<void> {
     if (stepsPerSecond === undefined) this.speeds.delete(trainId);
     else this.speeds.set(trainId, stepsPerSecond);
     this.changed();
-  }
-
-  /**
-   * Trains in slices of about PACE_TICK_MS worth of steps at the capped rate, waiting between
-   * them, so that the loss curve and samples can be watched step by step. Ends at the Model
-   * cell's step count, on pause (state leaves 'running') or reset; a speed of "max" mid-way
-   * finishes the remaining steps in one go.
-   */
-  private async playPaced(trainId: string): Promise<void> {
-    const request = this.request(trainId);
-    if (typeof request === 'string') {
-      this.update(trainId, { state: 'failed', error: request });
-      return;
-    }
-    this.paced.add(trainId);
     try {
-      const resuming = this.run(trainId).state === 'paused';
-      await this.ensureRun(trainId, request);
-      const done = this.run(trainId).step;
-      const target =
-        resuming && done < this.run(trainId).totalSteps
-          ? this.run(trainId).totalSteps
-          : done < request.train.steps
-            ? request.train.steps
-            : done + request.train.steps;
-      this.update(trainId, {
-        state: 'running',
-        error: undefined,
-        totalSteps: target,
-        learningRate: request.train.learningRate,
-      });
-      while (this.run(trainId).state === 'running' && this.run(trainId).step < target) {
-        const started = performance.now();
-        const batch = this.pendingBatch.get(trainId);
-        if (batch !== undefined && this.client.setBatchSize) {
-          this.pendingBatch.delete(trainId);
-          await this.client.setBatchSize(trainId, batch);
-          this.update(trainId, { batch });
-        }
-        const rate = this.speeds.get(trainId);
-        const slice = Math.min(
-          target - this.run(trainId).step,
-          rate === undefined ? Infinity : Math.max(1, Math.round((rate * PACE_TICK_MS) / 1000)),
-        );
-        const summary = await this.client.train(trainId, slice, (progress) =>
-          this.onProgress(trainId, progress),
-        );
-        if (this.run(trainId).state !== 'running') break;
-        this.update(trainId, { step: summary.steps });
-        if (summary.stopped) break;
-        const rest = PACE_TICK_MS - (performance.now() - started);
-        if (rest > 0 && this.run(trainId).step < target) {
-          await new Promise((resolve) => setTimeout(resolve, rest));
-        }
-      }
-      if (this.run(trainId).state === 'paused') this.pausedWhilePaced.add(trainId);
-      if (this.run(trainId).state === 'running') {
-        this.update(trainId, { state: this.run(trainId).step >= target ? 'done' : 'stopped' });
-        await this.sample(trainId, true);
-      }
+      await this.client.setSpeedCap?.(trainId, stepsPerSecond ?? null);
     } catch (error) {
-      if (this.runs.has(trainId))
-        this.update(trainId, { state: 'failed', error: errorMessage(error) });
-    } finally {
-      this.paced.delete(trainId);
-      // A change that arrived during the last slice applies to the next training.
-      const batch = this.pendingBatch.get(trainId);
-      this.pendingBatch.delete(trainId);
-      if (batch !== undefined && this.runs.has(trainId)) await this.setBatchSize(trainId, batch);
+      this.update(trainId, { error: errorMessage(error) });
     }
   }
 }

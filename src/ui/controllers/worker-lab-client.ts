@@ -12,12 +12,12 @@ import type {
   PairsId,
   RunId,
   RunOptions,
-  RunProgress as WorkerProgress,
+  RunProgress,
 } from '../../worker/api';
 // Pure, GPU-free parser: pasted points are validated and parsed on the page.
 import { parsePoints } from '../../data/points';
 import type { ModelSpec } from '../../lab/models';
-import type { LabClient, ModelRequest, RunProgress } from './lab-client';
+import type { LabClient, ModelRequest } from './lab-client';
 import { sampleOptions, workerViewClient } from './worker-view-client';
 
 /** Drawn grids cover this square of data space. */
@@ -100,25 +100,6 @@ export function runOptions(train: TrainSettings): RunOptions {
   };
 }
 
-function toProgress(p: WorkerProgress): RunProgress {
-  return {
-    step: p.step,
-    totalSteps: p.totalSteps,
-    loss: p.loss,
-    losses: p.losses,
-    learningRate: p.learningRate,
-    stepsPerSecond: p.stepsPerSecond,
-    samplesPerSecond: p.samplesPerSecond,
-    gpuMsPerStep: p.gpuMsPerStep ?? undefined,
-    state: p.state === 'recovering' ? 'running' : p.state,
-    notice: p.notice?.message,
-    ...(p.notice ? { noticeKind: p.notice.kind } : {}),
-    ...(p.checkpointStep !== null ? { checkpointStep: p.checkpointStep } : {}),
-    batch: p.batch,
-    dispatchesPerStep: p.dispatchesPerStep,
-  };
-}
-
 interface Handles {
   /** What the run trains on: the Data cell's dataset, or a reflow student's pairs. */
   data: DatasetId | PairsId;
@@ -157,6 +138,8 @@ const NO_TEACHER =
 
 export function workerLabClient(api: Remote<LabApi>): LabClient {
   const runs = new Map<string, Handles>();
+  /** Speed caps by Train cell: a run created later starts with its cell's. */
+  const speedCaps = new Map<string, number>();
   const previews = new Map<string, { key: string; id: Promise<DatasetId> }>();
 
   async function previewDataset(source: DataSource): Promise<DatasetId> {
@@ -259,10 +242,10 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
           entry.run = await api.createRun(
             modelId,
             data,
-            runOptions(train),
-            proxy((p: WorkerProgress) => {
+            { ...runOptions(train), maxStepsPerSecond: speedCaps.get(runId) },
+            proxy((p: RunProgress) => {
               entry.delivered = p.step;
-              entry.listener?.(toProgress(p));
+              entry.listener?.(p);
               entry.onDelivered?.();
             }),
           );
@@ -282,7 +265,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
         const end = await api.step(run, steps);
         await progressDelivered(entry, end.step);
         if (end.state === 'failed') throw new Error(end.notice?.message ?? 'Training failed.');
-        onProgress(toProgress(end));
+        onProgress(end);
         return { steps: end.step, finalLoss: end.loss, stopped: end.state === 'stopped' };
       } finally {
         entry.listener = undefined;
@@ -320,6 +303,12 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
     },
     async setBatchSize(runId, batch) {
       await api.setBatchSize(runOf(runId), batch);
+    },
+    async setSpeedCap(runId, stepsPerSecond) {
+      if (stepsPerSecond === null) speedCaps.delete(runId);
+      else speedCaps.set(runId, stepsPerSecond);
+      const run = runs.get(runId)?.run;
+      if (run) await api.setSpeedCap(run, stepsPerSecond);
     },
   };
 }

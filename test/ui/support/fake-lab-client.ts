@@ -1,4 +1,5 @@
 /** A deterministic, GPU-free LabClient for component tests: records calls, fakes training. */
+import type { RunId, ModelId } from '../../../src/worker/api';
 import type {
   GpuReport,
   LabClient,
@@ -18,6 +19,26 @@ export const FAKE_REPORT: GpuReport = {
   limits: { maxStorageBufferBindingSize: 1 << 27, maxComputeInvocationsPerWorkgroup: 256 },
 };
 
+/** A worker progress report (src/worker/api.ts RunProgress): `fields` over quiet defaults. */
+export function workerProgress(
+  fields: Pick<RunProgress, 'step' | 'totalSteps' | 'losses' | 'state'> & Partial<RunProgress>,
+): RunProgress {
+  return {
+    run: 'run:1' as RunId,
+    model: 'model:1' as ModelId,
+    loss: fields.losses.at(-1) ?? Number.NaN,
+    learningRate: 1e-3,
+    batch: 256,
+    stepsPerSecond: 100,
+    samplesPerSecond: 25600,
+    dispatchesPerStep: 0,
+    gpuMsPerStep: null,
+    checkpointStep: null,
+    speedCap: null,
+    ...fields,
+  };
+}
+
 function ring(count: number, radius: number): Float32Array {
   const out = new Float32Array(count * 2);
   for (let i = 0; i < count; i++) {
@@ -32,6 +53,9 @@ export class FakeLabClient implements LabClient {
   readonly calls: string[] = [];
   readonly requests = new Map<string, ModelRequest>();
   private steps = new Map<string, number>();
+  /** Each run's batch size and speed cap, as the worker would report them. */
+  readonly batches = new Map<string, number>();
+  readonly speedCaps = new Map<string, number>();
   probeError: string | undefined;
   /** Set by a test that plays the worker's events. */
   onLabEvent?: LabClient['onLabEvent'];
@@ -50,6 +74,7 @@ export class FakeLabClient implements LabClient {
     this.calls.push(`createRun ${runId} ${request.model.kind}`);
     this.requests.set(runId, request);
     this.steps.set(runId, 0);
+    this.batches.set(runId, request.train.batch);
   }
   async train(
     runId: string,
@@ -59,16 +84,16 @@ export class FakeLabClient implements LabClient {
     this.calls.push(`train ${runId} ${steps}`);
     const start = this.steps.get(runId) ?? 0;
     const losses = new Float32Array(steps).map((_, i) => 3 / (1 + (start + i) / 10));
-    onProgress({
-      step: start + steps,
-      totalSteps: start + steps,
-      loss: losses[steps - 1]!,
-      losses,
-      learningRate: 1e-3,
-      stepsPerSecond: 100,
-      samplesPerSecond: 25600,
-      state: 'running',
-    });
+    onProgress(
+      workerProgress({
+        step: start + steps,
+        totalSteps: start + steps,
+        losses,
+        state: 'running',
+        batch: this.batches.get(runId) ?? 256,
+        speedCap: this.speedCaps.get(runId) ?? null,
+      }),
+    );
     this.steps.set(runId, start + steps);
     return { steps: start + steps, finalLoss: losses[steps - 1]!, stopped: false };
   }
@@ -80,6 +105,11 @@ export class FakeLabClient implements LabClient {
   }
   async stop(runId: string) {
     this.calls.push(`stop ${runId}`);
+  }
+  async setSpeedCap(runId: string, stepsPerSecond: number | null) {
+    this.calls.push(`speed ${runId} ${stepsPerSecond}`);
+    if (stepsPerSecond === null) this.speedCaps.delete(runId);
+    else this.speedCaps.set(runId, stepsPerSecond);
   }
   async setLearningRate(runId: string, lr: number) {
     this.calls.push(`lr ${runId} ${lr}`);

@@ -12,7 +12,7 @@ import { IDLE_RUN, type RunView } from '../../../src/ui/controllers/lab-controll
 import { lossHistoryOf } from '../../../src/ui/controllers/loss-history';
 import '../../../src/ui/train-cell/train-cell';
 import type { FfTrainCell } from '../../../src/ui/train-cell/train-cell';
-import { FakeLabClient } from '../support/fake-lab-client';
+import { FakeLabClient, workerProgress } from '../support/fake-lab-client';
 import { $, patches, setValue } from '../support/helpers';
 
 const cell = createCell('train', 't') as TrainCell;
@@ -157,6 +157,7 @@ describe('<ff-train-cell>', () => {
 class BatchClient extends FakeLabClient {
   async setBatchSize(runId: string, batch: number): Promise<void> {
     this.calls.push(`batch ${runId} ${batch}`);
+    this.batches.set(runId, batch);
   }
 }
 
@@ -167,21 +168,25 @@ class NanClient extends FakeLabClient {
     steps: number,
     onProgress: (p: RunProgress) => void,
   ): Promise<RunSummary> {
-    onProgress({
-      step: 3,
-      totalSteps: steps,
-      loss: Number.NaN,
-      losses: new Float32Array([2, 1.5, 1]),
-      learningRate: 1,
-      stepsPerSecond: 10,
-      samplesPerSecond: 2560,
-      state: 'failed',
-      notice: 'The loss became NaN or infinite at step 4 (learning rate 1).',
-      noticeKind: 'non-finite-loss',
-      checkpointStep: 3,
-      batch: 256,
-      dispatchesPerStep: 61,
-    });
+    onProgress(
+      workerProgress({
+        step: 3,
+        totalSteps: steps,
+        loss: Number.NaN,
+        losses: new Float32Array([2, 1.5, 1]),
+        learningRate: 1,
+        stepsPerSecond: 10,
+        samplesPerSecond: 2560,
+        state: 'failed',
+        notice: {
+          kind: 'non-finite-loss',
+          message: 'The loss became NaN or infinite at step 4 (learning rate 1).',
+        },
+        checkpointStep: 3,
+        batch: 256,
+        dispatchesPerStep: 61,
+      }),
+    );
     throw new Error('The loss became NaN or infinite at step 4 (learning rate 1).');
   }
 }
@@ -194,16 +199,15 @@ class RollbackClient extends FakeLabClient {
     onProgress: (p: RunProgress) => void,
   ): Promise<RunSummary> {
     const report = (step: number, losses: number[]) =>
-      onProgress({
-        step,
-        totalSteps: 5,
-        loss: losses.at(-1) ?? 0,
-        losses: new Float32Array(losses),
-        learningRate: 1e-3,
-        stepsPerSecond: 100,
-        samplesPerSecond: 25600,
-        state: 'running',
-      });
+      onProgress(
+        workerProgress({
+          step,
+          totalSteps: 5,
+          loss: losses.at(-1) ?? 0,
+          losses: new Float32Array(losses),
+          state: 'running',
+        }),
+      );
     report(2, [10, 11]);
     report(4, [12, 13]);
     report(2, []); // rolled back to the checkpoint at step 2
@@ -313,69 +317,37 @@ describe('Train cell through the app', () => {
     expect(run.losses.exact()).to.deep.equal([10, 11, 20, 21, 22]);
   });
 
-  it('a speed cap trains in paced slices up to the step count', async () => {
+  it('a speed cap goes to the worker, which paces the run: the page trains in one call', async () => {
     const client = new FakeLabClient();
     const app = await mountApp(client);
-    app.lab!.setSpeed('train-1', 20);
-    const started = performance.now();
+    await app.lab!.setSpeed('train-1', 20);
+    expect(app.lab!.speed('train-1')).to.equal(20);
     await app.lab!.play('train-1');
-    const elapsed = performance.now() - started;
-    const run = app.lab!.run('train-1');
-    expect(run.state).to.equal('done');
-    expect(run.step).to.equal(5);
-    // 20 steps/s in 100 ms slices: 2 + 2 + 1 steps, with a wait after each full slice.
-    expect(client.calls.filter((c) => c.startsWith('train '))).to.deep.equal([
-      'train train-1 2',
-      'train train-1 2',
-      'train train-1 1',
+    // The pacing is the worker's (test/worker/pacing.test.ts): one step(n) call, no page slices.
+    expect(client.calls.filter((c) => /^(train|speed) /.test(c))).to.deep.equal([
+      'speed train-1 20',
+      'train train-1 5',
     ]);
-    expect(elapsed).to.be.greaterThan(180);
-    // Without a cap, the same run trains its next 5 steps in one call.
-    app.lab!.setSpeed('train-1', undefined);
+    expect(app.lab!.run('train-1')).to.include({ state: 'done', step: 5 });
+    expect(client.speedCaps.get('train-1')).to.equal(20);
+    // "Max" lifts the cap of the run, live.
+    await app.lab!.setSpeed('train-1', undefined);
+    expect(app.lab!.speed('train-1')).to.equal(undefined);
+    expect(client.calls.at(-1)).to.equal('speed train-1 null');
     await app.lab!.play('train-1');
     expect(client.calls.at(-2)).to.equal('train train-1 5');
     expect(app.lab!.run('train-1').step).to.equal(10);
   });
 
-  it('pausing a paced run and resuming at full speed finishes the remaining steps', async () => {
+  it('a speed-cap change the worker refuses shows its message on the run', async () => {
     const client = new FakeLabClient();
+    client.setSpeedCap = async () => {
+      throw new Error('The speed cap must be a positive number of steps per second.');
+    };
     const app = await mountApp(client);
-    app.lab!.setSpeed('train-1', 20);
-    const playing = app.lab!.play('train-1');
-    await new Promise((r) => setTimeout(r, 30));
-    await app.lab!.pause('train-1');
-    await playing;
-    expect(app.lab!.run('train-1').state).to.equal('paused');
-    expect(app.lab!.run('train-1').step).to.equal(2);
-    app.lab!.setSpeed('train-1', undefined);
     await app.lab!.play('train-1');
-    expect(client.calls.filter((c) => c.startsWith('train '))).to.deep.equal([
-      'train train-1 2',
-      'train train-1 3',
-    ]);
-    expect(app.lab!.run('train-1')).to.include({ state: 'done', step: 5 });
-  });
-
-  it('a paced run takes a batch-size change between slices', async () => {
-    const client = new BatchClient();
-    const app = await mountApp(client);
-    app.lab!.setSpeed('train-1', 20);
-    const playing = app.lab!.play('train-1');
-    // Between the first slice and the next (a fixed sleep lost that race on a loaded machine).
-    while (!client.calls.includes('train train-1 2')) await new Promise((r) => setTimeout(r, 1));
-    await app.lab!.setBatchSize('train-1', 64);
-    expect(
-      client.calls.filter((c) => c.startsWith('batch ')),
-      'not mid-slice',
-    ).to.deep.equal([]);
-    await playing;
-    expect(client.calls.filter((c) => /^(train|batch) /.test(c))).to.deep.equal([
-      'train train-1 2',
-      'batch train-1 64',
-      'train train-1 2',
-      'train train-1 1',
-    ]);
-    expect(app.lab!.run('train-1')).to.include({ state: 'done', step: 5, batch: 64 });
+    await app.lab!.setSpeed('train-1', -1);
+    expect(app.lab!.run('train-1').error).to.contain('positive number of steps per second');
   });
 
   it('a batch-size change updates the Model cell and the run; out of range reaches neither run', async () => {
