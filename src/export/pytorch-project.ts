@@ -10,6 +10,8 @@ import { parsePoints } from '../data/points';
 import { resolveDataset } from '../data/source';
 import type { DatasetSpec } from '../data/spec';
 import {
+  imagesNotTrainable,
+  isImageSource,
   modelSafetensors,
   notebookToFile,
   trainInputs,
@@ -68,6 +70,9 @@ export function exportDatasetSpec(source: DataSource): DatasetSpec {
         },
         seed: source.seed,
       };
+    case 'images':
+    case 'image-files':
+      throw new ExportError('', imagesNotTrainable(source));
   }
 }
 
@@ -107,6 +112,12 @@ export function exportPytorchProject(
       model.id,
       `Model cell ${model.id} trains by reflow on its teacher's pairs, which the PyTorch export ` +
         "does not support; set its coupling to 'independent' or 'minibatch-ot' to export it.",
+    );
+  }
+  if (isImageSource(data.source)) {
+    throw new ExportError(
+      data.id,
+      `The PyTorch export covers the 2-D models. ${imagesNotTrainable(data.source, `Data cell ${data.id}`)}`,
     );
   }
   const { source, normalizer } = resolveDataset(exportDatasetSpec(data.source));

@@ -15,3 +15,4 @@ export * from './safetensors';
 export * from './autosave';
 export * from './binary';
 export * from './weights-file';
+export * from './image-sources';

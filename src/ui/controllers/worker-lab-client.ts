@@ -3,7 +3,12 @@
  * the worker's specs, keeps the worker's handle ids per Train cell, and releases them.
  */
 import { proxy, type Remote } from 'comlink';
-import type { DataSource, ModelSettings, TrainSettings } from '../../notebook';
+import {
+  imagesNotTrainable,
+  type DataSource,
+  type ModelSettings,
+  type TrainSettings,
+} from '../../notebook';
 import type { DatasetSpec } from '../../data/spec';
 import type {
   DatasetId,
@@ -40,6 +45,10 @@ export function datasetSpec(source: DataSource): DatasetSpec {
         },
         seed: source.seed,
       };
+    case 'images':
+    case 'image-files':
+      // Image sets open through openImageSet (image-set-client.ts); no 2-D model learns them.
+      throw new Error(imagesNotTrainable(source));
   }
 }
 

@@ -22,7 +22,7 @@ export const DRAW_SIDE = 32;
 const SEED_RANGE = { min: 0, max: 2 ** 32 - 1, integer: true, label: 'Seed' };
 const JITTER_RANGE = { min: 0, max: 1, integer: false, label: 'Jitter' };
 
-type SourceKind = DataSource['kind'];
+type SourceKind = 'builtin' | 'points' | 'grid';
 const SOURCE_NAMES: Record<SourceKind, string> = {
   builtin: 'Built-in',
   points: 'Paste points',
@@ -122,7 +122,9 @@ export class FfDataCell extends LitElement {
               </div>`
             : source.kind === 'points'
               ? this.renderPoints(source)
-              : this.renderDraw(source)
+              : source.kind === 'grid'
+                ? this.renderDraw(source)
+                : nothing
         }
         ${this.renderImage()}
       </div>
