@@ -24,6 +24,7 @@ import { parsePoints } from '../../data/points';
 import type { ModelSpec } from '../../lab/models';
 import type { LabClient, ModelRequest, RunProgress } from './lab-client';
 import { sampleOptions, workerViewClient } from './worker-view-client';
+import { workerImagePreview } from './image-set-client';
 
 /** Drawn grids cover this square of data space. */
 export const GRID_BOUNDS = [-4, -4, 4, 4] as const;
@@ -245,6 +246,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
       const status = await api.gpuStatus();
       return { compiled: status.compiledKernels, expected: status.expectedKernels };
     },
+    imagePreview: workerImagePreview(api),
     async sampleData(source, count, seed) {
       return api.sampleDataset(await previewDataset(source), count, { seed });
     },
