@@ -44,6 +44,7 @@ export class FfImageSource extends LitElement {
         gap: 0.4rem;
         margin: 0.5rem 0 0;
         padding: 0;
+        list-style: none;
       }
       figure {
         margin: 0;
@@ -223,21 +224,23 @@ export class FfImageSource extends LitElement {
     return html`<p class="hint">
         ${preview.setCount.toLocaleString('en')} images; ${labels.length} drawn at random:
       </p>
-      <div class="grid" role="list" aria-label="Sample images">
+      <ul class="grid" aria-label="Sample images">
         ${labels.map(
           (label, i) =>
-            html`<figure role="listitem">
-              <canvas
-                data-index=${i}
-                width=${preview.shape[2]}
-                height=${preview.shape[1]}
-                role="img"
-                aria-label=${label ? `Sample ${i + 1}: ${label}` : `Sample ${i + 1}`}
-              ></canvas>
-              ${label ? html`<figcaption>${label}</figcaption>` : nothing}
-            </figure>`,
+            html`<li>
+              <figure>
+                <canvas
+                  data-index=${i}
+                  width=${preview.shape[2]}
+                  height=${preview.shape[1]}
+                  role="img"
+                  aria-label=${label ? `Sample ${i + 1}: ${label}` : `Sample ${i + 1}`}
+                ></canvas>
+                ${label ? html`<figcaption>${label}</figcaption>` : nothing}
+              </figure>
+            </li>`,
         )}
-      </div>`;
+      </ul>`;
   }
 
   protected override updated(): void {

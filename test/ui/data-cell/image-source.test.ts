@@ -92,6 +92,7 @@ describe('Data cell image sets (real worker)', function () {
     const grey = [...drawn].filter((_, i) => i % 4 === 0);
     expect(grey).to.deep.equal([...state.preview!.pixels.subarray(0, 196)]);
     expect(root.textContent).to.match(/8,576 images/);
+    await expect(cell).to.be.accessible();
 
     const train = inView(app, 'ff-train-cell')!;
     await until(() => /issue #16/.test(train.shadowRoot!.textContent ?? ''), 'the Train cell note');
@@ -116,6 +117,7 @@ describe('Data cell image sets (real worker)', function () {
       "notes.txt: not a PNG or JPEG image (it starts with 'hell'); skipped.",
     );
     expect(JSON.stringify(app.store.notebook)).to.equal(before);
+    await expect(cell).to.be.accessible();
   });
 
   it('dropped PNGs become the cell’s own set, referenced by hash, with a preview', async () => {
