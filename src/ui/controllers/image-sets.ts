@@ -61,13 +61,13 @@ export class ImageSetController {
     if (old?.key === key) return;
     const keep = { filesError: old?.filesError, filesNotes: old?.filesNotes };
     const current = () => this.states.get(cell.id)?.key === key;
-    if (!this.client.imagePreview) {
-      this.set(cell.id, { key, error: 'This GPU side cannot open image sets.' });
-      return;
-    }
     const pixels = source.kind === 'image-files' ? this.pixels.get(source.hash) : undefined;
     if (source.kind === 'image-files' && !pixels) {
       this.set(cell.id, { key, ...keep, error: missingPixels(source) });
+      return;
+    }
+    if (!this.client.imagePreview) {
+      this.set(cell.id, { key, error: 'This GPU side cannot open image sets.' });
       return;
     }
     this.set(cell.id, { key, ...keep, progress: { loaded: 0, total: undefined } });

@@ -161,4 +161,34 @@ describe('Data cell image sets (real worker)', function () {
       expect([0, 255]).to.include([...image][0]);
     }
   });
+
+  it('a link’s reference to files whose pixels are not here: the cell says so and how to fix it', async () => {
+    const app = await fixture<FfApp>(
+      html`<ff-app .client=${workerLabClient(worker.api)}></ff-app>`,
+    );
+    await until(() => app.lab?.gpu.state === 'ready', 'the GPU');
+    const source = {
+      kind: 'image-files' as const,
+      label: 'digits.zip',
+      count: 120,
+      channels: 1 as const,
+      size: 28,
+      classNames: [],
+      hash: 'ab'.repeat(32),
+      seed: 1,
+    };
+    app.store.dispatch({ type: 'update', id: 'data-1', patch: { source } });
+    const cell = inView(app, 'ff-data-cell') as FfDataCell;
+    await until(
+      () => /pixels are not here/.test(imageSource(cell)?.shadowRoot?.textContent ?? ''),
+      'the missing-pixels message',
+    );
+    const alert = imageSource(cell)!.shadowRoot!.querySelector('p.error[role=alert]')!;
+    expect(alert.textContent).to.equal(
+      'This Data cell uses your images “digits.zip” (120 of 28×28 grey), whose pixels are not ' +
+        'here: links do not carry them, and a reload forgets them. Drop the same files (or .zip) ' +
+        'on this cell again.',
+    );
+    expect(app.store.cell('data-1')).to.deep.include({ source });
+  });
 });
