@@ -16,3 +16,4 @@ export * from './autosave';
 export * from './binary';
 export * from './weights-file';
 export * from './image-sources';
+export * from './image-files-data';

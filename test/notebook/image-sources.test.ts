@@ -184,4 +184,50 @@ describe('image sources in notebooks: schema, validation, links and files', () =
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
     );
   });
+
+  it('a file carries the pixels of the sets its notebook references, and checks them', async () => {
+    const pixels = Uint8Array.from({ length: 2 * 4 * 4 }, (_, i) => (i * 37) % 256);
+    const labels = Uint8Array.from([0, 1]);
+    const hash = await imageSetHash(pixels, labels);
+    const source = { ...FILES, count: 2, size: 4, hash };
+    const notebook = parseNotebook(withSource(source));
+    const set = { hash, count: 2, channels: 1 as const, size: 4, pixels, labels };
+    const stray = { ...set, hash: 'cd'.repeat(32) };
+    const text = notebookToFile({ notebook, weights: [], imageSets: [set, stray] });
+    const doc = JSON.parse(text) as { imageSets: { hash: string }[] };
+    expect(
+      doc.imageSets.map((s) => s.hash),
+      'only referenced sets',
+    ).to.deep.equal([hash]);
+    const back = notebookFromFile(text);
+    expect(back.notebook).to.deep.equal(notebook);
+    expect(back.imageSets).to.deep.equal([set]);
+    // Files without image sets have no such field, and open as before.
+    const plain = notebookToFile({ notebook: defaultNotebook(), weights: [] });
+    expect(plain).to.not.contain('imageSets');
+    expect(notebookFromFile(plain)).to.deep.equal({ notebook: defaultNotebook(), weights: [] });
+
+    const broken = (edit: (entry: Record<string, unknown>) => void) => {
+      const copy = JSON.parse(text) as { imageSets: Record<string, unknown>[] };
+      edit(copy.imageSets[0]!);
+      try {
+        notebookFromFile(JSON.stringify(copy));
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('expected notebookFromFile to throw');
+    };
+    expect(broken((e) => (e['pixels'] = 'AAAA'))).to.equal(
+      'imageSets[0].pixels: expected base64 of 32 bytes (count × channels × size × size), received the text "AAAA".',
+    );
+    expect(broken((e) => (e['hash'] = 'cd'.repeat(32)))).to.match(
+      /^imageSets\[0\]\.hash: expected the hash of an 'image-files' Data cell \([0-9a-f]{8}…\), received the text "cdcd/,
+    );
+    expect(broken((e) => (e['count'] = 3))).to.equal(
+      'imageSets[0].count: expected 2, as its Data cell says, received 3.',
+    );
+    expect(broken((e) => (e['labels'] = 'AA'))).to.equal(
+      'imageSets[0].labels: expected base64 of 2 bytes (one label per image), received the text "AA".',
+    );
+  });
 });

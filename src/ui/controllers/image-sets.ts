@@ -11,6 +11,7 @@ import {
   isImageSource,
   type DataCell,
   type ImageFilesSource,
+  type ImageSetData,
   type NotebookStore,
 } from '../../notebook';
 import { readImageFiles } from '../../export';
@@ -82,6 +83,31 @@ export class ImageSetController {
     }
   }
 
+  /** Every user set in memory, for a .flowfield.json file (it keeps those its notebook uses). */
+  carried(): ImageSetData[] {
+    return [...this.pixels].map(([hash, set]) => ({
+      hash,
+      count: set.count,
+      channels: set.channels,
+      size: set.height,
+      pixels: set.pixels,
+      ...(set.labels ? { labels: set.labels } : {}),
+    }));
+  }
+
+  /**
+   * Takes the sets a file carried, each only if its bytes hash to its reference's hash (else
+   * the Data cell says its pixels are not here, as for a link).
+   */
+  async adopt(sets: readonly ImageSetData[]): Promise<void> {
+    for (const set of sets) {
+      if ((await imageSetHash(set.pixels, set.labels)) !== set.hash) continue;
+      const { count, channels, size, pixels, labels } = set;
+      const images = { count, channels, height: size, width: size, pixels };
+      this.pixels.set(set.hash, labels ? { ...images, labels } : images);
+    }
+  }
+
   /**
    * Reads dropped or picked files into a user's set and points the Data cell at it. On failure
    * the cell keeps its source and shows the message.
@@ -121,6 +147,7 @@ export class ImageSetController {
 function missingPixels(source: ImageFilesSource): string {
   return (
     `This Data cell uses ${describeImageSource(source)}, whose pixels are not here: links do ` +
-    'not carry them, and a reload forgets them. Drop the same files (or .zip) on this cell again.'
+    'not carry them, and a reload forgets them. Drop the same files (or .zip) on this cell again, ' +
+    'or open the .flowfield.json file saved with them.'
   );
 }

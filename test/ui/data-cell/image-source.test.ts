@@ -9,6 +9,7 @@ import type { FfApp } from '../../../src/ui/app/app';
 import { workerLabClient } from '../../../src/ui/controllers/worker-lab-client';
 import type { FfDataCell } from '../../../src/ui/data-cell/data-cell';
 import { startWorker, type WorkerHandle } from '../../../src/worker/client';
+import { freshDb } from '../support/share-support';
 
 function inView<K extends keyof HTMLElementTagNameMap>(app: FfApp, tag: K) {
   const view = app.shadowRoot!.querySelector('ff-notebook-view')!;
@@ -160,6 +161,26 @@ describe('Data cell image sets (real worker)', function () {
       expect(image.size).to.equal(1);
       expect([0, 255]).to.include([...image][0]);
     }
+
+    // Save file / Open file: the file carries the pixels, so the other page shows the set.
+    await app.session.saveFile();
+    const text = new TextDecoder().decode(app.session.lastDownload!.bytes);
+    expect(JSON.parse(text).imageSets).to.have.length(1);
+    const other = await fixture<FfApp>(
+      html`<ff-app .client=${workerLabClient(worker.api)}></ff-app>`,
+    );
+    await other.session.boot({ hash: '', autosaveDb: freshDb() });
+    await until(() => other.lab?.gpu.state === 'ready', 'the GPU');
+    expect(await other.session.openFile(new Blob([text]))).to.equal(true);
+    expect(other.store.cell('data-1')).to.deep.include({ source });
+    const otherCell = inView(other, 'ff-data-cell') as FfDataCell;
+    await until(
+      () => (imageSource(otherCell)?.shadowRoot?.querySelectorAll('canvas').length ?? 0) === 16,
+      'the grid of the opened file',
+    );
+    const opened = other.lab!.imageStates.get('data-1')!.preview!;
+    expect(opened.setCount).to.equal(2);
+    expect([...new Set(opened.pixels)].sort((a, b) => a - b)).to.deep.equal([0, 255]);
   });
 
   it('a link’s reference to files whose pixels are not here: the cell says so and how to fix it', async () => {
@@ -187,7 +208,7 @@ describe('Data cell image sets (real worker)', function () {
     expect(alert.textContent).to.equal(
       'This Data cell uses your images “digits.zip” (120 of 28×28 grey), whose pixels are not ' +
         'here: links do not carry them, and a reload forgets them. Drop the same files (or .zip) ' +
-        'on this cell again.',
+        'on this cell again, or open the .flowfield.json file saved with them.',
     );
     expect(app.store.cell('data-1')).to.deep.include({ source });
   });
