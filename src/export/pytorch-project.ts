@@ -11,6 +11,8 @@ import { resolveDataset } from '../data/source';
 import type { DatasetSpec } from '../data/spec';
 import {
   cellName,
+  imagesNotTrainable,
+  isImageSource,
   modelSafetensors,
   notebookToFile,
   reflowTeacher,
@@ -71,6 +73,9 @@ export function exportDatasetSpec(source: DataSource): DatasetSpec {
         },
         seed: source.seed,
       };
+    case 'images':
+    case 'image-files':
+      throw new ExportError('', imagesNotTrainable(source));
   }
 }
 
@@ -103,6 +108,12 @@ export function exportPytorchProject(
     throw new ExportError(
       model.id,
       `Model cell ${model.id} (trained by ${trainId}) has no Data cell above it: add one above it, then export.`,
+    );
+  }
+  if (isImageSource(data.source)) {
+    throw new ExportError(
+      data.id,
+      `The PyTorch export covers the 2-D models. ${imagesNotTrainable(data.source, `Data cell ${data.id}`)}`,
     );
   }
   const { spec, source, normalizer } = resolveDataset(exportDatasetSpec(data.source));

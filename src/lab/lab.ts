@@ -18,6 +18,8 @@ import { LabDiffusion } from './diffusion';
 import { createLabModel, type LabModel, type ModelSpec, type TrainingData } from './models';
 import { TrainingRun, type TrainOptions } from './training';
 
+export type { ImageDataset, ImageDatasetSpec, ImageLoadOptions };
+
 export interface LabOptions extends GpuOptions {
   /** Use this runtime instead of opening one; the lab then does not destroy it on dispose(). */
   runtime?: GpuRuntime;

@@ -3,10 +3,15 @@
  * (standard base64 of little-endian bytes). For notebooks too large for a link.
  *
  *   { "format": "flowfield-notebook", "version": 2, "notebook": {…},
- *     "weights": [{ "trainId", "steps", "normalization": { "shift", "scale" }, "float32": "…" }] }
+ *     "weights": [{ "trainId", "steps", "normalization": { "shift", "scale" }, "float32": "…" }],
+ *     "imageSets": [{ "hash", "count", "channels", "size", "pixels", "labels"? }] }
+ *
+ * `imageSets` (optional) holds the pixels of the user's image sets the notebook references
+ * (image-files-data.ts); files without it open as before.
  */
 import { base64Decode, base64Encode, float32Bytes, float32FromBytes } from './binary';
 import { NotebookError, describeValue } from './errors';
+import { imageSetsFromJson, imageSetsToJson } from './image-files-data';
 import { NOTEBOOK_VERSION } from './schema';
 import { parseNotebook } from './validate';
 import { MAX_PARAMS, checkWeightsHeader, type ModelWeights, type SharePayload } from './weights';
@@ -30,7 +35,9 @@ export function notebookToFile(payload: SharePayload): string {
     );
     return { trainId, steps, normalization, float32: base64Encode(float32Bytes(w.params)) };
   });
-  return `${JSON.stringify({ format: FILE_FORMAT, version: NOTEBOOK_VERSION, notebook, weights }, null, 2)}\n`;
+  const imageSets = imageSetsToJson(notebook, payload.imageSets ?? []);
+  const doc = { format: FILE_FORMAT, version: NOTEBOOK_VERSION, notebook, weights };
+  return `${JSON.stringify(imageSets.length ? { ...doc, imageSets } : doc, null, 2)}\n`;
 }
 
 function notAFile(detail: string): NotebookError {
@@ -92,5 +99,6 @@ export function notebookFromFile(text: string): SharePayload {
     );
     return { trainId, steps, normalization, params: float32FromBytes(bytes) };
   });
-  return { notebook, weights };
+  const imageSets = imageSetsFromJson(file['imageSets'], notebook);
+  return imageSets.length ? { notebook, weights, imageSets } : { notebook, weights };
 }

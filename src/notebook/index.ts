@@ -15,3 +15,5 @@ export * from './safetensors';
 export * from './autosave';
 export * from './binary';
 export * from './weights-file';
+export * from './image-sources';
+export * from './image-files-data';

@@ -118,3 +118,14 @@ export const NOTEBOOK_LIMITS = {
 
 export const JITTER_LIMITS: Range = { min: 0, max: 1, integer: false, label: 'Jitter' };
 export const DATA_SEED_LIMITS: Range = { min: 0, max: 2 ** 32 - 1, integer: true, label: 'Seed' };
+
+/**
+ * A reference to the user's own image files (mirrors the library's MAX_IMAGE_SIDE and
+ * MAX_IMAGE_SET_VALUES, and the folder-per-class labels of readImageFiles: 2 to 256 classes).
+ */
+export const IMAGE_FILES_LIMITS = {
+  size: { min: 1, max: 28, integer: true, label: 'Image size' } as Range,
+  count: { min: 2, max: 1 << 26, integer: true, label: 'Images' } as Range,
+  values: 1 << 26,
+  classes: 256,
+} as const;

@@ -12,7 +12,8 @@
  *     layer/time scrubber; the Compare cell.
  *     Added within version 2 (optional: a notebook without them means the defaults, so every
  *     earlier v2 link and file opens unchanged): a flow-matching model's `coupling` and, for
- *     coupling 'reflow', its `reflow` teacher and pairs.
+ *     coupling 'reflow', its `reflow` teacher and pairs; the Data cell's image sources
+ *     ('images': a shipped set; 'image-files': a reference to the user's own files).
  */
 export const NOTEBOOK_VERSION = 2;
 
@@ -66,6 +67,65 @@ export type Coupling = (typeof COUPLINGS)[number];
 export const VIEW_OVERLAYS = ['none', 'density', 'warp', 'trajectories', 'field'] as const;
 export type ViewOverlay = (typeof VIEW_OVERLAYS)[number];
 
+/** The shipped image sets (mirrors src/data/images/assets.ts). */
+export const IMAGE_SET_NAMES = ['mnist', 'fashion-mnist'] as const;
+export type ImageSetName = (typeof IMAGE_SET_NAMES)[number];
+/** Pixels a side of a shipped set: the originals or the 2×2 box-downsampled variant. */
+export const IMAGE_SET_SIZES = [28, 14] as const;
+export type ImageSetSize = (typeof IMAGE_SET_SIZES)[number];
+/** Which images of a shipped set: its train split, its held-out test split, or all. */
+export const IMAGE_SPLITS = ['train', 'test', 'all'] as const;
+export type ImageSplit = (typeof IMAGE_SPLITS)[number];
+/** The class names of each shipped set, by label (mirrors the library's IMAGE_CLASS_NAMES). */
+export const IMAGE_SET_CLASSES: Record<ImageSetName, readonly string[]> = {
+  mnist: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  'fashion-mnist': [
+    'T-shirt/top',
+    'Trouser',
+    'Pullover',
+    'Dress',
+    'Coat',
+    'Sandal',
+    'Shirt',
+    'Sneaker',
+    'Bag',
+    'Ankle boot',
+  ],
+};
+
+/** A shipped image set: small settings, so it travels in links like any other source. */
+export interface ShippedImagesSource {
+  kind: 'images';
+  name: ImageSetName;
+  size: ImageSetSize;
+  /** Only these labels (distinct, ascending); absent: every class. */
+  classes?: number[];
+  /** Absent: 'train'. */
+  split?: ImageSplit;
+  seed: number;
+}
+
+/**
+ * The user's own images (PNG/JPEG files or a .zip), by reference: their pixels are megabytes,
+ * so the notebook holds what they are and a hash of them, and the page keeps the pixels beside
+ * it (src/ui/controllers/image-files.ts). A link carries the reference only; the Data cell then
+ * asks for the files again and checks them against `hash`.
+ */
+export interface ImageFilesSource {
+  kind: 'image-files';
+  /** What was dropped ("digits.zip", "12 files"), for the user. */
+  label: string;
+  count: number;
+  channels: 1 | 3;
+  /** Pixels a side (square images, 1…28). */
+  size: number;
+  /** Folder-per-class names, label i = classNames[i]; empty for an unlabelled set. */
+  classNames: string[];
+  /** SHA-256 (hex) of the pixels then the labels, as imageSetHash() computes it. */
+  hash: string;
+  seed: number;
+}
+
 /** Where a Data cell's points come from. Drawings and images are stored as a density grid. */
 export type DataSource =
   | { kind: 'builtin'; name: DatasetName; seed: number }
@@ -77,7 +137,9 @@ export type DataSource =
       /** Row-major, top row first, non-negative. */
       weights: number[];
       seed: number;
-    };
+    }
+  | ShippedImagesSource
+  | ImageFilesSource;
 
 export interface ModelSettings {
   family: ModelFamily;

@@ -15,6 +15,7 @@ import {
   REFLOW_LIMITS,
   SMOOTHING_LIMITS,
   TRAIN_LIMITS,
+  IMAGE_FILES_LIMITS,
   VIEW_LIMITS,
   type Range,
 } from './limits';
@@ -28,6 +29,10 @@ import {
   DIFFUSION_KINDS,
   FLOW_KINDS,
   FLOW_MATCHING_SAMPLERS,
+  IMAGE_SET_CLASSES,
+  IMAGE_SET_NAMES,
+  IMAGE_SET_SIZES,
+  IMAGE_SPLITS,
   LR_SCHEDULES,
   NOISE_SCHEDULES,
   NOTEBOOK_VERSION,
@@ -50,7 +55,7 @@ type Json = Record<string, unknown>;
 
 const MODEL_KINDS = [...FLOW_KINDS, ...DIFFUSION_KINDS] as const;
 const SAMPLERS = [...DDPM_SAMPLERS, ...FLOW_MATCHING_SAMPLERS] as const;
-const SOURCE_KINDS = ['builtin', 'points', 'grid'] as const;
+const SOURCE_KINDS = ['builtin', 'points', 'grid', 'images', 'image-files'] as const;
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
 
 function fail(path: string, expected: string, value: unknown): never {
@@ -164,7 +169,78 @@ function dataSource(value: unknown, path: string): DataSource {
       });
       return { kind, width, height, weights, seed };
     }
+    case 'images':
+      return shippedImages(s, path, seed);
+    case 'image-files':
+      return imageFiles(s, path, seed);
   }
+}
+
+/** A shipped image set; `classes` and `split` are optional and kept only when present. */
+function shippedImages(s: Json, path: string, seed: number): DataSource {
+  const name = choice(s['name'], join(path, 'name'), IMAGE_SET_NAMES);
+  const sizePath = join(path, 'size');
+  const size = s['size'];
+  if (!IMAGE_SET_SIZES.includes(size as 28)) {
+    fail(sizePath, `${IMAGE_SET_SIZES.join(' or ')} (pixels a side)`, size);
+  }
+  const source: DataSource = { kind: 'images', name, size: size as 28 | 14, seed };
+  if (s['classes'] !== undefined) {
+    const classesPath = join(path, 'classes');
+    const names = IMAGE_SET_CLASSES[name];
+    const expected = `distinct ${name} labels in ascending order, 0 to ${names.length - 1} (${names.map((n, i) => `${i}: ${n}`).join(', ')})`;
+    const raw = list(s['classes'], classesPath, names.length);
+    if (raw.length === 0)
+      fail(classesPath, `at least one label (or no classes field for all ${names.length})`, raw);
+    source.classes = raw.map((c, i) => {
+      const previous = i > 0 ? (raw[i - 1] as number) : -1;
+      if (!Number.isInteger(c) || (c as number) <= previous || (c as number) >= names.length) {
+        fail(join(classesPath, i), expected, c);
+      }
+      return c as number;
+    });
+  }
+  if (s['split'] !== undefined)
+    source.split = choice(s['split'], join(path, 'split'), IMAGE_SPLITS);
+  return source;
+}
+
+/** The reference to a user's image files (their pixels travel beside the notebook). */
+function imageFiles(s: Json, path: string, seed: number): DataSource {
+  const channels = s['channels'];
+  if (channels !== 1 && channels !== 3)
+    fail(join(path, 'channels'), '1 (grey) or 3 (RGB)', channels);
+  const size = number(s['size'], join(path, 'size'), IMAGE_FILES_LIMITS.size);
+  const count = number(s['count'], join(path, 'count'), IMAGE_FILES_LIMITS.count);
+  const values = count * channels * size * size;
+  if (values > IMAGE_FILES_LIMITS.values) {
+    fail(
+      join(path, 'count'),
+      `at most ${IMAGE_FILES_LIMITS.values.toLocaleString('en')} pixel values in all (count × channels × size × size; here ${values.toLocaleString('en')})`,
+      count,
+    );
+  }
+  const hash = s['hash'];
+  if (typeof hash !== 'string' || !HASH_PATTERN.test(hash)) {
+    fail(join(path, 'hash'), '64 lowercase hex digits (SHA-256 of the pixels and labels)', hash);
+  }
+  const classesPath = join(path, 'classNames');
+  const classNames = list(s['classNames'], classesPath, IMAGE_FILES_LIMITS.classes).map((c, i) =>
+    text(c, join(classesPath, i), NOTEBOOK_LIMITS.titleLength),
+  );
+  if (classNames.length === 1) {
+    fail(classesPath, 'no class names (an unlabelled set) or 2 to 256 of them', classNames);
+  }
+  return {
+    kind: 'image-files',
+    label: text(s['label'], join(path, 'label'), NOTEBOOK_LIMITS.titleLength),
+    count,
+    channels,
+    size,
+    classNames,
+    hash,
+    seed,
+  };
 }
 
 function modelSettings(value: unknown, path: string): ModelSettings {

@@ -6,6 +6,7 @@
 import { FLOAT16_MAX } from './binary';
 import { NotebookError, describeValue } from './errors';
 import { TRAIN_LIMITS } from './limits';
+import type { ImageSetData } from './image-files-data';
 import type { Notebook } from './schema';
 
 export interface ModelWeights {
@@ -21,6 +22,8 @@ export interface ModelWeights {
 export interface SharePayload {
   notebook: Notebook;
   weights: ModelWeights[];
+  /** Files only: the pixels of the user's image sets the notebook references (by hash). */
+  imageSets?: ImageSetData[];
 }
 
 /** Most parameters of one model a link or file may carry (16 MB as float32). */

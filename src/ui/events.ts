@@ -31,6 +31,8 @@ export interface FfEvents {
   'ff-speed': { id: string; stepsPerSecond: number | null };
   /** A .safetensors file dropped on a Model cell: load it into that model's Train cell. */
   'ff-weights-drop': { modelId: string; file: File };
+  /** Image files (PNG/JPEG/.zip) dropped on or picked in a Data cell: make them its image set. */
+  'ff-image-files': { id: string; files: File[] };
 }
 
 export type FfEventName = keyof FfEvents;
@@ -49,6 +51,7 @@ declare global {
     'ff-batch-size': CustomEvent<FfEvents['ff-batch-size']>;
     'ff-speed': CustomEvent<FfEvents['ff-speed']>;
     'ff-weights-drop': CustomEvent<FfEvents['ff-weights-drop']>;
+    'ff-image-files': CustomEvent<FfEvents['ff-image-files']>;
   }
 }
 

@@ -9,6 +9,7 @@
 import type { AdapterSummary } from '../gpu/device';
 import type { DatasetSpec, ModelSpec, Normalization } from '../lab/models';
 import type { OptimizerSpec } from '../lab/training';
+import type { ImageDatasetSpec } from '../lab/lab';
 import type {
   AxisTicks,
   Bounds,
@@ -24,6 +25,8 @@ export type DatasetId = `dataset:${number}`;
 export type ModelId = `model:${number}`;
 export type RunId = `run:${number}`;
 export type ViewId = `view:${number}`;
+/** An image set opened by openImageSet (image-sets.ts). */
+export type ImageSetId = `image set:${number}`;
 /** A bank of reflow pairs made by a teacher model (training data for a reflow student). */
 export type PairsId = `pairs:${number}`;
 
@@ -48,6 +51,46 @@ export interface DatasetInfo {
   bounds: Bounds;
   hasLogProb: boolean;
   normalization: Normalization;
+}
+
+/**
+ * An image set: { name: 'mnist' | 'fashion-mnist', size?: 28 | 14, classes?, split?, seed? } or
+ * { images: ImageSet, seed? } (a user's set, e.g. from readImageFiles; its pixels are copied).
+ */
+export type ImageSetSpec = ImageDatasetSpec;
+
+/** How far opening an image set has come: bytes of the compressed asset. */
+export interface ImageSetProgress {
+  /** 'download' while bytes arrive, 'decode' while they are unpacked, 'ready' once open. */
+  phase: 'download' | 'decode' | 'ready';
+  /** Bytes received so far; never decreases within one opening. */
+  loaded: number;
+  /** The asset's size when the server says it (always at 'ready', where loaded = total). */
+  total: number | undefined;
+}
+
+export type ImageSetProgressListener = (progress: ImageSetProgress) => void;
+
+export interface ImageSetInfo {
+  id: ImageSetId;
+  /** 'mnist-14', … or 'images' for a user's set. */
+  name: string;
+  /** [channels, height, width]. */
+  shape: [number, number, number];
+  /** Images after the class and split selection. */
+  count: number;
+  labelled: boolean;
+}
+
+/** Sample images for a preview, transferred. */
+export interface ImageSetPreview {
+  count: number;
+  shape: [number, number, number];
+  /** count × channels × height × width bytes, image after image. */
+  pixels: Uint8Array;
+  labels: Uint8Array;
+  /** Which image of the set (after the class and split selection) each one is. */
+  images: Uint32Array;
 }
 
 export interface ModelInfo {
@@ -365,6 +408,20 @@ export interface LabApi {
   sampleDataset(id: DatasetId, n: number, options?: { seed?: number }): Promise<Float32Array>;
   datasetLogProb(id: DatasetId, points: Float32Array): Promise<Float32Array>;
   disposeDataset(id: DatasetId): Promise<void>;
+
+  /**
+   * Opens an image set through the lab (a shipped set is downloaded on first use; `onProgress`,
+   * a comlink proxy, hears the bytes arrive and ends with phase 'ready', loaded = total).
+   * Resolves once the images are in memory; rejects with the loader's message (a missing asset,
+   * a bad spec) and keeps nothing. Image sets train no model yet (issue #16).
+   */
+  openImageSet(spec: ImageSetSpec, onProgress?: ImageSetProgressListener): Promise<ImageSetInfo>;
+  /**
+   * n images (1 … 256) drawn from the set on the GPU with Philox (seed: the spec's), without
+   * flips, as 8-bit pixels with their labels and indices.
+   */
+  imageSetPreview(id: ImageSetId, n: number, options?: { seed?: number }): Promise<ImageSetPreview>;
+  disposeImageSet(id: ImageSetId): Promise<void>;
 
   /** Compiles only the kernels this model needs (cached for the session). */
   createModel(spec: ModelSpec): Promise<ModelInfo>;

@@ -339,6 +339,9 @@ export function createCpuService(fallback: CpuFallback): LabApi {
       view.dispose();
     },
 
+    openImageSet: cannot('Opening an image data set'),
+    imageSetPreview: cannot('An image set preview'),
+    disposeImageSet: cannot('An image data set'),
     debugInjectNaN: cannot('Injecting NaN into training'),
     debugLoseDevice: cannot('Losing the GPU device'),
     debugInjectGpuError: cannot('A GPU error'),

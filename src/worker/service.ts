@@ -10,6 +10,7 @@ import { trainerEma } from '../lab/training';
 import type { DatasetId, LabApi, ModelId, PairsId, RunId, ViewId, WorkerGpuReport } from './api';
 import { floats, transferred } from './arrays';
 import { allFinite, copyNormalization, type ModelRecord } from './records';
+import { imageSetMethods } from './image-sets';
 import { pairsFromSnapshot, pairsInfo, snapshotTeacher, teacherProblem } from './reflow';
 import { RunController } from './runs';
 import type { LabSession } from './session';
@@ -111,6 +112,8 @@ export function createLabService(session: LabSession): LabApi {
       session.datasets.delete(id);
       record.dataset.dispose();
     },
+
+    ...imageSetMethods(session),
 
     async createModel(spec) {
       modelsBeingCreated++;

@@ -117,6 +117,9 @@ export class FfApp extends LitElement {
       'ff-weights-drop',
       (e) => void this.session.openWeights(e.detail.file, e.detail.modelId),
     );
+    this.addEventListener('ff-image-files', (e) => {
+      if (!this.readonly) void this.lab?.images.readFiles(e.detail.id, e.detail.files);
+    });
     this.addEventListener('ff-gallery-open', (e) =>
       openOverTrained(this, `the gallery notebook “${e.detail.name}”`, () =>
         this.session.openGallery(e.detail.name),

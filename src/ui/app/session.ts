@@ -392,6 +392,8 @@ export class NotebookSession {
     let payload: SharePayload;
     try {
       payload = notebookFromFile(await file.text());
+      // Before the notebook shows: its image-files Data cells find their pixels.
+      await this.app.lab?.images.adopt(payload.imageSets ?? []);
     } catch (error) {
       this.app.showBanner({
         kind: 'error',
@@ -545,7 +547,8 @@ export class NotebookSession {
     try {
       const weights = await this.weights();
       const notebook = await this.withExpectations(weights);
-      const text = notebookToFile({ notebook, weights });
+      const imageSets = this.app.lab?.images.carried() ?? [];
+      const text = notebookToFile({ notebook, weights, imageSets });
       this.download(
         `${fileStem(notebook.title)}.flowfield.json`,
         'application/json',

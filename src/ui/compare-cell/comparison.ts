@@ -5,6 +5,8 @@
  */
 import {
   createCell,
+  describeImageSource,
+  isImageSource,
   trainInputs,
   viewSource,
   type CompareCell,
@@ -89,7 +91,9 @@ export function compareCandidates(notebook: Notebook, compareId: string): Compar
 
 function describeSource(data: DataCell): string {
   const source = data.source;
-  return source.kind === 'builtin' ? source.name : source.kind === 'grid' ? 'a drawing' : 'points';
+  if (source.kind === 'builtin') return source.name;
+  if (isImageSource(source)) return describeImageSource(source);
+  return source.kind === 'grid' ? 'a drawing' : 'points';
 }
 
 /** What to compare now, or a message that says why nothing can be compared and what to do. */

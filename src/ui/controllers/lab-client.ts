@@ -3,7 +3,8 @@
  * with the worker (worker-lab-client.ts); tests implement it in the page. Everything crossing it
  * is structured-clone friendly (plain objects, Float32Array), so comlink can carry it as is.
  */
-import type { DataSource, ModelSettings, TrainSettings } from '../../notebook';
+import type { DataSource, ImageSource, ModelSettings, TrainSettings } from '../../notebook';
+import type { ImageFilesResult } from '../../export';
 import type { LabEvent, RunProgress, RunState, WorkerGpuReport } from '../../worker/api';
 import type { SamplerChoice, ViewClient } from './view-client';
 
@@ -58,6 +59,16 @@ export interface LabClient {
   probe(): Promise<GpuReport>;
   /** `count` points drawn from a data source (data coordinates, x0, y0, x1, y1, …). */
   sampleData(source: DataSource, count: number, seed: number): Promise<Float32Array>;
+  /**
+   * Opens an image source (a user's set: with its `pixels`) and draws `count` sample images,
+   * reporting the loading progress. Absent where the client has no image sets.
+   */
+  imagePreview?(
+    source: ImageSource,
+    pixels: ImagePixels | undefined,
+    count: number,
+    onProgress: (progress: ImageLoadState) => void,
+  ): Promise<ImagePreview>;
   /** Creates (or re-creates) the model and dataset of run `runId`; compiles its kernels. */
   createRun(runId: string, request: ModelRequest): Promise<void>;
   /**
@@ -119,6 +130,26 @@ export interface LabClient {
    * recovery through the real page (test/e2e/first-run.mjs). Nothing in the UI calls it.
    */
   debugLoseDevice?(): Promise<void>;
+}
+
+/** The pixels of a user's image set (readImageFiles), which the notebook only references. */
+export type ImagePixels = ImageFilesResult['images'];
+
+/** How far an image set's opening has come (bytes of its asset; total unknown until told). */
+export interface ImageLoadState {
+  loaded: number;
+  total: number | undefined;
+}
+
+/** Sample images of an image source, for the Data cell. */
+export interface ImagePreview {
+  /** [channels, height, width]. */
+  shape: [number, number, number];
+  /** Images in the set (after the class and split selection). */
+  setCount: number;
+  /** The sample images' bytes, image after image, and their labels. */
+  pixels: Uint8Array;
+  labels: Uint8Array;
 }
 
 /** Raised by a client whose worker does not offer an operation yet. */

@@ -7,6 +7,8 @@ import { EMPTY_LOSSES, type LossHistory } from './loss-history';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import {
   cellName,
+  imageDataProblem,
+  isImageSource,
   reflowTeacher,
   settingsErrors,
   trainInputs,
@@ -29,6 +31,7 @@ import type {
   ViewClient,
 } from './lab-client';
 import { errorMessage } from '../error-message';
+import { ImageSetController, type ImageCellState } from './image-sets';
 
 export type GpuStatus =
   | { state: 'checking' }
@@ -121,7 +124,15 @@ export class LabController implements ReactiveController {
     private readonly store: NotebookStore,
     private readonly client: LabClient,
   ) {
+    this.images = new ImageSetController(client, store, () => this.changed());
     host.addController(this);
+  }
+
+  /** The Data cells' image sets: progress, preview grids, the user's files. */
+  readonly images: ImageSetController;
+
+  get imageStates(): ReadonlyMap<string, ImageCellState> {
+    return this.images.states;
   }
 
   hostConnected(): void {
@@ -260,6 +271,7 @@ export class LabController implements ReactiveController {
   }
 
   private async preview(cell: DataCell): Promise<void> {
+    if (isImageSource(cell.source)) return this.images.preview(cell);
     const key = JSON.stringify(cell.source);
     if (this.previews.get(cell.id)?.key === key) return;
     this.previews.set(cell.id, { key });
@@ -279,6 +291,8 @@ export class LabController implements ReactiveController {
     const { model, data } = trainInputs(this.store.notebook, trainId);
     if (!model) return 'Add a Model cell above this Train cell.';
     if (!data) return 'Add a Data cell above the Model cell.';
+    const images = imageDataProblem(this.store.notebook, trainId);
+    if (images) return images;
     const request: ModelRequest = { data: data.source, model: model.model, train: model.train };
     const teacher = this.teacherRequest(model);
     if (typeof teacher === 'string') return teacher;

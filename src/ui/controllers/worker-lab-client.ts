@@ -3,7 +3,12 @@
  * the worker's specs, keeps the worker's handle ids per Train cell, and releases them.
  */
 import { proxy, type Remote } from 'comlink';
-import type { DataSource, ModelSettings, TrainSettings } from '../../notebook';
+import {
+  imagesNotTrainable,
+  type DataSource,
+  type ModelSettings,
+  type TrainSettings,
+} from '../../notebook';
 import type { DatasetSpec } from '../../data/spec';
 import type {
   DatasetId,
@@ -19,6 +24,7 @@ import { parsePoints } from '../../data/points';
 import type { ModelSpec } from '../../lab/models';
 import type { LabClient, ModelRequest } from './lab-client';
 import { sampleOptions, workerViewClient } from './worker-view-client';
+import { workerImagePreview } from './image-set-client';
 
 /** Drawn grids cover this square of data space. */
 export const GRID_BOUNDS = [-4, -4, 4, 4] as const;
@@ -40,6 +46,10 @@ export function datasetSpec(source: DataSource): DatasetSpec {
         },
         seed: source.seed,
       };
+    case 'images':
+    case 'image-files':
+      // Image sets open through openImageSet (image-set-client.ts); no 2-D model learns them.
+      throw new Error(imagesNotTrainable(source));
   }
 }
 
@@ -219,6 +229,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
       const status = await api.gpuStatus();
       return { compiled: status.compiledKernels, expected: status.expectedKernels };
     },
+    imagePreview: workerImagePreview(api),
     async sampleData(source, count, seed) {
       return api.sampleDataset(await previewDataset(source), count, { seed });
     },

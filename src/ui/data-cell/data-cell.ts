@@ -3,6 +3,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import {
   DATASET_NAMES,
   NOTEBOOK_LIMITS,
+  isImageSource,
   type DataCell,
   type DataSource,
   type DatasetName,
@@ -16,6 +17,8 @@ import { PALETTE } from '../scatter/scatter';
 import '../scatter/scatter';
 import { dataCellStyles } from './data-cell.styles';
 import { imageFileToGrid, IMAGE_GRID_SIDE, IMAGE_TYPES } from './image-grid';
+import type { ImageCellState } from '../controllers/image-sets';
+import './image-source';
 
 /** Side of the drawing grid (cells). */
 export const DRAW_SIDE = 32;
@@ -27,6 +30,8 @@ const SOURCE_NAMES: Record<SourceKind, string> = {
   builtin: 'Built-in',
   points: 'Paste points',
   grid: 'Draw or image',
+  images: 'Image set',
+  'image-files': 'Your images',
 };
 
 /** Where the training data comes from: a built-in density, pasted points, or a drawing. */
@@ -38,6 +43,10 @@ export class FfDataCell extends LitElement {
   /** Points drawn from the source by the worker, for the preview. */
   @property({ attribute: false }) preview?: Float32Array;
   @property() previewError = '';
+  /** An image source's state: loading progress, sample grid, problems with dropped files. */
+  @property({ attribute: false }) images?: ImageCellState;
+  /** 'Your images' was chosen but no files were given yet (the notebook is unchanged until then). */
+  @state() private awaitingFiles = false;
 
   @state() private brush = 2;
   @state() private erase = false;
@@ -58,11 +67,13 @@ export class FfDataCell extends LitElement {
 
   private switchKind(kind: SourceKind): void {
     const seed = this.cell.source.seed;
-    if (kind === this.cell.source.kind) return;
-    if (kind === 'builtin') this.change({ kind, name: 'moons', seed });
+    this.awaitingFiles = kind === 'image-files' && this.cell.source.kind !== kind;
+    if (kind === this.cell.source.kind || this.awaitingFiles) return;
+    if (kind === 'images') this.change({ kind, name: 'mnist', size: 14, seed });
+    else if (kind === 'builtin') this.change({ kind, name: 'moons', seed });
     else if (kind === 'points')
       this.change({ kind, text: 'x,y\n0,0\n1,1\n-1,1\n', jitter: 0.05, seed });
-    else
+    else if (kind === 'grid')
       this.change({
         kind,
         width: DRAW_SIDE,
@@ -72,8 +83,14 @@ export class FfDataCell extends LitElement {
       });
   }
 
+  private get imageMode(): boolean {
+    return this.awaitingFiles || isImageSource(this.cell.source);
+  }
+
   override render() {
     const source = this.cell.source;
+    if (this.awaitingFiles && source.kind === 'image-files') this.awaitingFiles = false;
+    const chosen: SourceKind = this.awaitingFiles ? 'image-files' : source.kind;
     return html`<div
       class="layout"
       @dragover=${(e: DragEvent) => {
@@ -84,7 +101,9 @@ export class FfDataCell extends LitElement {
         if (!file) return;
         e.preventDefault();
         e.stopPropagation();
-        void this.loadImage(file);
+        if (this.imageMode) {
+          emit(this, 'ff-image-files', { id: this.cell.id, files: [...e.dataTransfer!.files] });
+        } else void this.loadImage(file);
       }}
     >
       <div>
@@ -97,41 +116,53 @@ export class FfDataCell extends LitElement {
                   type="radio"
                   name="source"
                   value=${kind}
-                  .checked=${source.kind === kind}
+                  .checked=${chosen === kind}
                   @change=${() => this.switchKind(kind)}
                 />${SOURCE_NAMES[kind]}</label
               >`,
           )}
         </fieldset>
         ${
-          source.kind === 'builtin'
-            ? html`<div class="row">
-                ${selectField<DatasetName>({
-                  id: 'dataset',
-                  label: 'Dataset',
-                  value: source.name,
-                  choices: DATASET_NAMES,
-                  onChange: (name) => this.change({ ...source, name }),
-                })}
-                ${numberField({
-                  id: 'seed',
-                  value: source.seed,
-                  range: SEED_RANGE,
-                  onChange: (seed) => this.change({ ...source, seed }),
-                })}
-              </div>`
-            : source.kind === 'points'
-              ? this.renderPoints(source)
-              : this.renderDraw(source)
+          this.imageMode
+            ? html`<ff-image-source
+                .cellId=${this.cell.id}
+                .source=${isImageSource(source) && !this.awaitingFiles ? source : undefined}
+                .state=${this.images}
+              ></ff-image-source>`
+            : source.kind === 'builtin'
+              ? html`<div class="row">
+                  ${selectField<DatasetName>({
+                    id: 'dataset',
+                    label: 'Dataset',
+                    value: source.name,
+                    choices: DATASET_NAMES,
+                    onChange: (name) => this.change({ ...source, name }),
+                  })}
+                  ${numberField({
+                    id: 'seed',
+                    value: source.seed,
+                    range: SEED_RANGE,
+                    onChange: (seed) => this.change({ ...source, seed }),
+                  })}
+                </div>`
+              : source.kind === 'points'
+                ? this.renderPoints(source)
+                : source.kind === 'grid'
+                  ? this.renderDraw(source)
+                  : nothing
         }
-        ${this.renderImage()}
+        ${this.imageMode ? nothing : this.renderImage()}
       </div>
-      <ff-scatter
+      ${this.imageMode ? nothing : this.renderScatter()}
+    </div>`;
+  }
+
+  private renderScatter() {
+    return html`<ff-scatter
         label="Preview of the data"
         .layers=${this.preview ? [{ label: 'data', color: PALETTE.data, points: this.preview }] : []}
       ></ff-scatter>
-      ${this.previewError ? html`<p class="error" role="alert">${this.previewError}</p>` : nothing}
-    </div>`;
+      ${this.previewError ? html`<p class="error" role="alert">${this.previewError}</p>` : nothing}`;
   }
 
   private renderPoints(source: Extract<DataSource, { kind: 'points' }>) {

@@ -59,6 +59,8 @@ export class FfModelCell extends LitElement {
   @property({ attribute: false }) teachers: readonly TeacherOption[] = [];
   /** Why this cell's reflow teacher cannot teach (shown under the coupling), or ''. */
   @property() teacherError = '';
+  /** Why this model cannot learn its Data cell's data (an image set, before issue #16), or ''. */
+  @property() dataProblem = '';
 
   private model(patch: Partial<ModelSettings>): void {
     const model = { ...this.cell.model, ...patch };
@@ -98,7 +100,12 @@ export class FfModelCell extends LitElement {
   override render() {
     const { model, train } = this.cell;
     const diffusion = model.family === 'diffusion';
-    return html`<div class="row">
+    return html`${
+        this.dataProblem
+          ? html`<p class="note data-problem" role="status">${this.dataProblem}</p>`
+          : nothing
+      }
+      <div class="row">
         ${selectField<ModelKind>({
           id: 'kind',
           label: 'Model',

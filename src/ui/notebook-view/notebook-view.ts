@@ -6,12 +6,14 @@ import {
   CELL_KINDS,
   reflowTeacher,
   reflowTeachers,
+  imageDataProblem,
   settingsErrors,
   trainInputs,
   type Cell,
   type Notebook,
 } from '../../notebook';
 import type { DataPreview, RunView } from '../controllers/lab-controller';
+import type { ImageCellState } from '../controllers/image-sets';
 import { emit, type CellCommand } from '../events';
 import { cellStyles } from '../shared.styles';
 import '../compare-cell/compare-cell';
@@ -35,6 +37,8 @@ export interface RunLookup {
   runForView(viewId: string): RunView;
   dataForView(viewId: string): DataPreview | undefined;
   previews: ReadonlyMap<string, DataPreview>;
+  /** What Data cells with an image source show (progress, sample grid, file problems). */
+  readonly imageStates?: ReadonlyMap<string, ImageCellState>;
   /** A Compare cell's latest result. */
   comparison(compareId: string): Comparison | undefined;
   /** A Train cell's speed cap, steps per second (undefined: full speed). */
@@ -279,6 +283,7 @@ export class FfNotebookView extends LitElement {
           .cell=${cell}
           .preview=${preview?.points}
           .previewError=${preview?.error ?? ''}
+          .images=${lookup.imageStates?.get(cell.id)}
         ></ff-data-cell>`;
       }
       case 'model': {
@@ -287,6 +292,7 @@ export class FfNotebookView extends LitElement {
           .cell=${cell}
           .teachers=${reflowTeachers(this.notebook, cell.id).map(({ id, title }) => ({ id, title }))}
           .teacherError=${teacher && 'error' in teacher ? teacher.error : ''}
+          .dataProblem=${imageDataProblem(this.notebook, cell.id)}
         ></ff-model-cell>`;
       }
       case 'train':
@@ -328,6 +334,8 @@ export class FfNotebookView extends LitElement {
     const { model, data } = trainInputs(this.notebook, trainId);
     if (!model) return 'Add a Model cell above this Train cell.';
     if (!data) return 'Add a Data cell above the Model cell.';
+    const images = imageDataProblem(this.notebook, trainId);
+    if (images) return images;
     const errors = Object.values(settingsErrors(model.model, model.train));
     if (errors.length) return `Fix the model settings first: ${errors.join(' ')}`;
     // A reflow student whose teacher is missing, not flow matching or below it.

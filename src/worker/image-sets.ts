@@ -1,0 +1,124 @@
+/**
+ * Image sets in the worker: opened through the lab (lab.dataset), with the loader's progress
+ * sent to the page, and a preview of sample images for the Data cell. Kept apart from the 2-D
+ * datasets: image sets feed no 2-D run (image models arrive with issue #16). After a device
+ * loss a set is reopened from its spec on the new lab the next time it is used.
+ */
+import { transfer } from 'comlink';
+import type { ImageDataset } from '../lab/lab';
+import type {
+  ImageSetId,
+  ImageSetInfo,
+  ImageSetPreview,
+  ImageSetProgress,
+  ImageSetSpec,
+  LabApi,
+} from './api';
+import { Registry } from './registry';
+import type { LabSession } from './session';
+
+interface ImageSetRecord {
+  id: ImageSetId;
+  spec: ImageSetSpec;
+  dataset: ImageDataset;
+  /** The device generation the dataset lives on. */
+  generation: number;
+}
+
+/** Most images one preview returns. */
+export const MAX_PREVIEW_IMAGES = 256;
+
+/** Compressed sizes of the assets downloaded so far ('mnist-14' → bytes), for cached opens. */
+const assetBytes = new Map<string, number>();
+
+type ImageSetMethods = Pick<LabApi, 'openImageSet' | 'imageSetPreview' | 'disposeImageSet'>;
+
+export function imageSetMethods(session: LabSession): ImageSetMethods {
+  const sets = new Registry<ImageSetId, ImageSetRecord>(
+    'image set',
+    'open it again with openImageSet()',
+  );
+
+  /** The record's dataset on the current device (reopened after a device loss). */
+  const live = async (id: ImageSetId): Promise<ImageDataset> => {
+    const scope = await session.ready();
+    const record = sets.get(id);
+    if (record.generation !== scope.generation || record.dataset.isDisposed) {
+      record.dataset = scope.lab.dataset(record.spec);
+      record.generation = scope.generation;
+    }
+    return record.dataset;
+  };
+
+  return {
+    async openImageSet(spec, onProgress) {
+      const scope = await session.ready();
+      const key = 'name' in spec ? `${spec.name}-${spec.size ?? 28}` : undefined;
+      let loaded = 0;
+      let total: number | undefined;
+      const report = (progress: ImageSetProgress) => {
+        // A page that went away must not fail the opening.
+        if (onProgress) Promise.resolve(onProgress(progress)).catch(() => undefined);
+      };
+      const dataset = scope.lab.dataset(spec, {
+        onProgress: (p) => {
+          // Only forward movement: a cached asset reports one 'decode' at 0 bytes.
+          if (p.loaded < loaded) return;
+          loaded = p.loaded;
+          total = p.total ?? total;
+          if (key && p.phase === 'decode' && p.loaded > 0) assetBytes.set(key, p.loaded);
+          report({ phase: p.phase, loaded, total });
+        },
+      });
+      let info: ImageSetInfo;
+      try {
+        const set = await dataset.load();
+        // A user's set arrives whole: its pixel bytes are what was loaded.
+        const size = key
+          ? (assetBytes.get(key) ?? Math.max(loaded, total ?? 0))
+          : set.pixels.length;
+        report({ phase: 'ready', loaded: size, total: size });
+        const record = sets.add((id) => ({ id, spec, dataset, generation: scope.generation }));
+        info = {
+          id: record.id,
+          name: dataset.name,
+          shape: [...dataset.shape],
+          count: set.count,
+          labelled: set.labels !== undefined,
+        };
+      } catch (error) {
+        dataset.dispose();
+        throw error;
+      }
+      return info;
+    },
+
+    async imageSetPreview(id, n, options = {}) {
+      if (!Number.isInteger(n) || n < 1 || n > MAX_PREVIEW_IMAGES) {
+        throw new RangeError(
+          `imageSetPreview(n): expected a whole number of images from 1 to ${MAX_PREVIEW_IMAGES}, received ${String(n)}.`,
+        );
+      }
+      const dataset = await live(id);
+      const batch = await dataset.sample(n, { seed: options.seed ?? dataset.seed, flips: false });
+      const preview: ImageSetPreview = {
+        count: batch.count,
+        shape: batch.shape,
+        pixels: batch.pixels,
+        labels: batch.labels,
+        images: batch.images,
+      };
+      return transfer(preview, [
+        batch.pixels.buffer as ArrayBuffer,
+        batch.labels.buffer as ArrayBuffer,
+        batch.images.buffer as ArrayBuffer,
+      ]);
+    },
+
+    async disposeImageSet(id) {
+      const record = sets.get(id);
+      sets.delete(id);
+      record.dataset.dispose();
+    },
+  };
+}
