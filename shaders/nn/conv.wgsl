@@ -45,6 +45,12 @@ const CIB: u32 = (CIN + 3u) / 4u;
 const WOB: u32 = (WO + 3u) / 4u;
 const WB: u32 = (W + 3u) / 4u;
 const OUT_SIZE: u32 = COUT * HO * WO;
+// forward computes 2 output rows per invocation on the 3 × 3 stride-1 path (they share 2 of
+// their 4 input rows), 1 otherwise.
+const FORWARD_ROWS: u32 = select(1u, 2u, STRIDE == 1u && K == 3u);
+const ROW_BLOCKS: u32 = (HO + FORWARD_ROWS - 1u) / FORWARD_ROWS;
+// backward_input likewise (2 rows of dL/dx share 2 of their 4 rows of δ).
+const INPUT_ROW_BLOCKS: u32 = (H + FORWARD_ROWS - 1u) / FORWARD_ROWS;
 const IN_SIZE: u32 = CIN * H * W;
 
 @group(0) @binding(0) var<uniform> u: ConvUniforms;
@@ -93,14 +99,100 @@ fn store_out(n: u32, co: u32, oy: u32, ox: u32, z: f32) {
   dst[u.output_offset + i] = act_apply(ACTIVATION, z);
 }
 
+// A row segment of 6 values (columns c .. c + 5 of one row), zero outside the image.
+struct Segment {
+  lo: vec4<f32>,
+  hi: vec2<f32>,
+}
+
+fn load_segment(at: u32, cols: vec4<u32>, cols_hi: vec2<u32>, mask: vec4<f32>, mask_hi: vec2<f32>) -> Segment {
+  return Segment(
+    vec4<f32>(src[at + cols.x], src[at + cols.y], src[at + cols.z], src[at + cols.w]) * mask,
+    vec2<f32>(src[at + cols_hi.x], src[at + cols_hi.y]) * mask_hi);
+}
+
+// acc{j} += the 3 taps w0, w1, w2 of one kernel row applied at pixel j of the segment.
+fn row_taps(acc0: ptr<function, vec4<f32>>, acc1: ptr<function, vec4<f32>>, acc2: ptr<function, vec4<f32>>,
+    acc3: ptr<function, vec4<f32>>, s: Segment, w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f32>) {
+  *acc0 += w0 * s.lo.x + w1 * s.lo.y + w2 * s.lo.z;
+  *acc1 += w0 * s.lo.y + w1 * s.lo.z + w2 * s.lo.w;
+  *acc2 += w0 * s.lo.z + w1 * s.lo.w + w2 * s.hi.x;
+  *acc3 += w0 * s.lo.w + w1 * s.hi.x + w2 * s.hi.y;
+}
+
+// The hot path (3 × 3, stride 1): 4 output channels × 4 pixels × 2 rows (oy, oy + 1) per
+// invocation. The 4 input rows oy − 1 .. oy + 2 are loaded once per input channel (6 pixels each)
+// and serve both output rows; the 9 taps' weights are loaded once per input channel. Column
+// indices, zero-padding masks (columns and rows) and weight rows are fixed for the invocation,
+// so the loop is plain loads and multiply-adds: on CPU adapters a bounds check per load costs
+// more than the math.
+fn forward_two_rows(n: u32, co0: u32, oy: u32, ox0: u32, bias: vec4<f32>) {
+  let ix0 = i32(ox0) - 1;
+  let c = vec4<i32>(ix0, ix0 + 1, ix0 + 2, ix0 + 3);
+  let c_hi = vec2<i32>(ix0 + 4, ix0 + 5);
+  let mask = select(vec4<f32>(0.0), vec4<f32>(1.0), (c >= vec4<i32>(0)) & (c < vec4<i32>(i32(W))));
+  let mask_hi = select(vec2<f32>(0.0), vec2<f32>(1.0), c_hi < vec2<i32>(i32(W)));
+  let cols = vec4<u32>(clamp(c, vec4<i32>(0), vec4<i32>(i32(W) - 1)));
+  let cols_hi = vec2<u32>(min(c_hi, vec2<i32>(i32(W) - 1)));
+  // Input rows oy − 1 + r (clamped) and whether each is inside the image.
+  let r = vec4<i32>(i32(oy) - 1, i32(oy), i32(oy) + 1, i32(oy) + 2);
+  let inside = select(vec4<f32>(0.0), vec4<f32>(1.0), (r >= vec4<i32>(0)) & (r < vec4<i32>(i32(H))));
+  let rows = vec4<u32>(clamp(r, vec4<i32>(0), vec4<i32>(i32(H) - 1))) * W;
+  let w_row0 = u.param_offset + min(co0, COUT - 1u) * CIN * KK;
+  let w_row1 = u.param_offset + min(co0 + 1u, COUT - 1u) * CIN * KK;
+  let w_row2 = u.param_offset + min(co0 + 2u, COUT - 1u) * CIN * KK;
+  let w_row3 = u.param_offset + min(co0 + 3u, COUT - 1u) * CIN * KK;
+  // t{j}: row oy, b{j}: row oy + 1, pixel ox0 + j, output channels co0 .. co0 + 3.
+  var t0 = bias; var t1 = bias; var t2 = bias; var t3 = bias;
+  var b0 = bias; var b1 = bias; var b2 = bias; var b3 = bias;
+  var plane = u.input_offset + n * IN_SIZE;
+  var w = 0u;
+  for (var ci = 0u; ci < CIN; ci++) {
+    let w0 = vec4<f32>(params[w_row0 + w + 0u], params[w_row1 + w + 0u], params[w_row2 + w + 0u], params[w_row3 + w + 0u]);
+    let w1 = vec4<f32>(params[w_row0 + w + 1u], params[w_row1 + w + 1u], params[w_row2 + w + 1u], params[w_row3 + w + 1u]);
+    let w2 = vec4<f32>(params[w_row0 + w + 2u], params[w_row1 + w + 2u], params[w_row2 + w + 2u], params[w_row3 + w + 2u]);
+    let w3 = vec4<f32>(params[w_row0 + w + 3u], params[w_row1 + w + 3u], params[w_row2 + w + 3u], params[w_row3 + w + 3u]);
+    let w4 = vec4<f32>(params[w_row0 + w + 4u], params[w_row1 + w + 4u], params[w_row2 + w + 4u], params[w_row3 + w + 4u]);
+    let w5 = vec4<f32>(params[w_row0 + w + 5u], params[w_row1 + w + 5u], params[w_row2 + w + 5u], params[w_row3 + w + 5u]);
+    let w6 = vec4<f32>(params[w_row0 + w + 6u], params[w_row1 + w + 6u], params[w_row2 + w + 6u], params[w_row3 + w + 6u]);
+    let w7 = vec4<f32>(params[w_row0 + w + 7u], params[w_row1 + w + 7u], params[w_row2 + w + 7u], params[w_row3 + w + 7u]);
+    let w8 = vec4<f32>(params[w_row0 + w + 8u], params[w_row1 + w + 8u], params[w_row2 + w + 8u], params[w_row3 + w + 8u]);
+    let s0 = load_segment(plane + rows.x, cols, cols_hi, mask * inside.x, mask_hi * inside.x);
+    let s1 = load_segment(plane + rows.y, cols, cols_hi, mask * inside.y, mask_hi * inside.y);
+    let s2 = load_segment(plane + rows.z, cols, cols_hi, mask * inside.z, mask_hi * inside.z);
+    let s3 = load_segment(plane + rows.w, cols, cols_hi, mask * inside.w, mask_hi * inside.w);
+    row_taps(&t0, &t1, &t2, &t3, s0, w0, w1, w2);
+    row_taps(&t0, &t1, &t2, &t3, s1, w3, w4, w5);
+    row_taps(&t0, &t1, &t2, &t3, s2, w6, w7, w8);
+    row_taps(&b0, &b1, &b2, &b3, s1, w0, w1, w2);
+    row_taps(&b0, &b1, &b2, &b3, s2, w3, w4, w5);
+    row_taps(&b0, &b1, &b2, &b3, s3, w6, w7, w8);
+    plane += H * W;
+    w += KK;
+  }
+  let bottom = oy + 1u < HO;
+  for (var k = 0u; k < 4u; k++) {
+    store_out(n, co0 + k, oy, ox0, t0[k]);
+    store_out(n, co0 + k, oy, ox0 + 1u, t1[k]);
+    store_out(n, co0 + k, oy, ox0 + 2u, t2[k]);
+    store_out(n, co0 + k, oy, ox0 + 3u, t3[k]);
+    if (bottom) {
+      store_out(n, co0 + k, oy + 1u, ox0, b0[k]);
+      store_out(n, co0 + k, oy + 1u, ox0 + 1u, b1[k]);
+      store_out(n, co0 + k, oy + 1u, ox0 + 2u, b2[k]);
+      store_out(n, co0 + k, oy + 1u, ox0 + 3u, b3[k]);
+    }
+  }
+}
+
 @compute @workgroup_size({{WORKGROUP_SIZE}})
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   var i = flat_index(gid, groups);
-  if (i >= u.batch * COB * HO * WOB) { return; }
+  if (i >= u.batch * COB * ROW_BLOCKS * WOB) { return; }
   let ox0 = (i % WOB) * 4u;
   i /= WOB;
-  let oy = i % HO;
-  i /= HO;
+  let oy = (i % ROW_BLOCKS) * FORWARD_ROWS;
+  i /= ROW_BLOCKS;
   let co0 = (i % COB) * 4u;
   let n = i / COB;
   let bias = vec4<f32>(
@@ -117,23 +209,10 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let ix0 = i32(ox0 * STRIDE) - PAD;
   let step = i32(STRIDE);
   if (STRIDE == 1u && K == 3u) {
-    // The hot path: each input row segment (6 pixels) is loaded once for the 3 taps of a row.
-    for (var ci = 0u; ci < CIN; ci++) {
-      for (var ky = 0u; ky < 3u; ky++) {
-        let iy = iy0 + i32(ky);
-        if (iy < 0 || iy >= i32(H)) { continue; }
-        let lo = vec4<f32>(load_x(n, ci, iy, ix0), load_x(n, ci, iy, ix0 + 1), load_x(n, ci, iy, ix0 + 2), load_x(n, ci, iy, ix0 + 3));
-        let hi = vec2<f32>(load_x(n, ci, iy, ix0 + 4), load_x(n, ci, iy, ix0 + 5));
-        let w0 = load_w_out4(co0, ci, ky * 3u);
-        let w1 = load_w_out4(co0, ci, ky * 3u + 1u);
-        let w2 = load_w_out4(co0, ci, ky * 3u + 2u);
-        acc0 += w0 * lo.x + w1 * lo.y + w2 * lo.z;
-        acc1 += w0 * lo.y + w1 * lo.z + w2 * lo.w;
-        acc2 += w0 * lo.z + w1 * lo.w + w2 * hi.x;
-        acc3 += w0 * lo.w + w1 * hi.x + w2 * hi.y;
-      }
-    }
-  } else {
+    forward_two_rows(n, co0, oy, ox0, bias);
+    return;
+  }
+  {
   for (var ci = 0u; ci < CIN; ci++) {
     for (var ky = 0u; ky < K; ky++) {
       let iy = iy0 + i32(ky);
@@ -178,26 +257,98 @@ fn load_delta_at(n: u32, co: u32, ty: i32, ix: i32, kx: u32) -> f32 {
   return select(0.0, v, hit);
 }
 
-// δ at column x of the output row starting at `row` (stride 1), 0 outside the row.
-fn load_delta_row(row: u32, x: i32) -> f32 {
-  let v = cache[row + u32(clamp(x, 0, i32(WO) - 1))];
-  return select(0.0, v, x >= 0 && x < i32(WO));
-}
-
 fn store_grad_input(n: u32, ci: u32, iy: u32, ix: u32, g: f32) {
   if (ci >= CIN || ix >= W) { return; }
   dst[u.input_offset + n * IN_SIZE + (ci * H + iy) * W + ix] = g;
+}
+
+fn load_delta_segment(at: u32, cols: vec4<u32>, cols_hi: vec2<u32>, mask: vec4<f32>, mask_hi: vec2<f32>) -> Segment {
+  return Segment(
+    vec4<f32>(cache[at + cols.x], cache[at + cols.y], cache[at + cols.z], cache[at + cols.w]) * mask,
+    vec2<f32>(cache[at + cols_hi.x], cache[at + cols_hi.y]) * mask_hi);
+}
+
+// acc{j} += the flipped taps of one kernel row at pixel j: a segment of δ starting one column to
+// the left, so pixel j meets δ segment index j + 2 − kx through tap kx.
+fn row_taps_flipped(acc0: ptr<function, vec4<f32>>, acc1: ptr<function, vec4<f32>>, acc2: ptr<function, vec4<f32>>,
+    acc3: ptr<function, vec4<f32>>, s: Segment, w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f32>) {
+  *acc0 += w0 * s.lo.z + w1 * s.lo.y + w2 * s.lo.x;
+  *acc1 += w0 * s.lo.w + w1 * s.lo.z + w2 * s.lo.y;
+  *acc2 += w0 * s.hi.x + w1 * s.lo.w + w2 * s.lo.z;
+  *acc3 += w0 * s.hi.y + w1 * s.hi.x + w2 * s.lo.w;
+}
+
+// The hot path of dL/dx (3 × 3, stride 1), the correlation of δ with the flipped kernel: 4 input
+// channels × 4 pixels × 2 rows (iy, iy + 1) per invocation, from the 4 rows of δ iy − 1 .. iy + 2
+// loaded once per output channel; set up like forward_two_rows.
+fn backward_input_two_rows(n: u32, ci0: u32, iy: u32, ix0: u32) {
+  let x0 = i32(ix0) - 1;
+  let c = vec4<i32>(x0, x0 + 1, x0 + 2, x0 + 3);
+  let c_hi = vec2<i32>(x0 + 4, x0 + 5);
+  let mask = select(vec4<f32>(0.0), vec4<f32>(1.0), (c >= vec4<i32>(0)) & (c < vec4<i32>(i32(WO))));
+  let mask_hi = select(vec2<f32>(0.0), vec2<f32>(1.0), c_hi < vec2<i32>(i32(WO)));
+  let cols = vec4<u32>(clamp(c, vec4<i32>(0), vec4<i32>(i32(WO) - 1)));
+  let cols_hi = vec2<u32>(min(c_hi, vec2<i32>(i32(WO) - 1)));
+  let r = vec4<i32>(i32(iy) - 1, i32(iy), i32(iy) + 1, i32(iy) + 2);
+  let inside = select(vec4<f32>(0.0), vec4<f32>(1.0), (r >= vec4<i32>(0)) & (r < vec4<i32>(i32(HO))));
+  let rows = vec4<u32>(clamp(r, vec4<i32>(0), vec4<i32>(i32(HO) - 1))) * WO;
+  let w_col0 = u.param_offset + min(ci0, CIN - 1u) * KK;
+  let w_col1 = u.param_offset + min(ci0 + 1u, CIN - 1u) * KK;
+  let w_col2 = u.param_offset + min(ci0 + 2u, CIN - 1u) * KK;
+  let w_col3 = u.param_offset + min(ci0 + 3u, CIN - 1u) * KK;
+  // t{j}: row iy, b{j}: row iy + 1, pixel ix0 + j, input channels ci0 .. ci0 + 3.
+  var t0 = vec4<f32>(0.0); var t1 = vec4<f32>(0.0); var t2 = vec4<f32>(0.0); var t3 = vec4<f32>(0.0);
+  var b0 = vec4<f32>(0.0); var b1 = vec4<f32>(0.0); var b2 = vec4<f32>(0.0); var b3 = vec4<f32>(0.0);
+  var plane = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE;
+  var w = 0u;
+  for (var co = 0u; co < COUT; co++) {
+    let w0 = vec4<f32>(params[w_col0 + w + 0u], params[w_col1 + w + 0u], params[w_col2 + w + 0u], params[w_col3 + w + 0u]);
+    let w1 = vec4<f32>(params[w_col0 + w + 1u], params[w_col1 + w + 1u], params[w_col2 + w + 1u], params[w_col3 + w + 1u]);
+    let w2 = vec4<f32>(params[w_col0 + w + 2u], params[w_col1 + w + 2u], params[w_col2 + w + 2u], params[w_col3 + w + 2u]);
+    let w3 = vec4<f32>(params[w_col0 + w + 3u], params[w_col1 + w + 3u], params[w_col2 + w + 3u], params[w_col3 + w + 3u]);
+    let w4 = vec4<f32>(params[w_col0 + w + 4u], params[w_col1 + w + 4u], params[w_col2 + w + 4u], params[w_col3 + w + 4u]);
+    let w5 = vec4<f32>(params[w_col0 + w + 5u], params[w_col1 + w + 5u], params[w_col2 + w + 5u], params[w_col3 + w + 5u]);
+    let w6 = vec4<f32>(params[w_col0 + w + 6u], params[w_col1 + w + 6u], params[w_col2 + w + 6u], params[w_col3 + w + 6u]);
+    let w7 = vec4<f32>(params[w_col0 + w + 7u], params[w_col1 + w + 7u], params[w_col2 + w + 7u], params[w_col3 + w + 7u]);
+    let w8 = vec4<f32>(params[w_col0 + w + 8u], params[w_col1 + w + 8u], params[w_col2 + w + 8u], params[w_col3 + w + 8u]);
+    let s0 = load_delta_segment(plane + rows.x, cols, cols_hi, mask * inside.x, mask_hi * inside.x);
+    let s1 = load_delta_segment(plane + rows.y, cols, cols_hi, mask * inside.y, mask_hi * inside.y);
+    let s2 = load_delta_segment(plane + rows.z, cols, cols_hi, mask * inside.z, mask_hi * inside.z);
+    let s3 = load_delta_segment(plane + rows.w, cols, cols_hi, mask * inside.w, mask_hi * inside.w);
+    // Row iy meets δ row iy + 1 − ky through kernel row ky.
+    row_taps_flipped(&t0, &t1, &t2, &t3, s2, w0, w1, w2);
+    row_taps_flipped(&t0, &t1, &t2, &t3, s1, w3, w4, w5);
+    row_taps_flipped(&t0, &t1, &t2, &t3, s0, w6, w7, w8);
+    row_taps_flipped(&b0, &b1, &b2, &b3, s3, w0, w1, w2);
+    row_taps_flipped(&b0, &b1, &b2, &b3, s2, w3, w4, w5);
+    row_taps_flipped(&b0, &b1, &b2, &b3, s1, w6, w7, w8);
+    plane += HO * WO;
+    w += CIN * KK;
+  }
+  let bottom = iy + 1u < H;
+  for (var k = 0u; k < 4u; k++) {
+    store_grad_input(n, ci0 + k, iy, ix0, t0[k]);
+    store_grad_input(n, ci0 + k, iy, ix0 + 1u, t1[k]);
+    store_grad_input(n, ci0 + k, iy, ix0 + 2u, t2[k]);
+    store_grad_input(n, ci0 + k, iy, ix0 + 3u, t3[k]);
+    if (bottom) {
+      store_grad_input(n, ci0 + k, iy + 1u, ix0, b0[k]);
+      store_grad_input(n, ci0 + k, iy + 1u, ix0 + 1u, b1[k]);
+      store_grad_input(n, ci0 + k, iy + 1u, ix0 + 2u, b2[k]);
+      store_grad_input(n, ci0 + k, iy + 1u, ix0 + 3u, b3[k]);
+    }
+  }
 }
 
 // dL/dx[n, ci, iy, ix] = Σ_co Σ_taps W[co, ci, ky, kx] δ[n, co, (iy + PAD − ky) / S, (ix + PAD − kx) / S].
 @compute @workgroup_size({{WORKGROUP_SIZE}})
 fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   var i = flat_index(gid, groups);
-  if (i >= u.batch * CIB * H * WB) { return; }
+  if (i >= u.batch * CIB * INPUT_ROW_BLOCKS * WB) { return; }
   let ix0 = (i % WB) * 4u;
   i /= WB;
-  let iy = i % H;
-  i /= H;
+  let iy = (i % INPUT_ROW_BLOCKS) * FORWARD_ROWS;
+  i /= INPUT_ROW_BLOCKS;
   let ci0 = (i % CIB) * 4u;
   let n = i / CIB;
   // acc{j}: pixel ix0 + j, input channels ci0 .. ci0 + 3.
@@ -207,27 +358,10 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   var acc3 = vec4<f32>(0.0);
   let x0 = i32(ix0);
   if (STRIDE == 1u && K == 3u) {
-    // The hot path: dL/dx is the correlation of δ with the flipped kernel; each δ row segment
-    // (columns ix0 − 1 .. ix0 + 4) is loaded once for the 3 taps of a row.
-    let base = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE;
-    for (var co = 0u; co < COUT; co++) {
-      for (var ky = 0u; ky < 3u; ky++) {
-        let ty = i32(iy) + 1 - i32(ky);
-        if (ty < 0 || ty >= i32(HO)) { continue; }
-        let row = base + (co * HO + u32(ty)) * WO;
-        let lo = vec4<f32>(load_delta_row(row, x0 - 1), load_delta_row(row, x0), load_delta_row(row, x0 + 1), load_delta_row(row, x0 + 2));
-        let hi = vec2<f32>(load_delta_row(row, x0 + 3), load_delta_row(row, x0 + 4));
-        let w0 = load_w_in4(co, ci0, ky * 3u);
-        let w1 = load_w_in4(co, ci0, ky * 3u + 1u);
-        let w2 = load_w_in4(co, ci0, ky * 3u + 2u);
-        // Pixel ix0 + j meets δ column ix0 + j + 1 − kx: segment index j + 2 − kx.
-        acc0 += w0 * lo.z + w1 * lo.y + w2 * lo.x;
-        acc1 += w0 * lo.w + w1 * lo.z + w2 * lo.y;
-        acc2 += w0 * hi.x + w1 * lo.w + w2 * lo.z;
-        acc3 += w0 * hi.y + w1 * hi.x + w2 * lo.w;
-      }
-    }
-  } else {
+    backward_input_two_rows(n, ci0, iy, ix0);
+    return;
+  }
+  {
   for (var co = 0u; co < COUT; co++) {
     for (var ky = 0u; ky < K; ky++) {
       let ty = i32(iy) + PAD - i32(ky);
@@ -345,21 +479,36 @@ fn weights_row3(i: u32) {
   var a00 = vec4<f32>(0.0); var a01 = vec4<f32>(0.0); var a02 = vec4<f32>(0.0); var a03 = vec4<f32>(0.0);
   var a10 = vec4<f32>(0.0); var a11 = vec4<f32>(0.0); var a12 = vec4<f32>(0.0); var a13 = vec4<f32>(0.0);
   var a20 = vec4<f32>(0.0); var a21 = vec4<f32>(0.0); var a22 = vec4<f32>(0.0); var a23 = vec4<f32>(0.0);
+  // Channel offsets (clamped) are fixed for the invocation: the loop is loads and multiply-adds.
+  let xc0 = min(ci0, CIN - 1u) * H * W;
+  let xc1 = min(ci0 + 1u, CIN - 1u) * H * W;
+  let xc2 = min(ci0 + 2u, CIN - 1u) * H * W;
+  let xc3 = min(ci0 + 3u, CIN - 1u) * H * W;
+  let dc0 = min(co0, COUT - 1u) * HO * WO;
+  let dc1 = min(co0 + 1u, COUT - 1u) * HO * WO;
+  let dc2 = min(co0 + 2u, COUT - 1u) * HO * WO;
+  let dc3 = min(co0 + 3u, COUT - 1u) * HO * WO;
   for (var n = 0u; n < u.batch; n++) {
+    let x_n = u.input_offset + n * IN_SIZE;
+    let d_n = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE;
     for (var oy = 0u; oy < HO; oy++) {
       let iy = i32(oy + ky) - 1;
       if (iy < 0 || iy >= i32(H)) { continue; }
+      let x_row = x_n + u32(iy) * W;
+      var d_at = d_n + oy * WO;
       // xm, xc, xp: x over the 4 input channels at columns ox − 1, ox, ox + 1.
       var xm = vec4<f32>(0.0);
-      var xc = load_x_ci4(n, ci0, u32(iy), 0);
+      var xc = vec4<f32>(src[x_row + xc0], src[x_row + xc1], src[x_row + xc2], src[x_row + xc3]);
       for (var ox = 0u; ox < WO; ox++) {
-        let xp = load_x_ci4(n, ci0, u32(iy), i32(ox) + 1);
-        let d = load_delta4(n, co0, oy * WO + ox);
+        let at = x_row + min(ox + 1u, W - 1u);
+        let xp = select(vec4<f32>(0.0), vec4<f32>(src[at + xc0], src[at + xc1], src[at + xc2], src[at + xc3]), ox + 1u < W);
+        let d = vec4<f32>(cache[d_at + dc0], cache[d_at + dc1], cache[d_at + dc2], cache[d_at + dc3]);
         a00 += d * xm.x; a01 += d * xm.y; a02 += d * xm.z; a03 += d * xm.w;
         a10 += d * xc.x; a11 += d * xc.y; a12 += d * xc.z; a13 += d * xc.w;
         a20 += d * xp.x; a21 += d * xp.y; a22 += d * xp.z; a23 += d * xp.w;
         xm = xc;
         xc = xp;
+        d_at += 1u;
       }
     }
   }

@@ -35,6 +35,16 @@ const CONFIGS: Conv2dShape[] = [
     stride: 2,
     activation: 'silu',
   },
+  // Odd height and width: the 3 × 3 stride-1 kernels' last block of two rows has one.
+  {
+    inputChannels: 5,
+    outputChannels: 6,
+    height: 5,
+    width: 9,
+    kernel: 3,
+    stride: 1,
+    activation: 'tanh',
+  },
   {
     inputChannels: 4,
     outputChannels: 3,

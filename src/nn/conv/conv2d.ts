@@ -204,8 +204,11 @@ export class Conv2d {
     const { inputChannels: cin, outputChannels: cout, height: h, width: w } = this.shape;
     const out = this.output;
     const blocks = (n: number) => Math.ceil(n / 4);
-    const forwardItems = batch * blocks(cout) * out.height * blocks(out.width);
-    const inputItems = batch * blocks(cin) * h * blocks(w);
+    // 3 × 3 stride 1: two output rows per invocation (shaders/nn/conv.wgsl FORWARD_ROWS).
+    const forwardRows = this.shape.kernel === 3 && this.shape.stride === 1 ? 2 : 1;
+    const forwardItems =
+      batch * blocks(cout) * Math.ceil(out.height / forwardRows) * blocks(out.width);
+    const inputItems = batch * blocks(cin) * Math.ceil(h / forwardRows) * blocks(w);
     // 3 × 3 stride 1: one block per kernel row (shaders/nn/conv.wgsl TAP_BLOCKS); else per tap.
     const tapBlocks =
       this.shape.kernel === 3 && this.shape.stride === 1 ? 3 : this.shape.kernel ** 2;
