@@ -9,7 +9,8 @@
 //   backward_input    dst = dL/dx  (from δ and W)
 //   backward_weights  src = x,     dst = gradients (dW, db at param_offset), from δ and x
 // Register blocking: forward and backward_input compute 4 channels × 4 neighbouring pixels of a
-// row per invocation (16 multiply-adds per 8 loads); backward_weights owns a 4 × 4 block of
+// row per invocation, and of 2 rows on the 3 × 3 stride-1 hot path (forward_two_rows,
+// backward_input_two_rows: the rows share 2 of their 4 input rows); backward_weights owns a 4 × 4 block of
 // (output, input) channels at one kernel tap and sums over the batch and the output pixels in a
 // fixed order (sample, row, column): no atomics, bit-reproducible. One invocation per 4 biases.
 // Out-of-range channels and pixels load a clamped index and are never stored.
@@ -99,16 +100,79 @@ fn store_out(n: u32, co: u32, oy: u32, ox: u32, z: f32) {
   dst[u.output_offset + i] = act_apply(ACTIVATION, z);
 }
 
-// A row segment of 6 values (columns c .. c + 5 of one row), zero outside the image.
+// The 6 columns × 4 rows an invocation of the two-row hot paths reads from a plane of
+// `width` × `height` (x or δ), from column x0 and row y0: indices clamped into the plane and
+// masks that zero what lies outside it (the padding), computed once per invocation so the
+// loops are plain loads and multiply-adds (on CPU adapters a bounds check per load costs more
+// than the math).
+struct Window {
+  cols: vec4<u32>,
+  cols_hi: vec2<u32>,
+  mask: vec4<f32>,
+  mask_hi: vec2<f32>,
+  // Offsets of the 4 rows in a plane, and whether each is inside it (1) or padding (0).
+  rows: vec4<u32>,
+  inside: vec4<f32>,
+}
+
+fn window(x0: i32, y0: i32, width: u32, height: u32) -> Window {
+  let c = vec4<i32>(x0, x0 + 1, x0 + 2, x0 + 3);
+  let c_hi = vec2<i32>(x0 + 4, x0 + 5);
+  let r = vec4<i32>(y0, y0 + 1, y0 + 2, y0 + 3);
+  let wmax = i32(width) - 1;
+  let hmax = i32(height) - 1;
+  return Window(
+    vec4<u32>(clamp(c, vec4<i32>(0), vec4<i32>(wmax))),
+    vec2<u32>(clamp(c_hi, vec2<i32>(0), vec2<i32>(wmax))),
+    select(vec4<f32>(0.0), vec4<f32>(1.0), (c >= vec4<i32>(0)) & (c <= vec4<i32>(wmax))),
+    select(vec2<f32>(0.0), vec2<f32>(1.0), (c_hi >= vec2<i32>(0)) & (c_hi <= vec2<i32>(wmax))),
+    vec4<u32>(clamp(r, vec4<i32>(0), vec4<i32>(hmax))) * width,
+    select(vec4<f32>(0.0), vec4<f32>(1.0), (r >= vec4<i32>(0)) & (r <= vec4<i32>(hmax))));
+}
+
+// A row segment of 6 values (the window's columns of one row), zero outside the plane.
 struct Segment {
   lo: vec4<f32>,
   hi: vec2<f32>,
 }
 
-fn load_segment(at: u32, cols: vec4<u32>, cols_hi: vec2<u32>, mask: vec4<f32>, mask_hi: vec2<f32>) -> Segment {
+// Row `row` (0..3) of the window over x's plane starting at `plane`.
+fn x_segment(plane: u32, win: Window, row: u32) -> Segment {
+  let at = plane + win.rows[row];
+  let inside = win.inside[row];
   return Segment(
-    vec4<f32>(src[at + cols.x], src[at + cols.y], src[at + cols.z], src[at + cols.w]) * mask,
-    vec2<f32>(src[at + cols_hi.x], src[at + cols_hi.y]) * mask_hi);
+    vec4<f32>(src[at + win.cols.x], src[at + win.cols.y], src[at + win.cols.z], src[at + win.cols.w]) * (win.mask * inside),
+    vec2<f32>(src[at + win.cols_hi.x], src[at + win.cols_hi.y]) * (win.mask_hi * inside));
+}
+
+// The same over δ's plane (in the cache).
+fn delta_segment(plane: u32, win: Window, row: u32) -> Segment {
+  let at = plane + win.rows[row];
+  let inside = win.inside[row];
+  return Segment(
+    vec4<f32>(cache[at + win.cols.x], cache[at + win.cols.y], cache[at + win.cols.z], cache[at + win.cols.w]) * (win.mask * inside),
+    vec2<f32>(cache[at + win.cols_hi.x], cache[at + win.cols_hi.y]) * (win.mask_hi * inside));
+}
+
+// The 9 taps of a 3 × 3 kernel for 4 channels: tap t of channel j at params[bases[j] + t].
+struct Taps4 {
+  w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f32>,
+  w3: vec4<f32>, w4: vec4<f32>, w5: vec4<f32>,
+  w6: vec4<f32>, w7: vec4<f32>, w8: vec4<f32>,
+}
+
+fn tap4(bases: vec4<u32>, t: u32) -> vec4<f32> {
+  return vec4<f32>(params[bases.x + t], params[bases.y + t], params[bases.z + t], params[bases.w + t]);
+}
+
+fn taps4(bases: vec4<u32>) -> Taps4 {
+  return Taps4(tap4(bases, 0u), tap4(bases, 1u), tap4(bases, 2u), tap4(bases, 3u), tap4(bases, 4u),
+    tap4(bases, 5u), tap4(bases, 6u), tap4(bases, 7u), tap4(bases, 8u));
+}
+
+// Where the 4 channels c0 .. c0 + 3 (clamped to `count`) start, `stride` floats apart.
+fn channel_bases(c0: u32, count: u32, stride: u32) -> vec4<u32> {
+  return u.param_offset + min(vec4<u32>(c0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(count - 1u)) * stride;
 }
 
 // acc{j} += the 3 taps w0, w1, w2 of one kernel row applied at pixel j of the segment.
@@ -122,51 +186,28 @@ fn row_taps(acc0: ptr<function, vec4<f32>>, acc1: ptr<function, vec4<f32>>, acc2
 
 // The hot path (3 × 3, stride 1): 4 output channels × 4 pixels × 2 rows (oy, oy + 1) per
 // invocation. The 4 input rows oy − 1 .. oy + 2 are loaded once per input channel (6 pixels each)
-// and serve both output rows; the 9 taps' weights are loaded once per input channel. Column
-// indices, zero-padding masks (columns and rows) and weight rows are fixed for the invocation,
-// so the loop is plain loads and multiply-adds: on CPU adapters a bounds check per load costs
-// more than the math.
+// and serve both output rows; the 9 taps' weights are loaded once per input channel.
 fn forward_two_rows(n: u32, co0: u32, oy: u32, ox0: u32, bias: vec4<f32>) {
-  let ix0 = i32(ox0) - 1;
-  let c = vec4<i32>(ix0, ix0 + 1, ix0 + 2, ix0 + 3);
-  let c_hi = vec2<i32>(ix0 + 4, ix0 + 5);
-  let mask = select(vec4<f32>(0.0), vec4<f32>(1.0), (c >= vec4<i32>(0)) & (c < vec4<i32>(i32(W))));
-  let mask_hi = select(vec2<f32>(0.0), vec2<f32>(1.0), c_hi < vec2<i32>(i32(W)));
-  let cols = vec4<u32>(clamp(c, vec4<i32>(0), vec4<i32>(i32(W) - 1)));
-  let cols_hi = vec2<u32>(min(c_hi, vec2<i32>(i32(W) - 1)));
-  // Input rows oy − 1 + r (clamped) and whether each is inside the image.
-  let r = vec4<i32>(i32(oy) - 1, i32(oy), i32(oy) + 1, i32(oy) + 2);
-  let inside = select(vec4<f32>(0.0), vec4<f32>(1.0), (r >= vec4<i32>(0)) & (r < vec4<i32>(i32(H))));
-  let rows = vec4<u32>(clamp(r, vec4<i32>(0), vec4<i32>(i32(H) - 1))) * W;
-  let w_row0 = u.param_offset + min(co0, COUT - 1u) * CIN * KK;
-  let w_row1 = u.param_offset + min(co0 + 1u, COUT - 1u) * CIN * KK;
-  let w_row2 = u.param_offset + min(co0 + 2u, COUT - 1u) * CIN * KK;
-  let w_row3 = u.param_offset + min(co0 + 3u, COUT - 1u) * CIN * KK;
+  let win = window(i32(ox0) - 1, i32(oy) - 1, W, H);
+  let w_rows = channel_bases(co0, COUT, CIN * KK);
   // t{j}: row oy, b{j}: row oy + 1, pixel ox0 + j, output channels co0 .. co0 + 3.
   var t0 = bias; var t1 = bias; var t2 = bias; var t3 = bias;
   var b0 = bias; var b1 = bias; var b2 = bias; var b3 = bias;
   var plane = u.input_offset + n * IN_SIZE;
   var w = 0u;
   for (var ci = 0u; ci < CIN; ci++) {
-    let w0 = vec4<f32>(params[w_row0 + w + 0u], params[w_row1 + w + 0u], params[w_row2 + w + 0u], params[w_row3 + w + 0u]);
-    let w1 = vec4<f32>(params[w_row0 + w + 1u], params[w_row1 + w + 1u], params[w_row2 + w + 1u], params[w_row3 + w + 1u]);
-    let w2 = vec4<f32>(params[w_row0 + w + 2u], params[w_row1 + w + 2u], params[w_row2 + w + 2u], params[w_row3 + w + 2u]);
-    let w3 = vec4<f32>(params[w_row0 + w + 3u], params[w_row1 + w + 3u], params[w_row2 + w + 3u], params[w_row3 + w + 3u]);
-    let w4 = vec4<f32>(params[w_row0 + w + 4u], params[w_row1 + w + 4u], params[w_row2 + w + 4u], params[w_row3 + w + 4u]);
-    let w5 = vec4<f32>(params[w_row0 + w + 5u], params[w_row1 + w + 5u], params[w_row2 + w + 5u], params[w_row3 + w + 5u]);
-    let w6 = vec4<f32>(params[w_row0 + w + 6u], params[w_row1 + w + 6u], params[w_row2 + w + 6u], params[w_row3 + w + 6u]);
-    let w7 = vec4<f32>(params[w_row0 + w + 7u], params[w_row1 + w + 7u], params[w_row2 + w + 7u], params[w_row3 + w + 7u]);
-    let w8 = vec4<f32>(params[w_row0 + w + 8u], params[w_row1 + w + 8u], params[w_row2 + w + 8u], params[w_row3 + w + 8u]);
-    let s0 = load_segment(plane + rows.x, cols, cols_hi, mask * inside.x, mask_hi * inside.x);
-    let s1 = load_segment(plane + rows.y, cols, cols_hi, mask * inside.y, mask_hi * inside.y);
-    let s2 = load_segment(plane + rows.z, cols, cols_hi, mask * inside.z, mask_hi * inside.z);
-    let s3 = load_segment(plane + rows.w, cols, cols_hi, mask * inside.w, mask_hi * inside.w);
-    row_taps(&t0, &t1, &t2, &t3, s0, w0, w1, w2);
-    row_taps(&t0, &t1, &t2, &t3, s1, w3, w4, w5);
-    row_taps(&t0, &t1, &t2, &t3, s2, w6, w7, w8);
-    row_taps(&b0, &b1, &b2, &b3, s1, w0, w1, w2);
-    row_taps(&b0, &b1, &b2, &b3, s2, w3, w4, w5);
-    row_taps(&b0, &b1, &b2, &b3, s3, w6, w7, w8);
+    let k = taps4(w_rows + vec4<u32>(w));
+    let s0 = x_segment(plane, win, 0u);
+    let s1 = x_segment(plane, win, 1u);
+    let s2 = x_segment(plane, win, 2u);
+    let s3 = x_segment(plane, win, 3u);
+    // Row oy meets input row oy − 1 + ky through kernel row ky; row oy + 1 the next one down.
+    row_taps(&t0, &t1, &t2, &t3, s0, k.w0, k.w1, k.w2);
+    row_taps(&t0, &t1, &t2, &t3, s1, k.w3, k.w4, k.w5);
+    row_taps(&t0, &t1, &t2, &t3, s2, k.w6, k.w7, k.w8);
+    row_taps(&b0, &b1, &b2, &b3, s1, k.w0, k.w1, k.w2);
+    row_taps(&b0, &b1, &b2, &b3, s2, k.w3, k.w4, k.w5);
+    row_taps(&b0, &b1, &b2, &b3, s3, k.w6, k.w7, k.w8);
     plane += H * W;
     w += KK;
   }
@@ -262,12 +303,6 @@ fn store_grad_input(n: u32, ci: u32, iy: u32, ix: u32, g: f32) {
   dst[u.input_offset + n * IN_SIZE + (ci * H + iy) * W + ix] = g;
 }
 
-fn load_delta_segment(at: u32, cols: vec4<u32>, cols_hi: vec2<u32>, mask: vec4<f32>, mask_hi: vec2<f32>) -> Segment {
-  return Segment(
-    vec4<f32>(cache[at + cols.x], cache[at + cols.y], cache[at + cols.z], cache[at + cols.w]) * mask,
-    vec2<f32>(cache[at + cols_hi.x], cache[at + cols_hi.y]) * mask_hi);
-}
-
 // acc{j} += the flipped taps of one kernel row at pixel j: a segment of δ starting one column to
 // the left, so pixel j meets δ segment index j + 2 − kx through tap kx.
 fn row_taps_flipped(acc0: ptr<function, vec4<f32>>, acc1: ptr<function, vec4<f32>>, acc2: ptr<function, vec4<f32>>,
@@ -282,46 +317,26 @@ fn row_taps_flipped(acc0: ptr<function, vec4<f32>>, acc1: ptr<function, vec4<f32
 // channels × 4 pixels × 2 rows (iy, iy + 1) per invocation, from the 4 rows of δ iy − 1 .. iy + 2
 // loaded once per output channel; set up like forward_two_rows.
 fn backward_input_two_rows(n: u32, ci0: u32, iy: u32, ix0: u32) {
-  let x0 = i32(ix0) - 1;
-  let c = vec4<i32>(x0, x0 + 1, x0 + 2, x0 + 3);
-  let c_hi = vec2<i32>(x0 + 4, x0 + 5);
-  let mask = select(vec4<f32>(0.0), vec4<f32>(1.0), (c >= vec4<i32>(0)) & (c < vec4<i32>(i32(WO))));
-  let mask_hi = select(vec2<f32>(0.0), vec2<f32>(1.0), c_hi < vec2<i32>(i32(WO)));
-  let cols = vec4<u32>(clamp(c, vec4<i32>(0), vec4<i32>(i32(WO) - 1)));
-  let cols_hi = vec2<u32>(min(c_hi, vec2<i32>(i32(WO) - 1)));
-  let r = vec4<i32>(i32(iy) - 1, i32(iy), i32(iy) + 1, i32(iy) + 2);
-  let inside = select(vec4<f32>(0.0), vec4<f32>(1.0), (r >= vec4<i32>(0)) & (r < vec4<i32>(i32(HO))));
-  let rows = vec4<u32>(clamp(r, vec4<i32>(0), vec4<i32>(i32(HO) - 1))) * WO;
-  let w_col0 = u.param_offset + min(ci0, CIN - 1u) * KK;
-  let w_col1 = u.param_offset + min(ci0 + 1u, CIN - 1u) * KK;
-  let w_col2 = u.param_offset + min(ci0 + 2u, CIN - 1u) * KK;
-  let w_col3 = u.param_offset + min(ci0 + 3u, CIN - 1u) * KK;
+  let win = window(i32(ix0) - 1, i32(iy) - 1, WO, HO);
+  let w_cols = channel_bases(ci0, CIN, KK);
   // t{j}: row iy, b{j}: row iy + 1, pixel ix0 + j, input channels ci0 .. ci0 + 3.
   var t0 = vec4<f32>(0.0); var t1 = vec4<f32>(0.0); var t2 = vec4<f32>(0.0); var t3 = vec4<f32>(0.0);
   var b0 = vec4<f32>(0.0); var b1 = vec4<f32>(0.0); var b2 = vec4<f32>(0.0); var b3 = vec4<f32>(0.0);
   var plane = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE;
   var w = 0u;
   for (var co = 0u; co < COUT; co++) {
-    let w0 = vec4<f32>(params[w_col0 + w + 0u], params[w_col1 + w + 0u], params[w_col2 + w + 0u], params[w_col3 + w + 0u]);
-    let w1 = vec4<f32>(params[w_col0 + w + 1u], params[w_col1 + w + 1u], params[w_col2 + w + 1u], params[w_col3 + w + 1u]);
-    let w2 = vec4<f32>(params[w_col0 + w + 2u], params[w_col1 + w + 2u], params[w_col2 + w + 2u], params[w_col3 + w + 2u]);
-    let w3 = vec4<f32>(params[w_col0 + w + 3u], params[w_col1 + w + 3u], params[w_col2 + w + 3u], params[w_col3 + w + 3u]);
-    let w4 = vec4<f32>(params[w_col0 + w + 4u], params[w_col1 + w + 4u], params[w_col2 + w + 4u], params[w_col3 + w + 4u]);
-    let w5 = vec4<f32>(params[w_col0 + w + 5u], params[w_col1 + w + 5u], params[w_col2 + w + 5u], params[w_col3 + w + 5u]);
-    let w6 = vec4<f32>(params[w_col0 + w + 6u], params[w_col1 + w + 6u], params[w_col2 + w + 6u], params[w_col3 + w + 6u]);
-    let w7 = vec4<f32>(params[w_col0 + w + 7u], params[w_col1 + w + 7u], params[w_col2 + w + 7u], params[w_col3 + w + 7u]);
-    let w8 = vec4<f32>(params[w_col0 + w + 8u], params[w_col1 + w + 8u], params[w_col2 + w + 8u], params[w_col3 + w + 8u]);
-    let s0 = load_delta_segment(plane + rows.x, cols, cols_hi, mask * inside.x, mask_hi * inside.x);
-    let s1 = load_delta_segment(plane + rows.y, cols, cols_hi, mask * inside.y, mask_hi * inside.y);
-    let s2 = load_delta_segment(plane + rows.z, cols, cols_hi, mask * inside.z, mask_hi * inside.z);
-    let s3 = load_delta_segment(plane + rows.w, cols, cols_hi, mask * inside.w, mask_hi * inside.w);
+    let k = taps4(w_cols + vec4<u32>(w));
+    let s0 = delta_segment(plane, win, 0u);
+    let s1 = delta_segment(plane, win, 1u);
+    let s2 = delta_segment(plane, win, 2u);
+    let s3 = delta_segment(plane, win, 3u);
     // Row iy meets δ row iy + 1 − ky through kernel row ky.
-    row_taps_flipped(&t0, &t1, &t2, &t3, s2, w0, w1, w2);
-    row_taps_flipped(&t0, &t1, &t2, &t3, s1, w3, w4, w5);
-    row_taps_flipped(&t0, &t1, &t2, &t3, s0, w6, w7, w8);
-    row_taps_flipped(&b0, &b1, &b2, &b3, s3, w0, w1, w2);
-    row_taps_flipped(&b0, &b1, &b2, &b3, s2, w3, w4, w5);
-    row_taps_flipped(&b0, &b1, &b2, &b3, s1, w6, w7, w8);
+    row_taps_flipped(&t0, &t1, &t2, &t3, s2, k.w0, k.w1, k.w2);
+    row_taps_flipped(&t0, &t1, &t2, &t3, s1, k.w3, k.w4, k.w5);
+    row_taps_flipped(&t0, &t1, &t2, &t3, s0, k.w6, k.w7, k.w8);
+    row_taps_flipped(&b0, &b1, &b2, &b3, s3, k.w0, k.w1, k.w2);
+    row_taps_flipped(&b0, &b1, &b2, &b3, s2, k.w3, k.w4, k.w5);
+    row_taps_flipped(&b0, &b1, &b2, &b3, s1, k.w6, k.w7, k.w8);
     plane += HO * WO;
     w += CIN * KK;
   }
@@ -399,17 +414,6 @@ fn store_grad_weight(co: u32, ci: u32, tap: u32, g: f32) {
 
 // dW[co, ci, ky, kx] = Σ_n Σ_oy Σ_ox δ[n, co, oy, ox] x[n, ci, oy·S + ky − PAD, ox·S + kx − PAD],
 // db[co] = Σ_n Σ_oy Σ_ox δ[n, co, oy, ox], in that order.
-// x[n, ci0 .. ci0 + 3, iy, ix] (clamped channels), zero outside the row.
-fn load_x_ci4(n: u32, ci0: u32, iy: u32, ix: i32) -> vec4<f32> {
-  let base = u.input_offset + n * IN_SIZE + iy * W + u32(clamp(ix, 0, i32(W) - 1));
-  let v = vec4<f32>(
-    src[base + min(ci0, CIN - 1u) * H * W],
-    src[base + min(ci0 + 1u, CIN - 1u) * H * W],
-    src[base + min(ci0 + 2u, CIN - 1u) * H * W],
-    src[base + min(ci0 + 3u, CIN - 1u) * H * W]);
-  return select(vec4<f32>(0.0), v, ix >= 0 && ix < i32(W));
-}
-
 // Blocks of dW per output-channel block: one per input-channel block and kernel row (3 × 3,
 // stride 1: the row's 3 taps share a sliding window of x) or per tap (otherwise).
 const TAP_BLOCKS: u32 = select(KK, 3u, STRIDE == 1u && K == 3u);
