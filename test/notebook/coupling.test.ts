@@ -1,7 +1,6 @@
 import { expect } from '@esm-bundle/chai';
 import {
   MAX_OT_BATCH,
-  NotebookError,
   createCell,
   decodeShareLink,
   defaultNotebook,
@@ -16,6 +15,7 @@ import {
   type ModelCell,
   type Notebook,
 } from '../../src/notebook';
+import { errorOf } from './errors';
 
 type Json = Record<string, unknown>;
 
@@ -49,16 +49,6 @@ function teacherAndStudent(): Notebook {
     createCell('view', 'view'),
   ];
   return { ...defaultNotebook(), cells };
-}
-
-function errorOf(value: unknown): NotebookError {
-  try {
-    parseNotebook(value);
-  } catch (error) {
-    expect(error).to.be.instanceOf(NotebookError);
-    return error as NotebookError;
-  }
-  throw new Error('expected parseNotebook to throw');
 }
 
 /** The notebook as JSON with its cell `id`'s model changed by `edit`. */

@@ -1,6 +1,5 @@
 import { expect } from '@esm-bundle/chai';
 import {
-  NotebookError,
   decodeShareLink,
   defaultNotebook,
   describeImageSource,
@@ -22,6 +21,7 @@ import {
   IMAGE_SET_NAMES,
   IMAGE_SPLITS,
 } from '../../src/notebook';
+import { errorOf } from './errors';
 
 const HASH = 'ab'.repeat(32);
 
@@ -31,16 +31,6 @@ function withSource(source: unknown): Notebook {
   const json = JSON.parse(JSON.stringify(notebook)) as { cells: Record<string, unknown>[] };
   json.cells[1]!['source'] = source;
   return json as unknown as Notebook;
-}
-
-function errorOf(value: unknown): NotebookError {
-  try {
-    parseNotebook(value);
-  } catch (error) {
-    expect(error).to.be.instanceOf(NotebookError);
-    return error as NotebookError;
-  }
-  throw new Error('expected parseNotebook to throw');
 }
 
 const SHIPPED: DataSource = {

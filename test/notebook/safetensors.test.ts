@@ -2,13 +2,14 @@ import { expect } from '@esm-bundle/chai';
 import { ParameterLayout } from '../../src/nn/parameters';
 import { buildFlowLayers, resolveFlowSpec } from '../../src/models/flows/flow-spec';
 import {
-  NotebookError,
+  type NotebookError,
   createCell,
   modelSafetensors,
   readSafetensors,
   writeSafetensors,
   type ModelCell,
 } from '../../src/notebook';
+import { notebookErrorFrom } from './errors';
 
 const ascii = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
 
@@ -19,15 +20,8 @@ function handMade(header: string, data: number[]): Uint8Array {
   return new Uint8Array(bytes);
 }
 
-function errorOf(bytes: Uint8Array): NotebookError {
-  try {
-    readSafetensors(bytes);
-  } catch (error) {
-    expect(error).to.be.instanceOf(NotebookError);
-    return error as NotebookError;
-  }
-  throw new Error('expected readSafetensors to throw');
-}
+const errorOf = (bytes: Uint8Array): NotebookError =>
+  notebookErrorFrom(() => readSafetensors(bytes), 'readSafetensors');
 
 describe('safetensors', () => {
   it('writes the known bytes of a tiny F32 tensor (header padded with spaces to 8)', () => {

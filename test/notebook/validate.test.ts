@@ -2,26 +2,15 @@ import { expect } from '@esm-bundle/chai';
 import {
   NOTEBOOK_LIMITS,
   NOTEBOOK_VERSION,
-  NotebookError,
   defaultNotebook,
   migrateNotebook,
   parseNotebook,
   type Notebook,
 } from '../../src/notebook';
 import v1 from './fixtures/notebook-v1.json' with { type: 'json' };
+import { errorOf } from './errors';
 
 type Json = Record<string, unknown>;
-
-/** The error parseNotebook throws for `value` (fails the test when it does not throw). */
-function errorOf(value: unknown): NotebookError {
-  try {
-    parseNotebook(value);
-  } catch (error) {
-    expect(error).to.be.instanceOf(NotebookError);
-    return error as NotebookError;
-  }
-  throw new Error('expected parseNotebook to throw');
-}
 
 /** The default notebook as mutable JSON, changed by `edit`. */
 function edited(edit: (doc: Json & { cells: Json[] }) => void): unknown {
