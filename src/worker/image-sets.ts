@@ -28,9 +28,6 @@ interface ImageSetRecord {
 /** Most images one preview returns. */
 export const MAX_PREVIEW_IMAGES = 256;
 
-/** Compressed sizes of the assets downloaded so far ('mnist-14' → bytes), for cached opens. */
-const assetBytes = new Map<string, number>();
-
 type ImageSetMethods = Pick<LabApi, 'openImageSet' | 'imageSetPreview' | 'disposeImageSet'>;
 
 export function imageSetMethods(session: LabSession): ImageSetMethods {
@@ -53,7 +50,6 @@ export function imageSetMethods(session: LabSession): ImageSetMethods {
   return {
     async openImageSet(spec, onProgress) {
       const scope = await session.ready();
-      const key = 'name' in spec ? `${spec.name}-${spec.size ?? 28}` : undefined;
       let loaded = 0;
       let total: number | undefined;
       const report = (progress: ImageSetProgress) => {
@@ -62,21 +58,19 @@ export function imageSetMethods(session: LabSession): ImageSetMethods {
       };
       const dataset = scope.lab.dataset(spec, {
         onProgress: (p) => {
-          // Only forward movement: a cached asset reports one 'decode' at 0 bytes.
+          // Only forward movement (the loader's reports never go back; this keeps it so).
           if (p.loaded < loaded) return;
           loaded = p.loaded;
           total = p.total ?? total;
-          if (key && p.phase === 'decode' && p.loaded > 0) assetBytes.set(key, p.loaded);
           report({ phase: p.phase, loaded, total });
         },
       });
       let info: ImageSetInfo;
       try {
         const set = await dataset.load();
-        // A user's set arrives whole: its pixel bytes are what was loaded.
-        const size = key
-          ? (assetBytes.get(key) ?? Math.max(loaded, total ?? 0))
-          : set.pixels.length;
+        // A shipped set: the bytes the loader received (also for an asset already downloaded);
+        // a user's set arrives whole: its pixel bytes are what was loaded.
+        const size = 'name' in spec ? Math.max(loaded, total ?? 0) : set.pixels.length;
         report({ phase: 'ready', loaded: size, total: size });
         const record = sets.add((id) => ({ id, spec, dataset, generation: scope.generation }));
         info = {

@@ -59,6 +59,8 @@ export function imageAssetFile(name: ImageDatasetName, size: ImageDatasetSize): 
 }
 
 const loaded = new Map<string, Promise<ImageAsset>>();
+/** Bytes each finished download received, so a later opening reports the same amount. */
+const receivedBytes = new Map<string, number>();
 
 /** The asset of a shipped set, downloaded once per URL (a failed load is retried next time). */
 export function loadImageAsset(
@@ -71,13 +73,19 @@ export function loadImageAsset(
   const url = new URL(imageAssetFile(name, size), base).href;
   let promise = loaded.get(url);
   if (!promise) {
-    promise = fetchAsset(url, `${name}-${size}`, options.onProgress);
+    promise = fetchAsset(url, `${name}-${size}`, options.onProgress, (bytes) =>
+      receivedBytes.set(url, bytes),
+    );
     loaded.set(url, promise);
     promise.catch(() => loaded.delete(url));
   } else if (options.onProgress) {
+    // Already downloaded (or downloading): one report, the whole file, once it is there.
     const report = options.onProgress;
     void promise.then(
-      () => report({ phase: 'decode', loaded: 0, total: undefined }),
+      () => {
+        const bytes = receivedBytes.get(url) ?? 0;
+        report({ phase: 'decode', loaded: bytes, total: bytes });
+      },
       () => undefined,
     );
   }
@@ -88,6 +96,7 @@ async function fetchAsset(
   url: string,
   name: string,
   onProgress: ImageLoadOptions['onProgress'],
+  onReceived: (bytes: number) => void,
 ): Promise<ImageAsset> {
   const where =
     'The app and the package serve them from dist/data/ (made by `npm run build`); ' +
@@ -120,6 +129,7 @@ async function fetchAsset(
     onProgress?.({ phase: 'download', loaded: received, total });
   }
   onProgress?.({ phase: 'decode', loaded: received, total });
+  onReceived(received);
   let bytes = concat(chunks, received);
   // A server may already have undone the gzip (Content-Encoding): then the bytes are the asset.
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await gunzip(bytes);

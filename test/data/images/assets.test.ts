@@ -32,8 +32,15 @@ describe('shipped image data sets, loaded lazily', () => {
       expect(progress[progress.length - 1]!.phase).to.equal('decode');
 
       // A second dataset of the same asset shares the download: train split, two classes.
-      const train = lab.dataset({ name: 'mnist', size: 14, classes: [0, 1] });
+      const again: ImageLoadProgress[] = [];
+      const train = lab.dataset(
+        { name: 'mnist', size: 14, classes: [0, 1] },
+        { onProgress: (p) => again.push({ ...p }) },
+      );
       const set = await train.load();
+      await Promise.resolve();
+      // No second download: one report of the whole file, the bytes the first one received.
+      expect(again).to.deep.equal([{ phase: 'decode', loaded: last.loaded, total: last.loaded }]);
       expect(set.count).to.equal(1001 - 143 + (1127 - 161));
       expect(new Set(set.labels)).to.deep.equal(new Set([0, 1]));
     } finally {
