@@ -31,7 +31,7 @@ const SOURCE_NAMES: Record<SourceKind, string> = {
   points: 'Paste points',
   grid: 'Draw or image',
   images: 'Image set',
-  'image-files': 'Your images',
+  'image-files': 'Your image set',
 };
 
 /** Where the training data comes from: a built-in density, pasted points, or a drawing. */
@@ -45,7 +45,7 @@ export class FfDataCell extends LitElement {
   @property() previewError = '';
   /** An image source's state: loading progress, sample grid, problems with dropped files. */
   @property({ attribute: false }) images?: ImageCellState;
-  /** 'Your images' was chosen but no files were given yet (the notebook is unchanged until then). */
+  /** 'Your image set' was chosen but no files were given yet (the notebook is unchanged until then). */
   @state() private awaitingFiles = false;
 
   @state() private brush = 2;

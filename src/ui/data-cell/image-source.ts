@@ -157,7 +157,7 @@ export class FfImageSource extends LitElement {
   private renderFiles() {
     const source = this.source;
     return html`<label for="image-files"
-        >${source ? 'Replace the images' : 'Your images'}: PNG or JPEG files, or a .zip (a folder
+        >${source ? 'Replace the images' : 'Your image set'}: PNG or JPEG files, or a .zip (a folder
         per class gives labels); or drop them on this cell
         <input
           id="image-files"
