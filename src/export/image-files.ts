@@ -2,15 +2,16 @@
  * A user's image set from files: several PNG/JPEG files and/or .zip archives of them (read with
  * unzip(), the zip writer's counterpart) become one ImageSet for lab.dataset({ images }). Runs in
  * a page or a worker (createImageBitmap + OffscreenCanvas); each file is decoded, cropped to its
- * centre square and scaled to size×size by the browser, one at a time, so memory stays bounded.
+ * centre square and box-averaged to size×size (boxAverageRgba), one at a time, so memory stays
+ * bounded.
  * A file that cannot be used gets a message; the set is refused (ImageFilesError) when fewer
  * than two images remain or it passes MAX_IMAGE_SET_VALUES.
  */
+import { boxAverageRgba } from '../data/images/box-average';
 import {
   MAX_IMAGE_SET_VALUES,
   MAX_IMAGE_SIDE,
   checkImageSet,
-  imageValuesFromRgba,
   type ImageSet,
 } from '../data/images/image-set';
 import { ZipError, unzip } from './zip';
@@ -122,6 +123,20 @@ function describe(bytes: Uint8Array): string {
   return bytes.length === 0 ? 'it is empty' : `it starts with '${head}'`;
 }
 
+/** Largest side a picture is drawn at before the box average (larger ones are scaled first). */
+export const MAX_DRAWN_SIDE = 1024;
+
+/**
+ * The side the centre square is drawn at: itself when it fits (the box average then sees every
+ * pixel), the largest multiple of `size` ≤ MAX_DRAWN_SIDE for a larger picture (the browser
+ * scales it that far), and `size` for a picture smaller than `size` (the browser scales it up).
+ */
+function drawnSide(side: number, size: number): number {
+  if (side < size) return size;
+  if (side <= MAX_DRAWN_SIDE) return side;
+  return Math.floor(MAX_DRAWN_SIDE / size) * size;
+}
+
 /** The size×size values of one PNG/JPEG, or a message saying why not. */
 async function decode(
   bytes: Uint8Array,
@@ -146,27 +161,25 @@ async function decode(
   }
   try {
     const side = Math.min(bitmap.width, bitmap.height);
-    const canvas = new OffscreenCanvas(size, size);
+    const drawn = drawnSide(side, size);
+    const canvas = new OffscreenCanvas(drawn, drawn);
     const context = canvas.getContext('2d', { willReadFrequently: true });
     if (!context) throw new Error('OffscreenCanvas 2-D context is unavailable in this browser.');
     context.imageSmoothingQuality = 'high';
+    // Whole-pixel offsets: the centre square is copied, not resampled, when it is drawn 1:1.
     context.drawImage(
       bitmap,
-      (bitmap.width - side) / 2,
-      (bitmap.height - side) / 2,
+      Math.floor((bitmap.width - side) / 2),
+      Math.floor((bitmap.height - side) / 2),
       side,
       side,
       0,
       0,
-      size,
-      size,
+      drawn,
+      drawn,
     );
-    return imageValuesFromRgba(
-      context.getImageData(0, 0, size, size).data,
-      size * size,
-      channels,
-      invert,
-    );
+    const rgba = context.getImageData(0, 0, drawn, drawn).data;
+    return boxAverageRgba(rgba, drawn, size, channels, invert);
   } finally {
     bitmap.close();
   }
