@@ -205,12 +205,16 @@ function shippedImages(s: Json, path: string, seed: number): DataSource {
   return source;
 }
 
-/** The reference to a user's image files (their pixels travel beside the notebook). */
+/**
+ * The reference to a user's image files (their pixels travel beside the notebook). References
+ * written before the Data cell offered sizes and RGB may lack `size` and `channels`: those sets
+ * were always 28×28 grey, so absent means 28 and 1.
+ */
 function imageFiles(s: Json, path: string, seed: number): DataSource {
-  const channels = s['channels'];
+  const channels = s['channels'] ?? 1;
   if (channels !== 1 && channels !== 3)
     fail(join(path, 'channels'), '1 (grey) or 3 (RGB)', channels);
-  const size = number(s['size'], join(path, 'size'), IMAGE_FILES_LIMITS.size);
+  const size = number(s['size'] ?? 28, join(path, 'size'), IMAGE_FILES_LIMITS.size);
   const count = number(s['count'], join(path, 'count'), IMAGE_FILES_LIMITS.count);
   const values = count * channels * size * size;
   if (values > IMAGE_FILES_LIMITS.values) {

@@ -11,7 +11,7 @@ const WIDTH = 60;
 const HEIGHT = 56;
 
 /** Opaque RGB pixels from a fixed linear congruential sequence: every block differs. */
-function picture(seed: number): Uint8ClampedArray {
+function picture(seed: number): Uint8ClampedArray<ArrayBuffer> {
   const rgba = new Uint8ClampedArray(WIDTH * HEIGHT * 4);
   let state = seed;
   for (let i = 0; i < WIDTH * HEIGHT; i++) {
@@ -24,7 +24,7 @@ function picture(seed: number): Uint8ClampedArray {
   return rgba;
 }
 
-async function pngFile(name: string, rgba: Uint8ClampedArray): Promise<NamedBlob> {
+async function pngFile(name: string, rgba: Uint8ClampedArray<ArrayBuffer>): Promise<NamedBlob> {
   const canvas = new OffscreenCanvas(WIDTH, HEIGHT);
   canvas.getContext('2d')!.putImageData(new ImageData(rgba, WIDTH, HEIGHT), 0, 0);
   const bytes = await (await canvas.convertToBlob({ type: 'image/png' })).arrayBuffer();

@@ -86,6 +86,18 @@ describe('image sources in notebooks: schema, validation, links and files', () =
     expect(link.length - plain.length).to.be.below(300);
   });
 
+  it('a files reference written before sizes and RGB (no size, no channels) reads as 28×28 grey', () => {
+    const old = { ...FILES } as Record<string, unknown>;
+    delete old['size'];
+    delete old['channels'];
+    const cell = parseNotebook(withSource(old)).cells[1]!;
+    expect(cell.kind === 'data' && cell.source).to.deep.equal({ ...FILES, size: 28, channels: 1 });
+    // Present values are still checked: the default is only for absent ones.
+    expect(errorOf(withSource({ ...old, channels: 2 })).path).to.equal('cells[1].source.channels');
+    const rgb = parseNotebook(withSource({ ...old, size: 8, channels: 3 })).cells[1]!;
+    expect(rgb.kind === 'data' && rgb.source).to.deep.include({ size: 8, channels: 3 });
+  });
+
   it('says what was expected, what was received, and where', () => {
     const cases: [unknown, string, string][] = [
       [
