@@ -16,12 +16,16 @@
  * record keeps the last valid version and adds the *draft* beside it with the reason, so a reload
  * restores the valid one and offers the draft. Trained weights live in their own store, keyed
  * like the notebooks, capped per notebook and in count (weights are megabytes, notebooks not).
+ * The pixels of the user's image sets live in stores of their own, keyed by the set's hash
+ * (several notebooks may use one set), capped in total bytes (autosave-images.ts).
  */
+import { AutosavedImageSets, createImageSetStores } from './autosave-images';
 import { deflate, inflate } from './codec';
 import { MAX_FILE_CHARS } from './files';
 import type { Notebook } from './schema';
 import { nextTask, parseJsonSliced, stringifySliced } from './sliced';
 import type { ModelWeights } from './weights';
+import { done, request } from './idb';
 import { parseDraft, parseNotebook } from './validate';
 
 const NOTEBOOKS = 'notebooks';
@@ -30,8 +34,8 @@ const WEIGHTS = 'weights';
 const LAST_KEY = 'last';
 /** Autosaves kept; older ones are dropped on save. */
 export const MAX_AUTOSAVES = 50;
-/** The database's schema version (2 added the weights store). */
-export const AUTOSAVE_DB_VERSION = 2;
+/** The database's schema version (2 added the weights store, 3 the user's image sets). */
+export const AUTOSAVE_DB_VERSION = 3;
 /** Most bytes of parameters autosaved for one notebook (larger: save a file instead). */
 export const MAX_AUTOSAVED_WEIGHT_BYTES = 32 * 1024 * 1024;
 /** Notebooks whose trained weights are kept; the least recently saved ones lose theirs. */
@@ -88,21 +92,6 @@ export async function unpackNotebook(
   return parse(value);
 }
 
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed.'));
-  });
-}
-
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed.'));
-    tx.onabort = () => reject(tx.error ?? new Error('IndexedDB transaction aborted.'));
-  });
-}
-
 function isRecord(value: unknown): value is AutosaveRecord {
   const r = value as Partial<AutosaveRecord> | null;
   return (
@@ -134,7 +123,11 @@ export class NotebookAutosave {
    */
   onClosedByUpgrade: (() => void) | undefined;
 
+  /** The user's image sets, by hash (pixels, labels, class names). */
+  readonly images: AutosavedImageSets;
+
   private constructor(private readonly db: IDBDatabase) {
+    this.images = new AutosavedImageSets(db, () => this.nextSavedAt());
     db.onversionchange = () => {
       db.close();
       this.onClosedByUpgrade?.();
@@ -143,7 +136,8 @@ export class NotebookAutosave {
 
   /** Opens (creating if needed) the autosave database. */
   static async open(dbName = 'flowfield-autosave'): Promise<NotebookAutosave> {
-    // Version 2 added the weights store; version-1 databases are upgraded in place.
+    // Version 2 added the weights store, version 3 the image-set stores; older databases are
+    // upgraded in place (each store is made only when missing, so every older version works).
     const req = indexedDB.open(dbName, AUTOSAVE_DB_VERSION);
     req.onupgradeneeded = () => {
       const db = req.result;
@@ -151,6 +145,7 @@ export class NotebookAutosave {
         db.createObjectStore(NOTEBOOKS, { keyPath: 'id' });
       if (!db.objectStoreNames.contains(META)) db.createObjectStore(META);
       if (!db.objectStoreNames.contains(WEIGHTS)) db.createObjectStore(WEIGHTS, { keyPath: 'id' });
+      createImageSetStores(db);
     };
     // Another tab holds the database open at an older version and does not let go: waiting
     // would leave the app without autosave and without saying why.

@@ -17,3 +17,4 @@ export * from './binary';
 export * from './weights-file';
 export * from './image-sources';
 export * from './image-files-data';
+export * from './autosave-images';

@@ -1,12 +1,15 @@
 import { expect } from '@esm-bundle/chai';
 import {
   AUTOSAVE_DB_VERSION,
+  MAX_AUTOSAVED_IMAGE_BYTES,
   MAX_AUTOSAVED_WEIGHT_BYTES,
   MAX_AUTOSAVES,
   MAX_WEIGHT_RECORDS,
   NotebookAutosave,
+  type AutosavedImageSet,
   type AutosavedWeights,
   defaultNotebook,
+  packNotebook,
   reduce,
   type Notebook,
 } from '../../src/notebook';
@@ -221,10 +224,10 @@ describe('notebook autosave (IndexedDB)', () => {
     for (const nb of ids.slice(1)) expect((await autosave.loadWeights(nb)).length).to.equal(1);
   });
 
-  it('upgrades a database of the previous version in place, keeping its notebooks', async () => {
+  it('upgrades a version-1 database in place, keeping its notebooks', async () => {
     const name = `flowfield-autosave-test-v1-${Date.now()}`;
     const v1 = await new Promise<IDBDatabase>((resolve, reject) => {
-      const req = indexedDB.open(name, AUTOSAVE_DB_VERSION - 1);
+      const req = indexedDB.open(name, 1);
       req.onupgradeneeded = () => {
         req.result.createObjectStore('notebooks', { keyPath: 'id' });
         req.result.createObjectStore('meta');
@@ -245,5 +248,111 @@ describe('notebook autosave (IndexedDB)', () => {
     expect(await autosave.restoreLast()).to.deep.equal({ id: 'old', notebook: titled('Old') });
     expect(await autosave.saveWeights('old', [weightsOf('train-1', 3, 0)])).to.equal(true);
     expect((await autosave.loadWeights('old')).length).to.equal(1);
+  });
+
+  /** A set of `count` images of channels×size×size with pixel i = (i·step + seed) mod 256. */
+  function imageSet(
+    hash: string,
+    count: number,
+    options: { size?: number; channels?: 1 | 3; labelled?: boolean; seed?: number } = {},
+  ): AutosavedImageSet {
+    const { size = 16, channels = 1, labelled = false, seed = 0 } = options;
+    const pixels = new Uint8Array(count * channels * size * size);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7 + seed) % 256;
+    return {
+      hash,
+      count,
+      channels,
+      size,
+      pixels,
+      classNames: labelled ? ['cats', 'dogs'] : [],
+      ...(labelled ? { labels: Uint8Array.from({ length: count }, (_, i) => i % 2) } : {}),
+    };
+  }
+
+  it('keeps a user image set by hash: pixels, labels and class names come back exactly', async () => {
+    const { autosave, name } = await fresh();
+    const rgb = imageSet('a'.repeat(64), 5, { size: 14, channels: 3, labelled: true, seed: 3 });
+    const grey = imageSet('b'.repeat(64), 3, { size: 8 });
+    expect(await autosave.images.save(rgb)).to.equal(true);
+    expect(await autosave.images.save(grey)).to.equal(true);
+    expect(await autosave.images.load('c'.repeat(64))).to.equal(undefined);
+    const back = (await autosave.images.load(rgb.hash))!;
+    expect(back).to.include({ hash: rgb.hash, count: 5, channels: 3, size: 14 });
+    expect([...back.pixels]).to.deep.equal([...rgb.pixels]);
+    expect([...back.labels!]).to.deep.equal([0, 1, 0, 1, 0]);
+    expect(back.classNames).to.deep.equal(['cats', 'dogs']);
+    const backGrey = (await autosave.images.load(grey.hash))!;
+    expect([...backGrey.pixels]).to.deep.equal([...grey.pixels]);
+    expect(backGrey.labels).to.equal(undefined);
+    // A reopened database (a reload) still has them; a damaged record reads as missing.
+    autosave.close();
+    const again = await NotebookAutosave.open(name);
+    opened.push({ autosave: again, name });
+    expect([...(await again.images.load(rgb.hash))!.pixels]).to.deep.equal([...rgb.pixels]);
+    await putRaw(name, 'imageSets', { ...grey, pixels: new Uint8Array(3) });
+    expect(await again.images.load(grey.hash)).to.equal(undefined);
+  });
+
+  it(`keeps at most ${MAX_AUTOSAVED_IMAGE_BYTES / 2 ** 20} MiB of image sets, dropping the least recently used`, async () => {
+    const { autosave } = await fresh();
+    // Three sets of 22 MiB: two fit, the third pushes out the one used least recently.
+    const count = (22 * 2 ** 20) / 256;
+    const [a, b, c] = ['a', 'b', 'c'].map((h, i) => imageSet(h.repeat(64), count, { seed: i }));
+    expect(await autosave.images.save(a!)).to.equal(true);
+    expect(await autosave.images.save(b!)).to.equal(true);
+    expect((await autosave.images.load(a!.hash))?.hash).to.equal(a!.hash); // a is used again
+    expect(await autosave.images.save(c!)).to.equal(true);
+    expect(await autosave.images.hashes()).to.deep.equal([c!.hash, a!.hash]);
+    expect(await autosave.images.load(b!.hash)).to.equal(undefined);
+    expect([...(await autosave.images.load(c!.hash))!.pixels.subarray(0, 4)]).to.deep.equal([
+      2, 9, 16, 23,
+    ]);
+    // A set over the cap alone is refused and drops nothing.
+    const huge = imageSet('d'.repeat(64), MAX_AUTOSAVED_IMAGE_BYTES / 256 + 1);
+    expect(await autosave.images.save(huge)).to.equal(false);
+    expect(await autosave.images.hashes()).to.deep.equal([c!.hash, a!.hash]);
+  });
+
+  it('upgrades a version-2 database in place: its drafts and weights stay, image sets are kept', async () => {
+    expect(AUTOSAVE_DB_VERSION).to.equal(3);
+    const name = `flowfield-autosave-test-v2-${Date.now()}`;
+    const v2 = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open(name, 2);
+      req.onupgradeneeded = () => {
+        req.result.createObjectStore('notebooks', { keyPath: 'id' });
+        req.result.createObjectStore('meta');
+        req.result.createObjectStore('weights', { keyPath: 'id' });
+      };
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    v2.close();
+    const typing = structuredClone(titled('Typing')) as unknown as {
+      cells: { model?: { hidden: number } }[];
+    };
+    typing.cells[2]!.model!.hidden = 100_000;
+    await putRaw(name, 'notebooks', {
+      id: 'two',
+      title: 'Two',
+      savedAt: 5,
+      packed: await packNotebook(titled('Two')),
+      draft: await packNotebook(typing as unknown as Notebook),
+      draftProblem: 'too wide',
+    });
+    await putRaw(name, 'meta', 'two', 'last');
+    const weights = weightsOf('train-1', 6, 0.25);
+    await putRaw(name, 'weights', { id: 'two', savedAt: 6, weights: [weights] });
+    const autosave = await NotebookAutosave.open(name);
+    opened.push({ autosave, name });
+    expect(await autosave.restoreLast()).to.deep.equal({ id: 'two', notebook: titled('Two') });
+    expect(await autosave.lastDraft()).to.deep.include({ id: 'two', problem: 'too wide' });
+    const draft = (await autosave.loadDraft('two')) as unknown as typeof typing;
+    expect(draft.cells[2]!.model!.hidden).to.equal(100_000);
+    const back = await autosave.loadWeights('two');
+    expect(back.map((w) => [...w.params])).to.deep.equal([[...weights.params]]);
+    const set = imageSet('e'.repeat(64), 2);
+    expect(await autosave.images.save(set)).to.equal(true);
+    expect([...(await autosave.images.load(set.hash))!.pixels]).to.deep.equal([...set.pixels]);
   });
 });
