@@ -33,6 +33,8 @@ export interface FfEvents {
   'ff-weights-drop': { modelId: string; file: File };
   /** Image files (PNG/JPEG/.zip) dropped on or picked in a Data cell: make them its image set. */
   'ff-image-files': { id: string; files: File[] };
+  /** The size and colour a Data cell's image files are made at (28/14/8, grey or RGB). */
+  'ff-image-choice': { id: string; size: 28 | 14 | 8; channels: 1 | 3 };
 }
 
 export type FfEventName = keyof FfEvents;
@@ -52,6 +54,7 @@ declare global {
     'ff-speed': CustomEvent<FfEvents['ff-speed']>;
     'ff-weights-drop': CustomEvent<FfEvents['ff-weights-drop']>;
     'ff-image-files': CustomEvent<FfEvents['ff-image-files']>;
+    'ff-image-choice': CustomEvent<FfEvents['ff-image-choice']>;
   }
 }
 

@@ -120,6 +120,10 @@ export class FfApp extends LitElement {
     this.addEventListener('ff-image-files', (e) => {
       if (!this.readonly) void this.lab?.images.readFiles(e.detail.id, e.detail.files);
     });
+    this.addEventListener('ff-image-choice', (e) => {
+      const { id, size, channels } = e.detail;
+      if (!this.readonly) void this.lab?.images.choose(id, { size, channels });
+    });
     this.addEventListener('ff-gallery-open', (e) =>
       openOverTrained(this, `the gallery notebook “${e.detail.name}”`, () =>
         this.session.openGallery(e.detail.name),

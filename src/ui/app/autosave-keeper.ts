@@ -1,16 +1,21 @@
 /**
  * The app's autosave: every change of the notebook is saved (debounced, flushed when the page is
  * hidden or left) under this tab's own record, invalid edits as a draft beside the last valid
- * version, trained weights beside the notebook. Nothing is skipped silently: what could not be
- * kept is said in the app's autosave note or a banner.
+ * version, trained weights beside the notebook, the pixels of the user's image sets by hash.
+ * Nothing is skipped silently: what could not be kept is said in the app's autosave note or a
+ * banner. Opening an autosave (boot, Recent, a draft) hands the image sets it references back to
+ * the page before the notebook shows, so its Data cells find their images.
  */
 import {
+  MAX_AUTOSAVED_IMAGE_BYTES,
   MAX_AUTOSAVED_WEIGHT_BYTES,
   NotebookAutosave,
   NotebookError,
   parseNotebook,
   type AutosavedWeights,
   type DraftInfo,
+  type ImageFilesSource,
+  type ImageSetData,
   type Notebook,
   type NotebookStore,
 } from '../../notebook';
@@ -27,6 +32,26 @@ export interface AutosaveHost {
   showBanner(banner: Banner | undefined): void;
   /** A standing line under the header about what autosave could not keep; undefined: all kept. */
   autosaveNote: string | undefined;
+  /** The page's user image sets (absent until the GPU side is there, and in embeds). */
+  readonly lab?: { readonly images: ImageSetHolder } | undefined;
+}
+
+/** Where the page keeps the pixels of the user's image sets (ImageSetController). */
+export interface ImageSetHolder {
+  /** Every set the page holds. */
+  carried(): ImageSetData[];
+  /** Takes sets back (each only if its bytes hash to its hash). */
+  adopt(sets: readonly ImageSetData[]): Promise<void>;
+}
+
+/** The notebook's references to user image sets, by hash. */
+function imageReferences(notebook: Notebook): Map<string, ImageFilesSource> {
+  const out = new Map<string, ImageFilesSource>();
+  for (const cell of notebook.cells) {
+    if (cell.kind === 'data' && cell.source.kind === 'image-files')
+      out.set(cell.source.hash, cell.source);
+  }
+  return out;
 }
 
 /** Why `notebook` does not validate, or undefined when it does. */
@@ -47,8 +72,10 @@ export class AutosaveKeeper {
   private claims: TabClaims | undefined;
   /** The record this tab saves to; undefined: the next save makes a new one. */
   private id: string | undefined;
-  /** The standing note's parts: about other tabs, and about what the last save kept. */
-  private readonly notes: { tab?: string; save?: string } = {};
+  /** The standing note's parts: about other tabs, what the last save kept, the image sets. */
+  private readonly notes: { tab?: string; save?: string; images?: string } = {};
+  /** Hashes of image sets this notebook uses that are in the database (no need to write again). */
+  private readonly keptImages = new Set<string>();
 
   constructor(private readonly host: AutosaveHost) {}
 
@@ -75,9 +102,9 @@ export class AutosaveKeeper {
     return true;
   }
 
-  private note(part: 'tab' | 'save', text: string | undefined): void {
+  private note(part: 'tab' | 'save' | 'images', text: string | undefined): void {
     this.notes[part] = text;
-    const all = [this.notes.tab, this.notes.save].filter(Boolean);
+    const all = [this.notes.tab, this.notes.save, this.notes.images].filter(Boolean);
     this.host.autosaveNote = all.length ? all.join(' ') : undefined;
   }
 
@@ -149,6 +176,7 @@ export class AutosaveKeeper {
             ? `Draft saved, but not as the notebook: ${problem} Autosave keeps the last valid version until the value is fixed; a reload offers the draft.`
             : undefined,
         );
+        await this.keepImages(notebook);
       } catch (error) {
         this.host.showBanner({
           kind: 'error',
@@ -181,12 +209,71 @@ export class AutosaveKeeper {
   forget(): void {
     this.id = undefined;
     this.claims?.release();
+    this.keptImages.clear();
     this.note('tab', undefined);
     this.note('save', undefined);
+    this.note('images', undefined);
+  }
+
+  /**
+   * Keeps the pixels of the image sets `notebook` references that the page holds and the
+   * database does not have yet; a set over the cap is not kept, and the note says to save a file.
+   */
+  private async keepImages(notebook: Notebook): Promise<void> {
+    const autosave = this.autosave;
+    const references = imageReferences(notebook);
+    const wanted = [...references.keys()].filter((hash) => !this.keptImages.has(hash));
+    if (!autosave) return;
+    if (!wanted.length) {
+      this.note('images', undefined);
+      return;
+    }
+    const held = this.host.lab?.images.carried() ?? [];
+    const tooLarge: string[] = [];
+    for (const hash of wanted) {
+      const set = held.find((s) => s.hash === hash);
+      // Not on the page (a link's reference): nothing to keep; its Data cell says so.
+      if (!set) continue;
+      const source = references.get(hash)!;
+      try {
+        if (await autosave.images.save({ ...set, classNames: source.classNames })) {
+          this.keptImages.add(hash);
+        } else {
+          const mib = (set.pixels.byteLength / 2 ** 20).toFixed(1);
+          tooLarge.push(`“${source.label}” (${mib} MiB)`);
+        }
+      } catch (error) {
+        tooLarge.push(`“${source.label}” (${errorMessage(error)})`);
+      }
+    }
+    this.note(
+      'images',
+      tooLarge.length
+        ? `The images of ${tooLarge.join(', ')} were not autosaved (over the ${MAX_AUTOSAVED_IMAGE_BYTES / 2 ** 20} MiB autosave cap for image sets, or refused by the browser): save the notebook as a file (Files → Save file) so the images are kept.`
+        : undefined,
+    );
+  }
+
+  /**
+   * Hands the autosaved image sets `notebook` references to the page, before it shows (a set
+   * that is not in this browser stays missing: its Data cell says so and offers to add it).
+   */
+  private async bringImages(notebook: Notebook | undefined): Promise<void> {
+    const autosave = this.autosave;
+    const holder = this.host.lab?.images;
+    if (!notebook || !autosave || !holder) return;
+    const sets: ImageSetData[] = [];
+    for (const hash of imageReferences(notebook).keys()) {
+      const set = await autosave.images.load(hash);
+      if (set) sets.push(set);
+    }
+    if (sets.length) await holder.adopt(sets);
   }
 
   async restoreLast(): Promise<{ id: string; notebook: Notebook } | undefined> {
-    return this.autosave?.restoreLast();
+    const last = await this.autosave?.restoreLast();
+    await this.bringImages(last?.notebook);
+    return last;
   }
 
   lastDraft(): Promise<DraftInfo | undefined> {
@@ -194,11 +281,15 @@ export class AutosaveKeeper {
   }
 
   async loadDraft(id: string): Promise<Notebook | undefined> {
-    return this.autosave?.loadDraft(id);
+    const draft = await this.autosave?.loadDraft(id);
+    await this.bringImages(draft);
+    return draft;
   }
 
   async load(id: string): Promise<Notebook | undefined> {
-    return this.autosave?.load(id);
+    const notebook = await this.autosave?.load(id);
+    await this.bringImages(notebook);
+    return notebook;
   }
 
   async recent(): Promise<{ id: string; title: string; savedAt: number }[]> {

@@ -11,7 +11,12 @@ import {
   type ImageSplit,
   type ShippedImagesSource,
 } from '../../notebook';
-import type { ImageCellState } from '../controllers/image-sets';
+import {
+  DEFAULT_IMAGE_FILE_CHOICE,
+  describeChoice,
+  type ImageCellState,
+  type ImageFileChoice,
+} from '../controllers/image-sets';
 import { emit } from '../events';
 import { selectField } from '../fields';
 import { cellStyles } from '../shared.styles';
@@ -154,11 +159,52 @@ export class FfImageSource extends LitElement {
       </fieldset>`;
   }
 
+  /** The size and colour the cell's files are (or will be) made at. */
+  private get choice(): ImageFileChoice {
+    const source = this.source;
+    if (this.state?.choice) return this.state.choice;
+    if (source?.kind === 'image-files' && [28, 14, 8].includes(source.size))
+      return { size: source.size as ImageFileChoice['size'], channels: source.channels };
+    return DEFAULT_IMAGE_FILE_CHOICE;
+  }
+
+  private choose(choice: ImageFileChoice): void {
+    emit(this, 'ff-image-choice', { id: this.cellId, ...choice });
+  }
+
+  /** Size and colour of the user's images: chosen before or after adding the files. */
+  private renderChoice() {
+    const choice = this.choice;
+    return html`<div class="row">
+      ${selectField<'28' | '14' | '8'>({
+        id: 'image-files-size',
+        label: 'Size',
+        value: String(choice.size) as '28' | '14' | '8',
+        choices: ['28', '14', '8'],
+        names: { 28: '28×28', 14: '14×14', 8: '8×8' },
+        onChange: (size) => this.choose({ ...choice, size: Number(size) as 28 | 14 | 8 }),
+      })}
+      ${selectField<'1' | '3'>({
+        id: 'image-files-colour',
+        label: 'Colour',
+        value: String(choice.channels) as '1' | '3',
+        choices: ['1', '3'],
+        names: { 1: 'Grey-scale', 3: 'RGB (3 channels)' },
+        onChange: (channels) => this.choose({ ...choice, channels: Number(channels) as 1 | 3 }),
+      })}
+    </div>`;
+  }
+
   private renderFiles() {
     const source = this.source;
-    return html`<label for="image-files"
-        >${source ? 'Replace the images' : 'Your image set'}: PNG or JPEG files, or a .zip (a folder
-        per class gives labels); or drop them on this cell
+    const action = this.state?.missing
+      ? 'Add the images again'
+      : source
+        ? 'Replace the images'
+        : 'Your image set';
+    return html`${this.renderChoice()}<label for="image-files"
+        >${action}: PNG or JPEG files, or a .zip (a folder per class gives labels); or drop them on
+        this cell
         <input
           id="image-files"
           type="file"
@@ -179,6 +225,7 @@ export class FfImageSource extends LitElement {
   private renderFilesStatus() {
     const source = this.source;
     const state = this.state;
+    const made = `Images are made ${describeChoice(this.choice)} (centre square, box-averaged).`;
     return html`<p
         id="image-files-status"
         class=${state?.filesError ? 'error' : 'hint'}
@@ -189,10 +236,11 @@ export class FfImageSource extends LitElement {
           (state?.reading
             ? `Reading ${state.reading} file(s)…`
             : source
-              ? `${describeImageSource(source)}. Images are made grey-scale 28×28 (centre square).`
-              : 'Images are made grey-scale 28×28 (centre square).')
+              ? `${describeImageSource(source)}. ${made}`
+              : made)
         }
       </p>
+      ${state?.choiceNote ? html`<p class="hint" role="status">${state.choiceNote}</p>` : nothing}
       ${
         state?.filesNotes?.length
           ? html`<ul class="hint">

@@ -201,14 +201,16 @@ describe('Data cell image sets (real worker)', function () {
     app.store.dispatch({ type: 'update', id: 'data-1', patch: { source } });
     const cell = inView(app, 'ff-data-cell') as FfDataCell;
     await until(
-      () => /pixels are not here/.test(imageSource(cell)?.shadowRoot?.textContent ?? ''),
+      () => /not in this browser/.test(imageSource(cell)?.shadowRoot?.textContent ?? ''),
       'the missing-pixels message',
     );
     const alert = imageSource(cell)!.shadowRoot!.querySelector('p.error[role=alert]')!;
     expect(alert.textContent).to.equal(
-      'This Data cell uses your images “digits.zip” (120 of 28×28 grey), whose pixels are not ' +
-        'here: links do not carry them, and a reload forgets them. Drop the same files (or .zip) ' +
-        'on this cell again, or open the .flowfield.json file saved with them.',
+      'This Data cell uses your images “digits.zip” (120 of 28×28 grey), whose images are not in ' +
+        'this browser: links do not carry them, and autosave keeps only the most recent image ' +
+        'sets (64 MiB in all). Add the same files (or .zip) again with the picker above or by ' +
+        'dropping them on this cell, or open the .flowfield.json file saved with them. The rest ' +
+        'of the notebook is intact.',
     );
     expect(app.store.cell('data-1')).to.deep.include({ source });
   });
