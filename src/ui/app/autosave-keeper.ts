@@ -239,7 +239,8 @@ export class AutosaveKeeper {
         if (await autosave.images.save({ ...set, classNames: source.classNames })) {
           this.keptImages.add(hash);
         } else {
-          const mib = (set.pixels.byteLength / 2 ** 20).toFixed(1);
+          const bytes = set.pixels.byteLength + (set.labels?.byteLength ?? 0);
+          const mib = (bytes / 2 ** 20).toFixed(1);
           tooLarge.push(`“${source.label}” (${mib} MiB)`);
         }
       } catch (error) {
