@@ -78,9 +78,10 @@ export class AutosavedImageSets {
   async save(set: AutosavedImageSet): Promise<boolean> {
     const bytes = bytesOf(set);
     if (bytes > MAX_AUTOSAVED_IMAGE_BYTES) return false;
-    const uses = await this.uses();
-    const others = uses.filter((use) => use.hash !== set.hash);
-    const kept = uses.length > others.length;
+    const others = (await this.uses()).filter((use) => use.hash !== set.hash);
+    // Kept already: only marked used (its megabytes are not written again).
+    const sets = this.db.transaction(SETS).objectStore(SETS);
+    const kept = (await request(sets.count(set.hash))) > 0;
     let total = others.reduce((sum, use) => sum + use.bytes, 0) + bytes;
     const tx = this.db.transaction([SETS, USE], 'readwrite');
     const finished = done(tx);

@@ -1,6 +1,7 @@
 /**
  * The app's autosave keeps the pixels of the user's image sets (#17 item 4): a set the notebook
- * references is written by hash and handed back to the next app on the same database; a set
+ * references is written by hash and handed back to the next app on the same database (on reload
+ * and from Recent); a set
  * over the cap is not kept and the standing note says to save a file. The GPU side is a fake:
  * what is checked is the keeping, not the preview (test/ui/data-cell/image-choice.test.ts).
  */
@@ -10,6 +11,7 @@ import type { FfApp } from '../../../src/ui/app/app';
 import {
   MAX_AUTOSAVED_IMAGE_BYTES,
   NotebookAutosave,
+  defaultNotebook,
   imageSetHash,
   type ImageFilesSource,
 } from '../../../src/notebook';
@@ -68,7 +70,17 @@ describe('autosave keeps the user’s image sets', () => {
     expect(back, 'the set handed back before the notebook shows').to.not.equal(undefined);
     expect([...back!.pixels]).to.deep.equal([...pixels]);
     expect(next.store.cell('data-1')).to.deep.nested.include({ 'source.hash': hash });
+    const recordWithImages = (await next.session.recent())[0]!.id;
+    // Another notebook opened over it, then a reload: the set comes back from Recent.
+    await next.session.openPayload({ notebook: defaultNotebook(), weights: [] });
     next.remove();
+    const later = await booted(db);
+    expect(later.lab!.images.carried()).to.deep.equal([]);
+    await later.session.openRecent(recordWithImages);
+    expect(later.store.cell('data-1')).to.deep.nested.include({ 'source.hash': hash });
+    const fromRecent = later.lab!.images.carried().find((set) => set.hash === hash);
+    expect([...fromRecent!.pixels]).to.deep.equal([...pixels]);
+    later.remove();
   });
 
   it('a set over the cap is not kept, and the note says to save the notebook as a file', async () => {
