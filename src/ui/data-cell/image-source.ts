@@ -13,9 +13,11 @@ import {
 } from '../../notebook';
 import {
   DEFAULT_IMAGE_FILE_CHOICE,
+  IMAGE_FILE_SIZES,
   describeChoice,
   type ImageCellState,
   type ImageFileChoice,
+  type ImageFileSize,
 } from '../controllers/image-sets';
 import { emit } from '../events';
 import { selectField } from '../fields';
@@ -163,8 +165,8 @@ export class FfImageSource extends LitElement {
   private get choice(): ImageFileChoice {
     const source = this.source;
     if (this.state?.choice) return this.state.choice;
-    if (source?.kind === 'image-files' && [28, 14, 8].includes(source.size))
-      return { size: source.size as ImageFileChoice['size'], channels: source.channels };
+    if (source?.kind === 'image-files' && IMAGE_FILE_SIZES.includes(source.size as ImageFileSize))
+      return { size: source.size as ImageFileSize, channels: source.channels };
     return DEFAULT_IMAGE_FILE_CHOICE;
   }
 
