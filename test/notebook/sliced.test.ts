@@ -36,6 +36,20 @@ describe('sliced JSON and CRC', () => {
     }
   });
 
+  it('finds the end of strings made of quotes and runs of backslashes', async () => {
+    const pieces = fc.array(fc.constantFrom('\\', '"', 'a', '\\"', '\\\\', '}', ']', ','), {
+      maxLength: 40,
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(pieces, { maxLength: 6 }), async (strings) => {
+        const value = { list: strings.map((p) => p.join('')), tail: strings.map((p) => p.length) };
+        const text = JSON.stringify(value);
+        expect(await parseJsonSliced(text, { pieceChars: 1, sliceMs: 0 })).to.deep.equal(value);
+      }),
+      { numRuns: 300, seed: 5 },
+    );
+  });
+
   it('stringifySliced equals JSON.stringify for objects and arrays of JSON values', async () => {
     await fc.assert(
       fc.asyncProperty(
