@@ -40,6 +40,9 @@ export class Slicer {
 }
 
 const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0d]);
+/** JSON string contents that need no unescaping: no backslash, no control character. */
+// eslint-disable-next-line no-control-regex
+const PLAIN_STRING = /^[^\\\u0000-\u001f]*$/;
 
 /**
  * JSON.parse(text), in slices: values whose text is at most `pieceChars` long are parsed
@@ -112,7 +115,10 @@ export async function parseJsonSliced(
     const first = text.charCodeAt(i);
     if (first === 0x22) {
       const end = stringEnd(i);
-      return [JSON.parse(text.slice(i, end)), end];
+      // A string with nothing to unescape (no backslash, no control character, which JSON.parse
+      // would refuse) is its own value: base64 payloads of megabytes are not parsed again.
+      const raw = text.slice(i + 1, end - 1);
+      return [PLAIN_STRING.test(raw) ? raw : JSON.parse(text.slice(i, end)), end];
     }
     const end = endWithin(i);
     if (end >= 0) return [JSON.parse(text.slice(i, end)), end];

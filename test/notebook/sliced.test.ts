@@ -27,7 +27,15 @@ describe('sliced JSON and CRC', () => {
     expect(Object.getPrototypeOf(parsed)).to.equal(Object.prototype);
     expect(Object.keys(parsed)).to.deep.equal(['__proto__', 'a']);
     expect(({} as Record<string, unknown>)['polluted']).to.equal(undefined);
-    for (const bad of ['{"a": [1, 2}', '[1, 2', '{"a" 1}', '[1] x', '', '{"a": tru}']) {
+    for (const bad of [
+      '{"a": [1, 2}',
+      '[1, 2',
+      '{"a" 1}',
+      '[1] x',
+      '',
+      '{"a": tru}',
+      '["tab\there"]', // a raw control character in a string
+    ]) {
       const error = await parseJsonSliced(bad, { pieceChars: 2 }).then(
         () => undefined,
         (e: unknown) => e,
