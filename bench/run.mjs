@@ -31,6 +31,10 @@
 //                     loads (fresh browser, default 3) per notebook (bench/startup/)
 //   --startup-warm N  warm loads (new tab, Chromium's caches warm) after the cold ones (default 2)
 //   --startup-notebooks a,b  gallery notebooks to open (default realnvp-8gaussians,ddpm-swissroll)
+//   --opening[=N]     also measure the longest main-thread task while the built app opens the
+//                     default notebook, every gallery link, the heavy link and its reload, and a
+//                     21 MB notebook file; N fresh contexts each (default 3; bench/startup/opening.mjs).
+//                     With --filter none the timed cases are skipped.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -43,6 +47,7 @@ import { findBrowser, HARDWARE_WEBGPU_FLAGS, WEBGPU_FLAGS } from '../test/suppor
 import { serveDirectory } from '../test/support/static-server.mjs';
 import { computeRatios, formatDiffusionQuality, formatTable, progressLine } from './report.mjs';
 import { formatStartup, measureStartup, STARTUP_NOTEBOOKS } from './startup/measure.mjs';
+import { formatOpening, measureOpening } from './startup/opening.mjs';
 import { formatStraightness } from './straightness-report.mjs';
 import { formatPytorch, runPytorchBench } from './pytorch.mjs';
 
@@ -76,6 +81,7 @@ function parseArgs(argv) {
     pytorch: false,
     startupWarm: 2,
     startupNotebooks: STARTUP_NOTEBOOKS.join(','),
+    opening: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -136,6 +142,9 @@ function parseArgs(argv) {
         break;
       case '--startup-warm':
         options.startupWarm = Math.max(0, Number.parseInt(value(), 10) || 0);
+        break;
+      case '--opening':
+        options.opening = inline === undefined ? 3 : Math.max(1, Number.parseInt(inline, 10) || 3);
         break;
       case '--startup-notebooks':
         options.startupNotebooks = value();
@@ -370,6 +379,22 @@ async function main() {
       failures.push(...startup.failures);
     }
 
+    // Opening (#17 item 3): the built app (dist/, built for --startup, else here) in its own browser.
+    let opening = null;
+    if (options.opening > 0) {
+      if (!(options.startup > 0)) {
+        execFileSync(process.execPath, ['esbuild.config.mjs'], { cwd: root, stdio: 'inherit' });
+      }
+      opening = await measureOpening({
+        root,
+        executablePath: browser.executablePath,
+        headless: browser.headless,
+        args: [...flags, ...browser.extraArgs],
+        rounds: options.opening,
+      });
+      failures.push(...opening.failures);
+    }
+
     // The PyTorch CPU side (python/bench.py) after the browser, so the two do not share the CPU.
     let pytorch = null;
     if (options.pytorch) {
@@ -421,6 +446,7 @@ async function main() {
       load_average: os.loadavg(),
       csv_parse_1e6: csv,
       startup,
+      opening,
       pytorch: pytorch?.rows ?? null,
     };
     await writeFile(options.out, `${JSON.stringify(report, null, 2)}\n`);
@@ -461,6 +487,10 @@ async function main() {
       const swiftshader = adapter?.architecture === 'swiftshader' || adapter?.isFallbackAdapter;
       console.log(formatStartup(startup, { swiftshader: Boolean(swiftshader) }));
       for (const warning of startup.warnings) console.log(`  warning: ${warning}`);
+    }
+    if (opening) {
+      console.log('');
+      console.log(formatOpening(opening));
     }
     console.log('');
     console.log(

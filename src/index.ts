@@ -161,6 +161,7 @@ export {
   maxQuantizationError,
   notebookToFile,
   notebookFromFile,
+  readNotebookFile,
   parseNotebook,
   migrateNotebook,
   NotebookError,

@@ -5,6 +5,8 @@
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
+/** Whether typed arrays on this platform are little-endian (every browser's in practice). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The float16 bit pattern nearest to `value` (as a float32), ties to even; overflow → ±∞. */
 export function float16Bits(value: number): number {
@@ -57,6 +59,11 @@ export function float32Bytes(values: Float32Array): Uint8Array {
 
 /** Float32 values from little-endian bytes (length a multiple of 4). */
 export function float32FromBytes(bytes: Uint8Array): Float32Array {
+  if (LITTLE_ENDIAN) {
+    // The bytes are already the values' memory: one copy (aligned, and bit-exact even for
+    // signalling NaNs, which a read through a JS number would quieten).
+    return new Float32Array(bytes.slice(0, bytes.byteLength & ~3).buffer);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const values = new Float32Array(bytes.byteLength >>> 2);
   for (let i = 0; i < values.length; i++) values[i] = view.getFloat32(i * 4, true);
@@ -103,11 +110,26 @@ export function base64Encode(bytes: Uint8Array): string {
   return encode(bytes, STD_ALPHABET, true);
 }
 
+/** Characters decoded between two pauses of `base64DecodeSteps`: a few milliseconds of work. */
+export const BASE64_CHUNK_CHARS = 1 << 20;
+
 /**
  * Bytes from base64 or base64url, padded or not. Undefined when `text` is not base64: a
  * character outside the alphabet, or a length no encoder produces.
  */
 export function base64Decode(text: string): Uint8Array | undefined {
+  return runSteps(base64DecodeSteps(text));
+}
+
+/**
+ * `base64Decode` as steps: the generator yields after every `chunkChars` characters, so that a
+ * caller on the page can give the event loop a turn between chunks (`runStepsPaced`) and a file of
+ * tens of megabytes never blocks the page for long. Groups of four characters are decoded at once.
+ */
+export function* base64DecodeSteps(
+  text: string,
+  chunkChars = BASE64_CHUNK_CHARS,
+): Generator<void, Uint8Array | undefined> {
   let end = text.length;
   if (text.endsWith('=')) {
     // Padding only completes a final group of four.
@@ -116,21 +138,61 @@ export function base64Decode(text: string): Uint8Array | undefined {
   }
   if (end % 4 === 1) return undefined;
   const bytes = new Uint8Array(Math.floor((end * 3) / 4));
-  let bits = 0;
-  let count = 0;
+  const whole = end - (end % 4);
+  const chunk = Math.max(4, chunkChars - (chunkChars % 4));
   let at = 0;
-  for (let i = 0; i < end; i++) {
-    const code = text.charCodeAt(i);
-    const digit = code < 128 ? DECODE[code]! : -1;
-    if (digit < 0) return undefined;
-    bits = ((bits << 6) | digit) & 0xffffff;
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      bytes[at++] = (bits >>> count) & 0xff;
+  for (let from = 0; from < whole; from += chunk) {
+    if (from > 0) yield;
+    const to = Math.min(whole, from + chunk);
+    for (let i = from; i < to; i += 4) {
+      const n = (digit(text, i) << 18) | (digit(text, i + 1) << 12);
+      const m = (digit(text, i + 2) << 6) | digit(text, i + 3);
+      // A character outside the alphabet is −1: every bit set, so the sum is negative.
+      if ((n | m) < 0) return undefined;
+      const group = n | m;
+      bytes[at++] = group >>> 16;
+      bytes[at++] = (group >>> 8) & 0xff;
+      bytes[at++] = group & 0xff;
     }
   }
+  // The last 2 or 3 characters carry 1 or 2 bytes.
+  const rest = end - whole;
+  if (rest > 0) {
+    let group = 0;
+    for (let i = 0; i < rest; i++) {
+      const d = digit(text, whole + i);
+      if (d < 0) return undefined;
+      group |= d << (18 - 6 * i);
+    }
+    bytes[at++] = group >>> 16;
+    if (rest === 3) bytes[at++] = (group >>> 8) & 0xff;
+  }
   return bytes;
+}
+
+function digit(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  return code < 128 ? DECODE[code]! : -1;
+}
+
+/** Runs steps to the end at once (Node, tests, small inputs). */
+export function runSteps<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/** Runs steps with a turn of the event loop between them: the page stays responsive. */
+export async function runStepsPaced<T>(
+  steps: Generator<void, T>,
+  pause: () => Promise<void> = () => new Promise((resolve) => setTimeout(resolve, 0)),
+): Promise<T> {
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+    await pause();
+  }
 }
 
 const CRC_TABLE = (() => {

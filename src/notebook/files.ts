@@ -9,9 +9,17 @@
  * `imageSets` (optional) holds the pixels of the user's image sets the notebook references
  * (image-files-data.ts); files without it open as before.
  */
-import { base64Decode, base64Encode, float32Bytes, float32FromBytes } from './binary';
+import {
+  base64DecodeSteps,
+  base64Encode,
+  float32Bytes,
+  float32FromBytes,
+  runSteps,
+  runStepsPaced,
+} from './binary';
+import { nextTask, parseJsonSliced } from './sliced';
 import { NotebookError, describeValue } from './errors';
-import { imageSetsFromJson, imageSetsToJson } from './image-files-data';
+import { imageSetsFromJsonSteps, imageSetsToJson } from './image-files-data';
 import { NOTEBOOK_VERSION } from './schema';
 import { parseNotebook } from './validate';
 import { MAX_PARAMS, checkWeightsHeader, type ModelWeights, type SharePayload } from './weights';
@@ -46,6 +54,34 @@ function notAFile(detail: string): NotebookError {
 
 /** The notebook and weights in a `.flowfield.json` file's text. Throws NotebookError only. */
 export function notebookFromFile(text: string): SharePayload {
+  checkFileLength(text);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw notAFile(`it is not valid JSON (${(error as Error).message}).`);
+  }
+  return runSteps(payloadSteps(doc));
+}
+
+/**
+ * `notebookFromFile` for the page: the same result or error, but the JSON is parsed in slices
+ * and the base64 payloads (up to tens of megabytes of weights and pixels) are decoded in chunks
+ * with a task boundary between them, so that opening a large file never blocks the page for long
+ * (issue #17 item 3: a 21 MB file blocked it for ~180 ms in one task, a 64 MB one for ~0.5 s).
+ */
+export async function readNotebookFile(text: string): Promise<SharePayload> {
+  checkFileLength(text);
+  let doc: unknown;
+  try {
+    doc = await parseJsonSliced(text);
+  } catch (error) {
+    throw notAFile(`it is not valid JSON (${(error as Error).message}).`);
+  }
+  return runStepsPaced(payloadSteps(doc), nextTask);
+}
+
+function checkFileLength(text: string): void {
   if (typeof text !== 'string') throw notAFile(`expected text, received ${describeValue(text)}.`);
   if (text.length > MAX_FILE_CHARS) {
     throw new NotebookError(
@@ -54,12 +90,10 @@ export function notebookFromFile(text: string): SharePayload {
       `This file is ${text.length.toLocaleString('en')} characters long; files up to ${MAX_FILE_CHARS.toLocaleString('en')} are read.`,
     );
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw notAFile(`it is not valid JSON (${(error as Error).message}).`);
-  }
+}
+
+/** The payload of a parsed file, as steps that pause while decoding base64 (binary.ts). */
+function* payloadSteps(doc: unknown): Generator<void, SharePayload> {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     throw notAFile('expected a JSON object.');
   }
@@ -79,10 +113,12 @@ export function notebookFromFile(text: string): SharePayload {
     );
   }
   const seen = new Set<string>();
-  const weights: ModelWeights[] = rawWeights.map((w: unknown, i) => {
+  const weights: ModelWeights[] = [];
+  for (const [i, w] of (rawWeights as unknown[]).entries()) {
     const path = `weights[${i}]`;
     const data = (w as { float32?: unknown } | null)?.float32;
-    const bytes = typeof data === 'string' ? base64Decode(data) : undefined;
+    yield; // JSON.parse and the checks so far were one task; the decoding goes in chunks.
+    const bytes = typeof data === 'string' ? yield* base64DecodeSteps(data) : undefined;
     if (!bytes || bytes.length % 4 !== 0 || bytes.length / 4 > MAX_PARAMS) {
       throw new NotebookError(
         'weights',
@@ -97,8 +133,8 @@ export function notebookFromFile(text: string): SharePayload {
       seen,
       bytes.length / 4,
     );
-    return { trainId, steps, normalization, params: float32FromBytes(bytes) };
-  });
-  const imageSets = imageSetsFromJson(file['imageSets'], notebook);
+    weights.push({ trainId, steps, normalization, params: float32FromBytes(bytes) });
+  }
+  const imageSets = yield* imageSetsFromJsonSteps(file['imageSets'], notebook);
   return imageSets.length ? { notebook, weights, imageSets } : { notebook, weights };
 }

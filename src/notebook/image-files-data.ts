@@ -9,7 +9,7 @@
  * is checked where they are used (asynchronously, with imageSetHash): a mismatch is a set that
  * is not there, never a wrong picture.
  */
-import { base64Decode, base64Encode } from './binary';
+import { base64DecodeSteps, base64Encode, runSteps } from './binary';
 import { NotebookError, describeValue } from './errors';
 import type { ImageFilesSource, Notebook } from './schema';
 
@@ -60,10 +60,19 @@ function bad(path: string, expected: string, value: unknown): never {
 
 /** The image sets of a file's `imageSets` (absent: none); each must match a reference. */
 export function imageSetsFromJson(value: unknown, notebook: Notebook): ImageSetData[] {
+  return runSteps(imageSetsFromJsonSteps(value, notebook));
+}
+
+/** `imageSetsFromJson` as steps: it pauses while decoding pixels (binary.ts `runStepsPaced`). */
+export function* imageSetsFromJsonSteps(
+  value: unknown,
+  notebook: Notebook,
+): Generator<void, ImageSetData[]> {
   if (value === undefined) return [];
   if (!Array.isArray(value)) bad('imageSets', 'a list', value);
   const wanted = references(notebook);
-  return value.map((entry: unknown, i) => {
+  const sets: ImageSetData[] = [];
+  for (const [i, entry] of (value as unknown[]).entries()) {
     const path = `imageSets[${i}]`;
     if (typeof entry !== 'object' || entry === null) bad(path, 'an object', entry);
     const e = entry as Record<string, unknown>;
@@ -81,7 +90,8 @@ export function imageSetsFromJson(value: unknown, notebook: Notebook): ImageSetD
         bad(`${path}.${key}`, `${source[key]}, as its Data cell says`, e[key]);
     }
     const values = source.count * source.channels * source.size * source.size;
-    const pixels = typeof e['pixels'] === 'string' ? base64Decode(e['pixels']) : undefined;
+    const pixels =
+      typeof e['pixels'] === 'string' ? yield* base64DecodeSteps(e['pixels']) : undefined;
     if (!pixels || pixels.length !== values) {
       bad(
         `${path}.pixels`,
@@ -97,12 +107,14 @@ export function imageSetsFromJson(value: unknown, notebook: Notebook): ImageSetD
       pixels,
     };
     if (e['labels'] !== undefined) {
-      const labels = typeof e['labels'] === 'string' ? base64Decode(e['labels']) : undefined;
+      const labels =
+        typeof e['labels'] === 'string' ? yield* base64DecodeSteps(e['labels']) : undefined;
       if (!labels || labels.length !== source.count) {
         bad(`${path}.labels`, `base64 of ${source.count} bytes (one label per image)`, e['labels']);
       }
       set.labels = labels;
     }
-    return set;
-  });
+    sets.push(set);
+  }
+  return sets;
 }

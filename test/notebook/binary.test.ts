@@ -1,11 +1,15 @@
 import { expect } from '@esm-bundle/chai';
 import {
   base64Decode,
+  base64DecodeSteps,
   base64Encode,
   base64UrlEncode,
   crc32,
   float16Bits,
   float16Value,
+  float32FromBytes,
+  runSteps,
+  runStepsPaced,
 } from '../../src/notebook/binary';
 
 /** Bits of IEEE 754 binary16 known answers (from the standard's encoding, not from our code). */
@@ -98,6 +102,46 @@ describe('float16, base64 and CRC-32', () => {
       'abc==',
     ]) {
       expect(base64Decode(junk), junk).to.equal(undefined);
+    }
+  });
+
+  it('decodes base64 in chunks with a pause between them, byte for byte as atob', async () => {
+    let s = 11;
+    const bytes = new Uint8Array(10_001);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (s = (Math.imul(s, 69069) + 1) >>> 0) >>> 24;
+    const text = btoa(String.fromCharCode(...bytes));
+    // Characters in whole groups of four, without padding: what is decoded in chunks.
+    const wholeGroups = text.replace(/=+$/, '').length & ~3;
+    const reference = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+    for (const chunk of [4, 8, 1000, 4096, 1 << 20]) {
+      let pauses = 0;
+      const decoded = await runStepsPaced(base64DecodeSteps(text, chunk), async () => {
+        pauses++;
+      });
+      expect(Array.from(decoded!), `chunk ${chunk}`).to.deep.equal(Array.from(reference));
+      // One pause between consecutive chunks of whole groups of four characters.
+      expect(pauses, `chunk ${chunk}`).to.equal(Math.ceil(wholeGroups / chunk) - 1);
+    }
+    // A bad character in a late chunk is still refused.
+    const junk = `${text.slice(0, 9000)}$${text.slice(9001)}`;
+    expect(runSteps(base64DecodeSteps(junk, 64))).to.equal(undefined);
+  });
+
+  it('reads little-endian float32 values at any byte offset, as a DataView does', () => {
+    const buffer = new Uint8Array(4 * 300 + 3);
+    let s = 5;
+    for (let i = 0; i < buffer.length; i++)
+      buffer[i] = (s = (Math.imul(s, 69069) + 1) >>> 0) >>> 24;
+    for (const offset of [0, 1, 2, 3]) {
+      const bytes = buffer.subarray(offset, offset + 4 * 300);
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const expected = Array.from({ length: 300 }, (_, i) => view.getUint32(i * 4, true));
+      const values = float32FromBytes(bytes);
+      expect(Array.from(new Uint32Array(values.buffer)), `offset ${offset}`).to.deep.equal(
+        expected,
+      );
+      // A copy: the values do not change with the bytes.
+      expect(values.buffer).to.not.equal(bytes.buffer);
     }
   });
 

@@ -7,6 +7,7 @@ import {
   encodeShareLink,
   maxQuantizationError,
   notebookFromFile,
+  readNotebookFile,
   paramsHash,
   createCell,
   type ModelCell,
@@ -214,7 +215,7 @@ describe('notebook share links', () => {
 });
 
 describe('notebook files', () => {
-  it('round-trips float32 weights exactly', () => {
+  it('round-trips float32 weights exactly', async () => {
     const params = sampleParams(5000);
     params[9] = 1e30;
     params[10] = Number.NaN;
@@ -229,12 +230,18 @@ describe('notebook files', () => {
     const a = new Uint32Array(params.buffer);
     const b = new Uint32Array(back.weights[0]!.params.buffer);
     expect(Array.from(b)).to.deep.equal(Array.from(a));
+    // The page's reader (sliced JSON, base64 in chunks with pauses) gives the same payload.
+    const paced = await readNotebookFile(text);
+    expect(paced.notebook).to.deep.equal(payload.notebook);
+    expect(Array.from(new Uint32Array(paced.weights[0]!.params.buffer))).to.deep.equal(
+      Array.from(a),
+    );
     const parsed = JSON.parse(text) as { format: string; version: number };
     expect(parsed.format).to.equal('flowfield-notebook');
     expect(parsed.version).to.equal(2);
   });
 
-  it('rejects junk with NotebookError', () => {
+  it('rejects junk with NotebookError (both readers, the same message)', async () => {
     for (const junk of [
       '',
       'nope',
@@ -243,6 +250,9 @@ describe('notebook files', () => {
       '{"format":"flowfield-notebook"}',
     ]) {
       expect(() => notebookFromFile(junk)).to.throw(NotebookError);
+      expect(await messageOf(readNotebookFile(junk)), junk).to.equal(
+        messageOf(notebookFromFile, junk),
+      );
     }
     const text = notebookToFile({ notebook: defaultNotebook(), weights: [] });
     const doc = JSON.parse(text) as { weights: unknown[] };
@@ -258,8 +268,30 @@ describe('notebook files', () => {
       NotebookError,
       'weights[0].float32',
     );
+    expect(await messageOf(readNotebookFile(JSON.stringify(doc)))).to.equal(
+      messageOf(notebookFromFile, JSON.stringify(doc)),
+    );
   });
 });
+
+/** The message a reader's NotebookError carries (sync: called with `text`). */
+function messageOf(read: Promise<unknown>): Promise<string>;
+function messageOf(read: (text: string) => unknown, text: string): string;
+function messageOf(read: Promise<unknown> | ((text: string) => unknown), text = ''): unknown {
+  const fail = (error: unknown) => {
+    expect(error).to.be.instanceOf(NotebookError);
+    return (error as Error).message;
+  };
+  if (read instanceof Promise) {
+    return read.then(() => expect.fail('expected the reader to refuse the file'), fail);
+  }
+  try {
+    read(text);
+  } catch (error) {
+    return fail(error);
+  }
+  return expect.fail('expected the reader to refuse the file');
+}
 
 describe('notebook figures and hashes', () => {
   it('fits a RealNVP 6×32 model with float16 weights in the share-link budget', async () => {

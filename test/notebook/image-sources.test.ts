@@ -7,6 +7,7 @@ import {
   imageDataProblem,
   imageSetHash,
   notebookFromFile,
+  readNotebookFile,
   notebookToFile,
   parseNotebook,
   type DataSource,
@@ -204,6 +205,7 @@ describe('image sources in notebooks: schema, validation, links and files', () =
     const back = notebookFromFile(text);
     expect(back.notebook).to.deep.equal(notebook);
     expect(back.imageSets).to.deep.equal([set]);
+    expect(await readNotebookFile(text), 'the page reader').to.deep.equal(back);
     // Files without image sets have no such field, and open as before.
     const plain = notebookToFile({ notebook: defaultNotebook(), weights: [] });
     expect(plain).to.not.contain('imageSets');

@@ -27,13 +27,35 @@ describe('sliced JSON and CRC', () => {
     expect(Object.getPrototypeOf(parsed)).to.equal(Object.prototype);
     expect(Object.keys(parsed)).to.deep.equal(['__proto__', 'a']);
     expect(({} as Record<string, unknown>)['polluted']).to.equal(undefined);
-    for (const bad of ['{"a": [1, 2}', '[1, 2', '{"a" 1}', '[1] x', '', '{"a": tru}']) {
+    for (const bad of [
+      '{"a": [1, 2}',
+      '[1, 2',
+      '{"a" 1}',
+      '[1] x',
+      '',
+      '{"a": tru}',
+      '["tab\there"]', // a raw control character in a string
+    ]) {
       const error = await parseJsonSliced(bad, { pieceChars: 2 }).then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(error, bad).to.be.instanceOf(SyntaxError);
     }
+  });
+
+  it('finds the end of strings made of quotes and runs of backslashes', async () => {
+    const pieces = fc.array(fc.constantFrom('\\', '"', 'a', '\\"', '\\\\', '}', ']', ','), {
+      maxLength: 40,
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(pieces, { maxLength: 6 }), async (strings) => {
+        const value = { list: strings.map((p) => p.join('')), tail: strings.map((p) => p.length) };
+        const text = JSON.stringify(value);
+        expect(await parseJsonSliced(text, { pieceChars: 1, sliceMs: 0 })).to.deep.equal(value);
+      }),
+      { numRuns: 300, seed: 5 },
+    );
   });
 
   it('stringifySliced equals JSON.stringify for objects and arrays of JSON values', async () => {

@@ -8,7 +8,7 @@ import {
   encodeShareLink,
   modelSafetensors,
   NotebookError,
-  notebookFromFile,
+  readNotebookFile,
   notebookToFile,
   paramsHash,
   SHARE_LINK_BUDGET,
@@ -391,7 +391,7 @@ export class NotebookSession {
     this.guard?.begin('file', 'a notebook file');
     let payload: SharePayload;
     try {
-      payload = notebookFromFile(await file.text());
+      payload = await readNotebookFile(await file.text());
       // Before the notebook shows: its image-files Data cells find their pixels.
       await this.app.lab?.images.adopt(payload.imageSets ?? []);
     } catch (error) {
@@ -423,7 +423,7 @@ export class NotebookSession {
     try {
       const response = await fetch(new URL(`${name}.flowfield.json`, this.galleryBase));
       if (!response.ok) throw new Error(`the server answered ${response.status}`);
-      payload = notebookFromFile(await response.text());
+      payload = await readNotebookFile(await response.text());
     } catch (error) {
       problem = errorMessage(error);
     }
