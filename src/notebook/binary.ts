@@ -165,7 +165,7 @@ export function* base64DecodeSteps(
       group |= d << (18 - 6 * i);
     }
     bytes[at++] = group >>> 16;
-    if (rest === 3) bytes[at++] = (group >>> 8) & 0xff;
+    if (rest === 3) bytes[at] = (group >>> 8) & 0xff;
   }
   return bytes;
 }
