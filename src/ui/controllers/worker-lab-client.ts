@@ -175,18 +175,13 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
       try {
         const end = await api.step(run, steps);
         await progressDelivered(entry, end.step);
-        if (end.state === 'failed') throw new Error(end.notice?.message ?? 'Training failed.');
-        onProgress(end);
-        return { steps: end.step, finalLoss: end.loss, stopped: end.state === 'stopped' };
+        return end;
       } finally {
         entry.listener = undefined;
       }
     },
     async pause(runId) {
       await api.pause(runOf(runId));
-    },
-    async resume(runId) {
-      await api.resume(runOf(runId));
     },
     async stop(runId) {
       const run = runs.get(runId)?.run;
