@@ -42,10 +42,15 @@ function housePlan() {
     notebook: [],
     // The PyTorch exporter is pure TS (page and Node): it draws the data with the CPU samplers.
     export: ['notebook', 'data', 'rng'],
-    gallery: ['notebook', 'lab', 'worker'],
+    // A notebook's settings as the lab's specs: pure TS (the point parser), the lab's and the
+    // worker's spec types only (below), so the page can use it without GPU code.
+    specs: ['notebook', 'data'],
+    gallery: ['notebook', 'lab', 'worker', 'specs'],
     // The UI reaches the worker through Remote<LabApi>: its types, never its code (below).
-    ui: ['notebook', 'gallery', 'export'],
+    ui: ['notebook', 'gallery', 'export', 'specs'],
   };
+  /** Layers a layer may import types from, never code. */
+  const typesOnly = { ui: ['worker'], specs: ['lab', 'worker'] };
   const all = [...Object.keys(layers), 'embed'];
   const pattern = (banned, extra = {}) => ({
     regex: `^(\\.\\./)+(${banned.join('|')})(/|$)`,
@@ -54,30 +59,17 @@ function housePlan() {
       '../shared/guide/ARCHITECTURE.md): reach that layer through the one below you.',
     ...extra,
   });
+  // No exceptions: the worker reaches models, data and nn only through src/lab; the UI and the
+  // gallery map notebooks to specs through src/specs.
   const configs = Object.entries(layers).map(([layer, allowed]) => {
     const banned = all.filter((other) => other !== layer && !allowed.includes(other));
-    const patterns =
-      layer === 'ui'
-        ? [
-            pattern(banned.filter((other) => other !== 'worker')),
-            pattern(['worker'], { allowTypeImports: true }),
-          ]
-        : [pattern(banned)];
+    const types = typesOnly[layer] ?? [];
+    const patterns = [pattern(banned.filter((other) => !types.includes(other)))];
+    if (types.length > 0) patterns.push(pattern(types, { allowTypeImports: true }));
     return {
       files: [`src/${layer}/**/*.ts`],
       rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns }] },
     };
-  });
-  // Known exceptions, each to be removed by issue #18 (the gallery without UI code, point parsers
-  // split from the point-set density): listed so that no new one slips in. The worker has none:
-  // it reaches models, data and nn only through src/lab.
-  configs.push({
-    files: [
-      'src/ui/controllers/worker-lab-client.ts',
-      'src/ui/data-cell/data-cell.ts',
-      'src/gallery/lab-specs.ts',
-    ],
-    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
   });
   return configs;
 }

@@ -7,7 +7,7 @@
  */
 import { openCpuLab, type CpuDataset, type CpuLabModel } from '../src/lab/cpu-lab';
 import { notebookFromFile, trainInputs, viewSource, type Notebook } from '../src/notebook';
-import { datasetSpec, modelSpec } from '../src/ui/controllers/worker-lab-client';
+import { datasetSpec, modelSpec } from '../src/specs';
 import { sampleOptions } from '../src/ui/controllers/worker-view-client';
 import { viewLayers } from '../src/ui/view-cell/view-layers';
 import type { DatasetId, ModelId, ViewLayer } from '../src/worker/api';

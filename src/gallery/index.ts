@@ -1,2 +1,1 @@
 export * from './notebooks';
-export * from './lab-specs';

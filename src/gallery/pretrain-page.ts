@@ -7,7 +7,7 @@
 import { startWorker } from '../worker/client';
 import { notebookToFile, trainInputs, type ModelWeights } from '../notebook';
 import { GALLERY } from './notebooks';
-import { datasetSpecOf, modelSpecOf, runOptionsOf } from './lab-specs';
+import { datasetSpec, modelSpec, runOptions } from '../specs';
 
 export interface PretrainResult {
   name: string;
@@ -37,9 +37,9 @@ async function pretrain(name: string): Promise<PretrainResult> {
     const { model, data } = trainInputs(entry.notebook, cell.id);
     if (!model || !data) throw new Error(`${name}/${cell.id}: no Model or Data cell above it.`);
     const start = performance.now();
-    const dataset = await api.createDataset(datasetSpecOf(data.source));
-    const created = await api.createModel(modelSpecOf(model.model));
-    const run = await api.createRun(created.id, dataset.id, runOptionsOf(model.train));
+    const dataset = await api.createDataset(datasetSpec(data.source));
+    const created = await api.createModel(modelSpec(model.model));
+    const run = await api.createRun(created.id, dataset.id, runOptions(model.train));
     const end = await api.step(run, model.train.steps);
     if (end.state === 'failed') {
       throw new Error(`${name}/${cell.id}: training failed: ${end.notice?.message ?? 'unknown'}`);

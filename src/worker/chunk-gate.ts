@@ -7,7 +7,7 @@
  */
 import type { ChunkGate, TrainingRun } from '../lab/training';
 import { allFinite, copyNormalization, type ModelRecord } from './records';
-import type { DeviceScope } from './session';
+import type { DeviceScope } from './device-scope';
 
 /** One lab TrainingRun of a run, from the run's step `base` on, on one device. */
 export interface Segment {

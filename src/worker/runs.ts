@@ -46,7 +46,7 @@ import type {
 import { chunkGate, type Segment } from './chunk-gate';
 import { checkSpeedCap, pacedChunkSteps, paceDelayMs } from './scheduler';
 import { restoreCheckpoint } from './records';
-import type { LabSession } from './session';
+import type { SessionHost } from './device-scope';
 
 const DEFAULT_CHECKPOINT_MS = 3000;
 
@@ -99,7 +99,7 @@ export class RunController {
     readonly model: ModelId,
     /** A dataset, or the reflow pairs a reflow student trains on. */
     readonly dataset: DatasetId | PairsId,
-    private readonly session: LabSession,
+    private readonly session: SessionHost,
     private readonly options: RunOptions,
     private readonly listener: ProgressListener | undefined,
   ) {

@@ -5,9 +5,10 @@
  * views, resumes the runs that were training, and tells the page.
  */
 import { GpuDeviceLostError } from '../gpu/errors';
-import { openLab, type Lab } from '../lab/lab';
+import { openLab } from '../lab/lab';
 import { RenderPipelineCache } from '../render';
 import type { DatasetId, LabEvent, LabEventListener, ModelId, PairsId, RunId, ViewId } from './api';
+import type { DeviceScope, SessionHost } from './device-scope';
 import { ChunkTimer } from './gpu-timer';
 import { Registry } from './registry';
 import { restoreCheckpoint, type DatasetRecord, type ModelRecord } from './records';
@@ -16,16 +17,7 @@ import type { RunController } from './runs';
 import { FairScheduler } from './scheduler';
 import type { ViewController } from './views';
 
-/** Everything that belongs to one device; replaced as a whole after a device loss. */
-export interface DeviceScope {
-  readonly lab: Lab;
-  readonly generation: number;
-  readonly scheduler: FairScheduler;
-  readonly timer: ChunkTimer | undefined;
-  readonly renderPipelines: RenderPipelineCache;
-  /** Resolves when this scope's device is lost. */
-  readonly lost: Promise<GPUDeviceLostInfo>;
-}
+export type { DeviceScope };
 
 const RECOVERY_ATTEMPTS = 3;
 /**
@@ -37,7 +29,7 @@ export const LOSS_WINDOW_MS = 60_000;
 /** One GPU error message is sent again only after this quiet time (a kernel may fail per frame). */
 const REPEAT_QUIET_MS = 5_000;
 
-export class LabSession {
+export class LabSession implements SessionHost {
   readonly datasets = new Registry<DatasetId, DatasetRecord>(
     'dataset',
     'create it again with createDataset()',

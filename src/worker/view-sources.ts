@@ -35,7 +35,7 @@ import type {
   TrajectoriesLayer,
   WarpLayer,
 } from './api';
-import type { DeviceScope, LabSession } from './session';
+import type { DeviceScope, SessionHost } from './device-scope';
 
 // A number, not GPUBufferUsage: this module loads in browsers without WebGPU (backend.ts).
 const STORAGE = STORAGE_USAGE;
@@ -96,7 +96,7 @@ export function disposePrepared(prepared: Prepared): void {
 
 type Source = { model: LabModel } | { dataset: Dataset };
 
-export function resolveSource(session: LabSession, source: PointSource): Source {
+export function resolveSource(session: SessionHost, source: PointSource): Source {
   if ('model' in source) return { model: session.models.get(source.model).model };
   if ('dataset' in source) return { dataset: session.datasets.get(source.dataset).dataset };
   throw new TypeError(
@@ -105,12 +105,12 @@ export function resolveSource(session: LabSession, source: PointSource): Source 
 }
 
 /** The parameter version of a layer's model (datasets never change): refresh when it moved. */
-export function sourceVersion(session: LabSession, source: PointSource): number {
+export function sourceVersion(session: SessionHost, source: PointSource): number {
   return 'model' in source ? session.models.get(source.model).version : 0;
 }
 
 export async function preparePoints(
-  session: LabSession,
+  session: SessionHost,
   scope: DeviceScope,
   layer: PointsLayer,
 ): Promise<PreparedPoints> {
@@ -137,7 +137,7 @@ export async function preparePoints(
 }
 
 export async function prepareHeatmap(
-  session: LabSession,
+  session: SessionHost,
   scope: DeviceScope,
   layer: HeatmapLayer,
   visible: Bounds,
@@ -175,7 +175,7 @@ export { ODE_WARP_STEPS };
  * per time step ('forward' only). Other requests get a readable error naming the model.
  */
 export function warpModelOf(
-  session: LabSession,
+  session: SessionHost,
   id: WarpLayer['model'],
   direction: WarpLayer['direction'],
 ): LabModel {
@@ -190,7 +190,7 @@ export function warpModelOf(
 }
 
 export async function prepareWarp(
-  session: LabSession,
+  session: SessionHost,
   scope: DeviceScope,
   layer: WarpLayer,
   visible: Bounds,
@@ -234,7 +234,7 @@ function checkedPlan(model: LabModel, options: ModelSampleOptions, what: string)
 }
 
 /** The checked model of a trajectories or field layer. */
-function modelOf(session: LabSession, id: ModelId): LabModel {
+function modelOf(session: SessionHost, id: ModelId): LabModel {
   return session.models.get(id).model;
 }
 
@@ -242,7 +242,7 @@ function modelOf(session: LabSession, id: ModelId): LabModel {
 const MAX_TRAJECTORY_FRAMES = 64;
 
 export async function prepareTrajectories(
-  session: LabSession,
+  session: SessionHost,
   scope: DeviceScope,
   layer: TrajectoriesLayer,
 ): Promise<PreparedTrajectories> {
@@ -278,7 +278,7 @@ export const MAX_PATHS = 65536;
  * matching: its learned velocity; DDPM: the probability-flow ODE's drift (not the raw score).
  */
 export async function prepareField(
-  session: LabSession,
+  session: SessionHost,
   scope: DeviceScope,
   layer: FieldLayer,
   visible: Bounds,
@@ -305,7 +305,7 @@ export async function prepareField(
 }
 
 /** A model with a field (diffusion / flow matching) for a field layer, or a readable error. */
-export function fieldModelOf(session: LabSession, id: ModelId): LabModel {
+export function fieldModelOf(session: SessionHost, id: ModelId): LabModel {
   const record = session.models.get(id);
   if (record.model.capabilities.field === null) {
     throw new TypeError(

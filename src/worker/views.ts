@@ -41,7 +41,7 @@ import type {
   ViewStatus,
 } from './api';
 import { GpuDeviceLostError } from '../gpu/errors';
-import type { DeviceScope, LabSession } from './session';
+import type { DeviceScope, SessionHost } from './device-scope';
 import {
   disposePrepared,
   fieldModelOf,
@@ -95,7 +95,7 @@ export class ViewController {
     readonly id: ViewId,
     canvas: OffscreenCanvas,
     options: ViewOptions,
-    private readonly session: LabSession,
+    private readonly session: SessionHost,
     scope: DeviceScope,
   ) {
     this.scope = scope;
@@ -418,7 +418,7 @@ export class ViewController {
 }
 
 /** Validates a layer up front, so a bad one fails setViewLayers() rather than a later frame. */
-function checkLayer(session: LabSession, layer: ViewLayer): void {
+function checkLayer(session: SessionHost, layer: ViewLayer): void {
   if (layer.kind === 'points') {
     checkPointStyle({ color: layer.color, alpha: layer.alpha, sizePx: layer.sizePx ?? 2 });
     const source = resolveSource(session, layer.source);

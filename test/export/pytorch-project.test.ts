@@ -23,7 +23,7 @@ import {
   type ModelCell,
   type Notebook,
 } from '../../src/notebook';
-import { datasetSpec } from '../../src/ui/controllers/worker-lab-client';
+import { datasetSpec } from '../../src/specs';
 import { testGpu } from '../support/gpu';
 import { FakeWeightsClient, fakeParams, freshDb, settle } from '../ui/support/share-support';
 
@@ -102,7 +102,7 @@ describe('PyTorch export', () => {
     ];
     const gpu = await testGpu();
     for (const source of sources) {
-      // The export's spec mapping is the worker's (the UI's datasetSpec), grid bounds included.
+      // The export's spec mapping is the worker's (src/specs' datasetSpec), grid bounds included.
       expect(exportDatasetSpec(source)).to.deep.equal(datasetSpec(source));
       const notebook = defaultNotebook();
       const data = notebook.cells.find((c) => c.kind === 'data')!;

@@ -10,7 +10,7 @@ import { notebookFromFile } from '../../src/notebook/files';
 import { defaultNotebook } from '../../src/notebook/cells';
 import { weightsForNotebook } from '../../src/notebook/weights-file';
 import type { ModelSettings, Notebook } from '../../src/notebook/schema';
-import { modelSpec } from '../../src/ui/controllers/worker-lab-client';
+import { modelSpec } from '../../src/specs';
 import { FlowModel } from '../../src/models/flows/flow-model';
 import type { FlowModelSpec } from '../../src/models/flows/flow-spec';
 import { DiffusionModel } from '../../src/models/diffusion/model';

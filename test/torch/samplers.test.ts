@@ -19,7 +19,7 @@ import { initialNoise } from '../../src/models/diffusion/reference';
 import type { DiffusionSampler, FlowSampler } from '../../src/models/diffusion/plan';
 import type { DiffusionModelSpec } from '../../src/models/diffusion/spec';
 import type { ModelSettings } from '../../src/notebook/schema';
-import { modelSpec } from '../../src/ui/controllers/worker-lab-client';
+import { modelSpec } from '../../src/specs';
 import { testGpu } from '../support/gpu';
 import { normRelativeError } from '../models/flows/layer-checks';
 

@@ -12,6 +12,9 @@ import type { FfShareDialog } from '../share-dialog/share-dialog';
 import { EMPTY_LOOKUP } from '../notebook-view/notebook-view';
 import { cellStyles } from '../shared.styles';
 import { appStyles } from './app.styles';
+import type { Banner, Opening } from './banner';
+
+export type { Banner, Opening };
 import { applyChrome } from './chrome';
 import { NotebookSession } from './session';
 import type { ReplayStatus } from './weights';
@@ -21,27 +24,6 @@ import { deleteCell, openOverTrained, resetRun } from './guarded-actions';
 export type { Theme };
 
 /** A message across the top: a link or file that could not be opened, autosave being off. */
-/** What the "Opening…" indicator says while a notebook opens. */
-export interface Opening {
-  /** What is opened, e.g. 'the gallery notebook “moons”'. */
-  what: string;
-  /** The step it is at, e.g. 'Loading its trained weights…'. */
-  step: string;
-}
-
-export interface Banner {
-  kind: 'error' | 'info';
-  title: string;
-  text: string;
-  /** Buttons besides Dismiss (e.g. the boot guard's "Open anyway" / "Start fresh"). */
-  actions?: { label: string; run: () => void }[];
-  /** Called when the banner is dismissed. */
-  onDismiss?: () => void;
-  /** Called when the banner leaves, dismissed or replaced by another (an Undo offer ends). */
-  onGone?: () => void;
-  /** A question: its first action takes the keyboard focus when it shows. */
-  question?: boolean;
-}
 
 /**
  * The app shell: header (adapter, WebGPU status, Share, files, Gallery, Recent, theme, help),

@@ -19,7 +19,7 @@ import {
   type Notebook,
   type NotebookStore,
 } from '../../notebook';
-import type { Banner } from './app';
+import type { Banner } from './banner';
 import { TabClaims } from './tab-claims';
 import { errorMessage } from '../error-message';
 

@@ -9,7 +9,6 @@
  * `header`, `share`, `files`, `gallery`, `recent` hide those controls.
  */
 import { CELL_KINDS } from '../../notebook';
-import type { FfApp } from './app';
 
 /** Controls kept in readonly mode: training and viewing change no notebook state. */
 const READONLY_KEEP = new Set(['ff-train-cell', 'ff-view-cell', 'ff-compare-cell']);
@@ -31,7 +30,14 @@ function setHidden(el: Element | null | undefined, hidden: boolean): void {
   if (el instanceof HTMLElement && el.hidden !== hidden) el.hidden = hidden;
 }
 
-export async function applyChrome(app: FfApp): Promise<void> {
+/** What the chrome needs of the app: what to hide, whether it is readonly, and its shadow root. */
+export interface ChromeHost {
+  readonly hiddenControls: ReadonlySet<string>;
+  readonly readonly: boolean;
+  readonly renderRoot: HTMLElement | DocumentFragment;
+}
+
+export async function applyChrome(app: ChromeHost): Promise<void> {
   const hide = app.hiddenControls;
   const readonly = app.readonly;
   if (!hide.size && !readonly) return;

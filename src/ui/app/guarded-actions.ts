@@ -4,22 +4,30 @@
  * or opening another notebook over trained models asks first. Offers and questions are the
  * app's banner; nothing here touches the GPU side except through the LabController.
  */
-import type { Cell } from '../../notebook';
+import type { Cell, NotebookStore } from '../../notebook';
+import type { LabController } from '../controllers/lab-controller';
 import { KIND_NAMES } from '../notebook-view/notebook-view';
-import type { FfApp } from './app';
+import type { Banner } from './banner';
 
-function cellTitle(app: FfApp, cell: Cell): string {
+/** What these actions need of the app: its notebook, its runs and its banner. */
+export interface GuardHost {
+  readonly store: NotebookStore;
+  readonly lab: LabController | undefined;
+  showBanner(banner: Banner | undefined): void;
+}
+
+function cellTitle(app: GuardHost, cell: Cell): string {
   const index = app.store.notebook.cells.findIndex((c) => c.id === cell.id);
   return `${KIND_NAMES[cell.kind]} ${index + 1}`;
 }
 
 /** Trained steps of Train cell `id` (0 when it has no model). */
-function trainedSteps(app: FfApp, id: string): number {
+function trainedSteps(app: GuardHost, id: string): number {
   return app.lab?.run(id).step ?? 0;
 }
 
 /** Deletes cell `id` and offers Undo; a Train cell's model is released only once it is gone. */
-export function deleteCell(app: FfApp, id: string): void {
+export function deleteCell(app: GuardHost, id: string): void {
   const store = app.store;
   const cell = store.cell(id);
   if (!cell) return;
@@ -50,7 +58,7 @@ export function deleteCell(app: FfApp, id: string): void {
 }
 
 /** Resets Train cell `id`; a model with trained steps is discarded only when the user says so. */
-export function resetRun(app: FfApp, id: string): void {
+export function resetRun(app: GuardHost, id: string): void {
   const steps = trainedSteps(app, id);
   const cell = app.store.cell(id);
   if (steps === 0 || !cell) {
@@ -79,7 +87,7 @@ export function resetRun(app: FfApp, id: string): void {
  * Runs `open` (which replaces the notebook) at once when no model has been trained, else after
  * the user confirms: the notebook is autosaved, but trained models live only in the GPU worker.
  */
-export function openOverTrained(app: FfApp, what: string, open: () => Promise<unknown>): void {
+export function openOverTrained(app: GuardHost, what: string, open: () => Promise<unknown>): void {
   const trained = app.store.notebook.cells
     .filter((cell) => cell.kind === 'train' && trainedSteps(app, cell.id) > 0)
     .map((cell) => cell.id);

@@ -24,13 +24,6 @@ export interface CompileProgress {
   expected: number | null;
 }
 
-export interface RunSummary {
-  /** Steps completed by this model since it was created. */
-  steps: number;
-  finalLoss: number;
-  stopped: boolean;
-}
-
 /** A reflow student's teacher: a trained run, and the pairs to make from it. */
 export interface TeacherRequest {
   /** The Train cell whose trained model teaches. */
@@ -72,16 +65,17 @@ export interface LabClient {
   /** Creates (or re-creates) the model and dataset of run `runId`; compiles its kernels. */
   createRun(runId: string, request: ModelRequest): Promise<void>;
   /**
-   * Trains run `runId` for `steps` more steps with the request's optimizer settings; resolves when
-   * they are done or the run was stopped, rejects on a NaN loss or device loss.
+   * Trains run `runId` for `steps` more steps with the request's optimizer settings; resolves
+   * with the worker's report once the run is not running: 'done' at the step target, 'paused',
+   * 'stopped', or 'failed' with its notice (the page shows that state as it is).
    */
   train(
     runId: string,
     steps: number,
     onProgress: (progress: RunProgress) => void,
-  ): Promise<RunSummary>;
+  ): Promise<RunProgress>;
+  /** Pauses run `runId`; the train call in flight resolves with the worker's 'paused' report. */
   pause(runId: string): Promise<void>;
-  resume(runId: string): Promise<void>;
   stop(runId: string): Promise<void>;
   setLearningRate(runId: string, learningRate: number): Promise<void>;
   /**

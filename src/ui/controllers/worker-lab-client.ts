@@ -3,112 +3,12 @@
  * the worker's specs, keeps the worker's handle ids per Train cell, and releases them.
  */
 import { proxy, type Remote } from 'comlink';
-import {
-  imagesNotTrainable,
-  type DataSource,
-  type ModelSettings,
-  type TrainSettings,
-} from '../../notebook';
-import type { DatasetSpec } from '../../data/spec';
-import type {
-  DatasetId,
-  LabApi,
-  ModelId,
-  PairsId,
-  RunId,
-  RunOptions,
-  RunProgress,
-} from '../../worker/api';
-// Pure, GPU-free parser: pasted points are validated and parsed on the page.
-import { parsePoints } from '../../data/points';
-import type { ModelSpec } from '../../lab/models';
+import type { DataSource } from '../../notebook';
+import type { DatasetId, LabApi, ModelId, PairsId, RunId, RunProgress } from '../../worker/api';
+import { datasetSpec, modelSpec, runOptions } from '../../specs';
 import type { LabClient, ModelRequest } from './lab-client';
 import { sampleOptions, workerViewClient } from './worker-view-client';
 import { workerImagePreview } from './image-set-client';
-
-/** Drawn grids cover this square of data space. */
-export const GRID_BOUNDS = [-4, -4, 4, 4] as const;
-
-/** The worker's dataset spec for a Data cell's source (the gallery's pretraining uses it too). */
-export function datasetSpec(source: DataSource): DatasetSpec {
-  switch (source.kind) {
-    case 'builtin':
-      return { name: source.name, seed: source.seed };
-    case 'points':
-      return { points: parsePoints(source.text), jitter: source.jitter, seed: source.seed };
-    case 'grid':
-      return {
-        grid: {
-          width: source.width,
-          height: source.height,
-          weights: source.weights,
-          bounds: [...GRID_BOUNDS],
-        },
-        seed: source.seed,
-      };
-    case 'images':
-    case 'image-files':
-      // Image sets open through openImageSet (image-set-client.ts); no 2-D model learns them.
-      throw new Error(imagesNotTrainable(source));
-  }
-}
-
-/**
- * The worker's model spec for a Model cell's settings. Diffusion models take the cell's hidden
- * layers as their depth (`layers` counts a flow's couplings); flow matching has no noise
- * schedule, T or prediction target, so those are left out (the library refuses them).
- */
-export function modelSpec(model: ModelSettings): ModelSpec {
-  if (model.family === 'flow') {
-    return {
-      family: 'flow',
-      kind: model.kind as 'nice' | 'realnvp' | 'glow' | 'spline',
-      layers: model.layers,
-      hidden: model.hidden,
-      hiddenLayers: model.hiddenLayers,
-      activation: model.activation,
-      seed: model.seed,
-    };
-  }
-  const common = {
-    family: 'diffusion' as const,
-    hidden: model.hidden,
-    layers: model.hiddenLayers,
-    activation: model.activation,
-    seed: model.seed,
-  };
-  if (model.kind === 'flow-matching') {
-    // 'independent' is the library's default: left out, so older notebooks make the same spec.
-    const coupling = model.coupling ?? 'independent';
-    return {
-      ...common,
-      kind: 'flow-matching',
-      ...(coupling === 'independent' ? {} : { coupling }),
-    };
-  }
-  return {
-    ...common,
-    kind: 'ddpm',
-    schedule: model.noiseSchedule,
-    timesteps: model.timesteps,
-    prediction: model.prediction,
-  };
-}
-
-/** The worker's run options for a Model cell's training settings. */
-export function runOptions(train: TrainSettings): RunOptions {
-  return {
-    steps: train.steps,
-    batch: train.batch,
-    optimizer: {
-      kind: train.optimizer,
-      lr: train.learningRate,
-      ...(train.schedule === 'cosine'
-        ? { schedule: { kind: 'cosine' as const, totalSteps: train.steps } }
-        : {}),
-    },
-  };
-}
 
 interface Handles {
   /** What the run trains on: the Data cell's dataset, or a reflow student's pairs. */
@@ -275,18 +175,13 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
       try {
         const end = await api.step(run, steps);
         await progressDelivered(entry, end.step);
-        if (end.state === 'failed') throw new Error(end.notice?.message ?? 'Training failed.');
-        onProgress(end);
-        return { steps: end.step, finalLoss: end.loss, stopped: end.state === 'stopped' };
+        return end;
       } finally {
         entry.listener = undefined;
       }
     },
     async pause(runId) {
       await api.pause(runOf(runId));
-    },
-    async resume(runId) {
-      await api.resume(runOf(runId));
     },
     async stop(runId) {
       const run = runs.get(runId)?.run;

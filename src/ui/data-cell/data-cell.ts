@@ -9,7 +9,7 @@ import {
   type DatasetName,
 } from '../../notebook';
 // Pure, GPU-free parser: validates pasted points on the page with line-numbered messages.
-import { parsePoints } from '../../data/points';
+import { parsePoints } from '../../specs';
 import { emit } from '../events';
 import { numberField, selectField } from '../fields';
 import { cellStyles } from '../shared.styles';

@@ -45,6 +45,14 @@ function noticeBanner(run: RunView) {
   </div>`;
 }
 
+/** How the status line names a run state (the others: 'Trained'). */
+const STATE_WORDS: Partial<Record<RunView['state'], string>> = {
+  running: 'Training',
+  recovering: 'Recovering the GPU',
+  paused: 'Paused',
+  failed: 'Failed',
+};
+
 /** Play/pause/step/reset, the loss curve and throughput of the model above it. */
 /** What the app learned by comparing a replayed training with the link's parameter hash. */
 /** "Compiling…" with a bar of compiled / requested kernels once the GPU side has told. */
@@ -86,7 +94,8 @@ export class FfTrainCell extends LitElement {
 
   override render() {
     const run = this.run;
-    const busy = run.state === 'running' || run.state === 'preparing';
+    // The worker's state as it reports it: 'recovering' (a lost device being replaced) is busy.
+    const busy = ['running', 'recovering', 'preparing'].includes(run.state);
     const lastLoss = run.losses.last;
     return html`<div class="controls" role="toolbar" aria-label="Training controls">
         ${
@@ -160,7 +169,7 @@ export class FfTrainCell extends LitElement {
             ? 'Not trained yet.'
             : run.state === 'preparing'
               ? compileStatus(run)
-              : `${run.state === 'running' ? 'Training' : run.state === 'paused' ? 'Paused' : run.state === 'failed' ? 'Failed' : 'Trained'}: step ${run.step} of ${run.totalSteps}.`
+              : `${STATE_WORDS[run.state] ?? 'Trained'}: step ${run.step} of ${run.totalSteps}.`
         }
       </p>
       <dl>

@@ -3,7 +3,7 @@ import { createCell, type ModelCell } from '../../../src/notebook';
 import '../../../src/ui/model-cell/model-cell';
 import type { FfModelCell } from '../../../src/ui/model-cell/model-cell';
 import type { TeacherOption } from '../../../src/ui/model-cell/coupling';
-import { modelSpec } from '../../../src/ui/controllers/worker-lab-client';
+import { modelSpec } from '../../../src/specs';
 import { resolveDiffusionSpec, type DiffusionModelSpec } from '../../../src/models/diffusion/spec';
 import { $, patches, setValue } from '../support/helpers';
 

@@ -2,7 +2,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import { createCell, type ModelCell } from '../../../src/notebook';
 import '../../../src/ui/model-cell/model-cell';
 import type { FfModelCell } from '../../../src/ui/model-cell/model-cell';
-import { modelSpec } from '../../../src/ui/controllers/worker-lab-client';
+import { modelSpec } from '../../../src/specs';
 import { resolveDiffusionSpec, type DiffusionModelSpec } from '../../../src/models/diffusion/spec';
 import { $, patches, setValue } from '../support/helpers';
 

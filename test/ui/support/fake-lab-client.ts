@@ -5,7 +5,6 @@ import type {
   LabClient,
   ModelRequest,
   RunProgress,
-  RunSummary,
   SamplerChoice,
 } from '../../../src/ui/controllers/lab-client';
 
@@ -80,7 +79,7 @@ export class FakeLabClient implements LabClient {
     runId: string,
     steps: number,
     onProgress: (p: RunProgress) => void,
-  ): Promise<RunSummary> {
+  ): Promise<RunProgress> {
     this.calls.push(`train ${runId} ${steps}`);
     const start = this.steps.get(runId) ?? 0;
     const losses = new Float32Array(steps).map((_, i) => 3 / (1 + (start + i) / 10));
@@ -95,13 +94,18 @@ export class FakeLabClient implements LabClient {
       }),
     );
     this.steps.set(runId, start + steps);
-    return { steps: start + steps, finalLoss: losses[steps - 1]!, stopped: false };
+    // The worker's final report: the run reached its step target.
+    return workerProgress({
+      step: start + steps,
+      totalSteps: start + steps,
+      losses: new Float32Array(0),
+      state: 'done',
+      batch: this.batches.get(runId) ?? 256,
+      speedCap: this.speedCaps.get(runId) ?? null,
+    });
   }
   async pause(runId: string) {
     this.calls.push(`pause ${runId}`);
-  }
-  async resume(runId: string) {
-    this.calls.push(`resume ${runId}`);
   }
   async stop(runId: string) {
     this.calls.push(`stop ${runId}`);

@@ -2,7 +2,7 @@
  * A GPU-free LabClient with weights: each run's "parameters" are a deterministic function of
  * the model seed and the steps trained, so exports, imports and replays can be checked exactly.
  */
-import type { ModelRequest, RunProgress, RunSummary } from '../../../src/ui/controllers/lab-client';
+import type { ModelRequest, RunProgress } from '../../../src/ui/controllers/lab-client';
 import type { RunWeights, ShareableClient } from '../../../src/ui/app/weights-client';
 import { FakeLabClient } from './fake-lab-client';
 
@@ -35,13 +35,13 @@ export class FakeWeightsClient extends FakeLabClient implements ShareableClient 
     runId: string,
     steps: number,
     onProgress: (p: RunProgress) => void,
-  ): Promise<RunSummary> {
+  ): Promise<RunProgress> {
     this.trainCalls++;
-    const summary = await super.train(runId, steps, onProgress);
+    const end = await super.train(runId, steps, onProgress);
     const w = this.weights.get(runId)!;
-    w.steps = summary.steps;
+    w.steps = end.step;
     w.params = fakeParams(w.seed, w.steps);
-    return summary;
+    return end;
   }
 
   async exportWeights(runId: string): Promise<RunWeights> {

@@ -6,7 +6,6 @@ import type {
   CompileProgress,
   ModelRequest,
   RunProgress,
-  RunSummary,
 } from '../../../src/ui/controllers/lab-client';
 import { IDLE_RUN, type RunView } from '../../../src/ui/controllers/lab-controller';
 import { lossHistoryOf } from '../../../src/ui/controllers/loss-history';
@@ -167,7 +166,7 @@ class NanClient extends FakeLabClient {
     runId: string,
     steps: number,
     onProgress: (p: RunProgress) => void,
-  ): Promise<RunSummary> {
+  ): Promise<RunProgress> {
     onProgress(
       workerProgress({
         step: 3,
@@ -197,7 +196,7 @@ class RollbackClient extends FakeLabClient {
     _runId: string,
     _steps: number,
     onProgress: (p: RunProgress) => void,
-  ): Promise<RunSummary> {
+  ): Promise<RunProgress> {
     const report = (step: number, losses: number[]) =>
       onProgress(
         workerProgress({
@@ -213,7 +212,7 @@ class RollbackClient extends FakeLabClient {
     report(2, []); // rolled back to the checkpoint at step 2
     report(4, [20, 21]);
     report(5, [22]);
-    return { steps: 5, finalLoss: 22, stopped: false };
+    return workerProgress({ step: 5, totalSteps: 5, losses: new Float32Array(0), state: 'done' });
   }
 }
 

@@ -1,0 +1,102 @@
+/**
+ * A notebook's plain settings as the lab's specs (datasets, models, runs): pure TypeScript, no
+ * GPU code. The page's worker client and the gallery's pretraining use the same mappings, so
+ * shipped weights fit the models the app builds; the Data cell parses pasted points with the
+ * same parser the worker's dataset spec is made from.
+ */
+import {
+  imagesNotTrainable,
+  type DataSource,
+  type ModelSettings,
+  type TrainSettings,
+} from '../notebook';
+import type { DatasetSpec } from '../data/spec';
+import { parsePoints } from '../data/points';
+import type { ModelSpec } from '../lab/models';
+import type { RunOptions } from '../worker/api';
+
+export { parsePoints };
+
+/** Drawn grids cover this square of data space. */
+export const GRID_BOUNDS = [-4, -4, 4, 4] as const;
+
+/** The worker's dataset spec for a Data cell's source (the gallery's pretraining uses it too). */
+export function datasetSpec(source: DataSource): DatasetSpec {
+  switch (source.kind) {
+    case 'builtin':
+      return { name: source.name, seed: source.seed };
+    case 'points':
+      return { points: parsePoints(source.text), jitter: source.jitter, seed: source.seed };
+    case 'grid':
+      return {
+        grid: {
+          width: source.width,
+          height: source.height,
+          weights: source.weights,
+          bounds: [...GRID_BOUNDS],
+        },
+        seed: source.seed,
+      };
+    case 'images':
+    case 'image-files':
+      // Image sets open through openImageSet (image-set-client.ts); no 2-D model learns them.
+      throw new Error(imagesNotTrainable(source));
+  }
+}
+
+/**
+ * The worker's model spec for a Model cell's settings. Diffusion models take the cell's hidden
+ * layers as their depth (`layers` counts a flow's couplings); flow matching has no noise
+ * schedule, T or prediction target, so those are left out (the library refuses them).
+ */
+export function modelSpec(model: ModelSettings): ModelSpec {
+  if (model.family === 'flow') {
+    return {
+      family: 'flow',
+      kind: model.kind as 'nice' | 'realnvp' | 'glow' | 'spline',
+      layers: model.layers,
+      hidden: model.hidden,
+      hiddenLayers: model.hiddenLayers,
+      activation: model.activation,
+      seed: model.seed,
+    };
+  }
+  const common = {
+    family: 'diffusion' as const,
+    hidden: model.hidden,
+    layers: model.hiddenLayers,
+    activation: model.activation,
+    seed: model.seed,
+  };
+  if (model.kind === 'flow-matching') {
+    // 'independent' is the library's default: left out, so older notebooks make the same spec.
+    const coupling = model.coupling ?? 'independent';
+    return {
+      ...common,
+      kind: 'flow-matching',
+      ...(coupling === 'independent' ? {} : { coupling }),
+    };
+  }
+  return {
+    ...common,
+    kind: 'ddpm',
+    schedule: model.noiseSchedule,
+    timesteps: model.timesteps,
+    prediction: model.prediction,
+  };
+}
+
+/** The worker's run options for a Model cell's training settings. */
+export function runOptions(train: TrainSettings): RunOptions {
+  return {
+    steps: train.steps,
+    batch: train.batch,
+    optimizer: {
+      kind: train.optimizer,
+      lr: train.learningRate,
+      ...(train.schedule === 'cosine'
+        ? { schedule: { kind: 'cosine' as const, totalSteps: train.steps } }
+        : {}),
+    },
+  };
+}

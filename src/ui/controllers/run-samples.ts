@@ -1,0 +1,96 @@
+/**
+ * Keeps each run's samples (for the CSV and the page's fallback view) fresh: after training,
+ * at most every LIVE_SAMPLE_MS while training, and again when a View cell's sample settings
+ * change. One sampling per run at a time; a forced refresh asked for meanwhile follows it.
+ */
+import { trainInputs, viewSource, type NotebookStore, type ViewCell } from '../../notebook';
+import { samplerChoice } from '../view-cell/samplers';
+import { errorMessage } from '../error-message';
+import type { LabClient } from './lab-client';
+import type { RunView } from './run-view';
+
+/** Least time between two sample refreshes while training, ms. */
+const LIVE_SAMPLE_MS = 750;
+
+/** What the samples need of the runs' owner. */
+export interface RunSamplesHost {
+  readonly store: NotebookStore;
+  readonly client: Pick<LabClient, 'sampleModel'>;
+  run(trainId: string): RunView;
+  runIds(): Iterable<string>;
+  update(trainId: string, patch: Partial<RunView>): void;
+}
+
+export class RunSamples {
+  private readonly sampling = new Set<string>();
+  private readonly lastSampled = new Map<string, number>();
+  private readonly resampleAfter = new Set<string>();
+  /** Sample settings (count, seed, sampler) each run's samples were drawn with. */
+  private readonly sampledWith = new Map<string, string>();
+
+  constructor(private readonly host: RunSamplesHost) {}
+
+  /** The first View cell showing a Train cell's run (its sample settings are used). */
+  private viewOf(trainId: string): ViewCell | undefined {
+    const nb = this.host.store.notebook;
+    return nb.cells.find(
+      (cell): cell is ViewCell => cell.kind === 'view' && viewSource(nb, cell.id)?.id === trainId,
+    );
+  }
+
+  /** The sample settings of a run's first view (count, seed and sampler), as a key. */
+  private sampleSettings(trainId: string) {
+    const view = this.viewOf(trainId);
+    if (!view) return undefined;
+    const model = trainInputs(this.host.store.notebook, trainId).model?.model;
+    const sampler = samplerChoice(view, model?.kind);
+    return {
+      view,
+      sampler,
+      key: JSON.stringify([view.sampleCount, view.sampleSeed, sampler]),
+    };
+  }
+
+  /** Re-samples finished runs whose view's sample settings changed. */
+  refresh(): void {
+    for (const trainId of this.host.runIds()) {
+      const { state } = this.host.run(trainId);
+      if (state !== 'done' && state !== 'stopped') continue;
+      const settings = this.sampleSettings(trainId);
+      if (settings && this.sampledWith.get(trainId) !== settings.key) {
+        void this.sample(trainId, true);
+      }
+    }
+  }
+
+  /** Refreshes a run's samples (at most every LIVE_SAMPLE_MS unless `force`). */
+  async sample(trainId: string, force: boolean): Promise<void> {
+    const now = performance.now();
+    if (this.sampling.has(trainId)) {
+      // A forced refresh (training ended) must show the final model: redo it after this one.
+      if (force) this.resampleAfter.add(trainId);
+      return;
+    }
+    if (!force && now - (this.lastSampled.get(trainId) ?? -Infinity) < LIVE_SAMPLE_MS) return;
+    const settings = this.sampleSettings(trainId);
+    if (!settings) return;
+    const { view, sampler, key } = settings;
+    this.sampling.add(trainId);
+    this.lastSampled.set(trainId, now);
+    this.sampledWith.set(trainId, key);
+    try {
+      const samples = await this.host.client.sampleModel(
+        trainId,
+        view.sampleCount,
+        view.sampleSeed,
+        sampler,
+      );
+      this.host.update(trainId, { samples });
+    } catch (error) {
+      this.host.update(trainId, { error: errorMessage(error) });
+    } finally {
+      this.sampling.delete(trainId);
+    }
+    if (this.resampleAfter.delete(trainId)) await this.sample(trainId, true);
+  }
+}
