@@ -443,7 +443,7 @@ export interface LabApi {
 
   /**
    * Reflow pairs from a trained flow-matching teacher, kept on the GPU for a student with
-   * coupling 'reflow' (pass the id to createRun). The worker keeps the teacher's sampling
+   * pairing 'reflow' (pass the id to createRun). The worker keeps the teacher's sampling
    * weights as they are now, so the pairs are remade exactly after a device loss, even if the
    * teacher trains on or is disposed. Rejects, saying what to do, for a teacher that is not
    * flow matching, has not been trained, or is training right now.

@@ -341,7 +341,7 @@ export class RunController {
 
   /** A batch the model cannot train with (minibatch OT's limit) is refused before the GPU. */
   private checkBatch(batch: number): void {
-    checkModelBatch(this.session.models.get(this.model).spec, batch);
+    checkModelBatch(this.session.models.get(this.model).model.spec, batch);
   }
 
   /** What the run trains on: its dataset, or its reflow pairs (remade after a device loss). */

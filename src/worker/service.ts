@@ -281,15 +281,16 @@ export function createLabService(session: LabSession): LabApi {
       const onPairs = datasetId.startsWith('pairs:');
       if (onPairs) session.pairs.get(datasetId as PairsId);
       else session.datasets.get(datasetId as DatasetId);
-      const coupling = record.spec.family === 'diffusion' ? record.spec.coupling : undefined;
-      if (coupling === 'reflow' && !onPairs) {
+      const pairing =
+        record.model.spec.family === 'diffusion' ? record.model.spec.pairing : undefined;
+      if (pairing === 'reflow' && !onPairs) {
         throw new Error(
-          `${modelId} has coupling 'reflow': it trains on a teacher's pairs (createReflowPairs), not on ${datasetId}.`,
+          `${modelId} has pairing 'reflow': it trains on a teacher's pairs (createReflowPairs), not on ${datasetId}.`,
         );
       }
-      if (onPairs && coupling !== 'reflow') {
+      if (onPairs && pairing !== 'reflow') {
         throw new Error(
-          `${datasetId} are reflow pairs, which train a flow-matching model with coupling 'reflow'; ${modelId} has coupling '${coupling ?? 'independent'}'.`,
+          `${datasetId} are reflow pairs, which train a flow-matching model with pairing 'reflow'; ${modelId} has pairing '${pairing ?? 'independent'}'.`,
         );
       }
       if (record.run !== undefined) {

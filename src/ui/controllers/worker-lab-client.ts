@@ -79,11 +79,11 @@ export function modelSpec(model: ModelSettings): ModelSpec {
   };
   if (model.kind === 'flow-matching') {
     // 'independent' is the library's default: left out, so older notebooks make the same spec.
-    const coupling = model.coupling ?? 'independent';
+    const pairing = model.pairing ?? 'independent';
     return {
       ...common,
       kind: 'flow-matching',
-      ...(coupling === 'independent' ? {} : { coupling }),
+      ...(pairing === 'independent' ? {} : { pairing }),
     };
   }
   return {
@@ -191,7 +191,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
    */
   async function trainingData(request: ModelRequest): Promise<DatasetId | PairsId> {
     const { teacher } = request;
-    if (!teacher || request.model.coupling !== 'reflow') {
+    if (!teacher || request.model.pairing !== 'reflow') {
       return (await api.createDataset(datasetSpec(request.data))).id;
     }
     const source = runs.get(teacher.trainId);
@@ -249,7 +249,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
           onDelivered: undefined,
         };
         // A reflow student trains only on its teacher's pairs (the worker refuses plain data).
-        if (model.coupling !== 'reflow' || data.startsWith('pairs:')) {
+        if (model.pairing !== 'reflow' || data.startsWith('pairs:')) {
           entry.run = await api.createRun(
             modelId,
             data,
