@@ -2,6 +2,7 @@
  * The spec of a diffusion or flow-matching model and its validation: every error names the
  * field, the allowed range and what was received.
  */
+import { shown } from '../../data/errors';
 import { ACTIVATIONS, type Activation } from '../../nn/activations';
 import { ARCHITECTURES, type Architecture } from './denoiser';
 import type { Prediction } from './plan';
@@ -77,7 +78,7 @@ function integerIn(field: keyof typeof DIFFUSION_LIMITS, value: unknown): number
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new DiffusionSpecError(
       field,
-      `model.${field} must be an integer in [${min}, ${max}], got ${JSON.stringify(value) ?? String(value)}.`,
+      `model.${field} must be an integer in [${min}, ${max}], got ${shown(value)}.`,
     );
   }
   return value;
@@ -87,7 +88,7 @@ function oneOf<T extends string>(field: string, value: unknown, allowed: readonl
   if (!allowed.includes(value as T)) {
     throw new DiffusionSpecError(
       field,
-      `model.${field} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value) ?? String(value)}.`,
+      `model.${field} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${shown(value)}.`,
     );
   }
   return value as T;
