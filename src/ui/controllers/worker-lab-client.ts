@@ -3,13 +3,7 @@
  * the worker's specs, keeps the worker's handle ids per Train cell, and releases them.
  */
 import { proxy, type Remote } from 'comlink';
-import {
-  imagesNotTrainable,
-  type DataSource,
-  type ModelSettings,
-  type TrainSettings,
-} from '../../notebook';
-import type { DatasetSpec } from '../../data/spec';
+import { type DataSource, type ModelSettings, type TrainSettings } from '../../notebook';
 import type {
   DatasetId,
   LabApi,
@@ -19,39 +13,14 @@ import type {
   RunOptions,
   RunProgress,
 } from '../../worker/api';
-// Pure, GPU-free parser: pasted points are validated and parsed on the page.
-import { parsePoints } from '../../data/points';
+import { datasetSpec } from '../../export/dataset-spec';
 import type { ModelSpec } from '../../lab/models';
 import type { LabClient, ModelRequest } from './lab-client';
 import { sampleOptions, workerViewClient } from './worker-view-client';
 import { workerImagePreview } from './image-set-client';
 
-/** Drawn grids cover this square of data space. */
-export const GRID_BOUNDS = [-4, -4, 4, 4] as const;
-
-/** The worker's dataset spec for a Data cell's source (the gallery's pretraining uses it too). */
-export function datasetSpec(source: DataSource): DatasetSpec {
-  switch (source.kind) {
-    case 'builtin':
-      return { name: source.name, seed: source.seed };
-    case 'points':
-      return { points: parsePoints(source.text), jitter: source.jitter, seed: source.seed };
-    case 'grid':
-      return {
-        grid: {
-          width: source.width,
-          height: source.height,
-          weights: source.weights,
-          bounds: [...GRID_BOUNDS],
-        },
-        seed: source.seed,
-      };
-    case 'images':
-    case 'image-files':
-      // Image sets open through openImageSet (image-set-client.ts); no 2-D model learns them.
-      throw new Error(imagesNotTrainable(source));
-  }
-}
+/** The worker's dataset spec for a Data cell's source: the export's one mapping (the gallery's too). */
+export { datasetSpec };
 
 /**
  * The worker's model spec for a Model cell's settings. Diffusion models take the cell's hidden
