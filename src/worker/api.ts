@@ -517,6 +517,3 @@ export interface LabApi {
   /** Test hook: throws `message` outside any call (an uncaught worker error). */
   debugThrowUncaught(message: string): Promise<void>;
 }
-
-/** The earlier name of the API (probe only); kept so existing pages keep compiling. */
-export type WorkerApi = LabApi;
