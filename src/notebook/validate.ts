@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one validator per schema node, each path-named, in schema order.
 /**
  * parseNotebook: untrusted JSON (a link, a file, an autosave record) → a current-version
  * Notebook, or a NotebookError naming the first offending field. Every number is checked against

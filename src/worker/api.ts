@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the typed LabApi contract, one documented place for the page and the worker.
 /**
  * The typed API of the Flowfield worker. The page holds it as Remote<LabApi> (comlink) and
  * imports this file with `import type` only: nothing here runs on the page.

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one run's life (create, chunks, pause, NaN rollback, batch and speed changes) over shared state.
 /**
  * A training run as the page sees it: controls (start, pause, resume, step(n), stop, reset),
  * live learning-rate and batch-size changes, progress at ≈10 Hz, and the guardrails.

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the LabApi's methods, each a thin call into the lab and the records.
 /**
  * LabApi implemented over a LabSession: handle ids in, structured-cloneable values out, big
  * arrays transferred. Each method checks its arguments and throws errors that say what was

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one class: the denoiser, its EMA, training and sampling share buffers.
 /**
  * DiffusionModel: a DDPM or flow-matching model on 2-D data, with GPU training, samplers,
  * exact likelihoods and visual hooks. Public API of src/lab wraps it.

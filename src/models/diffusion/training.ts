@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one training task; its pairings (independent, minibatch OT, reflow) share the batch buffers.
 /**
  * Denoiser training as a TrainingTask (src/nn/trainer.ts): each chunk samples all its x₀
  * batches in one dispatch (the data sampler, model coordinates); each step draws t and ε on the
