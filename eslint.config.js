@@ -41,7 +41,7 @@ function housePlan() {
     worker: ['lab', 'render', 'gpu'],
     notebook: [],
     // The PyTorch exporter is pure TS (page and Node): it draws the data with the CPU samplers.
-    export: ['notebook', 'data', 'rng'],
+    export: ['notebook', 'data', 'rng', 'specs'],
     // A notebook's settings as the lab's specs: pure TS (the point parser), the lab's and the
     // worker's spec types only (below), so the page can use it without GPU code.
     specs: ['notebook', 'data'],

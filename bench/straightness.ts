@@ -13,7 +13,7 @@ import type { GpuRuntime } from '../src/gpu';
 import type { LabDiffusion } from '../src/lab/diffusion';
 import { openLab } from '../src/lab/lab';
 import { energyDistance } from '../src/models/diffusion/metrics';
-import type { Coupling } from '../src/models/diffusion/spec';
+import type { Pairing } from '../src/models/diffusion/spec';
 
 export interface StraightnessResult {
   data: string;
@@ -79,10 +79,10 @@ export async function runStraightness(
         train_seconds: 0,
         final_loss: NaN,
       });
-      const models = new Map<Coupling, LabDiffusion>();
+      const models = new Map<Pairing, LabDiffusion>();
       const base = { family: 'diffusion', kind: 'flow-matching', ...MODEL, seed: 1 } as const;
       const evaluate = async (
-        coupling: Coupling,
+        pairing: Pairing,
         model: LabDiffusion,
         truthModel: LabDiffusion,
         trained: { steps: number; seconds: number; loss: number },
@@ -94,7 +94,7 @@ export async function runStraightness(
           for (let i = 0; i < samples.length; i++) gap += (samples[i]! - truth[i]!) ** 2;
           await report({
             data: label,
-            model: coupling,
+            model: pairing,
             sampler: row.sampler,
             steps: row.steps,
             nfe: model.lastNfe,
@@ -106,9 +106,9 @@ export async function runStraightness(
           });
         }
       };
-      for (const coupling of ['independent', 'minibatch-ot'] as const) {
-        const model = (await lab.createModel({ ...base, coupling })) as LabDiffusion;
-        models.set(coupling, model);
+      for (const pairing of ['independent', 'minibatch-ot'] as const) {
+        const model = (await lab.createModel({ ...base, pairing })) as LabDiffusion;
+        models.set(pairing, model);
         const started = performance.now();
         const summary = await lab.train(model, data, {
           steps,
@@ -116,12 +116,12 @@ export async function runStraightness(
           optimizer: optimizer(steps),
         }).done;
         const seconds = (performance.now() - started) / 1000;
-        await evaluate(coupling, model, model, { steps, seconds, loss: summary.finalLoss });
+        await evaluate(pairing, model, model, { steps, seconds, loss: summary.finalLoss });
       }
       const teacher = models.get('independent')!;
       const started = performance.now();
       const pairs = await lab.reflowPairs(teacher, { count: PAIRS, sampler: 'rk4', steps: 20 });
-      const student = (await lab.createModel({ ...base, coupling: 'reflow' })) as LabDiffusion;
+      const student = (await lab.createModel({ ...base, pairing: 'reflow' })) as LabDiffusion;
       student.importParams(await teacher.exportParams());
       const reflowSteps = Math.max(1, Math.round(steps / 2));
       const summary = await lab.train(student, pairs, {

@@ -110,7 +110,11 @@ export { LabDiffusion } from './lab/diffusion';
 export {
   DIFFUSION_KINDS,
   DIFFUSION_LIMITS,
+  PAIRINGS,
+  type Pairing,
+  /** @deprecated Renamed PAIRINGS (0.3; see the README's migration note). */
   COUPLINGS,
+  /** @deprecated Renamed Pairing (0.3). */
   type Coupling,
   type DiffusionKind,
   type DiffusionModelSpec,

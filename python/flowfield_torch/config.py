@@ -52,6 +52,6 @@ def build_model(settings):
             timesteps=settings.get("timesteps", 1000) if ddpm else 1000,
             schedule=settings.get("noiseSchedule", "linear") if ddpm else "linear",
             prediction=settings.get("prediction", "eps") if ddpm else "eps",
-            coupling=settings.get("coupling", "independent") if not ddpm else "independent",
+            pairing=settings.get("pairing", "independent") if not ddpm else "independent",
         )
     raise ConfigError(f"model.family must be 'flow' or 'diffusion', found {family!r}.")

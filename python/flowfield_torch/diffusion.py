@@ -78,14 +78,14 @@ class DiffusionModel(torch.nn.Module):
         schedule="linear",
         prediction="eps",
         time_embedding=32,
-        coupling="independent",
+        pairing="independent",
     ):
         super().__init__()
         if kind not in DIFFUSION_KINDS:
             raise ValueError(f"model.kind for family 'diffusion' must be one of {', '.join(DIFFUSION_KINDS)}, got {kind!r}.")
         if prediction not in ("eps", "v"):
             raise ValueError(f"model.prediction must be 'eps' or 'v', got {prediction!r}.")
-        self.kind, self.prediction, self.coupling = kind, prediction, coupling
+        self.kind, self.prediction, self.pairing = kind, prediction, pairing
         self.features = time_embedding
         # The embedding sees 0 … 1000 for both kinds: DDPM's index t·(1000/T), flows' t·1000.
         self.time_scale = 1000 / timesteps if kind == "ddpm" else 1000.0
@@ -140,7 +140,7 @@ class DiffusionModel(torch.nn.Module):
         minibatch-OT flow matching pairs them with the data by an exact assignment."""
         t = self.draw_times(x0.shape[0], generator, x0.device)
         eps = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-        if self.kind == "flow-matching" and self.coupling == "minibatch-ot":
+        if self.kind == "flow-matching" and self.pairing == "minibatch-ot":
             from .assignment import ot_pairing
 
             eps = eps[ot_pairing(x0, eps)]

@@ -25,7 +25,7 @@ def reflow_data(folder, config, log=None):
     reflow = config.get("reflow")
     if not isinstance(reflow, dict) or not isinstance(reflow.get("teacher"), dict):
         raise DataError(
-            'config.json: a model with coupling "reflow" needs a "reflow" object with its teacher '
+            'config.json: a model with pairing "reflow" needs a "reflow" object with its teacher '
             "(export the notebook again with the teacher trained)."
         )
     teacher_config = reflow["teacher"]

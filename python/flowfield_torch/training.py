@@ -104,7 +104,7 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
     if init:
         # The playground's weights (weights.safetensors of the export) as the starting point.
         load_weights(init, model)
-    data = reflow_data(folder, config, env.main and log) if settings.get("coupling") == "reflow" else load_data(folder, config)
+    data = reflow_data(folder, config, env.main and log) if settings.get("pairing") == "reflow" else load_data(folder, config)
     model.to(env.device)
     if hasattr(model, "initialize_from_data"):
         first, _ = data.draw(512, step_generator(seed, -1))
@@ -187,7 +187,7 @@ def _step(net, model, opt, data, seed, step, batch, local, env):
     if hasattr(model, "draw_times"):
         t = model.draw_times(batch, g)
         eps = pair_noise if pair_noise is not None else torch.randn(batch, 2, generator=g)
-        if model.kind == "flow-matching" and model.coupling == "minibatch-ot":
+        if model.kind == "flow-matching" and model.pairing == "minibatch-ot":
             from .assignment import ot_pairing
 
             eps = eps[ot_pairing(x, eps)]

@@ -29,7 +29,7 @@ DIFFUSIONS = [
     {"kind": "ddpm", "timesteps": 50, "schedule": "cosine", "prediction": "v", "hidden": 16, "layers": 2, "seed": 4},
     {"kind": "flow-matching", "hidden": 16, "layers": 2, "seed": 6},
     # Reflow pairs carry their own noise: the GPU trains on exactly the ε given here.
-    {"kind": "flow-matching", "coupling": "reflow", "hidden": 16, "layers": 2, "seed": 8},
+    {"kind": "flow-matching", "pairing": "reflow", "hidden": 16, "layers": 2, "seed": 8},
 ]
 
 
@@ -113,7 +113,7 @@ def diffusion_case(spec, g):
     T = spec.get("timesteps", 1000)
     seed, batch = 9, 32
     x0 = torch.randn(batch, 2, generator=g)
-    reflow = spec.get("coupling") == "reflow"
+    reflow = spec.get("pairing") == "reflow"
     t, eps = playground_draws(spec["kind"], T, seed, 0, batch)
     if reflow:
         eps = torch.randn(batch, 2, generator=g)
@@ -243,7 +243,7 @@ def main(out_dir):
     for spec in FLOWS:
         cases[spec["kind"]] = flow_case(spec, g)
     for spec in DIFFUSIONS:
-        name = spec["kind"] + ("-reflow" if spec.get("coupling") == "reflow" else "")
+        name = spec["kind"] + ("-reflow" if spec.get("pairing") == "reflow" else "")
         if spec["kind"] == "ddpm":
             name = f"ddpm-{spec['prediction']}-{spec['schedule']}"
         cases[name] = diffusion_case(spec, g)

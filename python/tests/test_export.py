@@ -80,7 +80,7 @@ class Export(unittest.TestCase):
         with open(os.path.join(GALLERY, "straight-paths.flowfield.json")) as f:
             doc = json.load(f)
         student = next(c for c in doc["notebook"]["cells"] if c["id"] == "model-ot")
-        student["model"]["coupling"] = "reflow"
+        student["model"]["pairing"] = "reflow"
         student["model"]["reflow"] = {"teacher": "model-independent", "pairs": 256, "teacherSteps": 4}
         source = self.path("reflow.flowfield.json")
         with open(source, "w") as f:
@@ -120,7 +120,7 @@ class Export(unittest.TestCase):
         cases = {}
         reflow = copy.deepcopy(doc)
         model = next(c for c in reflow["notebook"]["cells"] if c["kind"] == "model")
-        model["model"]["coupling"] = "reflow"
+        model["model"]["pairing"] = "reflow"
         model["model"]["reflow"] = {"teacher": model["id"], "pairs": 4096, "teacherSteps": 16}
         reflow["weights"] = []
         cases["reflow"] = (reflow, "A model cannot be its own reflow teacher")

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: a table of 13 densities, each a sampler, a twin and an exact log-density side by side.
 /**
  * The built-in 2-D densities: their formulas, parameters, TypeScript sampling twins and, where
  * closed-form, exact float64 log-densities. shaders/data/sample.wgsl and log-prob.wgsl are the

@@ -1,5 +1,19 @@
 /** Errors of the data layer. Each says what was expected, what was given and what to do. */
 
+/**
+ * A received value as the "got …" of a spec error (data and model specs): JSON, cut at 60
+ * characters; what JSON cannot show (undefined, functions, cycles) as String(value).
+ */
+export function shown(value: unknown): string {
+  try {
+    const text = JSON.stringify(value);
+    if (text === undefined) return String(value);
+    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  } catch {
+    return String(value);
+  }
+}
+
 /** A dataset spec (or one of its fields) is invalid: `field` names it, e.g. 'params.noise'. */
 export class DatasetSpecError extends Error {
   override readonly name = 'DatasetSpecError';

@@ -84,7 +84,7 @@ export class AffineNormalizer {
     return logDensityData + this.logDetToData;
   }
 
-  toJSON(): { shift: [number, number]; scale: [number, number] } {
+  toJSON(): Normalization {
     return { shift: [this.shift[0], this.shift[1]], scale: [this.scale[0], this.scale[1]] };
   }
 }

@@ -2,7 +2,7 @@
  * Parameter schemas of the built-in datasets: every field has a default and an allowed range,
  * and validation errors name the field, the range and the dataset.
  */
-import { DatasetSpecError } from './errors';
+import { DatasetSpecError, shown } from './errors';
 
 export type ParamValue = number | readonly number[] | readonly (readonly number[])[];
 export type ParamValues = Readonly<Record<string, ParamValue>>;
@@ -45,16 +45,6 @@ function isNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-function show(value: unknown): string {
-  try {
-    const text = JSON.stringify(value);
-    if (text === undefined) return String(value);
-    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-  } catch {
-    return String(value);
-  }
-}
-
 /** Validates one parameter and returns its value (copied, so specs stay immutable). */
 export function checkParam(
   dataset: string,
@@ -65,7 +55,7 @@ export function checkParam(
   const fail = (): never => {
     throw new DatasetSpecError(
       `params.${field}`,
-      `params.${field} of dataset '${dataset}' must be ${describeRange(schema)}, got ${show(value)}.`,
+      `params.${field} of dataset '${dataset}' must be ${describeRange(schema)}, got ${shown(value)}.`,
     );
   };
   switch (schema.kind) {
@@ -96,7 +86,7 @@ export function checkParam(
       if (sxy !== syx) {
         throw new DatasetSpecError(
           `params.${field}`,
-          `params.${field} of dataset '${dataset}' must be symmetric, got ${show(value)} ` +
+          `params.${field} of dataset '${dataset}' must be symmetric, got ${shown(value)} ` +
             `(off-diagonal entries ${sxy} and ${syx} differ).`,
         );
       }
@@ -106,7 +96,7 @@ export function checkParam(
         throw new DatasetSpecError(
           `params.${field}`,
           `params.${field} of dataset '${dataset}' must be positive definite ` +
-            `(a > 0 and a·c − b² > 0), got ${show(value)} with determinant ${det}.`,
+            `(a > 0 and a·c − b² > 0), got ${shown(value)} with determinant ${det}.`,
         );
       }
       return [
@@ -129,7 +119,7 @@ export function resolveParams(
   ) {
     throw new DatasetSpecError(
       'params',
-      `params of dataset '${dataset}' must be an object, got ${show(given)}.`,
+      `params of dataset '${dataset}' must be an object, got ${shown(given)}.`,
     );
   }
   const entries = (given ?? {}) as Record<string, unknown>;

@@ -8,7 +8,7 @@
  * `seed` is the default Philox seed of sample() and of trainers; it does not change the density.
  */
 import { BUILTINS, BUILTIN_NAMES, isBuiltinName, type BuiltinName } from './builtins';
-import { DatasetSpecError } from './errors';
+import { DatasetSpecError, shown } from './errors';
 import type { GridSpec } from './grid';
 import { NORMALIZATION_MODES, type NormalizationMode } from './normalize';
 import { resolveParams, type ParamValue } from './params';
@@ -59,7 +59,7 @@ export function checkSeed(seed: unknown, field = 'seed'): number {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
     throw new DatasetSpecError(
       field,
-      `${field} must be an integer in [0, 2^53), got ${JSON.stringify(seed) ?? String(seed)}.`,
+      `${field} must be an integer in [0, 2^53), got ${shown(seed)}.`,
     );
   }
   return seed;

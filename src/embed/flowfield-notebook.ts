@@ -18,7 +18,12 @@ import { FfApp } from '../ui/app/app';
 import type { LabClient } from '../ui/controllers/lab-client';
 import { shareableWorkerClient } from '../ui/app/weights-client';
 import { startWorker, type WorkerHandle } from '../worker/client';
-import { decodeShareLink, notebookFromFile, type SharePayload } from '../notebook';
+import {
+  NOTEBOOK_VERSION,
+  decodeShareLink,
+  notebookFromFile,
+  type SharePayload,
+} from '../notebook';
 import { errorMessage } from '../ui/error-message';
 
 let sharedWorker: WorkerHandle | undefined;
@@ -73,7 +78,7 @@ export class FlowfieldNotebook extends HTMLElement {
     this.errorBox.className = 'error';
     this.errorBox.setAttribute('role', 'alert');
     this.errorBox.hidden = true;
-    this.app = new FfApp({ version: 2, title: 'Loading…', cells: [] });
+    this.app = new FfApp({ version: NOTEBOOK_VERSION, title: 'Loading…', cells: [] });
     this.app.embedded = true;
     this.app.session.appUrl = new URL('./', import.meta.url).href;
     this.app.session.galleryBase = new URL('./gallery/', import.meta.url).href;

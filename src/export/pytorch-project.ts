@@ -6,7 +6,6 @@
  * `flowfield export` command) make the same files.
  */
 import { DATA_STREAM, PointDraws } from '../data/draws';
-import { parsePoints } from '../data/points';
 import { resolveDataset } from '../data/source';
 import type { DatasetSpec } from '../data/spec';
 import {
@@ -24,10 +23,9 @@ import {
   type Notebook,
 } from '../notebook';
 import { seedKey } from '../rng/philox';
+import { datasetSpec } from '../specs';
 import { PYTHON_FILES, README_TEMPLATE } from './python-sources';
 
-/** Drawn grids cover this square of data space (the UI's GRID_BOUNDS; a test keeps them equal). */
-export const EXPORT_GRID_BOUNDS = [-4, -4, 4, 4] as const;
 /** Points of the data pool the PyTorch side samples its batches from. */
 export const DATA_POOL = 65_536;
 export const EXPORT_FORMAT = 'flowfield-torch';
@@ -56,27 +54,10 @@ export interface PytorchExportOptions {
   weights?: readonly ModelWeights[];
 }
 
-/** The dataset spec of a Data cell's source (the worker's datasetSpec, see EXPORT_GRID_BOUNDS). */
+/** The dataset spec of a Data cell's source (src/specs, the page's one mapping); image sets are an ExportError. */
 export function exportDatasetSpec(source: DataSource): DatasetSpec {
-  switch (source.kind) {
-    case 'builtin':
-      return { name: source.name, seed: source.seed };
-    case 'points':
-      return { points: parsePoints(source.text), jitter: source.jitter, seed: source.seed };
-    case 'grid':
-      return {
-        grid: {
-          width: source.width,
-          height: source.height,
-          weights: source.weights,
-          bounds: [...EXPORT_GRID_BOUNDS],
-        },
-        seed: source.seed,
-      };
-    case 'images':
-    case 'image-files':
-      throw new ExportError('', imagesNotTrainable(source));
-  }
+  if (isImageSource(source)) throw new ExportError('', imagesNotTrainable(source));
+  return datasetSpec(source);
 }
 
 export function exportPytorchProject(

@@ -241,7 +241,7 @@ export const GALLERY: readonly GalleryEntry[] = [
         'model-ot',
         'Minibatch-OT pairs',
         'flow-matching',
-        { ...FM_STRAIGHT, coupling: 'minibatch-ot' },
+        { ...FM_STRAIGHT, pairing: 'minibatch-ot' },
         FM_STRAIGHT_TRAIN,
       ),
       train('train-ot'),

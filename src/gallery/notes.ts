@@ -29,7 +29,7 @@ export const FLOWS_VS_DIFFUSION_NOTE = `**Flows vs diffusion.** A flow is an inv
 - Diffusion: any network works, samples are often better, but sampling takes many steps (NFE).
 - Continuous flows connect them: the probability-flow ODE of a diffusion model, and flow matching, are flows defined by a velocity field $\\dot x = v(x, t)$.`;
 
-/** The straight-paths notebook: why the coupling decides how few ODE steps suffice. */
+/** The straight-paths notebook: why the pairing decides how few ODE steps suffice. */
 export const STRAIGHT_PATHS_NOTE = `# Straight paths: sampling in one step
 
 Flow matching regresses a velocity field on straight lines $x_t = (1-t)\\,x_0 + t\\,\\epsilon$ between a data point $x_0$ and a noise draw $\\epsilon$:
@@ -38,4 +38,4 @@ Each line is straight, but with **independent** pairs the lines of different pai
 
 **Minibatch optimal transport** pairs each batch's points and noise by the permutation $\\pi$ minimising $\\sum_i \\| x_i - \\epsilon_{\\pi(i)} \\|^2$ (solved exactly on the GPU every step). Pairs are neighbours, lines hardly cross, and the learned paths are nearly straight, so a single Euler step, one network evaluation, already draws good samples.
 
-Both models below are the same network trained for the same steps; both View cells sample with **one Euler step** (NFE 1). Switch the samplers to RK4 with 20 steps and the two agree. Add a third model with *Coupling: Reflow of* the independent model to straighten it after the fact (Liu et al. 2023).`;
+Both models below are the same network trained for the same steps; both View cells sample with **one Euler step** (NFE 1). Switch the samplers to RK4 with 20 steps and the two agree. Add a third model with *Pairing: Reflow of* the independent model to straighten it after the fact (Liu et al. 2023).`;

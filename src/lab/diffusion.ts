@@ -181,7 +181,7 @@ export class LabDiffusion {
   }
 
   /**
-   * Reflow pairs (z, x = this model's ODE image of z) for a student with coupling 'reflow'
+   * Reflow pairs (z, x = this model's ODE image of z) for a student with pairing 'reflow'
    * (lab.reflowPairs wraps this). The caller owns the pairs and disposes them.
    */
   reflowPairs(options: ReflowPairOptions): Promise<ReflowPairs> {

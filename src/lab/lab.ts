@@ -100,7 +100,7 @@ export class Lab {
   /**
    * Reflow (rectified flow): `count` pairs (z, x = the teacher's ODE image of z, with its
    * `sampler` and `steps`, noise `seed`), kept on the GPU. Train a student created with
-   * { kind: 'flow-matching', coupling: 'reflow' } on them: lab.train(student, pairs, …).
+   * { kind: 'flow-matching', pairing: 'reflow' } on them: lab.train(student, pairs, …).
    */
   async reflowPairs(teacher: LabModel, options: ReflowPairOptions): Promise<ReflowPairs> {
     this.ensureOpen();

@@ -22,7 +22,7 @@ import type {
 } from './model-views';
 
 export type ModelSpec = FlowModelSpec | DiffusionModelSpec;
-/** What lab.train() trains on: a dataset, or a teacher's reflow pairs (coupling 'reflow'). */
+/** What lab.train() trains on: a dataset, or a teacher's reflow pairs (pairing 'reflow'). */
 export type TrainingData = Dataset | ReflowPairs;
 export type { Normalization, FieldValues };
 export type { Dataset, ReflowPairs };
@@ -212,7 +212,7 @@ export class LabFlow implements LabModel {
   ): Promise<TrainingTask> {
     if (dataset instanceof ReflowPairs) {
       throw new TypeError(
-        "Reflow pairs train a flow-matching model with coupling 'reflow'; a normalizing flow trains on a dataset.",
+        "Reflow pairs train a flow-matching model with pairing 'reflow'; a normalizing flow trains on a dataset.",
       );
     }
     const normalizer = dataset.normalizer;

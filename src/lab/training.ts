@@ -121,10 +121,10 @@ export function validateTrainOptions(options: TrainOptions): void {
  * to the GPU: minibatch OT solves each batch exactly in one GPU workgroup.
  */
 export function checkModelBatch(spec: ModelSpec, batch: number): void {
-  const coupling = spec.family === 'diffusion' ? spec.coupling : undefined;
-  if (coupling === 'minibatch-ot' && batch > MAX_OT_BATCH) {
+  const pairing = spec.family === 'diffusion' ? spec.pairing : undefined;
+  if (pairing === 'minibatch-ot' && batch > MAX_OT_BATCH) {
     throw new RangeError(
-      `Minibatch-OT pairing solves each batch exactly on the GPU, so the batch size must be at most ${MAX_OT_BATCH}, got ${batch}. Use a smaller batch or coupling 'independent'.`,
+      `Minibatch-OT pairing solves each batch exactly on the GPU, so the batch size must be at most ${MAX_OT_BATCH}, got ${batch}. Use a smaller batch or pairing 'independent'.`,
     );
   }
 }

@@ -60,11 +60,6 @@ export function mlpParameterCount(shape: MlpShape): number {
   return linearLayers(shape).reduce((sum, l) => sum + (l.inputs + 1) * l.outputs, 0);
 }
 
-/** Multiply-adds of one forward pass for one sample (for FLOP figures in benchmarks). */
-export function mlpMultiplyAdds(shape: MlpShape): number {
-  return linearLayers(shape).reduce((sum, l) => sum + l.inputs * l.outputs, 0);
-}
-
 export interface MlpParameters {
   /** Offset of the MLP's contiguous block in the flat buffer. */
   offset: number;

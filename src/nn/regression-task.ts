@@ -9,6 +9,7 @@ import {
   type CompiledKernel,
   type GpuRuntime,
   type PooledBuffer,
+  STORAGE_USAGE,
 } from '../gpu';
 import { PHILOX_LIBRARY } from '../rng/random-fill';
 import { seedKey, uniform4 } from '../rng/philox';
@@ -83,7 +84,7 @@ export class RegressionTask implements TrainingTask {
   ) {
     const { batch, seed } = spec;
     const pool = runtime.pool;
-    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const storage = STORAGE_USAGE;
     const own = (b: PooledBuffer) => (this.owned.push(b), b);
     this.layout = new ParameterLayout();
     addMlpParameters(this.layout, 'mlp', mlp.shape);

@@ -2,7 +2,7 @@
  * `.flowfield.json` files: the notebook as JSON plus every model's exact float32 weights
  * (standard base64 of little-endian bytes). For notebooks too large for a link.
  *
- *   { "format": "flowfield-notebook", "version": 2, "notebook": {…},
+ *   { "format": "flowfield-notebook", "version": 3, "notebook": {…},
  *     "weights": [{ "trainId", "steps", "normalization": { "shift", "scale" }, "float32": "…" }],
  *     "imageSets": [{ "hash", "count", "channels", "size", "pixels", "labels"? }] }
  *

@@ -86,13 +86,13 @@ export function settingsErrors(
   check('learningRate', train.learningRate, TRAIN_LIMITS.learningRate);
   check('batch', train.batch, TRAIN_LIMITS.batch);
   check('steps', train.steps, TRAIN_LIMITS.steps);
-  if (model.kind === 'flow-matching' && model.coupling === 'minibatch-ot') {
+  if (model.kind === 'flow-matching' && model.pairing === 'minibatch-ot') {
     if (!errors['batch'] && train.batch > MAX_OT_BATCH) {
       errors['batch'] =
-        `Minibatch OT solves each batch's pairing exactly on the GPU, so the batch size must be at most ${MAX_OT_BATCH} (it is ${train.batch.toLocaleString('en')}); use a smaller batch or coupling Independent.`;
+        `Minibatch OT solves each batch's pairing exactly on the GPU, so the batch size must be at most ${MAX_OT_BATCH} (it is ${train.batch.toLocaleString('en')}); use a smaller batch or pairing Independent.`;
     }
   }
-  if (model.kind === 'flow-matching' && model.coupling === 'reflow') {
+  if (model.kind === 'flow-matching' && model.pairing === 'reflow') {
     if (!model.reflow) {
       errors['reflow'] = 'Reflow needs a teacher: pick a flow-matching Model cell above this one.';
     } else {

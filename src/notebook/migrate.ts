@@ -51,8 +51,24 @@ function v1ToV2(doc: Json): Json {
   return { ...doc, version: 2, cells };
 }
 
+/**
+ * Version 2 → 3: a flow-matching model's `coupling` (how training pairs data with noise) is
+ * renamed `pairing`, values unchanged; a model without it stays without it (independent).
+ */
+function v2ToV3(doc: Json): Json {
+  const cells = Array.isArray(doc['cells'])
+    ? doc['cells'].map((cell: unknown) => {
+        if (!isObject(cell) || cell['kind'] !== 'model' || !isObject(cell['model'])) return cell;
+        if (!('coupling' in cell['model'])) return cell;
+        const { coupling, ...model } = cell['model'];
+        return { ...cell, model: { ...model, pairing: coupling } };
+      })
+    : doc['cells'];
+  return { ...doc, version: 3, cells };
+}
+
 /** MIGRATIONS[v] turns version v into version v + 1. */
-const MIGRATIONS: Record<number, (doc: Json) => Json> = { 1: v1ToV2 };
+const MIGRATIONS: Record<number, (doc: Json) => Json> = { 1: v1ToV2, 2: v2ToV3 };
 
 /**
  * The notebook JSON `value` (any supported version) as current-version JSON, not yet validated.

@@ -58,7 +58,7 @@ export function reflowTeacher(
   const student = notebook.cells[index];
   if (!student || student.kind !== 'model') return undefined;
   const { model } = student;
-  if (model.kind !== 'flow-matching' || model.coupling !== 'reflow') return undefined;
+  if (model.kind !== 'flow-matching' || model.pairing !== 'reflow') return undefined;
   const pick = 'pick a flow-matching Model cell above this one as the teacher';
   const settings = model.reflow;
   if (!settings) return { error: `Reflow needs a teacher: ${pick}.` };

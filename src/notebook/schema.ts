@@ -14,8 +14,10 @@
  *     earlier v2 link and file opens unchanged): a flow-matching model's `coupling` and, for
  *     coupling 'reflow', its `reflow` teacher and pairs; the Data cell's image sources
  *     ('images': a shipped set; 'image-files': a reference to the user's own files).
+ * 3 — a flow-matching model's `coupling` is called `pairing` (same values, same meaning): a flow
+ *     coupling layer is something else. Version 2's `coupling` migrates to `pairing`.
  */
-export const NOTEBOOK_VERSION = 2;
+export const NOTEBOOK_VERSION = 3;
 
 export const DATASET_NAMES = [
   'gaussian',
@@ -61,8 +63,12 @@ export type SamplerName = (typeof DDPM_SAMPLERS)[number] | (typeof FLOW_MATCHING
  * How flow-matching training pairs data with noise (mirrors src/models/diffusion/spec.ts):
  * independent draws, the exact minimum-cost pairing within each batch, or a teacher's pairs.
  */
-export const COUPLINGS = ['independent', 'minibatch-ot', 'reflow'] as const;
-export type Coupling = (typeof COUPLINGS)[number];
+export const PAIRINGS = ['independent', 'minibatch-ot', 'reflow'] as const;
+export type Pairing = (typeof PAIRINGS)[number];
+/** @deprecated Renamed PAIRINGS (notebook version 3); kept so 0.2 code still compiles. */
+export const COUPLINGS = PAIRINGS;
+/** @deprecated Renamed Pairing (notebook version 3). */
+export type Coupling = Pairing;
 /** What a View cell draws over the points. */
 export const VIEW_OVERLAYS = ['none', 'density', 'warp', 'trajectories', 'field'] as const;
 export type ViewOverlay = (typeof VIEW_OVERLAYS)[number];
@@ -156,8 +162,8 @@ export interface ModelSettings {
   /** DDPM only: what the network predicts. */
   prediction: PredictionTarget;
   /** Flow matching only: how training pairs data with noise (absent: 'independent'). */
-  coupling?: Coupling;
-  /** Flow matching with coupling 'reflow': the teacher and the pairs it makes. */
+  pairing?: Pairing;
+  /** Flow matching with pairing 'reflow': the teacher and the pairs it makes. */
   reflow?: ReflowSettings;
 }
 

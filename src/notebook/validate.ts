@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one validator per schema node, each path-named, in schema order.
 /**
  * parseNotebook: untrusted JSON (a link, a file, an autosave record) → a current-version
  * Notebook, or a NotebookError naming the first offending field. Every number is checked against
@@ -23,7 +24,7 @@ import { migrateNotebook } from './migrate';
 import {
   ACTIVATIONS,
   CELL_KINDS,
-  COUPLINGS,
+  PAIRINGS,
   DATASET_NAMES,
   DDPM_SAMPLERS,
   DIFFUSION_KINDS,
@@ -264,38 +265,47 @@ function modelSettings(value: unknown, path: string): ModelSettings {
     timesteps: number(m['timesteps'], join(path, 'timesteps'), MODEL_LIMITS.timesteps),
     noiseSchedule: choice(m['noiseSchedule'], join(path, 'noiseSchedule'), NOISE_SCHEDULES),
     prediction: choice(m['prediction'], join(path, 'prediction'), PREDICTIONS),
-    ...coupling(m, path, kind),
+    ...pairing(m, path, kind),
   };
 }
 
 /**
- * A flow-matching model's coupling and reflow teacher: both optional (notebooks made before they
+ * A flow-matching model's pairing and reflow teacher: both optional (notebooks made before they
  * existed mean 'independent'), kept only when present so such notebooks round-trip unchanged.
  * Whether the teacher cell exists and fits is a property of the whole notebook, reported by
  * reflowTeacher() (reflow.ts) where the cell is shown and trained, not refused here.
  */
-function coupling(
+function pairing(
   m: Json,
   path: string,
   kind: ModelKind,
-): Pick<ModelSettings, 'coupling' | 'reflow'> {
-  const out: Pick<ModelSettings, 'coupling' | 'reflow'> = {};
+): Pick<ModelSettings, 'pairing' | 'reflow'> {
+  const out: Pick<ModelSettings, 'pairing' | 'reflow'> = {};
+  // Only a current-version notebook reaches here (migrate.ts renamed version 2's field), so a
+  // `coupling` is a hand-edit that would otherwise be dropped and silently mean 'independent'.
   if (m['coupling'] !== undefined) {
-    const value = choice(m['coupling'], join(path, 'coupling'), COUPLINGS);
+    fail(
+      join(path, 'coupling'),
+      "no 'coupling' (renamed 'pairing' in notebook version 3)",
+      m['coupling'],
+    );
+  }
+  if (m['pairing'] !== undefined) {
+    const value = choice(m['pairing'], join(path, 'pairing'), PAIRINGS);
     if (value !== 'independent' && kind !== 'flow-matching') {
       fail(
-        join(path, 'coupling'),
-        `'independent' or no coupling for a '${kind}' model (minibatch OT and reflow are flow matching's)`,
+        join(path, 'pairing'),
+        `'independent' or no pairing for a '${kind}' model (minibatch OT and reflow are flow matching's)`,
         value,
       );
     }
-    out.coupling = value;
+    out.pairing = value;
   }
   if (m['reflow'] !== undefined) out.reflow = reflowSettings(m['reflow'], join(path, 'reflow'));
-  else if (out.coupling === 'reflow') {
+  else if (out.pairing === 'reflow') {
     fail(
       join(path, 'reflow'),
-      "the reflow teacher and pairs ({ teacher, pairs, teacherSteps }) for coupling 'reflow'",
+      "the reflow teacher and pairs ({ teacher, pairs, teacherSteps }) for pairing 'reflow'",
       undefined,
     );
   }

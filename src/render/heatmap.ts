@@ -3,7 +3,7 @@
  * model.logProbToBuffer, or a dataset's exact log-density encoder), its colour range reduced on
  * the GPU, and the fragment pass that colours every pixel.
  */
-import type { CompiledKernel, GpuRuntime, PooledBuffer } from '../gpu';
+import { type CompiledKernel, type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../gpu';
 import { colormapUniform, colormapStops, type ColormapName } from './colormaps';
 import type { Drawable, Frame } from './frame';
 import { HEATMAP_PROGRAM, HEATMAP_RANGE_KERNEL, type ProgramRequest } from './programs';
@@ -70,11 +70,7 @@ export class HeatmapRange {
 
   static async create(runtime: GpuRuntime): Promise<HeatmapRange> {
     const kernel = await runtime.pipelines.get(HEATMAP_RANGE_KERNEL);
-    const buffer = runtime.pool.acquire(
-      16,
-      GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-      'heatmap range',
-    );
+    const buffer = runtime.pool.acquire(16, STORAGE_USAGE, 'heatmap range');
     return new HeatmapRange(runtime, kernel, buffer);
   }
 

@@ -70,11 +70,11 @@ export function modelSpec(model: ModelSettings): ModelSpec {
   };
   if (model.kind === 'flow-matching') {
     // 'independent' is the library's default: left out, so older notebooks make the same spec.
-    const coupling = model.coupling ?? 'independent';
+    const pairing = model.pairing ?? 'independent';
     return {
       ...common,
       kind: 'flow-matching',
-      ...(coupling === 'independent' ? {} : { coupling }),
+      ...(pairing === 'independent' ? {} : { pairing }),
     };
   }
   return {

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the typed LabApi contract, one documented place for the page and the worker.
 /**
  * The typed API of the Flowfield worker. The page holds it as Remote<LabApi> (comlink) and
  * imports this file with `import type` only: nothing here runs on the page.
@@ -443,7 +444,7 @@ export interface LabApi {
 
   /**
    * Reflow pairs from a trained flow-matching teacher, kept on the GPU for a student with
-   * coupling 'reflow' (pass the id to createRun). The worker keeps the teacher's sampling
+   * pairing 'reflow' (pass the id to createRun). The worker keeps the teacher's sampling
    * weights as they are now, so the pairs are remade exactly after a device loss, even if the
    * teacher trains on or is disposed. Rejects, saying what to do, for a teacher that is not
    * flow matching, has not been trained, or is training right now.
@@ -517,6 +518,3 @@ export interface LabApi {
   /** Test hook: throws `message` outside any call (an uncaught worker error). */
   debugThrowUncaught(message: string): Promise<void>;
 }
-
-/** The earlier name of the API (probe only); kept so existing pages keep compiling. */
-export type WorkerApi = LabApi;

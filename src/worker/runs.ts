@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one run's life (create, chunks, pause, NaN rollback, batch and speed changes) over shared state.
 /**
  * A training run as the page sees it: controls (start, pause, resume, step(n), stop, reset),
  * live learning-rate and batch-size changes, progress at ≈10 Hz, and the guardrails.
@@ -341,7 +342,7 @@ export class RunController {
 
   /** A batch the model cannot train with (minibatch OT's limit) is refused before the GPU. */
   private checkBatch(batch: number): void {
-    checkModelBatch(this.session.models.get(this.model).spec, batch);
+    checkModelBatch(this.session.models.get(this.model).model.spec, batch);
   }
 
   /** What the run trains on: its dataset, or its reflow pairs (remade after a device loss). */

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the LabApi's methods, each a thin call into the lab and the records.
 /**
  * LabApi implemented over a LabSession: handle ids in, structured-cloneable values out, big
  * arrays transferred. Each method checks its arguments and throws errors that say what was
@@ -281,15 +282,16 @@ export function createLabService(session: LabSession): LabApi {
       const onPairs = datasetId.startsWith('pairs:');
       if (onPairs) session.pairs.get(datasetId as PairsId);
       else session.datasets.get(datasetId as DatasetId);
-      const coupling = record.spec.family === 'diffusion' ? record.spec.coupling : undefined;
-      if (coupling === 'reflow' && !onPairs) {
+      const pairing =
+        record.model.spec.family === 'diffusion' ? record.model.spec.pairing : undefined;
+      if (pairing === 'reflow' && !onPairs) {
         throw new Error(
-          `${modelId} has coupling 'reflow': it trains on a teacher's pairs (createReflowPairs), not on ${datasetId}.`,
+          `${modelId} has pairing 'reflow': it trains on a teacher's pairs (createReflowPairs), not on ${datasetId}.`,
         );
       }
-      if (onPairs && coupling !== 'reflow') {
+      if (onPairs && pairing !== 'reflow') {
         throw new Error(
-          `${datasetId} are reflow pairs, which train a flow-matching model with coupling 'reflow'; ${modelId} has coupling '${coupling ?? 'independent'}'.`,
+          `${datasetId} are reflow pairs, which train a flow-matching model with pairing 'reflow'; ${modelId} has pairing '${pairing ?? 'independent'}'.`,
         );
       }
       if (record.run !== undefined) {

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the view registry: every overlay kind binds to one frame loop.
 /**
  * A view: an OffscreenCanvas the page transferred, a list of layers (heatmap, warp grid, point
  * clouds, sample paths, field arrows, drawn in order), and the GPU data behind them. render() refreshes that data from the

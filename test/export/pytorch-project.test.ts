@@ -156,7 +156,7 @@ describe('PyTorch export', () => {
       ...model.model,
       family: 'diffusion',
       kind: 'flow-matching',
-      coupling: 'reflow',
+      pairing: 'reflow',
       reflow: { teacher: 'model-0', pairs: 4096, teacherSteps: 16 },
     };
     expectError(reflow, model.id, 'The reflow teacher "model-0" is not in this notebook');
@@ -170,7 +170,7 @@ describe('PyTorch export', () => {
     const student = notebook.cells.find((c): c is ModelCell => c.id === 'model-ot')!;
     student.model = {
       ...student.model,
-      coupling: 'reflow',
+      pairing: 'reflow',
       reflow: { teacher: 'model-independent', pairs: 2048, teacherSteps: 12 },
     };
     const teacherWeights = weights.find((w) => w.trainId === 'train-independent')!;

@@ -41,7 +41,7 @@ describe('lab: reflow (2-rectified flow)', () => {
     });
     expect(pairs.source.nfe).to.equal(64);
     // The student starts from the teacher (as in Liu et al.) and trains on the fixed pairs.
-    const student = (await lab.createModel({ ...spec, coupling: 'reflow' })) as LabDiffusion;
+    const student = (await lab.createModel({ ...spec, pairing: 'reflow' })) as LabDiffusion;
     student.importParams(await teacher.exportParams());
     const losses: number[] = [];
     await lab.train(student, pairs, {

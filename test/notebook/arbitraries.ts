@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import {
   ACTIVATIONS,
   COMPARE_LIMITS,
-  COUPLINGS,
+  PAIRINGS,
   DATASET_NAMES,
   DDPM_SAMPLERS,
   DIFFUSION_KINDS,
@@ -86,16 +86,16 @@ const reflow = fc.record({
 });
 
 /**
- * Flow-matching settings with no coupling (as made before couplings existed), or one of them
+ * Flow-matching settings with no pairing (as made before pairings existed), or one of them
  * (reflow with its teacher settings; a teacher id need not exist: that is reported, not refused).
  */
-function withCoupling<T extends object>(settings: T): fc.Arbitrary<T> {
+function withPairing<T extends object>(settings: T): fc.Arbitrary<T> {
   const coupled = fc
-    .constantFrom(...COUPLINGS)
-    .chain((coupling): fc.Arbitrary<T> =>
-      coupling === 'reflow'
-        ? reflow.map((r) => ({ ...settings, coupling, reflow: r }))
-        : fc.constant({ ...settings, coupling }),
+    .constantFrom(...PAIRINGS)
+    .chain((pairing): fc.Arbitrary<T> =>
+      pairing === 'reflow'
+        ? reflow.map((r) => ({ ...settings, pairing, reflow: r }))
+        : fc.constant({ ...settings, pairing }),
     );
   return fc.oneof(fc.constant(settings), coupled);
 }
@@ -128,7 +128,7 @@ function cellBody(kind: CellKind): fc.Arbitrary<Omit<Cell, 'id'>> {
               prediction: fc.constantFrom(...PREDICTIONS),
             })
             .chain((settings) =>
-              k === 'flow-matching' ? withCoupling(settings) : fc.constant(settings),
+              k === 'flow-matching' ? withPairing(settings) : fc.constant(settings),
             ),
         ),
         train: fc.record({

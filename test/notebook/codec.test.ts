@@ -55,7 +55,7 @@ describe('notebook share links', () => {
   it('round-trips the default notebook settings-only, in every accepted form', async () => {
     const notebook = defaultNotebook();
     const link = await encodeShareLink({ notebook, weights: [] });
-    expect(link).to.match(/^nb=2\.[A-Za-z0-9_-]+$/);
+    expect(link).to.match(/^nb=3\.[A-Za-z0-9_-]+$/);
     expect(link.length).to.be.lessThan(SHARE_LINK_BUDGET);
     for (const form of [link, `#${link}`, `https://example.org/app/?x=1#${link}`]) {
       const decoded = await decodeShareLink(form);
@@ -148,14 +148,14 @@ describe('notebook share links', () => {
         new Blob([raw]).stream().pipeThrough(new CompressionStream('deflate-raw')),
       ).arrayBuffer(),
     );
-    const e1 = await rejection(decodeShareLink(`nb=2.${base64UrlEncode(tampered)}`));
+    const e1 = await rejection(decodeShareLink(`nb=3.${base64UrlEncode(tampered)}`));
     expect(e1.code).to.equal('checksum');
-    const e2 = await rejection(decodeShareLink(`nb=3.${link.slice(5)}`));
+    const e2 = await rejection(decodeShareLink(`nb=4.${link.slice(5)}`));
     expect(e2.code).to.equal('version');
-    expect(e2.message).to.contain('versions 1 to 2');
-    const e3 = await rejection(decodeShareLink('nb=2.!!!'));
+    expect(e2.message).to.contain('versions 1 to 3');
+    const e3 = await rejection(decodeShareLink('nb=3.!!!'));
     expect(e3.code).to.equal('syntax');
-    const e4 = await rejection(decodeShareLink(`nb=2.${link.slice(5, 40)}`));
+    const e4 = await rejection(decodeShareLink(`nb=3.${link.slice(5, 40)}`));
     expect(['compression', 'syntax']).to.include(e4.code);
   });
 
@@ -179,7 +179,7 @@ describe('notebook share links', () => {
     };
     const decoded = await decodeShareLink(`#nb=1.${await pack(1)}`);
     expect(decoded.notebook).to.deep.equal(parseNotebook(v1));
-    expect(decoded.notebook.version).to.equal(2);
+    expect(decoded.notebook.version).to.equal(3);
     // The prefix, the container and the notebook must agree on the version.
     expect((await rejection(decodeShareLink(`nb=2.${await pack(1)}`))).code).to.equal('version');
     expect((await rejection(decodeShareLink(`nb=1.${await pack(1, 2)}`))).code).to.equal('version');
@@ -238,7 +238,7 @@ describe('notebook files', () => {
     );
     const parsed = JSON.parse(text) as { format: string; version: number };
     expect(parsed.format).to.equal('flowfield-notebook');
-    expect(parsed.version).to.equal(2);
+    expect(parsed.version).to.equal(3);
   });
 
   it('rejects junk with NotebookError (both readers, the same message)', async () => {

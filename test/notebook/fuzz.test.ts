@@ -9,6 +9,7 @@ import { expect } from '@esm-bundle/chai';
 import fc from 'fast-check';
 import {
   MAX_LINK_CHARS,
+  NOTEBOOK_VERSION,
   NotebookError,
   crc32,
   decodeShareLink,
@@ -66,7 +67,11 @@ function stored(bytes: Uint8Array): Uint8Array {
 }
 
 /** A container by the documented layout: 'FFNB', format, version, u32 J, JSON, binary, CRC-32. */
-function container(json: string, binary = new Uint8Array(0), version = 2): Uint8Array {
+function container(
+  json: string,
+  binary = new Uint8Array(0),
+  version: number = NOTEBOOK_VERSION,
+): Uint8Array {
   const text = new TextEncoder().encode(json);
   const bytes = new Uint8Array(10 + text.length + binary.length + 4);
   const view = new DataView(bytes.buffer);
@@ -86,7 +91,7 @@ function withCrc(bytes: Uint8Array): Uint8Array {
 
 /** A link holding `bytes`: compressed by the browser, or (cheaper) in stored deflate blocks. */
 const linkOf = async (bytes: Uint8Array, compress: boolean) =>
-  `nb=2.${base64UrlEncode(compress ? await deflate(bytes) : stored(bytes))}`;
+  `nb=${NOTEBOOK_VERSION}.${base64UrlEncode(compress ? await deflate(bytes) : stored(bytes))}`;
 
 interface Source {
   link: string;
@@ -274,13 +279,13 @@ async function linkFor(c: Case, sources: Source[]): Promise<string> {
       return chars.join('');
     }
     case 'byte-flip':
-      return `nb=2.${base64UrlEncode(flipBits(base64Decode(src!.link.slice(5))!, 0, c.flips))}`;
+      return `nb=${NOTEBOOK_VERSION}.${base64UrlEncode(flipBits(base64Decode(src!.link.slice(5))!, 0, c.flips))}`;
     case 'inner-flip': {
       const flipped = flipBits(src!.raw, 4, c.flips);
       return linkOf(c.fixCrc ? withCrc(flipped) : flipped, c.compress);
     }
     case 'huge':
-      return `nb=2.${c.char.repeat(c.length)}`;
+      return `nb=${NOTEBOOK_VERSION}.${c.char.repeat(c.length)}`;
     case 'wrong-version':
       return `nb=${c.version}.${src!.link.slice(5)}`;
     case 'deflated-junk': {

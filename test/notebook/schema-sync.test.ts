@@ -4,12 +4,12 @@ import { MAX_TIMESTEPS, MIN_TIMESTEPS } from '../../src/models/diffusion/schedul
 import { DIFFUSION_KINDS as MODEL_DIFFUSION_KINDS } from '../../src/models/diffusion/spec';
 import { MAX_OT_BATCH as LIB_MAX_OT_BATCH } from '../../src/models/diffusion/assignment';
 import { MAX_REFLOW_PAIRS } from '../../src/models/diffusion/reflow';
-import { COUPLINGS as MODEL_COUPLINGS } from '../../src/models/diffusion/spec';
+import { PAIRINGS as MODEL_PAIRINGS } from '../../src/models/diffusion/spec';
 import { MAX_OT_BATCH, MODEL_LIMITS, REFLOW_LIMITS } from '../../src/notebook/limits';
 import { migrateNotebook } from '../../src/notebook/migrate';
 import fixture from './fixtures/notebook-v1.json' with { type: 'json' };
 import { FLOW_KINDS as MODEL_FLOW_KINDS } from '../../src/models/flows/flow-spec';
-import { COUPLINGS, DATASET_NAMES, DIFFUSION_KINDS, FLOW_KINDS } from '../../src/notebook/schema';
+import { PAIRINGS, DATASET_NAMES, DIFFUSION_KINDS, FLOW_KINDS } from '../../src/notebook/schema';
 
 // The notebook keeps its own copies of these names so the UI bundle does not pull in dataset and
 // model code; this test keeps the copies honest.
@@ -20,8 +20,8 @@ describe('notebook schema names match the library', () => {
     expect([...DIFFUSION_KINDS]).to.deep.equal([...MODEL_DIFFUSION_KINDS]);
   });
 
-  it('couplings, the minibatch-OT batch limit and the most reflow pairs match the library', () => {
-    expect([...COUPLINGS]).to.deep.equal([...MODEL_COUPLINGS]);
+  it('pairings, the minibatch-OT batch limit and the most reflow pairs match the library', () => {
+    expect([...PAIRINGS]).to.deep.equal([...MODEL_PAIRINGS]);
     expect(MAX_OT_BATCH).to.equal(LIB_MAX_OT_BATCH);
     expect(REFLOW_LIMITS.pairs.max).to.be.at.most(MAX_REFLOW_PAIRS);
   });

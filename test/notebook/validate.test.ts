@@ -20,12 +20,12 @@ function edited(edit: (doc: Json & { cells: Json[] }) => void): unknown {
 }
 
 describe('notebook validation and migration', () => {
-  it('opens the v1 fixture as the expected v2 notebook (defaults filled field by field)', () => {
+  it('opens the v1 fixture as the expected current (v3) notebook (defaults filled field by field)', () => {
     const before = JSON.stringify(v1);
     const notebook = parseNotebook(v1);
     expect(JSON.stringify(v1)).to.equal(before, 'the input is not mutated');
     const expected: Notebook = {
-      version: 2,
+      version: 3,
       title: 'Version 1 fixture',
       cells: [
         { id: 'intro', kind: 'note', collapsed: false, markdown: v1.cells[0]!.markdown! },
@@ -277,12 +277,14 @@ describe('notebook validation and migration', () => {
   });
 
   it('refuses newer, missing and nonsense versions, saying which versions it reads', () => {
-    for (const version of [3, 99, 0, -1, 1.5, '2', undefined]) {
+    for (const version of [NOTEBOOK_VERSION + 1, 99, 0, -1, 1.5, '2', undefined]) {
       const error = errorOf({ ...defaultNotebook(), version });
       expect(error.code, String(version)).to.equal('version');
       expect(error.message).to.contain(`1 to ${NOTEBOOK_VERSION}`);
     }
-    expect(errorOf({ ...defaultNotebook(), version: 3 }).message).to.contain('newer Flowfield');
+    expect(errorOf({ ...defaultNotebook(), version: NOTEBOOK_VERSION + 1 }).message).to.contain(
+      'newer Flowfield',
+    );
     for (const junk of [null, 'notebook', 42, [1, 2]])
       expect(errorOf(junk).code).to.equal('schema');
   });
@@ -296,7 +298,7 @@ describe('notebook validation and migration', () => {
     const v2MissingOverlay = edited((d) => delete d.cells[4]!['overlay']);
     expect(errorOf(v2MissingOverlay).path).to.equal('cells[4].overlay');
     const migrated = migrateNotebook(v1) as { version: number };
-    expect(migrated.version).to.equal(2);
+    expect(migrated.version).to.equal(3);
     expect(migrated).to.not.equal(v1);
   });
 });

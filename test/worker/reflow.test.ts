@@ -15,7 +15,7 @@ const ADAM = { kind: 'adam', lr: 1e-2, emaDecay: 0.9 } as const;
 const mean = (values: ArrayLike<number>) =>
   Array.from(values).reduce((s, x) => s + x, 0) / values.length;
 
-describe('worker: reflow pairs and coupling guardrails', () => {
+describe('worker: reflow pairs and pairing guardrails', () => {
   it('makes pairs only from a trained flow-matching teacher, and remakes them exactly after a device loss', async () => {
     const worker = startLabWorker();
     const api = worker.api;
@@ -62,11 +62,11 @@ describe('worker: reflow pairs and coupling guardrails', () => {
       expect(worst, 'pairs x vs teacher.sample').to.be.below(1e-4);
 
       // A reflow student refuses plain data; an independent model refuses the pairs.
-      const student = (await api.createModel({ ...FM, coupling: 'reflow' })).id;
+      const student = (await api.createModel({ ...FM, pairing: 'reflow' })).id;
       expect(
         (await rejection(api.createRun(student, data, { steps: 5, batch: 32, optimizer: ADAM })))
           .message,
-      ).to.match(/coupling 'reflow': it trains on a teacher's pairs/);
+      ).to.match(/pairing 'reflow': it trains on a teacher's pairs/);
       expect(
         (await rejection(api.createRun(flow, pairs.id, { steps: 5, batch: 32, optimizer: ADAM })))
           .message,
@@ -115,7 +115,7 @@ describe('worker: reflow pairs and coupling guardrails', () => {
     const api = worker.api;
     try {
       const data = (await api.createDataset({ name: 'moons', seed: 1 })).id;
-      const ot = (await api.createModel({ ...FM, coupling: 'minibatch-ot' })).id;
+      const ot = (await api.createModel({ ...FM, pairing: 'minibatch-ot' })).id;
       const big = await rejection(
         api.createRun(ot, data, { steps: 5, batch: 513, optimizer: ADAM }),
       );

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one image dataset: assets, pre-processing and GPU draws share one layout.
 /**
  * An image dataset bound to a GPU runtime: lab.dataset({ name: 'mnist' | 'fashion-mnist', size,
  * classes?, split? }) or lab.dataset({ images }). A shipped set's pixels are fetched the first

@@ -4,7 +4,7 @@
  * sets (MNIST, Fashion-MNIST) come from their binary assets (scripts/build-datasets.mjs); a
  * user's set from readImageFiles() (src/export/image-files.ts) or from pixels directly.
  */
-import { DatasetSpecError } from '../errors';
+import { DatasetSpecError, shown } from '../errors';
 
 /** Largest side of an image in a set. */
 export const MAX_IMAGE_SIDE = 28;
@@ -42,7 +42,7 @@ export function checkImageSet(set: unknown, field = 'images'): ImageSet {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
       throw new DatasetSpecError(
         `${field}.${key}`,
-        `${field}.${key} must be an integer in [${min}, ${max}], got ${JSON.stringify(value) ?? String(value)}.`,
+        `${field}.${key} must be an integer in [${min}, ${max}], got ${shown(value)}.`,
       );
     }
     return value;
@@ -60,7 +60,7 @@ export function checkImageSet(set: unknown, field = 'images'): ImageSet {
   if (channels !== 1 && channels !== 3) {
     throw new DatasetSpecError(
       `${field}.channels`,
-      `${field}.channels must be 1 (grey) or 3 (RGB), got ${JSON.stringify(channels) ?? String(channels)}.`,
+      `${field}.channels must be 1 (grey) or 3 (RGB), got ${shown(channels)}.`,
     );
   }
   const height = int('height', 1, MAX_IMAGE_SIDE);

@@ -4,6 +4,7 @@
  * twin (cpu-denoiser.ts) over imported float32 weights. It samples, traces paths, evaluates the
  * field and log p exactly as DiffusionModel does, with the same Philox noise, and cannot train.
  */
+import type { Normalization } from '../../data/normalize';
 import { ParameterLayout } from '../../nn/parameters';
 import type { EmbeddingShape } from '../../nn/reference/embedding';
 import type { MlpShape } from '../../nn/mlp-shape';
@@ -24,11 +25,6 @@ import { initialNoise, runPlan, type CpuDenoiser } from './reference';
 import { makeSchedule, type ScheduleTable } from './schedule';
 import { resolveDiffusionSpec, type DiffusionModelSpec, type ResolvedDiffusionSpec } from './spec';
 
-export interface CpuNormalization {
-  shift: [number, number];
-  scale: [number, number];
-}
-
 /** Most points one CPU call takes (the worker would stall for minutes beyond this). */
 export const MAX_CPU_POINTS = 1 << 18;
 
@@ -38,7 +34,7 @@ export class CpuDiffusionModel {
   readonly layout = new ParameterLayout();
   readonly shape: MlpShape;
   readonly embedding: EmbeddingShape;
-  normalization: CpuNormalization = { shift: [0, 0], scale: [1, 1] };
+  normalization: Normalization = { shift: [0, 0], scale: [1, 1] };
   /** The sampling weights (float32, as exported from the GPU model). */
   private params: Float32Array;
   private net: CpuDenoiser;

@@ -77,13 +77,6 @@ export function exactV(g: Gaussian2, alphaBar: number, x: Vec2): WithJacobian {
   };
 }
 
-/** The exact score ∇ log p_t(x) = −ε/σ. */
-export function exactScore(g: Gaussian2, alphaBar: number, x: Vec2): [number, number] {
-  const e = exactEps(g, alphaBar, x).value;
-  const sigma = Math.sqrt(1 - alphaBar);
-  return [-e[0] / sigma, -e[1] / sigma];
-}
-
 /**
  * The exact flow-matching velocity of the linear interpolant x_t = (1 − t) x₀ + t ε (t = 0 data,
  * t = 1 noise): v(x, t) = E[ε − x₀ | x_t = x] = −μ + (tI − (1 − t)Σ) C_t⁻¹ (x − (1 − t)μ),

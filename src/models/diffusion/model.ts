@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one class: the denoiser, its EMA, training and sampling share buffers.
 /**
  * DiffusionModel: a DDPM or flow-matching model on 2-D data, with GPU training, samplers,
  * exact likelihoods and visual hooks. Public API of src/lab wraps it.
@@ -21,7 +22,7 @@
  * get −log(scale_x·scale_y). Time: t ∈ [0, 1], 0 = data, 1 = noise, for both kinds (DDPM's
  * continuous index is t·T − 1). Samplers: DDPM 'ddpm' | 'ddim' | 'pf-euler' | 'pf-heun';
  * flow matching 'euler' | 'midpoint' | 'heun' | 'rk4'. Every call records its network
- * evaluations per point in `lastRun.nfe`. Flow matching's `coupling` picks the training pairs:
+ * evaluations per point in `lastRun.nfe`. Flow matching's `pairing` picks the training pairs:
  * independent, minibatch-OT (training.ts, ot-pairing.wgsl) or reflow (reflow.ts).
  */
 import type { Normalization } from '../../data/normalize';
@@ -187,7 +188,7 @@ export class DiffusionModel {
 
   /**
    * A TrainingTask for src/nn/trainer.ts; x₀ batches come from `sampler` (model coordinates), or
-   * (x₀, ε) pairs from a PairSampler for coupling 'reflow'.
+   * (x₀, ε) pairs from a PairSampler for pairing 'reflow'.
    */
   async createTrainingTask(
     state: GPUBuffer,
@@ -210,7 +211,7 @@ export class DiffusionModel {
         embed,
         params: this.params,
         parameterCount: this.parameterCount,
-        coupling: this.spec.coupling,
+        pairing: this.spec.pairing,
       },
       sampler,
       options,

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one encoder of every sampler plan; its stages share the ping-pong buffers.
 /**
  * Runs a Plan (plan.ts) on the GPU: per network evaluation one MLP dispatch (the fused MLP, or
  * the forward-with-tangents kernel when the likelihood needs the exact divergence) and one

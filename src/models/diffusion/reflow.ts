@@ -1,6 +1,6 @@
 /**
  * Reflow (Liu et al. 2023, "2-rectified flow"): a trained flow-matching teacher carries N noise
- * draws z to x = ODE_teacher(z) with one of its samplers on the GPU; a student with coupling
+ * draws z to x = ODE_teacher(z) with one of its samplers on the GPU; a student with pairing
  * 'reflow' then regresses the straight velocity z − x on minibatches of these fixed pairs
  * instead of independent (x₀, ε) draws, so its paths are straighter and few-step sampling
  * improves. The pairs stay on the GPU (model coordinates of the teacher) and feed the training

@@ -2,6 +2,7 @@
  * The spec of a diffusion or flow-matching model and its validation: every error names the
  * field, the allowed range and what was received.
  */
+import { shown } from '../../data/errors';
 import { ACTIVATIONS, type Activation } from '../../nn/activations';
 import { ARCHITECTURES, type Architecture } from './denoiser';
 import type { Prediction } from './plan';
@@ -15,8 +16,12 @@ export type DiffusionKind = (typeof DIFFUSION_KINDS)[number];
  * cost pairing within each batch ('minibatch-ot', batch ≤ MAX_OT_BATCH), or fixed (x, z) pairs
  * made by a teacher model ('reflow': train on lab.reflowPairs(teacher, …) instead of a dataset).
  */
-export const COUPLINGS = ['independent', 'minibatch-ot', 'reflow'] as const;
-export type Coupling = (typeof COUPLINGS)[number];
+export const PAIRINGS = ['independent', 'minibatch-ot', 'reflow'] as const;
+export type Pairing = (typeof PAIRINGS)[number];
+/** @deprecated Renamed PAIRINGS (0.3); kept so 0.2 code still compiles. */
+export const COUPLINGS = PAIRINGS;
+/** @deprecated Renamed Pairing (0.3). */
+export type Coupling = Pairing;
 
 export interface DiffusionModelSpec {
   family: 'diffusion';
@@ -43,10 +48,12 @@ export interface DiffusionModelSpec {
   /** Seed of the initial weights (default 0). */
   seed?: number;
   /** Flow matching: how training pairs data with noise (default 'independent'). */
-  coupling?: Coupling;
+  pairing?: Pairing;
+  /** @deprecated Renamed `pairing` (0.3); still read when `pairing` is absent. */
+  coupling?: Pairing;
 }
 
-export type ResolvedDiffusionSpec = Required<DiffusionModelSpec>;
+export type ResolvedDiffusionSpec = Required<Omit<DiffusionModelSpec, 'coupling'>>;
 
 export const DIFFUSION_LIMITS = {
   timesteps: [MIN_TIMESTEPS, MAX_TIMESTEPS],
@@ -71,7 +78,7 @@ function integerIn(field: keyof typeof DIFFUSION_LIMITS, value: unknown): number
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new DiffusionSpecError(
       field,
-      `model.${field} must be an integer in [${min}, ${max}], got ${JSON.stringify(value) ?? String(value)}.`,
+      `model.${field} must be an integer in [${min}, ${max}], got ${shown(value)}.`,
     );
   }
   return value;
@@ -81,7 +88,7 @@ function oneOf<T extends string>(field: string, value: unknown, allowed: readonl
   if (!allowed.includes(value as T)) {
     throw new DiffusionSpecError(
       field,
-      `model.${field} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value) ?? String(value)}.`,
+      `model.${field} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${shown(value)}.`,
     );
   }
   return value as T;
@@ -94,10 +101,18 @@ export function resolveDiffusionSpec(spec: DiffusionModelSpec): ResolvedDiffusio
   oneOf('family', spec.family, ['diffusion']);
   const kind = oneOf('kind', spec.kind, DIFFUSION_KINDS);
   const flow = kind === 'flow-matching';
-  if (!flow && spec.coupling !== undefined && spec.coupling !== 'independent') {
+  if (spec.pairing !== undefined && spec.coupling !== undefined && spec.pairing !== spec.coupling) {
     throw new DiffusionSpecError(
-      'coupling',
-      `model.coupling '${String(spec.coupling)}' applies to kind 'flow-matching' only; DDPM ` +
+      'pairing',
+      `model.coupling is the old name of model.pairing; got both ('${String(spec.coupling)}' and ` +
+        `'${String(spec.pairing)}'). Keep only pairing.`,
+    );
+  }
+  const pairing = spec.pairing ?? spec.coupling;
+  if (!flow && pairing !== undefined && pairing !== 'independent') {
+    throw new DiffusionSpecError(
+      'pairing',
+      `model.pairing '${String(pairing)}' applies to kind 'flow-matching' only; DDPM ` +
         "training always draws independent noise. Remove the field or use kind 'flow-matching'.",
     );
   }
@@ -136,6 +151,6 @@ export function resolveDiffusionSpec(spec: DiffusionModelSpec): ResolvedDiffusio
     activation: oneOf('activation', spec.activation ?? 'silu', ACTIVATIONS),
     timeEmbedding,
     seed,
-    coupling: oneOf('coupling', spec.coupling ?? 'independent', COUPLINGS),
+    pairing: oneOf('pairing', pairing ?? 'independent', PAIRINGS),
   };
 }

@@ -1,9 +1,10 @@
+// Over 400 lines on purpose: one training task; its pairings (independent, minibatch OT, reflow) share the batch buffers.
 /**
  * Denoiser training as a TrainingTask (src/nn/trainer.ts): each chunk samples all its x₀
  * batches in one dispatch (the data sampler, model coordinates); each step draws t and ε on the
  * GPU keyed by the GPU step (shaders/diffusion/train-batch.wgsl), embeds t, runs the fused MLP,
  * the MSE against ε / v / the flow velocity, and the backward pass. Nothing is uploaded per step.
- * Couplings (flow matching): 'minibatch-ot' also fills a noise bank at the chunk's start and
+ * Pairings (flow matching): 'minibatch-ot' also fills a noise bank at the chunk's start and
  * pairs each step's batch exactly on the GPU (ot-pairing.wgsl) before the batch kernel reads
  * it; 'reflow' gathers (x, z) pairs of a teacher into the x₀ and noise banks instead.
  */
@@ -28,7 +29,7 @@ import {
   trainBatchKernel,
 } from './kernels';
 import type { ScheduleTable } from './schedule';
-import type { Coupling } from './spec';
+import type { Pairing } from './spec';
 
 const STORAGE = STORAGE_USAGE;
 
@@ -103,7 +104,7 @@ export interface DenoiserParts {
   params: PooledBuffer;
   parameterCount: number;
   /** Flow matching: how x₀ and ε are paired (default 'independent'). */
-  coupling?: Coupling;
+  pairing?: Pairing;
 }
 
 /**
@@ -178,9 +179,9 @@ export class DiffusionTrainingTask implements TrainingTask {
   private readonly batchUniforms: PooledBuffer;
   private readonly bank: PooledBuffer;
   private readonly noiseBank: PooledBuffer;
-  private readonly coupling: Coupling;
+  private readonly pairing: Pairing;
   /** minibatch-ot: the chunk's noise draws and the per-step pairing. */
-  private readonly pairing:
+  private readonly otPairing:
     | {
         fillUniforms: PooledBuffer;
         fillGroup: GPUBindGroup;
@@ -224,11 +225,11 @@ export class DiffusionTrainingTask implements TrainingTask {
     );
     this.grads = grads.buffer;
     this.bank = own(pool.acquire(maxStepsPerSubmit * batch * 8, STORAGE, `${this.label} x0 bank`));
-    this.coupling = parts.coupling ?? 'independent';
+    this.pairing = parts.pairing ?? 'independent';
     // Independent pairs draw ε in the batch kernel; the placeholder only fills its binding.
     this.noiseBank = own(
       pool.acquire(
-        this.coupling === 'independent' ? 16 : maxStepsPerSubmit * batch * 8,
+        this.pairing === 'independent' ? 16 : maxStepsPerSubmit * batch * 8,
         STORAGE,
         `${this.label} noise bank`,
       ),
@@ -281,7 +282,7 @@ export class DiffusionTrainingTask implements TrainingTask {
       ],
       `${this.label} batch`,
     );
-    if (this.coupling === 'minibatch-ot') {
+    if (this.pairing === 'minibatch-ot') {
       const fillUniforms = own(
         pool.upload(
           new Uint32Array([batch, 0, 0, seedLo, seedHi, TRAIN_STREAM, 1, 0]),
@@ -296,7 +297,7 @@ export class DiffusionTrainingTask implements TrainingTask {
           `${this.label} OT pairing uniforms`,
         ),
       );
-      this.pairing = {
+      this.otPairing = {
         fillUniforms,
         fillGroup: kernels.fill!.bind(
           device,
@@ -335,7 +336,7 @@ export class DiffusionTrainingTask implements TrainingTask {
       },
       `${this.label} denoiser`,
     );
-    this.dispatchesPerStep = (this.pairing ? 4 : 3) + parts.net.trainingDispatches;
+    this.dispatchesPerStep = (this.otPairing ? 4 : 3) + parts.net.trainingDispatches;
   }
 
   static async create(
@@ -346,24 +347,24 @@ export class DiffusionTrainingTask implements TrainingTask {
     state: GPUBuffer,
   ): Promise<DiffusionTrainingTask> {
     const { batch, maxStepsPerSubmit } = options;
-    const coupling = parts.coupling ?? 'independent';
+    const pairing = parts.pairing ?? 'independent';
     const pairs = isPairSampler(sampler);
-    if (coupling === 'reflow' && !pairs) {
+    if (pairing === 'reflow' && !pairs) {
       throw new TypeError(
-        "A model with coupling 'reflow' trains on (x, z) pairs of a teacher, not on a dataset: " +
+        "A model with pairing 'reflow' trains on (x, z) pairs of a teacher, not on a dataset: " +
           'pass lab.reflowPairs(teacher, …) as the training data.',
       );
     }
-    if (coupling !== 'reflow' && pairs) {
+    if (pairing !== 'reflow' && pairs) {
       throw new TypeError(
-        `Reflow pairs train a model with coupling 'reflow'; this model's coupling is '${coupling}'. ` +
-          "Create the student with { kind: 'flow-matching', coupling: 'reflow' }.",
+        `Reflow pairs train a model with pairing 'reflow'; this model's pairing is '${pairing}'. ` +
+          "Create the student with { kind: 'flow-matching', pairing: 'reflow' }.",
       );
     }
-    if (coupling === 'minibatch-ot' && batch > MAX_OT_BATCH) {
+    if (pairing === 'minibatch-ot' && batch > MAX_OT_BATCH) {
       throw new RangeError(
         `Minibatch-OT pairing solves each batch exactly (O(batch³) in one GPU workgroup), so the ` +
-          `batch must be at most ${MAX_OT_BATCH}, got ${batch}. Use a smaller batch or coupling 'independent'.`,
+          `batch must be at most ${MAX_OT_BATCH}, got ${batch}. Use a smaller batch or pairing 'independent'.`,
       );
     }
     for (const [field, value, max] of [
@@ -374,13 +375,13 @@ export class DiffusionTrainingTask implements TrainingTask {
         throw new RangeError(`${field} must be an integer in [1, ${max}], got ${value}.`);
       }
     }
-    const noise = coupling === 'independent' ? NOISE_SOURCES.philox : NOISE_SOURCES.bank;
+    const noise = pairing === 'independent' ? NOISE_SOURCES.philox : NOISE_SOURCES.bank;
     const tuning = otTuning(runtime.context.adapterInfo, batch);
     const [batchKernel, mse, fill, ot] = await Promise.all([
       runtime.pipelines.get(trainBatchKernel, { KIND: BATCH_KINDS[parts.kind], NOISE: noise }),
       runtime.pipelines.get(mseKernel),
-      coupling === 'minibatch-ot' ? runtime.pipelines.get(noiseFillKernel) : undefined,
-      coupling === 'minibatch-ot'
+      pairing === 'minibatch-ot' ? runtime.pipelines.get(noiseFillKernel) : undefined,
+      pairing === 'minibatch-ot'
         ? runtime.pipelines.get(otPairingKernel, {
             WORKGROUP_SIZE: tuning.workgroupSize,
             COLUMNS: tuning.columns,
@@ -411,17 +412,17 @@ export class DiffusionTrainingTask implements TrainingTask {
       return [this.sampler.encodePairs(pass, this.bank, this.noiseBank, request)];
     }
     const released = [this.sampler.encode(pass, this.bank, { ...request, space: 'model' })];
-    if (this.pairing) {
-      queue.writeBuffer(this.pairing.fillUniforms.buffer, 4, new Uint32Array([steps, firstStep]));
-      queue.writeBuffer(this.pairing.uniforms.buffer, 4, new Uint32Array([firstStep]));
-      this.kernels.fill!.encode(pass, this.pairing.fillGroup, batch * steps);
+    if (this.otPairing) {
+      queue.writeBuffer(this.otPairing.fillUniforms.buffer, 4, new Uint32Array([steps, firstStep]));
+      queue.writeBuffer(this.otPairing.uniforms.buffer, 4, new Uint32Array([firstStep]));
+      this.kernels.fill!.encode(pass, this.otPairing.fillGroup, batch * steps);
     }
     return released;
   }
 
   encodeStep(pass: GPUComputePassEncoder): void {
     const batch = this.options.batch;
-    if (this.pairing) this.kernels.ot!.encode(pass, this.pairing.group, batch);
+    if (this.otPairing) this.kernels.ot!.encode(pass, this.otPairing.group, batch);
     this.kernels.batch.encode(pass, this.batchGroup, batch);
     this.embedBinding.encodeForward(pass);
     this.netBinding.encodeForward(pass, true);

@@ -6,12 +6,13 @@
  * 2 + (MLP layers) backward.
  */
 import couplingIoSource from '../../../shaders/flows/coupling-io.wgsl';
-import type {
-  CompiledKernel,
-  GpuRuntime,
-  KernelConstants,
-  KernelSpec,
-  PooledBuffer,
+import {
+  type CompiledKernel,
+  type GpuRuntime,
+  type KernelConstants,
+  type KernelSpec,
+  type PooledBuffer,
+  STORAGE_USAGE,
 } from '../../gpu';
 import { FusedMlp, type MlpBinding } from '../../nn/fused-mlp';
 import { addMlpParameters, type MlpShape } from '../../nn/mlp-shape';
@@ -114,7 +115,7 @@ export function bindConditionedCoupling(
   const { batch } = buffers;
   const pool = runtime.pool;
   const owned: PooledBuffer[] = [];
-  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const storage = STORAGE_USAGE;
   const own = (b: PooledBuffer) => (owned.push(b), b);
   const h = own(pool.acquire(batch * layer.outputs * 4, storage, `${layer.name} conditioner out`));
   const gradH = own(pool.acquire(batch * layer.outputs * 4, storage, `${layer.name} dL/dh`));

@@ -4,6 +4,7 @@
  * sample_base) so a seed draws the same samples as FlowModel. It samples, evaluates log p and
  * traces points through the layers (the warp and trajectory views); it cannot train.
  */
+import type { Normalization } from '../../data/normalize';
 import { ParameterLayout } from '../../nn/parameters';
 import { normal4, seedKey } from '../../rng/philox';
 import type { FlowLayer } from './flow-layer';
@@ -21,16 +22,11 @@ export const MAX_CPU_FLOW_POINTS = 1 << 18;
 
 const LOG_TWO_PI = Math.log(2 * Math.PI);
 
-export interface CpuFlowNormalization {
-  shift: [number, number];
-  scale: [number, number];
-}
-
 export class CpuFlowModel {
   readonly spec: ResolvedFlowSpec;
   readonly layout = new ParameterLayout();
   readonly layers: FlowLayer[];
-  normalization: CpuFlowNormalization = { shift: [0, 0], scale: [1, 1] };
+  normalization: Normalization = { shift: [0, 0], scale: [1, 1] };
   private params: Float32Array;
 
   constructor(spec: FlowModelSpec) {

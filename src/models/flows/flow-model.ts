@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one class: build, train, sample, logProb and views of a flow share its buffers and layer list.
 /**
  * A 2-D normalizing flow: an invertible map f from data x to latent z with z ~ N(0, I); its
  * inverse is the generator (the seed's "encoder whose inverse is the decoder"). Density by the

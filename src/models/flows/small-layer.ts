@@ -3,7 +3,13 @@
  * LU linear): one kernel each way, per-sample parameter gradients in a scratch buffer summed
  * over the batch by nn/column-sum.wgsl in a fixed order.
  */
-import type { CompiledKernel, GpuRuntime, KernelSpec, PooledBuffer } from '../../gpu';
+import {
+  type CompiledKernel,
+  type GpuRuntime,
+  type KernelSpec,
+  type PooledBuffer,
+  STORAGE_USAGE,
+} from '../../gpu';
 import { columnSumKernel } from '../../nn/column-sum';
 import type { BoundLayer, LayerBuffers } from './flow-layer';
 
@@ -48,7 +54,7 @@ export function bindSmallLayer(
 ): BoundLayer {
   const { batch } = buffers;
   const pool = runtime.pool;
-  const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const storage = STORAGE_USAGE;
   const owned: PooledBuffer[] = [];
   const own = (b: PooledBuffer) => (owned.push(b), b);
   const contrib = own(

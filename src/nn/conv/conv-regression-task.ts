@@ -11,6 +11,7 @@ import {
   type CompiledKernel,
   type GpuRuntime,
   type PooledBuffer,
+  STORAGE_USAGE,
 } from '../../gpu';
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
 import { seedKey, uniform4 } from '../../rng/philox';
@@ -135,7 +136,7 @@ export class ConvRegressionTask implements TrainingTask {
   ) {
     const { batch, seed } = spec;
     const pool = runtime.pool;
-    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const storage = STORAGE_USAGE;
     const own = (b: PooledBuffer) => (this.owned.push(b), b);
     const floats = (n: number, label: string) => own(pool.acquire(n * 4, storage, label));
     this.layout = new ParameterLayout();

@@ -17,6 +17,7 @@ import {
   type CompiledKernel,
   type GpuRuntime,
   type PooledBuffer,
+  STORAGE_USAGE,
 } from '../../gpu';
 import { activationId } from '../activations';
 import { ACTIVATIONS_LIBRARY } from '../kernels';
@@ -184,7 +185,7 @@ export class ResidualBlock {
     const { runtime, layers, kernels: k } = this;
     const device = runtime.device;
     const owned: PooledBuffer[] = [];
-    const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const storage = STORAGE_USAGE;
     const floats = (n: number, name: string) => {
       const buffer = runtime.pool.acquire(4 * n, storage, `${label} ${name}`);
       owned.push(buffer);

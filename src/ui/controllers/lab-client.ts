@@ -41,7 +41,7 @@ export interface ModelRequest {
   model: ModelSettings;
   train: TrainSettings;
   /**
-   * Reflow students (coupling 'reflow'): the teacher they learn from. Without it such a model
+   * Reflow students (pairing 'reflow'): the teacher they learn from. Without it such a model
    * can be created (to load shared weights and sample) but not trained.
    */
   teacher?: TeacherRequest;

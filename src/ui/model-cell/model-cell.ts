@@ -24,11 +24,11 @@ import { EXPLANATIONS, FLOWS_VS_DIFFUSION, TIPS } from '../learn/explanations';
 import '../markdown/markdown';
 import { cellStyles } from '../shared.styles';
 import {
-  couplingControls,
-  couplingExplanation,
-  type CouplingChange,
+  pairingControls,
+  pairingExplanation,
+  type PairingChange,
   type TeacherOption,
-} from './coupling';
+} from './pairing';
 import { modelCellStyles } from './model-cell.styles';
 
 const SCHEDULE_NAMES: Record<NoiseSchedule, string> = {
@@ -57,7 +57,7 @@ export class FfModelCell extends LitElement {
   @property({ attribute: false }) cell!: ModelCell;
   /** Flow-matching Model cells above this one, which can teach it by reflow (notebook order). */
   @property({ attribute: false }) teachers: readonly TeacherOption[] = [];
-  /** Why this cell's reflow teacher cannot teach (shown under the coupling), or ''. */
+  /** Why this cell's reflow teacher cannot teach (shown under the pairing), or ''. */
   @property() teacherError = '';
   /** Why this model cannot learn its Data cell's data (an image set, before issue #16), or ''. */
   @property() dataProblem = '';
@@ -65,16 +65,16 @@ export class FfModelCell extends LitElement {
   private model(patch: Partial<ModelSettings>): void {
     const model = { ...this.cell.model, ...patch };
     if (patch.kind) model.family = familyOf(patch.kind);
-    // Couplings are flow matching's: another kind drops them (a link would refuse them).
+    // Pairings are flow matching's: another kind drops them (a link would refuse them).
     if (model.kind !== 'flow-matching') {
-      delete model.coupling;
+      delete model.pairing;
       delete model.reflow;
     }
     emit(this, 'ff-cell-change', { id: this.cell.id, patch: { model } });
   }
 
-  private coupling({ coupling, reflow }: CouplingChange): void {
-    const model: ModelSettings = { ...this.cell.model, coupling };
+  private pairing({ pairing, reflow }: PairingChange): void {
+    const model: ModelSettings = { ...this.cell.model, pairing };
     if (reflow) model.reflow = reflow;
     else delete model.reflow;
     emit(this, 'ff-cell-change', { id: this.cell.id, patch: { model } });
@@ -134,12 +134,12 @@ export class FfModelCell extends LitElement {
       ${model.kind === 'ddpm' ? this.renderDdpm(model) : nothing}
       ${
         model.kind === 'flow-matching'
-          ? couplingControls({
+          ? pairingControls({
               model,
               train,
               teachers: this.teachers,
               teacherError: this.teacherError,
-              onChange: (change) => this.coupling(change),
+              onChange: (change) => this.pairing(change),
             })
           : nothing
       }
@@ -155,7 +155,7 @@ export class FfModelCell extends LitElement {
         <summary>How ${KIND_NAMES[model.kind]} works</summary>
         <ff-markdown .source=${EXPLANATIONS[model.kind]}></ff-markdown>
       </details>
-      ${model.kind === 'flow-matching' ? couplingExplanation() : nothing}
+      ${model.kind === 'flow-matching' ? pairingExplanation() : nothing}
       <details class="learn">
         <summary>Flows vs diffusion</summary>
         <ff-markdown .source=${FLOWS_VS_DIFFUSION}></ff-markdown>

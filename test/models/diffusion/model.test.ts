@@ -85,7 +85,7 @@ describe('DiffusionModel spec', () => {
       activation: 'silu',
       timeEmbedding: 32,
       seed: 0,
-      coupling: 'independent',
+      pairing: 'independent',
     });
   });
 

@@ -4,7 +4,7 @@ import { Trainer } from '../../../src/nn/trainer';
 import { MAX_OT_BATCH, otAssignment, pairingCost } from '../../../src/models/diffusion/assignment';
 import { otPairingKernel } from '../../../src/models/diffusion/kernels';
 import { DiffusionModel } from '../../../src/models/diffusion/model';
-import { resolveDiffusionSpec, type Coupling } from '../../../src/models/diffusion/spec';
+import { resolveDiffusionSpec, type Pairing } from '../../../src/models/diffusion/spec';
 import { otTuning, trainingBatchTwin } from '../../../src/models/diffusion/training';
 import { testGpu } from '../../support/gpu';
 import { readFloats, runPass, testValues, uploadFloats } from '../../support/gpu-helpers';
@@ -153,13 +153,13 @@ describe('exact minibatch OT pairing', () => {
   }
 });
 
-async function trainFlow(coupling: Coupling, batch: number) {
+async function trainFlow(pairing: Pairing, batch: number) {
   const gpu = await testGpu();
   const dataset = new Dataset(gpu, { name: 'moons', seed: 4 });
   const model = await DiffusionModel.create(gpu, {
     family: 'diffusion',
     kind: 'flow-matching',
-    coupling,
+    pairing,
     hidden: 16,
     layers: 2,
     timeEmbedding: 8,
@@ -174,17 +174,34 @@ async function trainFlow(coupling: Coupling, batch: number) {
 }
 
 describe('flow-matching training with minibatch-OT pairing', () => {
-  it('the spec validates the coupling like its other fields', () => {
+  it('the spec validates the pairing like its other fields', () => {
     const base = { family: 'diffusion', kind: 'flow-matching' } as const;
-    expect(resolveDiffusionSpec(base).coupling).to.equal('independent');
-    expect(resolveDiffusionSpec({ ...base, coupling: 'minibatch-ot' }).coupling).to.equal(
+    expect(resolveDiffusionSpec(base).pairing).to.equal('independent');
+    expect(resolveDiffusionSpec({ ...base, pairing: 'minibatch-ot' }).pairing).to.equal(
       'minibatch-ot',
     );
-    expect(() => resolveDiffusionSpec({ ...base, coupling: 'sinkhorn' as Coupling })).to.throw(
-      "model.coupling must be one of 'independent', 'minibatch-ot', 'reflow', got \"sinkhorn\".",
+    expect(() => resolveDiffusionSpec({ ...base, pairing: 'sinkhorn' as Pairing })).to.throw(
+      "model.pairing must be one of 'independent', 'minibatch-ot', 'reflow', got \"sinkhorn\".",
     );
     expect(() =>
-      resolveDiffusionSpec({ family: 'diffusion', kind: 'ddpm', coupling: 'minibatch-ot' }),
+      resolveDiffusionSpec({ family: 'diffusion', kind: 'ddpm', pairing: 'minibatch-ot' }),
+    ).to.throw(/applies to kind 'flow-matching' only/);
+  });
+
+  it("reads the 0.2 name 'coupling' as pairing, and refuses both names disagreeing", () => {
+    const base = { family: 'diffusion', kind: 'flow-matching' } as const;
+    for (const pairing of ['independent', 'minibatch-ot', 'reflow'] as const) {
+      const old = resolveDiffusionSpec({ ...base, coupling: pairing });
+      expect(old).to.deep.equal(resolveDiffusionSpec({ ...base, pairing }));
+      expect(old).to.not.have.property('coupling');
+    }
+    expect(() =>
+      resolveDiffusionSpec({ ...base, pairing: 'reflow', coupling: 'minibatch-ot' }),
+    ).to.throw(
+      "model.coupling is the old name of model.pairing; got both ('minibatch-ot' and 'reflow'). Keep only pairing.",
+    );
+    expect(() =>
+      resolveDiffusionSpec({ family: 'diffusion', kind: 'ddpm', coupling: 'reflow' }),
     ).to.throw(/applies to kind 'flow-matching' only/);
   });
 
@@ -247,8 +264,8 @@ describe('flow-matching training with minibatch-OT pairing', () => {
 
   it('gives straighter paths than independent pairs at an equal budget (1-step Euler gap)', async () => {
     // Straightness truth: a straight flow's 1-step Euler image of z equals its ODE image of z.
-    const gapOf = async (coupling: Coupling) => {
-      const { dataset, model, trainer } = await trainFlow(coupling, 64);
+    const gapOf = async (pairing: Pairing) => {
+      const { dataset, model, trainer } = await trainFlow(pairing, 64);
       await trainer.train(160);
       await model.useEma(trainer);
       trainer.dispose();

@@ -82,7 +82,7 @@ describe('reflow pairs', () => {
   it('training batches gather pairs by the twin indices; the batch equals the twin', async () => {
     const { gpu, model: source } = await teacher();
     const pairs = await ReflowPairs.create(gpu, source, { count: 50, sampler: 'euler', steps: 3 });
-    const student = await DiffusionModel.create(gpu, { ...TINY, coupling: 'reflow' });
+    const student = await DiffusionModel.create(gpu, { ...TINY, pairing: 'reflow' });
     const batch = 24;
     const trainer = await Trainer.create(
       gpu,
@@ -133,11 +133,11 @@ describe('reflow pairs', () => {
     const cycle = async () => {
       const source = await DiffusionModel.create(gpu, TINY);
       const pairs = await ReflowPairs.create(gpu, source, { count: 64, sampler: 'heun', steps: 2 });
-      for (const [coupling, data] of [
+      for (const [pairing, data] of [
         ['minibatch-ot', sampler],
         ['reflow', pairs],
       ] as const) {
-        const model = await DiffusionModel.create(gpu, { ...TINY, coupling });
+        const model = await DiffusionModel.create(gpu, { ...TINY, pairing });
         const trainer = await Trainer.create(
           gpu,
           (state) =>
@@ -165,7 +165,7 @@ describe('reflow pairs', () => {
     const pairs = await ReflowPairs.create(gpu, source, { count: 8, steps: 1, sampler: 'euler' });
     const dataset = new Dataset(gpu, { name: 'moons', seed: 1 });
     const sampler = await dataset.sampler();
-    const student = await DiffusionModel.create(gpu, { ...TINY, coupling: 'reflow' });
+    const student = await DiffusionModel.create(gpu, { ...TINY, pairing: 'reflow' });
     const plain = await DiffusionModel.create(gpu, TINY);
     const ddpm = await DiffusionModel.create(gpu, { family: 'diffusion', kind: 'ddpm', hidden: 8 });
     const messageOf = async (work: () => Promise<unknown>) => {
@@ -196,7 +196,7 @@ describe('reflow pairs', () => {
     pairs.dispose();
     dataset.dispose();
     expect(messages[0]).to.contain('pass lab.reflowPairs(teacher, …) as the training data');
-    expect(messages[1]).to.contain("this model's coupling is 'independent'");
+    expect(messages[1]).to.contain("this model's pairing is 'independent'");
     expect(messages[2]).to.contain('needs a flow-matching teacher');
     expect(messages[3]).to.contain(`[1, ${MAX_REFLOW_PAIRS}], got ${MAX_REFLOW_PAIRS + 1}`);
     expect(messages[4]).to.contain('reflow sampler must be one of euler, midpoint, heun, rk4');

@@ -72,7 +72,7 @@ describe('sharing through the app', () => {
     expect(options.weights && 'url' in options.weights).to.equal(true);
     const withWeights = options.weights as { url: string; fragment: string };
     expect(withWeights.url.endsWith(`#${withWeights.fragment}`)).to.equal(true);
-    expect(withWeights.fragment.startsWith('nb=2.')).to.equal(true);
+    expect(withWeights.fragment.startsWith('nb=3.')).to.equal(true);
     expect(options.settings.url.length).to.be.lessThan(withWeights.url.length);
 
     // The shared notebook is the current one plus the replay expectation of train-1.

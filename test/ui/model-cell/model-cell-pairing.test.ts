@@ -2,7 +2,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import { createCell, type ModelCell } from '../../../src/notebook';
 import '../../../src/ui/model-cell/model-cell';
 import type { FfModelCell } from '../../../src/ui/model-cell/model-cell';
-import type { TeacherOption } from '../../../src/ui/model-cell/coupling';
+import type { TeacherOption } from '../../../src/ui/model-cell/pairing';
 import { modelSpec } from '../../../src/specs';
 import { resolveDiffusionSpec, type DiffusionModelSpec } from '../../../src/models/diffusion/spec';
 import { $, patches, setValue } from '../support/helpers';
@@ -44,30 +44,30 @@ const lastModel = (seen: unknown[]) => (seen.at(-1) as { model: Model }).model;
 const alerts = (el: FfModelCell) =>
   [...el.shadowRoot!.querySelectorAll('[role="alert"]')].map((e) => e.textContent!.trim());
 
-describe('<ff-model-cell>: flow-matching coupling', () => {
-  it('shows the coupling control only for flow matching', async () => {
-    expect(has(await mount(cellWith({})), '#coupling')).to.equal(true);
+describe('<ff-model-cell>: flow-matching pairing', () => {
+  it('shows the pairing control only for flow matching', async () => {
+    expect(has(await mount(cellWith({})), '#pairing')).to.equal(true);
     for (const kind of ['ddpm', 'realnvp', 'nice', 'glow', 'spline'] as const) {
-      expect(has(await mount(cellWith({ kind })), '#coupling'), kind).to.equal(false);
+      expect(has(await mount(cellWith({ kind })), '#pairing'), kind).to.equal(false);
     }
-    // An old notebook's cell (no coupling field) shows Independent.
+    // An old notebook's cell (no pairing field) shows Independent.
     const el = await mount(cellWith({}));
-    expect(($(el, '#coupling') as unknown as HTMLSelectElement).value).to.equal('independent');
+    expect(($(el, '#pairing') as unknown as HTMLSelectElement).value).to.equal('independent');
     expect(has(el, '#reflowTeacher')).to.equal(false);
   });
 
-  it('every coupling control changes the setting it names; leaving reflow drops its settings', async () => {
+  it('every pairing control changes the setting it names; leaving reflow drops its settings', async () => {
     const el = await mount(cellWith({}));
     const seen = patches(el);
-    setValue($(el, '#coupling'), 'minibatch-ot');
-    expect(lastModel(seen).coupling).to.equal('minibatch-ot');
+    setValue($(el, '#pairing'), 'minibatch-ot');
+    expect(lastModel(seen).pairing).to.equal('minibatch-ot');
     expect(lastModel(seen)).to.not.have.property('reflow');
     expect(lastModel(seen).hidden).to.equal(el.cell.model.hidden);
 
-    setValue($(el, '#coupling'), 'reflow');
+    setValue($(el, '#pairing'), 'reflow');
     // The nearest teacher above (the last in notebook order), at the usual pairs and steps.
     expect(lastModel(seen)).to.deep.include({
-      coupling: 'reflow',
+      pairing: 'reflow',
       reflow: { teacher: 'fm-b', pairs: 4096, teacherSteps: 20 },
     });
     el.cell = { ...el.cell, model: lastModel(seen) };
@@ -79,31 +79,31 @@ describe('<ff-model-cell>: flow-matching coupling', () => {
     ] as const) {
       setValue($(el, selector), value);
       expect(lastModel(seen).reflow![field], selector).to.equal(expected);
-      expect(lastModel(seen).coupling, selector).to.equal('reflow');
+      expect(lastModel(seen).pairing, selector).to.equal('reflow');
     }
-    setValue($(el, '#coupling'), 'independent');
-    expect(lastModel(seen).coupling).to.equal('independent');
+    setValue($(el, '#pairing'), 'independent');
+    expect(lastModel(seen).pairing).to.equal('independent');
     expect(lastModel(seen)).to.not.have.property('reflow');
   });
 
-  it('another model kind drops the coupling (DDPM and flows have none)', async () => {
+  it('another model kind drops the pairing (DDPM and flows have none)', async () => {
     const el = await mount(
-      cellWith({ coupling: 'reflow', reflow: { teacher: 'fm-a', pairs: 512, teacherSteps: 4 } }),
+      cellWith({ pairing: 'reflow', reflow: { teacher: 'fm-a', pairs: 512, teacherSteps: 4 } }),
     );
     const seen = patches(el);
     setValue($(el, '#kind'), 'ddpm');
     expect(lastModel(seen).kind).to.equal('ddpm');
-    expect(lastModel(seen)).to.not.have.any.keys('coupling', 'reflow');
+    expect(lastModel(seen)).to.not.have.any.keys('pairing', 'reflow');
   });
 
   it('limits: OT over 512 says so, pairs out of range say so, no teacher disables reflow', async () => {
-    const ot = await mount(cellWith({ coupling: 'minibatch-ot' }, 1024));
+    const ot = await mount(cellWith({ pairing: 'minibatch-ot' }, 1024));
     expect(alerts(ot).join(' ')).to.match(/batch size must be at most 512 \(it is 1,024\)/);
-    const fine = await mount(cellWith({ coupling: 'minibatch-ot' }, 512));
+    const fine = await mount(cellWith({ pairing: 'minibatch-ot' }, 512));
     expect(alerts(fine)).to.deep.equal([]);
 
     const many = await mount(
-      cellWith({ coupling: 'reflow', reflow: { teacher: 'fm-a', pairs: 100, teacherSteps: 4 } }),
+      cellWith({ pairing: 'reflow', reflow: { teacher: 'fm-a', pairs: 100, teacherSteps: 4 } }),
     );
     expect(many.shadowRoot!.querySelector('#reflowPairs-error')!.textContent).to.contain(
       'between 256 and 65,536',
@@ -111,7 +111,7 @@ describe('<ff-model-cell>: flow-matching coupling', () => {
 
     const lonely = await mount(cellWith({}), []);
     const option = lonely.shadowRoot!.querySelector<HTMLOptionElement>(
-      '#coupling option[value="reflow"]',
+      '#pairing option[value="reflow"]',
     )!;
     expect(option.disabled).to.equal(true);
     expect(lonely.shadowRoot!.textContent).to.contain(
@@ -122,7 +122,7 @@ describe('<ff-model-cell>: flow-matching coupling', () => {
   it("shows why the teacher cannot teach, and keeps a missing teacher's id visible", async () => {
     const message = 'The reflow teacher "gone" is not in this notebook (was it deleted?)';
     const el = await mount(
-      cellWith({ coupling: 'reflow', reflow: { teacher: 'gone', pairs: 512, teacherSteps: 4 } }),
+      cellWith({ pairing: 'reflow', reflow: { teacher: 'gone', pairs: 512, teacherSteps: 4 } }),
       TEACHERS,
       message,
     );
@@ -132,11 +132,11 @@ describe('<ff-model-cell>: flow-matching coupling', () => {
     expect(select.selectedOptions[0]!.textContent).to.contain('unavailable');
   });
 
-  it('tooltips say what each coupling buys', async () => {
+  it('tooltips say what each pairing buys', async () => {
     const el = await mount(
-      cellWith({ coupling: 'reflow', reflow: { teacher: 'fm-a', pairs: 512, teacherSteps: 4 } }),
+      cellWith({ pairing: 'reflow', reflow: { teacher: 'fm-a', pairs: 512, teacherSteps: 4 } }),
     );
-    const tip = $(el, '#coupling').title;
+    const tip = $(el, '#pairing').title;
     expect(tip).to.match(/straighter paths, so fewer ODE steps/);
     expect(tip).to.match(/cost per step/);
     expect(tip).to.match(/Liu et al\. 2023/);
@@ -144,37 +144,37 @@ describe('<ff-model-cell>: flow-matching coupling', () => {
     expect($(el, '#reflowTeacher').title).to.match(/trained flow-matching model above/);
   });
 
-  it('explains the couplings with equations that typeset', async () => {
+  it('explains the pairings with equations that typeset', async () => {
     const el = await mount(cellWith({}));
-    const learn = el.shadowRoot!.querySelector('#coupling-learn')!;
-    expect(learn.textContent).to.contain('How couplings work');
+    const learn = el.shadowRoot!.querySelector('#pairing-learn')!;
+    expect(learn.textContent).to.contain('How pairings work');
     const markdown = learn.querySelector('ff-markdown')!;
     await (markdown as unknown as { updateComplete: Promise<unknown> }).updateComplete;
     const root = markdown.shadowRoot!;
     expect(root.textContent).to.match(/Liu et al\. 2023/);
     expect(root.querySelectorAll('math').length).to.be.greaterThan(4);
     expect(root.querySelector('.katex-error, merror, [mathcolor="#cc0000"]')).to.equal(null);
-    expect(has(await mount(cellWith({ kind: 'ddpm' })), '#coupling-learn')).to.equal(false);
+    expect(has(await mount(cellWith({ kind: 'ddpm' })), '#pairing-learn')).to.equal(false);
   });
 
-  it('maps the coupling to a spec the library accepts (independent stays the default)', () => {
-    for (const coupling of ['minibatch-ot', 'reflow'] as const) {
-      const spec = modelSpec(cellWith({ coupling }).model) as DiffusionModelSpec;
-      expect(spec.coupling).to.equal(coupling);
-      expect(resolveDiffusionSpec(spec).coupling).to.equal(coupling);
+  it('maps the pairing to a spec the library accepts (independent stays the default)', () => {
+    for (const pairing of ['minibatch-ot', 'reflow'] as const) {
+      const spec = modelSpec(cellWith({ pairing }).model) as DiffusionModelSpec;
+      expect(spec.pairing).to.equal(pairing);
+      expect(resolveDiffusionSpec(spec).pairing).to.equal(pairing);
     }
-    for (const model of [cellWith({}).model, cellWith({ coupling: 'independent' }).model]) {
+    for (const model of [cellWith({}).model, cellWith({ pairing: 'independent' }).model]) {
       const spec = modelSpec(model) as DiffusionModelSpec;
-      expect(spec).to.not.have.property('coupling');
-      expect(resolveDiffusionSpec(spec).coupling).to.equal('independent');
+      expect(spec).to.not.have.property('pairing');
+      expect(resolveDiffusionSpec(spec).pairing).to.equal('independent');
     }
   });
 
-  it('is accessible with each coupling', async () => {
-    await expect(await mount(cellWith({ coupling: 'minibatch-ot' }, 1024))).to.be.accessible();
+  it('is accessible with each pairing', async () => {
+    await expect(await mount(cellWith({ pairing: 'minibatch-ot' }, 1024))).to.be.accessible();
     await expect(
       await mount(
-        cellWith({ coupling: 'reflow', reflow: { teacher: 'fm-a', pairs: 512, teacherSteps: 4 } }),
+        cellWith({ pairing: 'reflow', reflow: { teacher: 'fm-a', pairs: 512, teacherSteps: 4 } }),
       ),
     ).to.be.accessible();
     await expect(await mount(cellWith({}), [])).to.be.accessible();

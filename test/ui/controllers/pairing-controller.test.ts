@@ -30,10 +30,10 @@ function fm(id: string, title: string, patch: Partial<ModelCell['model']>): Mode
 function setup() {
   const cells: Cell[] = [
     createCell('data', 'data'),
-    fm('teacher', 'Teacher', { coupling: 'minibatch-ot' }),
+    fm('teacher', 'Teacher', { pairing: 'minibatch-ot' }),
     createCell('train', 'train-teacher'),
     fm('student', 'Student', {
-      coupling: 'reflow',
+      pairing: 'reflow',
       reflow: { teacher: 'teacher', pairs: 2048, teacherSteps: 6 },
     }),
     createCell('train', 'train-student'),
@@ -49,7 +49,7 @@ function setup() {
   return { store, client, lab: new LabController(host, store, client) };
 }
 
-describe('LabController: couplings (GPU-free, fake client)', () => {
+describe('LabController: pairings (GPU-free, fake client)', () => {
   it("asks for the teacher's trained run, its pairs and the student's seed", async () => {
     const { lab, client } = setup();
     await lab.play('train-student');
@@ -67,7 +67,7 @@ describe('LabController: couplings (GPU-free, fake client)', () => {
     });
     // Models without reflow send no teacher.
     expect(client.requests.get('train-teacher')).to.not.have.property('teacher');
-    expect(client.requests.get('train-teacher')!.model.coupling).to.equal('minibatch-ot');
+    expect(client.requests.get('train-teacher')!.model.pairing).to.equal('minibatch-ot');
   });
 
   it('a live batch change over 512 on an OT run stays in the cell and never reaches the run', async () => {

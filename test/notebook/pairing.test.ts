@@ -1,6 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import {
   MAX_OT_BATCH,
+  NOTEBOOK_VERSION,
   createCell,
   decodeShareLink,
   defaultNotebook,
@@ -23,8 +24,13 @@ const GALLERY_FM = new URL(
   '../../public/gallery/flow-matching-circles.flowfield.json',
   import.meta.url,
 );
-/** Made with the notebook code of commit 5a7df91 (before couplings existed) from GALLERY_FM. */
-const OLD_LINK = new URL('./fixtures/link-v2-flow-matching-before-coupling.txt', import.meta.url);
+/** Made with the notebook code of commit 5a7df91 (before pairings existed) from GALLERY_FM. */
+const OLD_LINK = new URL('./fixtures/link-v2-flow-matching-before-pairing.txt', import.meta.url);
+const OLD_PAIRINGS_LINK = new URL('./fixtures/link-v2-couplings.txt', import.meta.url);
+const OLD_PAIRINGS_FILE = new URL(
+  './fixtures/notebook-v2-couplings.flowfield.json',
+  import.meta.url,
+);
 
 function model(id: string, patch: Partial<ModelCell['model']> = {}, title = id): ModelCell {
   const cell = createCell('model', id) as ModelCell;
@@ -39,10 +45,10 @@ function model(id: string, patch: Partial<ModelCell['model']> = {}, title = id):
 function teacherAndStudent(): Notebook {
   const cells: Cell[] = [
     createCell('data', 'data'),
-    model('teacher', { coupling: 'minibatch-ot' }, 'Teacher'),
+    model('teacher', { pairing: 'minibatch-ot' }, 'Teacher'),
     createCell('train', 'train-teacher'),
     model('student', {
-      coupling: 'reflow',
+      pairing: 'reflow',
       reflow: { teacher: 'teacher', pairs: 2048, teacherSteps: 12 },
     }),
     createCell('train', 'train-student'),
@@ -58,25 +64,25 @@ function withModel(notebook: Notebook, id: string, edit: (model: Json) => void):
   return doc as unknown as Json;
 }
 
-describe('notebook: flow-matching coupling and reflow teacher', () => {
-  it('coupling and reflow survive a share link and a .flowfield.json round trip', async () => {
+describe('notebook: flow-matching pairing and reflow teacher', () => {
+  it('pairing and reflow survive a share link and a .flowfield.json round trip', async () => {
     const notebook = teacherAndStudent();
     const fromLink = await decodeShareLink(await encodeShareLink({ notebook, weights: [] }));
     const fromFile = notebookFromFile(notebookToFile({ notebook, weights: [] }));
     for (const decoded of [fromLink.notebook, fromFile.notebook]) {
       expect(decoded).to.deep.equal(notebook);
       const student = decoded.cells[3] as ModelCell;
-      expect(student.model.coupling).to.equal('reflow');
+      expect(student.model.pairing).to.equal('reflow');
       expect(student.model.reflow).to.deep.equal({
         teacher: 'teacher',
         pairs: 2048,
         teacherSteps: 12,
       });
-      expect((decoded.cells[1] as ModelCell).model.coupling).to.equal('minibatch-ot');
+      expect((decoded.cells[1] as ModelCell).model.pairing).to.equal('minibatch-ot');
     }
   });
 
-  it('a link made before couplings existed opens unchanged, as independent flow matching', async () => {
+  it('a link made before pairings existed opens unchanged, as independent flow matching', async () => {
     const link = (await (await fetch(OLD_LINK)).text()).trim();
     const file = notebookFromFile(await (await fetch(GALLERY_FM)).text());
     const opened = await decodeShareLink(link);
@@ -84,29 +90,75 @@ describe('notebook: flow-matching coupling and reflow teacher', () => {
     expect(opened.notebook).to.deep.equal(file.notebook);
     const fm = opened.notebook.cells.find((c): c is ModelCell => c.kind === 'model')!;
     expect(fm.model.kind).to.equal('flow-matching');
-    expect('coupling' in fm.model).to.equal(false);
+    expect('pairing' in fm.model).to.equal(false);
     expect(reflowTeacher(opened.notebook, fm.id)).to.equal(undefined);
-    // Re-sharing it makes the very same link: old notebooks keep their bytes.
-    expect(await encodeShareLink({ notebook: opened.notebook, weights: [] })).to.equal(link);
+    // Re-sharing it writes the current version of the very same notebook (nothing added).
+    const reshared = await encodeShareLink({ notebook: opened.notebook, weights: [] });
+    expect(reshared.startsWith(`nb=${NOTEBOOK_VERSION}.`)).to.equal(true);
+    expect((await decodeShareLink(reshared)).notebook).to.deep.equal(opened.notebook);
   });
 
-  it('bad coupling values name the path, the allowed values and what came', () => {
+  it("a version-2 link and file (the field was called 'coupling') open as the same pairings", async () => {
+    // Both made by the notebook code of commit a80df21, before the rename.
+    const link = (await (await fetch(OLD_PAIRINGS_LINK)).text()).trim();
+    const file = await (await fetch(OLD_PAIRINGS_FILE)).text();
+    expect(link.startsWith('nb=2.')).to.equal(true);
+    expect(file).to.contain('"coupling": "minibatch-ot"');
+    const expected: Notebook = {
+      ...teacherAndStudent(),
+      title: 'Couplings, version 2',
+      cells: [
+        ...teacherAndStudent().cells.slice(0, 5),
+        model('plain', { pairing: 'independent' }, 'Plain'),
+        createCell('train', 'train-plain'),
+        createCell('view', 'view'),
+      ],
+    };
+    for (const opened of [
+      (await decodeShareLink(link)).notebook,
+      notebookFromFile(file).notebook,
+    ]) {
+      expect(opened).to.deep.equal(expected);
+      const models = opened.cells.filter((c): c is ModelCell => c.kind === 'model');
+      for (const m of models) expect(m.model).to.not.have.property('coupling');
+      // The same meaning: the teacher's OT batch limit, the student's teacher.
+      const teacher = models[0]!;
+      expect(settingsErrors(teacher.model, { ...teacher.train, batch: MAX_OT_BATCH + 1 })['batch'])
+        .to.be.a('string')
+        .and.contain('Minibatch OT');
+      expect(reflowTeacher(opened, 'student')).to.deep.include({ teacher });
+    }
+  });
+
+  it("a current-version notebook with the old 'coupling' field says it was renamed", () => {
+    const doc = withModel(teacherAndStudent(), 'teacher', (m) => {
+      m['coupling'] = m['pairing'];
+      delete m['pairing'];
+    });
+    const error = errorOf(doc);
+    expect(error.path).to.equal('cells[1].model.coupling');
+    expect(error.message).to.equal(
+      `cells[1].model.coupling: expected no 'coupling' (renamed 'pairing' in notebook version 3), received the text "minibatch-ot".`,
+    );
+  });
+
+  it('bad pairing values name the path, the allowed values and what came', () => {
     const nb = teacherAndStudent();
     const cases: [string, (m: Json) => void, string][] = [
       [
-        'cells[1].model.coupling',
-        (m) => (m['coupling'] = 'sinkhorn'),
-        `cells[1].model.coupling: expected one of 'independent', 'minibatch-ot', 'reflow', received the text "sinkhorn".`,
+        'cells[1].model.pairing',
+        (m) => (m['pairing'] = 'sinkhorn'),
+        `cells[1].model.pairing: expected one of 'independent', 'minibatch-ot', 'reflow', received the text "sinkhorn".`,
       ],
       [
-        'cells[1].model.coupling',
-        (m) => ((m['kind'] = 'ddpm'), (m['coupling'] = 'minibatch-ot')),
-        `cells[1].model.coupling: expected 'independent' or no coupling for a 'ddpm' model (minibatch OT and reflow are flow matching's), received the text "minibatch-ot".`,
+        'cells[1].model.pairing',
+        (m) => ((m['kind'] = 'ddpm'), (m['pairing'] = 'minibatch-ot')),
+        `cells[1].model.pairing: expected 'independent' or no pairing for a 'ddpm' model (minibatch OT and reflow are flow matching's), received the text "minibatch-ot".`,
       ],
       [
         'cells[3].model.reflow',
         (m) => delete m['reflow'],
-        `cells[3].model.reflow: expected the reflow teacher and pairs ({ teacher, pairs, teacherSteps }) for coupling 'reflow', received nothing.`,
+        `cells[3].model.reflow: expected the reflow teacher and pairs ({ teacher, pairs, teacherSteps }) for pairing 'reflow', received nothing.`,
       ],
       [
         'cells[3].model.reflow.pairs',
@@ -147,7 +199,7 @@ describe('notebook: flow-matching coupling and reflow teacher', () => {
       withModel(
         nb,
         'teacher',
-        (m) => ((m['kind'] = 'realnvp'), (m['family'] = 'flow'), delete m['coupling']),
+        (m) => ((m['kind'] = 'realnvp'), (m['family'] = 'flow'), delete m['pairing']),
       ),
     );
     expect((reflowTeacher(flow, 'student') as { error: string }).error).to.equal(
@@ -187,10 +239,10 @@ describe('notebook: flow-matching coupling and reflow teacher', () => {
       settingsErrors(teacher.model, { ...teacher.train, batch })['batch'];
     expect(at(MAX_OT_BATCH)).to.equal(undefined);
     expect(at(MAX_OT_BATCH + 1)).to.equal(
-      "Minibatch OT solves each batch's pairing exactly on the GPU, so the batch size must be at most 512 (it is 513); use a smaller batch or coupling Independent.",
+      "Minibatch OT solves each batch's pairing exactly on the GPU, so the batch size must be at most 512 (it is 513); use a smaller batch or pairing Independent.",
     );
     // The same batch is fine for independent pairs.
-    const independent = { ...teacher.model, coupling: 'independent' as const };
+    const independent = { ...teacher.model, pairing: 'independent' as const };
     expect(settingsErrors(independent, { ...teacher.train, batch: 4096 })['batch']).to.equal(
       undefined,
     );

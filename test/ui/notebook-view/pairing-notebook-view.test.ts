@@ -23,11 +23,11 @@ const REFLOW = { teacher: 'teacher', pairs: 1024, teacherSteps: 10 };
 
 function notebook(teacherBatch: number, studentFirst = false): Notebook {
   const teacher = [
-    fm('teacher', 'Teacher', { coupling: 'minibatch-ot' }, teacherBatch),
+    fm('teacher', 'Teacher', { pairing: 'minibatch-ot' }, teacherBatch),
     createCell('train', 'train-teacher'),
   ];
   const student = [
-    fm('student', 'Student', { coupling: 'reflow', reflow: REFLOW }),
+    fm('student', 'Student', { pairing: 'reflow', reflow: REFLOW }),
     createCell('train', 'train-student'),
   ];
   const cells: Cell[] = [
@@ -48,7 +48,7 @@ const cellElement = <K extends keyof HTMLElementTagNameMap>(
 ): HTMLElementTagNameMap[K] =>
   view.shadowRoot!.querySelector(`#b-${id} ${tag}`) as HTMLElementTagNameMap[K];
 
-describe('<ff-notebook-view>: couplings reach the Model and Train cells', () => {
+describe('<ff-notebook-view>: pairings reach the Model and Train cells', () => {
   it('an OT batch over 512 blocks the Train cell with the limit before any GPU work', async () => {
     const view = await mount(notebook(1024));
     expect(cellElement(view, 'train-teacher', 'ff-train-cell').blocked).to.match(
