@@ -172,16 +172,17 @@ describe('U-Net denoiser', () => {
   const schedule = makeSchedule({ kind: 'linear', timesteps: 1000 });
   const TASK: UNetDenoiserSpec = { unet: SHAPE, batch: 4, seed: 5, schedule };
 
-  /** MSE(ε̂, ε) of the twin on the batch of `step` and its parameter gradients. */
-  function twinStep(spec: UNetDenoiserSpec, params: ArrayLike<number>, step: number) {
-    const batch = imageDiffusionBatchTwin(spec, step);
+  type Batch = { noised: ArrayLike<number>; time: ArrayLike<number>; noise: ArrayLike<number> };
+
+  /** MSE(ε̂, ε) of the twin on a batch, and its parameter gradients. */
+  function twinStep(spec: UNetDenoiserSpec, params: ArrayLike<number>, batch: Batch) {
     const out = unetForward(params, 0, spec.unet, batch.noised, batch.time, spec.batch);
     const n = out.y.length;
     const loss = out.y.reduce((s, v, i) => s + (v - batch.noise[i]!) ** 2, 0) / n;
     const dy = out.y.map((v, i) => (2 * (v - batch.noise[i]!)) / n);
     const grads = new Float64Array(params.length);
     unetBackward(params, 0, spec.unet, out.cache, dy, spec.batch, grads);
-    return { loss, grads, batch };
+    return { loss, grads };
   }
 
   it('DDPM task: one GPU step has the twin batch (x_t, t, ε), loss and gradients', async () => {
@@ -204,11 +205,15 @@ describe('U-Net denoiser', () => {
       gpu.readback.readFloat32(task.grads, 0, task.parameterCount),
     ]);
     trainer.dispose();
-    const twin = twinStep(TASK, initial, 0);
-    expect(Array.from(time)).to.deep.equal(Array.from(twin.batch.time));
+    const batch = imageDiffusionBatchTwin(TASK, 0);
+    expect(Array.from(time)).to.deep.equal(Array.from(batch.time));
     expect(new Set(time).size, 'distinct t in the batch').to.be.greaterThan(1);
-    expect(maxRelativeError(noise, twin.batch.noise), 'ε').to.be.lessThan(1e-5);
-    expect(maxRelativeError(noised, twin.batch.noised), 'x_t').to.be.lessThan(1e-5);
+    // t is exact (integer arithmetic); ε goes through WGSL's f32 log and cos, which WGSL only
+    // promises to ~2⁻¹¹ absolute: a wrong counter or lane changes ε by O(1).
+    expect(maxRelativeError(noise, batch.noise), 'ε').to.be.lessThan(1e-3);
+    expect(maxRelativeError(noised, batch.noised), 'x_t').to.be.lessThan(1e-3);
+    // The network on the GPU's own batch: loss and gradients as the twin's.
+    const twin = twinStep(TASK, initial, { noised, time, noise });
     expect(chunk!.losses[0]).to.be.closeTo(twin.loss, 1e-4 * twin.loss);
     expect(maxRelativeError(grads, twin.grads), 'gradients').to.be.lessThan(1e-4);
   });
@@ -224,7 +229,8 @@ describe('U-Net denoiser', () => {
       },
     );
     // A batch step the training never draws.
-    const heldOut = (params: ArrayLike<number>) => twinStep(spec, params, 100_000).loss;
+    const batch = imageDiffusionBatchTwin(spec, 100_000);
+    const heldOut = (params: ArrayLike<number>) => twinStep(spec, params, batch).loss;
     const before = heldOut(await trainer.readParams());
     await trainer.train(40);
     const after = heldOut(await trainer.readParams());
