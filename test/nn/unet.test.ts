@@ -106,7 +106,7 @@ describe('U-Net denoiser', () => {
     }
   });
 
-  async function runGpu(seed: number) {
+  async function runGpu(seed: number, training = true) {
     const gpu = await testGpu();
     const before = gpu.pool.stats().inUse;
     const { layout, offset, params, x, dy } = setup(seed);
@@ -129,13 +129,13 @@ describe('U-Net denoiser', () => {
       input: b.x.binding,
       time: b.t.binding,
       output: b.y.binding,
-      gradOutput: b.dy.binding,
-      gradInput: b.dx.binding,
-      grads: b.grads.binding,
+      ...(training
+        ? { gradOutput: b.dy.binding, gradInput: b.dx.binding, grads: b.grads.binding }
+        : {}),
     });
     runPass(gpu, (pass) => {
       bound.encodeForward(pass);
-      bound.encodeBackward(pass);
+      if (training) bound.encodeBackward(pass);
     });
     const [y, dx, grads] = await Promise.all([
       readFloats(gpu, b.y, x.length),
@@ -167,6 +167,11 @@ describe('U-Net denoiser', () => {
     expect(bits(again.y), 'ε̂, bit for bit').to.deep.equal(bits(run.y));
     expect(bits(again.dx), 'dL/dx, bit for bit').to.deep.equal(bits(run.dx));
     expect(bits(again.grads), 'gradients, bit for bit').to.deep.equal(bits(run.grads));
+
+    // A forward-only binding (sampling, #16) computes the same ε̂ and releases what it took.
+    const sampling = await runGpu(21, false);
+    expect(sampling.leaked, 'pool buffers left after dispose (forward only)').to.equal(0);
+    expect(bits(sampling.y), 'ε̂ of a forward-only binding').to.deep.equal(bits(run.y));
   });
 
   const schedule = makeSchedule({ kind: 'linear', timesteps: 1000 });
