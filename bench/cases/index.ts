@@ -11,11 +11,13 @@ import {
 } from './flowfield-diffusion-sample';
 import { flowfieldMlp } from './flowfield-mlp';
 import { flowfieldFlow, flowfieldRealNvp } from './flowfield-realnvp';
+import { flowfieldUNet } from './flowfield-unet';
 import { tfjsConv } from './tfjs/conv';
 import { tfjsDdpm } from './tfjs/ddpm';
 import { tfjsDiffusionSample } from './tfjs/diffusion-sample';
 import { tfjsMlp } from './tfjs/mlp';
 import { tfjsRealNvp } from './tfjs/realnvp';
+import { tfjsUNet } from './tfjs/unet';
 import {
   CONV_WORKLOADS,
   DDPM_WORKLOADS,
@@ -23,6 +25,7 @@ import {
   MLP_WORKLOADS,
   REALNVP_WORKLOADS,
   SPLINE_WORKLOADS,
+  UNET_WORKLOADS,
 } from './workloads';
 
 function cross<C extends Config>(
@@ -54,4 +57,5 @@ export const CASES: readonly BenchCase[] = [
     tfjsDiffusionSample('tfjs-wasm'),
   ]),
   ...cross(CONV_WORKLOADS, [flowfieldConv, tfjsConv('tfjs-webgpu'), tfjsConv('tfjs-wasm')]),
+  ...cross(UNET_WORKLOADS, [flowfieldUNet, tfjsUNet('tfjs-webgpu'), tfjsUNet('tfjs-wasm')]),
 ];

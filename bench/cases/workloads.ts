@@ -268,3 +268,60 @@ export const CONV_WORKLOADS: readonly Workload<ConvConfig>[] = [
     },
   },
 ];
+
+/**
+ * A small U-Net ε-denoiser (#15, the network #16 trains): images 1 × 28 × 28 (NCHW; NHWC in
+ * TF.js), base width c = 32, two resolutions. Time: 16 sines and 16 cosines of
+ * t·exp(−ln(10⁴)·i/16) → dense 32 → 128 (silu) → one dense 128 → (block width) per residual
+ * block. Network: conv 3×3 (1 → c) → ResBlock(c) at 28 × 28 → 2 × 2 average pool → ResBlock(c →
+ * 2c, 1 × 1 skip) at 14 × 14 → conv 1×1 (2c → c) → nearest 2× upsampling → + the 28 × 28 skip →
+ * ResBlock(c) → GroupNorm → SiLU → conv 3×3 (c → 1). ResBlock = GroupNorm → SiLU → conv 3×3 →
+ * + e[n, c] → GroupNorm → SiLU → conv 3×3, plus the skip; GroupNorm with 8 groups, eps 1e-5.
+ * Data: x₀ = 2u − 1, u ~ U(0, 1) per pixel, batch 64 drawn every step; T = 1000, β linear 1e-4 →
+ * 0.02, t ~ U{0..999}, ε ~ N(0, I), x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε; loss = mean (ε̂ − ε)²; Adam.
+ */
+export interface UNetConfig extends Config {
+  readonly channels: 1;
+  readonly height: number;
+  readonly width: number;
+  readonly base: number;
+  readonly groups: number;
+  readonly timeFeatures: number;
+  readonly timeHidden: number;
+  readonly timesteps: number;
+  readonly betaStart: number;
+  readonly betaEnd: number;
+  readonly batch: number;
+  readonly data: 'uniform-pixels';
+  readonly optimizer: 'adam';
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
+export const UNET_WORKLOADS: readonly Workload<UNetConfig>[] = [
+  {
+    family: 'unet',
+    group: 'unet/c32/28x28/b64/train',
+    kind: 'train',
+    itemsPerStep: 64,
+    quick: false,
+    config: {
+      channels: 1,
+      height: 28,
+      width: 28,
+      base: 32,
+      groups: 8,
+      timeFeatures: 32,
+      timeHidden: 128,
+      timesteps: 1000,
+      betaStart: 1e-4,
+      betaEnd: 0.02,
+      batch: 64,
+      data: 'uniform-pixels',
+      optimizer: 'adam',
+      ...ADAM,
+    },
+  },
+];

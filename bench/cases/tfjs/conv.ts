@@ -14,12 +14,18 @@ import { readScalar, tf, trainSteps, useBackend, type TfImpl } from './common';
 
 const EVAL_IMAGES = 16;
 
-interface ConvLayer {
+export interface ConvLayer {
   readonly filter: tf.Variable;
   readonly bias: tf.Variable;
 }
 
-function convLayer(k: number, cin: number, cout: number, init: 'he' | 'glorot', seed: number) {
+export function convLayer(
+  k: number,
+  cin: number,
+  cout: number,
+  init: 'he' | 'glorot',
+  seed: number,
+) {
   const fanIn = k * k * cin;
   const std = init === 'he' ? Math.sqrt(2 / fanIn) : Math.sqrt(2 / (fanIn + k * k * cout));
   return {
@@ -29,7 +35,7 @@ function convLayer(k: number, cin: number, cout: number, init: 'he' | 'glorot', 
 }
 
 /** 'same' stride-1 convolution + bias as im2col and one matMul (for the WASM backend). */
-function im2colConv(x: tf.Tensor4D, layer: ConvLayer): tf.Tensor4D {
+export function im2colConv(x: tf.Tensor4D, layer: ConvLayer): tf.Tensor4D {
   const [k, , cin, cout] = layer.filter.shape as [number, number, number, number];
   const [n, h, w] = x.shape;
   const p = (k - 1) / 2;

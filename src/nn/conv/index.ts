@@ -37,6 +37,13 @@ export {
   type ResidualBlockBindingSpec,
   type ResidualBlockBinding,
 } from './residual-block';
+export {
+  UNet,
+  addUNetParameters,
+  type UNetShape,
+  type UNetBindingSpec,
+  type UNetBinding,
+} from './unet';
 export { conv2dForward, conv2dBackward } from '../reference/conv';
 export {
   groupNormForward,
@@ -57,3 +64,4 @@ export {
   timeAddBackward,
 } from '../reference/image';
 export { residualBlockForward, residualBlockBackward } from '../reference/residual';
+export { unetForward, unetBackward, unetParameterCount } from '../reference/unet';

@@ -32,7 +32,8 @@ export type { ResidualBlockShape } from '../reference/residual';
 type Binding = GPUBuffer | GPUBufferBinding;
 type Entry = 'activate' | 'activate_grad' | 'add';
 
-const residualKernel = (entryPoint: Entry) =>
+/** The elementwise kernels of shaders/nn/residual.wgsl (the U-Net reuses `add` for its join). */
+export const residualKernel = (entryPoint: Entry) =>
   defineKernel<number>({
     name: `nn/residual-${entryPoint}`,
     file: 'nn/residual.wgsl',
