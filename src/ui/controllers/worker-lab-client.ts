@@ -91,7 +91,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
    */
   async function trainingData(request: ModelRequest): Promise<DatasetId | PairsId> {
     const { teacher } = request;
-    if (!teacher || request.model.coupling !== 'reflow') {
+    if (!teacher || request.model.pairing !== 'reflow') {
       return (await api.createDataset(datasetSpec(request.data))).id;
     }
     const source = runs.get(teacher.trainId);
@@ -149,7 +149,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
           onDelivered: undefined,
         };
         // A reflow student trains only on its teacher's pairs (the worker refuses plain data).
-        if (model.coupling !== 'reflow' || data.startsWith('pairs:')) {
+        if (model.pairing !== 'reflow' || data.startsWith('pairs:')) {
           entry.run = await api.createRun(
             modelId,
             data,
