@@ -10,7 +10,7 @@
  * (workerScriptUrl in worker/client.ts).
  *
  * Attributes: `src` (URL of a .flowfield.json) or `notebook` (a share link's `nb=…`),
- * `readonly` (no editing), `hide` (comma list, see HIDEABLE_CONTROLS), `autoplay` (Run all once
+ * `readonly` (no editing), `hide` (comma list, see HideableControl in src/ui/app/chrome.ts), `autoplay` (Run all once
  * loaded). Each element has its own shadow root, store and runs; every element on the page
  * shares one worker. Errors (a bad src or link) show inside the element.
  */
@@ -45,7 +45,7 @@ function elementClient(): LabClient {
  * @attr src - URL of a `.flowfield.json` notebook file (relative: to embed.js's URL)
  * @attr notebook - a share link's `nb=…` (or the whole link)
  * @attr readonly - no editing; training and viewing still work
- * @attr hide - comma list of cell kinds and controls to hide (see HIDEABLE_CONTROLS)
+ * @attr hide - comma list of cell kinds and controls to hide (see HideableControl in src/ui/app/chrome.ts)
  * @attr autoplay - Run all once loaded
  */
 export class FlowfieldNotebook extends HTMLElement {

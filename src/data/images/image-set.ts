@@ -153,30 +153,3 @@ export function selectImages(set: ImageSet, keep: (index: number) => boolean): I
   });
   return { ...set, count: chosen.length, pixels, ...(labels ? { labels } : {}) };
 }
-
-/**
- * One image's values from RGBA bytes (width·height·4): composited over white (transparent =
- * white), then grey = Rec. 601 luma (0.299 R + 0.587 G + 0.114 B) rounded, or the three
- * channels as planes (R plane, G plane, B plane) for RGB; `invert` stores 255 − value.
- */
-export function imageValuesFromRgba(
-  rgba: ArrayLike<number>,
-  pixels: number,
-  channels: 1 | 3,
-  invert = false,
-): Uint8Array {
-  const out = new Uint8Array(pixels * channels);
-  for (let i = 0; i < pixels; i++) {
-    const alpha = rgba[4 * i + 3]! / 255;
-    const over = (c: number) => alpha * rgba[4 * i + c]! + (1 - alpha) * 255;
-    const values =
-      channels === 1
-        ? [0.299 * over(0) + 0.587 * over(1) + 0.114 * over(2)]
-        : [over(0), over(1), over(2)];
-    values.forEach((value, c) => {
-      const byte = Math.min(255, Math.max(0, Math.round(value)));
-      out[c * pixels + i] = invert ? 255 - byte : byte;
-    });
-  }
-  return out;
-}

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: the shell's one render (header, toolbar, files, banners, notebook) and its event wiring; the logic lives in session.ts, the controllers and chrome.ts.
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { defaultNotebook, NotebookStore, type Notebook } from '../../notebook';

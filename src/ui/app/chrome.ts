@@ -8,23 +8,23 @@
  * `add` (add-cell buttons), `run-all`, `cell-tools` (move/duplicate/remove/collapse buttons),
  * `header`, `share`, `files`, `gallery`, `recent` hide those controls.
  */
-import { CELL_KINDS } from '../../notebook';
+import type { CELL_KINDS } from '../../notebook';
 
 /** Controls kept in readonly mode: training and viewing change no notebook state. */
 const READONLY_KEEP = new Set(['ff-train-cell', 'ff-view-cell', 'ff-compare-cell']);
 const CELL_TOOL_LABEL = /^(Move|Duplicate|Remove|Collapse|Expand) /;
 
-export const HIDEABLE_CONTROLS = [
-  ...CELL_KINDS,
-  'add',
-  'run-all',
-  'cell-tools',
-  'header',
-  'share',
-  'files',
-  'gallery',
-  'recent',
-] as const;
+/** The names `hide` understands (the embed's documented list); `hides` checks its literals. */
+type HideableControl =
+  | (typeof CELL_KINDS)[number]
+  | 'add'
+  | 'run-all'
+  | 'cell-tools'
+  | 'header'
+  | 'share'
+  | 'files'
+  | 'gallery'
+  | 'recent';
 
 function setHidden(el: Element | null | undefined, hidden: boolean): void {
   if (el instanceof HTMLElement && el.hidden !== hidden) el.hidden = hidden;
@@ -39,6 +39,7 @@ export interface ChromeHost {
 
 export async function applyChrome(app: ChromeHost): Promise<void> {
   const hide = app.hiddenControls;
+  const hides = (name: HideableControl) => hide.has(name);
   const readonly = app.readonly;
   if (!hide.size && !readonly) return;
   const view = app.renderRoot.querySelector('ff-notebook-view');
@@ -46,16 +47,16 @@ export async function applyChrome(app: ChromeHost): Promise<void> {
   await (view as HTMLElement & { updateComplete: Promise<unknown> }).updateComplete;
   const root = view.shadowRoot;
   if (!root) return;
-  setHidden(root.querySelector('.add'), readonly || hide.has('add'));
+  setHidden(root.querySelector('.add'), readonly || hides('add'));
   for (const button of root.querySelectorAll('.top button')) {
-    if (button.textContent?.trim() === 'Run all') setHidden(button, hide.has('run-all'));
+    if (button.textContent?.trim() === 'Run all') setHidden(button, hides('run-all'));
   }
   for (const section of root.querySelectorAll<HTMLElement>('section[data-kind]')) {
     setHidden(section, hide.has(section.dataset['kind'] ?? ''));
     for (const button of section.querySelectorAll('button')) {
       const label = button.getAttribute('aria-label') ?? '';
       if (CELL_TOOL_LABEL.test(label)) {
-        setHidden(button, hide.has('cell-tools') || (readonly && !label.startsWith('Collapse')));
+        setHidden(button, hides('cell-tools') || (readonly && !label.startsWith('Collapse')));
       }
     }
     if (!readonly) continue;

@@ -8,6 +8,7 @@ import { transfer, type Remote } from 'comlink';
 import type { LabApi, ModelId } from '../../worker/api';
 import type { LabClient, ModelRequest } from '../controllers/lab-client';
 import { workerLabClient } from '../controllers/worker-lab-client';
+import { errorMessage } from '../error-message';
 
 /** A model's float32 parameters and the data normalisation they were trained under. */
 export interface RunWeights {
@@ -120,7 +121,7 @@ export async function retryAcrossDeviceLoss(
     try {
       return await call();
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
+      const text = errorMessage(error);
       if (attempt >= 2 || !DEVICE_GONE.test(text)) throw error;
       const deadline = performance.now() + RECOVERY_WAIT_MS;
       while ((await api.gpuStatus()).deviceGeneration === generation) {

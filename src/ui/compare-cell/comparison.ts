@@ -25,6 +25,7 @@ import {
   samplingNfe,
   type Estimate,
 } from './metrics';
+import { errorMessage } from '../error-message';
 
 export interface CompareCandidate {
   trainId: string;
@@ -182,7 +183,7 @@ export async function computeComparison(
   try {
     dataLogProb = await client.dataLogProb(source, data);
   } catch (error) {
-    klNote = `KL needs the exact data density, which ${describeSource(targets[0]!.data)} does not have (${error instanceof Error ? error.message : String(error)}).`;
+    klNote = `KL needs the exact data density, which ${describeSource(targets[0]!.data)} does not have (${errorMessage(error)}).`;
   }
   const rows: CompareRow[] = [];
   for (const target of targets) {

@@ -145,8 +145,3 @@ export interface ImagePreview {
   pixels: Uint8Array;
   labels: Uint8Array;
 }
-
-/** Raised by a client whose worker does not offer an operation yet. */
-export class NotAvailableError extends Error {
-  override readonly name = 'NotAvailableError';
-}

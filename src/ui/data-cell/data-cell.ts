@@ -19,6 +19,7 @@ import { dataCellStyles } from './data-cell.styles';
 import { imageFileToGrid, IMAGE_GRID_SIDE, IMAGE_TYPES } from './image-grid';
 import type { ImageCellState } from '../controllers/image-sets';
 import './image-source';
+import { errorMessage } from '../error-message';
 
 /** Side of the drawing grid (cells). */
 export const DRAW_SIDE = 32;
@@ -171,7 +172,7 @@ export class FfDataCell extends LitElement {
     try {
       count = parsePoints(source.text).length / 2;
     } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
+      error = errorMessage(e);
     }
     return html`<label for="points"
         >Points: one "x, y" per line (CSV, TSV or JSON pairs)
@@ -321,7 +322,7 @@ export class FfDataCell extends LitElement {
       this.csvError = '';
       this.change({ ...source, text });
     } catch (error) {
-      this.csvError = `${file.name} could not be read: ${error instanceof Error ? error.message : String(error)}`;
+      this.csvError = `${file.name} could not be read: ${errorMessage(error)}`;
     }
   }
 
@@ -341,7 +342,7 @@ export class FfDataCell extends LitElement {
       }
       this.change({ kind: 'grid', ...grid, seed: source.seed });
     } catch (error) {
-      this.imageError = error instanceof Error ? error.message : String(error);
+      this.imageError = errorMessage(error);
     } finally {
       this.loadingImage = false;
     }

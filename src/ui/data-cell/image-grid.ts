@@ -2,6 +2,7 @@
  * Images to density grids: a picture's darkness (or lightness, inverted) becomes the data's
  * probability mass. Pure functions over RGBA pixels, plus the browser decode step.
  */
+import { errorMessage } from '../error-message';
 
 /** Side of the square grid an image becomes (bounded, so links and files stay small). */
 export const IMAGE_GRID_SIDE = 64;
@@ -66,7 +67,7 @@ export async function imageFileToGrid(
     bitmap = await createImageBitmap(file);
   } catch (error) {
     throw new ImageLoadError(
-      `“${file.name}” could not be decoded as a ${file.type === 'image/png' ? 'PNG' : 'JPEG'} image (${error instanceof Error ? error.message : String(error)}). Check that the file is a complete, valid image.`,
+      `“${file.name}” could not be decoded as a ${file.type === 'image/png' ? 'PNG' : 'JPEG'} image (${errorMessage(error)}). Check that the file is a complete, valid image.`,
     );
   }
   try {
