@@ -191,6 +191,11 @@ export class TrainingRun {
     return this.completed;
   }
 
+  /** Whether stop() was called (the chunk in flight may still be running). */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
   /** Whether the run is paused or about to pause (pause(), or the end of step(n)). */
   get isPaused(): boolean {
     return this.paused;

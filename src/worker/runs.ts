@@ -45,7 +45,7 @@ import type {
   RunState,
 } from './api';
 import { chunkGate, type Segment } from './chunk-gate';
-import { checkSpeedCap, pacedChunkSteps, paceDelayMs } from './scheduler';
+import { Pacer, checkSpeedCap } from './scheduler';
 import { restoreCheckpoint } from './records';
 import type { SessionHost } from './device-scope';
 
@@ -91,8 +91,8 @@ export class RunController {
   private streamSeed: number;
   /** Steps per second at most (null: as fast as the GPU goes); see scheduler.ts pacing. */
   private speedCap: number | null;
-  /** Where the current pace began (reset by every control and cap change), and its wake-up. */
-  private paceOrigin: { ms: number; step: number } | undefined;
+  /** The speed cap's schedule (kept across segments), and the wake-up of a chunk waiting on it. */
+  private readonly pacer = new Pacer();
   private wakePace: (() => void) | undefined;
 
   constructor(
@@ -129,7 +129,6 @@ export class RunController {
 
   async start(): Promise<RunProgress> {
     if (this.state === 'running' || this.state === 'recovering') return this.progress();
-    this.restartPace();
     this.notice = undefined;
     this.pauseAtStep = undefined;
     if (this.segment) {
@@ -147,9 +146,9 @@ export class RunController {
 
   async pause(): Promise<RunProgress> {
     this.pauseAtStep = undefined;
-    this.restartPace();
     if (this.segment && this.state === 'running') {
       this.segment.run.pause();
+      this.endPaceWait();
       await this.untilSettled();
     }
     return this.progress();
@@ -161,7 +160,6 @@ export class RunController {
     }
     if (this.state === 'recovering') await this.untilSettled();
     this.notice = undefined;
-    this.restartPace();
     const from = this.segment ? this.segment.base + this.segment.run.stepsDone : this.step;
     if (from + n > this.totalSteps) {
       // Past the run's end (a finished run trained on): the segment in flight cannot go further,
@@ -185,10 +183,10 @@ export class RunController {
 
   async stop(): Promise<RunProgress> {
     this.pauseAtStep = undefined;
-    this.restartPace();
     const segment = this.segment;
     if (segment) {
       segment.run.stop();
+      this.endPaceWait();
       // Its end handler (registered first) reports 'stopped' before this await returns.
       await segment.run.done.catch(() => undefined);
       await this.untilSettled();
@@ -238,34 +236,33 @@ export class RunController {
    */
   setSpeedCap(stepsPerSecond: number | null): RunProgress {
     this.speedCap = checkSpeedCap(stepsPerSecond);
-    this.restartPace();
+    this.pacer.restart();
+    this.endPaceWait();
     this.emit();
     return this.progress();
   }
 
-  /** Forgets the pace's origin and ends a pacing wait, so the next chunk decides afresh. */
-  private restartPace(): void {
-    this.paceOrigin = undefined;
+  /** Ends a chunk's pacing wait, so it decides afresh (a new cap, or its segment ended). */
+  private endPaceWait(): void {
     const wake = this.wakePace;
     this.wakePace = undefined;
     wake?.();
   }
 
   /**
-   * Before a chunk of `segment`: waits until the steps since the pace began have had their time
-   * at the cap (scheduler.ts paceDelayMs) and limits the chunk to PACE_TICK_MS worth of steps;
-   * a control or cap change ends the wait early. Undefined without a cap.
+   * Before a chunk of `segment`: waits until the chunk is due at the cap (scheduler.ts Pacer)
+   * and limits it to PACE_TICK_MS worth of steps; a cap change or the segment's end ends the
+   * wait early. Undefined without a cap (or once the segment ended: its gate then refuses).
    */
   private async pace(segment: Segment): Promise<number | undefined> {
     for (;;) {
       const cap = this.speedCap;
-      if (cap === null) return undefined;
-      const step = segment.base + segment.run.stepsDone;
+      if (cap === null || segment !== this.segment) return undefined;
+      // Entered, a chunk runs at least one step: the least, at once, for a pause or a stop.
+      if (segment.run.isPaused || segment.run.isStopped) return 1;
       const now = performance.now();
-      this.paceOrigin ??= { ms: now, step };
-      const delay = paceDelayMs(step - this.paceOrigin.step, now - this.paceOrigin.ms, cap);
-      if (delay <= 0) return pacedChunkSteps(cap);
-      // Woken early (a control or a cap change restarted the pace), the loop decides afresh.
+      const delay = this.pacer.delayMs(now);
+      if (delay <= 0) return this.pacer.admit(now, cap);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.wakePace = () => {
@@ -442,7 +439,6 @@ export class RunController {
       }),
     });
     this.segmentsStarted++;
-    this.restartPace();
     // A target at or before this step (a recovery past it) pauses after one step: step(n) ≥ 1.
     if (this.pauseAtStep !== undefined) {
       segment.run.step(Math.max(1, this.pauseAtStep - this.step));
@@ -462,6 +458,8 @@ export class RunController {
     this.segment = undefined;
     this.ending = segment;
     segment.run.stop();
+    // A chunk waiting on the pace would otherwise hold the segment's end for up to a tick.
+    this.endPaceWait();
     try {
       // Its final report (with the losses since the last one) arrives before `done` settles.
       await segment.run.done.catch(() => undefined);

@@ -84,12 +84,33 @@ export function pacedChunkSteps(stepsPerSecond: number): number {
 }
 
 /**
- * How long to wait before the next chunk, ms: `steps` steps done in `elapsedMs` since the pace
- * began take steps / stepsPerSecond seconds at the cap; what is left of that is the wait (0 when
- * training is at or behind the cap).
+ * The pace of one capped run: each chunk of k steps is due k / stepsPerSecond seconds after the
+ * one before it. A chunk that starts late (a slow GPU, a compile, a busy worker) moves the
+ * schedule with it, keeping at most PACE_TICK_MS of lag to catch up, so a capped run never
+ * bursts to make up for lost time, and a pause, a batch change or a device recovery (new
+ * training segments of the same run) keep the schedule. Only a cap change starts it afresh.
  */
-export function paceDelayMs(steps: number, elapsedMs: number, stepsPerSecond: number): number {
-  return Math.max(0, (steps * 1000) / stepsPerSecond - elapsedMs);
+export class Pacer {
+  /** When the next chunk may start (performance.now() ms); undefined: at once. */
+  private nextDueMs: number | undefined;
+
+  /** How long to wait before the next chunk, ms (0: start it now). */
+  delayMs(nowMs: number): number {
+    return this.nextDueMs === undefined ? 0 : Math.max(0, this.nextDueMs - nowMs);
+  }
+
+  /** A chunk starts at `nowMs`: the number of steps it may take at `stepsPerSecond`. */
+  admit(nowMs: number, stepsPerSecond: number): number {
+    const steps = pacedChunkSteps(stepsPerSecond);
+    const slot = Math.max(this.nextDueMs ?? nowMs, nowMs - PACE_TICK_MS);
+    this.nextDueMs = slot + (steps * 1000) / stepsPerSecond;
+    return steps;
+  }
+
+  /** Forgets the schedule (a new cap): the next chunk starts at once. */
+  restart(): void {
+    this.nextDueMs = undefined;
+  }
 }
 
 /** A speed cap as RunOptions and setSpeedCap take it: a positive number, or null for none. */

@@ -2,12 +2,7 @@ import { expect } from '@esm-bundle/chai';
 import { proxy, type Remote } from 'comlink';
 import type { DatasetId, LabApi, RunProgress } from '../../src/worker/api';
 import type { WorkerHandle } from '../../src/worker/client';
-import {
-  PACE_TICK_MS,
-  checkSpeedCap,
-  pacedChunkSteps,
-  paceDelayMs,
-} from '../../src/worker/scheduler';
+import { PACE_TICK_MS, Pacer, checkSpeedCap, pacedChunkSteps } from '../../src/worker/scheduler';
 import { rejection, startLabWorker, waitUntil } from './helpers';
 
 describe('speed-cap pacing: the decision', () => {
@@ -21,16 +16,39 @@ describe('speed-cap pacing: the decision', () => {
     expect(pacedChunkSteps(0.5)).to.equal(1);
   });
 
-  it('waits until the steps done have had their time at the cap, never a negative wait', () => {
-    // 10 steps at 20 steps/s take 500 ms: 300 ms in, 200 ms are left.
-    expect(paceDelayMs(10, 300, 20)).to.be.closeTo(200, 1e-9);
-    expect(paceDelayMs(10, 500, 20)).to.equal(0);
-    // Behind the cap (a slow GPU): no wait.
-    expect(paceDelayMs(10, 900, 20)).to.equal(0);
-    // The first chunk of a pace starts at once.
-    expect(paceDelayMs(0, 0, 5)).to.equal(0);
-    // One step at 2 steps/s: half a second, less the 100 ms already spent.
-    expect(paceDelayMs(1, 100, 2)).to.be.closeTo(400, 1e-9);
+  it('each chunk is due its steps at the cap after the one before it', () => {
+    const pacer = new Pacer();
+    // The first chunk starts at once: 10 steps at 100 steps/s, so the next is due 100 ms later.
+    expect(pacer.delayMs(1000)).to.equal(0);
+    expect(pacer.admit(1000, 100)).to.equal(10);
+    expect(pacer.delayMs(1000)).to.equal(100);
+    expect(pacer.delayMs(1060)).to.be.closeTo(40, 1e-9);
+    // On time: the schedule, not the clock, sets the next slot (no drift from a late timer).
+    expect(pacer.admit(1103, 100)).to.equal(10);
+    expect(pacer.delayMs(1103)).to.be.closeTo(97, 1e-9);
+    // Slower than one step per tick: one step per chunk, 500 ms apart at 2 steps/s.
+    const slow = new Pacer();
+    expect(slow.admit(0, 2)).to.equal(1);
+    expect(slow.delayMs(100)).to.equal(400);
+  });
+
+  it('a late chunk catches up at most one tick: no burst after a compile or a pause', () => {
+    const pacer = new Pacer();
+    pacer.admit(0, 100);
+    // The first chunk took 2 s (a compile): the run is 1.9 s behind its schedule.
+    expect(pacer.delayMs(2000)).to.equal(0);
+    pacer.admit(2000, 100);
+    // One tick of lag kept (the chunk counts from 1900), so one more chunk may start now ...
+    expect(pacer.delayMs(2000)).to.equal(0);
+    pacer.admit(2000, 100);
+    // ... and then the cap holds: 20 steps in the 200 ms after 2000 ms, not 190.
+    expect(pacer.delayMs(2000)).to.be.closeTo(100, 1e-9);
+    // A new cap starts afresh: a raised cap need not wait out the old one's slot.
+    const capped = new Pacer();
+    capped.admit(0, 0.5);
+    expect(capped.delayMs(10)).to.equal(1990);
+    capped.restart();
+    expect(capped.delayMs(10)).to.equal(0);
   });
 
   it('a cap is a positive number of steps per second, or null for full speed', () => {
@@ -118,6 +136,41 @@ describe('speed-cap pacing: a run through the worker API', () => {
     const moreS = (performance.now() - started) / 1000 - elapsedS;
     expect(last.step - stepAfterCap).to.be.at.most(2 + Math.ceil(2 * moreS));
     await api.stop(run);
+    await api.disposeRun(run);
+    await api.disposeModel(model);
+  });
+
+  it('batch changes mid-run keep the cap on every new segment', async () => {
+    const model = (
+      await api.createModel({ family: 'flow', kind: 'realnvp', layers: 2, hidden: 8, seed: 4 })
+    ).id;
+    const seen: { ms: number; step: number }[] = [];
+    const steps = 120;
+    const cap = 100;
+    const run = await api.createRun(
+      model,
+      data,
+      { steps, batch: 32, optimizer: { kind: 'adam', lr: 1e-3 }, maxStepsPerSecond: cap },
+      proxy((p: RunProgress) => void seen.push({ ms: performance.now(), step: p.step })),
+    );
+    const finished = api.step(run, steps);
+    await waitUntil(() => seen.some((p) => p.step >= 1), 60_000, 'the first step');
+    const first = seen.find((p) => p.step >= 1)!;
+    let batch = 32;
+    for (const at of [30, 60, 90]) {
+      await waitUntil(() => seen.some((p) => p.step >= at), 60_000, `step ${at}`);
+      batch = batch === 32 ? 16 : 32;
+      expect(await api.setBatchSize(run, batch)).to.include({ batch, speedCap: cap });
+    }
+    const end = await finished;
+    const elapsedMs = performance.now() - first.ms;
+    expect(end).to.include({ state: 'done', step: steps, batch });
+    // After the first report the rest is due at the cap, less the one chunk a late start may
+    // catch up and one of rounding: an unpaced segment (about 4x the cap here) ends far
+    // sooner. (50 ms of slack for message latency.)
+    const chunk = pacedChunkSteps(cap);
+    const dueMs = ((steps - first.step - 2 * chunk) * 1000) / cap;
+    expect(elapsedMs).to.be.at.least(dueMs - 50);
     await api.disposeRun(run);
     await api.disposeModel(model);
   });
