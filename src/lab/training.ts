@@ -26,8 +26,12 @@ export function trainerEma(state: TrainerState): Float32Array {
  * GPU timers and checkpoints at chunk boundaries, when no step of this model is in flight).
  */
 export interface ChunkGate {
-  /** Awaited before each chunk; the chunk of `steps` steps is submitted once it resolves. */
-  enter(steps: number): Promise<ChunkTicket>;
+  /**
+   * Awaited before each chunk; the chunk of `steps` steps is submitted once it resolves with a
+   * ticket. Undefined: no chunk now (the run was paused or stopped while the gate held it), so
+   * the run goes on as after any chunk: it pauses, or ends with its final report.
+   */
+  enter(steps: number): Promise<ChunkTicket | undefined>;
 }
 
 export interface ChunkTicket {
@@ -275,6 +279,7 @@ export class TrainingRun {
         }
         const limit = Math.min(steps, this.pauseAtStep ?? steps) - done;
         const chunk = await this.runGatedChunk(trainer, Math.min(limit, trainer.suggestedChunk));
+        if (!chunk) continue;
         done += chunk.losses.length;
         this.completed = done;
         pending.push(...chunk.losses);
@@ -304,10 +309,11 @@ export class TrainingRun {
     }
   }
 
-  private async runGatedChunk(trainer: Trainer, steps: number): Promise<ChunkResult> {
+  private async runGatedChunk(trainer: Trainer, steps: number): Promise<ChunkResult | undefined> {
     const gate = this.options.chunkGate;
     if (!gate) return trainer.runChunk(steps);
     const ticket = await gate.enter(steps);
+    if (!ticket) return undefined;
     let result: ChunkResult | undefined;
     try {
       const allowed = Math.max(1, Math.min(steps, ticket.steps ?? steps));

@@ -47,6 +47,9 @@ export function chunkGate(segment: Segment, context: GateContext): ChunkGate {
         throw new Error('This training segment ended (device lost or run changed).');
       }
       const maxSteps = await context.pace?.();
+      // Paused or stopped while the pace held the chunk (a batch change ends its segment so):
+      // no chunk, and the run ends or pauses as after any chunk, with its losses reported.
+      if (segment.run.isPaused || segment.run.isStopped) return undefined;
       if (!context.isCurrent()) {
         throw new Error('This training segment ended (device lost or run changed).');
       }

@@ -251,15 +251,16 @@ export class RunController {
 
   /**
    * Before a chunk of `segment`: waits until the chunk is due at the cap (scheduler.ts Pacer)
-   * and limits it to PACE_TICK_MS worth of steps; a cap change or the segment's end ends the
-   * wait early. Undefined without a cap (or once the segment ended: its gate then refuses).
+   * and limits it to PACE_TICK_MS worth of steps; a cap change, a pause, a stop or the
+   * segment's end ends the wait early. Undefined without a cap, or once paused or stopped (its
+   * gate then runs no chunk) or ended (its gate then refuses).
    */
   private async pace(segment: Segment): Promise<number | undefined> {
     for (;;) {
       const cap = this.speedCap;
-      if (cap === null || segment !== this.segment) return undefined;
-      // Entered, a chunk runs at least one step: the least, at once, for a pause or a stop.
-      if (segment.run.isPaused || segment.run.isStopped) return 1;
+      // Paused or stopped (its gate then runs no chunk), or no cap: no wait.
+      if (cap === null || segment.run.isPaused || segment.run.isStopped) return undefined;
+      if (segment !== this.segment) return undefined;
       const now = performance.now();
       const delay = this.pacer.delayMs(now);
       if (delay <= 0) return this.pacer.admit(now, cap);

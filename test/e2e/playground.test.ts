@@ -209,9 +209,8 @@ describe('playground end to end (built site)', () => {
       240_000,
     );
     expect(fmRun.step).to.equal(300);
-    // Not checked: fmRun.losses.length. The worker drops losses still in flight from a segment
-    // that setBatchSize ends (src/worker/runs.ts onSegmentProgress ignores a segment once it
-    // is no longer current), so the curve can miss a few steps there; reported.
+    // One loss per step across the batch change (the segment it ends reports its last losses).
+    expect(fmRun.losses.length, 'losses in the curve').to.equal(300);
     // The steps after the first are due at 200 steps/s, less two chunks of 20 (a late start's
     // catch-up and rounding), 100 ms for polling and 100 ms of steps the throttled report may
     // not show yet; unpaced they take about a third of that.

@@ -49,7 +49,15 @@ describe('a batch-size change keeps every loss and the step(n) target', () => {
     const steps = 300;
     const a = (await api.createModel(FLOW)).id;
     const recA = lossRecorder();
-    const runA = await api.createRun(a, data, { steps, batch: 64, optimizer: ADAM }, recA.listener);
+    // Capped at 100 steps/s (chunks of 10 steps): uncapped, one chunk can take the run to its end
+    // before the second change lands on a loaded machine. The cap changes no loss (the chunks'
+    // cuts do not change the schedule), so run B below still trains at full speed.
+    const runA = await api.createRun(
+      a,
+      data,
+      { steps, batch: 64, optimizer: ADAM, maxStepsPerSecond: 100 },
+      recA.listener,
+    );
     const latest = () => recA.seen[recA.seen.length - 1]?.step ?? 0;
     await api.start(runA);
     await waitUntil(() => latest() >= 20, 30_000, 'run A to train 20 steps');
