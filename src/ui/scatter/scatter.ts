@@ -1,5 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property, query } from 'lit/decorators.js';
+import { styleMap } from 'lit/directives/style-map.js';
 import { scatterStyles } from './scatter.styles';
 
 /** Okabe–Ito colours (safe for the common colour-vision deficiencies). */
@@ -54,7 +55,7 @@ export class FfScatter extends LitElement {
               ${this.layers.map(
                 (layer) =>
                   html`<span
-                    ><span class="swatch" style="background:${layer.color}"></span
+                    ><span class="swatch" style=${styleMap({ background: layer.color })}></span
                     >${layer.label}</span
                   >`,
               )}
