@@ -1,0 +1,32 @@
+/**
+ * The lab's model factory: a spec becomes a LabFlow or a LabDiffusion. It sits apart from
+ * models.ts (the LabModel contract and LabFlow) so that diffusion.ts can implement that contract
+ * without models.ts importing diffusion.ts back (no import cycle; scripts/import-cycles.mjs).
+ */
+import type { GpuRuntime } from '../gpu';
+import { FlowModel } from '../models/flows/flow-model';
+import { ModelSpecError } from '../models/flows/flow-spec';
+import { DiffusionSpecError } from '../models/diffusion/spec';
+import { LabDiffusion } from './diffusion';
+import { LabFlow, type LabModel, type ModelSpec } from './models';
+
+export async function createLabModel(runtime: GpuRuntime, spec: ModelSpec): Promise<LabModel> {
+  switch (spec.family) {
+    case 'flow':
+      return new LabFlow(await FlowModel.create(runtime, spec));
+    case 'diffusion':
+      try {
+        return await LabDiffusion.create(runtime, spec);
+      } catch (error) {
+        // One error type for every bad spec field, whatever the family.
+        if (error instanceof DiffusionSpecError)
+          throw new ModelSpecError(error.field, error.message);
+        throw error;
+      }
+    default:
+      throw new ModelSpecError(
+        'family',
+        `model.family must be 'flow' or 'diffusion', got "${String((spec as { family: unknown }).family)}".`,
+      );
+  }
+}
