@@ -5,10 +5,9 @@
  */
 import type { GpuRuntime } from '../gpu';
 import { FlowModel } from '../models/flows/flow-model';
-import { ModelSpecError } from '../models/flows/flow-spec';
-import { DiffusionSpecError } from '../models/diffusion/spec';
 import { LabDiffusion } from './diffusion';
 import { LabFlow, type LabModel, type ModelSpec } from './models';
+import { asModelSpecError, unknownFamilyError } from './spec-errors';
 
 export async function createLabModel(runtime: GpuRuntime, spec: ModelSpec): Promise<LabModel> {
   switch (spec.family) {
@@ -18,15 +17,9 @@ export async function createLabModel(runtime: GpuRuntime, spec: ModelSpec): Prom
       try {
         return await LabDiffusion.create(runtime, spec);
       } catch (error) {
-        // One error type for every bad spec field, whatever the family.
-        if (error instanceof DiffusionSpecError)
-          throw new ModelSpecError(error.field, error.message);
-        throw error;
+        throw asModelSpecError(error);
       }
     default:
-      throw new ModelSpecError(
-        'family',
-        `model.family must be 'flow' or 'diffusion', got "${String((spec as { family: unknown }).family)}".`,
-      );
+      throw unknownFamilyError(spec);
   }
 }

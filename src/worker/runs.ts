@@ -212,12 +212,7 @@ export class RunController {
     record.checkpoint = undefined;
     record.version++;
     this.step = 0;
-    this.segmentsStarted = 0;
-    this.carried = undefined;
-    this.streamSeed = this.seed;
-    this.notice = undefined;
-    this.gpuMsPerStep = null;
-    this.rates = { ...this.rates, loss: NaN, stepsPerSecond: 0, samplesPerSecond: 0 };
+    this.startAfresh();
     this.setState('idle');
     return this.progress();
   }
@@ -422,16 +417,24 @@ export class RunController {
       this.step = before;
       throw error;
     }
-    this.carried = undefined;
     this.totalSteps = step;
     this.pendingLosses = [];
+    this.startAfresh();
+    this.setState('done');
+    return this.progress();
+  }
+
+  /**
+   * After a reset or an import: no optimizer carried over, the first segment's data stream,
+   * no notice or measurements of the training before.
+   */
+  private startAfresh(): void {
     this.segmentsStarted = 0;
+    this.carried = undefined;
     this.streamSeed = this.seed;
     this.notice = undefined;
     this.gpuMsPerStep = null;
     this.rates = { ...this.rates, loss: NaN, stepsPerSecond: 0, samplesPerSecond: 0 };
-    this.setState('done');
-    return this.progress();
   }
 
   /** New parameters from outside (importParams): the next segment starts a fresh optimizer. */
