@@ -15,6 +15,7 @@ import {
   type GpuRuntime,
   type PooledBuffer,
 } from '../gpu';
+import { bindingBytes, bindingOf, u32, type BindingTarget as Target } from './bindings';
 import { PHILOX_LIBRARY } from '../rng/random-fill';
 import { seedKey } from '../rng/philox';
 import { DATA_STREAM } from './draws';
@@ -66,31 +67,12 @@ export interface SampleRequest {
   offset?: number;
 }
 
-type Target = GPUBuffer | GPUBufferBinding | PooledBuffer;
-
-function bindingOf(target: Target): GPUBufferBinding {
-  if ('binding' in target) return target.binding;
-  if ('usage' in target) return { buffer: target, offset: 0, size: target.size };
-  return target;
-}
-
-function bindingBytes(binding: GPUBufferBinding): number {
-  return binding.size ?? binding.buffer.size - (binding.offset ?? 0);
-}
-
 function checkAlive(aux: PooledBuffer, what: string): void {
   if (aux.disposed) {
     throw new Error(
       `This ${what} belongs to a disposed dataset; get a new one from a live dataset.`,
     );
   }
-}
-
-function u32(value: number, field: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new RangeError(`${field} must be an integer in [0, 2^32), got ${value}.`);
-  }
-  return value;
 }
 
 /** Encodes dataset sampling into compute passes; owned by a Dataset (dispose the Dataset). */

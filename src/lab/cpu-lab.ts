@@ -13,9 +13,9 @@ import { resolveDataset, type DensitySource } from '../data/source';
 import type { DatasetSpec } from '../data/spec';
 import { CpuDiffusionModel } from '../models/diffusion/cpu-model';
 import type { SamplerName } from '../models/diffusion/model';
-import { DiffusionSpecError, type DiffusionModelSpec } from '../models/diffusion/spec';
+import type { DiffusionModelSpec } from '../models/diffusion/spec';
 import { CpuFlowModel } from '../models/flows/cpu-flow';
-import { ModelSpecError, type FlowModelSpec } from '../models/flows/flow-spec';
+import type { FlowModelSpec } from '../models/flows/flow-spec';
 import { seedKey } from '../rng/philox';
 import {
   frameStride,
@@ -26,6 +26,7 @@ import {
   type SamplingPlan,
 } from './model-views';
 import type { ModelSpec } from './models';
+import { asModelSpecError, unknownFamilyError } from './spec-errors';
 
 export { CpuDiffusionModel, CpuFlowModel };
 
@@ -241,16 +242,10 @@ export class CpuLab {
         try {
           return new CpuLabDiffusion(spec as DiffusionModelSpec);
         } catch (error) {
-          if (error instanceof DiffusionSpecError) {
-            throw new ModelSpecError(error.field, error.message);
-          }
-          throw error;
+          throw asModelSpecError(error);
         }
       default:
-        throw new ModelSpecError(
-          'family',
-          `model.family must be 'flow' or 'diffusion', got "${String((spec as { family: unknown }).family)}".`,
-        );
+        throw unknownFamilyError(spec);
     }
   }
 }

@@ -28,7 +28,7 @@ import {
   type SamplePaths,
   type SamplingPlan,
 } from './model-views';
-import type { TrainingData, TrainingTaskOptions } from './models';
+import type { LabModel, TrainingData, TrainingTaskOptions } from './models';
 
 /** The model's sample options from the vocabulary every lab model takes (names checked later). */
 function samplerOptions(options: ModelSampleOptions): SampleOptions {
@@ -40,7 +40,7 @@ function samplerOptions(options: ModelSampleOptions): SampleOptions {
   };
 }
 
-export class LabDiffusion {
+export class LabDiffusion implements LabModel {
   private disposed = false;
 
   constructor(

@@ -15,7 +15,8 @@ import {
 } from '../data/images';
 import type { ReflowPairOptions, ReflowPairs } from '../models/diffusion/reflow';
 import { LabDiffusion } from './diffusion';
-import { createLabModel, type LabModel, type ModelSpec, type TrainingData } from './models';
+import { createLabModel } from './create-model';
+import type { LabModel, ModelSpec, TrainingData } from './models';
 import { TrainingRun, type TrainOptions } from './training';
 
 export type { ImageDataset, ImageDatasetSpec, ImageLoadOptions };

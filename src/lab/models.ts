@@ -3,12 +3,11 @@
  * the UI and other pages can treat flows and diffusion models alike.
  */
 import type { Dataset } from '../data/dataset';
-import type { GpuRuntime, PooledBuffer } from '../gpu';
+import type { PooledBuffer } from '../gpu';
 import type { Trainer, TrainingTask } from '../nn/trainer';
-import { DiffusionSpecError, type DiffusionModelSpec } from '../models/diffusion/spec';
-import { LabDiffusion } from './diffusion';
-import { FlowModel, INFERENCE_CHUNK, type Normalization } from '../models/flows/flow-model';
-import { ModelSpecError, type FlowModelSpec } from '../models/flows/flow-spec';
+import type { DiffusionModelSpec } from '../models/diffusion/spec';
+import { INFERENCE_CHUNK, type FlowModel, type Normalization } from '../models/flows/flow-model';
+import type { FlowModelSpec } from '../models/flows/flow-spec';
 import { FlowTrainingTask } from '../models/flows/flow-training';
 import { ReflowPairs } from '../models/diffusion/reflow';
 import type { FieldValues } from '../models/diffusion/model';
@@ -234,26 +233,5 @@ export class LabFlow implements LabModel {
   dispose(): void {
     this.disposed = true;
     this.flow.dispose();
-  }
-}
-
-export async function createLabModel(runtime: GpuRuntime, spec: ModelSpec): Promise<LabModel> {
-  switch (spec.family) {
-    case 'flow':
-      return new LabFlow(await FlowModel.create(runtime, spec));
-    case 'diffusion':
-      try {
-        return await LabDiffusion.create(runtime, spec);
-      } catch (error) {
-        // One error type for every bad spec field, whatever the family.
-        if (error instanceof DiffusionSpecError)
-          throw new ModelSpecError(error.field, error.message);
-        throw error;
-      }
-    default:
-      throw new ModelSpecError(
-        'family',
-        `model.family must be 'flow' or 'diffusion', got "${String((spec as { family: unknown }).family)}".`,
-      );
   }
 }

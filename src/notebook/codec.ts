@@ -31,6 +31,7 @@ import { parseNotebook } from './validate';
 import {
   checkWeightsHeader,
   fitsFloat16,
+  listOfWeights,
   type ModelWeights,
   type SharePayload,
   type WeightsHeader,
@@ -284,15 +285,9 @@ async function readContainer(bytes: Uint8Array, version: number): Promise<ShareP
   await nextTask();
   const notebook = parseNotebook(rawNotebook);
   await nextTask();
-  if (!Array.isArray(rawWeights)) {
-    throw new NotebookError(
-      'weights',
-      'weights',
-      `weights: expected a list, received ${describeValue(rawWeights)}.`,
-    );
-  }
+  const weightList = listOfWeights(rawWeights);
   const seen = new Set<string>();
-  const headers: (WeightsHeader & { dtype: Dtype })[] = rawWeights.map((w: unknown, i) => {
+  const headers: (WeightsHeader & { dtype: Dtype })[] = weightList.map((w: unknown, i) => {
     const path = `weights[${i}]`;
     const header = checkWeightsHeader(w, path, notebook, seen, (w as { count?: unknown })?.count);
     const dtype = (w as { dtype?: unknown }).dtype;

@@ -22,7 +22,13 @@ import { NotebookError, describeValue } from './errors';
 import { imageSetsFromJsonSteps, imageSetsToJson } from './image-files-data';
 import { NOTEBOOK_VERSION } from './schema';
 import { parseNotebook } from './validate';
-import { MAX_PARAMS, checkWeightsHeader, type ModelWeights, type SharePayload } from './weights';
+import {
+  MAX_PARAMS,
+  checkWeightsHeader,
+  listOfWeights,
+  type ModelWeights,
+  type SharePayload,
+} from './weights';
 
 export const FILE_FORMAT = 'flowfield-notebook';
 export const FILE_EXTENSION = '.flowfield.json';
@@ -105,16 +111,10 @@ function* payloadSteps(doc: unknown): Generator<void, SharePayload> {
   }
   const notebook = parseNotebook(file['notebook']);
   const rawWeights = file['weights'] ?? [];
-  if (!Array.isArray(rawWeights)) {
-    throw new NotebookError(
-      'weights',
-      'weights',
-      `weights: expected a list, received ${describeValue(rawWeights)}.`,
-    );
-  }
+  const weightList = listOfWeights(rawWeights);
   const seen = new Set<string>();
   const weights: ModelWeights[] = [];
-  for (const [i, w] of (rawWeights as unknown[]).entries()) {
+  for (const [i, w] of weightList.entries()) {
     const path = `weights[${i}]`;
     const data = (w as { float32?: unknown } | null)?.float32;
     yield; // JSON.parse and the checks so far were one task; the decoding goes in chunks.

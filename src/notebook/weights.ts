@@ -56,6 +56,18 @@ function pair(value: unknown, path: string, positive: boolean): [number, number]
   }) as [number, number];
 }
 
+/** A file's or link's `weights`: a list, or a NotebookError saying what came instead. */
+export function listOfWeights(raw: unknown): unknown[] {
+  if (!Array.isArray(raw)) {
+    throw new NotebookError(
+      'weights',
+      'weights',
+      `weights: expected a list, received ${describeValue(raw)}.`,
+    );
+  }
+  return raw as unknown[];
+}
+
 /**
  * Checks one weights entry's metadata at `path` (e.g. `weights[0]`): its Train cell exists in
  * `notebook` and is not already used by an earlier entry (`seen`), steps and count are in range.

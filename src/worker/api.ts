@@ -456,14 +456,30 @@ export interface LabApi {
 
   /**
    * A run of a model on a dataset (or, for a reflow student, on reflow pairs), idle until
-   * start() or step(n). One live run per model.
+   * start() or step(n). One live run per model. With `dataset` null the run only holds
+   * imported weights (importRunWeights; e.g. a reflow student opened without its teacher): it
+   * reports and its model samples, but start() and step(n) reject, saying to create the run
+   * with data.
    */
   createRun(
     model: ModelId,
-    dataset: DatasetId | PairsId,
+    dataset: DatasetId | PairsId | null,
     options: RunOptions,
     onProgress?: ProgressListener,
   ): Promise<RunId>;
+  /**
+   * Loads trained weights into the run's model (`params` as exportParams returned them, with the
+   * data normalisation they were trained under) as `step` steps of training: the run is then
+   * 'done' at that step (totalSteps = step, no losses, a fresh optimizer for any further
+   * step(n)), and resolves with that report, which runStatus repeats. A link, a file or the
+   * gallery opens weights through this, so the page shows the worker's state for them too.
+   * Rejects while the run trains.
+   */
+  importRunWeights(
+    id: RunId,
+    params: ArrayBuffer,
+    options: { step: number; normalization?: Normalization },
+  ): Promise<RunProgress>;
   /** Starts (or continues after stop, failure or recovery) from the current step. */
   start(id: RunId): Promise<RunProgress>;
   /** Resolves once the chunk in flight finished and the run is paused. */

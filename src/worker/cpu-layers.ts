@@ -4,7 +4,6 @@
  * data as view-sources.ts makes on the GPU, as CPU arrays for render/canvas2d.ts.
  */
 import { CPU_DIFFUSION_DENSITY, type CpuDataset, type CpuLabModel } from '../lab/cpu-lab';
-import type { ModelSampleOptions } from '../lab/models';
 import {
   arrowData,
   arrowGrid,
@@ -18,6 +17,7 @@ import {
   type WarpGeometry,
 } from '../render';
 import type { DatasetId, FieldLegend, ModelId, SampleOptions, ViewLayer } from './api';
+import { samplerOptions } from './sampler-options';
 
 const MAX_TRAJECTORY_FRAMES = 64;
 export const MAX_PATHS = 65536;
@@ -48,7 +48,7 @@ export function prepareLayer(sources: CpuViewSources, layer: ViewLayer, visible:
       }
       const id = layer.source.model;
       const model = sources.model(id).model;
-      const options = sampler(model, layer.sample, seed, 'points.sample');
+      const options = samplerOptions(model, layer.sample, seed, 'points.sample');
       const points = sources.sample(id, layer.count, options);
       return { kind: 'points', points, nfe: model.planSampling(options).nfe };
     }
@@ -80,7 +80,7 @@ export function prepareLayer(sources: CpuViewSources, layer: ViewLayer, visible:
     }
     case 'trajectories': {
       const model = sources.model(layer.model).model;
-      const options = sampler(model, layer.sample, layer.seed ?? 0, 'trajectories.sample');
+      const options = samplerOptions(model, layer.sample, layer.seed ?? 0, 'trajectories.sample');
       // The same sampler, seed and noise as a points layer: the paths end at its samples.
       const paths = model.paths(layer.count, { ...options, maxFrames: MAX_TRAJECTORY_FRAMES });
       return { kind: 'trajectories', ...paths };
@@ -105,27 +105,6 @@ export function prepareLayer(sources: CpuViewSources, layer: ViewLayer, visible:
       };
     }
   }
-}
-
-/** A layer's sampler options, checked against the model (throws readably); flows ignore them. */
-export function sampler(
-  model: CpuLabModel,
-  sample: SampleOptions | undefined,
-  seed: number,
-  what: string,
-): ModelSampleOptions & { seed: number } {
-  const options = {
-    seed,
-    ...(sample?.sampler !== undefined ? { sampler: sample.sampler } : {}),
-    ...(sample?.steps !== undefined ? { steps: sample.steps } : {}),
-    ...(sample?.eta !== undefined ? { eta: sample.eta } : {}),
-  };
-  try {
-    model.planSampling(options);
-  } catch (error) {
-    throw new RangeError(`${what}: ${(error as Error).message}`, { cause: error });
-  }
-  return options;
 }
 
 /** A model with a field (diffusion / flow matching) for a field layer, or a readable error. */

@@ -18,7 +18,7 @@ import type {
   WorkerGpuReport,
 } from './api';
 import { CpuViewController } from './cpu-views';
-import { allFinite, copyNormalization } from './records';
+import { copyNormalization, importedValues } from './records';
 import { floats, transferred } from './arrays';
 import { Registry } from './registry';
 
@@ -84,6 +84,9 @@ interface CpuRunRecord {
   steps: number;
   batch: number;
   lr: number;
+  /** 'idle', or 'done' at `step` once weights were imported (importRunWeights). */
+  state: 'idle' | 'done';
+  step: number;
 }
 
 export function createCpuService(fallback: CpuFallback): LabApi {
@@ -114,8 +117,8 @@ export function createCpuService(fallback: CpuFallback): LabApi {
   const progress = (run: CpuRunRecord): RunProgress => ({
     run: run.id,
     model: run.model,
-    state: 'idle',
-    step: 0,
+    state: run.state,
+    step: run.step,
     totalSteps: run.steps,
     loss: NaN,
     losses: new Float32Array(0),
@@ -129,6 +132,22 @@ export function createCpuService(fallback: CpuFallback): LabApi {
     speedCap: null,
   });
   const idle = async (id: RunId) => progress(runs.get(id));
+
+  /** Puts exported parameters into a model (checkpoint() hands them back). */
+  const importInto = (
+    record: CpuModelRecord,
+    params: ArrayBuffer,
+    normalization: Normalization | undefined,
+  ): void => {
+    const values = importedValues(params);
+    record.model.importParams(values);
+    if (normalization) record.model.normalization = copyNormalization(normalization);
+    record.imported = {
+      params: values.slice(),
+      normalization: copyNormalization(record.model.normalization),
+    };
+    record.version++;
+  };
 
   return {
     async probe(): Promise<WorkerGpuReport> {
@@ -222,25 +241,20 @@ export function createCpuService(fallback: CpuFallback): LabApi {
       return transfer(bytes, [bytes]);
     },
     async importParams(id, params, normalization?: Normalization) {
-      const record = models.get(id);
-      if (!(params instanceof ArrayBuffer) || params.byteLength % 4 !== 0) {
-        throw new TypeError(
-          'importParams expects the ArrayBuffer of float32 values that exportParams() returned.',
-        );
-      }
-      const values = new Float32Array(params);
-      if (!allFinite(values)) {
+      importInto(models.get(id), params, normalization);
+    },
+    async importRunWeights(id, params, { step, normalization }) {
+      const run = runs.get(id);
+      if (!Number.isInteger(step) || step < 0) {
         throw new RangeError(
-          'importParams got NaN or infinite values; import parameters from a healthy export.',
+          `importRunWeights needs the steps the weights were trained for, an integer ≥ 0, got ${String(step)}.`,
         );
       }
-      record.model.importParams(values);
-      if (normalization) record.model.normalization = copyNormalization(normalization);
-      record.imported = {
-        params: values.slice(),
-        normalization: copyNormalization(record.model.normalization),
-      };
-      record.version++;
+      importInto(models.get(run.model), params, normalization);
+      run.state = 'done';
+      run.step = step;
+      run.steps = step;
+      return progress(run);
     },
     async checkpoint(id) {
       const imported = models.get(id).imported;
@@ -277,12 +291,19 @@ export function createCpuService(fallback: CpuFallback): LabApi {
         steps: options.steps,
         batch: options.batch,
         lr: options.optimizer.lr,
+        state: 'idle',
+        step: 0,
       })).id;
     },
     start: cannot('Training'),
     resume: cannot('Training'),
     step: cannot('Training'),
-    reset: idle,
+    async reset(id) {
+      const run = runs.get(id);
+      run.state = 'idle';
+      run.step = 0;
+      return progress(run);
+    },
     pause: idle,
     stop: idle,
     setLearningRate: cannot('Training'),

@@ -32,10 +32,10 @@ import {
   diffusionModel,
   MAX_PATHS,
   prepareLayer,
-  sampler,
   type CpuViewSources,
   type Prepared,
 } from './cpu-layers';
+import { samplerOptions } from './sampler-options';
 
 export type { CpuViewSources };
 
@@ -256,7 +256,7 @@ export class CpuViewController {
         }
         if ('model' in layer.source) {
           const model = this.sources.model(layer.source.model).model;
-          sampler(model, layer.sample, 0, 'points.sample');
+          samplerOptions(model, layer.sample, 0, 'points.sample');
         } else this.sources.dataset(layer.source.dataset);
         return;
       }
@@ -286,7 +286,7 @@ export class CpuViewController {
       }
       case 'trajectories': {
         const model = this.sources.model(layer.model).model;
-        sampler(model, layer.sample, 0, 'trajectories.sample');
+        samplerOptions(model, layer.sample, 0, 'trajectories.sample');
         if (!Number.isInteger(layer.count) || layer.count < 1 || layer.count > MAX_PATHS) {
           throw new RangeError(
             `trajectories.count must be an integer in [1, ${MAX_PATHS}], got ${String(layer.count)}.`,

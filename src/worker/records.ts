@@ -42,6 +42,26 @@ export function allFinite(values: Float32Array): boolean {
   return true;
 }
 
+/**
+ * The float32 values of parameters handed to importParams / importRunWeights (a view of
+ * `params`), or a TypeError / RangeError saying what was expected: exportParams()'s buffer,
+ * every value finite.
+ */
+export function importedValues(params: ArrayBuffer): Float32Array {
+  if (!(params instanceof ArrayBuffer) || params.byteLength % 4 !== 0) {
+    throw new TypeError(
+      'importParams expects the ArrayBuffer of float32 values that exportParams() returned.',
+    );
+  }
+  const values = new Float32Array(params);
+  if (!allFinite(values)) {
+    throw new RangeError(
+      'importParams got NaN or infinite values; import parameters from a healthy export.',
+    );
+  }
+  return values;
+}
+
 export function copyNormalization(n: {
   readonly shift: readonly [number, number];
   readonly scale: readonly [number, number];

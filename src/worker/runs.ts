@@ -98,8 +98,8 @@ export class RunController {
   constructor(
     readonly id: RunId,
     readonly model: ModelId,
-    /** A dataset, or the reflow pairs a reflow student trains on. */
-    readonly dataset: DatasetId | PairsId,
+    /** A dataset, the reflow pairs a reflow student trains on, or null: imported weights only. */
+    readonly dataset: DatasetId | PairsId | null,
     private readonly session: SessionHost,
     private readonly options: RunOptions,
     private readonly listener: ProgressListener | undefined,
@@ -129,6 +129,7 @@ export class RunController {
 
   async start(): Promise<RunProgress> {
     if (this.state === 'running' || this.state === 'recovering') return this.progress();
+    this.checkTrainable();
     this.notice = undefined;
     this.pauseAtStep = undefined;
     if (this.segment) {
@@ -158,6 +159,7 @@ export class RunController {
     if (!Number.isInteger(n) || n < 1) {
       throw new RangeError(`step(n) needs a positive integer number of steps, got ${String(n)}.`);
     }
+    this.checkTrainable();
     if (this.state === 'recovering') await this.untilSettled();
     this.notice = undefined;
     const from = this.segment ? this.segment.base + this.segment.run.stepsDone : this.step;
@@ -210,12 +212,7 @@ export class RunController {
     record.checkpoint = undefined;
     record.version++;
     this.step = 0;
-    this.segmentsStarted = 0;
-    this.carried = undefined;
-    this.streamSeed = this.seed;
-    this.notice = undefined;
-    this.gpuMsPerStep = null;
-    this.rates = { ...this.rates, loss: NaN, stepsPerSecond: 0, samplesPerSecond: 0 };
+    this.startAfresh();
     this.setState('idle');
     return this.progress();
   }
@@ -343,11 +340,22 @@ export class RunController {
     checkModelBatch(this.session.models.get(this.model).model.spec, batch);
   }
 
+  /** A run created without data holds imported weights only: it refuses to train, saying why. */
+  private checkTrainable(): void {
+    if (this.dataset !== null) return;
+    throw new Error(
+      `${this.id} was created without data (dataset null), to hold imported weights only, so ` +
+        'it cannot train; create a run with a dataset (or reflow pairs) to train this model.',
+    );
+  }
+
   /** What the run trains on: its dataset, or its reflow pairs (remade after a device loss). */
   private trainingData() {
-    return this.dataset.startsWith('pairs:')
-      ? this.session.pairs.get(this.dataset as PairsId).pairs
-      : this.session.datasets.get(this.dataset as DatasetId).dataset;
+    this.checkTrainable();
+    const dataset = this.dataset!;
+    return dataset.startsWith('pairs:')
+      ? this.session.pairs.get(dataset as PairsId).pairs
+      : this.session.datasets.get(dataset as DatasetId).dataset;
   }
 
   // ---- device loss ----------------------------------------------------------------------
@@ -383,6 +391,51 @@ export class RunController {
       this.setState('paused');
     }
     return lost;
+  }
+
+  /**
+   * Trained weights from outside (a link, a file, the gallery) standing for `step` steps of
+   * training: `load` puts them into the model once no segment holds it, and the run is then
+   * 'done' at that step, with no losses; a step(n) trains on from there with a fresh optimizer.
+   */
+  async importWeights(step: number, load: () => Promise<void>): Promise<RunProgress> {
+    if (!Number.isInteger(step) || step < 0) {
+      throw new RangeError(
+        `importRunWeights needs the steps the weights were trained for, an integer ≥ 0, got ${String(step)}.`,
+      );
+    }
+    if (this.state === 'running' || this.state === 'recovering') {
+      throw new Error(`${this.id} is training; pause or stop it before importing weights.`);
+    }
+    this.pauseAtStep = undefined;
+    await this.endSegment();
+    const before = this.step;
+    // Set first: the import's checkpoint (the state a recovery rebuilds) is taken at this step.
+    this.step = step;
+    try {
+      await load();
+    } catch (error) {
+      this.step = before;
+      throw error;
+    }
+    this.totalSteps = step;
+    this.pendingLosses = [];
+    this.startAfresh();
+    this.setState('done');
+    return this.progress();
+  }
+
+  /**
+   * After a reset or an import: no optimizer carried over, the first segment's data stream,
+   * no notice or measurements of the training before.
+   */
+  private startAfresh(): void {
+    this.segmentsStarted = 0;
+    this.carried = undefined;
+    this.streamSeed = this.seed;
+    this.notice = undefined;
+    this.gpuMsPerStep = null;
+    this.rates = { ...this.rates, loss: NaN, stepsPerSecond: 0, samplesPerSecond: 0 };
   }
 
   /** New parameters from outside (importParams): the next segment starts a fresh optimizer. */

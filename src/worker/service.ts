@@ -10,7 +10,7 @@ import type { Normalization } from '../lab/models';
 import { trainerEma } from '../lab/training';
 import type { DatasetId, LabApi, ModelId, PairsId, RunId, ViewId, WorkerGpuReport } from './api';
 import { floats, transferred } from './arrays';
-import { allFinite, copyNormalization, type ModelRecord } from './records';
+import { copyNormalization, importedValues, type ModelRecord } from './records';
 import { imageSetMethods } from './image-sets';
 import { pairsFromSnapshot, pairsInfo, snapshotTeacher, teacherProblem } from './reflow';
 import { RunController } from './runs';
@@ -40,6 +40,28 @@ export function createLabService(session: LabSession): LabApi {
         `${record.id} is training (${record.run}); pause or stop the run before ${what}.`,
       );
     }
+  };
+
+  /** Puts exported parameters into a model: the checkpoint a recovery rebuilds it from, too. */
+  const importInto = async (
+    record: ModelRecord,
+    params: ArrayBuffer,
+    normalization: Normalization | undefined,
+  ): Promise<void> => {
+    const values = importedValues(params);
+    refuseWhileTraining(record, 'importing parameters');
+    record.model.importParams(values.slice());
+    if (normalization) record.model.normalization = copyNormalization(normalization);
+    // Moments of other parameters would mislead the next segment's first steps.
+    if (record.run !== undefined) session.runs.get(record.run).forgetOptimizer();
+    const step = record.run === undefined ? 0 : session.runs.get(record.run).progress().step;
+    record.checkpoint = {
+      step,
+      params: values,
+      normalization: copyNormalization(record.model.normalization),
+      loss: NaN,
+    };
+    record.version++;
   };
 
   return {
@@ -180,31 +202,13 @@ export function createLabService(session: LabSession): LabApi {
     },
 
     async importParams(id, params, normalization?: Normalization) {
-      const record = await model(id);
-      if (!(params instanceof ArrayBuffer) || params.byteLength % 4 !== 0) {
-        throw new TypeError(
-          'importParams expects the ArrayBuffer of float32 values that exportParams() returned.',
-        );
-      }
-      refuseWhileTraining(record, 'importing parameters');
-      const values = new Float32Array(params);
-      if (!allFinite(values)) {
-        throw new RangeError(
-          'importParams got NaN or infinite values; import parameters from a healthy export.',
-        );
-      }
-      record.model.importParams(values.slice());
-      if (normalization) record.model.normalization = copyNormalization(normalization);
-      // Moments of other parameters would mislead the next segment's first steps.
-      if (record.run !== undefined) session.runs.get(record.run).forgetOptimizer();
-      const step = record.run === undefined ? 0 : session.runs.get(record.run).progress().step;
-      record.checkpoint = {
-        step,
-        params: values,
-        normalization: copyNormalization(record.model.normalization),
-        loss: NaN,
-      };
-      record.version++;
+      await importInto(await model(id), params, normalization);
+    },
+
+    async importRunWeights(id, params, { step, normalization }) {
+      const controller = run(id);
+      const record = await model(controller.model);
+      return controller.importWeights(step, () => importInto(record, params, normalization));
     },
 
     async checkpoint(id) {
@@ -279,12 +283,13 @@ export function createLabService(session: LabSession): LabApi {
 
     async createRun(modelId, datasetId, options, onProgress) {
       const record = await model(modelId);
-      const onPairs = datasetId.startsWith('pairs:');
+      const onPairs = datasetId !== null && datasetId.startsWith('pairs:');
       if (onPairs) session.pairs.get(datasetId as PairsId);
-      else session.datasets.get(datasetId as DatasetId);
+      else if (datasetId !== null) session.datasets.get(datasetId as DatasetId);
       const pairing =
         record.model.spec.family === 'diffusion' ? record.model.spec.pairing : undefined;
-      if (pairing === 'reflow' && !onPairs) {
+      // Without data (weights only), any model may have a run; it just cannot train.
+      if (pairing === 'reflow' && !onPairs && datasetId !== null) {
         throw new Error(
           `${modelId} has pairing 'reflow': it trains on a teacher's pairs (createReflowPairs), not on ${datasetId}.`,
         );

@@ -5,13 +5,7 @@
  * the probability-flow / flow-matching ODE (time steps), sample paths, and field arrows.
  */
 import { STORAGE_USAGE, type PooledBuffer } from '../gpu';
-import {
-  ODE_WARP_STEPS,
-  type Dataset,
-  type LabModel,
-  type ModelSampleOptions,
-  type SamplingPlan,
-} from '../lab/models';
+import { ODE_WARP_STEPS, type Dataset, type LabModel } from '../lab/models';
 import {
   HeatmapRange,
   MAX_POINTS_PER_LAYER,
@@ -31,10 +25,10 @@ import type {
   ModelId,
   PointSource,
   PointsLayer,
-  SampleOptions,
   TrajectoriesLayer,
   WarpLayer,
 } from './api';
+import { samplerOptions } from './sampler-options';
 import type { DeviceScope, SessionHost } from './device-scope';
 
 // A number, not GPUBufferUsage: this module loads in browsers without WebGPU (backend.ts).
@@ -206,31 +200,6 @@ export async function prepareWarp(
   stages.forEach((stage, i) => all.set(stage, i * points.length));
   const buffer = scope.lab.runtime.pool.upload(all, STORAGE, 'warp stages');
   return { kind: 'warp', stages: buffer, stageCount: stages.length, geometry };
-}
-
-/** A layer's sampler options, checked against the model (throws readably); flows ignore them. */
-export function samplerOptions(
-  model: LabModel,
-  sample: SampleOptions | undefined,
-  seed: number,
-  what: string,
-): ModelSampleOptions & { seed: number } {
-  const options = {
-    seed,
-    ...(sample?.sampler !== undefined ? { sampler: sample.sampler } : {}),
-    ...(sample?.steps !== undefined ? { steps: sample.steps } : {}),
-    ...(sample?.eta !== undefined ? { eta: sample.eta } : {}),
-  };
-  checkedPlan(model, options, what);
-  return options;
-}
-
-function checkedPlan(model: LabModel, options: ModelSampleOptions, what: string): SamplingPlan {
-  try {
-    return model.planSampling(options);
-  } catch (error) {
-    throw new RangeError(`${what}: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 /** The checked model of a trajectories or field layer. */

@@ -52,13 +52,13 @@ import {
   prepareTrajectories,
   prepareWarp,
   resolveSource,
-  samplerOptions,
   sourceVersion,
   warpBounds,
   warpModelOf,
   MAX_PATHS,
   type Prepared,
 } from './view-sources';
+import { samplerOptions } from './sampler-options';
 
 const DEFAULT_BOUNDS: Bounds = [-4, -4, 4, 4];
 const DEFAULT_BACKGROUND: [number, number, number, number] = [0.06, 0.06, 0.08, 1];

@@ -13,7 +13,7 @@ import type { LabDiffusion } from '../../src/lab/diffusion';
 import { CpuDiffusionModel, CpuFlowModel, openCpuLab } from '../../src/lab/cpu-lab';
 import type { LabModel, ModelSpec } from '../../src/lab/models';
 import { fastMlpDenoiser } from '../../src/models/diffusion/cpu-denoiser';
-import { mlpDenoiser } from '../../src/models/diffusion/reference';
+import { mlpDenoiser } from '../../src/models/diffusion/reference/plan-runner';
 import type { LabFlow } from '../../src/lab/models';
 import { testValues } from '../support/gpu-helpers';
 import { testGpu } from '../support/gpu';

@@ -15,7 +15,7 @@ import { expect } from '@esm-bundle/chai';
 import { CpuDiffusionModel } from '../../src/models/diffusion/cpu-model';
 import { DiffusionModel } from '../../src/models/diffusion/model';
 import { ReflowPairs } from '../../src/models/diffusion/reflow';
-import { initialNoise } from '../../src/models/diffusion/reference';
+import { initialNoise } from '../../src/models/diffusion/reference/plan-runner';
 import type { DiffusionSampler, FlowSampler } from '../../src/models/diffusion/plan';
 import type { DiffusionModelSpec } from '../../src/models/diffusion/spec';
 import type { ModelSettings } from '../../src/notebook/schema';

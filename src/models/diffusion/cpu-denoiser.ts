@@ -1,6 +1,6 @@
 /**
  * The denoiser (x, emb(t)) → out for CPU sampling: the same network as mlpDenoiser
- * (reference.ts) and the GPU kernels, evaluated batch-wise over flat typed arrays with no
+ * (reference/plan-runner.ts) and the GPU kernels, evaluated batch-wise over flat typed arrays with no
  * allocation per point, and with the exact 2×2 input Jacobian by forward-mode tangents only
  * when a likelihood asks for it. It is the float64 twin made fast enough to draw a notebook's
  * samples without WebGPU; tests hold it to mlpDenoiser.
@@ -9,7 +9,7 @@ import { activate, activationGrad } from '../../nn/activations';
 import { linearLayers, type MlpShape } from '../../nn/mlp-shape';
 import { embeddingFrequency, type EmbeddingShape } from '../../nn/reference/embedding';
 import { layerActivates, layerEndsBlock } from './denoiser';
-import type { CpuDenoiser, DenoiserOutput } from './reference';
+import type { CpuDenoiser, DenoiserOutput } from './reference/plan-runner';
 
 /** Points evaluated together in the values-only path. */
 const BLOCK = 4;

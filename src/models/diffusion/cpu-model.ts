@@ -1,6 +1,6 @@
 /**
  * A DDPM or flow-matching model on the CPU, for browsers without WebGPU: the GPU model's plans
- * (model-plans.ts) run by the float64 plan twin (reference.ts runPlan) with a batch-wise MLP
+ * (model-plans.ts) run by the float64 plan twin (reference/plan-runner.ts runPlan) with a batch-wise MLP
  * twin (cpu-denoiser.ts) over imported float32 weights. It samples, traces paths, evaluates the
  * field and log p exactly as DiffusionModel does, with the same Philox noise, and cannot train.
  */
@@ -21,7 +21,7 @@ import {
   type SamplerChoice,
 } from './model-plans';
 import type { Plan } from './plan';
-import { initialNoise, runPlan, type CpuDenoiser } from './reference';
+import { initialNoise, runPlan, type CpuDenoiser } from './reference/plan-runner';
 import { makeSchedule, type ScheduleTable } from './schedule';
 import { resolveDiffusionSpec, type DiffusionModelSpec, type ResolvedDiffusionSpec } from './spec';
 

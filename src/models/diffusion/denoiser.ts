@@ -7,7 +7,7 @@
  * Both lay their weights out as the linear layers of an MlpShape (`shape`): the residual net of
  * K blocks is the chain of 2K + 2 linear layers of an MLP with 2K + 1 hidden layers, with the
  * activation only on the first layer of each block and a skip around each block. The float64
- * twin (mlpDenoiser in reference.ts) and the JVP kernel (mlp-jvp.wgsl, RESIDUAL) read that
+ * twin (mlpDenoiser in reference/plan-runner.ts) and the JVP kernel (mlp-jvp.wgsl, RESIDUAL) read that
  * layout directly.
  */
 import { type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';

@@ -3,7 +3,7 @@
  * Runs a Plan (plan.ts) on the GPU: per network evaluation one MLP dispatch (the fused MLP, or
  * the forward-with-tangents kernel when the likelihood needs the exact divergence) and one
  * solver-stage dispatch; many evaluations per submit; samples in chunks. The float64 twin is
- * runPlan in reference.ts (same plan, same Philox noise).
+ * runPlan in reference/plan-runner.ts (same plan, same Philox noise).
  */
 import { type CompiledKernel, type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
 import { activationId } from '../../nn/activations';

@@ -1,7 +1,7 @@
 /**
  * Every sampler and the likelihood as one list of network evaluations ("stages"), computed once
  * in float64 and run unchanged by the GPU (shaders/diffusion/solver-stage.wgsl) and by the
- * float64 twin (reference.ts). One stage consumes one network output `out` at the point y_eval:
+ * float64 twin (reference/plan-runner.ts). One stage consumes one network output `out` at the point y_eval:
  *
  *   f       = cx·y_eval + cn·out                     the solver's velocity (or ε̂)
  *   div f   = 2·cx + cn·inputScale·tr(∂out/∂x)       its exact divergence (likelihood only)

@@ -10,7 +10,7 @@ import { type CompiledKernel, type GpuRuntime, type PooledBuffer, STORAGE_USAGE 
 import { philox4x32_10, seedKey } from '../../rng/philox';
 import { noiseFillKernel, reflowGatherKernel } from './kernels';
 import type { DiffusionModel, Normalization } from './model';
-import { SAMPLER_STREAM } from './reference';
+import { SAMPLER_STREAM } from './reference/plan-runner';
 import { ODE_SOLVERS, type OdeSolverName } from './solvers';
 import type { PairSampler } from './training';
 

@@ -4,21 +4,18 @@
  * createRun makes (createRun calls are serialised here, so the model created belongs to the
  * Train cell being created) and then reads and writes parameters through the same LabApi.
  */
-import { transfer, type Remote } from 'comlink';
+import type { Remote } from 'comlink';
 import type { LabApi, ModelId } from '../../worker/api';
-import type { LabClient, ModelRequest } from '../controllers/lab-client';
+import type { LabClient, ModelRequest, RunProgress, RunWeights } from '../controllers/lab-client';
 import { workerLabClient } from '../controllers/worker-lab-client';
 import { errorMessage } from '../error-message';
 
-/** A model's float32 parameters and the data normalisation they were trained under. */
-export interface RunWeights {
-  params: Float32Array;
-  normalization: { shift: [number, number]; scale: [number, number] };
-}
+export type { RunWeights };
 
 export interface WeightsClient {
   exportWeights(runId: string): Promise<RunWeights>;
-  importWeights(runId: string, weights: RunWeights): Promise<void>;
+  /** See LabClient.importWeights: resolves with the GPU side's report of the run afterwards. */
+  importWeights(runId: string, weights: RunWeights, steps: number): Promise<RunProgress>;
 }
 
 export type ShareableClient = LabClient & WeightsClient;
@@ -91,13 +88,8 @@ export function shareableWorkerClient(api: Remote<LabApi>): ShareableClient {
         normalization: { shift: [n.shift[0], n.shift[1]], scale: [n.scale[0], n.scale[1]] },
       };
     },
-    async importWeights(runId: string, weights: RunWeights): Promise<void> {
-      const id = model(runId);
-      await retryAcrossDeviceLoss(api, async () => {
-        const bytes = weights.params.slice().buffer;
-        await api.importParams(id, transfer(bytes, [bytes]), weights.normalization);
-      });
-    },
+    importWeights: (runId: string, weights: RunWeights, steps: number): Promise<RunProgress> =>
+      retryAcrossDeviceLoss(api, () => inner.importWeights(runId, weights, steps)),
   };
 }
 
@@ -112,10 +104,10 @@ const RECOVERY_WAIT_MS = 30_000;
  * most twice. Opening a shared notebook must not end without samples because a driver reset
  * (or SwiftShader dropping its instance while compiling) hit the import.
  */
-export async function retryAcrossDeviceLoss(
+export async function retryAcrossDeviceLoss<T>(
   api: Pick<Remote<LabApi>, 'gpuStatus'>,
-  call: () => Promise<void>,
-): Promise<void> {
+  call: () => Promise<T>,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     const generation = (await api.gpuStatus()).deviceGeneration;
     try {

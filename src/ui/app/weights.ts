@@ -1,10 +1,14 @@
 /**
  * Weights of Train cells between the run state and the outside world (links, files, the
- * gallery), and the exact-replay check. Works through the LabController's public run state, so
- * a model whose weights were imported looks to the rest of the UI like one trained to that step.
+ * gallery), and the exact-replay check. An import goes through the worker (importWeights), and
+ * the run shows the worker's report of it ('done' at the weights' step), so a model whose
+ * weights were imported looks to the rest of the UI like one trained to that step.
  */
 import { trainInputs, type Notebook, type NotebookStore } from '../../notebook';
 import { IDLE_RUN, type LabController, type RunView } from '../controllers/lab-controller';
+import type { RunProgress } from '../controllers/lab-client';
+import { withProgress } from '../controllers/run-view';
+import { errorMessage } from '../error-message';
 import type { ShareableClient, RunWeights } from './weights-client';
 
 /** One Train cell's weights, as links and files carry them. */
@@ -67,26 +71,21 @@ export async function importTrainWeights(
   // Reset or replaced while this import waited (another notebook opened): its run is not ours
   // any more, and must not come back as this import's.
   const superseded = () => lab.runs.get(trainId) !== current;
+  // 'preparing' and 'failed' are the page's own only while no report of the worker exists.
   set({ ...IDLE_RUN, state: 'preparing', key });
+  let report: RunProgress;
   try {
     await client.createRun(trainId, { data: data.source, model: model.model, train: model.train });
     if (superseded()) return;
-    await client.importWeights(trainId, weights);
+    report = await client.importWeights(trainId, weights, weights.steps);
   } catch (error) {
     if (superseded()) return;
-    set({ ...IDLE_RUN, key, state: 'failed', error: (error as Error).message });
+    set({ ...IDLE_RUN, key, state: 'failed', error: errorMessage(error) });
     throw error;
   }
   if (superseded()) return;
-  set({
-    ...IDLE_RUN,
-    key,
-    state: 'done',
-    generation: ++importGeneration,
-    step: weights.steps,
-    totalSteps: weights.steps,
-    learningRate: model.train.learningRate,
-  });
+  // What the run is now (state, step) is the worker's report of the import, shown as any report.
+  set({ ...withProgress({ ...IDLE_RUN, key }, report), generation: ++importGeneration });
   await lab.sample(trainId, true);
 }
 

@@ -36,6 +36,12 @@ export interface TeacherRequest {
   seed: number;
 }
 
+/** A model's float32 parameters and the data normalisation they were trained under. */
+export interface RunWeights {
+  params: Float32Array;
+  normalization: { shift: [number, number]; scale: [number, number] };
+}
+
 export interface ModelRequest {
   data: DataSource;
   model: ModelSettings;
@@ -74,6 +80,12 @@ export interface LabClient {
     steps: number,
     onProgress: (progress: RunProgress) => void,
   ): Promise<RunProgress>;
+  /**
+   * Loads trained weights into run `runId`'s model as `steps` steps of training, and resolves
+   * with the GPU side's report of the run afterwards (the worker's: 'done' at `steps`), which
+   * the page shows as it shows every report. Absent where the client cannot import weights.
+   */
+  importWeights?(runId: string, weights: RunWeights, steps: number): Promise<RunProgress>;
   /** Pauses run `runId`; the train call in flight resolves with the worker's 'paused' report. */
   pause(runId: string): Promise<void>;
   stop(runId: string): Promise<void>;

@@ -81,7 +81,12 @@ export function withProgress(run: RunView, progress: RunProgress): RunView {
     ...(progress.checkpointStep !== null ? { checkpointStep: progress.checkpointStep } : {}),
     batch: progress.batch,
     dispatchesPerStep: progress.dispatchesPerStep,
-    losses: run.losses.record(first, progress.losses),
+    // A report without losses past the recorded steps (an import's 'done' at step S) opens no
+    // gap of unknown steps yet; the next losses that come open it where they start.
+    losses:
+      progress.losses.length === 0 && first >= run.losses.length
+        ? run.losses
+        : run.losses.record(first, progress.losses),
     learningRate: progress.learningRate,
     stepsPerSecond: progress.stepsPerSecond,
     samplesPerSecond: progress.samplesPerSecond,

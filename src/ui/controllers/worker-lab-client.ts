@@ -2,7 +2,7 @@
  * LabClient over the Flowfield worker's LabApi (comlink). Maps the notebook's plain settings to
  * the worker's specs, keeps the worker's handle ids per Train cell, and releases them.
  */
-import { proxy, type Remote } from 'comlink';
+import { proxy, transfer, type Remote } from 'comlink';
 import type { DataSource } from '../../notebook';
 import type { DatasetId, LabApi, ModelId, PairsId, RunId, RunProgress } from '../../worker/api';
 import { datasetSpec, modelSpec, runOptions } from '../../specs';
@@ -14,8 +14,9 @@ interface Handles {
   /** What the run trains on: the Data cell's dataset, or a reflow student's pairs. */
   data: DatasetId | PairsId;
   model: ModelId;
-  /** Undefined for a reflow student created without its teacher (to load weights only). */
-  run: RunId | undefined;
+  run: RunId;
+  /** False for a reflow student created without its teacher: its run holds weights only. */
+  trainable: boolean;
   listener: ((p: RunProgress) => void) | undefined;
   /** Step of the latest progress delivered, and who waits for a later one. */
   delivered: number;
@@ -46,7 +47,10 @@ async function progressDelivered(entry: Handles, step: number): Promise<void> {
 const NO_TEACHER =
   'This reflow student was loaded without its teacher: train its teacher cell, then train this cell to make it learn from the teacher.';
 
-export function workerLabClient(api: Remote<LabApi>): LabClient {
+/** The worker's LabClient, which always imports weights. */
+export type WorkerLabClient = LabClient & Required<Pick<LabClient, 'importWeights'>>;
+
+export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
   const runs = new Map<string, Handles>();
   /** Speed caps by Train cell: a run created later starts with its cell's. */
   const speedCaps = new Map<string, number>();
@@ -73,7 +77,7 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
     const handles = runs.get(runId);
     if (!handles) return;
     runs.delete(runId);
-    if (handles.run) await api.disposeRun(handles.run).catch(() => undefined);
+    await api.disposeRun(handles.run).catch(() => undefined);
     await api.disposeModel(handles.model).catch(() => undefined);
     await disposeData(handles.data);
   }
@@ -115,9 +119,10 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
     return found;
   }
 
+  /** The run of `runId`, to train or steer: a run without its training data cannot. */
   function runOf(runId: string): RunId {
-    const run = handles(runId).run;
-    if (!run) throw new Error(NO_TEACHER);
+    const { run, trainable } = handles(runId);
+    if (!trainable) throw new Error(NO_TEACHER);
     return run;
   }
 
@@ -140,27 +145,33 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
       let modelId: ModelId | undefined;
       try {
         modelId = (await api.createModel(modelSpec(model))).id;
+        // A reflow student trains only on its teacher's pairs (the worker refuses plain data):
+        // without them its run holds imported weights only.
+        const trainable = model.pairing !== 'reflow' || data.startsWith('pairs:');
+        // Progress goes to the entry made once the run exists (none comes before it is used).
+        const target: { entry?: Handles } = {};
+        const run = await api.createRun(
+          modelId,
+          trainable ? data : null,
+          { ...runOptions(train), maxStepsPerSecond: speedCaps.get(runId) },
+          proxy((p: RunProgress) => {
+            const { entry } = target;
+            if (!entry) return;
+            entry.delivered = p.step;
+            entry.listener?.(p);
+            entry.onDelivered?.();
+          }),
+        );
         const entry: Handles = {
           data,
           model: modelId,
-          run: undefined,
+          run,
+          trainable,
           listener: undefined,
           delivered: 0,
           onDelivered: undefined,
         };
-        // A reflow student trains only on its teacher's pairs (the worker refuses plain data).
-        if (model.pairing !== 'reflow' || data.startsWith('pairs:')) {
-          entry.run = await api.createRun(
-            modelId,
-            data,
-            { ...runOptions(train), maxStepsPerSecond: speedCaps.get(runId) },
-            proxy((p: RunProgress) => {
-              entry.delivered = p.step;
-              entry.listener?.(p);
-              entry.onDelivered?.();
-            }),
-          );
-        }
+        target.entry = entry;
         runs.set(runId, entry);
       } catch (error) {
         if (modelId) await api.disposeModel(modelId).catch(() => undefined);
@@ -182,6 +193,13 @@ export function workerLabClient(api: Remote<LabApi>): LabClient {
     },
     async pause(runId) {
       await api.pause(runOf(runId));
+    },
+    async importWeights(runId, weights, steps) {
+      const bytes = weights.params.slice().buffer;
+      return api.importRunWeights(handles(runId).run, transfer(bytes, [bytes]), {
+        step: steps,
+        normalization: weights.normalization,
+      });
     },
     async stop(runId) {
       const run = runs.get(runId)?.run;

@@ -15,7 +15,7 @@ import {
   mlpDenoiser,
   runPlan,
   type CpuDenoiser,
-} from '../../../src/models/diffusion/reference';
+} from '../../../src/models/diffusion/reference/plan-runner';
 import { makeSchedule } from '../../../src/models/diffusion/schedule';
 import { addMlpParameters, type MlpShape } from '../../../src/nn/mlp-shape';
 import { ParameterLayout } from '../../../src/nn/parameters';

@@ -13,7 +13,11 @@ import type { EmbeddingShape } from '../../../src/nn/reference/embedding';
 import { createDenoiserNet, addDenoiserParameters } from '../../../src/models/diffusion/denoiser';
 import { diffusionSamplePlan, flowSamplePlan, type Plan } from '../../../src/models/diffusion/plan';
 import { PlanRunner } from '../../../src/models/diffusion/plan-runner';
-import { initialNoise, mlpDenoiser, runPlan } from '../../../src/models/diffusion/reference';
+import {
+  initialNoise,
+  mlpDenoiser,
+  runPlan,
+} from '../../../src/models/diffusion/reference/plan-runner';
 import { makeSchedule } from '../../../src/models/diffusion/schedule';
 import { STORAGE_USAGE } from '../../../src/gpu';
 import { testGpu } from '../../support/gpu';

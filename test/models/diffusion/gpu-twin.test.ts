@@ -16,7 +16,11 @@ import {
   type Plan,
 } from '../../../src/models/diffusion/plan';
 import { PlanRunner } from '../../../src/models/diffusion/plan-runner';
-import { initialNoise, mlpDenoiser, runPlan } from '../../../src/models/diffusion/reference';
+import {
+  initialNoise,
+  mlpDenoiser,
+  runPlan,
+} from '../../../src/models/diffusion/reference/plan-runner';
 import { makeSchedule } from '../../../src/models/diffusion/schedule';
 import { DiffusionModel } from '../../../src/models/diffusion/model';
 import { trainingBatchTwin, type BatchKind } from '../../../src/models/diffusion/training';

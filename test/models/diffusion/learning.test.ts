@@ -4,7 +4,7 @@ import { Trainer } from '../../../src/nn/trainer';
 import { energyDistance } from '../../../src/models/diffusion/metrics';
 import { DiffusionModel, type SampleOptions } from '../../../src/models/diffusion/model';
 import type { DiffusionModelSpec } from '../../../src/models/diffusion/spec';
-import { initialNoise } from '../../../src/models/diffusion/reference';
+import { initialNoise } from '../../../src/models/diffusion/reference/plan-runner';
 import { testGpu } from '../../support/gpu';
 
 const STEPS = 1000;

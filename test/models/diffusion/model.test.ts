@@ -6,7 +6,11 @@ import {
   flowLikelihoodPlan,
   flowSamplePlan,
 } from '../../../src/models/diffusion/plan';
-import { initialNoise, mlpDenoiser, runPlan } from '../../../src/models/diffusion/reference';
+import {
+  initialNoise,
+  mlpDenoiser,
+  runPlan,
+} from '../../../src/models/diffusion/reference/plan-runner';
 import { sigmaBarAt } from '../../../src/models/diffusion/schedule';
 import {
   DiffusionSpecError,

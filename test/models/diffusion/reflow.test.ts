@@ -8,7 +8,7 @@ import {
   reflowBatchIndices,
 } from '../../../src/models/diffusion/reflow';
 import { MAX_CHUNK } from '../../../src/models/diffusion/plan-runner';
-import { initialNoise } from '../../../src/models/diffusion/reference';
+import { initialNoise } from '../../../src/models/diffusion/reference/plan-runner';
 import type { DiffusionModelSpec } from '../../../src/models/diffusion/spec';
 import { trainingBatchTwin } from '../../../src/models/diffusion/training';
 import { testGpu } from '../../support/gpu';

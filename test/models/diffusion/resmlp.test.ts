@@ -2,7 +2,11 @@ import { expect } from '@esm-bundle/chai';
 import { Dataset } from '../../../src/data/dataset';
 import { DiffusionModel } from '../../../src/models/diffusion/model';
 import { diffusionLikelihoodPlan, diffusionSamplePlan } from '../../../src/models/diffusion/plan';
-import { initialNoise, mlpDenoiser, runPlan } from '../../../src/models/diffusion/reference';
+import {
+  initialNoise,
+  mlpDenoiser,
+  runPlan,
+} from '../../../src/models/diffusion/reference/plan-runner';
 import type { DiffusionModelSpec } from '../../../src/models/diffusion/spec';
 import { linearLayers, type MlpShape } from '../../../src/nn/mlp-shape';
 import {

@@ -10,7 +10,7 @@ import {
   terminalKlGaussian,
   timeGrid,
 } from '../../../src/models/diffusion/schedule';
-import { samplerNoise } from '../../../src/models/diffusion/reference';
+import { samplerNoise } from '../../../src/models/diffusion/reference/plan-runner';
 import { mean, variance } from '../../support/stats';
 
 describe('diffusion noise schedules (float64)', () => {

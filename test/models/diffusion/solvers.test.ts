@@ -1,6 +1,6 @@
 import { expect } from '@esm-bundle/chai';
 import { flowSamplePlan } from '../../../src/models/diffusion/plan';
-import { gaussianFlowDenoiser, runPlan } from '../../../src/models/diffusion/reference';
+import { gaussianFlowDenoiser, runPlan } from '../../../src/models/diffusion/reference/plan-runner';
 import { exactFlowVelocity, type Gaussian2 } from '../../../src/models/diffusion/gaussian';
 import {
   ODE_SOLVERS,

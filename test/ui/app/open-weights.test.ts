@@ -7,10 +7,13 @@ import { expect, fixture, html } from '@open-wc/testing';
 import '../../../src/ui/app/app';
 import type { FfApp } from '../../../src/ui/app/app';
 import type { ModelCell } from '../../../src/notebook';
+import type { RunProgress, RunWeights } from '../../../src/ui/controllers/lab-client';
+import { workerProgress } from '../support/fake-lab-client';
 import { FakeWeightsClient, fakeParams, freshDb, settle, until } from '../support/share-support';
 
-async function mount(): Promise<{ app: FfApp; client: FakeWeightsClient }> {
-  const client = new FakeWeightsClient();
+async function mount(
+  client = new FakeWeightsClient(),
+): Promise<{ app: FfApp; client: FakeWeightsClient }> {
   const app = await fixture<FfApp>(html`<ff-app .client=${client}></ff-app>`);
   await settle(app);
   await app.session.boot({ hash: '', autosaveDb: freshDb() });
@@ -112,5 +115,45 @@ describe('Open weights (.safetensors) in the app', () => {
     await until('the import', () => client.imports.length === 1);
     expect(client.imports[0]!.params).to.deep.equal(fakeParams(9, 500));
     await until('a sample', () => client.sampleRequests.some((r) => r.runId === 'train-1'));
+  });
+
+  it("shows the worker's report of the import as the run's state, never a state of its own", async () => {
+    const file = await trainedFile();
+    // A worker whose report after the import differs from anything the page could assume
+    // (the file's 500 steps, 'done', the Model cell's learning rate and batch).
+    class ReportingClient extends FakeWeightsClient {
+      override async importWeights(
+        runId: string,
+        weights: RunWeights,
+        steps: number,
+      ): Promise<RunProgress> {
+        await super.importWeights(runId, weights, steps);
+        return workerProgress({
+          state: 'paused',
+          step: 321,
+          totalSteps: 400,
+          losses: new Float32Array(0),
+          learningRate: 0.0042,
+          batch: 77,
+        });
+      }
+    }
+    const { app, client } = await mount(new ReportingClient());
+    setModel(app, { kind: 'nice', hidden: 24, seed: 3 });
+    await settle(app);
+    const input = deepElements(app.shadowRoot!).find((el) =>
+      el.matches('input.open-weights-file'),
+    ) as HTMLInputElement;
+    input.files = filesOf(file);
+    input.dispatchEvent(new Event('change'));
+    await until('the import', () => client.imports.length === 1);
+    await until('the report shown', () => app.lab!.run('train-1').state !== 'preparing');
+    const run = app.lab!.run('train-1');
+    expect([run.state, run.step, run.totalSteps]).to.deep.equal(['paused', 321, 400]);
+    expect([run.learningRate, run.batch]).to.deep.equal([0.0042, 77]);
+    await settle(app);
+    const trainCell = deepElements(app.shadowRoot!).find((el) => el.matches('ff-train-cell'));
+    const hint = trainCell?.shadowRoot?.querySelector('p.hint');
+    expect(hint?.textContent).to.contain('Paused: step 321 of 400.');
   });
 });

@@ -33,7 +33,12 @@ describe('weights import across a device loss (real GPU)', function () {
     const before = (await worker.api.gpuStatus()).deviceGeneration;
 
     await worker.api.debugLoseDevice();
-    await client.importWeights('r', { params: wanted, normalization: exported.normalization });
+    const report = await client.importWeights(
+      'r',
+      { params: wanted, normalization: exported.normalization },
+      40,
+    );
+    expect([report.state, report.step]).to.deep.equal(['done', 40]);
 
     // The import may finish before the worker even notices the loss (a write to a destroyed
     // device is silently dropped); it must still be what the recovered device holds.

@@ -51,7 +51,8 @@ function ring(count: number, radius: number): Float32Array {
 export class FakeLabClient implements LabClient {
   readonly calls: string[] = [];
   readonly requests = new Map<string, ModelRequest>();
-  private steps = new Map<string, number>();
+  /** Each run's step, as the worker counts it. */
+  protected steps = new Map<string, number>();
   /** Each run's batch size and speed cap, as the worker would report them. */
   readonly batches = new Map<string, number>();
   readonly speedCaps = new Map<string, number>();

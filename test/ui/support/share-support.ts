@@ -4,7 +4,7 @@
  */
 import type { ModelRequest, RunProgress } from '../../../src/ui/controllers/lab-client';
 import type { RunWeights, ShareableClient } from '../../../src/ui/app/weights-client';
-import { FakeLabClient } from './fake-lab-client';
+import { FakeLabClient, workerProgress } from './fake-lab-client';
 
 export const FAKE_PARAMS = 64;
 
@@ -50,12 +50,21 @@ export class FakeWeightsClient extends FakeLabClient implements ShareableClient 
     return { params: w.params.slice(), normalization: structuredClone(w.normalization) };
   }
 
-  async importWeights(runId: string, weights: RunWeights): Promise<void> {
+  /** As the worker does: the run is 'done' at the weights' step, and reports so. */
+  async importWeights(runId: string, weights: RunWeights, steps: number): Promise<RunProgress> {
     const w = this.weights.get(runId);
     if (!w) throw new Error(`no run ${runId}`);
     this.imports.push({ runId, params: weights.params.slice() });
     w.params = weights.params.slice();
     w.normalization = structuredClone(weights.normalization);
+    w.steps = steps;
+    this.steps.set(runId, steps);
+    return workerProgress({
+      state: 'done',
+      step: steps,
+      totalSteps: steps,
+      losses: new Float32Array(0),
+    });
   }
 }
 

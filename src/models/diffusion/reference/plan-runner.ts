@@ -3,13 +3,19 @@
  * denoiser, drawing the same Philox noise as shaders/diffusion/solver-stage.wgsl. Denoisers:
  * the MLP twin (the GPU model's weights in float64) and the closed forms for Gaussian data.
  */
-import { embedConcatForward, type EmbeddingShape } from '../../nn/reference/embedding';
-import { activate, activationGrad } from '../../nn/activations';
-import { linearLayers, type MlpShape } from '../../nn/mlp-shape';
-import { normal4, seedKey } from '../../rng/philox';
-import { exactEps, exactFlowVelocity, exactV, type Gaussian2, type WithJacobian } from './gaussian';
-import { layerActivates, layerEndsBlock } from './denoiser';
-import type { EvalTime, Plan, Prediction } from './plan';
+import { embedConcatForward, type EmbeddingShape } from '../../../nn/reference/embedding';
+import { activate, activationGrad } from '../../../nn/activations';
+import { linearLayers, type MlpShape } from '../../../nn/mlp-shape';
+import { normal4, seedKey } from '../../../rng/philox';
+import {
+  exactEps,
+  exactFlowVelocity,
+  exactV,
+  type Gaussian2,
+  type WithJacobian,
+} from '../gaussian';
+import { layerActivates, layerEndsBlock } from '../denoiser';
+import type { EvalTime, Plan, Prediction } from '../plan';
 
 /** Philox stream of sampler noise ('SAMP'). */
 export const SAMPLER_STREAM = 0x53414d50;
