@@ -11,14 +11,9 @@ import {
   niceLogProbCpu,
   niceLossGradCpu,
 } from '../../../src/models/image-flows/nice-reference';
-import {
-  niceDims,
-  niceLayout,
-  niceParameterCount,
-  resolveNiceSpec,
-  type ResolvedNiceSpec,
-} from '../../../src/models/image-flows/nice-spec';
+import { niceDims, niceLayout } from '../../../src/models/image-flows/nice-spec';
 import { maxRelativeError, testValues } from '../../support/gpu-helpers';
+import { randomNice } from './nice-fixtures';
 
 /** log|det A| of a square matrix (row-major) by Gaussian elimination with partial pivoting. */
 function logAbsDet(a: Float64Array, n: number): number {
@@ -43,28 +38,6 @@ function logAbsDet(a: Float64Array, n: number): number {
     }
   }
   return sum;
-}
-
-/** A 1×4×4 NICE with random weights everywhere (the real init is the identity). */
-export function randomNice(
-  prior: 'logistic' | 'gaussian',
-  seed = 3,
-): {
-  spec: ResolvedNiceSpec;
-  params: Float64Array;
-} {
-  const spec = resolveNiceSpec({
-    family: 'image-flow',
-    kind: 'nice',
-    shape: [1, 4, 4],
-    layers: 3,
-    hidden: 8,
-    hiddenLayers: 2,
-    prior,
-    seed: 1,
-  });
-  const params = testValues(niceParameterCount(spec), seed, 0.5);
-  return { spec, params };
 }
 
 describe('NICE float64 twin', () => {
