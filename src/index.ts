@@ -104,7 +104,24 @@ export {
   type TrainOptions,
   type TrainProgress,
   type TrainSummary,
+  type TrainableModel,
 } from './lab/training';
+// Image models (issue #16): NICE on images, trained by lab.train on an image dataset.
+export {
+  LabNice,
+  type LabImageModel,
+  type ImageModelSpec,
+  type ResolvedImageModelSpec,
+  type ImageModelSampleOptions,
+  type BitsPerDimOptions,
+  type BitsPerDimEstimate,
+} from './lab/image-models';
+export {
+  NICE_LIMITS,
+  IMAGE_FLOW_PRIORS,
+  type NiceModelSpec,
+  type ImageFlowPrior,
+} from './models/image-flows/nice-spec';
 export { LabFlow, type LabModel, type ModelSpec, type TrainingData } from './lab/models';
 export { LabDiffusion } from './lab/diffusion';
 export {

@@ -16,6 +16,13 @@ import {
 import type { ReflowPairOptions, ReflowPairs } from '../models/diffusion/reflow';
 import { LabDiffusion } from './diffusion';
 import { createLabModel } from './create-model';
+import {
+  checkImageShape,
+  createImageModel,
+  LabNice,
+  type ImageModelSpec,
+  type LabImageModel,
+} from './image-models';
 import type { LabModel, ModelSpec, TrainingData } from './models';
 import { TrainingRun, type TrainOptions } from './training';
 
@@ -75,27 +82,50 @@ export class Lab {
    * Every field is validated before any GPU work (ModelSpecError names the field and range);
    * then the kernels the model needs are compiled.
    */
-  async createModel(spec: ModelSpec): Promise<LabModel> {
+  async createModel(spec: ImageModelSpec): Promise<LabImageModel>;
+  async createModel(spec: ModelSpec): Promise<LabModel>;
+  async createModel(spec: ModelSpec | ImageModelSpec): Promise<LabModel | LabImageModel> {
     this.ensureOpen();
-    return this.track(await createLabModel(this.runtime, spec));
+    if ((spec as { family?: unknown }).family === 'image-flow') {
+      return this.track(await createImageModel(this.runtime, spec as ImageModelSpec));
+    }
+    return this.track(await createLabModel(this.runtime, spec as ModelSpec));
   }
 
   /**
    * Trains `model` on `data`: lab.train(model, data, { steps, batch, optimizer, onProgress }).
    * Returns at once; `run.done` resolves when training ends (pause/resume/stop/setLearningRate).
+   * An image model trains on an image dataset of its shape (ModelSpecError naming both shapes
+   * otherwise); its loss is the negative log-likelihood in bits/dim.
    */
-  train(model: LabModel, data: TrainingData, options: TrainOptions): TrainingRun {
+  train(model: LabImageModel, data: ImageDataset, options: TrainOptions): TrainingRun<ImageDataset>;
+  train(model: LabModel, data: TrainingData, options: TrainOptions): TrainingRun;
+  train(
+    model: LabModel | LabImageModel,
+    data: TrainingData | ImageDataset,
+    options: TrainOptions,
+  ): TrainingRun<TrainingData> | TrainingRun<ImageDataset> {
     this.ensureOpen();
-    if ((data as unknown) instanceof ImageDataset) {
-      throw new TypeError(
-        'lab.train() trains the 2-D models on 2-D datasets; image models, which train on image ' +
-          'datasets, are not available yet (issue #16). Draw image batches with dataset.sampler().',
-      );
-    }
     if (model.isDisposed || data.isDisposed) {
       throw new Error('lab.train() got a disposed model or dataset; create a new one.');
     }
-    return new TrainingRun(this.runtime, model, data, options);
+    if (model instanceof LabNice) {
+      if (!(data instanceof ImageDataset)) {
+        throw new TypeError(
+          'lab.train() trains an image model on an image dataset (lab.dataset({ name: ' +
+            "'mnist', size: 14 }) or lab.dataset({ images })), got a 2-D dataset.",
+        );
+      }
+      checkImageShape(model, data);
+      return new TrainingRun<ImageDataset>(this.runtime, model, data, options);
+    }
+    if (data instanceof ImageDataset) {
+      throw new TypeError(
+        `lab.train() got an image dataset for a 2-D model; image datasets train image models: ` +
+          `lab.createModel({ family: 'image-flow', kind: 'nice', shape: [${data.shape.join(', ')}] }).`,
+      );
+    }
+    return new TrainingRun(this.runtime, model as LabModel, data, options);
   }
 
   /**

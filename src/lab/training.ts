@@ -12,7 +12,7 @@ import {
   type TrainerState,
   type TrainingTask,
 } from '../nn/trainer';
-import type { LabModel, ModelSpec, TrainingData } from './models';
+import type { ModelSpec, TrainingData, TrainingTaskOptions } from './models';
 
 export type { OptimizerSpec, TrainerState };
 
@@ -133,8 +133,28 @@ export function checkModelBatch(spec: ModelSpec, batch: number): void {
   }
 }
 
+/**
+ * What a training run needs of a model: a 2-D LabModel on a Dataset (or reflow pairs), or an
+ * image model (LabImageModel) on an ImageDataset.
+ */
+export interface TrainableModel<Data = TrainingData> {
+  readonly spec: { readonly seed: number };
+  /**
+   * GPU bytes each sample of a chunk's pre-drawn batches takes (default 8: a 2-D point); sizes
+   * the steps per submit so that the batch bank stays within ~32 MB.
+   */
+  readonly trainingBytesPerSample?: number;
+  createTrainingTask(
+    data: Data,
+    options: TrainingTaskOptions,
+    state: GPUBuffer,
+  ): Promise<TrainingTask>;
+  /** Called when a training run ends, before its trainer is released. */
+  afterTraining?(trainer: Trainer): Promise<void>;
+}
+
 /** One training run. `done` resolves with a summary, or rejects (e.g. NonFiniteLossError). */
-export class TrainingRun {
+export class TrainingRun<Data = TrainingData> {
   readonly done: Promise<TrainSummary>;
   private paused = false;
   private stopped = false;
@@ -143,8 +163,8 @@ export class TrainingRun {
 
   constructor(
     runtime: GpuRuntime,
-    private readonly model: LabModel,
-    dataset: TrainingData,
+    private readonly model: TrainableModel<Data>,
+    dataset: Data,
     private readonly options: TrainOptions,
   ) {
     validateTrainOptions(options);
@@ -222,10 +242,14 @@ export class TrainingRun {
   private pauseAtStep: number | undefined;
   private completed = 0;
 
-  private async run(runtime: GpuRuntime, dataset: TrainingData): Promise<TrainSummary> {
+  private async run(runtime: GpuRuntime, dataset: Data): Promise<TrainSummary> {
     const { steps, batch, onProgress } = this.options;
     const seed = this.options.seed ?? this.model.spec.seed;
-    const maxStepsPerSubmit = Math.max(1, Math.min(256, Math.floor((32 << 20) / (batch * 8))));
+    const bytesPerSample = this.model.trainingBytesPerSample ?? 8;
+    const maxStepsPerSubmit = Math.max(
+      1,
+      Math.min(256, Math.floor((32 << 20) / (batch * bytesPerSample))),
+    );
     const trainer = await Trainer.create(
       runtime,
       (state): Promise<TrainingTask> =>

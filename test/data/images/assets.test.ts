@@ -84,7 +84,7 @@ describe('shipped image data sets, loaded lazily', () => {
     }
   });
 
-  it('lab.train refuses an image dataset, saying image models come with issue #16', async () => {
+  it('lab.train refuses an image dataset for a 2-D model, naming the image model to create', async () => {
     const lab = await Lab.open({ runtime: await testGpu() });
     try {
       const pixels = Uint8Array.from({ length: 3 * 16 }, (_, i) => (i * 37) % 256);
@@ -109,7 +109,7 @@ describe('shipped image data sets, loaded lazily', () => {
       }
       expect(error).to.be.instanceOf(TypeError);
       expect(error?.message).to.match(
-        /image models, which train on image datasets, are not available yet \(issue #16\)/,
+        /image dataset for a 2-D model; image datasets train image models: lab.createModel\(\{ family: 'image-flow', kind: 'nice', shape: \[1, 4, 4\] \}\)/,
       );
       // The dataset is untouched: its set still holds the given pixels.
       const set = await data.load();

@@ -1,0 +1,274 @@
+/**
+ * Image flow matching on the GPU: the U-Net's parameters and the ODE samplers (Euler, RK4) that
+ * integrate dx/dt = v̂(x, t) from the prior (t = 1) to the data (t = 0) in one submit. Each
+ * network evaluation reads its t from a time table uploaded once per call (a buffer copy between
+ * compute passes); the solvers' vector updates are shaders/image-diffusion/fm-sampler.wgsl.
+ * Twin: fm-reference.ts.
+ */
+import samplerSource from '../../../shaders/image-diffusion/fm-sampler.wgsl';
+import {
+  defineKernel,
+  GpuLimitError,
+  STORAGE_USAGE,
+  workgroupsFor,
+  type CompiledKernel,
+  type GpuRuntime,
+  type PooledBuffer,
+} from '../../gpu';
+import { UNet, addUNetParameters } from '../../nn/conv/unet';
+import { ParameterLayout } from '../../nn/parameters';
+import { PHILOX_LIBRARY } from '../../rng/random-fill';
+import { seedKey } from '../../rng/philox';
+import { fmHalfGridTime } from './fm-reference';
+import {
+  IMAGE_FM_LIMITS,
+  IMAGE_FM_SAMPLERS,
+  imageFmUNetShape,
+  type ImageFmSampler,
+  type ResolvedImageFlowMatchingSpec,
+} from './fm-spec';
+
+const ENTRIES = ['prior_noise', 'combine', 'accumulate'] as const;
+type Entry = (typeof ENTRIES)[number];
+
+const samplerKernel = (entryPoint: Entry) =>
+  defineKernel<number>({
+    name: `image-diffusion/fm-${entryPoint}`,
+    file: 'image-diffusion/fm-sampler.wgsl',
+    source: samplerSource,
+    libraries: [PHILOX_LIBRARY],
+    entryPoint,
+    bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
+    workgroupSize: 64,
+    dispatch: (items, wg) => workgroupsFor(items, wg),
+  });
+
+/** Most values (images × C × H × W) one sample() call integrates at once. */
+export const MAX_FM_SAMPLE_VALUES = 1 << 22;
+
+export interface FmSampleOptions {
+  seed: number;
+  sampler: ImageFmSampler;
+  steps: number;
+}
+
+export class ImageFlowMatchingModel {
+  private disposed = false;
+
+  private constructor(
+    readonly runtime: GpuRuntime,
+    readonly spec: ResolvedImageFlowMatchingSpec,
+    readonly unet: UNet,
+    readonly layout: ParameterLayout,
+    /** Offset of the U-Net's parameters in the flat buffer. */
+    readonly offset: number,
+    readonly params: PooledBuffer,
+    private readonly kernels: Record<Entry, CompiledKernel>,
+  ) {}
+
+  static async create(
+    runtime: GpuRuntime,
+    spec: ResolvedImageFlowMatchingSpec,
+  ): Promise<ImageFlowMatchingModel> {
+    const shape = imageFmUNetShape(spec);
+    const layout = new ParameterLayout();
+    const offset = addUNetParameters(layout, 'unet', shape);
+    const [unet, ...kernels] = await Promise.all([
+      UNet.create(runtime, shape),
+      ...ENTRIES.map((e) => runtime.pipelines.get(samplerKernel(e))),
+    ]);
+    const params = runtime.pool.upload(
+      layout.initialize(spec.seed),
+      STORAGE_USAGE | GPUBufferUsage.COPY_SRC,
+      `flow-matching ${spec.shape.join('×')} params`,
+    );
+    const byName = Object.fromEntries(ENTRIES.map((e, i) => [e, kernels[i]!])) as Record<
+      Entry,
+      CompiledKernel
+    >;
+    return new ImageFlowMatchingModel(runtime, spec, unet, layout, offset, params, byName);
+  }
+
+  get parameterCount(): number {
+    return this.layout.total;
+  }
+
+  get dims(): number {
+    return this.spec.shape[0] * this.spec.shape[1] * this.spec.shape[2];
+  }
+
+  /** n images in model space ([−1, 1] for data), integrated with `sampler` in `steps` steps. */
+  sample(n: number, options: FmSampleOptions): Promise<Float32Array> {
+    this.checkSolver(options);
+    return this.integrate(n, options, undefined);
+  }
+
+  /**
+   * The ODE's image of given latents z (n × C × H × W values at t = 1): sample() of a seed
+   * equals sampleFrom(priorNoise(n, seed)) bit for bit.
+   */
+  sampleFrom(z: Float32Array, options: Omit<FmSampleOptions, 'seed'>): Promise<Float32Array> {
+    const n = z.length / this.dims;
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(
+        `sampleFrom() takes whole latents of ${this.dims} values each, got ${z.length} values.`,
+      );
+    }
+    this.checkSolver(options);
+    return this.integrate(n, { ...options, seed: 0 }, z);
+  }
+
+  /** Refuses an unknown sampler or a step count out of range (RangeError naming it). */
+  private checkSolver({ sampler, steps }: Omit<FmSampleOptions, 'seed'>): void {
+    if (!IMAGE_FM_SAMPLERS.includes(sampler)) {
+      throw new RangeError(
+        `sampler must be ${IMAGE_FM_SAMPLERS.map((s) => `'${s}'`).join(' or ')}, got ${JSON.stringify(sampler)}.`,
+      );
+    }
+    const [minSteps, maxSteps] = IMAGE_FM_LIMITS.steps;
+    if (!Number.isInteger(steps) || steps < minSteps || steps > maxSteps) {
+      throw new RangeError(
+        `steps must be an integer in [${minSteps}, ${maxSteps}], got ${String(steps)}.`,
+      );
+    }
+  }
+
+  /** The prior draws of sample(n, { seed }) (zero steps of the ODE). */
+  async priorNoise(n: number, seed: number): Promise<Float32Array> {
+    return this.integrate(n, { seed, sampler: 'euler', steps: 0 }, undefined);
+  }
+
+  private async integrate(
+    n: number,
+    options: FmSampleOptions,
+    initial: Float32Array | undefined,
+  ): Promise<Float32Array> {
+    if (this.disposed) throw new Error('This image model was disposed; create a new one.');
+    const { sampler, steps, seed } = options;
+    const values = n * this.dims;
+    if (!Number.isInteger(n) || n < 1 || values > MAX_FM_SAMPLE_VALUES) {
+      throw new GpuLimitError(
+        `sample(n) needs 1 ≤ n ≤ ${Math.floor(MAX_FM_SAMPLE_VALUES / this.dims)} images of ` +
+          `${this.spec.shape.join('×')} per call, got ${n}; sample in several calls.`,
+      );
+    }
+    const { pool, device, readback } = this.runtime;
+    const owned: PooledBuffer[] = [];
+    const floats = (count: number, name: string) => {
+      const buffer = pool.acquire(
+        count * 4,
+        STORAGE_USAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        `fm sample ${name}`,
+      );
+      owned.push(buffer);
+      return buffer;
+    };
+    // Rows of the half-step grid t_j = 1 − j/(2·steps), j = 0 … 2·steps, n copies each.
+    const table = new Float32Array((2 * steps + 1) * n);
+    for (let j = 0; j <= 2 * steps; j++) table.fill(fmHalfGridTime(j, steps), j * n, (j + 1) * n);
+    const timeTable = pool.upload(
+      table,
+      STORAGE_USAGE | GPUBufferUsage.COPY_SRC,
+      'fm sample time table',
+    );
+    owned.push(timeTable);
+    const x = floats(values, 'x');
+    const xin = floats(values, 'U-Net input');
+    const v = floats(values, 'v̂');
+    const acc = floats(values, 'RK4 slope sum');
+    const time = floats(n, 't');
+    const binding = this.unet.bind({
+      batch: n,
+      params: this.params.binding,
+      paramOffset: this.offset,
+      input: xin.binding,
+      time: time.binding,
+      output: v.binding,
+    });
+    const [seedLo, seedHi] = seedKey(seed);
+    const op = (entry: Entry, a: PooledBuffer, b: PooledBuffer, out: PooledBuffer, c: number) => {
+      const words = new Uint32Array(8);
+      words.set([values, seedLo, seedHi, 0]);
+      new Float32Array(words.buffer).set([c], 4);
+      const uniforms = pool.upload(words, GPUBufferUsage.UNIFORM, `fm ${entry} uniforms`);
+      owned.push(uniforms);
+      const kernel = this.kernels[entry];
+      const group = kernel.bind(
+        device,
+        [uniforms.binding, a.binding, b.binding, out.binding],
+        `fm ${entry}`,
+      );
+      const items = entry === 'prior_noise' ? Math.ceil(values / 4) : values;
+      return (pass: GPUComputePassEncoder) => kernel.encode(pass, group, items);
+    };
+    // steps 0 (priorNoise): no step is recorded.
+    const h = steps > 0 ? 1 / steps : 0;
+    const ops = {
+      // prior_noise reads neither input: v stands in (x may not be bound both read-only and writable).
+      noise: op('prior_noise', v, v, x, 0),
+      load: op('combine', x, x, xin, 0),
+      euler: op('accumulate', v, v, x, -h),
+      slope: op('combine', v, v, acc, 0),
+      halfStage: op('combine', x, v, xin, -h / 2),
+      fullStage: op('combine', x, v, xin, -h),
+      addTwice: op('accumulate', v, v, acc, 2),
+      addOnce: op('accumulate', v, v, acc, 1),
+      update: op('accumulate', acc, acc, x, -h / 6),
+    };
+    try {
+      const encoder = device.createCommandEncoder({ label: `fm ${sampler} ${steps} steps` });
+      const passOf = (record: (pass: GPUComputePassEncoder) => void) => {
+        const pass = encoder.beginComputePass({ label: `fm ${sampler}` });
+        record(pass);
+        pass.end();
+      };
+      const setTime = (j: number) =>
+        encoder.copyBufferToBuffer(timeTable.buffer, j * n * 4, time.buffer, 0, n * 4);
+      const velocity = (pass: GPUComputePassEncoder) => binding.encodeForward(pass);
+      if (initial) device.queue.writeBuffer(x.buffer, 0, initial.slice());
+      else passOf(ops.noise);
+      for (let k = 0; k < steps; k++) {
+        setTime(2 * k);
+        if (sampler === 'euler') {
+          passOf((pass) => [ops.load, velocity, ops.euler].forEach((f) => f(pass)));
+          continue;
+        }
+        passOf((pass) => [ops.load, velocity, ops.slope, ops.halfStage].forEach((f) => f(pass)));
+        setTime(2 * k + 1);
+        passOf((pass) => [velocity, ops.addTwice, ops.halfStage].forEach((f) => f(pass)));
+        passOf((pass) => [velocity, ops.addTwice, ops.fullStage].forEach((f) => f(pass)));
+        setTime(2 * k + 2);
+        passOf((pass) => [velocity, ops.addOnce, ops.update].forEach((f) => f(pass)));
+      }
+      device.queue.submit([encoder.finish()]);
+      return await readback.readFloat32(x.buffer, 0, values);
+    } finally {
+      binding.dispose();
+      for (const buffer of owned) buffer.dispose();
+    }
+  }
+
+  async exportParams(): Promise<Float32Array> {
+    return this.runtime.readback.readFloat32(this.params.buffer, 0, this.parameterCount);
+  }
+
+  importParams(values: Float32Array): void {
+    if (!(values instanceof Float32Array) || values.length !== this.parameterCount) {
+      throw new RangeError(
+        `importParams needs a Float32Array of this model's ${this.parameterCount} parameters, got ` +
+          `${values instanceof Float32Array ? values.length : typeof values} values; export them from a model of the same spec.`,
+      );
+    }
+    this.runtime.device.queue.writeBuffer(this.params.buffer, 0, values.slice());
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.params.dispose();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Float64 twin of image flow-matching sampling (shaders/image-diffusion/fm-sampler.wgsl around
+ * the U-Net twin): the prior draws and the Euler and RK4 integrations of dx/dt = v̂(x, t) from
+ * t = 1 to t = 0 on the uniform grid t_k = 1 − k/steps. The network sees t as float32, as the
+ * GPU's time table holds it.
+ */
+import { unetForward, type UNetShape } from '../../nn/reference/unet';
+import { normal4, seedKey } from '../../rng/philox';
+import type { ImageFmSampler } from './fm-spec';
+
+type Floats = ArrayLike<number>;
+
+/** Philox stream of the prior draws ("FMNZ"). */
+export const FM_PRIOR_STREAM = 0x464d4e5a;
+
+/** `values` standard normals: four per block, counter (q, 0, FM_PRIOR_STREAM, 0). */
+export function fmPriorNoiseCpu(values: number, seed: number): Float64Array {
+  const key = seedKey(seed);
+  const out = new Float64Array(values);
+  for (let q = 0; 4 * q < values; q++) {
+    const draws = normal4([q, 0, FM_PRIOR_STREAM, 0], key);
+    for (let j = 0; j < 4 && 4 * q + j < values; j++) out[4 * q + j] = draws[j]!;
+  }
+  return out;
+}
+
+/** The time of the grid point j/2 steps before t = 1 (j = 2k: t_k; odd j: RK4 midpoints). */
+export function fmHalfGridTime(j: number, steps: number): number {
+  return 1 - j / (2 * steps);
+}
+
+/**
+ * n samples in model space ([−1, 1] for data): the ODE from the prior draws of `seed`, or from
+ * given latents `noise` (n × C × H × W values at t = 1).
+ */
+export function fmSampleCpu(
+  params: Floats,
+  offset: number,
+  shape: UNetShape,
+  n: number,
+  options: { seed: number; sampler: ImageFmSampler; steps: number; noise?: Floats },
+): Float64Array {
+  const values = n * shape.channels * shape.height * shape.width;
+  const x = options.noise
+    ? Float64Array.from(options.noise)
+    : fmPriorNoiseCpu(values, options.seed);
+  const { steps } = options;
+  const h = 1 / steps;
+  const velocity = (input: Floats, j: number) =>
+    unetForward(
+      params,
+      offset,
+      shape,
+      input,
+      new Array<number>(n).fill(Math.fround(fmHalfGridTime(j, steps))),
+      n,
+    ).y;
+  const plus = (a: Floats, c: number, b: Floats) => Float64Array.from(a, (v, i) => v + c * b[i]!);
+  for (let k = 0; k < steps; k++) {
+    if (options.sampler === 'euler') {
+      const v = velocity(x, 2 * k);
+      for (let i = 0; i < values; i++) x[i] = x[i]! - h * v[i]!;
+      continue;
+    }
+    const k1 = velocity(x, 2 * k);
+    const k2 = velocity(plus(x, -h / 2, k1), 2 * k + 1);
+    const k3 = velocity(plus(x, -h / 2, k2), 2 * k + 1);
+    const k4 = velocity(plus(x, -h, k3), 2 * k + 2);
+    for (let i = 0; i < values; i++)
+      x[i] = x[i]! - (h / 6) * (k1[i]! + 2 * k2[i]! + 2 * k3[i]! + k4[i]!);
+  }
+  return x;
+}
