@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: one cell's form for every source kind (built-in, points, drawing, image; the image set's parts in image-source.ts) with its preview.
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import {
