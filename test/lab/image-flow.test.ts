@@ -165,6 +165,7 @@ describe('image flows in the lab (NICE)', () => {
         seed: 2,
       });
       const before = await model.bitsPerDim(heldOut, { seed: 1 });
+      const buffersBefore = lab.runtime.pool.stats().inUse;
       const losses: number[] = [];
       const batch = 16;
       const run = lab.train(model, data, {
@@ -188,6 +189,9 @@ describe('image flows in the lab (NICE)', () => {
       const expectedFirst = mean(identityBitsPerDim(first.z, first.items.logDets, 64));
       expect(losses[0]).to.be.closeTo(expectedFirst, 1e-5 * expectedFirst);
       const after = await model.bitsPerDim(heldOut, { seed: 1 });
+      // The run's trainer and task released everything; the training set holds its own copy.
+      data.dispose();
+      expect(lab.runtime.pool.stats().inUse, 'buffers left by the run').to.equal(buffersBefore);
       expect(after.mean, `held-out bits/dim ${before.mean} → ${after.mean}`).to.be.lessThan(
         before.mean - 10 * (before.standardError + after.standardError),
       );

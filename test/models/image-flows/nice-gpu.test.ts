@@ -113,9 +113,10 @@ describe('NICE on the GPU', () => {
     }
   });
 
-  it('samples reproduce exactly from a seed; temperature scales the prior', async () => {
+  it('samples reproduce exactly from a seed; temperature scales the prior; nothing leaks', async () => {
     const gpu = await testGpu();
     const { spec, params } = randomNice('logistic', 13);
+    const before = gpu.pool.stats().inUse;
     const model = await NiceModel.create(gpu, spec);
     try {
       model.importParams(Float32Array.from(params));
@@ -132,8 +133,12 @@ describe('NICE on the GPU', () => {
       const zero = await model.sample(2, 17, 0);
       const image = niceInverseCpu(spec, p32, new Float64Array(2 * niceDims(spec)), 2);
       expect(maxRelativeError(zero, image)).to.be.lessThan(1e-5);
+      // Every call released what it took: only the parameters stay.
+      await model.inverse(await model.sample(300, 2, 1));
+      expect(gpu.pool.stats().inUse - before, 'buffers held by a live model').to.equal(1);
     } finally {
       model.dispose();
     }
+    expect(gpu.pool.stats().inUse, 'buffers left after dispose').to.equal(before);
   });
 });
