@@ -253,7 +253,7 @@ export async function createLabModel(runtime: GpuRuntime, spec: ModelSpec): Prom
     default:
       throw new ModelSpecError(
         'family',
-        `model.family must be 'flow' or 'diffusion', got "${String((spec as { family: unknown }).family)}".`,
+        `model.family must be 'flow', 'diffusion', 'image-flow' or 'image-diffusion', got "${String((spec as { family: unknown }).family)}".`,
       );
   }
 }

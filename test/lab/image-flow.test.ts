@@ -66,6 +66,15 @@ describe('image flows in the lab (NICE)', () => {
         expect((error as ModelSpecError).field).to.equal(field);
         expect((error as Error).message).to.match(message);
       }
+      let unknown: unknown;
+      try {
+        await lab.createModel({ family: 'images', kind: 'nice' } as never);
+      } catch (e) {
+        unknown = e;
+      }
+      expect((unknown as Error).message).to.match(
+        /'flow', 'diffusion', 'image-flow' or 'image-diffusion', got "images"/,
+      );
       const model = await lab.createModel({ ...base, hidden: 4, seed: 1 });
       const data = lab.dataset({
         images: { count: 2, channels: 1, height: 2, width: 8, pixels: new Uint8Array(32) },
