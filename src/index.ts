@@ -122,6 +122,15 @@ export {
   type NiceModelSpec,
   type ImageFlowPrior,
 } from './models/image-flows/nice-spec';
+export {
+  LabImageFlowMatching,
+  type LabImageDiffusionModel,
+  type ImageDiffusionSampleOptions,
+  type ImageFlowMatchingSpec,
+  type ResolvedImageFlowMatchingSpec,
+  type ImageFmSampler,
+} from './lab/image-diffusion';
+export { IMAGE_FM_LIMITS, IMAGE_FM_SAMPLERS } from './models/image-diffusion/fm-spec';
 export { LabFlow, type LabModel, type ModelSpec, type TrainingData } from './lab/models';
 export { LabDiffusion } from './lab/diffusion';
 export {

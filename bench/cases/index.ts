@@ -10,6 +10,7 @@ import {
   flowfieldDiffusionSampleFused,
 } from './flowfield-diffusion-sample';
 import { flowfieldMlp } from './flowfield-mlp';
+import { flowfieldNice, NICE_WORKLOADS } from './flowfield-nice';
 import { flowfieldFlow, flowfieldRealNvp } from './flowfield-realnvp';
 import { flowfieldUNet } from './flowfield-unet';
 import { tfjsConv } from './tfjs/conv';
@@ -58,4 +59,5 @@ export const CASES: readonly BenchCase[] = [
   ]),
   ...cross(CONV_WORKLOADS, [flowfieldConv, tfjsConv('tfjs-webgpu'), tfjsConv('tfjs-wasm')]),
   ...cross(UNET_WORKLOADS, [flowfieldUNet, tfjsUNet('tfjs-webgpu'), tfjsUNet('tfjs-wasm')]),
+  ...cross(NICE_WORKLOADS, [flowfieldNice]),
 ];

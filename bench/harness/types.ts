@@ -15,9 +15,9 @@ export type Impl = 'flowfield' | 'flowfield-fused' | 'tfjs-webgpu' | 'tfjs-wasm'
 
 /**
  * The workload families of the issues: the engine's MLP (#3), RealNVP (#5), DDPM MLP (#6), the
- * small conv net and the small U-Net denoiser (#15).
+ * small conv net and the small U-Net denoiser (#15), NICE on images (#16).
  */
-export type Family = 'mlp' | 'realnvp' | 'spline' | 'ddpm' | 'diffusion' | 'conv' | 'unet';
+export type Family = 'mlp' | 'realnvp' | 'spline' | 'ddpm' | 'diffusion' | 'conv' | 'unet' | 'nice';
 
 /** `train`: one step = one optimizer step on one batch. `sample`: one step = one sampling call. */
 export type Kind = 'train' | 'sample';

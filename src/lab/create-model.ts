@@ -20,6 +20,7 @@ export async function createLabModel(runtime: GpuRuntime, spec: ModelSpec): Prom
         throw asModelSpecError(error);
       }
     default:
-      throw unknownFamilyError(spec);
+      // lab.createModel hands the image families to their own factories before this one.
+      throw unknownFamilyError(spec, ['flow', 'diffusion', 'image-flow', 'image-diffusion']);
   }
 }

@@ -88,7 +88,10 @@ function checkSeed(seed: unknown, field: string): number {
 }
 
 /** Throws ModelSpecError unless the dataset's images have the model's shape. */
-export function checkImageShape(model: LabImageModel, data: ImageDataset): void {
+export function checkImageShape(
+  model: { readonly shape: readonly [number, number, number] },
+  data: ImageDataset,
+): void {
   const [c, h, w] = model.shape;
   const [dc, dh, dw] = data.shape;
   if (c !== dc || h !== dh || w !== dw) {

@@ -23,6 +23,11 @@ import {
   type ImageModelSpec,
   type LabImageModel,
 } from './image-models';
+import {
+  LabImageFlowMatching,
+  type ImageFlowMatchingSpec,
+  type LabImageDiffusionModel,
+} from './image-diffusion';
 import type { LabModel, ModelSpec, TrainingData } from './models';
 import { TrainingRun, type TrainOptions } from './training';
 
@@ -83,11 +88,20 @@ export class Lab {
    * then the kernels the model needs are compiled.
    */
   async createModel(spec: ImageModelSpec): Promise<LabImageModel>;
+  async createModel(spec: ImageFlowMatchingSpec): Promise<LabImageDiffusionModel>;
   async createModel(spec: ModelSpec): Promise<LabModel>;
-  async createModel(spec: ModelSpec | ImageModelSpec): Promise<LabModel | LabImageModel> {
+  async createModel(
+    spec: ModelSpec | ImageModelSpec | ImageFlowMatchingSpec,
+  ): Promise<LabModel | LabImageModel | LabImageDiffusionModel> {
     this.ensureOpen();
-    if ((spec as { family?: unknown }).family === 'image-flow') {
+    const family = (spec as { family?: unknown }).family;
+    if (family === 'image-flow') {
       return this.track(await createImageModel(this.runtime, spec as ImageModelSpec));
+    }
+    if (family === 'image-diffusion') {
+      return this.track(
+        await LabImageFlowMatching.create(this.runtime, spec as ImageFlowMatchingSpec),
+      );
     }
     return this.track(await createLabModel(this.runtime, spec as ModelSpec));
   }
@@ -98,10 +112,14 @@ export class Lab {
    * An image model trains on an image dataset of its shape (ModelSpecError naming both shapes
    * otherwise); its loss is the negative log-likelihood in bits/dim.
    */
-  train(model: LabImageModel, data: ImageDataset, options: TrainOptions): TrainingRun<ImageDataset>;
+  train(
+    model: LabImageModel | LabImageDiffusionModel,
+    data: ImageDataset,
+    options: TrainOptions,
+  ): TrainingRun<ImageDataset>;
   train(model: LabModel, data: TrainingData, options: TrainOptions): TrainingRun;
   train(
-    model: LabModel | LabImageModel,
+    model: LabModel | LabImageModel | LabImageDiffusionModel,
     data: TrainingData | ImageDataset,
     options: TrainOptions,
   ): TrainingRun<TrainingData> | TrainingRun<ImageDataset> {
@@ -109,7 +127,7 @@ export class Lab {
     if (model.isDisposed || data.isDisposed) {
       throw new Error('lab.train() got a disposed model or dataset; create a new one.');
     }
-    if (model instanceof LabNice) {
+    if (model instanceof LabNice || model instanceof LabImageFlowMatching) {
       if (!(data instanceof ImageDataset)) {
         throw new TypeError(
           'lab.train() trains an image model on an image dataset (lab.dataset({ name: ' +

@@ -12,10 +12,16 @@ export function asModelSpecError(error: unknown): unknown {
     : error;
 }
 
-/** The error for a spec whose family is neither 'flow' nor 'diffusion'. */
-export function unknownFamilyError(spec: unknown): ModelSpecError {
+/** The error for a spec whose family is none of `families` (the CPU lab's: 'flow', 'diffusion'). */
+export function unknownFamilyError(
+  spec: unknown,
+  families: readonly string[] = ['flow', 'diffusion'],
+): ModelSpecError {
+  const named = families.map((f) => `'${f}'`);
+  const list =
+    named.length > 1 ? `${named.slice(0, -1).join(', ')} or ${named.at(-1)!}` : named[0]!;
   return new ModelSpecError(
     'family',
-    `model.family must be 'flow' or 'diffusion', got "${String((spec as { family: unknown }).family)}".`,
+    `model.family must be ${list}, got "${String((spec as { family: unknown }).family)}".`,
   );
 }

@@ -66,6 +66,15 @@ describe('image flows in the lab (NICE)', () => {
         expect((error as ModelSpecError).field).to.equal(field);
         expect((error as Error).message).to.match(message);
       }
+      let unknown: unknown;
+      try {
+        await lab.createModel({ family: 'images', kind: 'nice' } as never);
+      } catch (e) {
+        unknown = e;
+      }
+      expect((unknown as Error).message).to.match(
+        /'flow', 'diffusion', 'image-flow' or 'image-diffusion', got "images"/,
+      );
       const model = await lab.createModel({ ...base, hidden: 4, seed: 1 });
       const data = lab.dataset({
         images: { count: 2, channels: 1, height: 2, width: 8, pixels: new Uint8Array(32) },
@@ -165,6 +174,7 @@ describe('image flows in the lab (NICE)', () => {
         seed: 2,
       });
       const before = await model.bitsPerDim(heldOut, { seed: 1 });
+      const buffersBefore = lab.runtime.pool.stats().inUse;
       const losses: number[] = [];
       const batch = 16;
       const run = lab.train(model, data, {
@@ -188,6 +198,9 @@ describe('image flows in the lab (NICE)', () => {
       const expectedFirst = mean(identityBitsPerDim(first.z, first.items.logDets, 64));
       expect(losses[0]).to.be.closeTo(expectedFirst, 1e-5 * expectedFirst);
       const after = await model.bitsPerDim(heldOut, { seed: 1 });
+      // The run's trainer and task released everything; the training set holds its own copy.
+      data.dispose();
+      expect(lab.runtime.pool.stats().inUse, 'buffers left by the run').to.equal(buffersBefore);
       expect(after.mean, `held-out bits/dim ${before.mean} → ${after.mean}`).to.be.lessThan(
         before.mean - 10 * (before.standardError + after.standardError),
       );

@@ -5,7 +5,7 @@
  * GPU's time table holds it.
  */
 import { unetForward, type UNetShape } from '../../nn/reference/unet';
-import { normal4, seedKey } from '../../rng/philox';
+import { normal4, philox4x32_10, seedKey, unitFromBits } from '../../rng/philox';
 import type { ImageFmSampler } from './fm-spec';
 
 type Floats = ArrayLike<number>;
@@ -70,4 +70,32 @@ export function fmSampleCpu(
       x[i] = x[i]! - (h / 6) * (k1[i]! + 2 * k2[i]! + 2 * k3[i]! + k4[i]!);
   }
   return x;
+}
+
+/** Philox stream of the training batches' t and ε ("FMTR"). */
+export const FM_TRAIN_STREAM = 0x464d5452;
+
+/**
+ * The twin of shaders/image-diffusion/fm-batch.wgsl for one step: given the step's x₀ (batch ×
+ * D, model space), t per sample, ε per value, the U-Net input x_t and the target v = ε − x₀.
+ */
+export function fmBatchTwin(x0: Floats, batch: number, seed: number, step: number) {
+  const key = seedKey(seed);
+  const values = x0.length;
+  const dims = values / batch;
+  const time = Float64Array.from({ length: batch }, (_, b) =>
+    unitFromBits(philox4x32_10([b, step, FM_TRAIN_STREAM, 0], key)[0]!),
+  );
+  const noised = new Float64Array(values);
+  const target = new Float64Array(values);
+  for (let q = 0; 4 * q < values; q++) {
+    const eps = normal4([q, step, FM_TRAIN_STREAM, 1], key);
+    for (let j = 0; j < 4 && 4 * q + j < values; j++) {
+      const i = 4 * q + j;
+      const t = time[Math.floor(i / dims)]!;
+      noised[i] = (1 - t) * x0[i]! + t * eps[j]!;
+      target[i] = eps[j]! - x0[i]!;
+    }
+  }
+  return { time, noised, target };
 }

@@ -16,8 +16,9 @@ import {
   type GpuRuntime,
   type PooledBuffer,
 } from '../../gpu';
+import { FusedMlp } from '../../nn/fused-mlp';
 import { DenseLayer } from '../../nn/layers';
-import { linearLayers } from '../../nn/mlp-shape';
+import { linearLayers, MAX_HIDDEN_LAYERS, MAX_MLP_WIDTH } from '../../nn/mlp-shape';
 import { TRAIN_STATE_LIBRARY } from '../../nn/train-state';
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
 import { seedKey } from '../../rng/philox';
@@ -141,24 +142,31 @@ export class NiceNetwork {
   private constructor(
     private readonly runtime: GpuRuntime,
     readonly spec: ResolvedNiceSpec,
-    /** The dense layers of one conditioner, first to last (shared by every coupling). */
-    private readonly dense: DenseLayer[],
+    /**
+     * The conditioners' kernels: the fused MLP (one dispatch forward, one backward) where the
+     * widths allow it (≤ MAX_MLP_WIDTH), else one dense layer per linear layer.
+     */
+    private readonly conditioner: { fused: FusedMlp } | { dense: DenseLayer[] },
     private readonly coupling: Record<CouplingEntry, CompiledKernel>,
     private readonly scaling: Record<ScalingEntry, CompiledKernel>,
   ) {}
 
   static async create(runtime: GpuRuntime, spec: ResolvedNiceSpec): Promise<NiceNetwork> {
     const mlp = niceConditionerShape(spec);
-    const [dense, coupling, scaling] = await Promise.all([
-      Promise.all(
-        linearLayers(mlp).map((layer, j) =>
-          DenseLayer.create(runtime, {
-            inputs: layer.inputs,
-            outputs: layer.outputs,
-            activation: j === mlp.hiddenLayers ? 'identity' : 'relu',
-          }),
-        ),
-      ),
+    const fits =
+      Math.max(mlp.inputs, mlp.hidden) <= MAX_MLP_WIDTH && mlp.hiddenLayers <= MAX_HIDDEN_LAYERS;
+    const [conditioner, coupling, scaling] = await Promise.all([
+      fits
+        ? FusedMlp.create(runtime, mlp, { gradInput: true }).then((fused) => ({ fused }))
+        : Promise.all(
+            linearLayers(mlp).map((layer, j) =>
+              DenseLayer.create(runtime, {
+                inputs: layer.inputs,
+                outputs: layer.outputs,
+                activation: j === mlp.hiddenLayers ? 'identity' : 'relu',
+              }),
+            ),
+          ).then((dense) => ({ dense })),
       Promise.all(COUPLING_ENTRIES.map((e) => runtime.pipelines.get(couplingKernel(e)))),
       Promise.all(SCALING_ENTRIES.map((e) => runtime.pipelines.get(scalingKernel(e)))),
     ]);
@@ -167,7 +175,7 @@ export class NiceNetwork {
     return new NiceNetwork(
       runtime,
       spec,
-      dense,
+      conditioner,
       byName(COUPLING_ENTRIES, coupling),
       byName(SCALING_ENTRIES, scaling),
     );
@@ -175,7 +183,8 @@ export class NiceNetwork {
 
   /** Gradient chunks of the dense layers' weight gradients at this batch size. */
   gradientChunks(batch: number): number {
-    return Math.max(...this.dense.map((layer) => layer.chunks(batch)));
+    const c = this.conditioner;
+    return 'fused' in c ? c.fused.chunks(batch) : Math.max(...c.dense.map((d) => d.chunks(batch)));
   }
 
   bind(spec: NiceBindingSpec, label: string): NiceBinding {
@@ -199,39 +208,61 @@ export class NiceNetwork {
     };
     const train = spec.grads !== undefined;
     const widths = linearLayers(mlp).map((layer) => layer.outputs);
-    // Per coupling: the conditioner's input and hidden activations (the weight gradients read
-    // them) and the dense caches; m and the gradient scratch are shared by all couplings.
+    const c = this.conditioner;
+    // Per coupling: the conditioner's input and caches (the weight gradients read them); m and
+    // the gradient scratch are shared by all couplings.
     const m = floats(batch * half, 'm(x_a)');
     const gradM = train ? floats(batch * half, 'dL/dm') : undefined;
     const gradXa = train ? floats(batch * half, 'dL/dx_a') : undefined;
-    const gradHidden = train
-      ? widths.slice(0, -1).map((w, j) => floats(batch * w, `dL/dhidden ${j}`))
-      : [];
+    const gradHidden =
+      train && 'dense' in c
+        ? widths.slice(0, -1).map((w, j) => floats(batch * w, `dL/dhidden ${j}`))
+        : [];
     const gradRows = train ? floats(batch * dims, 'dL/dh') : floats(4, 'no dL/dh');
+    const trainingGrads = (gradOutput: Binding, gradInput: Binding) =>
+      train
+        ? { gradOutput, gradInput, grads: spec.grads!.buffer, gradStride: spec.grads!.stride }
+        : {};
     const couplings = conditioners.map((offset, l) => {
       const input = floats(batch * half, `x_a ${l}`);
-      const hidden = widths.slice(0, -1).map((w, j) => floats(batch * w, `hidden ${l}.${j}`));
-      const acts = [input, ...hidden, m];
-      const gradActs = train ? [gradXa!, ...gradHidden, gradM!] : [];
-      const layers = linearLayers(mlp);
-      const dense: DenseBound[] = this.dense.map((layer, j) =>
-        layer.bind({
-          batch,
-          params: spec.params,
-          paramOffset: offset + layers[j]!.weightOffset,
-          input: acts[j]!,
-          output: acts[j + 1]!,
-          cache: floats(layer.cacheFloats(batch), `dense cache ${l}.${j}`),
-          ...(train
-            ? {
-                gradOutput: gradActs[j + 1]!,
-                gradInput: gradActs[j]!,
-                grads: spec.grads!.buffer,
-                gradStride: spec.grads!.stride,
-              }
-            : {}),
-        }),
-      );
+      let dense: DenseBound[];
+      if ('fused' in c) {
+        const bound = c.fused.bind(
+          {
+            batch,
+            params: spec.params,
+            paramOffset: offset,
+            input,
+            output: m,
+            cache: floats(c.fused.cacheFloats(batch), `conditioner cache ${l}`),
+            ...trainingGrads(gradM!, gradXa!),
+          },
+          `${label} conditioner ${l}`,
+        );
+        dense = [
+          {
+            encodeForward: (pass) => bound.encodeForward(pass, train),
+            encodeBackward: (pass) => bound.encodeBackward(pass),
+            dispose: () => bound.dispose(),
+          },
+        ];
+      } else {
+        const hidden = widths.slice(0, -1).map((w, j) => floats(batch * w, `hidden ${l}.${j}`));
+        const acts = [input, ...hidden, m];
+        const gradActs = train ? [gradXa!, ...gradHidden, gradM!] : [];
+        const layers = linearLayers(mlp);
+        dense = c.dense.map((layer, j) =>
+          layer.bind({
+            batch,
+            params: spec.params,
+            paramOffset: offset + layers[j]!.weightOffset,
+            input: acts[j]!,
+            output: acts[j + 1]!,
+            cache: floats(layer.cacheFloats(batch), `dense cache ${l}.${j}`),
+            ...trainingGrads(gradActs[j + 1]!, gradActs[j]!),
+          }),
+        );
+      }
       const u = uniform(new Uint32Array([batch, dims, l % 2, 0]), `coupling ${l} uniforms`);
       const group = (from: Binding, to: Binding, name: string) =>
         this.coupling.take_conditioning.bind(device, [u, from, to], `${label} ${name} ${l}`);
@@ -307,9 +338,12 @@ export class NiceNetwork {
       encodeSample(pass) {
         scaling.prior_sample.encode(pass, scalingGroup, Math.ceil((batch * dims) / 4));
       },
-      // Forward: 3 per coupling + its dense layers, then the scaling; backward: 2 per coupling
-      // + 2 per dense layer, then the scaling.
-      trainingDispatches: couplings.length * (5 + 3 * this.dense.length) + 2,
+      // Per coupling: take x_a and add m (forward), take dL/dm and add dL/dx_a (backward), and
+      // the conditioner's own (fused: forward, backward and one weight gradient per linear
+      // layer; dense: 3 per layer); then the scaling forward and backward.
+      trainingDispatches:
+        couplings.length * (4 + ('fused' in c ? c.fused.trainingDispatches : 3 * c.dense.length)) +
+        2,
       dispose() {
         for (const c of couplings) for (const d of c.dense) d.dispose();
         for (const buffer of owned) buffer.dispose();

@@ -228,7 +228,7 @@ export class UNetDenoiserTask implements TrainingTask {
 }
 
 /** Dispatches encodeStep records (the counts of the layers' bind() methods). */
-function dispatchesPerStep(): number {
+export function dispatchesPerStep(): number {
   // Residual block forward: 2 norms (2 each), 2 activations, 2 convs, time add, join, (+ skip
   // conv); backward: 2 convs (3 each), 2 activation grads, 2 norms (3 each), dL/de, dL/dx join,
   // (+ skip conv backward, 3).

@@ -55,67 +55,75 @@ describe('NICE on the GPU', () => {
     });
   }
 
-  it('parameter gradients match the twin', async () => {
-    const gpu = await testGpu();
-    const { spec, params } = randomNice('logistic', 9);
-    const model = await NiceModel.create(gpu, spec);
-    const n = 7;
-    const dims = niceDims(spec);
-    const y = Float32Array.from(testValues(n * dims, 41, 1), (v) => 0.5 + 0.5 * v);
-    const preLogDet = Float32Array.from([-1, -2, 0.5, 3, 1, -0.25, 2]);
-    const rows = uploadFloats(gpu, y, 'test rows');
-    const z = gpu.pool.acquire(n * dims * 4, STORAGE_USAGE, 'test z');
-    const logDets = uploadFloats(gpu, preLogDet, 'test log-dets');
-    const perRow = gpu.pool.acquire(
-      2 * n * 4,
-      STORAGE_USAGE | GPUBufferUsage.COPY_SRC,
-      'test per-row',
-    );
-    const chunks = model.network.gradientChunks(n);
-    const grads = uploadFloats(gpu, new Float32Array(chunks * model.parameterCount), 'test grads');
-    model.importParams(Float32Array.from(params));
-    const binding = model.network.bind(
-      {
-        batch: n,
-        params: model.params.binding,
-        rows: rows.binding,
-        z: z.binding,
-        preLogDet: { buffer: logDets.binding, stride: 1, offset: 0 },
-        perRow: perRow.binding,
-        grads: { buffer: grads.binding, stride: model.parameterCount },
-      },
-      'test nice',
-    );
-    try {
-      runPass(gpu, (pass) => {
-        binding.encodeForward(pass);
-        binding.encodeBackward(pass);
-      });
-      const gpuGrads = await gpu.readback.readFloat32(
-        grads.buffer,
-        0,
-        chunks * model.parameterCount,
+  // Width 8: the fused-MLP conditioners; width 300 (> MAX_MLP_WIDTH): one dense layer each.
+  for (const hidden of [8, 300]) {
+    it(`parameter gradients match the twin (conditioners of width ${hidden})`, async () => {
+      const gpu = await testGpu();
+      const { spec, params } = randomNice('logistic', 9, hidden);
+      const model = await NiceModel.create(gpu, spec);
+      const n = 7;
+      const dims = niceDims(spec);
+      const y = Float32Array.from(testValues(n * dims, 41, 1), (v) => 0.5 + 0.5 * v);
+      const preLogDet = Float32Array.from([-1, -2, 0.5, 3, 1, -0.25, 2]);
+      const rows = uploadFloats(gpu, y, 'test rows');
+      const z = gpu.pool.acquire(n * dims * 4, STORAGE_USAGE, 'test z');
+      const logDets = uploadFloats(gpu, preLogDet, 'test log-dets');
+      const perRow = gpu.pool.acquire(
+        2 * n * 4,
+        STORAGE_USAGE | GPUBufferUsage.COPY_SRC,
+        'test per-row',
       );
-      const summed = new Float64Array(model.parameterCount);
-      for (let c = 0; c < chunks; c++)
-        for (let i = 0; i < summed.length; i++) summed[i]! += gpuGrads[c * summed.length + i]!;
-      const terms = await gpu.readback.readFloat32(perRow.buffer, 0, n);
-      const p32 = Float64Array.from(Float32Array.from(params));
-      const twin = niceLossGradCpu(spec, p32, y, n, preLogDet);
-      const loss = terms.reduce((a, b) => a + b, 0);
-      expect(Math.abs(loss - twin.loss) / Math.abs(twin.loss), 'loss').to.be.lessThan(1e-4);
-      expect(normRelativeError(summed, twin.grads), 'gradient norm error').to.be.lessThan(1e-4);
-      expect(scaledError(summed, twin.grads), 'worst gradient').to.be.lessThan(1e-4);
-    } finally {
-      binding.dispose();
-      for (const b of [rows, z, logDets, perRow, grads]) b.dispose();
-      model.dispose();
-    }
-  });
+      const chunks = model.network.gradientChunks(n);
+      const grads = uploadFloats(
+        gpu,
+        new Float32Array(chunks * model.parameterCount),
+        'test grads',
+      );
+      model.importParams(Float32Array.from(params));
+      const binding = model.network.bind(
+        {
+          batch: n,
+          params: model.params.binding,
+          rows: rows.binding,
+          z: z.binding,
+          preLogDet: { buffer: logDets.binding, stride: 1, offset: 0 },
+          perRow: perRow.binding,
+          grads: { buffer: grads.binding, stride: model.parameterCount },
+        },
+        'test nice',
+      );
+      try {
+        runPass(gpu, (pass) => {
+          binding.encodeForward(pass);
+          binding.encodeBackward(pass);
+        });
+        const gpuGrads = await gpu.readback.readFloat32(
+          grads.buffer,
+          0,
+          chunks * model.parameterCount,
+        );
+        const summed = new Float64Array(model.parameterCount);
+        for (let c = 0; c < chunks; c++)
+          for (let i = 0; i < summed.length; i++) summed[i]! += gpuGrads[c * summed.length + i]!;
+        const terms = await gpu.readback.readFloat32(perRow.buffer, 0, n);
+        const p32 = Float64Array.from(Float32Array.from(params));
+        const twin = niceLossGradCpu(spec, p32, y, n, preLogDet);
+        const loss = terms.reduce((a, b) => a + b, 0);
+        expect(Math.abs(loss - twin.loss) / Math.abs(twin.loss), 'loss').to.be.lessThan(1e-4);
+        expect(normRelativeError(summed, twin.grads), 'gradient norm error').to.be.lessThan(1e-4);
+        expect(scaledError(summed, twin.grads), 'worst gradient').to.be.lessThan(1e-4);
+      } finally {
+        binding.dispose();
+        for (const b of [rows, z, logDets, perRow, grads]) b.dispose();
+        model.dispose();
+      }
+    });
+  }
 
-  it('samples reproduce exactly from a seed; temperature scales the prior', async () => {
+  it('samples reproduce exactly from a seed; temperature scales the prior; nothing leaks', async () => {
     const gpu = await testGpu();
     const { spec, params } = randomNice('logistic', 13);
+    const before = gpu.pool.stats().inUse;
     const model = await NiceModel.create(gpu, spec);
     try {
       model.importParams(Float32Array.from(params));
@@ -132,8 +140,12 @@ describe('NICE on the GPU', () => {
       const zero = await model.sample(2, 17, 0);
       const image = niceInverseCpu(spec, p32, new Float64Array(2 * niceDims(spec)), 2);
       expect(maxRelativeError(zero, image)).to.be.lessThan(1e-5);
+      // Every call released what it took: only the parameters stay.
+      await model.inverse(await model.sample(300, 2, 1));
+      expect(gpu.pool.stats().inUse - before, 'buffers held by a live model').to.equal(1);
     } finally {
       model.dispose();
     }
+    expect(gpu.pool.stats().inUse, 'buffers left after dispose').to.equal(before);
   });
 });
