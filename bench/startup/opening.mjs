@@ -20,7 +20,7 @@ export const OPENING_BUDGET_MS = 200;
 /** The big file's model: the largest RealNVP within the weights limit (4 000 000 parameters). */
 const BIG_MODEL = { family: 'flow', kind: 'realnvp', layers: 20, hidden: 256, hiddenLayers: 4 };
 
-async function newPage(context) {
+export async function newPage(context) {
   const page = await context.newPage();
   await page.setViewport({ width: 1100, height: 900 });
   await page.evaluateOnNewDocument(() => {
@@ -33,7 +33,7 @@ async function newPage(context) {
 }
 
 /** Waits until the app shows a notebook titled `title` and no new long task came for 1.5 s. */
-async function settled(page, title, timeoutMs) {
+export async function settled(page, title, timeoutMs) {
   await page.waitForFunction(
     (t) => document.querySelector('ff-app')?.store?.notebook.title === t,
     { timeout: timeoutMs, polling: 100 },
@@ -53,7 +53,7 @@ async function longTasks(page) {
 }
 
 /** The cases: a name, how to open it in a fresh page, and the title that says it is open. */
-async function openingCases(root, origin, scratch) {
+export async function openingCases(root, origin, scratch) {
   const lib = await import(path.join(root, 'dist/lib/notebook.js'));
   const engine = await import(path.join(root, 'dist/lib/index.js'));
   const cases = [
