@@ -99,6 +99,7 @@ async function traceCase(browser, c, options, tag) {
   const context = await browser.createBrowserContext();
   try {
     const page = await newPage(context);
+    await c.prepare?.(page);
     const phases = [['open', () => c.open(page)]];
     if (c.reload) phases.push(['reload', () => page.reload()]);
     for (const [phase, run] of phases) {
@@ -115,7 +116,13 @@ async function traceCase(browser, c, options, tag) {
       const found = longTasksFromTrace(events, { overMs: options.over });
       const profile = options.profile ? cpuProfile(events, found.pid, found.tid) : undefined;
       const observed = await page.evaluate(() => window.longTasks);
-      figures.push({ phase, wall: found.longestMs, cpu: found.longestCpuMs, observed });
+      figures.push({
+        phase,
+        wall: found.longestMs,
+        cpu: found.longestCpuMs,
+        gpu: found.gpuChannelWaitMs,
+        observed,
+      });
       console.log(
         `\n=== ${tag} ${c.name} [${phase}] load ${os.loadavg()[0].toFixed(1)}; longest ${found.longestMs.toFixed(0)} ms (cpu ${found.longestCpuMs.toFixed(0)} ms); observer ${JSON.stringify(observed)}`,
       );
@@ -175,7 +182,11 @@ async function main() {
             if (!summary.has(key)) summary.set(key, new Map());
             const byRoot = summary.get(key);
             if (!byRoot.has(root)) byRoot.set(root, []);
-            byRoot.get(root).push(`${f.wall.toFixed(0)}/${f.cpu.toFixed(0)}`);
+            byRoot
+              .get(root)
+              .push(
+                `${f.wall.toFixed(0)}/${f.cpu.toFixed(0)}${f.gpu > 1 ? ` (GPU channel wait ${f.gpu.toFixed(0)})` : ''}`,
+              );
           }
         }
       }

@@ -165,6 +165,10 @@ export function longTasksFromTrace(events, { overMs = 50 } = {}) {
       endUs: task.end,
       source: source(task, inside),
       children,
+      gpuWaitMs:
+        inside
+          .filter((e) => e.name === 'RenderThreadImpl::EstablishGpuChannelSync')
+          .reduce((sum, e) => sum + e.dur, 0) / 1000,
     });
   }
   const page = long.filter((t) => t.page);
@@ -174,6 +178,8 @@ export function longTasksFromTrace(events, { overMs = 50 } = {}) {
     tid,
     longestMs: Math.max(0, ...page.map((t) => t.ms)),
     longestCpuMs: Math.max(0, ...page.map((t) => t.cpuMs)),
+    // Wall time less the GPU channel waits inside the task (Chromium's, see gpuChannelWaitMs).
+    longestBesidesGpuWaitMs: Math.max(0, ...page.map((t) => t.ms - t.gpuWaitMs)),
     // The main thread opening the GPU channel synchronously (a 2-D canvas, a worker's WebGPU
     // request before the compositor had the channel): how long the longest such wait took.
     gpuChannelWaitMs: Math.max(
