@@ -89,18 +89,21 @@ export function pngFromRgba(
 }
 
 /**
- * The object URLs of one <img>'s pictures: each new picture gets a URL, and the one before the
- * previous is revoked (the previous may still be loading while the newest replaces it).
+ * The object URLs of an element's pictures: each new picture gets a URL, and the oldest beyond
+ * `keep` is revoked (with two per <img>, the previous may still show while the newest loads).
  * dispose() revokes the rest; the owner calls it when it leaves the page.
  */
 export class PictureUrls {
   private urls: string[] = [];
 
-  /** A URL for `blob`, kept until two more have been made or dispose(). */
+  /** `keep`: how many of the newest URLs stay valid (a set of pictures shown at once: twice it). */
+  constructor(private readonly keep = 2) {}
+
+  /** A URL for `blob`, kept until `keep` more have been made or dispose(). */
   add(blob: Blob): string {
     const url = URL.createObjectURL(blob);
     this.urls.push(url);
-    while (this.urls.length > 2) URL.revokeObjectURL(this.urls.shift()!);
+    while (this.urls.length > this.keep) URL.revokeObjectURL(this.urls.shift()!);
     return url;
   }
 

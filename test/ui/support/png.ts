@@ -14,3 +14,8 @@ export async function decodePng(blob: Blob): Promise<{ data: Uint8ClampedArray; 
     width: bitmap.width,
   };
 }
+
+/** The pixels an <img> of the page shows (straight RGBA), read from its PNG. */
+export async function imgPixels(img: HTMLImageElement): Promise<Uint8ClampedArray> {
+  return (await decodePng(await (await fetch(img.src)).blob())).data;
+}
