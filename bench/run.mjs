@@ -31,9 +31,11 @@
 //                     loads (fresh browser, default 3) per notebook (bench/startup/)
 //   --startup-warm N  warm loads (new tab, Chromium's caches warm) after the cold ones (default 2)
 //   --startup-notebooks a,b  gallery notebooks to open (default realnvp-8gaussians,ddpm-swissroll)
-//   --opening[=N]     also measure the longest main-thread task while the built app opens the
-//                     default notebook, every gallery link, the heavy link and its reload, and a
-//                     21 MB notebook file; N fresh contexts each (default 3; bench/startup/opening.mjs).
+//   --opening[=N]     also measure the longest main-thread task (wall and CPU time, from a Chrome
+//                     trace) while the built app opens the default notebook, every gallery link,
+//                     the heavy link and its reload, and a 21 MB notebook file; N fresh contexts
+//                     each (default 3; bench/startup/opening.mjs; what a long task did:
+//                     node bench/startup/trace.mjs).
 //                     With --filter none the timed cases are skipped.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';

@@ -2,7 +2,7 @@
  * The page side: starts the Flowfield worker and wraps it in a typed comlink proxy. Only types
  * come from the worker's files, so nothing of the GPU code loads on the page.
  */
-import { releaseProxy, wrap, type Remote } from 'comlink';
+import { releaseProxy, wrap, type Endpoint, type Remote } from 'comlink';
 import type { LabApi } from './api';
 
 /** What worker.ts posts once the API is exposed: errors before it mean the worker never started. */
@@ -52,9 +52,14 @@ export function workerScriptUrl(url: URL, pageOrigin = globalThis.location?.orig
 
 /**
  * `url` is where the built worker lives: `new URL('./worker.js', import.meta.url)` in the app,
- * the TypeScript source in tests.
+ * the TypeScript source in tests. Messages to the worker wait for `holdUntil` (by default the
+ * page's first paint, see heldUntil; tests on blank pages, which never paint, pass their own).
  */
-export function startWorker(url: URL): WorkerHandle {
+export function startWorker(
+  url: URL,
+  options: { holdUntil?: () => Promise<void> } = {},
+): WorkerHandle {
+  const holdUntil = options.holdUntil ?? firstPaint;
   const listeners = new Set<(message: string) => void>();
   // One entry for every restart; a blob shim lives as long as the page (a few bytes).
   const entry = workerScriptUrl(url);
@@ -81,7 +86,7 @@ export function startWorker(url: URL): WorkerHandle {
         listener('A message from the Flowfield worker could not be deserialised on the page.');
       }
     });
-    api = settleOnFailedStart(wrap<LabApi>(worker), failed);
+    api = settleOnFailedStart(wrap<LabApi>(heldUntil(worker, holdUntil())), failed);
   };
   const stop = () => {
     api[releaseProxy]();
@@ -102,6 +107,53 @@ export function startWorker(url: URL): WorkerHandle {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+  };
+}
+
+/** How long a page that never paints (hidden, or no GPU compositing) holds the calls back (ms). */
+export const FIRST_PAINT_WAIT_MS = 3000;
+
+/**
+ * Resolves once the page has painted (the 'paint' performance entries), when it is hidden, or
+ * after FIRST_PAINT_WAIT_MS.
+ */
+export function firstPaint(waitMs = FIRST_PAINT_WAIT_MS): Promise<void> {
+  if (typeof PerformanceObserver === 'undefined' || typeof document === 'undefined') {
+    return Promise.resolve();
+  }
+  if (document.visibilityState === 'hidden' || performance.getEntriesByType('paint').length) {
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    const observer = new PerformanceObserver(() => done());
+    const timer = setTimeout(() => done(), waitMs);
+    const done = () => {
+      observer.disconnect();
+      clearTimeout(timer);
+      resolve();
+    };
+    observer.observe({ type: 'paint', buffered: true });
+  });
+}
+
+/**
+ * The worker as comlink's endpoint, its messages to the worker held back, in order, until `gate`
+ * (the page's first paint). The worker opens WebGPU on its first call, and Chromium answers a worker's WebGPU
+ * request by opening the GPU channel synchronously on the page's main thread: while the GPU
+ * process is still starting (a busy machine, SwiftShader) that blocked the page for 1–6 s in one
+ * task (#17 item 3, traced: EstablishGpuChannelSync in CreateWebGPUGraphicsContext3DProviderAsync).
+ * The compositor opens the same channel without blocking, and the first paint comes after it;
+ * past that point the page's call returns at once. The worker's script loads meanwhile.
+ */
+export function heldUntil(
+  worker: Pick<Worker, 'postMessage' | 'addEventListener' | 'removeEventListener'>,
+  gate: Promise<void>,
+): Endpoint {
+  return {
+    postMessage: (message: unknown, transfer?: Transferable[]) =>
+      void gate.then(() => worker.postMessage(message, transfer ?? [])),
+    addEventListener: worker.addEventListener.bind(worker),
+    removeEventListener: worker.removeEventListener.bind(worker),
   };
 }
 

@@ -289,7 +289,7 @@ describe('playground end to end (built site)', () => {
     brush.value = '1';
     brush.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
     await settle();
-    const pad = shadow(drawCell, 'canvas.draw') as HTMLCanvasElement;
+    const pad = shadow(drawCell, 'img.draw') as HTMLImageElement;
     pad.scrollIntoView({ block: 'center' });
     await new Promise((r) => setTimeout(r, 100));
     const framed = frame.getBoundingClientRect();

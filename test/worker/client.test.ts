@@ -1,6 +1,6 @@
 import { expect } from '@esm-bundle/chai';
-import { startWorker, workerScriptUrl } from '../../src/worker/client';
-import { rejection, startLabWorker } from './helpers';
+import { firstPaint, heldUntil, startWorker, workerScriptUrl } from '../../src/worker/client';
+import { NO_HOLD, rejection, startLabWorker } from './helpers';
 
 const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
   Promise.race([
@@ -16,7 +16,7 @@ describe('the page client: calls to a worker that failed to start reject readabl
     ['a worker that throws at load', new URL('./fixtures/throws-at-load.ts', import.meta.url)],
   ] as const) {
     it(`${what}: calls in flight and later calls reject with a message`, async () => {
-      const handle = startWorker(url);
+      const handle = startWorker(url, NO_HOLD);
       const errors: string[] = [];
       handle.onError((message) => errors.push(message));
       try {
@@ -59,5 +59,46 @@ describe('the worker entry for a script on another origin', () => {
     const source = await (await fetch(entry)).text();
     expect(source).to.equal(`import ${JSON.stringify(cdn.href)};\n`);
     URL.revokeObjectURL(entry);
+  });
+});
+
+describe('the page client holds its messages to the worker until the first paint', () => {
+  it('posts nothing before the gate opens, then everything in order with its transfers', async () => {
+    const posted: [unknown, Transferable[]][] = [];
+    const target = Object.assign(new EventTarget(), {
+      postMessage: (message: unknown, transfer: Transferable[]) => posted.push([message, transfer]),
+    }) as unknown as Worker;
+    let open!: () => void;
+    const endpoint = heldUntil(target, new Promise<void>((resolve) => (open = resolve)));
+    const buffer = new ArrayBuffer(8);
+    endpoint.postMessage('first');
+    endpoint.postMessage('second', [buffer]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(posted).to.deep.equal([]);
+    open();
+    await Promise.resolve();
+    endpoint.postMessage('third');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(posted).to.deep.equal([
+      ['first', []],
+      ['second', [buffer]],
+      ['third', []],
+    ]);
+  });
+
+  it('firstPaint waits for the page to paint, and for at most its time limit', async () => {
+    // This test page painted nothing yet: the limit ends the wait.
+    const blank = performance.getEntriesByType('paint').length === 0;
+    const t0 = performance.now();
+    await firstPaint(300);
+    if (blank) expect(performance.now() - t0).to.be.within(250, 3000);
+    // Something to paint: the first paint ends the wait, well before a long limit.
+    const text = document.body.appendChild(document.createElement('p'));
+    text.textContent = 'painted';
+    const t1 = performance.now();
+    await firstPaint(20_000);
+    expect(performance.now() - t1).to.be.lessThan(5000);
+    expect(performance.getEntriesByType('paint').length).to.be.greaterThan(0);
+    text.remove();
   });
 });

@@ -4,8 +4,14 @@ import type { LabApi, ViewId, ViewOptions } from '../../src/worker/api';
 import { startWorker, type WorkerHandle } from '../../src/worker/client';
 
 export function startLabWorker(): WorkerHandle {
-  return startWorker(new URL('../../src/worker/worker.ts', import.meta.url));
+  return startWorker(new URL('../../src/worker/worker.ts', import.meta.url), NO_HOLD);
 }
+
+/**
+ * startWorker's option for a test page that paints nothing: messages go to the worker at once
+ * (the default waits for a first paint, up to 3 s; client.test.ts tests that hold).
+ */
+export const NO_HOLD = { holdUntil: () => Promise.resolve() };
 
 /** A view on a fresh OffscreenCanvas, transferred to the worker as a page would. */
 export async function createTestView(

@@ -29,10 +29,14 @@ export const dataCellStyles = css`
     min-height: 8rem;
     font-family: ui-monospace, monospace;
   }
-  canvas.draw {
+  img.draw {
+    display: block;
     width: 100%;
     max-width: 320px;
+    height: auto;
     aspect-ratio: 1;
+    image-rendering: pixelated;
+    user-select: none;
     touch-action: none;
     background: var(--ff-plot-bg, #fafafa);
     border: 1px solid var(--ff-border, #8a8a8e);

@@ -21,6 +21,7 @@ import { imageFileToGrid, IMAGE_GRID_SIDE, IMAGE_TYPES } from './image-grid';
 import type { ImageCellState } from '../controllers/image-sets';
 import './image-source';
 import { errorMessage } from '../error-message';
+import { pngFromRgba, PictureUrls } from '../picture';
 
 /** Side of the drawing grid (cells). */
 export const DRAW_SIDE = 32;
@@ -52,7 +53,9 @@ export class FfDataCell extends LitElement {
 
   @state() private brush = 2;
   @state() private erase = false;
-  @query('canvas.draw') private drawCanvas?: HTMLCanvasElement;
+  @query('img.draw') private pad?: HTMLImageElement;
+  /** The drawing pad's pictures (picture.ts: a PNG in an <img>, not a 2-D canvas). */
+  private readonly padUrls = new PictureUrls();
   /** Light areas are dense instead of dark ones (applies to the next and the last image). */
   @state() private invert = false;
   @state() private imageError = '';
@@ -220,17 +223,17 @@ export class FfDataCell extends LitElement {
   }
 
   private renderDraw(source: Extract<DataSource, { kind: 'grid' }>) {
-    return html`<canvas
+    return html`<img
         class="draw"
         width=${source.width * 8}
         height=${source.height * 8}
-        role="img"
-        aria-label="Drawing pad: draw where the data should be dense"
+        alt="Drawing pad: draw where the data should be dense"
+        draggable="false"
         @pointerdown=${(e: PointerEvent) => this.stroke(e, 'down')}
         @pointermove=${(e: PointerEvent) => this.stroke(e, 'move')}
         @pointerup=${(e: PointerEvent) => this.stroke(e, 'up')}
         @pointercancel=${(e: PointerEvent) => this.stroke(e, 'up')}
-      ></canvas>
+      />
       <div class="row">
         <label for="brush"
           >Brush size
@@ -354,48 +357,50 @@ export class FfDataCell extends LitElement {
     if (source.kind === 'grid') this.paint(this.strokeWeights ?? source.weights, source.width);
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Moved in the page: its pictures were released on leaving; draw them again.
+    if (this.hasUpdated) this.requestUpdate();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.padUrls.dispose();
+    this.painted = undefined;
+  }
+
   /** What the drawing pad shows now: repainting is skipped while these stay the same. */
-  private painted:
-    { weights: readonly number[]; side: number; canvas: HTMLCanvasElement } | undefined;
+  private painted: { weights: readonly number[]; side: number; pad: HTMLImageElement } | undefined;
 
   /**
    * Draws the grid: one pixel per cell in the data colour with alpha = weight / max, scaled up
-   * without smoothing. (One fillRect per cell took tens of ms for a 256×256 grid, on every
-   * update of the cell.)
+   * without smoothing by CSS (image-rendering: pixelated).
    */
   private paint(weights: readonly number[], side: number, changedInPlace = false): void {
-    const canvas = this.drawCanvas;
-    const context = canvas?.getContext('2d');
-    if (!context || !canvas) return;
+    const pad = this.pad;
+    if (!pad) return;
     const last = this.painted;
-    const same = last?.weights === weights && last.side === side && last.canvas === canvas;
+    const same = last?.weights === weights && last.side === side && last.pad === pad;
     if (same && !changedInPlace) return;
-    this.painted = { weights, side, canvas };
+    this.painted = { weights, side, pad };
     let max = 1e-9;
     for (const w of weights) if (w > max) max = w;
-    const rows = Math.ceil(weights.length / side);
-    const image = new ImageData(side, Math.max(1, rows));
+    const rows = Math.max(1, Math.ceil(weights.length / side));
+    const image = new Uint8ClampedArray(side * rows * 4);
     const [r, g, b] = [1, 3, 5].map((i) => parseInt(PALETTE.data.slice(i, i + 2), 16));
     weights.forEach((w, i) => {
       if (w <= 0) return;
-      image.data.set([r!, g!, b!, Math.round(255 * Math.min(1, w / max))], 4 * i);
+      image.set([r!, g!, b!, Math.round(255 * Math.min(1, w / max))], 4 * i);
     });
-    const small = document.createElement('canvas');
-    small.width = image.width;
-    small.height = image.height;
-    small.getContext('2d')?.putImageData(image, 0, 0);
-    const cell = canvas.width / side;
-    context.clearRect(0, 0, canvas.width, canvas.height);
-    context.imageSmoothingEnabled = false;
-    context.drawImage(small, 0, 0, side * cell, image.height * cell);
+    pad.src = this.padUrls.add(pngFromRgba(image, side, rows));
   }
 
   private stroke(event: PointerEvent, phase: 'down' | 'move' | 'up'): void {
     const source = this.cell.source;
-    if (source.kind !== 'grid' || !this.drawCanvas) return;
+    if (source.kind !== 'grid' || !this.pad) return;
     if (phase === 'down') {
       this.strokeWeights = [...source.weights];
-      this.drawCanvas.setPointerCapture?.(event.pointerId);
+      this.pad.setPointerCapture?.(event.pointerId);
     }
     if (!this.strokeWeights) return;
     if (phase === 'up') {
@@ -404,7 +409,7 @@ export class FfDataCell extends LitElement {
       this.commit(weights, true);
       return;
     }
-    const rect = this.drawCanvas.getBoundingClientRect();
+    const rect = this.pad.getBoundingClientRect();
     const gx = ((event.clientX - rect.left) / rect.width) * source.width;
     const gy = ((event.clientY - rect.top) / rect.height) * source.height;
     const pressure = event.pressure > 0 ? event.pressure : 0.5;

@@ -1,4 +1,4 @@
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import {
   IMAGE_SET_CLASSES,
@@ -22,6 +22,7 @@ import {
 import { emit } from '../events';
 import { selectField } from '../fields';
 import { cellStyles } from '../shared.styles';
+import { pngFromRgba, PictureUrls } from '../picture';
 
 const SET_NAMES: Record<ImageSetName, string> = {
   mnist: 'MNIST digits',
@@ -58,8 +59,10 @@ export class FfImageSource extends LitElement {
         text-align: center;
         font-size: 0.75em;
       }
-      canvas {
+      img {
+        display: block;
         width: 100%;
+        height: auto;
         aspect-ratio: 1;
         image-rendering: pixelated;
         border-radius: 3px;
@@ -279,13 +282,14 @@ export class FfImageSource extends LitElement {
           (label, i) =>
             html`<li>
               <figure>
-                <canvas
+                <img
                   data-index=${i}
+                  src=${this.previewUrls[i] ?? nothing}
                   width=${preview.shape[2]}
                   height=${preview.shape[1]}
-                  role="img"
-                  aria-label=${label ? `Sample ${i + 1}: ${label}` : `Sample ${i + 1}`}
-                ></canvas>
+                  alt=${label ? `Sample ${i + 1}: ${label}` : `Sample ${i + 1}`}
+                  draggable="false"
+                />
                 ${label ? html`<figcaption>${label}</figcaption>` : nothing}
               </figure>
             </li>`,
@@ -293,24 +297,43 @@ export class FfImageSource extends LitElement {
       </ul>`;
   }
 
-  protected override updated(): void {
+  /** The sample images as PNG pictures (picture.ts: a 2-D canvas blocked the page). */
+  private previewUrls: string[] = [];
+  private previewShown: ImageCellState['preview'];
+  private readonly urls = new PictureUrls(32);
+
+  protected override willUpdate(_changed: PropertyValues): void {
     const preview = this.state?.preview;
+    if (preview === this.previewShown) return;
+    this.previewShown = preview;
+    this.previewUrls = [];
     if (!preview) return;
     const [channels, height, width] = preview.shape;
     const size = channels * height * width;
-    this.renderRoot.querySelectorAll<HTMLCanvasElement>('canvas[data-index]').forEach((canvas) => {
-      const i = Number(canvas.dataset['index']);
-      const image = new ImageData(width, height);
+    for (let i = 0; i < preview.labels.length; i++) {
+      const image = new Uint8ClampedArray(width * height * 4);
       for (let p = 0; p < width * height; p++) {
         const at = i * size + p;
         // Grey sets repeat their one plane; RGB sets are stored plane after plane.
         const r = preview.pixels[at]!;
         const g = channels === 3 ? preview.pixels[at + width * height]! : r;
         const b = channels === 3 ? preview.pixels[at + 2 * width * height]! : r;
-        image.data.set([r, g, b, 255], 4 * p);
+        image.set([r, g, b, 255], 4 * p);
       }
-      canvas.getContext('2d')?.putImageData(image, 0, 0);
-    });
+      this.previewUrls.push(this.urls.add(pngFromRgba(image, width, height)));
+    }
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Moved in the page: its pictures were released on leaving; make them again.
+    if (this.hasUpdated) this.requestUpdate();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.urls.dispose();
+    this.previewShown = undefined;
   }
 }
 

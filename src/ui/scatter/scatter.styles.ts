@@ -5,9 +5,10 @@ export const scatterStyles = css`
     display: block;
     max-width: 420px;
   }
-  canvas {
+  img {
     display: block;
     width: 100%;
+    height: auto;
     aspect-ratio: 1;
     background: var(--ff-plot-bg, #fafafa);
     border: 1px solid var(--ff-border, #8a8a8e);

@@ -1,7 +1,8 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
-import { customElement, property, query } from 'lit/decorators.js';
+import { customElement, property, state } from 'lit/decorators.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { scatterStyles } from './scatter.styles';
+import { pngFromRgba, PictureUrls } from '../picture';
 
 /** Okabe–Ito colours (safe for the common colour-vision deficiencies). */
 export const PALETTE = { data: '#0072B2', samples: '#D55E00' } as const;
@@ -35,7 +36,65 @@ export function squareBounds(points: Float32Array | undefined): [number, number,
   return [cx - half, cy - half, cx + half, cy + half];
 }
 
-/** A square point plot on a canvas: several layers of 2-D points, drawn in order. Renders only. */
+/** The plot's side in pixels. */
+export const SCATTER_SIDE = 400;
+/** Opacity of one point and of a grid line. */
+const POINT_ALPHA = 0.55;
+const GRID = { rgb: [128, 128, 128], alpha: 0.35 } as const;
+
+/** Blends colour `rgb` at opacity `alpha` over pixel `i` of straight-alpha RGBA `image`. */
+function blend(image: Uint8ClampedArray, i: number, rgb: readonly number[], alpha: number): void {
+  const below = image[i + 3]! / 255;
+  const out = alpha + below * (1 - alpha);
+  for (let c = 0; c < 3; c++) {
+    image[i + c] = (rgb[c]! * alpha + image[i + c]! * below * (1 - alpha)) / out;
+  }
+  image[i + 3] = out * 255;
+}
+
+/**
+ * The plot's pixels (straight RGBA, top row first, transparent background): grid lines at the
+ * integers, then each layer's points as 3×3 squares at opacity 0.55, in order.
+ */
+export function rasterizeScatter(
+  layers: readonly ScatterLayer[],
+  [xMin, yMin, xMax, yMax]: readonly [number, number, number, number],
+  side = SCATTER_SIDE,
+): Uint8ClampedArray {
+  const image = new Uint8ClampedArray(side * side * 4);
+  const sx = side / (xMax - xMin);
+  const sy = side / (yMax - yMin);
+  for (let t = Math.ceil(xMin); t <= Math.floor(xMax); t++) {
+    const x = Math.min(side - 1, Math.floor((t - xMin) * sx));
+    for (let y = 0; y < side; y++) blend(image, 4 * (y * side + x), GRID.rgb, GRID.alpha);
+  }
+  for (let t = Math.ceil(yMin); t <= Math.floor(yMax); t++) {
+    const y = Math.min(side - 1, Math.floor(side - (t - yMin) * sy));
+    for (let x = 0; x < side; x++) blend(image, 4 * (y * side + x), GRID.rgb, GRID.alpha);
+  }
+  for (const layer of layers) {
+    const rgb = [1, 3, 5].map((i) => parseInt(layer.color.slice(i, i + 2), 16));
+    const points = layer.points;
+    for (let i = 0; i + 1 < points.length; i += 2) {
+      const px = (points[i]! - xMin) * sx;
+      const py = side - (points[i + 1]! - yMin) * sy;
+      if (!(px >= 0 && px < side && py >= 0 && py < side)) continue;
+      const cx = Math.floor(px);
+      const cy = Math.floor(py);
+      for (let y = Math.max(0, cy - 1); y <= Math.min(side - 1, cy + 1); y++) {
+        for (let x = Math.max(0, cx - 1); x <= Math.min(side - 1, cx + 1); x++) {
+          blend(image, 4 * (y * side + x), rgb, POINT_ALPHA);
+        }
+      }
+    }
+  }
+  return image;
+}
+
+/**
+ * A square point plot: several layers of 2-D points, drawn in order. Renders only. The plot is a
+ * PNG picture drawn in JavaScript, not a canvas (see picture.ts: a 2-D canvas blocked the page).
+ */
 @customElement('ff-scatter')
 export class FfScatter extends LitElement {
   static override styles = scatterStyles;
@@ -43,13 +102,23 @@ export class FfScatter extends LitElement {
   @property({ attribute: false }) layers: ScatterLayer[] = [];
   /** Fixed bounds; by default those of the first layer. */
   @property({ attribute: false }) bounds?: [number, number, number, number];
-  /** The canvas's accessible name. */
+  /** The plot's accessible name. */
   @property() label = 'Point plot';
-
-  @query('canvas') canvas!: HTMLCanvasElement;
+  /** The PNG of the plot now shown (undefined before the first draw). */
+  png: Blob | undefined;
+  @state() private url = '';
+  private readonly urls = new PictureUrls();
 
   override render() {
-    return html`<canvas width="400" height="400" role="img" aria-label=${this.label}></canvas> ${
+    return html`<img
+        src=${this.url || nothing}
+        width=${SCATTER_SIDE}
+        height=${SCATTER_SIDE}
+        alt=${this.label}
+        decoding="async"
+        draggable="false"
+      />
+      ${
         this.layers.length
           ? html`<div class="legend" aria-hidden="true">
               ${this.layers.map(
@@ -64,42 +133,27 @@ export class FfScatter extends LitElement {
       }`;
   }
 
-  protected override updated(_changed: PropertyValues): void {
-    this.draw();
+  protected override willUpdate(changed: PropertyValues): void {
+    if (changed.has('layers') || changed.has('bounds') || !this.png) this.draw();
   }
 
-  draw(): void {
-    const context = this.canvas?.getContext('2d');
-    if (!context) return;
-    const { width, height } = this.canvas;
-    context.clearRect(0, 0, width, height);
-    const [xMin, yMin, xMax, yMax] = this.bounds ?? squareBounds(this.layers[0]?.points);
-    context.strokeStyle = 'rgba(128,128,128,0.35)';
-    context.lineWidth = 1;
-    const sx = width / (xMax - xMin);
-    const sy = height / (yMax - yMin);
-    context.beginPath();
-    for (let t = Math.ceil(xMin); t <= Math.floor(xMax); t++) {
-      context.moveTo((t - xMin) * sx, 0);
-      context.lineTo((t - xMin) * sx, height);
-    }
-    for (let t = Math.ceil(yMin); t <= Math.floor(yMax); t++) {
-      context.moveTo(0, height - (t - yMin) * sy);
-      context.lineTo(width, height - (t - yMin) * sy);
-    }
-    context.stroke();
-    for (const layer of this.layers) {
-      context.fillStyle = layer.color;
-      context.globalAlpha = 0.55;
-      const points = layer.points;
-      for (let i = 0; i + 1 < points.length; i += 2) {
-        const px = (points[i]! - xMin) * sx;
-        const py = height - (points[i + 1]! - yMin) * sy;
-        if (px >= 0 && px < width && py >= 0 && py < height)
-          context.fillRect(px - 1.5, py - 1.5, 3, 3);
-      }
-    }
-    context.globalAlpha = 1;
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Moved in the page: its pictures were released on leaving; draw them again.
+    if (this.hasUpdated) this.requestUpdate();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.urls.dispose();
+    this.url = '';
+    this.png = undefined;
+  }
+
+  private draw(): void {
+    const bounds = this.bounds ?? squareBounds(this.layers[0]?.points);
+    this.png = pngFromRgba(rasterizeScatter(this.layers, bounds), SCATTER_SIDE, SCATTER_SIDE);
+    this.url = this.urls.add(this.png);
   }
 }
 

@@ -210,11 +210,8 @@ export class FfViewCell extends LitElement {
   private exportPng = async (): Promise<void> => {
     if (this.gpuView) {
       download(await pngFromPixels(await this.gpuView.readPixels()), 'flowfield-view.png');
-    } else if (this.scatter) {
-      const blob = await new Promise<Blob | null>((resolve) =>
-        this.scatter!.canvas.toBlob(resolve),
-      );
-      if (blob) download(blob, 'flowfield-view.png');
+    } else if (this.scatter?.png) {
+      download(this.scatter.png, 'flowfield-view.png');
     }
   };
 

@@ -82,7 +82,7 @@ describe('<ff-data-cell>', () => {
       seed: 1,
     });
     const seen = patches(el);
-    const canvas = $(el, 'canvas.draw');
+    const canvas = $(el, 'img.draw');
     const rect = canvas.getBoundingClientRect();
     const at = (type: string, fx: number, fy: number) =>
       canvas.dispatchEvent(

@@ -12,6 +12,7 @@ import { workerLabClient } from '../../../src/ui/controllers/worker-lab-client';
 import type { FfDataCell } from '../../../src/ui/data-cell/data-cell';
 import type { ImageFilesSource } from '../../../src/notebook';
 import { startWorker, type WorkerHandle } from '../../../src/worker/client';
+import { imgPixels } from '../support/png';
 import { freshDb, until } from '../support/share-support';
 
 function dataCell(app: FfApp): FfDataCell {
@@ -54,14 +55,18 @@ async function png(name: string, colour: string): Promise<File> {
   return new File([await canvas.convertToBlob({ type: 'image/png' })], name, { type: 'image/png' });
 }
 
-/** The RGB of the centre pixel of each drawn sample canvas. */
-function drawnColours(app: FfApp): string[] {
-  return [...imageRoot(app)!.querySelectorAll<HTMLCanvasElement>('canvas')].map((canvas) => {
-    const [r, g, b] = canvas
-      .getContext('2d')!
-      .getImageData(canvas.width >> 1, canvas.height >> 1, 1, 1).data;
-    return `${r},${g},${b}`;
-  });
+/** The RGB of the centre pixel of each drawn sample picture. */
+async function drawnColours(app: FfApp): Promise<string[]> {
+  const images = [...imageRoot(app)!.querySelectorAll<HTMLImageElement>('img[data-index]')];
+  return Promise.all(
+    images.map(async (img) => {
+      // The picture's own size (img.width is the size it is shown at).
+      const side = Number(img.getAttribute('width'));
+      const at = 4 * ((side >> 1) * side + (side >> 1));
+      const [r, g, b] = (await imgPixels(img)).subarray(at, at + 3);
+      return `${r},${g},${b}`;
+    }),
+  );
 }
 
 async function gridOf(app: FfApp, size: number): Promise<void> {
@@ -69,7 +74,7 @@ async function gridOf(app: FfApp, size: number): Promise<void> {
     'the sample grid',
     () =>
       app.lab?.imageStates.get('data-1')?.preview?.shape[1] === size &&
-      (imageRoot(app)?.querySelectorAll('canvas').length ?? 0) === 16,
+      (imageRoot(app)?.querySelectorAll('img[data-index]').length ?? 0) === 16,
     120_000,
   );
   await app.updateComplete;
@@ -111,9 +116,9 @@ describe('your image set: size, RGB and autosave', function () {
     await gridOf(app, 14);
     const preview = app.lab!.imageStates.get('data-1')!.preview!;
     expect(preview.shape).to.deep.equal([3, 14, 14]);
-    const colours = drawnColours(app);
+    const colours = await drawnColours(app);
     expect(new Set(colours)).to.deep.equal(new Set(['255,0,0', '0,0,255']));
-    // Each canvas shows its image's three planes.
+    // Each picture shows its image's three planes.
     colours.forEach((colour, i) => {
       const at = i * 3 * 196;
       const planes = [0, 1, 2].map((c) => preview.pixels[at + c * 196 + 7 * 14 + 7]);
@@ -136,7 +141,7 @@ describe('your image set: size, RGB and autosave', function () {
     expect(filesSource(next)?.hash).to.equal(hash);
     await gridOf(next, 8);
     expect(next.lab!.imageStates.get('data-1')!.error).to.equal(undefined);
-    expect(new Set(drawnColours(next))).to.deep.equal(new Set(['255,0,0', '0,0,255']));
+    expect(new Set(await drawnColours(next))).to.deep.equal(new Set(['255,0,0', '0,0,255']));
     // Its files did not come back, only the pixels: a new size asks for the files again.
     select(next, 'image-files-size', '28');
     await until('the note', () => /Add the same files again/.test(imageRoot(next)!.textContent!));

@@ -9,6 +9,7 @@ import type { FfApp } from '../../../src/ui/app/app';
 import { workerLabClient } from '../../../src/ui/controllers/worker-lab-client';
 import type { FfDataCell } from '../../../src/ui/data-cell/data-cell';
 import { startWorker, type WorkerHandle } from '../../../src/worker/client';
+import { imgPixels } from '../support/png';
 import { freshDb } from '../support/share-support';
 
 function inView<K extends keyof HTMLElementTagNameMap>(app: FfApp, tag: K) {
@@ -85,11 +86,11 @@ describe('Data cell image sets (real worker)', function () {
     const captions = [...root.querySelectorAll('figcaption')].map((f) => f.textContent!.trim());
     expect(captions).to.have.length(16);
     for (const caption of captions) expect(caption).to.match(/^[0-9]$/);
-    // The captions are the labels of the images drawn, and the canvases show their pixels.
+    // The captions are the labels of the images drawn, and the pictures show their pixels.
     const state = app.lab!.imageStates.get('data-1')!;
     expect(captions).to.deep.equal([...state.preview!.labels].map(String));
-    const first = root.querySelector<HTMLCanvasElement>('canvas')!;
-    const drawn = first.getContext('2d')!.getImageData(0, 0, 14, 14).data;
+    const first = root.querySelector<HTMLImageElement>('img[data-index]')!;
+    const drawn = await imgPixels(first);
     const grey = [...drawn].filter((_, i) => i % 4 === 0);
     expect(grey).to.deep.equal([...state.preview!.pixels.subarray(0, 196)]);
     expect(root.textContent).to.match(/8,576 images/);
@@ -151,7 +152,7 @@ describe('Data cell image sets (real worker)', function () {
     });
     expect(source['hash']).to.match(/^[0-9a-f]{64}$/);
     await until(
-      () => (imageSource(cell)?.shadowRoot?.querySelectorAll('canvas').length ?? 0) === 16,
+      () => (imageSource(cell)?.shadowRoot?.querySelectorAll('img[data-index]').length ?? 0) === 16,
       'the grid',
     );
     const preview = app.lab!.imageStates.get('data-1')!.preview!;
@@ -175,7 +176,9 @@ describe('Data cell image sets (real worker)', function () {
     expect(other.store.cell('data-1')).to.deep.include({ source });
     const otherCell = inView(other, 'ff-data-cell') as FfDataCell;
     await until(
-      () => (imageSource(otherCell)?.shadowRoot?.querySelectorAll('canvas').length ?? 0) === 16,
+      () =>
+        (imageSource(otherCell)?.shadowRoot?.querySelectorAll('img[data-index]').length ?? 0) ===
+        16,
       'the grid of the opened file',
     );
     const opened = other.lab!.imageStates.get('data-1')!.preview!;
