@@ -15,8 +15,6 @@ export const INFERENCE_ROWS = 256;
 /** Most values one sample() call draws (its rows share one Philox counter sequence). */
 export const MAX_SAMPLE_VALUES = 1 << 24;
 
-const READ_USAGE = STORAGE_USAGE | GPUBufferUsage.COPY_SRC;
-
 export class NiceModel {
   private disposed = false;
 
@@ -33,7 +31,7 @@ export class NiceModel {
     const network = await NiceNetwork.create(runtime, spec);
     const params = runtime.pool.upload(
       layout.initialize(spec.seed),
-      READ_USAGE,
+      STORAGE_USAGE,
       `nice ${spec.shape.join('×')} params`,
     );
     return new NiceModel(runtime, spec, network, params, layout.total);
@@ -180,11 +178,11 @@ export class NiceModel {
     const values = count * this.dims;
     const label = `nice ${mode}`;
     const buffers = {
-      rows: pool.acquire(values * 4, READ_USAGE, `${label} rows`),
-      z: pool.acquire(values * 4, READ_USAGE, `${label} z`),
+      rows: pool.acquire(values * 4, STORAGE_USAGE, `${label} rows`),
+      z: pool.acquire(values * 4, STORAGE_USAGE, `${label} z`),
       logDets: pool.acquire(Math.max(4, count) * 4, STORAGE_USAGE, `${label} log-dets`),
       items: pool.acquire(Math.max(1, count) * 16, STORAGE_USAGE, `${label} items`),
-      perRow: pool.acquire(2 * count * 4, READ_USAGE, `${label} per-row`),
+      perRow: pool.acquire(2 * count * 4, STORAGE_USAGE, `${label} per-row`),
       transient: [] as PooledBuffer[],
     };
     let binding: NiceBinding | undefined;
