@@ -91,8 +91,9 @@ export function imageDataProblem(notebook: Notebook, cellId: string): string {
 export function imagesNotTrainable(source: ImageSource, where = 'This Data cell'): string {
   return (
     `${where} holds an image set, ${describeImageSource(source)}; the models here are 2-D ` +
-    'models, which learn points in the plane. Image models (NICE on digits, RealNVP/Glow, DDPM ' +
-    'and flow matching with a U-Net) arrive with issue #16. To train now, choose a 2-D source ' +
+    'models, which learn points in the plane. Image models (NICE on digits and flow matching ' +
+    'with a U-Net are in the library, lab.createModel; RealNVP/Glow and DDPM to follow) reach ' +
+    'notebooks with issue #16. To train now, choose a 2-D source ' +
     '(Built-in, Paste points or Draw) in the Data cell; the image set can stay in a Data cell of its own.'
   );
 }

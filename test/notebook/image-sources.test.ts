@@ -172,7 +172,7 @@ describe('image sources in notebooks: schema, validation, links and files', () =
     const notebook = parseNotebook(withSource(SHIPPED));
     const model = imageDataProblem(notebook, 'model-1');
     expect(model).to.match(/^The Data cell “Data” above holds an image set, Fashion-MNIST 14×14/);
-    expect(model).to.match(/arrive with issue #16/);
+    expect(model).to.match(/reach notebooks with issue #16/);
     expect(imageDataProblem(notebook, 'train-1')).to.equal(model);
     expect(imageDataProblem(defaultNotebook(), 'train-1')).to.equal('');
   });

@@ -100,7 +100,7 @@ describe('Data cell image sets (real worker)', function () {
     await until(() => /issue #16/.test(train.shadowRoot!.textContent ?? ''), 'the Train cell note');
     const model = inView(app, 'ff-model-cell')!;
     expect(model.shadowRoot!.querySelector('.data-problem')!.textContent).to.match(
-      /holds an image set, MNIST 14×14.*arrive with issue #16/,
+      /holds an image set, MNIST 14×14.*reach notebooks with issue #16/,
     );
 
     // A file that is no image: the message in the cell, the notebook as it was.
