@@ -232,9 +232,15 @@ export class Conv2d {
     const blocks = (n: number) => Math.ceil(n / 4);
     // 3 × 3 stride 1: 2 or 4 output rows per invocation (shaders/nn/conv.wgsl FORWARD_ROWS).
     const forwardRows = this.rows;
-    const forwardItems =
-      batch * blocks(cout) * Math.ceil(out.height / forwardRows) * blocks(out.width);
-    const inputItems = batch * blocks(cin) * Math.ceil(h / forwardRows) * blocks(w);
+    // 1 × 1 stride 1: 8 pixels of the flattened plane per invocation (conv.wgsl POINT_BLOCKS).
+    const pointwise = this.shape.kernel === 1 && this.shape.stride === 1;
+    const pointBlocks = Math.ceil((h * w) / 8);
+    const forwardItems = pointwise
+      ? batch * blocks(cout) * pointBlocks
+      : batch * blocks(cout) * Math.ceil(out.height / forwardRows) * blocks(out.width);
+    const inputItems = pointwise
+      ? batch * blocks(cin) * pointBlocks
+      : batch * blocks(cin) * Math.ceil(h / forwardRows) * blocks(w);
     // 3 × 3 stride 1: one block per kernel row (shaders/nn/conv.wgsl TAP_BLOCKS); else per tap.
     const tapBlocks =
       this.shape.kernel === 3 && this.shape.stride === 1 ? 3 : this.shape.kernel ** 2;
