@@ -34,7 +34,8 @@ function readOptions(): BenchOptions {
     .split(',')
     .map((term) => term.trim())
     .filter(Boolean);
-  const runs = Math.max(3, Number(params.get('runs') ?? 3) || 3);
+  const runs = Math.max(2, Number(params.get('runs') ?? 3) || 3);
+  const fixedSteps = Math.max(0, Math.floor(Number(params.get('steps') ?? 0) || 0)) || null;
   const targetSeconds = Number(params.get('target') ?? (quick ? 0.3 : 1)) || 1;
   const qualitySteps = Math.max(0, Number(params.get('quality') ?? 0) || 0);
   const diffusionQualitySteps = Math.max(0, Number(params.get('diffusionQuality') ?? 0) || 0);
@@ -48,6 +49,7 @@ function readOptions(): BenchOptions {
     quick,
     runs,
     targetSeconds,
+    fixedSteps,
     qualitySteps,
     diffusionQualitySteps,
     diffusionQualityOnly,

@@ -14,7 +14,9 @@
 //                     (e.g. checkerboard/flow-matching)
 //   --straightness[=N]  also train flow matching N steps (default 1000) with independent and
 //                     minibatch-OT pairs, and a reflow student; energy distance and path gap at NFE 1/2/4
-//   --runs N          timed runs per case (median; at least 3)
+//   --runs N          timed runs (paired rounds) per case (median; default 3, at least 2)
+//   --steps N         every timed run is N steps, no calibration: a short paired run of a slow
+//                     group, e.g. --filter unet --steps 1 --runs 2
 //   --target S        seconds one timed run should last (default 1; 0.3 with --quick)
 //   --isolate         serve with COOP/COEP so TF.js-WASM may use threads  (env BENCH_ISOLATE=1)
 //   --hardware        use the machine's GPU (no SwiftShader flags); fails if Chromium still
@@ -68,6 +70,7 @@ function parseArgs(argv) {
     filter: process.env.BENCH_FILTER ?? '',
     quick: process.env.BENCH_QUICK === '1',
     runs: 3,
+    steps: 0,
     target: null,
     isolate: process.env.BENCH_ISOLATE === '1',
     hardware: process.env.BENCH_HARDWARE === '1',
@@ -113,7 +116,10 @@ function parseArgs(argv) {
         options.diffusionQualityOnly = value();
         break;
       case '--runs':
-        options.runs = Math.max(3, Number.parseInt(value(), 10) || 3);
+        options.runs = Math.max(2, Number.parseInt(value(), 10) || 3);
+        break;
+      case '--steps':
+        options.steps = Math.max(1, Number.parseInt(value(), 10) || 1);
         break;
       case '--target':
         options.target = Number(value());
@@ -229,6 +235,7 @@ async function main() {
   }
   if (options.straightness > 0) query.set('straightness', String(options.straightness));
   if (options.target) query.set('target', String(options.target));
+  if (options.steps) query.set('steps', String(options.steps));
   const url = `${origin}/page.html?${query}`;
   if (options.serve) {
     console.log(`[bench] serving ${url} (Ctrl-C to stop)`);

@@ -12,10 +12,7 @@ const REASON = /^\/\/ Over 400 lines on purpose: \S/;
  * Files another piece of work is changing now, listed until it gives them their reason (a
  * listed file that has its reason or got shorter fails too, so the list does not go stale).
  */
-const PENDING = new Set([
-  // The U-Net work (src/nn/, 2026-12-05) owns this file; its first line should say why.
-  'src/nn/conv/unet.ts',
-]);
+const PENDING = new Set([]);
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 

@@ -13,7 +13,7 @@ import {
 import { conv2dForward, convParameterCount } from '../../src/nn/reference/conv';
 import { Trainer } from '../../src/nn/trainer';
 import type { Implementation } from '../harness/types';
-import { sharedGpu, trainSteps } from './flowfield-shared';
+import { adamOptimizer, sharedGpu, trainSteps } from './flowfield-shared';
 import type { ConvConfig } from './workloads';
 
 export const EVAL_IMAGES = 16;
@@ -56,13 +56,7 @@ export const flowfieldConv: Implementation<ConvConfig> = {
       gpu,
       (state) => ConvRegressionTask.create(gpu, spec, state),
       {
-        optimizer: {
-          kind: 'adam',
-          lr: c.learningRate,
-          beta1: c.beta1,
-          beta2: c.beta2,
-          eps: c.epsilon,
-        },
+        optimizer: adamOptimizer(c),
       },
     );
     return {

@@ -13,6 +13,7 @@ import { mlpForward } from '../../src/nn/reference/dense';
 import { embedConcatForward } from '../../src/nn/reference/embedding';
 import { Trainer } from '../../src/nn/trainer';
 import type { Implementation } from '../harness/types';
+import { adamOptimizer } from './flowfield-shared';
 import type { DdpmConfig } from './workloads';
 
 const EVAL_BATCH = 2048;
@@ -78,13 +79,7 @@ export const flowfieldDdpm: Implementation<DdpmConfig> = {
           maxStepsPerSubmit: STEPS_PER_SUBMIT,
         }),
       {
-        optimizer: {
-          kind: 'adam',
-          lr: c.learningRate,
-          beta1: c.beta1,
-          beta2: c.beta2,
-          eps: c.epsilon,
-        },
+        optimizer: adamOptimizer(c),
         maxStepsPerSubmit: STEPS_PER_SUBMIT,
       },
     );

@@ -6,7 +6,7 @@
 import { RegressionTask } from '../../src/nn/regression-task';
 import { Trainer } from '../../src/nn/trainer';
 import type { Implementation } from '../harness/types';
-import { sharedGpu, trainSteps } from './flowfield-shared';
+import { adamOptimizer, sharedGpu, trainSteps } from './flowfield-shared';
 import type { MlpConfig } from './workloads';
 
 export const flowfieldMlp: Implementation<MlpConfig> = {
@@ -29,13 +29,7 @@ export const flowfieldMlp: Implementation<MlpConfig> = {
           state,
         ),
       {
-        optimizer: {
-          kind: 'adam',
-          lr: c.learningRate,
-          beta1: c.beta1,
-          beta2: c.beta2,
-          eps: c.epsilon,
-        },
+        optimizer: adamOptimizer(c),
       },
     );
     const tuning = trainer.task.mlp.tuning;

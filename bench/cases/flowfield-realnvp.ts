@@ -10,7 +10,7 @@ import { FlowTrainingTask } from '../../src/models/flows/flow-training';
 import { Trainer } from '../../src/nn/trainer';
 import type { FlowKind } from '../../src/models/flows/flow-spec';
 import type { Implementation } from '../harness/types';
-import { sharedGpu, trainSteps } from './flowfield-shared';
+import { adamOptimizer, sharedGpu, trainSteps } from './flowfield-shared';
 import type { RealNvpConfig } from './workloads';
 
 /** The RealNVP workloads with `kind` 'realnvp', or the same architecture as a spline flow. */
@@ -62,13 +62,7 @@ export const flowfieldFlow = (kind: FlowKind): Implementation<RealNvpConfig> => 
           state,
         ),
       {
-        optimizer: {
-          kind: 'adam',
-          lr: c.learningRate,
-          beta1: c.beta1,
-          beta2: c.beta2,
-          eps: c.epsilon,
-        },
+        optimizer: adamOptimizer(c),
       },
     );
     return {

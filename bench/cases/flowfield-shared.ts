@@ -1,7 +1,9 @@
 /** What the Flowfield cases share: one GpuRuntime per page (its pipeline cache survives). */
 import { GpuRuntime } from '../../src/gpu';
+import type { OptimizerSpec } from '../../src/nn/optimizer-config';
 import type { Trainer } from '../../src/nn/trainer';
 import type { BenchContext } from '../harness/types';
+import type { AdamSettings } from './workloads';
 
 export function sharedGpu(context: BenchContext): Promise<GpuRuntime> {
   return context.shared(
@@ -19,4 +21,9 @@ export async function trainSteps(gpu: GpuRuntime, trainer: Trainer, steps: numbe
     done += n;
   }
   await gpu.device.queue.onSubmittedWorkDone();
+}
+
+/** The workload's Adam settings as Flowfield's optimizer spec. */
+export function adamOptimizer(c: AdamSettings): OptimizerSpec {
+  return { kind: 'adam', lr: c.learningRate, beta1: c.beta1, beta2: c.beta2, eps: c.epsilon };
 }

@@ -13,7 +13,7 @@ import {
 import { unetForward } from '../../src/nn/reference/unet';
 import { Trainer } from '../../src/nn/trainer';
 import type { Implementation } from '../harness/types';
-import { sharedGpu, trainSteps } from './flowfield-shared';
+import { adamOptimizer, sharedGpu, trainSteps } from './flowfield-shared';
 import type { UNetConfig } from './workloads';
 
 /** Few: the float64 twin of this network costs ~0.1 s per image. */
@@ -28,42 +28,41 @@ function twinLoss(spec: UNetDenoiserSpec, params: Float32Array): number {
   return y.reduce((s, v, i) => s + (v - batch.noise[i]!) ** 2, 0) / y.length;
 }
 
+/** The workload as Flowfield's task spec (seed 1). */
+export function unetDenoiserSpec(c: UNetConfig): UNetDenoiserSpec {
+  return {
+    unet: {
+      channels: c.channels,
+      height: c.height,
+      width: c.width,
+      base: c.base,
+      groups: c.groups,
+      timeFeatures: c.timeFeatures,
+      timeHidden: c.timeHidden,
+      timeScale: 1,
+    },
+    batch: c.batch,
+    seed: 1,
+    schedule: makeSchedule({
+      kind: 'linear',
+      timesteps: c.timesteps,
+      betaStart: c.betaStart,
+      betaEnd: c.betaEnd,
+    }),
+  };
+}
+
 export const flowfieldUNet: Implementation<UNetConfig> = {
   impl: 'flowfield',
   async setup(workload, context) {
     const gpu = await sharedGpu(context);
     const c = workload.config;
-    const spec: UNetDenoiserSpec = {
-      unet: {
-        channels: c.channels,
-        height: c.height,
-        width: c.width,
-        base: c.base,
-        groups: c.groups,
-        timeFeatures: c.timeFeatures,
-        timeHidden: c.timeHidden,
-        timeScale: 1,
-      },
-      batch: c.batch,
-      seed: 1,
-      schedule: makeSchedule({
-        kind: 'linear',
-        timesteps: c.timesteps,
-        betaStart: c.betaStart,
-        betaEnd: c.betaEnd,
-      }),
-    };
+    const spec = unetDenoiserSpec(c);
     const trainer = await Trainer.create(
       gpu,
       (state) => UNetDenoiserTask.create(gpu, spec, state),
       {
-        optimizer: {
-          kind: 'adam',
-          lr: c.learningRate,
-          beta1: c.beta1,
-          beta2: c.beta2,
-          eps: c.epsilon,
-        },
+        optimizer: adamOptimizer(c),
       },
     );
     return {

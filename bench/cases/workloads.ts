@@ -5,6 +5,14 @@
  */
 import type { Config, Workload } from '../harness/types';
 
+/** Adam's settings, as every training workload carries them. */
+export interface AdamSettings {
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
 /** Adam as every training workload uses it (epsilon given explicitly: TF.js defaults to 1e-7). */
 export const ADAM = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 

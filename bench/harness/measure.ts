@@ -4,7 +4,8 @@
  * Timing: `performance.now()` around `session.run(n)`, which includes the case's own sync at
  * the end. The first call (1 step) absorbs compilation and lazy allocation; calibration then
  * doubles n (or more) until one call lasts ≥ ¼ of the target, and the timed runs use
- * n = ⌈target × measured rate⌉ (at least 1 step, so one very slow step is one run).
+ * n = ⌈target × measured rate⌉ (at least 1 step, so one very slow step is one run); with
+ * `fixedSteps` (--steps N) there is no calibration and every timed run is N steps.
  *
  * Flowfield and each peer are timed *paired* (measureGroup): rounds of one Flowfield run and one
  * peer run, so round i's ratio ours ÷ peer compares two runs made seconds apart, and a slow
@@ -91,9 +92,9 @@ class TimedCase {
       const warmupStart = now();
       if (!workload.oneStepPerRun) await session.run(1);
       let warmupSteps = workload.oneStepPerRun ? 0 : 1;
-      let steps = 1;
+      let steps = options.fixedSteps ?? 1;
       const quarter = options.targetSeconds / 4;
-      while (!workload.oneStepPerRun) {
+      while (!workload.oneStepPerRun && !options.fixedSteps) {
         const start = now();
         await session.run(steps);
         const seconds = now() - start;

@@ -78,6 +78,12 @@ export interface BenchOptions {
   quick: boolean;
   runs: number;
   targetSeconds: number;
+  /**
+   * Steps of every timed run, calibration skipped (the one warm-up step still absorbs
+   * compilation); null: calibrate to `targetSeconds`. For groups whose steps last seconds
+   * (the U-Net), where calibration costs a whole step of every implementation.
+   */
+  fixedSteps?: number | null;
   /** Training steps of the quality table (0: no quality table). */
   qualitySteps: number;
   /** Training steps of the diffusion quality-vs-NFE table (0: none). */

@@ -1,3 +1,5 @@
+// Over 400 lines: one layer's four passes share the window, segment and tap helpers that make the
+// 3 × 3 hot paths fast on CPU adapters; split by pass, each file would carry its own copy.
 // 2-D convolution over NCHW batches, K × K kernel (K = 1 or 3), stride 1 or 2, zero padding
 // PAD = K / 2, followed by an activation:  z = W ∗ x + b,  y = act(z).
 //   x: batch × CIN × H × W,  y, z, δ: batch × COUT × HO × WO,  HO = (H + 2·PAD − K) / STRIDE + 1.
@@ -9,8 +11,9 @@
 //   backward_input    dst = dL/dx  (from δ and W)
 //   backward_weights  src = x,     dst = gradients (dW, db at param_offset), from δ and x
 // Register blocking: forward and backward_input compute 4 channels × 4 neighbouring pixels of a
-// row per invocation, and of 2 rows on the 3 × 3 stride-1 hot path (forward_two_rows,
-// backward_input_two_rows: the rows share 2 of their 4 input rows); backward_weights owns a 4 × 4 block of
+// row per invocation, and of 4 (or 2) rows on the 3 × 3 stride-1 hot path (forward_four_rows,
+// backward_input_four_rows: the rows share 4 of their 6 input rows, and each weight load serves 4
+// rows; the _two_rows variants for short maps); backward_weights owns a 4 × 4 block of
 // (output, input) channels at one kernel tap and sums over the batch and the output pixels in a
 // fixed order (sample, row, column): no atomics, bit-reproducible. One invocation per 4 biases.
 // Out-of-range channels and pixels load a clamped index and are never stored.
@@ -46,9 +49,10 @@ const CIB: u32 = (CIN + 3u) / 4u;
 const WOB: u32 = (WO + 3u) / 4u;
 const WB: u32 = (W + 3u) / 4u;
 const OUT_SIZE: u32 = COUT * HO * WO;
-// forward computes 2 output rows per invocation on the 3 × 3 stride-1 path (they share 2 of
-// their 4 input rows), 1 otherwise.
-const FORWARD_ROWS: u32 = select(1u, 2u, STRIDE == 1u && K == 3u);
+// forward computes ROWS (2 or 4) output rows per invocation on the 3 × 3 stride-1 path (2 rows
+// share 2 of their 4 input rows; 4 rows 4 of 6, and load each weight once for twice the work);
+// 1 otherwise. src/nn/conv/conv2d.ts picks ROWS.
+const FORWARD_ROWS: u32 = select(1u, {{ROWS}}, STRIDE == 1u && K == 3u);
 const ROW_BLOCKS: u32 = (HO + FORWARD_ROWS - 1u) / FORWARD_ROWS;
 // backward_input likewise (2 rows of dL/dx share 2 of their 4 rows of δ).
 const INPUT_ROW_BLOCKS: u32 = (H + FORWARD_ROWS - 1u) / FORWARD_ROWS;
@@ -110,15 +114,19 @@ struct Window {
   cols_hi: vec2<u32>,
   mask: vec4<f32>,
   mask_hi: vec2<f32>,
-  // Offsets of the 4 rows in a plane, and whether each is inside it (1) or padding (0).
+  // Offsets of the rows y0 .. y0 + 5 in a plane, and whether each is inside it (1) or padding
+  // (0); the four-row paths read 6 rows, the two-row paths 4.
   rows: vec4<u32>,
   inside: vec4<f32>,
+  rows_hi: vec2<u32>,
+  inside_hi: vec2<f32>,
 }
 
 fn window(x0: i32, y0: i32, width: u32, height: u32) -> Window {
   let c = vec4<i32>(x0, x0 + 1, x0 + 2, x0 + 3);
   let c_hi = vec2<i32>(x0 + 4, x0 + 5);
   let r = vec4<i32>(y0, y0 + 1, y0 + 2, y0 + 3);
+  let r_hi = vec2<i32>(y0 + 4, y0 + 5);
   let wmax = i32(width) - 1;
   let hmax = i32(height) - 1;
   return Window(
@@ -127,7 +135,17 @@ fn window(x0: i32, y0: i32, width: u32, height: u32) -> Window {
     select(vec4<f32>(0.0), vec4<f32>(1.0), (c >= vec4<i32>(0)) & (c <= vec4<i32>(wmax))),
     select(vec2<f32>(0.0), vec2<f32>(1.0), (c_hi >= vec2<i32>(0)) & (c_hi <= vec2<i32>(wmax))),
     vec4<u32>(clamp(r, vec4<i32>(0), vec4<i32>(hmax))) * width,
-    select(vec4<f32>(0.0), vec4<f32>(1.0), (r >= vec4<i32>(0)) & (r <= vec4<i32>(hmax))));
+    select(vec4<f32>(0.0), vec4<f32>(1.0), (r >= vec4<i32>(0)) & (r <= vec4<i32>(hmax))),
+    vec2<u32>(clamp(r_hi, vec2<i32>(0), vec2<i32>(hmax))) * width,
+    select(vec2<f32>(0.0), vec2<f32>(1.0), (r_hi >= vec2<i32>(0)) & (r_hi <= vec2<i32>(hmax))));
+}
+
+fn row_offset(win: Window, row: u32) -> u32 {
+  return select(win.rows_hi[row & 1u], win.rows[row & 3u], row < 4u);
+}
+
+fn row_inside(win: Window, row: u32) -> f32 {
+  return select(win.inside_hi[row & 1u], win.inside[row & 3u], row < 4u);
 }
 
 // A row segment of 6 values (the window's columns of one row), zero outside the plane.
@@ -136,10 +154,10 @@ struct Segment {
   hi: vec2<f32>,
 }
 
-// Row `row` (0..3) of the window over x's plane starting at `plane`.
+// Row `row` (0..5) of the window over x's plane starting at `plane`.
 fn x_segment(plane: u32, win: Window, row: u32) -> Segment {
-  let at = plane + win.rows[row];
-  let inside = win.inside[row];
+  let at = plane + row_offset(win, row);
+  let inside = row_inside(win, row);
   return Segment(
     vec4<f32>(src[at + win.cols.x], src[at + win.cols.y], src[at + win.cols.z], src[at + win.cols.w]) * (win.mask * inside),
     vec2<f32>(src[at + win.cols_hi.x], src[at + win.cols_hi.y]) * (win.mask_hi * inside));
@@ -147,8 +165,8 @@ fn x_segment(plane: u32, win: Window, row: u32) -> Segment {
 
 // The same over δ's plane (in the cache).
 fn delta_segment(plane: u32, win: Window, row: u32) -> Segment {
-  let at = plane + win.rows[row];
-  let inside = win.inside[row];
+  let at = plane + row_offset(win, row);
+  let inside = row_inside(win, row);
   return Segment(
     vec4<f32>(cache[at + win.cols.x], cache[at + win.cols.y], cache[at + win.cols.z], cache[at + win.cols.w]) * (win.mask * inside),
     vec2<f32>(cache[at + win.cols_hi.x], cache[at + win.cols_hi.y]) * (win.mask_hi * inside));
@@ -226,9 +244,134 @@ fn forward_two_rows(n: u32, co0: u32, oy: u32, ox0: u32, bias: vec4<f32>) {
   }
 }
 
+// forward_two_rows for 4 output rows oy .. oy + 3 from the 6 input rows oy − 1 .. oy + 4: per
+// input channel 36 weight and 36 input loads feed 576 multiply-adds (two rows: 36 + 24 for 288).
+fn forward_four_rows(n: u32, co0: u32, oy: u32, ox0: u32, bias: vec4<f32>) {
+  let win = window(i32(ox0) - 1, i32(oy) - 1, W, H);
+  let w_rows = channel_bases(co0, COUT, CIN * KK);
+  // r{row}{j}: output row oy + row, pixel ox0 + j, output channels co0 .. co0 + 3.
+  var r00 = bias; var r01 = bias; var r02 = bias; var r03 = bias;
+  var r10 = bias; var r11 = bias; var r12 = bias; var r13 = bias;
+  var r20 = bias; var r21 = bias; var r22 = bias; var r23 = bias;
+  var r30 = bias; var r31 = bias; var r32 = bias; var r33 = bias;
+  var plane = u.input_offset + n * IN_SIZE;
+  var w = 0u;
+  for (var ci = 0u; ci < CIN; ci++) {
+    let k = taps4(w_rows + vec4<u32>(w));
+    let s0 = x_segment(plane, win, 0u);
+    let s1 = x_segment(plane, win, 1u);
+    let s2 = x_segment(plane, win, 2u);
+    let s3 = x_segment(plane, win, 3u);
+    let s4 = x_segment(plane, win, 4u);
+    let s5 = x_segment(plane, win, 5u);
+    // Output row oy + r meets input row oy + r − 1 + ky through kernel row ky.
+    row_taps(&r00, &r01, &r02, &r03, s0, k.w0, k.w1, k.w2);
+    row_taps(&r00, &r01, &r02, &r03, s1, k.w3, k.w4, k.w5);
+    row_taps(&r00, &r01, &r02, &r03, s2, k.w6, k.w7, k.w8);
+    row_taps(&r10, &r11, &r12, &r13, s1, k.w0, k.w1, k.w2);
+    row_taps(&r10, &r11, &r12, &r13, s2, k.w3, k.w4, k.w5);
+    row_taps(&r10, &r11, &r12, &r13, s3, k.w6, k.w7, k.w8);
+    row_taps(&r20, &r21, &r22, &r23, s2, k.w0, k.w1, k.w2);
+    row_taps(&r20, &r21, &r22, &r23, s3, k.w3, k.w4, k.w5);
+    row_taps(&r20, &r21, &r22, &r23, s4, k.w6, k.w7, k.w8);
+    row_taps(&r30, &r31, &r32, &r33, s3, k.w0, k.w1, k.w2);
+    row_taps(&r30, &r31, &r32, &r33, s4, k.w3, k.w4, k.w5);
+    row_taps(&r30, &r31, &r32, &r33, s5, k.w6, k.w7, k.w8);
+    plane += H * W;
+    w += KK;
+  }
+  store_row(n, co0, oy, ox0, r00, r01, r02, r03);
+  if (oy + 1u < HO) { store_row(n, co0, oy + 1u, ox0, r10, r11, r12, r13); }
+  if (oy + 2u < HO) { store_row(n, co0, oy + 2u, ox0, r20, r21, r22, r23); }
+  if (oy + 3u < HO) { store_row(n, co0, oy + 3u, ox0, r30, r31, r32, r33); }
+}
+
+// 4 pixels × 4 output channels of one output row.
+fn store_row(n: u32, co0: u32, oy: u32, ox0: u32, p0: vec4<f32>, p1: vec4<f32>, p2: vec4<f32>, p3: vec4<f32>) {
+  for (var k = 0u; k < 4u; k++) {
+    store_out(n, co0 + k, oy, ox0, p0[k]);
+    store_out(n, co0 + k, oy, ox0 + 1u, p1[k]);
+    store_out(n, co0 + k, oy, ox0 + 2u, p2[k]);
+    store_out(n, co0 + k, oy, ox0 + 3u, p3[k]);
+  }
+}
+
+// 1 × 1 stride 1 (pointwise: a matrix product per sample): 4 output channels × 8 consecutive
+// pixels of the flattened plane per invocation, no padding and no bounds checks in the loop
+// (the general path's per-tap clamps made these convs ~10× slower per multiply-add than 3 × 3).
+const POINT_BLOCKS: u32 = (H * W + 7u) / 8u;
+
+// Offsets of 8 pixels from p0, clamped into the plane (the invocation stores only those inside).
+fn point_offsets(p0: u32) -> array<u32, 8> {
+  let last = H * W - 1u;
+  return array<u32, 8>(min(p0, last), min(p0 + 1u, last), min(p0 + 2u, last), min(p0 + 3u, last),
+    min(p0 + 4u, last), min(p0 + 5u, last), min(p0 + 6u, last), min(p0 + 7u, last));
+}
+
+fn forward_pointwise(i: u32) {
+  if (i >= u.batch * COB * POINT_BLOCKS) { return; }
+  let p0 = (i % POINT_BLOCKS) * 8u;
+  let co0 = ((i / POINT_BLOCKS) % COB) * 4u;
+  let n = i / (POINT_BLOCKS * COB);
+  let w_rows = channel_bases(co0, COUT, CIN);
+  let bias = vec4<f32>(params[u.param_offset + COUT * CIN + min(co0, COUT - 1u)],
+    params[u.param_offset + COUT * CIN + min(co0 + 1u, COUT - 1u)],
+    params[u.param_offset + COUT * CIN + min(co0 + 2u, COUT - 1u)],
+    params[u.param_offset + COUT * CIN + min(co0 + 3u, COUT - 1u)]);
+  let at = point_offsets(p0);
+  var a0 = bias; var a1 = bias; var a2 = bias; var a3 = bias;
+  var a4 = bias; var a5 = bias; var a6 = bias; var a7 = bias;
+  var plane = u.input_offset + n * IN_SIZE;
+  for (var ci = 0u; ci < CIN; ci++) {
+    let w = tap4(w_rows, ci);
+    a0 += w * src[plane + at[0]]; a1 += w * src[plane + at[1]];
+    a2 += w * src[plane + at[2]]; a3 += w * src[plane + at[3]];
+    a4 += w * src[plane + at[4]]; a5 += w * src[plane + at[5]];
+    a6 += w * src[plane + at[6]]; a7 += w * src[plane + at[7]];
+    plane += H * W;
+  }
+  var acc = array<vec4<f32>, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
+  for (var j = 0u; j < 8u; j++) {
+    let p = p0 + j;
+    if (p >= H * W) { break; }
+    for (var k = 0u; k < 4u; k++) { store_out(n, co0 + k, p / W, p % W, acc[j][k]); }
+  }
+}
+
+// dL/dx of the pointwise case: 4 input channels × 8 pixels, dL/dx[n, ci, p] = Σ_co W[co, ci] δ[n, co, p].
+fn backward_input_pointwise(i: u32) {
+  if (i >= u.batch * CIB * POINT_BLOCKS) { return; }
+  let p0 = (i % POINT_BLOCKS) * 8u;
+  let ci0 = ((i / POINT_BLOCKS) % CIB) * 4u;
+  let n = i / (POINT_BLOCKS * CIB);
+  let w_cols = channel_bases(ci0, CIN, 1u);
+  let at = point_offsets(p0);
+  var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
+  var a4 = vec4<f32>(0.0); var a5 = vec4<f32>(0.0); var a6 = vec4<f32>(0.0); var a7 = vec4<f32>(0.0);
+  var plane = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE;
+  for (var co = 0u; co < COUT; co++) {
+    let w = tap4(w_cols, co * CIN);
+    a0 += w * cache[plane + at[0]]; a1 += w * cache[plane + at[1]];
+    a2 += w * cache[plane + at[2]]; a3 += w * cache[plane + at[3]];
+    a4 += w * cache[plane + at[4]]; a5 += w * cache[plane + at[5]];
+    a6 += w * cache[plane + at[6]]; a7 += w * cache[plane + at[7]];
+    plane += HO * WO;
+  }
+  var acc = array<vec4<f32>, 8>(a0, a1, a2, a3, a4, a5, a6, a7);
+  for (var j = 0u; j < 8u; j++) {
+    let p = p0 + j;
+    if (p >= H * W) { break; }
+    for (var k = 0u; k < 4u; k++) { store_grad_input(n, ci0 + k, p / W, p % W, acc[j][k]); }
+  }
+}
+
 @compute @workgroup_size({{WORKGROUP_SIZE}})
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   var i = flat_index(gid, groups);
+  if (K == 1u && STRIDE == 1u) {
+    forward_pointwise(i);
+    return;
+  }
   if (i >= u.batch * COB * ROW_BLOCKS * WOB) { return; }
   let ox0 = (i % WOB) * 4u;
   i /= WOB;
@@ -250,7 +393,11 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let ix0 = i32(ox0 * STRIDE) - PAD;
   let step = i32(STRIDE);
   if (STRIDE == 1u && K == 3u) {
-    forward_two_rows(n, co0, oy, ox0, bias);
+    if (FORWARD_ROWS == 4u) {
+      forward_four_rows(n, co0, oy, ox0, bias);
+    } else {
+      forward_two_rows(n, co0, oy, ox0, bias);
+    }
     return;
   }
   {
@@ -355,10 +502,64 @@ fn backward_input_two_rows(n: u32, ci0: u32, iy: u32, ix0: u32) {
   }
 }
 
+// backward_input_two_rows for 4 rows of dL/dx iy .. iy + 3 from the 6 rows of δ iy − 1 .. iy + 4.
+fn backward_input_four_rows(n: u32, ci0: u32, iy: u32, ix0: u32) {
+  let win = window(i32(ix0) - 1, i32(iy) - 1, WO, HO);
+  let w_cols = channel_bases(ci0, CIN, KK);
+  // r{row}{j}: row iy + row, pixel ix0 + j, input channels ci0 .. ci0 + 3.
+  var r00 = vec4<f32>(0.0); var r01 = vec4<f32>(0.0); var r02 = vec4<f32>(0.0); var r03 = vec4<f32>(0.0);
+  var r10 = vec4<f32>(0.0); var r11 = vec4<f32>(0.0); var r12 = vec4<f32>(0.0); var r13 = vec4<f32>(0.0);
+  var r20 = vec4<f32>(0.0); var r21 = vec4<f32>(0.0); var r22 = vec4<f32>(0.0); var r23 = vec4<f32>(0.0);
+  var r30 = vec4<f32>(0.0); var r31 = vec4<f32>(0.0); var r32 = vec4<f32>(0.0); var r33 = vec4<f32>(0.0);
+  var plane = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE;
+  var w = 0u;
+  for (var co = 0u; co < COUT; co++) {
+    let k = taps4(w_cols + vec4<u32>(w));
+    let s0 = delta_segment(plane, win, 0u);
+    let s1 = delta_segment(plane, win, 1u);
+    let s2 = delta_segment(plane, win, 2u);
+    let s3 = delta_segment(plane, win, 3u);
+    let s4 = delta_segment(plane, win, 4u);
+    let s5 = delta_segment(plane, win, 5u);
+    // Row iy + r meets δ row iy + r + 1 − ky through kernel row ky.
+    row_taps_flipped(&r00, &r01, &r02, &r03, s2, k.w0, k.w1, k.w2);
+    row_taps_flipped(&r00, &r01, &r02, &r03, s1, k.w3, k.w4, k.w5);
+    row_taps_flipped(&r00, &r01, &r02, &r03, s0, k.w6, k.w7, k.w8);
+    row_taps_flipped(&r10, &r11, &r12, &r13, s3, k.w0, k.w1, k.w2);
+    row_taps_flipped(&r10, &r11, &r12, &r13, s2, k.w3, k.w4, k.w5);
+    row_taps_flipped(&r10, &r11, &r12, &r13, s1, k.w6, k.w7, k.w8);
+    row_taps_flipped(&r20, &r21, &r22, &r23, s4, k.w0, k.w1, k.w2);
+    row_taps_flipped(&r20, &r21, &r22, &r23, s3, k.w3, k.w4, k.w5);
+    row_taps_flipped(&r20, &r21, &r22, &r23, s2, k.w6, k.w7, k.w8);
+    row_taps_flipped(&r30, &r31, &r32, &r33, s5, k.w0, k.w1, k.w2);
+    row_taps_flipped(&r30, &r31, &r32, &r33, s4, k.w3, k.w4, k.w5);
+    row_taps_flipped(&r30, &r31, &r32, &r33, s3, k.w6, k.w7, k.w8);
+    plane += HO * WO;
+    w += CIN * KK;
+  }
+  store_grad_row(n, ci0, iy, ix0, r00, r01, r02, r03);
+  if (iy + 1u < H) { store_grad_row(n, ci0, iy + 1u, ix0, r10, r11, r12, r13); }
+  if (iy + 2u < H) { store_grad_row(n, ci0, iy + 2u, ix0, r20, r21, r22, r23); }
+  if (iy + 3u < H) { store_grad_row(n, ci0, iy + 3u, ix0, r30, r31, r32, r33); }
+}
+
+fn store_grad_row(n: u32, ci0: u32, iy: u32, ix0: u32, p0: vec4<f32>, p1: vec4<f32>, p2: vec4<f32>, p3: vec4<f32>) {
+  for (var k = 0u; k < 4u; k++) {
+    store_grad_input(n, ci0 + k, iy, ix0, p0[k]);
+    store_grad_input(n, ci0 + k, iy, ix0 + 1u, p1[k]);
+    store_grad_input(n, ci0 + k, iy, ix0 + 2u, p2[k]);
+    store_grad_input(n, ci0 + k, iy, ix0 + 3u, p3[k]);
+  }
+}
+
 // dL/dx[n, ci, iy, ix] = Σ_co Σ_taps W[co, ci, ky, kx] δ[n, co, (iy + PAD − ky) / S, (ix + PAD − kx) / S].
 @compute @workgroup_size({{WORKGROUP_SIZE}})
 fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
   var i = flat_index(gid, groups);
+  if (K == 1u && STRIDE == 1u) {
+    backward_input_pointwise(i);
+    return;
+  }
   if (i >= u.batch * CIB * INPUT_ROW_BLOCKS * WB) { return; }
   let ix0 = (i % WB) * 4u;
   i /= WB;
@@ -373,7 +574,11 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
   var acc3 = vec4<f32>(0.0);
   let x0 = i32(ix0);
   if (STRIDE == 1u && K == 3u) {
-    backward_input_two_rows(n, ci0, iy, ix0);
+    if (FORWARD_ROWS == 4u) {
+      backward_input_four_rows(n, ci0, iy, ix0);
+    } else {
+      backward_input_two_rows(n, ci0, iy, ix0);
+    }
     return;
   }
   {

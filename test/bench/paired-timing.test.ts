@@ -49,6 +49,7 @@ function fakeCase(impl: Impl, msPerStep: number, events: string[]): BenchCase {
         return {
           async run(steps: number) {
             events.push(`run ${impl}`);
+            events.push(`steps ${impl} ${steps}`);
             await sleep(msPerStep * steps);
             loss /= 2;
             return loss;
@@ -87,7 +88,7 @@ describe('bench: paired timing', function () {
     expect(webgpu!.paired_runs).to.deep.equal(ours!.runs!.slice(0, 3));
     expect(wasm!.paired_runs).to.deep.equal(ours!.runs!.slice(3, 6));
     // A peer is disposed before the next one is set up (TF.js has one global backend).
-    const order = events.filter((e) => !e.startsWith('run'));
+    const order = events.filter((e) => !e.startsWith('run') && !e.startsWith('steps'));
     expect(order).to.deep.equal([
       'setup flowfield',
       'setup tfjs-webgpu',
@@ -101,7 +102,7 @@ describe('bench: paired timing', function () {
       events.indexOf('setup tfjs-webgpu'),
       events.indexOf('dispose tfjs-webgpu'),
     );
-    const timed = webgpuPhase.filter((e) => e.startsWith('run')).slice(-6);
+    const timed = webgpuPhase.filter((e) => e.startsWith('run ')).slice(-6);
     expect(timed).to.deep.equal([
       'run flowfield',
       'run tfjs-webgpu',
@@ -115,6 +116,24 @@ describe('bench: paired timing', function () {
     expect(ratios.map((r) => r.peer)).to.deep.equal(['tfjs-webgpu', 'tfjs-wasm']);
     expect(ratios[0]!.ratio).to.be.within(2, 6);
     expect(ratios[1]!.ratio).to.be.within(1.2, 3);
+  });
+
+  it('--steps N: no calibration, one warm-up step, then every timed run N steps, paired', async () => {
+    const events: string[] = [];
+    const cases = [fakeCase('flowfield', 1, events), fakeCase('tfjs-wasm', 1, events)];
+    const options = { ...OPTIONS, runs: 2, fixedSteps: 3 };
+    const [ours, wasm] = (await measureGroup(cases, options, CONTEXT)).map(ok);
+    // The fakes last 1 ms a step: calibration to the 20 ms target would ask for more steps.
+    for (const impl of ['flowfield', 'tfjs-wasm']) {
+      const asked = events
+        .filter((e) => e.startsWith(`steps ${impl} `))
+        .map((e) => e.split(' ')[2]);
+      expect(asked, impl).to.deep.equal(['1', '3', '3']);
+    }
+    expect(ours!.steps_per_run).to.equal(3);
+    expect(wasm!.steps_per_run).to.equal(3);
+    expect(wasm!.paired_runs).to.have.length(2);
+    expect(ours!.warmup_steps).to.equal(1);
   });
 
   it('a group without Flowfield is timed case by case, unpaired', async () => {
@@ -185,7 +204,7 @@ describe('bench: paired timing when Flowfield fails', function () {
       expect(peer.paired_runs).to.equal(undefined);
     }
     // It failed in the first peer's rounds; the second peer was timed alone, then all disposed.
-    expect(events.filter((e) => !e.startsWith('run'))).to.deep.equal([
+    expect(events.filter((e) => !e.startsWith('run') && !e.startsWith('steps'))).to.deep.equal([
       'setup flowfield',
       'setup tfjs-webgpu',
       'fail flowfield',

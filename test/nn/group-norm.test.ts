@@ -1,4 +1,5 @@
 import { expect } from '@esm-bundle/chai';
+import { activate, activationGrad, type Activation } from '../../src/nn/activations';
 import { GroupNorm, addGroupNormParameters } from '../../src/nn/conv/group-norm';
 import { ParameterLayout } from '../../src/nn/parameters';
 import {
@@ -19,11 +20,13 @@ import {
 
 const BATCH = 2;
 const SHAPE: GroupNormShape = { channels: 4, groups: 2, height: 6, width: 6, eps: 1e-5 };
-const N = BATCH * 4 * 36;
+/** 5 × 5 = 25 pixels: the last block of 4 pixels of each plane is partial (1 pixel). */
+const ODD_SHAPE: GroupNormShape = { ...SHAPE, channels: 6, groups: 3, height: 5, width: 5 };
 
-function setup(seed: number) {
+function setup(seed: number, shape = SHAPE) {
+  const N = BATCH * shape.channels * shape.height * shape.width;
   const layout = new ParameterLayout();
-  const offset = addGroupNormParameters(layout, 'norm', SHAPE);
+  const offset = addGroupNormParameters(layout, 'norm', shape);
   // γ and β away from their initial 1 and 0, so that both paths are tested.
   const params = Float64Array.from(testValues(layout.total, seed, 1), (v) => v + 0.5);
   // Offset and scaled inputs: the normalisation has something to remove.
@@ -78,10 +81,11 @@ describe('GroupNorm', () => {
     ).to.be.lessThan(1e-6);
   });
 
-  async function runGpu(seed: number) {
+  async function runGpu(seed: number, activation: Activation = 'identity', shape = SHAPE) {
     const gpu = await testGpu();
-    const { layout, offset, params, x, dy } = setup(seed);
-    const norm = await GroupNorm.create(gpu, SHAPE);
+    const { layout, offset, params, x, dy } = setup(seed, shape);
+    const norm = await GroupNorm.create(gpu, shape, activation);
+    const N = x.length;
     const b = {
       params: uploadFloats(gpu, params, 'params'),
       x: uploadFloats(gpu, x, 'x'),
@@ -137,6 +141,27 @@ describe('GroupNorm', () => {
     expect(bits(again.y)).to.deep.equal(bits(run.y));
     expect(bits(again.dx)).to.deep.equal(bits(run.dx));
     expect(bits(again.grads)).to.deep.equal(bits(run.grads));
+  });
+
+  it('SiLU fused, 5 × 5 maps: GPU vs twin GroupNorm then SiLU (out, dL/dx, dγ, dβ)', async () => {
+    const run = await runGpu(4, 'silu', ODD_SHAPE);
+    const ref = groupNormForward(run.params, run.offset, ODD_SHAPE, run.x, BATCH);
+    const out = ref.y.map((v) => activate('silu', v));
+    // dL/dy = dL/d(out) · silu′(y), then the norm's backward.
+    const dNorm = ref.y.map((v, i) => run.dy[i]! * activationGrad('silu', v));
+    const refGrads = new Float64Array(run.layout.total);
+    const refDx = groupNormBackward(
+      run.params,
+      run.offset,
+      ODD_SHAPE,
+      ref.cache,
+      dNorm,
+      BATCH,
+      refGrads,
+    );
+    expect(maxRelativeError(run.y, out), 'out').to.be.lessThan(1e-5);
+    expect(maxRelativeError(run.dx, refDx), 'dL/dx').to.be.lessThan(1e-5);
+    expect(maxRelativeError(run.grads, refGrads), 'dγ, dβ').to.be.lessThan(1e-5);
   });
 
   it('says what to do when the groups do not divide the channels', async () => {

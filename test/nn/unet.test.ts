@@ -223,6 +223,28 @@ describe('U-Net denoiser', () => {
     expect(maxRelativeError(grads, twin.grads), 'gradients').to.be.lessThan(1e-4);
   });
 
+  it('DDPM task: dispatchesPerStep equals the dispatches encodeStep records', async () => {
+    const gpu = await testGpu();
+    const trainer = await Trainer.create(
+      gpu,
+      (state) => UNetDenoiserTask.create(gpu, TASK, state),
+      { optimizer: { kind: 'adam', lr: 1e-3 } },
+    );
+    let dispatches = 0;
+    // A pass that only counts: every other call of the encoder is a no-op.
+    const counting = new Proxy(
+      {},
+      {
+        get: (_, name) =>
+          name === 'dispatchWorkgroups' ? () => void dispatches++ : () => undefined,
+      },
+    ) as GPUComputePassEncoder;
+    trainer.task.encodeStep(counting);
+    const declared = trainer.task.dispatchesPerStep;
+    trainer.dispose();
+    expect(declared).to.equal(dispatches);
+  });
+
   it('DDPM task: training lowers the twin loss on a fixed held-out batch', async () => {
     const gpu = await testGpu();
     const spec = { ...TASK, batch: 8 };

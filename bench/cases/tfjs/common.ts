@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import type { Impl } from '../../harness/types';
+import type { Impl, Session } from '../../harness/types';
+import type { AdamSettings } from '../workloads';
 
 export type TfImpl = Extract<Impl, 'tfjs-webgpu' | 'tfjs-wasm'>;
 
@@ -106,6 +107,49 @@ export async function trainSteps(steps: number, step: () => tf.Scalar): Promise<
   const [value] = await cost.data();
   cost.dispose();
   return value ?? Number.NaN;
+}
+
+/**
+ * The Session of a TF.js training case: Adam over `variables`; each step draws a fresh batch
+ * (`draw(1000 + step)`, inside the step's `tf.tidy`) and minimises `loss` on it; evalLoss is
+ * `loss` on the fixed `evalBatch`. `release` frees what the case made besides the optimizer
+ * (variables, the evaluation batch, constant tensors).
+ */
+export function adamSession<Batch>(options: {
+  adam: AdamSettings;
+  variables: tf.Variable[];
+  info: Record<string, unknown>;
+  draw: (seed: number) => Batch;
+  loss: (batch: Batch) => tf.Scalar;
+  evalBatch: Batch;
+  release: () => void;
+}): Session {
+  const { adam, variables, draw, loss, evalBatch } = options;
+  const optimizer = tf.train.adam(adam.learningRate, adam.beta1, adam.beta2, adam.epsilon);
+  let step = 0;
+  return {
+    info: options.info,
+    run: (steps) =>
+      trainSteps(steps, () =>
+        tf.tidy(() => {
+          const batch = draw(1000 + step++);
+          return optimizer.minimize(() => loss(batch), true, variables)!;
+        }),
+      ),
+    evalLoss: () => readScalar(tf.tidy(() => loss(evalBatch))),
+    dispose() {
+      optimizer.dispose();
+      options.release();
+    },
+  };
+}
+
+/** The sinusoidal time embedding's frequencies exp(−ln(10⁴)·i/half), as a [1, half] row. */
+export function sinusoidFrequencies(half: number): tf.Tensor2D {
+  return tf.tensor2d(
+    Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half)),
+    [1, half],
+  );
 }
 
 /** A scalar's value, read back (outside timed regions only). */

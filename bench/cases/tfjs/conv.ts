@@ -10,7 +10,7 @@
  */
 import type { Implementation, Session, Workload } from '../../harness/types';
 import type { ConvConfig } from '../workloads';
-import { readScalar, tf, trainSteps, useBackend, type TfImpl } from './common';
+import { adamSession, tf, useBackend, type TfImpl } from './common';
 
 const EVAL_IMAGES = 16;
 
@@ -101,29 +101,20 @@ export function tfjsConv(impl: TfImpl): Implementation<ConvConfig> {
         convLayer(1, c.channels, 1, 'glorot', 33),
       ];
       const variables = layers.flatMap((l) => [l.filter, l.bias]);
-      const optimizer = tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
       const shape: [number, number, number, number] = [c.batch, c.height, c.width, 1];
       const evalX = tf.randomUniform([EVAL_IMAGES, c.height, c.width, 1], 0, 1, 'float32', 7);
-      let step = 0;
-      return {
+      return adamSession({
+        adam: c,
+        variables,
         info: {
           ...info,
           conv: tf.getBackend() === 'wasm' ? 'im2col + fused matMul' : 'fused conv2d',
         },
-        run: (steps) =>
-          trainSteps(steps, () =>
-            tf.tidy(() => {
-              const x = tf.randomUniform(shape, 0, 1, 'float32', 1000 + step++) as tf.Tensor4D;
-              return optimizer.minimize(() => mse(layers, x), true, variables)!;
-            }),
-          ),
-        evalLoss: () => readScalar(tf.tidy(() => mse(layers, evalX as tf.Tensor4D))),
-        dispose() {
-          evalX.dispose();
-          optimizer.dispose();
-          tf.dispose(variables);
-        },
-      };
+        draw: (seed) => tf.randomUniform(shape, 0, 1, 'float32', seed) as tf.Tensor4D,
+        loss: (x) => mse(layers, x),
+        evalBatch: evalX as tf.Tensor4D,
+        release: () => tf.dispose([evalX, ...variables]),
+      });
     },
   };
 }

@@ -8,9 +8,9 @@ import {
   applyDense,
   dense,
   eightGaussians,
-  readScalar,
+  adamSession,
+  sinusoidFrequencies,
   tf,
-  trainSteps,
   useBackend,
   variablesOf,
   type Dense,
@@ -87,31 +87,22 @@ export function tfjsDdpm(impl: TfImpl): Implementation<DdpmConfig> {
         layers,
         sqrtAlphaBar: tf.tensor1d(sqrtAlphaBar),
         sqrtOneMinus: tf.tensor1d(sqrtOneMinus),
-        frequencies: tf.tensor2d(
-          Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half)),
-          [1, half],
-        ),
+        frequencies: sinusoidFrequencies(half),
       };
       const variables = variablesOf(layers);
-      const optimizer = tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
       const evalBatch = drawBatch(c, EVAL_BATCH, 7);
-      let step = 0;
-      return {
+      return adamSession({
+        adam: c,
+        variables,
         info,
-        run: (steps) =>
-          trainSteps(steps, () =>
-            tf.tidy(() => {
-              const batch = drawBatch(c, c.batch, 1000 + step++);
-              return optimizer.minimize(() => loss(model, batch), true, variables)!;
-            }),
-          ),
-        evalLoss: () => readScalar(tf.tidy(() => loss(model, evalBatch))),
-        dispose() {
-          optimizer.dispose();
+        draw: (seed) => drawBatch(c, c.batch, seed),
+        loss: (batch) => loss(model, batch),
+        evalBatch,
+        release() {
           tf.dispose([variables, evalBatch.x0, evalBatch.t, evalBatch.eps]);
           tf.dispose([model.sqrtAlphaBar, model.sqrtOneMinus, model.frequencies]);
         },
-      };
+      });
     },
   };
 }

@@ -4,9 +4,8 @@ import type { MlpConfig } from '../workloads';
 import {
   applyDense,
   dense,
-  readScalar,
+  adamSession,
   tf,
-  trainSteps,
   useBackend,
   variablesOf,
   type Dense,
@@ -45,26 +44,17 @@ export function tfjsMlp(impl: TfImpl): Implementation<MlpConfig> {
       const layers = widths
         .slice(1)
         .map((out, i) => dense(widths[i]!, out, i < c.hiddenLayers ? 'he' : 'glorot', 17 + i));
-      const variables = variablesOf(layers);
-      const optimizer = tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
       const evalX = tf.randomUniform([EVAL_BATCH, 2], -1, 1, 'float32', 7) as tf.Tensor2D;
-      let step = 0;
-      return {
+      const variables = variablesOf(layers);
+      return adamSession({
+        adam: c,
+        variables,
         info,
-        run: (steps) =>
-          trainSteps(steps, () =>
-            tf.tidy(() => {
-              const x = tf.randomUniform([c.batch, 2], -1, 1, 'float32', 1000 + step++);
-              return optimizer.minimize(() => mse(layers, x as tf.Tensor2D), true, variables)!;
-            }),
-          ),
-        evalLoss: () => readScalar(tf.tidy(() => mse(layers, evalX))),
-        dispose() {
-          evalX.dispose();
-          optimizer.dispose();
-          tf.dispose(variables);
-        },
-      };
+        draw: (seed) => tf.randomUniform([c.batch, 2], -1, 1, 'float32', seed) as tf.Tensor2D,
+        loss: (x) => mse(layers, x),
+        evalBatch: evalX,
+        release: () => tf.dispose([evalX, ...variables]),
+      });
     },
   };
 }

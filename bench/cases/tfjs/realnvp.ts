@@ -9,9 +9,8 @@ import {
   applyDense,
   dense,
   eightGaussians,
-  readScalar,
+  adamSession,
   tf,
-  trainSteps,
   useBackend,
   variablesOf,
   type Dense,
@@ -98,24 +97,16 @@ export function tfjsRealNvp(impl: TfImpl): Implementation<RealNvpConfig> {
         };
       }
 
-      const optimizer = tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
       const evalX = eightGaussians(EVAL_BATCH, 7);
-      let step = 0;
-      return {
+      return adamSession({
+        adam: c,
+        variables,
         info,
-        run: (steps) =>
-          trainSteps(steps, () =>
-            tf.tidy(() => {
-              const x = eightGaussians(c.batch, 1000 + step++);
-              return optimizer.minimize(() => nll(nets, x), true, variables)!;
-            }),
-          ),
-        evalLoss: () => readScalar(tf.tidy(() => nll(nets, evalX))),
-        dispose() {
-          optimizer.dispose();
-          dispose(evalX);
-        },
-      };
+        draw: (seed) => eightGaussians(c.batch, seed),
+        loss: (x) => nll(nets, x),
+        evalBatch: evalX,
+        release: () => dispose(evalX),
+      });
     },
   };
 }

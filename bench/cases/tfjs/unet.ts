@@ -12,9 +12,9 @@ import type { UNetConfig } from '../workloads';
 import {
   applyDense,
   dense,
-  readScalar,
+  adamSession,
+  sinusoidFrequencies,
   tf,
-  trainSteps,
   useBackend,
   variablesOf,
   type Dense,
@@ -183,35 +183,26 @@ export function tfjsUNet(impl: TfImpl): Implementation<UNetConfig> {
         convOut: convLayer(3, base, c.channels, 'glorot', 43),
         sqrtAlphaBar: tf.tensor1d(sqrtAlphaBar),
         sqrtOneMinus: tf.tensor1d(sqrtOneMinus),
-        frequencies: tf.tensor2d(
-          Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / half)),
-          [1, half],
-        ),
+        frequencies: sinusoidFrequencies(half),
       };
       const trained = variables(model);
-      const optimizer = tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon);
       const evalBatch = drawBatch(c, EVAL_IMAGES, 7);
-      let step = 0;
-      return {
+      return adamSession({
+        adam: c,
+        variables: trained,
         info: {
           ...info,
           conv: tf.getBackend() === 'wasm' ? 'im2col + fused matMul' : 'fused conv2d',
           parameters: trained.reduce((n, v) => n + v.size, 0),
         },
-        run: (steps) =>
-          trainSteps(steps, () =>
-            tf.tidy(() => {
-              const batch = drawBatch(c, c.batch, 1000 + step++);
-              return optimizer.minimize(() => loss(model, batch), true, trained)!;
-            }),
-          ),
-        evalLoss: () => readScalar(tf.tidy(() => loss(model, evalBatch))),
-        dispose() {
-          optimizer.dispose();
+        draw: (seed) => drawBatch(c, c.batch, seed),
+        loss: (batch) => loss(model, batch),
+        evalBatch,
+        release() {
           tf.dispose([trained, evalBatch.x0, evalBatch.t, evalBatch.eps]);
           tf.dispose([model.sqrtAlphaBar, model.sqrtOneMinus, model.frequencies]);
         },
-      };
+      });
     },
   };
 }

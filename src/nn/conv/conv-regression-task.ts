@@ -5,14 +5,7 @@
  * Batches: shaders/nn/image-regression-batch.wgsl (twin below).
  */
 import batchSource from '../../../shaders/nn/image-regression-batch.wgsl';
-import {
-  defineKernel,
-  workgroupsFor,
-  type CompiledKernel,
-  type GpuRuntime,
-  type PooledBuffer,
-  STORAGE_USAGE,
-} from '../../gpu';
+import { defineKernel, workgroupsFor, type CompiledKernel, type GpuRuntime } from '../../gpu';
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
 import { seedKey, uniform4 } from '../../rng/philox';
 import type { Activation } from '../activations';
@@ -21,8 +14,7 @@ import { mseKernel } from '../losses';
 import { TRAIN_STATE_LIBRARY } from '../train-state';
 import type { TrainingTask } from '../trainer';
 import { addConv2dParameters, Conv2d, type Conv2dBinding, type Conv2dShape } from './conv2d';
-
-const IMAGE_STREAM = 0x494d4147;
+import { bindMse, IMAGE_STREAM, TaskBuffers } from './image-task-parts';
 
 const imageBatchKernel = (entryPoint: 'inputs_main' | 'targets_main', perInvocation: number) =>
   defineKernel<number>({
@@ -119,7 +111,7 @@ export class ConvRegressionTask implements TrainingTask {
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer;
   readonly lossTerms: GPUBuffer;
-  private readonly owned: PooledBuffer[] = [];
+  private readonly buffers: TaskBuffers;
   private readonly bindings: Conv2dBinding[] = [];
   private readonly groups: { inputs: GPUBindGroup; targets: GPUBindGroup; loss: GPUBindGroup };
 
@@ -135,39 +127,32 @@ export class ConvRegressionTask implements TrainingTask {
     },
   ) {
     const { batch, seed } = spec;
-    const pool = runtime.pool;
-    const storage = STORAGE_USAGE;
-    const own = (b: PooledBuffer) => (this.owned.push(b), b);
-    const floats = (n: number, label: string) => own(pool.acquire(n * 4, storage, label));
+    const buffers = new TaskBuffers(runtime.pool, 'conv-regression');
+    this.buffers = buffers;
+    const floats = (n: number, name: string) => buffers.floats(n, name);
     this.layout = new ParameterLayout();
     const offsets = layers.map((layer, l) =>
       addConv2dParameters(this.layout, `conv${l}`, layer.shape),
     );
     this.parameterCount = this.layout.total;
     this.lossTermCount = batch;
-    const params = own(
-      pool.upload(this.layout.initialize(seed), storage, 'conv-regression params'),
-    );
-    const grads = floats(this.parameterCount, 'conv-regression grads');
+    const params = buffers.upload(this.layout.initialize(seed), 'params');
+    const grads = floats(this.parameterCount, 'grads');
     const pixels = batch * spec.height * spec.width;
-    const inputs = floats(pixels, 'conv-regression inputs');
-    const targets = floats(pixels, 'conv-regression targets');
+    const inputs = floats(pixels, 'inputs');
+    const targets = floats(pixels, 'targets');
     // acts[l]: input of layer l (acts[0] = the images, acts[L] = the prediction); grads alike.
     const acts = [
       inputs,
-      ...layers.map((layer, l) =>
-        floats(layer.outputFloats(batch), `conv-regression act ${l + 1}`),
-      ),
+      ...layers.map((layer, l) => floats(layer.outputFloats(batch), `act ${l + 1}`)),
     ];
     const actGrads = [
       undefined,
-      ...layers.map((layer, l) =>
-        floats(layer.outputFloats(batch), `conv-regression dL/dact ${l + 1}`),
-      ),
+      ...layers.map((layer, l) => floats(layer.outputFloats(batch), `dL/dact ${l + 1}`)),
     ];
-    const terms = floats(batch, 'conv-regression loss terms');
+    const terms = floats(batch, 'loss terms');
     layers.forEach((layer, l) => {
-      const cache = floats(layer.cacheFloats(batch), `conv-regression cache ${l}`);
+      const cache = floats(layer.cacheFloats(batch), `cache ${l}`);
       const gradInput = actGrads[l];
       this.bindings.push(
         layer.bind(
@@ -187,36 +172,20 @@ export class ConvRegressionTask implements TrainingTask {
       );
     });
     const [seedLo, seedHi] = seedKey(seed);
-    const batchUniforms = own(
-      pool.upload(
-        new Uint32Array([batch, seedLo, seedHi, 0]),
-        GPUBufferUsage.UNIFORM,
-        'conv-regression batch uniforms',
-      ),
-    );
-    const lossUniforms = own(
-      pool.upload(
-        new Uint32Array([batch, spec.height * spec.width, 0, 0]),
-        GPUBufferUsage.UNIFORM,
-        'conv-regression loss uniforms',
-      ),
-    );
+    const batchUniforms = buffers.uniforms([batch, seedLo, seedHi, 0], 'batch uniforms');
     const device = runtime.device;
     const batchBindings = [batchUniforms.binding, state, inputs.binding, targets.binding];
     this.groups = {
       inputs: kernels.inputs.bind(device, batchBindings, 'conv-regression inputs'),
       targets: kernels.targets.bind(device, batchBindings, 'conv-regression targets'),
-      loss: kernels.mse.bind(
-        device,
-        [
-          lossUniforms.binding,
-          acts[layers.length]!.binding,
-          targets.binding,
-          actGrads[layers.length]!.binding,
-          terms.binding,
-        ],
-        'conv-regression mse',
-      ),
+      loss: bindMse(runtime, kernels.mse, buffers, {
+        batch,
+        perSample: spec.height * spec.width,
+        prediction: acts[layers.length]!.binding,
+        target: targets.binding,
+        gradPrediction: actGrads[layers.length]!.binding,
+        terms: terms.binding,
+      }),
     };
     this.params = params.buffer;
     this.grads = grads.buffer;
@@ -252,7 +221,6 @@ export class ConvRegressionTask implements TrainingTask {
   dispose(): void {
     for (const binding of this.bindings) binding.dispose();
     this.bindings.length = 0;
-    for (const owned of this.owned) owned.dispose();
-    this.owned.length = 0;
+    this.buffers.dispose();
   }
 }

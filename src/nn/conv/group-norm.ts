@@ -1,10 +1,13 @@
 /**
  * GroupNorm over NCHW batches (shaders/nn/norm.wgsl): per-sample statistics of each group of
- * channels, then a per-channel scale γ and shift β. Two dispatches forward, three backward.
- * Twin: src/nn/reference/norm.ts.
+ * channels, then a per-channel scale γ and shift β, and optionally an activation fused into the
+ * output (a residual block's GroupNorm → SiLU). Two dispatches forward, three backward.
+ * Twin: src/nn/reference/norm.ts (then the activation's, src/nn/activations.ts).
  */
 import normSource from '../../../shaders/nn/norm.wgsl';
 import { defineKernel, workgroupsFor, type CompiledKernel, type GpuRuntime } from '../../gpu';
+import { activationId, type Activation } from '../activations';
+import { ACTIVATIONS_LIBRARY } from '../kernels';
 import type { ParameterLayout } from '../parameters';
 import type { GroupNormShape } from '../reference/norm';
 
@@ -18,6 +21,7 @@ const normKernel = (entryPoint: Entry) =>
     name: `nn/group-norm-${entryPoint}`,
     file: 'nn/norm.wgsl',
     source: normSource,
+    libraries: [ACTIVATIONS_LIBRARY],
     entryPoint,
     bindings: [
       'uniform',
@@ -27,7 +31,9 @@ const normKernel = (entryPoint: Entry) =>
       'storage',
       'storage',
     ],
-    workgroupSize: 64,
+    // The per-(sample, group) loops are few and long: small workgroups spread them over more
+    // CPU threads (SwiftShader runs a workgroup on one thread).
+    workgroupSize: entryPoint === 'stats' || entryPoint === 'backward_stats' ? 8 : 64,
     dispatch: (items, workgroupSize) => workgroupsFor(items, workgroupSize),
   });
 
@@ -47,9 +53,11 @@ export interface GroupNormBindingSpec {
   params: Binding;
   paramOffset: number;
   input: Binding;
+  /** act(γ x̂ + β), with the activation of GroupNorm.create (identity: the norm's output). */
   output: Binding;
   /** cacheFloats(batch) floats. */
   cache: Binding;
+  /** dL/d(output). */
   gradOutput?: Binding;
   gradInput?: Binding;
   /** Written by backward: dγ, dβ at paramOffset, the batch reduced in a fixed order. */
@@ -63,7 +71,12 @@ export class GroupNorm {
     private readonly kernels: Record<Entry, CompiledKernel>,
   ) {}
 
-  static async create(runtime: GpuRuntime, shape: GroupNormShape): Promise<GroupNorm> {
+  /** `activation` is applied to the normalised output in the same pass (default identity). */
+  static async create(
+    runtime: GpuRuntime,
+    shape: GroupNormShape,
+    activation: Activation = 'identity',
+  ): Promise<GroupNorm> {
     const { channels, groups, height, width, eps } = shape;
     if (!Number.isInteger(groups) || groups < 1 || channels % groups !== 0) {
       throw new RangeError(
@@ -72,7 +85,13 @@ export class GroupNorm {
       );
     }
     if (!(eps > 0)) throw new RangeError(`GroupNorm eps must be positive, got ${eps}.`);
-    const constants = { C: channels, GROUPS: groups, PIXELS: height * width, EPS: eps };
+    const constants = {
+      C: channels,
+      GROUPS: groups,
+      PIXELS: height * width,
+      EPS: eps,
+      ACTIVATION: activationId(activation),
+    };
     const entries: Entry[] = [
       'stats',
       'apply',
@@ -94,14 +113,15 @@ export class GroupNorm {
     return batch * this.shape.channels * this.shape.height * this.shape.width;
   }
 
+  /** (μ, r) and the two backward means per (sample, group); two backward sums per (sample, channel). */
   cacheFloats(batch: number): number {
-    return 4 * batch * this.shape.groups;
+    return 4 * batch * this.shape.groups + 2 * batch * this.shape.channels;
   }
 
   bind(spec: GroupNormBindingSpec, label = 'group-norm') {
     const device = this.runtime.device;
     const uniforms = this.runtime.pool.upload(
-      new Uint32Array([spec.batch, spec.paramOffset, 0, 0, 0, 0, 0, 0]),
+      new Uint32Array([spec.batch, spec.paramOffset, 0, 0]),
       GPUBufferUsage.UNIFORM,
       `${label} uniforms`,
     );
@@ -134,11 +154,13 @@ export class GroupNorm {
           }
         : undefined;
     const groups = spec.batch * this.shape.groups;
-    const elements = this.floats(spec.batch);
+    // apply and backward_input: 4 pixels of one (sample, channel) plane per invocation.
+    const quads =
+      spec.batch * this.shape.channels * Math.ceil((this.shape.height * this.shape.width) / 4);
     return {
       encodeForward: (pass: GPUComputePassEncoder) => {
         k.stats.encode(pass, forward.stats, groups);
-        k.apply.encode(pass, forward.apply, elements);
+        k.apply.encode(pass, forward.apply, quads);
       },
       encodeBackward: (pass: GPUComputePassEncoder) => {
         if (!backward) {
@@ -147,7 +169,7 @@ export class GroupNorm {
           );
         }
         k.backward_stats.encode(pass, backward.stats, groups);
-        k.backward_input.encode(pass, backward.input, elements);
+        k.backward_input.encode(pass, backward.input, quads);
         k.backward_params.encode(pass, backward.params, this.shape.channels);
       },
       dispose: () => uniforms.dispose(),

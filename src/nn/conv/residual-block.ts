@@ -4,46 +4,24 @@
  *   h = conv3×3(SiLU(GroupNorm(x))) (+ e[n, c], a projected time embedding)
  *   out = skip(x) + conv3×3(SiLU(GroupNorm(h))),  skip = identity, or a 1 × 1 conv when the
  *   channels change.
- * Composed of Conv2d, GroupNorm and TimeAdd; the activation after each norm and the skip join
- * (forward: out = skip + h; backward: dL/dx = main path + skip path) are shaders/nn/residual.wgsl.
+ * Composed of Conv2d, GroupNorm (with the SiLU after each norm fused into it) and TimeAdd; the
+ * skip join (forward: out = skip + h; backward: dL/dx = main path + skip path) is
+ * ElementwiseAdd (shaders/nn/residual.wgsl).
  * Every parameter gradient is one invocation's loop over the whole batch in a fixed order (each
  * sublayer's), written at the block's parameter offsets: one gradient chunk.
  * Twin: src/nn/reference/residual.ts.
  */
-import residualSource from '../../../shaders/nn/residual.wgsl';
-import {
-  defineKernel,
-  workgroupsFor,
-  type CompiledKernel,
-  type GpuRuntime,
-  type PooledBuffer,
-  STORAGE_USAGE,
-} from '../../gpu';
-import { activationId } from '../activations';
-import { ACTIVATIONS_LIBRARY } from '../kernels';
+import { type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
 import type { ParameterLayout } from '../parameters';
 import { residualBlockParts, type ResidualBlockShape } from '../reference/residual';
 import { addConv2dParameters, Conv2d, type Conv2dBinding } from './conv2d';
 import { addGroupNormParameters, GroupNorm } from './group-norm';
+import { ElementwiseAdd, stepsBinding, type LayerBinding, type Step } from './layer-steps';
 import { TimeAdd } from './time-add';
 
 export type { ResidualBlockShape } from '../reference/residual';
 
 type Binding = GPUBuffer | GPUBufferBinding;
-type Entry = 'activate' | 'activate_grad' | 'add';
-
-/** The elementwise kernels of shaders/nn/residual.wgsl (the U-Net reuses `add` for its join). */
-export const residualKernel = (entryPoint: Entry) =>
-  defineKernel<number>({
-    name: `nn/residual-${entryPoint}`,
-    file: 'nn/residual.wgsl',
-    source: residualSource,
-    libraries: [ACTIVATIONS_LIBRARY],
-    entryPoint,
-    bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
-    workgroupSize: 64,
-    dispatch: (count, workgroupSize) => workgroupsFor(count, workgroupSize),
-  });
 
 /** Checks a shape, saying what was expected, what was received and what to do. */
 export function checkResidualBlockShape(shape: ResidualBlockShape): void {
@@ -106,12 +84,7 @@ export interface ResidualBlockBindingSpec {
   grads?: Binding;
 }
 
-export interface ResidualBlockBinding {
-  encodeForward(pass: GPUComputePassEncoder): void;
-  encodeBackward(pass: GPUComputePassEncoder): void;
-  /** Releases the uniforms and the intermediate maps the binding owns. */
-  dispose(): void;
-}
+export type ResidualBlockBinding = LayerBinding;
 
 export class ResidualBlock {
   private constructor(
@@ -125,18 +98,16 @@ export class ResidualBlock {
       skip?: Conv2d;
       time?: TimeAdd;
     },
-    private readonly kernels: Record<Entry, CompiledKernel>,
+    private readonly join: ElementwiseAdd,
   ) {}
 
   static async create(runtime: GpuRuntime, shape: ResidualBlockShape): Promise<ResidualBlock> {
     checkResidualBlockShape(shape);
     const parts = residualBlockParts(shape);
-    const constants = { ACTIVATION: activationId(parts.activation) };
-    const entries: Entry[] = ['activate', 'activate_grad', 'add'];
-    const [norm1, conv1, norm2, conv2, skip, time, ...compiled] = await Promise.all([
-      GroupNorm.create(runtime, parts.norm1),
+    const [norm1, conv1, norm2, conv2, skip, time, join] = await Promise.all([
+      GroupNorm.create(runtime, parts.norm1, parts.activation),
       Conv2d.create(runtime, parts.conv1),
-      GroupNorm.create(runtime, parts.norm2),
+      GroupNorm.create(runtime, parts.norm2, parts.activation),
       Conv2d.create(runtime, parts.conv2),
       parts.skip ? Conv2d.create(runtime, parts.skip) : undefined,
       shape.timeEmbedding
@@ -146,23 +117,13 @@ export class ResidualBlock {
             width: shape.width,
           })
         : undefined,
-      ...entries.map((entry) => runtime.pipelines.get(residualKernel(entry), constants)),
+      ElementwiseAdd.create(runtime),
     ]);
-    const kernels = Object.fromEntries(
-      entries.map((e, i) => [e, compiled[i] as CompiledKernel]),
-    ) as Record<Entry, CompiledKernel>;
     return new ResidualBlock(
       runtime,
       shape,
-      {
-        norm1: norm1 as GroupNorm,
-        conv1: conv1 as Conv2d,
-        norm2: norm2 as GroupNorm,
-        conv2: conv2 as Conv2d,
-        ...(skip ? { skip: skip as Conv2d } : {}),
-        ...(time ? { time: time as TimeAdd } : {}),
-      },
-      kernels,
+      { norm1, conv1, norm2, conv2, ...(skip ? { skip } : {}), ...(time ? { time } : {}) },
+      join,
     );
   }
 
@@ -183,21 +144,10 @@ export class ResidualBlock {
     if (this.shape.timeEmbedding && !spec.embedding) {
       throw new Error(`${label} adds a time embedding: bind it with embedding (batch × COUT).`);
     }
-    const { runtime, layers, kernels: k } = this;
-    const device = runtime.device;
-    const owned: PooledBuffer[] = [];
-    const storage = STORAGE_USAGE;
+    const { runtime, layers } = this;
+    const owned: { dispose(): void }[] = [];
     const floats = (n: number, name: string) => {
-      const buffer = runtime.pool.acquire(4 * n, storage, `${label} ${name}`);
-      owned.push(buffer);
-      return buffer.binding;
-    };
-    const uniformsFor = (count: number, name: string) => {
-      const buffer = runtime.pool.upload(
-        new Uint32Array([count, 0, 0, 0]),
-        GPUBufferUsage.UNIFORM,
-        `${label} ${name} uniforms`,
-      );
+      const buffer: PooledBuffer = runtime.pool.acquire(4 * n, STORAGE_USAGE, `${label} ${name}`);
       owned.push(buffer);
       return buffer.binding;
     };
@@ -207,13 +157,11 @@ export class ResidualBlock {
     const p = spec.paramOffset;
     const backward = Boolean(spec.gradOutput && spec.grads);
     const grads = spec.grads;
-    // Maps: g = a norm's output, a = act(g) (its gradient overwrites a once the conv that read a
-    // has its weight gradient), h = conv1 (+ e), c = conv2, s = the skip conv.
-    const g1 = floats(inN, 'GroupNorm 1 out');
+    // Maps: a = act(GroupNorm(·)) (the norms' fused output), h = conv1 (+ e), c = conv2,
+    // s = the skip conv.
     const a1 = floats(inN, 'act 1');
     const h1 = floats(outN, 'conv 1 out');
     const ht = layers.time ? floats(outN, 'conv 1 out + e') : h1;
-    const g2 = floats(outN, 'GroupNorm 2 out');
     const a2 = floats(outN, 'act 2');
     const c2 = floats(outN, 'conv 2 out');
     const s = layers.skip ? floats(outN, 'skip out') : spec.input;
@@ -269,22 +217,12 @@ export class ResidualBlock {
         },
         `${label} ${name}`,
       );
-    const elementwise = (
-      entry: Entry,
-      count: number,
-      name: string,
-      a: Binding,
-      b: Binding,
-      dst: Binding,
-    ) => {
-      const group = k[entry].bind(
-        device,
-        [uniformsFor(count, name), a, b, dst],
-        `${label} ${name}`,
-      );
-      return (pass: GPUComputePassEncoder) => k[entry].encode(pass, group, count);
+    const add = (count: number, name: string, a: Binding, b: Binding, dst: Binding): Step => {
+      const bound = this.join.bind(count, a, b, dst, `${label} ${name}`);
+      owned.push(bound);
+      return bound.step;
     };
-    const n1 = norm(layers.norm1, 'GroupNorm 1', at.norm1, spec.input, g1, a1, d?.main);
+    const n1 = norm(layers.norm1, 'GroupNorm 1 + act', at.norm1, spec.input, a1, d?.a1, d?.main);
     const c1 = conv(layers.conv1, 'conv 1', at.conv1, a1, h1, d?.h, d?.a1);
     const time = layers.time?.bind(
       {
@@ -296,53 +234,37 @@ export class ResidualBlock {
       },
       `${label} time add`,
     );
-    const n2 = norm(layers.norm2, 'GroupNorm 2', at.norm2, ht, g2, a2, d?.h);
+    const n2 = norm(layers.norm2, 'GroupNorm 2 + act', at.norm2, ht, a2, d?.a2, d?.h);
     const c2b = conv(layers.conv2, 'conv 2', at.conv2, a2, c2, spec.gradOutput, d?.a2);
     const skip = layers.skip
       ? conv(layers.skip, 'skip', at.skip, spec.input, s, spec.gradOutput, d?.skip)
       : undefined;
-    const forwardSteps = [
-      (pass: GPUComputePassEncoder) => n1.encodeForward(pass),
-      elementwise('activate', inN, 'act 1', g1, g1, a1),
-      (pass: GPUComputePassEncoder) => c1.encodeForward(pass),
+    owned.push(...[n1, c1, n2, c2b, skip, time].filter((b) => b !== undefined));
+    const forwardSteps: Step[] = [
+      (pass) => n1.encodeForward(pass),
+      (pass) => c1.encodeForward(pass),
       ...(time ? [(pass: GPUComputePassEncoder) => time.encodeForward(pass)] : []),
-      (pass: GPUComputePassEncoder) => n2.encodeForward(pass),
-      elementwise('activate', outN, 'act 2', g2, g2, a2),
-      (pass: GPUComputePassEncoder) => c2b.encodeForward(pass),
+      (pass) => n2.encodeForward(pass),
+      (pass) => c2b.encodeForward(pass),
       ...(skip ? [(pass: GPUComputePassEncoder) => skip.encodeForward(pass)] : []),
-      elementwise('add', outN, 'skip join', s, c2, spec.output),
+      add(outN, 'skip join', s, c2, spec.output),
     ];
-    const backwardSteps = d
+    const backwardSteps: Step[] | undefined = d
       ? [
-          (pass: GPUComputePassEncoder) => c2b.encodeBackward(pass),
-          // dL/dg2 into a2's buffer: conv 2's weight gradient has read a2 already.
-          elementwise('activate_grad', outN, 'act 2 backward', d.a2, g2, a2),
-          (pass: GPUComputePassEncoder) => n2.encodeBackward(pass),
+          (pass) => c2b.encodeBackward(pass),
+          (pass) => n2.encodeBackward(pass),
           ...(time && spec.gradEmbedding
             ? [(pass: GPUComputePassEncoder) => time.encodeBackward(pass)]
             : []),
-          (pass: GPUComputePassEncoder) => c1.encodeBackward(pass),
-          elementwise('activate_grad', inN, 'act 1 backward', d.a1, g1, a1),
-          (pass: GPUComputePassEncoder) => n1.encodeBackward(pass),
+          (pass) => c1.encodeBackward(pass),
+          (pass) => n1.encodeBackward(pass),
           ...(skip ? [(pass: GPUComputePassEncoder) => skip.encodeBackward(pass)] : []),
-          ...(spec.gradInput
-            ? [elementwise('add', inN, 'dL/dx join', d.main, d.skip, spec.gradInput)]
-            : []),
+          ...(spec.gradInput ? [add(inN, 'dL/dx join', d.main, d.skip, spec.gradInput)] : []),
         ]
       : undefined;
-    return {
-      encodeForward: (pass) => forwardSteps.forEach((step) => step(pass)),
-      encodeBackward: (pass) => {
-        if (!backwardSteps) {
-          throw new Error(`${label} has no backward: bind it with gradOutput and grads.`);
-        }
-        backwardSteps.forEach((step) => step(pass));
-      },
-      dispose: () => {
-        for (const binding of [n1, c1, n2, c2b, skip, time]) binding?.dispose();
-        owned.forEach((buffer) => buffer.dispose());
-        owned.length = 0;
-      },
-    };
+    return stepsBinding(label, forwardSteps, backwardSteps, () => {
+      owned.forEach((resource) => resource.dispose());
+      owned.length = 0;
+    });
   }
 }

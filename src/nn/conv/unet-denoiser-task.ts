@@ -12,7 +12,6 @@ import {
   type CompiledKernel,
   type GpuRuntime,
   type PooledBuffer,
-  STORAGE_USAGE,
 } from '../../gpu';
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
 import { normal4, philox4x32_10, seedKey, uniform4 } from '../../rng/philox';
@@ -20,9 +19,9 @@ import { mseKernel } from '../losses';
 import { ParameterLayout } from '../parameters';
 import { TRAIN_STATE_LIBRARY } from '../train-state';
 import type { TrainingTask } from '../trainer';
+import { bindMse, IMAGE_STREAM, TaskBuffers } from './image-task-parts';
 import { addUNetParameters, UNet, type UNetBinding, type UNetShape } from './unet';
 
-const IMAGE_STREAM = 0x494d4147;
 const TRAIN_STREAM = 0x54524e44;
 
 const batchKernel = defineKernel<number>({
@@ -92,7 +91,7 @@ export class UNetDenoiserTask implements TrainingTask {
   readonly lossTerms: GPUBuffer;
   /** For tests: the step's x_t, t, ε and ε̂. */
   readonly buffers: Readonly<Record<'noised' | 'time' | 'noise' | 'output', PooledBuffer>>;
-  private readonly owned: PooledBuffer[] = [];
+  private readonly owned: TaskBuffers;
   private readonly binding: UNetBinding;
   private readonly groups: { batch: GPUBindGroup; loss: GPUBindGroup };
 
@@ -104,32 +103,29 @@ export class UNetDenoiserTask implements TrainingTask {
     private readonly kernels: { batch: CompiledKernel; mse: CompiledKernel },
   ) {
     const { batch, seed, schedule } = spec;
-    const pool = runtime.pool;
-    const own = (b: PooledBuffer) => (this.owned.push(b), b);
-    const floats = (n: number, label: string) => own(pool.acquire(n * 4, STORAGE_USAGE, label));
+    const owned = new TaskBuffers(runtime.pool, 'unet');
+    this.owned = owned;
+    const floats = (n: number, name: string) => owned.floats(n, name);
     this.layout = new ParameterLayout();
     const offset = addUNetParameters(this.layout, 'unet', spec.unet);
     this.parameterCount = this.layout.total;
     this.gradientChunks = unet.chunks(batch);
     this.lossTermCount = batch;
-    const params = own(pool.upload(this.layout.initialize(seed), STORAGE_USAGE, 'unet params'));
+    const params = owned.upload(this.layout.initialize(seed), 'params');
     // Zeroed once: chunks past the first hold only the dense layers' partial gradients.
-    const grads = own(
-      pool.upload(
-        new Float32Array(this.gradientChunks * this.parameterCount),
-        STORAGE_USAGE,
-        'unet grads',
-      ),
+    const grads = owned.upload(
+      new Float32Array(this.gradientChunks * this.parameterCount),
+      'grads',
     );
     const images = unet.imageFloats(batch);
     this.buffers = {
-      noised: floats(images, 'unet x_t'),
-      time: floats(batch, 'unet t'),
-      noise: floats(images, 'unet ε'),
-      output: floats(images, 'unet ε̂'),
+      noised: floats(images, 'x_t'),
+      time: floats(batch, 't'),
+      noise: floats(images, 'ε'),
+      output: floats(images, 'ε̂'),
     };
-    const gradOutput = floats(images, 'unet dL/dε̂');
-    const terms = floats(batch, 'unet loss terms');
+    const gradOutput = floats(images, 'dL/dε̂');
+    const terms = floats(batch, 'loss terms');
     this.binding = unet.bind(
       {
         batch,
@@ -149,16 +145,15 @@ export class UNetDenoiserTask implements TrainingTask {
       table[2 * t] = schedule.sqrtAlphaBar[t]!;
       table[2 * t + 1] = schedule.sqrtOneMinusAlphaBar[t]!;
     }
-    const tableBuffer = own(pool.upload(table, STORAGE_USAGE, 'unet schedule table'));
+    const tableBuffer = owned.upload(table, 'schedule table');
     const [seedLo, seedHi] = seedKey(seed);
-    const uniform = (words: number[], label: string) =>
-      own(pool.upload(new Uint32Array(words), GPUBufferUsage.UNIFORM, label));
+    const uniform = (words: number[], name: string) => owned.uniforms(words, name);
     const device = runtime.device;
     this.groups = {
       batch: kernels.batch.bind(
         device,
         [
-          uniform([batch, seedLo, seedHi, schedule.timesteps], 'unet batch uniforms').binding,
+          uniform([batch, seedLo, seedHi, schedule.timesteps], 'batch uniforms').binding,
           state,
           tableBuffer.binding,
           this.buffers.noised.binding,
@@ -167,17 +162,14 @@ export class UNetDenoiserTask implements TrainingTask {
         ],
         'unet batch',
       ),
-      loss: kernels.mse.bind(
-        device,
-        [
-          uniform([batch, images / batch, 0, 0], 'unet loss uniforms').binding,
-          this.buffers.output.binding,
-          this.buffers.noise.binding,
-          gradOutput.binding,
-          terms.binding,
-        ],
-        'unet mse',
-      ),
+      loss: bindMse(runtime, kernels.mse, owned, {
+        batch,
+        perSample: images / batch,
+        prediction: this.buffers.output.binding,
+        target: this.buffers.noise.binding,
+        gradPrediction: gradOutput.binding,
+        terms: terms.binding,
+      }),
     };
     this.params = params.buffer;
     this.grads = grads.buffer;
@@ -222,23 +214,21 @@ export class UNetDenoiserTask implements TrainingTask {
 
   dispose(): void {
     this.binding.dispose();
-    for (const owned of this.owned) owned.dispose();
-    this.owned.length = 0;
+    this.owned.dispose();
   }
 }
 
-/** Dispatches encodeStep records (the counts of the layers' bind() methods). */
+/** Dispatches encodeStep records (the counts of the layers' bind() methods; tested). */
 export function dispatchesPerStep(): number {
-  // Residual block forward: 2 norms (2 each), 2 activations, 2 convs, time add, join, (+ skip
-  // conv); backward: 2 convs (3 each), 2 activation grads, 2 norms (3 each), dL/de, dL/dx join,
-  // (+ skip conv backward, 3).
-  const block = (skip: boolean) => 10 + 16 + (skip ? 4 : 0);
+  // Residual block forward: 2 norms with their SiLU (2 each), 2 convs, time add, join (+ skip
+  // conv); backward: 2 convs (3 each), 2 norms (3 each), dL/de, dL/dx join (+ skip conv, 3).
+  const block = (skip: boolean) => 8 + 14 + (skip ? 4 : 0);
   // Embedding, dense in, 3 heads; backward: 3 heads and dense in (2 each), 2 sums of dL/dtemb.
   const time = 1 + 1 + 3 + 3 * 2 + 2 + 2;
-  // conv in (no dL/dx: 1 + 2), up and conv out (1 + 3 each), GroupNorm out (2 + 3).
+  // conv in (no dL/dx: 1 + 2), up and conv out (1 + 3 each), GroupNorm + SiLU out (2 + 3).
   const layers = 3 + 4 + 4 + 5;
-  // avg-pool and upsample (1 + 1 each), skip join, dL/dh1 sum, SiLU and its gradient.
-  const maps = 4 + 4;
+  // avg-pool and upsample (1 + 1 each), skip join, dL/dh1 sum.
+  const maps = 4 + 2;
   // Batch and loss.
   return 2 + time + layers + maps + 2 * block(false) + block(true);
 }

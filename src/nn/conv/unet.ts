@@ -1,31 +1,31 @@
+// Over 400 lines on purpose: bind() wires the whole network's buffers and its forward and backward
+// step lists in one place, so each activation's buffer and its gradient's are visibly paired.
 /**
  * A small U-Net ε-denoiser over NCHW image batches (two resolutions, residual blocks,
  * GroupNorm, a time embedding): the network of the file comment of its twin,
  * src/nn/reference/unet.ts. Composed of the existing layers (EmbedConcat, DenseLayer, Conv2d,
- * ResidualBlock, Resample2x2, GroupNorm) and residual.wgsl's elementwise kernels (the SiLU after
- * the last norm, the skip join and the sums of gradients that meet): no kernel of its own.
+ * ResidualBlock, Resample2x2, GroupNorm with the SiLU after the last norm fused into it) and
+ * ElementwiseAdd (the skip join and the sums of gradients that meet): no kernel of its own.
  * Gradients: the dense layers write one chunk per `chunkSize` samples (gradStride apart), every
  * other layer writes the whole batch into the first chunk; the optimizer sums the chunks.
  */
-import { type CompiledKernel, type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
-import { activationId } from '../activations';
+import { type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
 import { addDenseParameters, DenseLayer, EmbedConcat } from '../layers';
 import type { ParameterLayout } from '../parameters';
 import { UNET_BLOCKS, unetParts, type UNetBlock, type UNetShape } from '../reference/unet';
 import { addConv2dParameters, Conv2d } from './conv2d';
 import { addGroupNormParameters, GroupNorm } from './group-norm';
+import { ElementwiseAdd, stepsBinding, type LayerBinding, type Step } from './layer-steps';
 import { Resample2x2 } from './resample';
 import {
   addResidualBlockParameters,
   checkResidualBlockShape,
   ResidualBlock,
-  residualKernel,
 } from './residual-block';
 
 export type { UNetShape } from '../reference/unet';
 
 type Binding = GPUBuffer | GPUBufferBinding;
-type Elementwise = 'activate' | 'activate_grad' | 'add';
 
 /** Checks a shape, saying what was expected, what was received and what to do. */
 export function checkUNetShape(shape: UNetShape): void {
@@ -105,12 +105,7 @@ export interface UNetBindingSpec {
   gradStride?: number;
 }
 
-export interface UNetBinding {
-  encodeForward(pass: GPUComputePassEncoder): void;
-  encodeBackward(pass: GPUComputePassEncoder): void;
-  /** Releases the uniforms and intermediate maps the binding owns. */
-  dispose(): void;
-}
+export type UNetBinding = LayerBinding;
 
 interface Layers {
   embed: EmbedConcat;
@@ -130,7 +125,7 @@ export class UNet {
     private readonly runtime: GpuRuntime,
     readonly shape: UNetShape,
     private readonly layers: Layers,
-    private readonly kernels: Record<Elementwise, CompiledKernel>,
+    private readonly join: ElementwiseAdd,
   ) {}
 
   static async create(runtime: GpuRuntime, shape: UNetShape): Promise<UNet> {
@@ -139,38 +134,45 @@ export class UNet {
     const hidden = shape.timeHidden;
     // The 2 × 2 layers take the large side: c × H × W.
     const large = { channels: shape.base, height: shape.height, width: shape.width };
-    const entries: Elementwise[] = ['activate', 'activate_grad', 'add'];
-    const constants = { ACTIVATION: activationId('silu') };
-    const [embed, timeIn, h1, h2, h3, convIn, b1, b2, b3, pool, up, upsample, normOut, convOut] =
-      await Promise.all([
-        EmbedConcat.create(runtime, parts.embedding),
+    const [
+      embed,
+      timeIn,
+      h1,
+      h2,
+      h3,
+      convIn,
+      b1,
+      b2,
+      b3,
+      pool,
+      up,
+      upsample,
+      normOut,
+      convOut,
+      join,
+    ] = await Promise.all([
+      EmbedConcat.create(runtime, parts.embedding),
+      DenseLayer.create(runtime, {
+        inputs: shape.timeFeatures,
+        outputs: hidden,
+        activation: 'silu',
+      }),
+      ...UNET_BLOCKS.map((b) =>
         DenseLayer.create(runtime, {
-          inputs: shape.timeFeatures,
-          outputs: hidden,
-          activation: 'silu',
+          inputs: hidden,
+          outputs: parts.blocks[b].outputChannels,
+          activation: 'identity',
         }),
-        ...UNET_BLOCKS.map((b) =>
-          DenseLayer.create(runtime, {
-            inputs: hidden,
-            outputs: parts.blocks[b].outputChannels,
-            activation: 'identity',
-          }),
-        ),
-        Conv2d.create(runtime, parts.convIn),
-        ...UNET_BLOCKS.map((b) => ResidualBlock.create(runtime, parts.blocks[b])),
-        Resample2x2.create(runtime, 'avg-pool', large),
-        Conv2d.create(runtime, parts.up),
-        Resample2x2.create(runtime, 'upsample', large),
-        GroupNorm.create(runtime, parts.normOut),
-        Conv2d.create(runtime, parts.convOut),
-      ] as const);
-    const compiled = await Promise.all(
-      entries.map((entry) => runtime.pipelines.get(residualKernel(entry), constants)),
-    );
-    const kernels = Object.fromEntries(entries.map((e, i) => [e, compiled[i]!])) as Record<
-      Elementwise,
-      CompiledKernel
-    >;
+      ),
+      Conv2d.create(runtime, parts.convIn),
+      ...UNET_BLOCKS.map((b) => ResidualBlock.create(runtime, parts.blocks[b])),
+      Resample2x2.create(runtime, 'avg-pool', large),
+      Conv2d.create(runtime, parts.up),
+      Resample2x2.create(runtime, 'upsample', large),
+      GroupNorm.create(runtime, parts.normOut, 'silu'),
+      Conv2d.create(runtime, parts.convOut),
+      ElementwiseAdd.create(runtime),
+    ] as const);
     const layers: Layers = {
       embed: embed as EmbedConcat,
       timeIn: timeIn as DenseLayer,
@@ -190,7 +192,7 @@ export class UNet {
     if (UNET_BLOCKS.some((b) => layers.heads[b].chunkSize !== layers.timeIn.chunkSize)) {
       throw new Error('U-Net: the time MLP layers must reduce gradients in equal chunks.');
     }
-    return new UNet(runtime, shape, layers, kernels);
+    return new UNet(runtime, shape, layers, join as ElementwiseAdd);
   }
 
   get parameterCount(): number {
@@ -208,7 +210,7 @@ export class UNet {
 
   bind(spec: UNetBindingSpec, label = 'u-net'): UNetBinding {
     const { batch } = spec;
-    const { runtime, layers: L, kernels: k, shape } = this;
+    const { runtime, layers: L, shape } = this;
     const parts = unetParts(shape);
     const at = parts.offsets;
     const p = spec.paramOffset;
@@ -293,12 +295,10 @@ export class UNet {
     const u = floats(full, 'upsampled');
     const j = floats(full, 'join');
     const h3 = floats(full, 'block 3 out');
-    const g = floats(full, 'GroupNorm out');
-    const a = floats(full, 'act out');
+    const a = floats(full, 'GroupNorm + act out');
     const d = backward
       ? {
           a: floats(full, 'dL/d act'),
-          g: floats(full, 'dL/d GroupNorm out'),
           h3: floats(full, 'dL/dh3'),
           j: floats(full, 'dL/d join'),
           q: floats(halfMaps, 'dL/d up conv out'),
@@ -349,26 +349,9 @@ export class UNet {
           `${label} ${b}`,
         ),
       );
-    const elementwise = (
-      entry: Elementwise,
-      count: number,
-      name: string,
-      x: Binding,
-      y: Binding,
-      dst: Binding,
-    ) => {
-      const uniforms = runtime.pool.upload(
-        new Uint32Array([count, 0, 0, 0]),
-        GPUBufferUsage.UNIFORM,
-        `${label} ${name} uniforms`,
-      );
-      owned.push(uniforms);
-      const group = k[entry].bind(
-        runtime.device,
-        [uniforms.binding, x, y, dst],
-        `${label} ${name}`,
-      );
-      return (pass: GPUComputePassEncoder) => k[entry].encode(pass, group, count);
+    const add = (count: number, name: string, x: Binding, y: Binding, dst: Binding): Step => {
+      const joined = bound(this.join.bind(count, x, y, dst, `${label} ${name}`));
+      return joined.step;
     };
     const convIn = conv(L.convIn, at.convIn, 'conv in', spec.input, h0, d?.h0, spec.gradInput);
     const block1 = block('block1', h0, h1, d?.h1, d?.h0);
@@ -399,15 +382,14 @@ export class UNet {
           params: spec.params,
           paramOffset: p + at.normOut,
           input: h3,
-          output: g,
+          output: a,
           cache: floats(L.normOut.cacheFloats(batch), 'GroupNorm out cache'),
-          ...(d ? { gradOutput: d.g, gradInput: d.h3, grads } : {}),
+          ...(d ? { gradOutput: d.a, gradInput: d.h3, grads } : {}),
         },
-        `${label} GroupNorm out`,
+        `${label} GroupNorm + act out`,
       ),
     );
     const convOut = conv(L.convOut, at.convOut, 'conv out', a, spec.output, spec.gradOutput, d?.a);
-    type Step = (pass: GPUComputePassEncoder) => void;
     const forwardSteps: Step[] = [
       (pass) => embed.encodeForward(pass),
       (pass) => timeIn.encodeForward(pass),
@@ -422,17 +404,15 @@ export class UNet {
       (pass) => block2.encodeForward(pass),
       (pass) => up.encodeForward(pass),
       (pass) => upsample.encodeForward(pass),
-      elementwise('add', full, 'skip join', u, h1, j),
+      add(full, 'skip join', u, h1, j),
       (pass) => block3.encodeForward(pass),
       (pass) => normOut.encodeForward(pass),
-      elementwise('activate', full, 'act out', g, g, a),
       (pass) => convOut.encodeForward(pass),
     ];
     const backwardSteps: Step[] | undefined =
       d && dTemb && dTemb12
         ? [
             (pass) => convOut.encodeBackward(pass),
-            elementwise('activate_grad', full, 'act out backward', d.a, g, d.g),
             (pass) => normOut.encodeBackward(pass),
             (pass) => block3.encodeBackward(pass),
             (pass) => upsample.encodeBackward(pass),
@@ -440,7 +420,7 @@ export class UNet {
             (pass) => block2.encodeBackward(pass),
             (pass) => pool.encodeBackward(pass),
             // h1 feeds the join and the down path: in the twin's order, down + join.
-            elementwise('add', full, 'dL/dh1 join', d.h1Down, d.j, d.h1),
+            add(full, 'dL/dh1 join', d.h1Down, d.j, d.h1),
             (pass) => block1.encodeBackward(pass),
             (pass) => convIn.encodeBackward(pass),
             ...heads.map(
@@ -449,32 +429,16 @@ export class UNet {
                   head.encodeBackward(pass),
             ),
             // The twin sums the heads' dL/dtemb in block order: (1 + 2) + 3.
-            elementwise(
-              'add',
-              batch * hidden,
-              'dL/dtemb 1 + 2',
-              dTembParts.block1,
-              dTembParts.block2,
-              dTemb12,
-            ),
-            elementwise('add', batch * hidden, 'dL/dtemb + 3', dTemb12, dTembParts.block3, dTemb),
+            add(batch * hidden, 'dL/dtemb 1 + 2', dTembParts.block1, dTembParts.block2, dTemb12),
+            add(batch * hidden, 'dL/dtemb + 3', dTemb12, dTembParts.block3, dTemb),
             (pass) => timeIn.encodeBackward(pass),
           ]
         : undefined;
-    return {
-      encodeForward: (pass) => forwardSteps.forEach((step) => step(pass)),
-      encodeBackward: (pass) => {
-        if (!backwardSteps) {
-          throw new Error(`${label} has no backward: bind it with gradOutput and grads.`);
-        }
-        backwardSteps.forEach((step) => step(pass));
-      },
-      dispose: () => {
-        disposables.forEach((binding) => binding.dispose());
-        disposables.length = 0;
-        owned.forEach((buffer) => buffer.dispose());
-        owned.length = 0;
-      },
-    };
+    return stepsBinding(label, forwardSteps, backwardSteps, () => {
+      disposables.forEach((binding) => binding.dispose());
+      disposables.length = 0;
+      owned.forEach((buffer) => buffer.dispose());
+      owned.length = 0;
+    });
   }
 }
