@@ -209,6 +209,14 @@ describe('image flows in the lab (NICE)', () => {
       copy.importParams(await model.exportParams());
       const again = await copy.bitsPerDim(heldOut, { seed: 1 });
       expect(again.mean).to.equal(after.mean);
+      // Weights of another size are refused with the count expected, and change nothing.
+      expect(() => copy.importParams(new Float32Array(3))).to.throw(
+        RangeError,
+        new RegExp(
+          `needs a Float32Array of this model's ${copy.parameterCount} parameters, got 3 values`,
+        ),
+      );
+      expect((await copy.bitsPerDim(heldOut, { seed: 1 })).mean).to.equal(after.mean);
     } finally {
       lab.dispose();
     }

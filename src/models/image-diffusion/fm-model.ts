@@ -27,6 +27,7 @@ import {
   type ImageFmSampler,
   type ResolvedImageFlowMatchingSpec,
 } from './fm-spec';
+import { readParameters, writeParameters } from '../../nn/parameter-buffer';
 
 const ENTRIES = ['prior_noise', 'combine', 'accumulate'] as const;
 type Entry = (typeof ENTRIES)[number];
@@ -248,18 +249,12 @@ export class ImageFlowMatchingModel {
     }
   }
 
-  async exportParams(): Promise<Float32Array> {
-    return this.runtime.readback.readFloat32(this.params.buffer, 0, this.parameterCount);
+  exportParams(): Promise<Float32Array> {
+    return readParameters(this.runtime, this.params.buffer, this.parameterCount);
   }
 
   importParams(values: Float32Array): void {
-    if (!(values instanceof Float32Array) || values.length !== this.parameterCount) {
-      throw new RangeError(
-        `importParams needs a Float32Array of this model's ${this.parameterCount} parameters, got ` +
-          `${values instanceof Float32Array ? values.length : typeof values} values; export them from a model of the same spec.`,
-      );
-    }
-    this.runtime.device.queue.writeBuffer(this.params.buffer, 0, values.slice());
+    writeParameters(this.runtime, this.params.buffer, values, this.parameterCount);
   }
 
   get isDisposed(): boolean {

@@ -9,6 +9,7 @@ import type { ImageSampler } from '../../data/images/kernels';
 import type { ImagePreprocess } from '../../data/images/preprocess';
 import { NiceNetwork, type NiceBinding, type PreLogDetSource } from './nice-network';
 import { niceDims, niceLayout, type ResolvedNiceSpec } from './nice-spec';
+import { readParameters, writeParameters } from '../../nn/parameter-buffer';
 
 /** Rows per inference submit. */
 export const INFERENCE_ROWS = 256;
@@ -118,18 +119,12 @@ export class NiceModel {
     return Float64Array.from(result.perRow.subarray(request.count));
   }
 
-  async exportParams(): Promise<Float32Array> {
-    return this.runtime.readback.readFloat32(this.params.buffer, 0, this.parameterCount);
+  exportParams(): Promise<Float32Array> {
+    return readParameters(this.runtime, this.params.buffer, this.parameterCount);
   }
 
   importParams(values: Float32Array): void {
-    if (!(values instanceof Float32Array) || values.length !== this.parameterCount) {
-      throw new RangeError(
-        `importParams needs a Float32Array of this model's ${this.parameterCount} parameters, got ` +
-          `${values instanceof Float32Array ? values.length : typeof values} values; export them from a model of the same spec.`,
-      );
-    }
-    this.runtime.device.queue.writeBuffer(this.params.buffer, 0, values.slice());
+    writeParameters(this.runtime, this.params.buffer, values, this.parameterCount);
   }
 
   get isDisposed(): boolean {
