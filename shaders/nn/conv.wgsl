@@ -4,7 +4,9 @@
 // PAD = K / 2, followed by an activation:  z = W ∗ x + b,  y = act(z).
 //   x: batch × CIN × H × W,  y, z, δ: batch × COUT × HO × WO,  HO = (H + 2·PAD − K) / STRIDE + 1.
 //   Parameters at param_offset: W (COUT × CIN × K × K, PyTorch's OIHW order), then b (COUT).
-//   Cache at cache_offset: z, then δ = dL/dz (each batch × COUT × HO × WO).
+//   Cache at cache_offset: z, then δ = dL/dz (each batch × COUT × HO × WO). With the identity
+//   activation neither is written: δ = dL/dy, which the backward passes read in place (bound as
+//   the cache at delta_offset), and there is no delta pass.
 // Entry points, all with the same bindings (like nn/dense.wgsl):
 //   forward           src = x,     dst = y,            writes z into the cache
 //   delta             src = dL/dy,                     writes δ = dL/dy ⊙ act′(z) into the cache
@@ -27,7 +29,9 @@ struct ConvUniforms {
   // y (forward) and dL/dy (delta).
   output_offset: u32,
   cache_offset: u32,
-  pad0: u32,
+  // Where δ starts in the cache binding: after z in the cache, or (identity activation, δ = dL/dy,
+  // no delta pass) dL/dy itself, bound there by src/nn/conv/conv2d.ts.
+  delta_offset: u32,
   pad1: u32,
   pad2: u32,
 }
@@ -100,7 +104,8 @@ fn load_w_in4(co: u32, ci0: u32, tap: u32) -> vec4<f32> {
 fn store_out(n: u32, co: u32, oy: u32, ox: u32, z: f32) {
   if (co >= COUT || ox >= WO) { return; }
   let i = n * OUT_SIZE + (co * HO + oy) * WO + ox;
-  cache[u.cache_offset + i] = z;
+  // Identity: z = y, and δ = dL/dy needs no z.
+  if (ACTIVATION != 0u) { cache[u.cache_offset + i] = z; }
   dst[u.output_offset + i] = act_apply(ACTIVATION, z);
 }
 
@@ -348,7 +353,7 @@ fn backward_input_pointwise(i: u32) {
   let at = point_offsets(p0);
   var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
   var a4 = vec4<f32>(0.0); var a5 = vec4<f32>(0.0); var a6 = vec4<f32>(0.0); var a7 = vec4<f32>(0.0);
-  var plane = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE;
+  var plane = u.delta_offset + n * OUT_SIZE;
   for (var co = 0u; co < COUT; co++) {
     let w = tap4(w_cols, co * CIN);
     a0 += w * cache[plane + at[0]]; a1 += w * cache[plane + at[1]];
@@ -428,7 +433,7 @@ fn delta(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
   let i = flat_index(gid, groups);
   if (i >= u.batch * OUT_SIZE) { return; }
   let z = cache[u.cache_offset + i];
-  cache[u.cache_offset + u.batch * OUT_SIZE + i] = src[u.output_offset + i] * act_grad(ACTIVATION, z);
+  cache[u.delta_offset + i] = src[u.output_offset + i] * act_grad(ACTIVATION, z);
 }
 
 // δ[n, co, oy, ox] for the input pixel (iy, ix) reached through tap (ky, kx), 0 where no
@@ -441,7 +446,7 @@ fn load_delta_at(n: u32, co: u32, ty: i32, ix: i32, kx: u32) -> f32 {
     oy < i32(HO) && ox < i32(WO);
   let y = u32(clamp(oy, 0, i32(HO) - 1));
   let x = u32(clamp(ox, 0, i32(WO) - 1));
-  let v = cache[u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE + (co * HO + y) * WO + x];
+  let v = cache[u.delta_offset + n * OUT_SIZE + (co * HO + y) * WO + x];
   return select(0.0, v, hit);
 }
 
@@ -469,7 +474,7 @@ fn backward_input_two_rows(n: u32, ci0: u32, iy: u32, ix0: u32) {
   // t{j}: row iy, b{j}: row iy + 1, pixel ix0 + j, input channels ci0 .. ci0 + 3.
   var t0 = vec4<f32>(0.0); var t1 = vec4<f32>(0.0); var t2 = vec4<f32>(0.0); var t3 = vec4<f32>(0.0);
   var b0 = vec4<f32>(0.0); var b1 = vec4<f32>(0.0); var b2 = vec4<f32>(0.0); var b3 = vec4<f32>(0.0);
-  var plane = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE;
+  var plane = u.delta_offset + n * OUT_SIZE;
   var w = 0u;
   for (var co = 0u; co < COUT; co++) {
     let k = taps4(w_cols + vec4<u32>(w));
@@ -511,7 +516,7 @@ fn backward_input_four_rows(n: u32, ci0: u32, iy: u32, ix0: u32) {
   var r10 = vec4<f32>(0.0); var r11 = vec4<f32>(0.0); var r12 = vec4<f32>(0.0); var r13 = vec4<f32>(0.0);
   var r20 = vec4<f32>(0.0); var r21 = vec4<f32>(0.0); var r22 = vec4<f32>(0.0); var r23 = vec4<f32>(0.0);
   var r30 = vec4<f32>(0.0); var r31 = vec4<f32>(0.0); var r32 = vec4<f32>(0.0); var r33 = vec4<f32>(0.0);
-  var plane = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE;
+  var plane = u.delta_offset + n * OUT_SIZE;
   var w = 0u;
   for (var co = 0u; co < COUT; co++) {
     let k = taps4(w_cols + vec4<u32>(w));
@@ -604,7 +609,7 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 }
 
 fn load_delta4(n: u32, co0: u32, pixel: u32) -> vec4<f32> {
-  let base = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE + pixel;
+  let base = u.delta_offset + n * OUT_SIZE + pixel;
   return vec4<f32>(
     cache[base + min(co0, COUT - 1u) * HO * WO],
     cache[base + min(co0 + 1u, COUT - 1u) * HO * WO],
@@ -699,7 +704,7 @@ fn weights_row3(i: u32) {
   let dc3 = min(co0 + 3u, COUT - 1u) * HO * WO;
   for (var n = 0u; n < u.batch; n++) {
     let x_n = u.input_offset + n * IN_SIZE;
-    let d_n = u.cache_offset + u.batch * OUT_SIZE + n * OUT_SIZE;
+    let d_n = u.delta_offset + n * OUT_SIZE;
     for (var oy = 0u; oy < HO; oy++) {
       let iy = i32(oy + ky) - 1;
       if (iy < 0 || iy >= i32(H)) { continue; }

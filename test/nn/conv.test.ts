@@ -59,6 +59,25 @@ const CONFIGS: Conv2dShape[] = [
     stride: 1,
     activation: 'identity',
   },
+  // Identity: no delta pass, backward reads dL/dy in place (the 3 × 3 hot and general paths).
+  {
+    inputChannels: 5,
+    outputChannels: 3,
+    height: 5,
+    width: 9,
+    kernel: 3,
+    stride: 1,
+    activation: 'identity',
+  },
+  {
+    inputChannels: 3,
+    outputChannels: 5,
+    height: 6,
+    width: 7,
+    kernel: 3,
+    stride: 2,
+    activation: 'identity',
+  },
   {
     inputChannels: 4,
     outputChannels: 3,
@@ -194,14 +213,15 @@ async function runGpu(shape: Conv2dShape, seed: number, tuning?: Conv2dTuning) {
     bound.encodeForward(pass);
     bound.encodeBackward(pass);
   });
-  const [y, dx, grads] = await Promise.all([
+  const [y, dx, grads, cache] = await Promise.all([
     readFloats(gpu, b.y, layer.outputFloats(BATCH)),
     readFloats(gpu, b.dx, layer.inputFloats(BATCH)),
     readFloats(gpu, b.grads, layout.total),
+    readFloats(gpu, b.cache, layer.cacheFloats(BATCH)),
   ]);
   bound.dispose();
   Object.values(b).forEach((buffer) => buffer.dispose());
-  return { layout, params, x, dy, y, dx, grads };
+  return { layout, params, x, dy, y, dx, grads, cache };
 }
 
 describe('conv2d on the GPU vs the float64 twin', () => {
@@ -234,6 +254,24 @@ describe('conv2d on the GPU vs the float64 twin', () => {
     expect(bits(second.y)).to.deep.equal(bits(first.y));
     expect(bits(second.dx)).to.deep.equal(bits(first.dx));
     expect(bits(second.grads)).to.deep.equal(bits(first.grads));
+  });
+
+  it('identity: neither z nor δ is written (backward reads dL/dy in place); silu writes both', async () => {
+    const identity = await runGpu(
+      CONFIGS.find((s) => s.activation === 'identity')!,
+      5,
+    );
+    expect(identity.cache.every((v) => v === 0)).to.equal(true);
+    const silu = await runGpu(CONFIGS[0]!, 5);
+    const half = silu.cache.length / 2;
+    expect(
+      silu.cache.subarray(0, half).some((v) => v !== 0),
+      'z',
+    ).to.equal(true);
+    expect(
+      silu.cache.subarray(half).some((v) => v !== 0),
+      'δ',
+    ).to.equal(true);
   });
 
   it('says what to do when a shape is not supported', async () => {

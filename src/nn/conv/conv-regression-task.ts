@@ -190,8 +190,12 @@ export class ConvRegressionTask implements TrainingTask {
     this.params = params.buffer;
     this.grads = grads.buffer;
     this.lossTerms = terms.buffer;
-    // Batch (2), forward (1 per layer), loss (1), backward (3 per layer, 2 for the first).
-    this.dispatchesPerStep = 2 + layers.length + 1 + 3 * layers.length - 1;
+    // Batch (2), forward (1 per layer), loss (1), backward (the first layer without dL/dx).
+    this.dispatchesPerStep =
+      2 +
+      layers.length +
+      1 +
+      layers.reduce((sum, layer, l) => sum + layer.backwardDispatches(l > 0), 0);
   }
 
   static async create(

@@ -1,6 +1,7 @@
 /**
  * 2-D convolution + activation over NCHW batches (shaders/nn/conv.wgsl): one dispatch forward,
- * three backward (δ = dL/dy ⊙ act′(z), dL/dx, dW and db). Twin: src/nn/reference/conv.ts.
+ * three backward (δ = dL/dy ⊙ act′(z), dL/dx, dW and db); two with the identity activation, whose
+ * backward reads δ = dL/dy in place. Twin: src/nn/reference/conv.ts.
  */
 import convSource from '../../../shaders/nn/conv.wgsl';
 import {
@@ -86,10 +87,13 @@ export interface Conv2dBindingSpec {
   /** y, batch × COUT × HO × WO, from outputOffset floats. */
   output: Binding;
   outputOffset?: number;
-  /** cacheFloats(batch) floats: z, then δ. */
+  /** cacheFloats(batch) floats: z, then δ (left unused with the identity activation). */
   cache: Binding;
   cacheOffset?: number;
-  /** dL/dy, laid out like the output (read at outputOffset). */
+  /**
+   * dL/dy, laid out like the output (read at outputOffset). With the identity activation it is
+   * δ, bound writable (never written) to dL/dx and dW: it must not be gradInput's or input's buffer.
+   */
   gradOutput?: Binding;
   /** Written by backward: dL/dx, laid out like the input (at inputOffset). */
   gradInput?: Binding;
@@ -175,6 +179,11 @@ export class Conv2d {
     return batch * channels * height * width;
   }
 
+  /** Dispatches encodeBackward records: δ (not with the identity activation), dL/dx, dW. */
+  backwardDispatches(withGradInput: boolean): number {
+    return (this.shape.activation === 'identity' ? 0 : 1) + (withGradInput ? 1 : 0) + 1;
+  }
+
   cacheFloats(batch: number): number {
     return 2 * this.outputFloats(batch);
   }
@@ -184,6 +193,12 @@ export class Conv2d {
     const { batch } = spec;
     this.checkBatch(batch);
     const device = this.runtime.device;
+    // Identity: δ = dL/dy, read in place (bound as the backward passes' cache; no delta pass, and
+    // forward stores no z). Otherwise δ follows z in the cache.
+    const inPlace = this.shape.activation === 'identity';
+    const deltaOffset = inPlace
+      ? (spec.outputOffset ?? 0)
+      : (spec.cacheOffset ?? 0) + this.outputFloats(batch);
     const uniforms: PooledBuffer = this.runtime.pool.upload(
       new Uint32Array([
         batch,
@@ -191,7 +206,7 @@ export class Conv2d {
         spec.inputOffset ?? 0,
         spec.outputOffset ?? 0,
         spec.cacheOffset ?? 0,
-        0,
+        deltaOffset,
         0,
         0,
       ]),
@@ -208,21 +223,29 @@ export class Conv2d {
     const backward =
       spec.gradOutput && spec.grads
         ? {
-            delta: k.delta.bind(
-              device,
-              [u, spec.params, spec.gradOutput, spec.grads, spec.cache],
-              `${label} delta`,
-            ),
+            delta: inPlace
+              ? undefined
+              : k.delta.bind(
+                  device,
+                  [u, spec.params, spec.gradOutput, spec.grads, spec.cache],
+                  `${label} delta`,
+                ),
             input: spec.gradInput
               ? k.backward_input.bind(
                   device,
-                  [u, spec.params, spec.input, spec.gradInput, spec.cache],
+                  [
+                    u,
+                    spec.params,
+                    spec.input,
+                    spec.gradInput,
+                    inPlace ? spec.gradOutput : spec.cache,
+                  ],
                   `${label} dL/dx`,
                 )
               : undefined,
             weights: k.backward_weights.bind(
               device,
-              [u, spec.params, spec.input, spec.grads, spec.cache],
+              [u, spec.params, spec.input, spec.grads, inPlace ? spec.gradOutput : spec.cache],
               `${label} dW`,
             ),
           }
@@ -253,7 +276,7 @@ export class Conv2d {
             `${label} has no backward: bind it with gradOutput and grads (and gradInput for dL/dx).`,
           );
         }
-        k.delta.encode(pass, backward.delta, this.outputFloats(batch));
+        if (backward.delta) k.delta.encode(pass, backward.delta, this.outputFloats(batch));
         if (backward.input) k.backward_input.encode(pass, backward.input, inputItems);
         k.backward_weights.encode(pass, backward.weights, weightItems);
       },

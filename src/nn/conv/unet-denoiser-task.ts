@@ -221,12 +221,13 @@ export class UNetDenoiserTask implements TrainingTask {
 /** Dispatches encodeStep records (the counts of the layers' bind() methods; tested). */
 export function dispatchesPerStep(): number {
   // Residual block forward: 2 norms with their SiLU (2 each), 2 convs, time add, join (+ skip
-  // conv); backward: 2 convs (3 each), 2 norms (3 each), dL/de, dL/dx join (+ skip conv, 3).
-  const block = (skip: boolean) => 8 + 14 + (skip ? 4 : 0);
+  // conv); backward: 2 convs (2 each: identity activation, no δ pass), 2 norms (3 each), dL/de,
+  // dL/dx join (+ skip conv, 2).
+  const block = (skip: boolean) => 8 + 12 + (skip ? 3 : 0);
   // Embedding, dense in, 3 heads; backward: 3 heads and dense in (2 each), 2 sums of dL/dtemb.
   const time = 1 + 1 + 3 + 3 * 2 + 2 + 2;
-  // conv in (no dL/dx: 1 + 2), up and conv out (1 + 3 each), GroupNorm + SiLU out (2 + 3).
-  const layers = 3 + 4 + 4 + 5;
+  // conv in (no dL/dx: 1 + 1), up and conv out (1 + 2 each), GroupNorm + SiLU out (2 + 3).
+  const layers = 2 + 3 + 3 + 5;
   // avg-pool and upsample (1 + 1 each), skip join, dL/dh1 sum.
   const maps = 4 + 2;
   // Batch and loss.
