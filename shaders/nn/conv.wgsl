@@ -648,6 +648,10 @@ fn backward_weights(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     weights_row3(i);
     return;
   }
+  if (STRIDE == 1u && K == 1u) {
+    weights_pointwise(i);
+    return;
+  }
   let tap = i % KK;
   let ky = i32(tap / K);
   let kx = i32(tap % K);
@@ -740,5 +744,33 @@ fn weights_row3(i: u32) {
     store_grad_weight(co0 + c, ci0 + 1u, t + 2u, a21[c]);
     store_grad_weight(co0 + c, ci0 + 2u, t + 2u, a22[c]);
     store_grad_weight(co0 + c, ci0 + 3u, t + 2u, a23[c]);
+  }
+}
+
+// dW of 4 output × 4 input channels of a 1 × 1 stride-1 conv: the general path's sums (sample,
+// then pixel of the flattened plane) without its per-load padding checks and index arithmetic.
+fn weights_pointwise(i: u32) {
+  let ci0 = (i % CIB) * 4u;
+  let co0 = (i / CIB) * 4u;
+  let xc = min(vec4<u32>(ci0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(CIN - 1u)) * (H * W);
+  let dc = min(vec4<u32>(co0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(COUT - 1u)) * (H * W);
+  // a{j}: input channel ci0 + j, output channels co0 .. co0 + 3.
+  var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
+  for (var n = 0u; n < u.batch; n++) {
+    let x_n = u.input_offset + n * IN_SIZE;
+    let d_n = u.delta_offset + n * OUT_SIZE;
+    for (var p = 0u; p < H * W; p++) {
+      let d = vec4<f32>(cache[d_n + dc.x + p], cache[d_n + dc.y + p], cache[d_n + dc.z + p], cache[d_n + dc.w + p]);
+      a0 += d * src[x_n + xc.x + p];
+      a1 += d * src[x_n + xc.y + p];
+      a2 += d * src[x_n + xc.z + p];
+      a3 += d * src[x_n + xc.w + p];
+    }
+  }
+  for (var c = 0u; c < 4u; c++) {
+    store_grad_weight(co0 + c, ci0, 0u, a0[c]);
+    store_grad_weight(co0 + c, ci0 + 1u, 0u, a1[c]);
+    store_grad_weight(co0 + c, ci0 + 2u, 0u, a2[c]);
+    store_grad_weight(co0 + c, ci0 + 3u, 0u, a3[c]);
   }
 }
