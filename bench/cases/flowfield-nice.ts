@@ -5,8 +5,7 @@
  * Network: 4 additive couplings (alternating even/odd pixels), conditioners 98 → 256 → 256 → 98
  * (ReLU), the diagonal scaling, a logistic prior; loss = negative log-likelihood in bits/dim;
  * Adam. evalLoss: held-out bits/dim of 64 fixed images (fixed noise), outside the timed region.
- * The paired TF.js NICE is not written yet. It is not listed as missing: a group whose peers are
- * all missing is never timed (measureGroup times Flowfield only in rounds with a peer).
+ * The TF.js peers (tfjs/nice.ts) train the same network on the same images.
  */
 import { ImageDataset } from '../../src/data/images/image-dataset';
 import type { ImageSet } from '../../src/data/images/image-set';

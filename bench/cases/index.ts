@@ -17,6 +17,7 @@ import { tfjsConv } from './tfjs/conv';
 import { tfjsDdpm } from './tfjs/ddpm';
 import { tfjsDiffusionSample } from './tfjs/diffusion-sample';
 import { tfjsMlp } from './tfjs/mlp';
+import { tfjsNice } from './tfjs/nice';
 import { tfjsRealNvp } from './tfjs/realnvp';
 import { tfjsUNet } from './tfjs/unet';
 import {
@@ -59,5 +60,5 @@ export const CASES: readonly BenchCase[] = [
   ]),
   ...cross(CONV_WORKLOADS, [flowfieldConv, tfjsConv('tfjs-webgpu'), tfjsConv('tfjs-wasm')]),
   ...cross(UNET_WORKLOADS, [flowfieldUNet, tfjsUNet('tfjs-webgpu'), tfjsUNet('tfjs-wasm')]),
-  ...cross(NICE_WORKLOADS, [flowfieldNice]),
+  ...cross(NICE_WORKLOADS, [flowfieldNice, tfjsNice('tfjs-webgpu'), tfjsNice('tfjs-wasm')]),
 ];
