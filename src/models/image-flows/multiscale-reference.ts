@@ -20,7 +20,7 @@ import {
   mapSize,
   type CouplingCache,
 } from './flow-layers-reference';
-import { logPrior, logPriorGrad } from './nice-reference';
+import { logPrior, logPriorGrad, NICE_PRIOR_STREAM } from './nice-reference';
 import {
   multiscaleDims,
   multiscalePlan,
@@ -30,8 +30,8 @@ import {
 
 type Floats = ArrayLike<number>;
 
-/** Philox stream of the prior draws of sample() ("MSFL"). */
-export const MULTISCALE_PRIOR_STREAM = 0x4d53464c;
+/** Philox stream of the prior draws of sample(): NICE's (the GPU shares scaling-prior.wgsl). */
+export const MULTISCALE_PRIOR_STREAM = NICE_PRIOR_STREAM;
 
 export interface MultiscaleForward {
   /** batch × D: each image's latents concatenated (see the file comment). */

@@ -58,17 +58,24 @@ export interface GlowImageSpec extends MultiscaleCommon {
 
 export type MultiscaleImageSpec = RealNvpImageSpec | GlowImageSpec;
 
-export interface ResolvedMultiscaleSpec {
+interface ResolvedCommon {
   family: 'image-flow';
-  kind: 'realnvp' | 'glow';
   shape: [number, number, number];
-  /** RealNVP: scales; Glow: levels. */
-  scales: number;
-  /** RealNVP: couplings per mask type and scale; Glow: steps per level. */
-  steps: number;
   channels: number;
   prior: ImageFlowPrior;
   seed: number;
+}
+
+/** A resolved spec keeps the fields' names, so that it is a valid spec itself. */
+export type ResolvedMultiscaleSpec =
+  | (ResolvedCommon & { kind: 'realnvp'; scales: number; couplingsPerScale: number })
+  | (ResolvedCommon & { kind: 'glow'; levels: number; stepsPerLevel: number });
+
+/** RealNVP's scales or Glow's levels, and its couplings per mask type or steps per level. */
+export function multiscaleDepth(spec: ResolvedMultiscaleSpec): { scales: number; steps: number } {
+  return spec.kind === 'realnvp'
+    ? { scales: spec.scales, steps: spec.couplingsPerScale }
+    : { scales: spec.levels, steps: spec.stepsPerLevel };
 }
 
 /**
@@ -161,16 +168,17 @@ export function resolveMultiscaleSpec(spec: MultiscaleImageSpec): ResolvedMultis
       `model.seed must be an integer in [0, 2^53), got ${String(seed)}.`,
     );
   }
-  const resolved: ResolvedMultiscaleSpec = {
-    family: 'image-flow',
-    kind,
-    shape: [c, h, w],
-    scales,
-    steps,
+  const common = {
+    family: 'image-flow' as const,
+    shape: [c, h, w] as [number, number, number],
     channels: integerIn('channels', s.channels ?? 32, MULTISCALE_LIMITS.hidden),
     prior: prior as ImageFlowPrior,
     seed,
   };
+  const resolved: ResolvedMultiscaleSpec =
+    kind === 'realnvp'
+      ? { ...common, kind, scales, couplingsPerScale: steps }
+      : { ...common, kind, levels: scales, stepsPerLevel: steps };
   const count = multiscalePlan(resolved).layout.total;
   if (count > MULTISCALE_LIMITS.parameters) {
     throw new ModelSpecError(
@@ -299,10 +307,11 @@ export function multiscalePlan(spec: ResolvedMultiscaleSpec): MultiscalePlan {
     latents.push({ ...shape, channels: shape.channels - kept });
     shape = { ...shape, channels: kept };
   };
-  for (let s = 0; s < spec.scales; s++) {
-    const last = s === spec.scales - 1;
+  const depth = multiscaleDepth(spec);
+  for (let s = 0; s < depth.scales; s++) {
+    const last = s === depth.scales - 1;
     if (spec.kind === 'realnvp') {
-      const checkers = last ? spec.steps + 1 : spec.steps;
+      const checkers = last ? depth.steps + 1 : depth.steps;
       for (let k = 0; k < checkers; k++) {
         ops.push(
           addCoupling(
@@ -317,7 +326,7 @@ export function multiscalePlan(spec: ResolvedMultiscaleSpec): MultiscalePlan {
       }
       if (last) break;
       squeeze();
-      for (let k = 0; k < spec.steps; k++) {
+      for (let k = 0; k < depth.steps; k++) {
         ops.push(
           addCoupling(
             layout,
@@ -332,7 +341,7 @@ export function multiscalePlan(spec: ResolvedMultiscaleSpec): MultiscalePlan {
       factor();
     } else {
       squeeze();
-      for (let k = 0; k < spec.steps; k++) {
+      for (let k = 0; k < depth.steps; k++) {
         const name = `l${s}.step${k}`;
         const actnorm = layout.add(`${name}.actnorm.logs`, [shape.channels], {
           kind: 'constant',

@@ -143,12 +143,12 @@ describe('multi-scale image flow specs', () => {
       kind: 'realnvp',
       shape: [1, 28, 28],
     });
-    expect([realnvp.scales, realnvp.steps, realnvp.channels, realnvp.prior]).to.deep.equal([
-      2,
-      3,
-      32,
-      'gaussian',
-    ]);
+    expect([
+      realnvp.kind === 'realnvp' && realnvp.scales,
+      realnvp.kind === 'realnvp' && realnvp.couplingsPerScale,
+      realnvp.channels,
+      realnvp.prior,
+    ]).to.deep.equal([2, 3, 32, 'gaussian']);
     const bad = (spec: object, field: string) => {
       try {
         resolveMultiscaleSpec(spec as never);
