@@ -12,6 +12,7 @@ import { ModelSpecError } from '../models/flows/flow-spec';
 import { INFERENCE_ROWS, NiceModel } from '../models/image-flows/nice-model';
 import { niceBankBytesPerSample, NiceTrainingTask } from '../models/image-flows/nice-training';
 import {
+  multiscalePlan,
   resolveMultiscaleSpec,
   type MultiscaleImageSpec,
   type ResolvedMultiscaleSpec,
@@ -60,6 +61,12 @@ export interface LabImageModel extends TrainableModel<ImageDataset> {
   /** [channels, height, width]. */
   readonly shape: readonly [number, number, number];
   readonly parameterCount: number;
+  /**
+   * [channels, height, width] of each latent, in the order forward() concatenates them per image:
+   * NICE has one (the image's shape); RealNVP and Glow one per factored-out half, then the last
+   * map (the per-scale latents a view shows).
+   */
+  readonly latentShapes: readonly (readonly [number, number, number])[];
   /** n images as intensities in [0, 1] (n × C × H × W values). */
   sample(n: number, options?: ImageModelSampleOptions): Promise<Float32Array>;
   /** z = f(y) of images given as intensities y (n × C × H × W values). */
@@ -161,6 +168,12 @@ export class LabNice implements LabImageModel {
 
   get parameterCount(): number {
     return this.model.parameterCount;
+  }
+
+  get latentShapes(): readonly (readonly [number, number, number])[] {
+    const spec = this.model.spec;
+    if (spec.kind === 'nice') return [spec.shape];
+    return multiscalePlan(spec).latents.map((s) => [s.channels, s.height, s.width] as const);
   }
 
   get isDisposed(): boolean {

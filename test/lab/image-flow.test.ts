@@ -120,6 +120,7 @@ describe('image flows in the lab (NICE)', () => {
         hidden: 8,
         seed: 4,
       });
+      expect(model.latentShapes).to.deep.equal([[1, 4, 4]]);
       // Held-out bits/dim with dequantization noise: the draws' twin gives y and the log-dets.
       const estimate = await model.bitsPerDim(data, { seed: 9 });
       const draws = drawImagesCpu(set, resolvePreprocess({ transform: 'unit' }), {

@@ -63,6 +63,19 @@ for (const kind of ['realnvp', 'glow'] as const) {
           seed: 4,
         });
         expect(model.spec.kind).to.equal(kind);
+        // RealNVP: 2×2×2 factored out after the squeeze, the last scale 2×2×2. Glow: 2×2×2 out
+        // after level 0's squeeze (4×2×2), then level 1 squeezes the kept 2×2×2 to 8×1×1.
+        expect(model.latentShapes).to.deep.equal(
+          kind === 'realnvp'
+            ? [
+                [2, 2, 2],
+                [2, 2, 2],
+              ]
+            : [
+                [2, 2, 2],
+                [8, 1, 1],
+              ],
+        );
         const estimate = await model.bitsPerDim(data, { seed: 9 });
         const draws = drawImagesCpu(set, resolvePreprocess({ transform: 'unit' }), {
           count,
