@@ -106,7 +106,7 @@ export {
   type TrainSummary,
   type TrainableModel,
 } from './lab/training';
-// Image models (issue #16): NICE on images, trained by lab.train on an image dataset.
+// Image models (issue #16): NICE, RealNVP and Glow on images, trained by lab.train on an image dataset.
 export {
   LabNice,
   type LabImageModel,
@@ -122,6 +122,15 @@ export {
   type NiceModelSpec,
   type ImageFlowPrior,
 } from './models/image-flows/nice-spec';
+// RealNVP (multi-scale) and Glow on images (issue #16 item 1): the same LabImageModel.
+export {
+  MULTISCALE_LIMITS,
+  resolveMultiscaleSpec,
+  type RealNvpImageSpec,
+  type GlowImageSpec,
+  type MultiscaleImageSpec,
+  type ResolvedMultiscaleSpec,
+} from './models/image-flows/multiscale-spec';
 export {
   LabImageFlowMatching,
   type LabImageDiffusionModel,

@@ -11,6 +11,7 @@ import {
 } from './flowfield-diffusion-sample';
 import { flowfieldMlp } from './flowfield-mlp';
 import { flowfieldNice, NICE_WORKLOADS } from './flowfield-nice';
+import { flowfieldImageFlow, IMAGE_FLOW_WORKLOADS } from './flowfield-image-flows';
 import { flowfieldFlow, flowfieldRealNvp } from './flowfield-realnvp';
 import { flowfieldUNet } from './flowfield-unet';
 import { tfjsConv } from './tfjs/conv';
@@ -61,4 +62,5 @@ export const CASES: readonly BenchCase[] = [
   ...cross(CONV_WORKLOADS, [flowfieldConv, tfjsConv('tfjs-webgpu'), tfjsConv('tfjs-wasm')]),
   ...cross(UNET_WORKLOADS, [flowfieldUNet, tfjsUNet('tfjs-webgpu'), tfjsUNet('tfjs-wasm')]),
   ...cross(NICE_WORKLOADS, [flowfieldNice, tfjsNice('tfjs-webgpu'), tfjsNice('tfjs-wasm')]),
+  ...cross(IMAGE_FLOW_WORKLOADS, [flowfieldImageFlow]),
 ];

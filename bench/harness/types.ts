@@ -15,9 +15,10 @@ export type Impl = 'flowfield' | 'flowfield-fused' | 'tfjs-webgpu' | 'tfjs-wasm'
 
 /**
  * The workload families of the issues: the engine's MLP (#3), RealNVP (#5), DDPM MLP (#6), the
- * small conv net and the small U-Net denoiser (#15), NICE on images (#16).
+ * small conv net and the small U-Net denoiser (#15), NICE, RealNVP and Glow on images (#16).
  */
-export type Family = 'mlp' | 'realnvp' | 'spline' | 'ddpm' | 'diffusion' | 'conv' | 'unet' | 'nice';
+export type Family =
+  'mlp' | 'realnvp' | 'spline' | 'ddpm' | 'diffusion' | 'conv' | 'unet' | 'nice' | 'image-flow';
 
 /** `train`: one step = one optimizer step on one batch. `sample`: one step = one sampling call. */
 export type Kind = 'train' | 'sample';

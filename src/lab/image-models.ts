@@ -12,8 +12,14 @@ import { ModelSpecError } from '../models/flows/flow-spec';
 import { INFERENCE_ROWS, NiceModel } from '../models/image-flows/nice-model';
 import { niceBankBytesPerSample, NiceTrainingTask } from '../models/image-flows/nice-training';
 import {
+  multiscalePlan,
+  resolveMultiscaleSpec,
+  type MultiscaleImageSpec,
+  type ResolvedMultiscaleSpec,
+} from '../models/image-flows/multiscale-spec';
+import {
   resolveNiceSpec,
-  type ImageModelSpec,
+  type NiceModelSpec,
   type ResolvedNiceSpec,
 } from '../models/image-flows/nice-spec';
 import type { TrainingTask } from '../nn/trainer';
@@ -21,9 +27,11 @@ import { philox4x32_10, seedKey } from '../rng/philox';
 import type { TrainingTaskOptions } from './models';
 import type { TrainableModel } from './training';
 
-export type { ImageModelSpec };
+/** An image-flow spec: NICE, RealNVP (multi-scale) or Glow. */
+export type ImageModelSpec = NiceModelSpec | MultiscaleImageSpec;
 /** An image-flow spec with every default filled in. */
-export type ResolvedImageModelSpec = ResolvedNiceSpec;
+export type ResolvedImageModelSpec = ResolvedNiceSpec | ResolvedMultiscaleSpec;
+const IMAGE_FLOW_KINDS = ['nice', 'realnvp', 'glow'];
 
 export interface ImageModelSampleOptions {
   /** Philox seed of the prior draws; default the model's seed. */
@@ -53,6 +61,12 @@ export interface LabImageModel extends TrainableModel<ImageDataset> {
   /** [channels, height, width]. */
   readonly shape: readonly [number, number, number];
   readonly parameterCount: number;
+  /**
+   * [channels, height, width] of each latent, in the order forward() concatenates them per image:
+   * NICE has one (the image's shape); RealNVP and Glow one per factored-out half, then the last
+   * map (the per-scale latents a view shows).
+   */
+  readonly latentShapes: readonly (readonly [number, number, number])[];
   /** n images as intensities in [0, 1] (n × C × H × W values). */
   sample(n: number, options?: ImageModelSampleOptions): Promise<Float32Array>;
   /** z = f(y) of images given as intensities y (n × C × H × W values). */
@@ -115,7 +129,7 @@ function meanAndError(bits: ArrayLike<number>): BitsPerDimEstimate {
   return { mean, standardError, count: n };
 }
 
-/** NICE as a lab image model. */
+/** An image flow (NICE, RealNVP or Glow) as a lab image model. */
 export class LabNice implements LabImageModel {
   readonly trainingBytesPerSample: number;
   /** The data pipeline of the paper: uniform dequantization, then scaling to [0, 1). */
@@ -126,7 +140,22 @@ export class LabNice implements LabImageModel {
   }
 
   static async create(runtime: GpuRuntime, spec: ImageModelSpec): Promise<LabNice> {
-    return new LabNice(await NiceModel.create(runtime, resolveNiceSpec(spec)));
+    const kind = (spec as { kind?: unknown }).kind;
+    if (kind === 'realnvp' || kind === 'glow') {
+      return new LabNice(
+        await NiceModel.createMultiscale(
+          runtime,
+          resolveMultiscaleSpec(spec as MultiscaleImageSpec),
+        ),
+      );
+    }
+    if (kind !== 'nice') {
+      throw new ModelSpecError(
+        'kind',
+        `model.kind of an image flow must be one of ${IMAGE_FLOW_KINDS.map((k) => `'${k}'`).join(', ')}, got ${JSON.stringify(kind)}.`,
+      );
+    }
+    return new LabNice(await NiceModel.create(runtime, resolveNiceSpec(spec as NiceModelSpec)));
   }
 
   get spec(): Readonly<ResolvedImageModelSpec> {
@@ -139,6 +168,12 @@ export class LabNice implements LabImageModel {
 
   get parameterCount(): number {
     return this.model.parameterCount;
+  }
+
+  get latentShapes(): readonly (readonly [number, number, number])[] {
+    const spec = this.model.spec;
+    if (spec.kind === 'nice') return [spec.shape];
+    return multiscalePlan(spec).latents.map((s) => [s.channels, s.height, s.width] as const);
   }
 
   get isDisposed(): boolean {

@@ -43,7 +43,9 @@ describe('image flows in the lab (NICE)', () => {
     try {
       const base = { family: 'image-flow', kind: 'nice', shape: [1, 4, 4] } as const;
       const cases: [Record<string, unknown>, string, RegExp][] = [
-        [{ ...base, kind: 'glow' }, 'kind', /must be 'nice', got "glow"/],
+        [{ ...base, kind: 'maf' }, 'kind', /one of 'nice', 'realnvp', 'glow', got "maf"/],
+        [{ ...base, kind: 'realnvp', shape: [1, 6, 6], scales: 3 }, 'scales', /divisible by 4/],
+        [{ ...base, kind: 'glow', levels: 2, channels: 999 }, 'channels', /\[1, 256\]/],
         [{ ...base, shape: [1, 3, 3] }, 'shape', /must be even/],
         [{ ...base, shape: [14, 14] }, 'shape', /\[channels, height, width\]/],
         [{ ...base, hidden: 2048 }, 'hidden', /model.hidden must be an integer in \[1, 1024\]/],
@@ -118,6 +120,7 @@ describe('image flows in the lab (NICE)', () => {
         hidden: 8,
         seed: 4,
       });
+      expect(model.latentShapes).to.deep.equal([[1, 4, 4]]);
       // Held-out bits/dim with dequantization noise: the draws' twin gives y and the log-dets.
       const estimate = await model.bitsPerDim(data, { seed: 9 });
       const draws = drawImagesCpu(set, resolvePreprocess({ transform: 'unit' }), {

@@ -1,5 +1,6 @@
 /**
- * A NICE model on the GPU: its parameters (one flat buffer, nice-spec.ts layout) and the
+ * An image flow on the GPU — NICE, or a multi-scale RealNVP / Glow (multiscale-network.ts binds
+ * like NICE's network) — its parameters (one flat buffer, the spec's layout) and the
  * inference passes over rows of D pre-processed values y ∈ [0, 1)^D ('unit' pre-processing:
  * y = (pixel + u) / 256): forward (z and log p), inverse and prior sampling, in chunks of at
  * most INFERENCE_ROWS rows so that memory stays bounded for any count.
@@ -7,7 +8,14 @@
 import { GpuLimitError, STORAGE_USAGE, type GpuRuntime, type PooledBuffer } from '../../gpu';
 import type { ImageSampler } from '../../data/images/kernels';
 import type { ImagePreprocess } from '../../data/images/preprocess';
-import { NiceNetwork, type NiceBinding, type PreLogDetSource } from './nice-network';
+import { MultiscaleNetwork } from './multiscale-network';
+import { multiscalePlan, type ResolvedMultiscaleSpec } from './multiscale-spec';
+import {
+  NiceNetwork,
+  type NiceBinding,
+  type NiceBindingSpec,
+  type PreLogDetSource,
+} from './nice-network';
 import { niceDims, niceLayout, type ResolvedNiceSpec } from './nice-spec';
 import { readParameters, writeParameters } from '../../nn/parameter-buffer';
 
@@ -16,13 +24,22 @@ export const INFERENCE_ROWS = 256;
 /** Most values one sample() call draws (its rows share one Philox counter sequence). */
 export const MAX_SAMPLE_VALUES = 1 << 24;
 
+/** What a model needs of its network: NiceNetwork and MultiscaleNetwork. */
+export interface ImageFlowNetwork {
+  bind(spec: NiceBindingSpec, label: string): NiceBinding;
+  /** Gradient chunks of the parameter gradients at this batch size. */
+  gradientChunks(batch: number): number;
+}
+
+export type ResolvedImageFlowSpec = ResolvedNiceSpec | ResolvedMultiscaleSpec;
+
 export class NiceModel {
   private disposed = false;
 
   private constructor(
     readonly runtime: GpuRuntime,
-    readonly spec: ResolvedNiceSpec,
-    readonly network: NiceNetwork,
+    readonly spec: ResolvedImageFlowSpec,
+    readonly network: ImageFlowNetwork,
     readonly params: PooledBuffer,
     readonly parameterCount: number,
   ) {}
@@ -34,6 +51,21 @@ export class NiceModel {
       layout.initialize(spec.seed),
       STORAGE_USAGE,
       `nice ${spec.shape.join('×')} params`,
+    );
+    return new NiceModel(runtime, spec, network, params, layout.total);
+  }
+
+  /** A RealNVP or Glow (multiscale-spec.ts), starting at its initial parameters. */
+  static async createMultiscale(
+    runtime: GpuRuntime,
+    spec: ResolvedMultiscaleSpec,
+  ): Promise<NiceModel> {
+    const { layout } = multiscalePlan(spec);
+    const network = await MultiscaleNetwork.create(runtime, spec);
+    const params = runtime.pool.upload(
+      layout.initialize(spec.seed),
+      STORAGE_USAGE,
+      `${spec.kind} ${spec.shape.join('×')} params`,
     );
     return new NiceModel(runtime, spec, network, params, layout.total);
   }
@@ -171,7 +203,7 @@ export class NiceModel {
     if (this.disposed) throw new Error('This image model was disposed; create a new one.');
     const { pool, device, readback } = this.runtime;
     const values = count * this.dims;
-    const label = `nice ${mode}`;
+    const label = `${this.spec.kind} ${mode}`;
     const buffers = {
       rows: pool.acquire(values * 4, STORAGE_USAGE, `${label} rows`),
       z: pool.acquire(values * 4, STORAGE_USAGE, `${label} z`),

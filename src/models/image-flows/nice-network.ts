@@ -49,15 +49,15 @@ const couplingKernel = (entryPoint: CouplingEntry) =>
     dispatch: flat,
   });
 
-const SCALING_ENTRIES = [
+export const SCALING_ENTRIES = [
   'scale_forward',
   'scale_inverse',
   'scale_backward',
   'prior_sample',
 ] as const;
-type ScalingEntry = (typeof SCALING_ENTRIES)[number];
+export type ScalingEntry = (typeof SCALING_ENTRIES)[number];
 
-const scalingKernel = (entryPoint: ScalingEntry) =>
+export const scalingKernel = (entryPoint: ScalingEntry) =>
   defineKernel<number>({
     name: `image-flows/nice-${entryPoint}`,
     file: 'image-flows/scaling-prior.wgsl',

@@ -57,7 +57,7 @@ export class NiceTrainingTask implements TrainingTask {
     const own = (b: PooledBuffer) => (this.owned.push(b), b);
     const floats = (n: number, name: string) =>
       own(pool.acquire(Math.max(4, n) * 4, STORAGE_USAGE, `${this.label} ${name}`));
-    this.label = `nice ${model.spec.shape.join('×')} training`;
+    this.label = `${model.spec.kind} ${model.spec.shape.join('×')} training`;
     this.parameterCount = model.parameterCount;
     this.gradientChunks = model.network.gradientChunks(batch);
     this.lossTermCount = batch;
@@ -117,7 +117,7 @@ export class NiceTrainingTask implements TrainingTask {
   ): Promise<NiceTrainingTask> {
     if (sampler.dims !== model.dims) {
       throw new RangeError(
-        `A NICE of ${model.dims} values per image cannot train on images of ${sampler.dims}.`,
+        `A ${model.spec.kind} of ${model.dims} values per image cannot train on images of ${sampler.dims}.`,
       );
     }
     const gather = await runtime.pipelines.get(niceBatchKernel);
