@@ -7,7 +7,6 @@
 import batchSource from '../../../shaders/image-diffusion/fm-batch.wgsl';
 import {
   defineKernel,
-  STORAGE_USAGE,
   workgroupsFor,
   type CompiledKernel,
   type GpuRuntime,
@@ -18,6 +17,7 @@ import type { ImagePreprocess } from '../../data/images/preprocess';
 import { mseKernel } from '../../nn/losses';
 import { TRAIN_STATE_LIBRARY } from '../../nn/train-state';
 import type { TrainingTask } from '../../nn/trainer';
+import { bindMse, TaskBuffers } from '../../nn/conv/image-task-parts';
 import type { UNetBinding } from '../../nn/conv/unet';
 import { dispatchesPerStep as unetTaskDispatches } from '../../nn/conv/unet-denoiser-task';
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
@@ -56,7 +56,7 @@ export class FmTrainingTask implements TrainingTask {
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer;
   readonly lossTerms: GPUBuffer;
-  private readonly owned: PooledBuffer[] = [];
+  private readonly owned: TaskBuffers;
   private readonly binding: UNetBinding;
   private readonly groups: { batch: GPUBindGroup; loss: GPUBindGroup };
   private readonly batchUniforms: PooledBuffer;
@@ -72,24 +72,19 @@ export class FmTrainingTask implements TrainingTask {
     private readonly kernels: { batch: CompiledKernel; mse: CompiledKernel },
   ) {
     const { batch, maxStepsPerSubmit, seed } = options;
-    const { pool, device } = runtime;
+    const device = runtime.device;
     const dims = model.dims;
     this.label = `flow matching ${model.spec.shape.join('×')} training`;
-    const own = (b: PooledBuffer) => (this.owned.push(b), b);
-    const floats = (n: number, name: string) =>
-      own(pool.acquire(Math.max(4, n) * 4, STORAGE_USAGE, `${this.label} ${name}`));
+    const owned = new TaskBuffers(runtime.pool, this.label);
+    this.owned = owned;
+    const floats = (n: number, name: string) => owned.floats(n, name);
     this.parameterCount = model.parameterCount;
     this.gradientChunks = model.unet.chunks(batch);
     this.lossTermCount = batch;
     this.params = model.params.buffer;
-    const grads = floats(this.gradientChunks * this.parameterCount, 'gradients');
-    // Layers other than the dense ones write only the first chunk: the rest must stay 0.
-    const clear = device.createCommandEncoder({ label: `${this.label} clear gradients` });
-    clear.clearBuffer(grads.buffer);
-    device.queue.submit([clear.finish()]);
+    const grads = owned.gradients(this.gradientChunks, this.parameterCount);
     this.grads = grads.buffer;
-    this.bank = floats(maxStepsPerSubmit * batch * dims, 'batch bank');
-    this.bankItems = floats(maxStepsPerSubmit * batch * 4, 'batch bank items');
+    ({ bank: this.bank, items: this.bankItems } = owned.batchBank(maxStepsPerSubmit, batch, dims));
     const values = batch * dims;
     const noised = floats(values, 'x_t');
     const target = floats(values, 'v = ε − x₀');
@@ -113,19 +108,9 @@ export class FmTrainingTask implements TrainingTask {
       this.label,
     );
     const [seedLo, seedHi] = seedKey(seed);
-    this.batchUniforms = own(
-      pool.upload(
-        new Uint32Array([batch, dims, 0, seedLo, seedHi, 0, 0, 0]),
-        GPUBufferUsage.UNIFORM,
-        `${this.label} batch uniforms`,
-      ),
-    );
-    const lossUniforms = own(
-      pool.upload(
-        new Uint32Array([batch, dims, 0, 0]),
-        GPUBufferUsage.UNIFORM,
-        `${this.label} loss uniforms`,
-      ),
+    this.batchUniforms = owned.uniforms(
+      [batch, dims, 0, seedLo, seedHi, 0, 0, 0],
+      'batch uniforms',
     );
     this.groups = {
       batch: kernels.batch.bind(
@@ -140,11 +125,14 @@ export class FmTrainingTask implements TrainingTask {
         ],
         `${this.label} batch`,
       ),
-      loss: kernels.mse.bind(
-        device,
-        [lossUniforms.binding, output.binding, target.binding, gradOutput.binding, terms.binding],
-        `${this.label} mse`,
-      ),
+      loss: bindMse(runtime, kernels.mse, owned, {
+        batch,
+        perSample: dims,
+        prediction: output.binding,
+        target: target.binding,
+        gradPrediction: gradOutput.binding,
+        terms: terms.binding,
+      }),
     };
     // The denoiser task's count: its batch and loss kernels are one dispatch each, as here.
     this.dispatchesPerStep = unetTaskDispatches();
@@ -195,7 +183,6 @@ export class FmTrainingTask implements TrainingTask {
 
   dispose(): void {
     this.binding.dispose();
-    for (const owned of this.owned) owned.dispose();
-    this.owned.length = 0;
+    this.owned.dispose();
   }
 }
