@@ -1,6 +1,6 @@
 /**
  * Float64 twin of image flow-matching sampling (shaders/image-diffusion/fm-sampler.wgsl around
- * the U-Net twin): the prior draws and the Euler and RK4 integrations of dx/dt = v̂(x, t) from
+ * the U-Net twin): the prior draws and the Euler, Heun and RK4 integrations of dx/dt = v̂(x, t) from
  * t = 1 to t = 0 on the uniform grid t_k = 1 − k/steps. The network sees t as float32, as the
  * GPU's time table holds it.
  */
@@ -60,6 +60,12 @@ export function fmSampleCpu(
     if (options.sampler === 'euler') {
       const v = velocity(x, 2 * k);
       for (let i = 0; i < values; i++) x[i] = x[i]! - h * v[i]!;
+      continue;
+    }
+    if (options.sampler === 'heun') {
+      const k1 = velocity(x, 2 * k);
+      const k2 = velocity(plus(x, -h, k1), 2 * k + 2);
+      for (let i = 0; i < values; i++) x[i] = x[i]! - (h / 2) * (k1[i]! + k2[i]!);
       continue;
     }
     const k1 = velocity(x, 2 * k);
