@@ -124,13 +124,21 @@ export {
 } from './models/image-flows/nice-spec';
 export {
   LabImageFlowMatching,
+  LabImageDdpm,
   type LabImageDiffusionModel,
   type ImageDiffusionSampleOptions,
+  type ImageDiffusionSpec,
+  type ResolvedImageDiffusionSpec,
   type ImageFlowMatchingSpec,
   type ResolvedImageFlowMatchingSpec,
   type ImageFmSampler,
+  type ImageDdpmSpec,
+  type ResolvedImageDdpmSpec,
+  type ImageDdpmSampler,
+  type ImageWeights,
 } from './lab/image-diffusion';
 export { IMAGE_FM_LIMITS, IMAGE_FM_SAMPLERS } from './models/image-diffusion/fm-spec';
+export { IMAGE_DDPM_SAMPLERS } from './models/image-diffusion/ddpm-spec';
 export { LabFlow, type LabModel, type ModelSpec, type TrainingData } from './lab/models';
 export { LabDiffusion } from './lab/diffusion';
 export {

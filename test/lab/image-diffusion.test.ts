@@ -1,6 +1,7 @@
 /**
- * lab.createModel({ family: 'image-diffusion', kind: 'flow-matching' }) end to end: spec errors,
- * the training loss against the twin at step 0, training lowers the loss, lab sampling.
+ * lab.createModel({ family: 'image-diffusion', kind: 'flow-matching' | 'ddpm' }) end to end: spec
+ * errors, the training loss against the twin at step 0, training lowers the loss, lab sampling,
+ * the EMA of the weights against its recursion.
  */
 import { expect } from '@esm-bundle/chai';
 import { Lab } from '../../src/lab/lab';
@@ -10,6 +11,10 @@ import { resolvePreprocess } from '../../src/data/images/preprocess';
 import type { ImageSet } from '../../src/data/images/image-set';
 import { fmBatchTwin } from '../../src/models/image-diffusion/fm-reference';
 import { imageFmUNetShape } from '../../src/models/image-diffusion/fm-spec';
+import { ddpmBatchTwin } from '../../src/models/image-diffusion/ddpm-reference';
+import { imageDdpmUNetShape } from '../../src/models/image-diffusion/ddpm-spec';
+import { makeSchedule } from '../../src/models/diffusion/schedule';
+import type { ChunkGate } from '../../src/lab/training';
 import { unetForward } from '../../src/nn/reference/unet';
 import { testGpu } from '../support/gpu';
 
@@ -31,7 +36,10 @@ describe('image diffusion in the lab (flow matching)', () => {
     try {
       const base = { family: 'image-diffusion', kind: 'flow-matching', shape: [1, 8, 8] } as const;
       const cases: [Record<string, unknown>, string, RegExp][] = [
-        [{ ...base, kind: 'ddpm' }, 'kind', /must be 'flow-matching', got "ddpm"/],
+        [{ ...base, kind: 'score' }, 'kind', /must be 'flow-matching' or 'ddpm', got "score"/],
+        [{ ...base, kind: 'ddpm', timesteps: 5 }, 'timesteps', /in \[10, 1000\], got 5/],
+        [{ ...base, kind: 'ddpm', schedule: 'quad' }, 'schedule', /'linear' or 'cosine'/],
+        [{ ...base, timesteps: 10 }, 'timesteps', /Unknown field 'timesteps'/],
         [{ ...base, shape: [1, 7, 8] }, 'shape', /height and width must be even, got 7×8/],
         [{ ...base, channels: 6, groups: 4 }, 'groups', /must divide model.channels \(6\), got 4/],
         [{ ...base, timeFeatures: 5 }, 'timeFeatures', /must be even, got 5/],
@@ -115,6 +123,123 @@ describe('image diffusion in the lab (flow matching)', () => {
       expect(Array.from(b)).to.deep.equal(Array.from(a));
       expect(a.length).to.equal(128);
       expect(a.every((v) => v >= 0 && v <= 1)).to.equal(true);
+    } finally {
+      lab.dispose();
+    }
+  });
+
+  it('DDPM trains on MNIST crops (step 0 is the twin loss, the loss falls); the EMA follows its recursion', async () => {
+    const lab = await Lab.open({ runtime: await testGpu() });
+    try {
+      const train = await lab.dataset({ name: 'mnist', size: 14, split: 'train' }).load();
+      const set = cropped(train, 256);
+      const data = lab.dataset({ images: set });
+      const model = await lab.createModel({
+        family: 'image-diffusion',
+        kind: 'ddpm',
+        shape: [1, 8, 8],
+        channels: 4,
+        groups: 2,
+        timeFeatures: 4,
+        timeHidden: 8,
+        timesteps: 100,
+        seed: 1,
+      });
+      expect(model.hasEma).to.equal(false);
+      const initial = Float64Array.from(await model.exportParams());
+      // One step per chunk, the weights read after each: θ_0 … θ_steps.
+      const thetas: Float32Array[] = [Float32Array.from(initial)];
+      const everyStep: ChunkGate = {
+        enter: () =>
+          Promise.resolve({
+            steps: 1,
+            leave: async () => void thetas.push(await model.exportParams()),
+          }),
+      };
+      const losses: number[] = [];
+      const batch = 8;
+      const steps = 40;
+      const decay = 0.9;
+      await lab.train(model, data, {
+        steps,
+        batch,
+        seed: 4,
+        optimizer: { kind: 'adam', lr: 0.01, emaDecay: decay },
+        progressIntervalMs: 0,
+        chunkGate: everyStep,
+        onProgress: (p) => losses.push(...p.losses),
+      }).done;
+      expect(losses.length).to.equal(steps);
+      expect(thetas.length).to.equal(steps + 1);
+      // Step 0: the twin's batch (the data draw, t and ε) through the twin U-Net, MSE(ε̂, ε).
+      const draw = drawImagesCpu(
+        set,
+        resolvePreprocess({ transform: 'scale', dequantize: false }),
+        {
+          count: batch,
+          seed: 4,
+          step: 0,
+        },
+      );
+      const table = makeSchedule({ kind: 'linear', timesteps: 100 });
+      const twin = ddpmBatchTwin(draw.z, batch, table, 4, 0);
+      const prediction = unetForward(
+        initial,
+        0,
+        imageDdpmUNetShape(model.spec),
+        twin.noised,
+        twin.time,
+        batch,
+      ).y;
+      let mse = 0;
+      for (let i = 0; i < prediction.length; i++) mse += (prediction[i]! - twin.noise[i]!) ** 2;
+      mse /= prediction.length;
+      expect(losses[0]).to.be.closeTo(mse, 5e-3 * mse);
+      const first = mean(losses.slice(0, 10));
+      const last = mean(losses.slice(-10));
+      expect(last, `loss ${first} → ${last}`).to.be.lessThan(0.85 * first);
+      // EMA: e_0 = θ_0, e_k = d·e_{k−1} + (1 − d)·θ_k, in float64.
+      const ema = Float64Array.from(thetas[0]!);
+      for (const theta of thetas.slice(1)) {
+        for (let i = 0; i < ema.length; i++) ema[i] = decay * ema[i]! + (1 - decay) * theta[i]!;
+      }
+      expect(model.hasEma).to.equal(true);
+      const gpuEma = await model.exportParams('ema');
+      let worst = 0;
+      for (let i = 0; i < ema.length; i++) worst = Math.max(worst, Math.abs(gpuEma[i]! - ema[i]!));
+      expect(worst, 'EMA vs recursion').to.be.lessThan(1e-5);
+      const raw = await model.exportParams();
+      expect(Array.from(raw)).to.deep.equal(Array.from(thetas[steps]!));
+      // Sampling reads the EMA by default; 'params' reads the raw weights.
+      const options = { seed: 5, sampler: 'ddim', steps: 5 } as const;
+      const byDefault = await model.sample(2, options);
+      expect(model.lastNfe).to.equal(5);
+      expect(Array.from(await model.sample(2, { ...options, weights: 'ema' }))).to.deep.equal(
+        Array.from(byDefault),
+      );
+      const fromParams = await model.sample(2, { ...options, weights: 'params' });
+      expect(fromParams.some((v, i) => Math.abs(v - byDefault[i]!) > 1e-3)).to.equal(true);
+      expect(byDefault.every((v) => v >= 0 && v <= 1)).to.equal(true);
+      const ancestral = await model.sample(2, { seed: 5, sampler: 'ddpm' });
+      expect(model.lastNfe).to.equal(100);
+      expect(Array.from(await model.sample(2, { seed: 5, sampler: 'ddpm' }))).to.deep.equal(
+        Array.from(ancestral),
+      );
+      // Decay 0: the EMA slot holds the raw weights.
+      await lab.train(model, data, {
+        steps: 3,
+        batch,
+        seed: 6,
+        optimizer: { kind: 'adam', lr: 0.01, emaDecay: 0 },
+        progressIntervalMs: 0,
+      }).done;
+      expect(Array.from(await model.exportParams('ema'))).to.deep.equal(
+        Array.from(await model.exportParams()),
+      );
+      // Imported weights replace the EMA: samplers read them.
+      model.importParams(raw);
+      expect(model.hasEma).to.equal(false);
+      expect(Array.from(await model.sample(2, options))).to.deep.equal(Array.from(fromParams));
     } finally {
       lab.dispose();
     }

@@ -49,7 +49,7 @@ export function resolveImageFlowMatchingSpec(
   if (s.kind !== 'flow-matching') {
     throw new ModelSpecError(
       'kind',
-      `model.kind of an image-diffusion model must be 'flow-matching', got ${JSON.stringify(s.kind)}.`,
+      `model.kind of an image-diffusion model must be 'flow-matching' or 'ddpm', got ${JSON.stringify(s.kind)}.`,
     );
   }
   return { family: 'image-diffusion', kind: 'flow-matching', ...resolveImageUNetFields(s) };

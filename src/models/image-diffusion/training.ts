@@ -1,10 +1,13 @@
 /**
- * Flow-matching training of the U-Net on an image set as a TrainingTask: each chunk draws its
- * batches (x₀ scaled to [−1, 1], no dequantization) from the set in GPU memory in one dispatch
- * pair; each step makes x_t, t and the target v = ε − x₀ on the GPU
- * (shaders/image-diffusion/fm-batch.wgsl), runs the U-Net, the MSE and the backward pass.
+ * Training of an image diffusion model's U-Net on an image set as a TrainingTask: each chunk
+ * draws its batches (x₀ scaled to [−1, 1], no dequantization) from the set in GPU memory in one
+ * dispatch pair; each step makes the U-Net's input, time and target on the GPU, runs the U-Net,
+ * the MSE and the backward pass. The objective picks the batch kernel:
+ *   flow matching  x_t = (1 − t) x₀ + t ε, target v = ε − x₀   (shaders/image-diffusion/fm-batch.wgsl)
+ *   DDPM           x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε, target ε       (shaders/image-diffusion/ddpm-batch.wgsl)
  */
-import batchSource from '../../../shaders/image-diffusion/fm-batch.wgsl';
+import ddpmBatchSource from '../../../shaders/image-diffusion/ddpm-batch.wgsl';
+import fmBatchSource from '../../../shaders/image-diffusion/fm-batch.wgsl';
 import {
   defineKernel,
   workgroupsFor,
@@ -22,19 +25,43 @@ import type { UNetBinding } from '../../nn/conv/unet';
 import { dispatchesPerStep as unetTaskDispatches } from '../../nn/conv/unet-denoiser-task';
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
 import { seedKey } from '../../rng/philox';
-import type { ImageFlowMatchingModel } from './fm-model';
+import type { ScheduleTable } from '../diffusion/schedule';
+import type { ImageUNetModel } from './unet-model';
 
-const batchKernel = defineKernel<number>({
+const BATCH_BINDINGS = [
+  'uniform',
+  'read-only-storage',
+  'read-only-storage',
+  'storage',
+  'storage',
+  'storage',
+] as const;
+
+const fmBatchKernel = defineKernel<number>({
   name: 'image-diffusion/fm-batch',
   file: 'image-diffusion/fm-batch.wgsl',
-  source: batchSource,
+  source: fmBatchSource,
   libraries: [PHILOX_LIBRARY, TRAIN_STATE_LIBRARY],
-  bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage', 'storage', 'storage'],
+  bindings: [...BATCH_BINDINGS],
   workgroupSize: 64,
   dispatch: (values, wg) => workgroupsFor(values, wg),
 });
 
-export interface FmTrainingOptions {
+const ddpmBatchKernel = defineKernel<number>({
+  name: 'image-diffusion/ddpm-batch',
+  file: 'image-diffusion/ddpm-batch.wgsl',
+  source: ddpmBatchSource,
+  libraries: [PHILOX_LIBRARY, TRAIN_STATE_LIBRARY],
+  bindings: [...BATCH_BINDINGS, 'read-only-storage'],
+  workgroupSize: 64,
+  dispatch: (values, wg) => workgroupsFor(values, wg),
+});
+
+/** What the U-Net learns: flow matching's velocity, or DDPM's noise on a schedule. */
+export type ImageDiffusionObjective =
+  { kind: 'flow-matching' } | { kind: 'ddpm'; schedule: ScheduleTable };
+
+export interface ImageDiffusionTrainingOptions {
   batch: number;
   seed: number;
   maxStepsPerSubmit: number;
@@ -43,11 +70,11 @@ export interface FmTrainingOptions {
 }
 
 /** GPU bytes per sample of the batch bank: D floats and a 16-byte item. */
-export function fmBankBytesPerSample(dims: number): number {
+export function imageDiffusionBankBytesPerSample(dims: number): number {
   return 4 * dims + 16;
 }
 
-export class FmTrainingTask implements TrainingTask {
+export class ImageDiffusionTrainingTask implements TrainingTask {
   readonly label: string;
   readonly parameterCount: number;
   readonly gradientChunks: number;
@@ -65,16 +92,18 @@ export class FmTrainingTask implements TrainingTask {
 
   private constructor(
     private readonly runtime: GpuRuntime,
-    readonly model: ImageFlowMatchingModel,
+    readonly model: ImageUNetModel,
+    objective: ImageDiffusionObjective,
     private readonly sampler: ImageSampler,
-    private readonly options: FmTrainingOptions,
+    private readonly options: ImageDiffusionTrainingOptions,
     state: GPUBuffer,
     private readonly kernels: { batch: CompiledKernel; mse: CompiledKernel },
   ) {
     const { batch, maxStepsPerSubmit, seed } = options;
     const device = runtime.device;
     const dims = model.dims;
-    this.label = `flow matching ${model.spec.shape.join('×')} training`;
+    const { channels, height, width } = model.unet.shape;
+    this.label = `${objective.kind} ${channels}×${height}×${width} training`;
     const owned = new TaskBuffers(runtime.pool, this.label);
     this.owned = owned;
     const floats = (n: number, name: string) => owned.floats(n, name);
@@ -87,10 +116,10 @@ export class FmTrainingTask implements TrainingTask {
     ({ bank: this.bank, items: this.bankItems } = owned.batchBank(maxStepsPerSubmit, batch, dims));
     const values = batch * dims;
     const noised = floats(values, 'x_t');
-    const target = floats(values, 'v = ε − x₀');
+    const target = floats(values, objective.kind === 'ddpm' ? 'ε' : 'v = ε − x₀');
     const time = floats(batch, 't');
-    const output = floats(values, 'v̂');
-    const gradOutput = floats(values, 'dL/dv̂');
+    const output = floats(values, 'U-Net output');
+    const gradOutput = floats(values, 'dL/d output');
     const terms = floats(batch, 'loss terms');
     this.lossTerms = terms.buffer;
     this.binding = model.unet.bind(
@@ -108,10 +137,21 @@ export class FmTrainingTask implements TrainingTask {
       this.label,
     );
     const [seedLo, seedHi] = seedKey(seed);
+    const timesteps = objective.kind === 'ddpm' ? objective.schedule.timesteps : 0;
     this.batchUniforms = owned.uniforms(
-      [batch, dims, 0, seedLo, seedHi, 0, 0, 0],
+      [batch, dims, 0, seedLo, seedHi, timesteps, 0, 0],
       'batch uniforms',
     );
+    const tableBinding: GPUBufferBinding[] = [];
+    if (objective.kind === 'ddpm') {
+      const { sqrtAlphaBar, sqrtOneMinusAlphaBar } = objective.schedule;
+      const table = new Float32Array(2 * timesteps);
+      for (let t = 0; t < timesteps; t++) {
+        table[2 * t] = sqrtAlphaBar[t]!;
+        table[2 * t + 1] = sqrtOneMinusAlphaBar[t]!;
+      }
+      tableBinding.push(owned.upload(table, 'schedule table').binding);
+    }
     this.groups = {
       batch: kernels.batch.bind(
         device,
@@ -122,6 +162,7 @@ export class FmTrainingTask implements TrainingTask {
           noised.binding,
           target.binding,
           time.binding,
+          ...tableBinding,
         ],
         `${this.label} batch`,
       ),
@@ -140,16 +181,20 @@ export class FmTrainingTask implements TrainingTask {
 
   static async create(
     runtime: GpuRuntime,
-    model: ImageFlowMatchingModel,
+    model: ImageUNetModel,
+    objective: ImageDiffusionObjective,
     sampler: ImageSampler,
-    options: FmTrainingOptions,
+    options: ImageDiffusionTrainingOptions,
     state: GPUBuffer,
-  ): Promise<FmTrainingTask> {
+  ): Promise<ImageDiffusionTrainingTask> {
     const [batch, mse] = await Promise.all([
-      runtime.pipelines.get(batchKernel),
+      runtime.pipelines.get(objective.kind === 'ddpm' ? ddpmBatchKernel : fmBatchKernel),
       runtime.pipelines.get(mseKernel),
     ]);
-    return new FmTrainingTask(runtime, model, sampler, options, state, { batch, mse });
+    return new ImageDiffusionTrainingTask(runtime, model, objective, sampler, options, state, {
+      batch,
+      mse,
+    });
   }
 
   encodeChunkStart(pass: GPUComputePassEncoder, firstStep: number, steps: number): PooledBuffer[] {
