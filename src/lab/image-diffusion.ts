@@ -30,6 +30,7 @@ import {
   type ImageDiffusionObjective,
 } from '../models/image-diffusion/training';
 import type { ImageWeights } from '../models/image-diffusion/unet-model';
+import { checkGuidance, type Guidance } from '../models/image-diffusion/guidance';
 import { ModelSpecError } from '../models/flows/flow-spec';
 import type { Trainer, TrainingTask } from '../nn/trainer';
 import { checkImageShape } from './image-models';
@@ -63,6 +64,17 @@ export interface ImageDiffusionSampleOptions {
   eta?: number;
   /** 'ema' (default once training left one) or 'params'. */
   weights?: ImageWeights;
+  /**
+   * Class-conditional models (spec.classes K > 0): one label in [0, K − 1] per image, or one for
+   * all. Without classes a conditional model samples its unconditional model (the null class).
+   */
+  classes?: readonly number[] | number;
+  /**
+   * Classifier-free guidance scale w (with classes; default 1): ε̂ = ε̂(x, ∅) + w (ε̂(x, c) −
+   * ε̂(x, ∅)) (velocities alike for flow matching): w = 0 is the unconditional model, w = 1 the
+   * conditional one; each step then evaluates the network twice.
+   */
+  guidance?: number;
 }
 
 /** What an image diffusion model of the lab provides. */
@@ -162,18 +174,41 @@ abstract class LabImageUNetDiffusion<
     if (which === 'params') this.model.clearEma();
   }
 
+  /** The classes and guidance of sample options, checked against the model's classes. */
+  protected guidance(n: number, options: ImageDiffusionSampleOptions): Guidance | undefined {
+    return checkGuidance(this.model.unet.shape, n, options.classes, options.guidance);
+  }
+
   async createTrainingTask(
     data: ImageDataset,
     options: TrainingTaskOptions,
     state: GPUBuffer,
   ): Promise<TrainingTask> {
     checkImageShape(this, data);
+    const classes = this.model.spec.classes;
+    if (classes > 0) {
+      const set = await data.load();
+      const top = set.labels ? set.labels.reduce((a, b) => Math.max(a, b), 0) : undefined;
+      if (top === undefined || top >= classes) {
+        throw new ModelSpecError(
+          'classes',
+          `A model of ${classes} classes trains on labels 0…${classes - 1}, but the dataset '${data.name}' ` +
+            `${top === undefined ? 'has no labels' : `has label ${top}`}; create the model with classes: ` +
+            `${top === undefined ? 0 : top + 1}${top === undefined ? ' (unconditional)' : ''}.`,
+        );
+      }
+    }
     return ImageDiffusionTrainingTask.create(
       this.model.runtime,
       this.model,
       this.objective(),
       await data.sampler(),
-      { ...options, preprocess: this.preprocess, flips: data.flips },
+      {
+        ...options,
+        preprocess: this.preprocess,
+        flips: data.flips,
+        pUncond: this.model.spec.pUncond,
+      },
       state,
     );
   }
@@ -220,14 +255,27 @@ export class LabImageFlowMatching extends LabImageUNetDiffusion<ImageFlowMatchin
 
   async sample(n: number, options: ImageDiffusionSampleOptions = {}): Promise<Float32Array> {
     const seed = checkSeed(options.seed ?? this.spec.seed);
-    return toIntensities(await this.model.sample(n, { seed, ...this.solver(options) }));
+    const guidance = this.guidance(n, options);
+    return toIntensities(
+      await this.model.sample(n, {
+        seed,
+        ...this.solver(options),
+        ...(guidance ? { guidance } : {}),
+      }),
+    );
   }
 
   async sampleFrom(
     z: Float32Array,
     options: Omit<ImageDiffusionSampleOptions, 'seed'> = {},
   ): Promise<Float32Array> {
-    return toIntensities(await this.model.sampleFrom(z, this.solver(options)));
+    const guidance = this.guidance(z.length / this.model.dims, options);
+    return toIntensities(
+      await this.model.sampleFrom(z, {
+        ...this.solver(options),
+        ...(guidance ? { guidance } : {}),
+      }),
+    );
   }
 }
 
@@ -243,6 +291,7 @@ export class LabImageDdpm extends LabImageUNetDiffusion<ImageDdpmModel> {
 
   async sample(n: number, options: ImageDiffusionSampleOptions = {}): Promise<Float32Array> {
     const seed = checkSeed(options.seed ?? this.spec.seed);
+    const guidance = this.guidance(n, options);
     const sampler = options.sampler ?? 'ddim';
     if (!(IMAGE_DDPM_SAMPLERS as readonly string[]).includes(sampler)) {
       throw new RangeError(
@@ -261,6 +310,7 @@ export class LabImageDdpm extends LabImageUNetDiffusion<ImageDdpmModel> {
         ...(options.steps !== undefined ? { steps: options.steps } : {}),
         ...(options.eta !== undefined ? { eta: options.eta } : {}),
         ...(options.weights ? { weights: options.weights } : {}),
+        ...(guidance ? { guidance } : {}),
       }),
     );
   }

@@ -15,17 +15,25 @@ import { ddpmBatchTwin } from '../../src/models/image-diffusion/ddpm-reference';
 import { imageDdpmUNetShape } from '../../src/models/image-diffusion/ddpm-spec';
 import { makeSchedule } from '../../src/models/diffusion/schedule';
 import type { ChunkGate } from '../../src/lab/training';
+import { cfgLabelsTwin } from '../../src/models/image-diffusion/guidance';
 import { unetForward } from '../../src/nn/reference/unet';
 import { testGpu } from '../support/gpu';
 
-/** 8×8 crops (rows and columns 3…10) of 14×14 MNIST digits. */
-function cropped(set: ImageSet, count: number): ImageSet {
+/**
+ * 8×8 crops (rows and columns 3…10) of 14×14 MNIST digits: `count` images `stride` apart, with
+ * their labels (the sets are ordered by class: a stride reaches every class).
+ */
+function cropped(set: ImageSet, count: number, stride = 1): ImageSet {
   const pixels = new Uint8Array(count * 64);
-  for (let i = 0; i < count; i++)
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const from = i * stride;
+    labels[i] = set.labels?.[from] ?? 0;
     for (let y = 0; y < 8; y++)
       for (let x = 0; x < 8; x++)
-        pixels[i * 64 + y * 8 + x] = set.pixels[i * 196 + (y + 3) * 14 + x + 3]!;
-  return { count, channels: 1, height: 8, width: 8, pixels };
+        pixels[i * 64 + y * 8 + x] = set.pixels[from * 196 + (y + 3) * 14 + x + 3]!;
+  }
+  return { count, channels: 1, height: 8, width: 8, pixels, labels };
 }
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -240,6 +248,118 @@ describe('image diffusion in the lab (flow matching)', () => {
       model.importParams(raw);
       expect(model.hasEma).to.equal(false);
       expect(Array.from(await model.sample(2, options))).to.deep.equal(Array.from(fromParams));
+    } finally {
+      lab.dispose();
+    }
+  });
+
+  it('class-conditional flow matching: step 0 is the twin loss with dropped labels, the loss falls, guidance 0 is unconditional', async () => {
+    const lab = await Lab.open({ runtime: await testGpu() });
+    try {
+      const train = await lab.dataset({ name: 'mnist', size: 14, split: 'train' }).load();
+      const set = cropped(train, 256, Math.floor(train.count / 256));
+      expect(new Set(set.labels).size, 'every digit').to.equal(10);
+      const data = lab.dataset({ images: set });
+      const pUncond = 0.5;
+      const model = await lab.createModel({
+        family: 'image-diffusion',
+        kind: 'flow-matching',
+        shape: [1, 8, 8],
+        channels: 4,
+        groups: 2,
+        timeFeatures: 4,
+        timeHidden: 8,
+        classes: 10,
+        pUncond,
+        seed: 2,
+      });
+      const initial = Float64Array.from(await model.exportParams());
+      const losses: number[] = [];
+      const batch = 8;
+      await lab.train(model, data, {
+        steps: 40,
+        batch,
+        seed: 4,
+        optimizer: { kind: 'adam', lr: 0.01 },
+        progressIntervalMs: 0,
+        onProgress: (p) => losses.push(...p.losses),
+      }).done;
+      // Step 0: the twin's batch with the twin's labels (each dropped to ∅ = 10 with p 0.5).
+      const draw = drawImagesCpu(
+        set,
+        resolvePreprocess({ transform: 'scale', dequantize: false }),
+        {
+          count: batch,
+          seed: 4,
+          step: 0,
+        },
+      );
+      const labels = cfgLabelsTwin(Array.from(draw.items.labels), 4, 0, pUncond, 10);
+      const twin = fmBatchTwin(draw.z, batch, 4, 0);
+      const prediction = unetForward(
+        initial,
+        0,
+        imageFmUNetShape(model.spec),
+        twin.noised,
+        twin.time,
+        batch,
+        labels,
+      ).y;
+      let mse = 0;
+      for (let i = 0; i < prediction.length; i++) mse += (prediction[i]! - twin.target[i]!) ** 2;
+      mse /= prediction.length;
+      expect(losses[0]).to.be.closeTo(mse, 5e-3 * mse);
+      // The same weights with every label kept would give another loss: the labels matter.
+      const kept = unetForward(
+        initial,
+        0,
+        imageFmUNetShape(model.spec),
+        twin.noised,
+        twin.time,
+        batch,
+        Array.from(draw.items.labels),
+      ).y;
+      expect(labels.filter((l) => l === 10).length, `dropped labels ${labels}`).to.be.greaterThan(
+        0,
+      );
+      expect(
+        kept.some((v, i) => Math.abs(v - prediction[i]!) > 1e-6),
+        'the labels change the prediction',
+      ).to.equal(true);
+      const first = mean(losses.slice(0, 10));
+      const last = mean(losses.slice(-10));
+      expect(last, `loss ${first} → ${last}`).to.be.lessThan(0.85 * first);
+      const options = { seed: 5, sampler: 'euler', steps: 3 } as const;
+      const unconditional = await model.sample(2, options);
+      const zero = await model.sample(2, { ...options, classes: [3, 7], guidance: 0 });
+      expect(Array.from(zero)).to.deep.equal(Array.from(unconditional));
+      const guided = await model.sample(2, { ...options, classes: 3, guidance: 2 });
+      expect(model.lastNfe).to.equal(6);
+      expect(
+        guided.some((v, i) => Math.abs(v - unconditional[i]!) > 1e-4),
+        'guided differs from unconditional',
+      ).to.equal(true);
+      let error: unknown;
+      try {
+        await model.sample(2, { ...options, classes: [3, 10] });
+      } catch (e) {
+        error = e;
+      }
+      expect((error as Error).message).to.match(/classes must be integers in \[0, 9\].*got 10/);
+      // A set without labels cannot train a class-conditional model.
+      const unlabelled = lab.dataset({ images: { ...set, labels: undefined } });
+      let refused: unknown;
+      try {
+        await lab.train(model, unlabelled, {
+          steps: 1,
+          batch,
+          optimizer: { kind: 'adam', lr: 0.01 },
+        }).done;
+      } catch (e) {
+        refused = e;
+      }
+      expect(refused).to.be.instanceOf(ModelSpecError);
+      expect((refused as Error).message).to.match(/has no labels/);
     } finally {
       lab.dispose();
     }

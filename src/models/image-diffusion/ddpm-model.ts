@@ -21,6 +21,7 @@ import { makeSchedule, type ScheduleTable } from '../diffusion/schedule';
 import { ddpmPlan, type DdpmSampleOptions } from './ddpm-reference';
 import { IMAGE_DDPM_SAMPLERS, imageDdpmUNetShape, type ResolvedImageDdpmSpec } from './ddpm-spec';
 import { MAX_FM_SAMPLE_VALUES } from './fm-model';
+import { bindDenoiser, evaluationsPerCall, type Guidance } from './guidance';
 import {
   createUNetWeights,
   ImageUNetModel,
@@ -49,6 +50,8 @@ const STEP_WORDS = 8;
 
 export interface DdpmGpuSampleOptions extends DdpmSampleOptions {
   seed: number;
+  /** Class-conditional models: the classes and the guidance scale (checkGuidance). */
+  guidance?: Guidance;
   /** Default: the EMA when the model holds one, else the parameters. */
   weights?: ImageWeights;
 }
@@ -85,9 +88,9 @@ export class ImageDdpmModel extends ImageUNetModel {
     return new ImageDdpmModel(runtime, spec, weights, byName);
   }
 
-  /** Network evaluations per image of a sampler: T for DDPM, the steps for DDIM. */
-  nfe(options: DdpmSampleOptions): number {
-    return this.plan(options).nfe;
+  /** Network evaluations per image of a sampler: T for DDPM, the steps for DDIM (×2 guided). */
+  nfe(options: DdpmSampleOptions, guidance?: Guidance): number {
+    return this.plan(options).nfe * evaluationsPerCall(guidance);
   }
 
   /** n images in model space ([−1, 1] for data), reproducible per seed. */
@@ -168,17 +171,17 @@ export class ImageDdpmModel extends ImageUNetModel {
     const x = floats(values, 'x');
     const eps = floats(values, 'ε̂');
     const time = floats(n, 't');
-    const binding = this.unet.bind(
-      {
-        batch: n,
-        params: weights.binding,
-        paramOffset: this.offset,
-        input: x.binding,
-        time: time.binding,
-        output: eps.binding,
-      },
-      'ddpm sampler u-net',
-    );
+    const binding = await bindDenoiser(this.runtime, this.unet, {
+      n,
+      params: weights,
+      paramOffset: this.offset,
+      input: x,
+      time,
+      output: eps,
+      values,
+      guidance: options.guidance,
+      label: 'ddpm sampler',
+    });
     const groups = {
       noise: this.kernels.prior_noise.bind(
         device,
@@ -218,12 +221,12 @@ export class ImageDdpmModel extends ImageUNetModel {
         loadRow(k + 1);
         encoder.copyBufferToBuffer(timeTable.buffer, k * n * 4, time.buffer, 0, n * 4);
         passOf((pass) => {
-          binding.encodeForward(pass);
+          binding.encode(pass);
           this.kernels.ddpm_step.encode(pass, groups.step, values);
         });
       });
       device.queue.submit([encoder.finish()]);
-      this.lastNfe = stages.length;
+      this.lastNfe = stages.length * evaluationsPerCall(options.guidance);
       return await readback.readFloat32(x.buffer, 0, values);
     } finally {
       binding.dispose();

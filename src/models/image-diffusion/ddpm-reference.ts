@@ -3,7 +3,8 @@
  * ddpm-sampler.wgsl and ddpm-batch.wgsl around the U-Net twin). The steps are the 2-D models'
  * stages (diffusionSamplePlan with ε-prediction): x ← m·x + w·ε̂ + σ·z from x_T ~ N(0, I).
  */
-import { unetForward, type UNetShape } from '../../nn/reference/unet';
+import type { UNetShape } from '../../nn/reference/unet';
+import { guidedOutput, type Guidance } from './guidance';
 import { normal4, philox4x32_10, seedKey } from '../../rng/philox';
 import { diffusionSamplePlan, type Plan } from '../diffusion/plan';
 import type { ScheduleTable } from '../diffusion/schedule';
@@ -54,14 +55,18 @@ export function ddpmSampleCpu(
   shape: UNetShape,
   table: ScheduleTable,
   n: number,
-  options: DdpmSampleOptions & { seed: number; noise?: (step: number) => Floats },
+  options: DdpmSampleOptions & {
+    seed: number;
+    noise?: (step: number) => Floats;
+    guidance?: Guidance;
+  },
 ): Float64Array {
   const values = n * shape.channels * shape.height * shape.width;
   const draw = options.noise ?? ((step: number) => ddpmNoiseCpu(values, options.seed, step));
   const x = Float64Array.from(draw(0));
   for (const stage of ddpmPlan(table, options).stages) {
     const time = new Array<number>(n).fill(Math.fround(stage.time.net));
-    const eps = unetForward(params, offset, shape, x, time, n).y;
+    const eps = guidedOutput(params, offset, shape, x, time, n, options.guidance);
     const z = stage.sigma > 0 ? draw(stage.noiseStep) : undefined;
     for (let i = 0; i < values; i++) {
       x[i] = stage.m * x[i]! + stage.w * eps[i]! + (z ? stage.sigma * z[i]! : 0);

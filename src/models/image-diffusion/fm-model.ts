@@ -18,6 +18,7 @@ import {
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
 import { seedKey } from '../../rng/philox';
 import { fmHalfGridTime } from './fm-reference';
+import { bindDenoiser, evaluationsPerCall, type Guidance } from './guidance';
 import {
   IMAGE_FM_LIMITS,
   IMAGE_FM_SAMPLERS,
@@ -55,13 +56,15 @@ export interface FmSampleOptions {
   seed: number;
   sampler: ImageFmSampler;
   steps: number;
+  /** Class-conditional models: the classes and the guidance scale (checkGuidance). */
+  guidance?: Guidance;
   /** Default: the EMA when the model holds one, else the parameters. */
   weights?: ImageWeights;
 }
 
 /** Network evaluations per image of `steps` steps of `sampler`. */
-export function fmNfe(sampler: ImageFmSampler, steps: number): number {
-  return IMAGE_FM_STAGES[sampler] * steps;
+export function fmNfe(sampler: ImageFmSampler, steps: number, guidance?: Guidance): number {
+  return IMAGE_FM_STAGES[sampler] * steps * evaluationsPerCall(guidance);
 }
 
 export class ImageFlowMatchingModel extends ImageUNetModel {
@@ -173,13 +176,16 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
     const v = floats(values, 'v̂');
     const acc = floats(values, 'RK4 slope sum');
     const time = floats(n, 't');
-    const binding = this.unet.bind({
-      batch: n,
-      params: weights.binding,
+    const binding = await bindDenoiser(this.runtime, this.unet, {
+      n,
+      params: weights,
       paramOffset: this.offset,
-      input: xin.binding,
-      time: time.binding,
-      output: v.binding,
+      input: xin,
+      time,
+      output: v,
+      values,
+      guidance: options.guidance,
+      label: 'fm sampler',
     });
     const [seedLo, seedHi] = seedKey(seed);
     const op = (entry: Entry, a: PooledBuffer, b: PooledBuffer, out: PooledBuffer, c: number) => {
@@ -221,7 +227,7 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
       };
       const setTime = (j: number) =>
         encoder.copyBufferToBuffer(timeTable.buffer, j * n * 4, time.buffer, 0, n * 4);
-      const velocity = (pass: GPUComputePassEncoder) => binding.encodeForward(pass);
+      const velocity = (pass: GPUComputePassEncoder) => binding.encode(pass);
       if (initial) device.queue.writeBuffer(x.buffer, 0, initial.slice());
       else passOf(ops.noise);
       for (let k = 0; k < steps; k++) {
@@ -245,7 +251,7 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
         passOf((pass) => [velocity, ops.addOnce, ops.update].forEach((f) => f(pass)));
       }
       device.queue.submit([encoder.finish()]);
-      this.lastNfe = fmNfe(sampler, steps);
+      this.lastNfe = fmNfe(sampler, steps, options.guidance);
       return await readback.readFloat32(x.buffer, 0, values);
     } finally {
       binding.dispose();

@@ -4,7 +4,8 @@
  * t = 1 to t = 0 on the uniform grid t_k = 1 − k/steps. The network sees t as float32, as the
  * GPU's time table holds it.
  */
-import { unetForward, type UNetShape } from '../../nn/reference/unet';
+import type { UNetShape } from '../../nn/reference/unet';
+import { guidedOutput, type Guidance } from './guidance';
 import { normal4, philox4x32_10, seedKey, unitFromBits } from '../../rng/philox';
 import type { ImageFmSampler } from './fm-spec';
 
@@ -38,7 +39,13 @@ export function fmSampleCpu(
   offset: number,
   shape: UNetShape,
   n: number,
-  options: { seed: number; sampler: ImageFmSampler; steps: number; noise?: Floats },
+  options: {
+    seed: number;
+    sampler: ImageFmSampler;
+    steps: number;
+    noise?: Floats;
+    guidance?: Guidance;
+  },
 ): Float64Array {
   const values = n * shape.channels * shape.height * shape.width;
   const x = options.noise
@@ -47,14 +54,15 @@ export function fmSampleCpu(
   const { steps } = options;
   const h = 1 / steps;
   const velocity = (input: Floats, j: number) =>
-    unetForward(
+    guidedOutput(
       params,
       offset,
       shape,
       input,
       new Array<number>(n).fill(Math.fround(fmHalfGridTime(j, steps))),
       n,
-    ).y;
+      options.guidance,
+    );
   const plus = (a: Floats, c: number, b: Floats) => Float64Array.from(a, (v, i) => v + c * b[i]!);
   for (let k = 0; k < steps; k++) {
     if (options.sampler === 'euler') {

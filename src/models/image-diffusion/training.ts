@@ -6,6 +6,7 @@
  *   flow matching  x_t = (1 − t) x₀ + t ε, target v = ε − x₀   (shaders/image-diffusion/fm-batch.wgsl)
  *   DDPM           x_t = √ᾱ_t x₀ + √(1 − ᾱ_t) ε, target ε       (shaders/image-diffusion/ddpm-batch.wgsl)
  */
+import classLabelsSource from '../../../shaders/image-diffusion/class-labels.wgsl';
 import ddpmBatchSource from '../../../shaders/image-diffusion/ddpm-batch.wgsl';
 import fmBatchSource from '../../../shaders/image-diffusion/fm-batch.wgsl';
 import {
@@ -57,6 +58,16 @@ const ddpmBatchKernel = defineKernel<number>({
   dispatch: (values, wg) => workgroupsFor(values, wg),
 });
 
+const classLabelsKernel = defineKernel<number>({
+  name: 'image-diffusion/class-labels',
+  file: 'image-diffusion/class-labels.wgsl',
+  source: classLabelsSource,
+  libraries: [PHILOX_LIBRARY, TRAIN_STATE_LIBRARY],
+  bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
+  workgroupSize: 64,
+  dispatch: (batch, wg) => workgroupsFor(batch, wg),
+});
+
 /** What the U-Net learns: flow matching's velocity, or DDPM's noise on a schedule. */
 export type ImageDiffusionObjective =
   { kind: 'flow-matching' } | { kind: 'ddpm'; schedule: ScheduleTable };
@@ -67,6 +78,8 @@ export interface ImageDiffusionTrainingOptions {
   maxStepsPerSubmit: number;
   preprocess: ImagePreprocess;
   flips: boolean;
+  /** Class-conditional models: the probability of the null class per sample (label dropout). */
+  pUncond?: number;
 }
 
 /** GPU bytes per sample of the batch bank: D floats and a 16-byte item. */
@@ -85,8 +98,9 @@ export class ImageDiffusionTrainingTask implements TrainingTask {
   readonly lossTerms: GPUBuffer;
   private readonly owned: TaskBuffers;
   private readonly binding: UNetBinding;
-  private readonly groups: { batch: GPUBindGroup; loss: GPUBindGroup };
+  private readonly groups: { batch: GPUBindGroup; loss: GPUBindGroup; labels?: GPUBindGroup };
   private readonly batchUniforms: PooledBuffer;
+  private readonly labelUniforms: PooledBuffer | undefined;
   private readonly bank: PooledBuffer;
   private readonly bankItems: PooledBuffer;
 
@@ -97,7 +111,11 @@ export class ImageDiffusionTrainingTask implements TrainingTask {
     private readonly sampler: ImageSampler,
     private readonly options: ImageDiffusionTrainingOptions,
     state: GPUBuffer,
-    private readonly kernels: { batch: CompiledKernel; mse: CompiledKernel },
+    private readonly kernels: {
+      batch: CompiledKernel;
+      mse: CompiledKernel;
+      labels: CompiledKernel;
+    },
   ) {
     const { batch, maxStepsPerSubmit, seed } = options;
     const device = runtime.device;
@@ -122,6 +140,15 @@ export class ImageDiffusionTrainingTask implements TrainingTask {
     const gradOutput = floats(values, 'dL/d output');
     const terms = floats(batch, 'loss terms');
     this.lossTerms = terms.buffer;
+    const [seedLo, seedHi] = seedKey(seed);
+    // Class-conditional: the step's labels (with dropout to the null class K) from the bank.
+    const classes = model.unet.shape.classes ?? 0;
+    const labels = classes > 0 ? floats(batch, 'class labels') : undefined;
+    if (labels) {
+      const words = new Uint32Array([batch, 0, seedLo, seedHi, classes, 0, 0, 0]);
+      new Float32Array(words.buffer).set([options.pUncond ?? 0], 5);
+      this.labelUniforms = owned.uniforms(Array.from(words), 'label uniforms');
+    }
     this.binding = model.unet.bind(
       {
         batch,
@@ -133,10 +160,10 @@ export class ImageDiffusionTrainingTask implements TrainingTask {
         gradOutput: gradOutput.binding,
         grads: grads.binding,
         gradStride: this.parameterCount,
+        ...(labels ? { labels: labels.binding } : {}),
       },
       this.label,
     );
-    const [seedLo, seedHi] = seedKey(seed);
     const timesteps = objective.kind === 'ddpm' ? objective.schedule.timesteps : 0;
     this.batchUniforms = owned.uniforms(
       [batch, dims, 0, seedLo, seedHi, timesteps, 0, 0],
@@ -174,9 +201,19 @@ export class ImageDiffusionTrainingTask implements TrainingTask {
         gradPrediction: gradOutput.binding,
         terms: terms.binding,
       }),
+      ...(labels && this.labelUniforms
+        ? {
+            labels: kernels.labels.bind(
+              device,
+              [this.labelUniforms.binding, state, this.bankItems.binding, labels.binding],
+              `${this.label} class labels`,
+            ),
+          }
+        : {}),
     };
-    // The denoiser task's count: its batch and loss kernels are one dispatch each, as here.
-    this.dispatchesPerStep = unetTaskDispatches();
+    // The denoiser task's count: its batch and loss kernels are one dispatch each, as here;
+    // a class-conditional net adds the labels and the class table's forward and backward.
+    this.dispatchesPerStep = unetTaskDispatches() + (labels ? 3 : 0);
   }
 
   static async create(
@@ -187,13 +224,15 @@ export class ImageDiffusionTrainingTask implements TrainingTask {
     options: ImageDiffusionTrainingOptions,
     state: GPUBuffer,
   ): Promise<ImageDiffusionTrainingTask> {
-    const [batch, mse] = await Promise.all([
+    const [batch, mse, labels] = await Promise.all([
       runtime.pipelines.get(objective.kind === 'ddpm' ? ddpmBatchKernel : fmBatchKernel),
       runtime.pipelines.get(mseKernel),
+      runtime.pipelines.get(classLabelsKernel),
     ]);
     return new ImageDiffusionTrainingTask(runtime, model, objective, sampler, options, state, {
       batch,
       mse,
+      labels,
     });
   }
 
@@ -203,11 +242,10 @@ export class ImageDiffusionTrainingTask implements TrainingTask {
         `A chunk of ${steps} steps exceeds the batch bank (${this.options.maxStepsPerSubmit}).`,
       );
     }
-    this.runtime.device.queue.writeBuffer(
-      this.batchUniforms.buffer,
-      8,
-      new Uint32Array([firstStep]),
-    );
+    const first = new Uint32Array([firstStep]);
+    this.runtime.device.queue.writeBuffer(this.batchUniforms.buffer, 8, first);
+    if (this.labelUniforms)
+      this.runtime.device.queue.writeBuffer(this.labelUniforms.buffer, 4, first);
     return [
       this.sampler.encode(pass, this.bank, this.bankItems, this.options.preprocess, {
         count: this.options.batch,
@@ -221,6 +259,9 @@ export class ImageDiffusionTrainingTask implements TrainingTask {
 
   encodeStep(pass: GPUComputePassEncoder): void {
     this.kernels.batch.encode(pass, this.groups.batch, this.options.batch * this.model.dims);
+    if (this.groups.labels) {
+      this.kernels.labels.encode(pass, this.groups.labels, this.options.batch);
+    }
     this.binding.encodeForward(pass);
     this.kernels.mse.encode(pass, this.groups.loss, this.options.batch);
     this.binding.encodeBackward(pass);

@@ -12,6 +12,7 @@ export const IMAGE_UNET_LIMITS = {
   channels: [1, 128],
   timeFeatures: [2, 256],
   timeHidden: [1, 512],
+  classes: [0, 256],
 } as const;
 
 /** The spec fields of the U-Net (all optional but shape). */
@@ -28,6 +29,13 @@ export interface ImageUNetFields {
   timeHidden?: number;
   /** Philox seed of the initial weights. Default 0. */
   seed?: number;
+  /**
+   * Class-conditional with classifier-free guidance: the number of classes K of the labelled
+   * set (labels 0 … K − 1) and a learned null class. Default 0: unconditional.
+   */
+  classes?: number;
+  /** Probability of training a sample with the null class instead of its label. Default 0.1. */
+  pUncond?: number;
 }
 
 export interface ResolvedImageUNetFields {
@@ -37,6 +45,8 @@ export interface ResolvedImageUNetFields {
   timeFeatures: number;
   timeHidden: number;
   seed: number;
+  classes: number;
+  pUncond: number;
 }
 
 export const IMAGE_UNET_FIELDS = [
@@ -48,6 +58,8 @@ export const IMAGE_UNET_FIELDS = [
   'timeFeatures',
   'timeHidden',
   'seed',
+  'classes',
+  'pUncond',
 ] as const;
 
 export function integerIn(
@@ -119,6 +131,14 @@ export function resolveImageUNetFields(s: Record<string, unknown>): ResolvedImag
       `model.seed must be an integer in [0, 2^53), got ${String(seed)}.`,
     );
   }
+  const classes = integerIn('classes', s.classes ?? 0, IMAGE_UNET_LIMITS.classes);
+  const pUncond = s.pUncond ?? 0.1;
+  if (typeof pUncond !== 'number' || !(pUncond >= 0 && pUncond <= 1)) {
+    throw new ModelSpecError(
+      'pUncond',
+      `model.pUncond (the probability of the null class in training) must be in [0, 1], got ${JSON.stringify(pUncond)}.`,
+    );
+  }
   return {
     shape: [c, h, w],
     channels,
@@ -126,6 +146,8 @@ export function resolveImageUNetFields(s: Record<string, unknown>): ResolvedImag
     timeFeatures,
     timeHidden: integerIn('timeHidden', s.timeHidden ?? 32, IMAGE_UNET_LIMITS.timeHidden),
     seed,
+    classes,
+    pUncond,
   };
 }
 
@@ -140,5 +162,6 @@ export function imageUNetShape(spec: ResolvedImageUNetFields, timeScale: number)
     timeFeatures: spec.timeFeatures,
     timeHidden: spec.timeHidden,
     timeScale,
+    ...(spec.classes > 0 ? { classes: spec.classes } : {}),
   };
 }
