@@ -3,7 +3,7 @@
 // classifier-free guidance's label dropout keyed by Philox (seed, step = the train state's step):
 //   label_b = K (the null class)  if unit(philox4x32_10((b, step, CFG_STREAM, 0)).x) < p_uncond
 //           = items[b].label      otherwise
-// One invocation per sample. Twin: cfgLabelsTwin in src/models/image-diffusion/guidance.ts.
+// One invocation per sample. Twin: cfgLabelsTwin in src/models/image-diffusion/guidance-reference.ts.
 
 struct LabelUniforms {
   batch: u32,

@@ -2,7 +2,7 @@
 //   out = u + w · (c − u),   u = U(x, t, ∅) (the null class), c = U(x, t, class)
 // so w = 0 is the unconditional model exactly (u + 0·(c − u) = u in float32), w = 1 the
 // conditional one, w > 1 pushes further from the unconditional prediction. One invocation per
-// value. Twin: guidedOutput in src/models/image-diffusion/guidance.ts.
+// value. Twin: guidedOutput in src/models/image-diffusion/guidance-reference.ts.
 
 struct GuidanceUniforms {
   values: u32,

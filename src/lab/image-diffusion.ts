@@ -30,7 +30,7 @@ import {
   type ImageDiffusionObjective,
 } from '../models/image-diffusion/training';
 import type { ImageWeights } from '../models/image-diffusion/unet-model';
-import { checkGuidance, type Guidance } from '../models/image-diffusion/guidance';
+import { checkGuidance, type Guidance } from '../models/image-diffusion/guidance-reference';
 import { ModelSpecError } from '../models/flows/flow-spec';
 import type { Trainer, TrainingTask } from '../nn/trainer';
 import { checkImageShape } from './image-models';

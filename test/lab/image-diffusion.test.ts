@@ -15,7 +15,7 @@ import { ddpmBatchTwin } from '../../src/models/image-diffusion/ddpm-reference';
 import { imageDdpmUNetShape } from '../../src/models/image-diffusion/ddpm-spec';
 import { makeSchedule } from '../../src/models/diffusion/schedule';
 import type { ChunkGate } from '../../src/lab/training';
-import { cfgLabelsTwin } from '../../src/models/image-diffusion/guidance';
+import { cfgLabelsTwin } from '../../src/models/image-diffusion/guidance-reference';
 import { unetForward } from '../../src/nn/reference/unet';
 import { testGpu } from '../support/gpu';
 

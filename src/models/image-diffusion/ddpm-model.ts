@@ -21,7 +21,8 @@ import { makeSchedule, type ScheduleTable } from '../diffusion/schedule';
 import { ddpmPlan, type DdpmSampleOptions } from './ddpm-reference';
 import { IMAGE_DDPM_SAMPLERS, imageDdpmUNetShape, type ResolvedImageDdpmSpec } from './ddpm-spec';
 import { MAX_FM_SAMPLE_VALUES } from './fm-model';
-import { bindDenoiser, evaluationsPerCall, type Guidance } from './guidance';
+import { bindDenoiser } from './guidance';
+import { evaluationsPerCall, type Guidance } from './guidance-reference';
 import {
   createUNetWeights,
   ImageUNetModel,

@@ -4,7 +4,7 @@
  * stages (diffusionSamplePlan with ε-prediction): x ← m·x + w·ε̂ + σ·z from x_T ~ N(0, I).
  */
 import type { UNetShape } from '../../nn/reference/unet';
-import { guidedOutput, type Guidance } from './guidance';
+import { guidedOutput, type Guidance } from './guidance-reference';
 import { normal4, philox4x32_10, seedKey } from '../../rng/philox';
 import { diffusionSamplePlan, type Plan } from '../diffusion/plan';
 import type { ScheduleTable } from '../diffusion/schedule';

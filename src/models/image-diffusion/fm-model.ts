@@ -18,7 +18,8 @@ import {
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
 import { seedKey } from '../../rng/philox';
 import { fmHalfGridTime } from './fm-reference';
-import { bindDenoiser, evaluationsPerCall, type Guidance } from './guidance';
+import { bindDenoiser } from './guidance';
+import { evaluationsPerCall, type Guidance } from './guidance-reference';
 import {
   IMAGE_FM_LIMITS,
   IMAGE_FM_SAMPLERS,

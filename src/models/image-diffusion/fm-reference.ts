@@ -5,7 +5,7 @@
  * GPU's time table holds it.
  */
 import type { UNetShape } from '../../nn/reference/unet';
-import { guidedOutput, type Guidance } from './guidance';
+import { guidedOutput, type Guidance } from './guidance-reference';
 import { normal4, philox4x32_10, seedKey, unitFromBits } from '../../rng/philox';
 import type { ImageFmSampler } from './fm-spec';
 

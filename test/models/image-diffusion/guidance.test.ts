@@ -16,7 +16,7 @@ import {
   imageFmUNetShape,
   resolveImageFlowMatchingSpec,
 } from '../../../src/models/image-diffusion/fm-spec';
-import { checkGuidance } from '../../../src/models/image-diffusion/guidance';
+import { checkGuidance } from '../../../src/models/image-diffusion/guidance-reference';
 import { testGpu } from '../../support/gpu';
 import { maxRelativeError, testValues } from '../../support/gpu-helpers';
 
