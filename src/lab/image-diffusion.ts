@@ -90,8 +90,8 @@ export interface LabImageDiffusionModel extends TrainableModel<ImageDataset> {
   /** n images as intensities in [0, 1] (n × C × H × W values), reproducible per seed. */
   sample(n: number, options?: ImageDiffusionSampleOptions): Promise<Float32Array>;
   /**
-   * The ODE's images of given latents z at t = 1 (e.g. an interpolation between two); flow
-   * matching only.
+   * The deterministic images of given latents z (e.g. an interpolation between two): flow
+   * matching's ODE from t = 1, a DDPM's DDIM with η = 0 from x_T.
    */
   sampleFrom(
     z: Float32Array,
@@ -315,11 +315,23 @@ export class LabImageDdpm extends LabImageUNetDiffusion<ImageDdpmModel> {
     );
   }
 
-  sampleFrom(): Promise<Float32Array> {
-    return Promise.reject(
-      new TypeError(
-        'sampleFrom() integrates the flow-matching ODE from given latents; a DDPM samples from its seed (sample()).',
-      ),
+  /** DDIM with η = 0 from given x_T (the deterministic map; `steps` default min(50, T)). */
+  async sampleFrom(
+    z: Float32Array,
+    options: Omit<ImageDiffusionSampleOptions, 'seed'> = {},
+  ): Promise<Float32Array> {
+    if ((options.sampler ?? 'ddim') !== 'ddim' || (options.eta ?? 0) !== 0) {
+      throw new RangeError(
+        "A DDPM's sampleFrom() is DDIM with η = 0 (the deterministic map of x_T); pass sampler 'ddim' and no eta, or use sample() for stochastic sampling.",
+      );
+    }
+    const guidance = this.guidance(z.length / this.model.dims, options);
+    return toIntensities(
+      await this.model.sampleFrom(z, {
+        ...(options.steps !== undefined ? { steps: options.steps } : {}),
+        ...(options.weights ? { weights: options.weights } : {}),
+        ...(guidance ? { guidance } : {}),
+      }),
     );
   }
 }

@@ -99,6 +99,24 @@ export class ImageDdpmModel extends ImageUNetModel {
     return this.run(n, options, this.plan(options).stages.length);
   }
 
+  /**
+   * DDIM with η = 0 (deterministic) from given x_T (n × C × H × W values): the probability-flow
+   * map of latents to images; sample() of a seed equals sampleFrom(noise(n, seed, 0)) bit for bit.
+   */
+  sampleFrom(
+    z: Float32Array,
+    options: { steps?: number; weights?: ImageWeights; guidance?: Guidance },
+  ): Promise<Float32Array> {
+    const n = z.length / this.dims;
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(
+        `sampleFrom() takes whole latents of ${this.dims} values each, got ${z.length} values.`,
+      );
+    }
+    const ddim = { ...options, seed: 0, sampler: 'ddim' as const, eta: 0 };
+    return this.run(n, ddim, this.plan(ddim).stages.length, undefined, z);
+  }
+
   /** The sampler's draws of `step` (0: the prior x_T; k: the noise of the k-th step). */
   noise(n: number, seed: number, step: number): Promise<Float32Array> {
     return this.run(n, { seed, sampler: 'ddpm' }, 0, step);
@@ -114,14 +132,15 @@ export class ImageDdpmModel extends ImageUNetModel {
   }
 
   /**
-   * The first `steps` stages of the plan from the prior draws; with `noiseStep`, no stage: the
-   * draws of that step alone (an update with m = w = 0, σ = 1).
+   * The first `steps` stages of the plan from the prior draws (or from `initial`); with
+   * `noiseStep`, no stage: the draws of that step alone (an update with m = w = 0, σ = 1).
    */
   private async run(
     n: number,
     options: DdpmGpuSampleOptions,
     steps: number,
     noiseStep?: number,
+    initial?: Float32Array,
   ): Promise<Float32Array> {
     const weights = this.weightsBuffer(options.weights);
     const values = n * this.dims;
@@ -210,8 +229,12 @@ export class ImageDdpmModel extends ImageUNetModel {
           0,
           STEP_WORDS * 4,
         );
-      loadRow(0);
-      passOf((pass) => this.kernels.prior_noise.encode(pass, groups.noise, values));
+      if (initial) {
+        device.queue.writeBuffer(x.buffer, 0, initial.slice());
+      } else {
+        loadRow(0);
+        passOf((pass) => this.kernels.prior_noise.encode(pass, groups.noise, values));
+      }
       if (noiseStep !== undefined) {
         // The update with m = w = 0 reads ε̂ only as 0 · ε̂: clear it (no NaN from a reused buffer).
         encoder.clearBuffer(eps.buffer);

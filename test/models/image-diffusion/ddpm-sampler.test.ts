@@ -67,6 +67,9 @@ describe('image DDPM: samplers', () => {
         results.push(gpuSamples);
       }
       expect(maxRelativeError(results[0]!, results[1]!), 'DDPM vs DDIM').to.be.greaterThan(1e-2);
+      // DDIM η = 0 from the prior draws: sample(seed) is sampleFrom(noise(seed, 0)), bit for bit.
+      const fromZ = await model.sampleFrom(draws[0]!, { steps: 4 });
+      expect(Array.from(fromZ), 'sampleFrom(prior draws)').to.deep.equal(Array.from(results[1]!));
       expect(maxRelativeError(results[1]!, results[2]!), 'η 0 vs 0.5').to.be.greaterThan(1e-2);
       expect(() => model.sample(n, { seed, sampler: 'euler' as never })).to.throw(
         RangeError,
