@@ -133,13 +133,22 @@ export {
 } from './models/image-flows/multiscale-spec';
 export {
   LabImageFlowMatching,
+  LabImageDdpm,
   type LabImageDiffusionModel,
   type ImageDiffusionSampleOptions,
+  type ImageDiffusionSpec,
+  type ResolvedImageDiffusionSpec,
   type ImageFlowMatchingSpec,
   type ResolvedImageFlowMatchingSpec,
   type ImageFmSampler,
+  type ImageDdpmSpec,
+  type ResolvedImageDdpmSpec,
+  type ImageDdpmSampler,
+  type ImageWeights,
 } from './lab/image-diffusion';
 export { IMAGE_FM_LIMITS, IMAGE_FM_SAMPLERS } from './models/image-diffusion/fm-spec';
+export { IMAGE_DDPM_SAMPLERS } from './models/image-diffusion/ddpm-spec';
+export { checkGuidance, type Guidance } from './models/image-diffusion/guidance-reference';
 export { LabFlow, type LabModel, type ModelSpec, type TrainingData } from './lab/models';
 export { LabDiffusion } from './lab/diffusion';
 export {

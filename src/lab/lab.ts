@@ -24,7 +24,11 @@ import {
   type LabImageModel,
 } from './image-models';
 import {
+  createImageDiffusionModel,
+  LabImageDdpm,
   LabImageFlowMatching,
+  type ImageDdpmSpec,
+  type ImageDiffusionSpec,
   type ImageFlowMatchingSpec,
   type LabImageDiffusionModel,
 } from './image-diffusion';
@@ -88,10 +92,12 @@ export class Lab {
    * then the kernels the model needs are compiled.
    */
   async createModel(spec: ImageModelSpec): Promise<LabImageModel>;
-  async createModel(spec: ImageFlowMatchingSpec): Promise<LabImageDiffusionModel>;
+  async createModel(spec: ImageFlowMatchingSpec): Promise<LabImageFlowMatching>;
+  async createModel(spec: ImageDdpmSpec): Promise<LabImageDdpm>;
+  async createModel(spec: ImageDiffusionSpec): Promise<LabImageDiffusionModel>;
   async createModel(spec: ModelSpec): Promise<LabModel>;
   async createModel(
-    spec: ModelSpec | ImageModelSpec | ImageFlowMatchingSpec,
+    spec: ModelSpec | ImageModelSpec | ImageDiffusionSpec,
   ): Promise<LabModel | LabImageModel | LabImageDiffusionModel> {
     this.ensureOpen();
     const family = (spec as { family?: unknown }).family;
@@ -99,9 +105,7 @@ export class Lab {
       return this.track(await createImageModel(this.runtime, spec as ImageModelSpec));
     }
     if (family === 'image-diffusion') {
-      return this.track(
-        await LabImageFlowMatching.create(this.runtime, spec as ImageFlowMatchingSpec),
-      );
+      return this.track(await createImageDiffusionModel(this.runtime, spec as ImageDiffusionSpec));
     }
     return this.track(await createLabModel(this.runtime, spec as ModelSpec));
   }
@@ -127,7 +131,11 @@ export class Lab {
     if (model.isDisposed || data.isDisposed) {
       throw new Error('lab.train() got a disposed model or dataset; create a new one.');
     }
-    if (model instanceof LabNice || model instanceof LabImageFlowMatching) {
+    if (
+      model instanceof LabNice ||
+      model instanceof LabImageFlowMatching ||
+      model instanceof LabImageDdpm
+    ) {
       if (!(data instanceof ImageDataset)) {
         throw new TypeError(
           'lab.train() trains an image model on an image dataset (lab.dataset({ name: ' +

@@ -1,6 +1,6 @@
 /**
- * Image flow matching on the GPU: the U-Net's parameters and the ODE samplers (Euler, RK4) that
- * integrate dx/dt = v̂(x, t) from the prior (t = 1) to the data (t = 0) in one submit. Each
+ * Image flow matching on the GPU: the U-Net's parameters and the ODE samplers (Euler, Heun,
+ * RK4) that integrate dx/dt = v̂(x, t) from the prior (t = 1) to the data (t = 0) in one submit. Each
  * network evaluation reads its t from a time table uploaded once per call (a buffer copy between
  * compute passes); the solvers' vector updates are shaders/image-diffusion/fm-sampler.wgsl.
  * Twin: fm-reference.ts.
@@ -15,19 +15,25 @@ import {
   type GpuRuntime,
   type PooledBuffer,
 } from '../../gpu';
-import { UNet, addUNetParameters } from '../../nn/conv/unet';
-import { ParameterLayout } from '../../nn/parameters';
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
 import { seedKey } from '../../rng/philox';
 import { fmHalfGridTime } from './fm-reference';
+import { bindDenoiser } from './guidance';
+import { evaluationsPerCall, type Guidance } from './guidance-reference';
 import {
   IMAGE_FM_LIMITS,
   IMAGE_FM_SAMPLERS,
+  IMAGE_FM_STAGES,
   imageFmUNetShape,
   type ImageFmSampler,
   type ResolvedImageFlowMatchingSpec,
 } from './fm-spec';
-import { readParameters, writeParameters } from '../../nn/parameter-buffer';
+import {
+  createUNetWeights,
+  ImageUNetModel,
+  type ImageWeights,
+  type UNetWeights,
+} from './unet-model';
 
 const ENTRIES = ['prior_noise', 'combine', 'accumulate'] as const;
 type Entry = (typeof ENTRIES)[number];
@@ -51,51 +57,44 @@ export interface FmSampleOptions {
   seed: number;
   sampler: ImageFmSampler;
   steps: number;
+  /** Class-conditional models: the classes and the guidance scale (checkGuidance). */
+  guidance?: Guidance;
+  /** Default: the EMA when the model holds one, else the parameters. */
+  weights?: ImageWeights;
 }
 
-export class ImageFlowMatchingModel {
-  private disposed = false;
+/** Network evaluations per image of `steps` steps of `sampler`. */
+export function fmNfe(sampler: ImageFmSampler, steps: number, guidance?: Guidance): number {
+  return IMAGE_FM_STAGES[sampler] * steps * evaluationsPerCall(guidance);
+}
+
+export class ImageFlowMatchingModel extends ImageUNetModel {
+  /** Network evaluations per image of the latest sample() or sampleFrom(). */
+  lastNfe = 0;
 
   private constructor(
-    readonly runtime: GpuRuntime,
+    runtime: GpuRuntime,
     readonly spec: ResolvedImageFlowMatchingSpec,
-    readonly unet: UNet,
-    readonly layout: ParameterLayout,
-    /** Offset of the U-Net's parameters in the flat buffer. */
-    readonly offset: number,
-    readonly params: PooledBuffer,
+    weights: UNetWeights,
     private readonly kernels: Record<Entry, CompiledKernel>,
-  ) {}
+  ) {
+    super(runtime, weights, `flow-matching ${spec.shape.join('×')}`);
+  }
 
   static async create(
     runtime: GpuRuntime,
     spec: ResolvedImageFlowMatchingSpec,
   ): Promise<ImageFlowMatchingModel> {
-    const shape = imageFmUNetShape(spec);
-    const layout = new ParameterLayout();
-    const offset = addUNetParameters(layout, 'unet', shape);
-    const [unet, ...kernels] = await Promise.all([
-      UNet.create(runtime, shape),
+    const label = `flow-matching ${spec.shape.join('×')}`;
+    const [weights, ...kernels] = await Promise.all([
+      createUNetWeights(runtime, imageFmUNetShape(spec), spec.seed, label),
       ...ENTRIES.map((e) => runtime.pipelines.get(samplerKernel(e))),
     ]);
-    const params = runtime.pool.upload(
-      layout.initialize(spec.seed),
-      STORAGE_USAGE | GPUBufferUsage.COPY_SRC,
-      `flow-matching ${spec.shape.join('×')} params`,
-    );
     const byName = Object.fromEntries(ENTRIES.map((e, i) => [e, kernels[i]!])) as Record<
       Entry,
       CompiledKernel
     >;
-    return new ImageFlowMatchingModel(runtime, spec, unet, layout, offset, params, byName);
-  }
-
-  get parameterCount(): number {
-    return this.layout.total;
-  }
-
-  get dims(): number {
-    return this.spec.shape[0] * this.spec.shape[1] * this.spec.shape[2];
+    return new ImageFlowMatchingModel(runtime, spec, weights, byName);
   }
 
   /** n images in model space ([−1, 1] for data), integrated with `sampler` in `steps` steps. */
@@ -144,7 +143,7 @@ export class ImageFlowMatchingModel {
     options: FmSampleOptions,
     initial: Float32Array | undefined,
   ): Promise<Float32Array> {
-    if (this.disposed) throw new Error('This image model was disposed; create a new one.');
+    const weights = this.weightsBuffer(options.weights);
     const { sampler, steps, seed } = options;
     const values = n * this.dims;
     if (!Number.isInteger(n) || n < 1 || values > MAX_FM_SAMPLE_VALUES) {
@@ -178,13 +177,16 @@ export class ImageFlowMatchingModel {
     const v = floats(values, 'v̂');
     const acc = floats(values, 'RK4 slope sum');
     const time = floats(n, 't');
-    const binding = this.unet.bind({
-      batch: n,
-      params: this.params.binding,
+    const binding = await bindDenoiser(this.runtime, this.unet, {
+      n,
+      params: weights,
       paramOffset: this.offset,
-      input: xin.binding,
-      time: time.binding,
-      output: v.binding,
+      input: xin,
+      time,
+      output: v,
+      values,
+      guidance: options.guidance,
+      label: 'fm sampler',
     });
     const [seedLo, seedHi] = seedKey(seed);
     const op = (entry: Entry, a: PooledBuffer, b: PooledBuffer, out: PooledBuffer, c: number) => {
@@ -215,6 +217,7 @@ export class ImageFlowMatchingModel {
       addTwice: op('accumulate', v, v, acc, 2),
       addOnce: op('accumulate', v, v, acc, 1),
       update: op('accumulate', acc, acc, x, -h / 6),
+      heunUpdate: op('accumulate', acc, acc, x, -h / 2),
     };
     try {
       const encoder = device.createCommandEncoder({ label: `fm ${sampler} ${steps} steps` });
@@ -225,13 +228,20 @@ export class ImageFlowMatchingModel {
       };
       const setTime = (j: number) =>
         encoder.copyBufferToBuffer(timeTable.buffer, j * n * 4, time.buffer, 0, n * 4);
-      const velocity = (pass: GPUComputePassEncoder) => binding.encodeForward(pass);
+      const velocity = (pass: GPUComputePassEncoder) => binding.encode(pass);
       if (initial) device.queue.writeBuffer(x.buffer, 0, initial.slice());
       else passOf(ops.noise);
       for (let k = 0; k < steps; k++) {
         setTime(2 * k);
         if (sampler === 'euler') {
           passOf((pass) => [ops.load, velocity, ops.euler].forEach((f) => f(pass)));
+          continue;
+        }
+        if (sampler === 'heun') {
+          // k₁ at t_k, k₂ at t_{k+1} from the Euler predictor; x ← x − h/2 (k₁ + k₂).
+          passOf((pass) => [ops.load, velocity, ops.slope, ops.fullStage].forEach((f) => f(pass)));
+          setTime(2 * k + 2);
+          passOf((pass) => [velocity, ops.addOnce, ops.heunUpdate].forEach((f) => f(pass)));
           continue;
         }
         passOf((pass) => [ops.load, velocity, ops.slope, ops.halfStage].forEach((f) => f(pass)));
@@ -242,28 +252,11 @@ export class ImageFlowMatchingModel {
         passOf((pass) => [velocity, ops.addOnce, ops.update].forEach((f) => f(pass)));
       }
       device.queue.submit([encoder.finish()]);
+      this.lastNfe = fmNfe(sampler, steps, options.guidance);
       return await readback.readFloat32(x.buffer, 0, values);
     } finally {
       binding.dispose();
       for (const buffer of owned) buffer.dispose();
     }
-  }
-
-  exportParams(): Promise<Float32Array> {
-    return readParameters(this.runtime, this.params.buffer, this.parameterCount);
-  }
-
-  importParams(values: Float32Array): void {
-    writeParameters(this.runtime, this.params.buffer, values, this.parameterCount);
-  }
-
-  get isDisposed(): boolean {
-    return this.disposed;
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.params.dispose();
   }
 }

@@ -1,10 +1,11 @@
 /**
  * Float64 twin of image flow-matching sampling (shaders/image-diffusion/fm-sampler.wgsl around
- * the U-Net twin): the prior draws and the Euler and RK4 integrations of dx/dt = v̂(x, t) from
+ * the U-Net twin): the prior draws and the Euler, Heun and RK4 integrations of dx/dt = v̂(x, t) from
  * t = 1 to t = 0 on the uniform grid t_k = 1 − k/steps. The network sees t as float32, as the
  * GPU's time table holds it.
  */
-import { unetForward, type UNetShape } from '../../nn/reference/unet';
+import type { UNetShape } from '../../nn/reference/unet';
+import { guidedOutput, type Guidance } from './guidance-reference';
 import { normal4, philox4x32_10, seedKey, unitFromBits } from '../../rng/philox';
 import type { ImageFmSampler } from './fm-spec';
 
@@ -38,7 +39,13 @@ export function fmSampleCpu(
   offset: number,
   shape: UNetShape,
   n: number,
-  options: { seed: number; sampler: ImageFmSampler; steps: number; noise?: Floats },
+  options: {
+    seed: number;
+    sampler: ImageFmSampler;
+    steps: number;
+    noise?: Floats;
+    guidance?: Guidance;
+  },
 ): Float64Array {
   const values = n * shape.channels * shape.height * shape.width;
   const x = options.noise
@@ -47,19 +54,26 @@ export function fmSampleCpu(
   const { steps } = options;
   const h = 1 / steps;
   const velocity = (input: Floats, j: number) =>
-    unetForward(
+    guidedOutput(
       params,
       offset,
       shape,
       input,
       new Array<number>(n).fill(Math.fround(fmHalfGridTime(j, steps))),
       n,
-    ).y;
+      options.guidance,
+    );
   const plus = (a: Floats, c: number, b: Floats) => Float64Array.from(a, (v, i) => v + c * b[i]!);
   for (let k = 0; k < steps; k++) {
     if (options.sampler === 'euler') {
       const v = velocity(x, 2 * k);
       for (let i = 0; i < values; i++) x[i] = x[i]! - h * v[i]!;
+      continue;
+    }
+    if (options.sampler === 'heun') {
+      const k1 = velocity(x, 2 * k);
+      const k2 = velocity(plus(x, -h, k1), 2 * k + 2);
+      for (let i = 0; i < values; i++) x[i] = x[i]! - (h / 2) * (k1[i]! + k2[i]!);
       continue;
     }
     const k1 = velocity(x, 2 * k);

@@ -4,7 +4,8 @@
  * item's pre-processing log-det; Philox keyed by the step), each step gathers its batch, runs the
  * flow forward, the loss (mean bits/dim on 8-bit pixels) and the backward pass.
  */
-import { type CompiledKernel, type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
+import type { CompiledKernel, GpuRuntime, PooledBuffer } from '../../gpu';
+import { TaskBuffers } from '../../nn/conv/image-task-parts';
 import type { ImageSampler } from '../../data/images/kernels';
 import type { ImagePreprocess } from '../../data/images/preprocess';
 import type { TrainingTask } from '../../nn/trainer';
@@ -36,7 +37,7 @@ export class NiceTrainingTask implements TrainingTask {
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer;
   readonly lossTerms: GPUBuffer;
-  private readonly owned: PooledBuffer[] = [];
+  private readonly owned: TaskBuffers;
   private readonly binding: NiceBinding;
   private readonly gatherGroup: GPUBindGroup;
   private readonly gatherUniforms: PooledBuffer;
@@ -52,35 +53,25 @@ export class NiceTrainingTask implements TrainingTask {
     private readonly gather: CompiledKernel,
   ) {
     const { batch, maxStepsPerSubmit } = options;
-    const { pool, device } = runtime;
+    const device = runtime.device;
     const dims = model.dims;
-    const own = (b: PooledBuffer) => (this.owned.push(b), b);
-    const floats = (n: number, name: string) =>
-      own(pool.acquire(Math.max(4, n) * 4, STORAGE_USAGE, `${this.label} ${name}`));
     this.label = `${model.spec.kind} ${model.spec.shape.join('×')} training`;
+    const owned = new TaskBuffers(runtime.pool, this.label);
+    this.owned = owned;
+    const floats = (n: number, name: string) => owned.floats(n, name);
     this.parameterCount = model.parameterCount;
     this.gradientChunks = model.network.gradientChunks(batch);
     this.lossTermCount = batch;
     this.params = model.params.buffer;
-    const grads = floats(this.gradientChunks * this.parameterCount, 'gradients');
-    // The scaling writes only the first chunk: its entries in the other chunks must stay 0.
-    const clear = device.createCommandEncoder({ label: `${this.label} clear gradients` });
-    clear.clearBuffer(grads.buffer);
-    device.queue.submit([clear.finish()]);
+    // The scaling writes only the first chunk: its entries in the other chunks stay 0.
+    const grads = owned.gradients(this.gradientChunks, this.parameterCount);
     this.grads = grads.buffer;
-    this.bank = floats(maxStepsPerSubmit * batch * dims, 'batch bank');
-    this.bankItems = floats(maxStepsPerSubmit * batch * 4, 'batch bank items');
+    ({ bank: this.bank, items: this.bankItems } = owned.batchBank(maxStepsPerSubmit, batch, dims));
     const rows = floats(batch * dims, 'rows');
     const logDets = floats(batch, 'pre-processing log-dets');
     const perRow = floats(2 * batch, 'loss terms and log p');
     this.lossTerms = perRow.buffer;
-    this.gatherUniforms = own(
-      pool.upload(
-        new Uint32Array([batch, dims, 0, 0]),
-        GPUBufferUsage.UNIFORM,
-        `${this.label} gather uniforms`,
-      ),
-    );
+    this.gatherUniforms = owned.uniforms([batch, dims, 0, 0], 'gather uniforms');
     this.gatherGroup = gather.bind(
       device,
       [
@@ -153,7 +144,6 @@ export class NiceTrainingTask implements TrainingTask {
 
   dispose(): void {
     this.binding.dispose();
-    for (const owned of this.owned) owned.dispose();
-    this.owned.length = 0;
+    this.owned.dispose();
   }
 }

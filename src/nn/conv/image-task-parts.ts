@@ -1,6 +1,7 @@
 /**
- * What the image training tasks (ConvRegressionTask, UNetDenoiserTask) share: the buffers a task
- * owns and releases together, and the binding of the MSE loss (src/nn/losses.ts) on a batch.
+ * What the image training tasks (ConvRegressionTask, UNetDenoiserTask, the image models' tasks)
+ * share: the buffers a task owns and releases together (zeroed gradient chunks, the batch bank
+ * of an image set), and the binding of the MSE loss (src/nn/losses.ts) on a batch.
  */
 import {
   STORAGE_USAGE,
@@ -24,9 +25,33 @@ export class TaskBuffers {
     readonly prefix: string,
   ) {}
 
-  /** `n` floats of storage. */
+  /** `n` floats of storage (at least 4: an empty binding is invalid). */
   floats(n: number, name: string): PooledBuffer {
-    return this.keep(this.pool.acquire(4 * n, STORAGE_USAGE, `${this.prefix} ${name}`));
+    const bytes = 4 * Math.max(4, n);
+    return this.keep(this.pool.acquire(bytes, STORAGE_USAGE, `${this.prefix} ${name}`));
+  }
+
+  /**
+   * `chunks` gradient chunks of `count` floats, zeroed once: layers other than the dense ones
+   * write only the first chunk, so the others must hold 0 for the optimizer's sum.
+   */
+  gradients(chunks: number, count: number): PooledBuffer {
+    return this.upload(new Float32Array(Math.max(4, chunks * count)), 'gradients');
+  }
+
+  /**
+   * The batch bank an image sampler fills at a chunk's start (src/data/images/kernels.ts):
+   * `steps` batches of `batch` images of `dims` values, and their 16-byte items.
+   */
+  batchBank(
+    steps: number,
+    batch: number,
+    dims: number,
+  ): { bank: PooledBuffer; items: PooledBuffer } {
+    return {
+      bank: this.floats(steps * batch * dims, 'batch bank'),
+      items: this.floats(steps * batch * 4, 'batch bank items'),
+    };
   }
 
   /** Storage holding `values`. */

@@ -12,7 +12,14 @@
 import { type GpuRuntime, type PooledBuffer, STORAGE_USAGE } from '../../gpu';
 import { addDenseParameters, DenseLayer, EmbedConcat } from '../layers';
 import type { ParameterLayout } from '../parameters';
-import { UNET_BLOCKS, unetParts, type UNetBlock, type UNetShape } from '../reference/unet';
+import {
+  classRows,
+  UNET_BLOCKS,
+  unetParts,
+  type UNetBlock,
+  type UNetShape,
+} from '../reference/unet';
+import { ClassEmbedding } from './class-embedding';
 import { addConv2dParameters, Conv2d } from './conv2d';
 import { addGroupNormParameters, GroupNorm } from './group-norm';
 import { ElementwiseAdd, stepsBinding, type LayerBinding, type Step } from './layer-steps';
@@ -30,7 +37,7 @@ type Binding = GPUBuffer | GPUBufferBinding;
 /** Checks a shape, saying what was expected, what was received and what to do. */
 export function checkUNetShape(shape: UNetShape): void {
   for (const [name, value] of Object.entries(shape)) {
-    if (name === 'eps' || name === 'timeScale') continue;
+    if (name === 'eps' || name === 'timeScale' || name === 'classes') continue;
     if (!Number.isInteger(value) || value < 1) {
       throw new RangeError(`U-Net ${name} must be a positive integer, got ${value}.`);
     }
@@ -45,6 +52,9 @@ export function checkUNetShape(shape: UNetShape): void {
     throw new RangeError(
       `U-Net timeFeatures (sin and cos pairs) must be even, got ${shape.timeFeatures}.`,
     );
+  }
+  if (shape.classes !== undefined && (!Number.isInteger(shape.classes) || shape.classes < 0)) {
+    throw new RangeError(`U-Net classes must be an integer ≥ 0, got ${shape.classes}.`);
   }
   for (const block of Object.values(unetParts(shape).blocks)) checkResidualBlockShape(block);
 }
@@ -77,6 +87,12 @@ export function addUNetParameters(layout: ParameterLayout, name: string, shape: 
   addResidualBlockParameters(layout, `${name}.block3`, parts.blocks.block3);
   addGroupNormParameters(layout, `${name}.normOut`, parts.normOut);
   addConv2dParameters(layout, `${name}.convOut`, parts.convOut);
+  if (classRows(shape) > 0) {
+    layout.add(`${name}.classes`, [classRows(shape), hidden], {
+      kind: 'fan-in-uniform',
+      fanIn: hidden,
+    });
+  }
   if (layout.total - first !== parts.offsets.end) {
     throw new Error(
       `U-Net layout holds ${layout.total - first} floats but its twin reads ` +
@@ -94,6 +110,8 @@ export interface UNetBindingSpec {
   input: Binding;
   /** t, batch floats (the embedding multiplies them by timeScale). */
   time: Binding;
+  /** Class-conditional nets: a u32 class in [0, K] per sample (K: the null class). */
+  labels?: Binding;
   /** ε̂, batch × C × H × W. */
   output: Binding;
   /** dL/dε̂; with grads, enables backward. */
@@ -118,6 +136,7 @@ interface Layers {
   upsample: Resample2x2;
   normOut: GroupNorm;
   convOut: Conv2d;
+  classes?: ClassEmbedding;
 }
 
 export class UNet {
@@ -173,6 +192,9 @@ export class UNet {
       Conv2d.create(runtime, parts.convOut),
       ElementwiseAdd.create(runtime),
     ] as const);
+    const classes = shape.classes
+      ? await ClassEmbedding.create(runtime, shape.classes, hidden)
+      : undefined;
     const layers: Layers = {
       embed: embed as EmbedConcat,
       timeIn: timeIn as DenseLayer,
@@ -188,6 +210,7 @@ export class UNet {
       upsample: upsample as Resample2x2,
       normOut: normOut as GroupNorm,
       convOut: convOut as Conv2d,
+      ...(classes ? { classes } : {}),
     };
     if (UNET_BLOCKS.some((b) => layers.heads[b].chunkSize !== layers.timeIn.chunkSize)) {
       throw new Error('U-Net: the time MLP layers must reduce gradients in equal chunks.');
@@ -282,8 +305,29 @@ export class UNet {
         dTembParts[b] = floats(batch * hidden, `dL/dtemb from ${b}`);
       }
     }
+    // Class-conditional: the heads read temb + E[label] (dL/d of it is dL/dtemb).
+    if (L.classes && !spec.labels) {
+      throw new Error(`${label}: a class-conditional U-Net needs labels (u32 per sample).`);
+    }
+    const conditioned = L.classes ? floats(batch * hidden, 'temb + class') : temb;
+    const classes = L.classes
+      ? bound(
+          L.classes.bind(
+            {
+              batch,
+              params: spec.params,
+              paramOffset: p + at.classes,
+              labels: spec.labels!,
+              input: temb,
+              output: conditioned,
+              ...(dTemb ? { gradOutput: dTemb, grads } : {}),
+            },
+            `${label} class embedding`,
+          ),
+        )
+      : undefined;
     const heads = UNET_BLOCKS.map((b) =>
-      dense(L.heads[b], at.timeHeads[b], temb, e[b], de[b], dTembParts[b]),
+      dense(L.heads[b], at.timeHeads[b], conditioned, e[b], de[b], dTembParts[b]),
     );
 
     // Maps.
@@ -393,6 +437,7 @@ export class UNet {
     const forwardSteps: Step[] = [
       (pass) => embed.encodeForward(pass),
       (pass) => timeIn.encodeForward(pass),
+      ...(classes ? [(pass: GPUComputePassEncoder) => classes.encodeForward(pass)] : []),
       ...heads.map(
         (head): Step =>
           (pass) =>
@@ -431,6 +476,7 @@ export class UNet {
             // The twin sums the heads' dL/dtemb in block order: (1 + 2) + 3.
             add(batch * hidden, 'dL/dtemb 1 + 2', dTembParts.block1, dTembParts.block2, dTemb12),
             add(batch * hidden, 'dL/dtemb + 3', dTemb12, dTembParts.block3, dTemb),
+            ...(classes ? [(pass: GPUComputePassEncoder) => classes.encodeBackward(pass)] : []),
             (pass) => timeIn.encodeBackward(pass),
           ]
         : undefined;

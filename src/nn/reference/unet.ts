@@ -11,7 +11,9 @@
  *   h3 = ResBlock(j, e3)              c → c,  H × W
  *   y  = conv3×3(SiLU(GroupNorm(h3))) c → C
  * Parameters, in this order: time.in, time.block1..3, convIn, block1, block2, up, block3,
- * normOut, convOut (each sublayer in its own layer's order).
+ * normOut, convOut (each sublayer in its own layer's order), then with `classes` K > 0 the class
+ * table E ((K + 1) × timeHidden, row K the null class ∅), added after the time MLP:
+ *   temb = SiLU(dense(sin/cos(t))) + E[label]         (class conditioning, Ho & Salimans 2022)
  */
 import { activate, activationGrad } from '../activations';
 import {
@@ -62,6 +64,8 @@ export interface UNetShape {
   timeScale: number;
   /** GroupNorm eps (default 1e-5). */
   eps?: number;
+  /** Labelled classes K of a class-conditional net (0 or absent: unconditional). */
+  classes?: number;
 }
 
 export type UNetBlock = 'block1' | 'block2' | 'block3';
@@ -121,6 +125,8 @@ export function unetParts(shape: UNetShape) {
     up: 0,
     normOut: 0,
     convOut: 0,
+    /** The class table ((K + 1) × timeHidden), when classes > 0. */
+    classes: 0,
     end: 0,
   };
   offsets.blocks.block1 = take(residualBlockParts(blocks.block1).offsets.end);
@@ -129,6 +135,7 @@ export function unetParts(shape: UNetShape) {
   offsets.blocks.block3 = take(residualBlockParts(blocks.block3).offsets.end);
   offsets.normOut = take(2 * c);
   offsets.convOut = take(convParameterCount(convOut));
+  offsets.classes = take(classRows(shape) * shape.timeHidden);
   offsets.end = at;
   return {
     blocks,
@@ -141,6 +148,16 @@ export function unetParts(shape: UNetShape) {
     full: { channels: c, height: H, width: W } as MapShape,
     offsets,
   };
+}
+
+/** Rows of the class table: K + 1 (the null class last), or 0 for an unconditional net. */
+export function classRows(shape: UNetShape): number {
+  return shape.classes ? shape.classes + 1 : 0;
+}
+
+/** The null class ∅ of a class-conditional net (its table's last row). */
+export function nullClass(shape: UNetShape): number {
+  return shape.classes ?? 0;
 }
 
 export function unetParameterCount(shape: UNetShape): number {
@@ -158,9 +175,14 @@ export interface UNetCache {
   /** GroupNorm output (the activation's input). */
   g: Float64Array;
   convOut: Conv2dCache;
+  /** Class labels of a class-conditional net. */
+  labels?: readonly number[];
 }
 
-/** ε̂ = U-Net(x, t) for a batch: x is batch × C × H × W, t is batch floats. */
+/**
+ * ε̂ = U-Net(x, t, label) for a batch: x is batch × C × H × W, t is batch floats, `labels` one
+ * class in [0, K] per sample of a class-conditional net (default: all the null class K).
+ */
 export function unetForward(
   params: Floats,
   offset: number,
@@ -168,6 +190,7 @@ export function unetForward(
   x: Floats,
   t: Floats,
   batch: number,
+  labels?: readonly number[],
 ): { y: Float64Array; cache: UNetCache } {
   const parts = unetParts(shape);
   const at = parts.offsets;
@@ -176,10 +199,18 @@ export function unetForward(
   const dense = (o: number, inputs: number, outputs: number, act: 'silu' | 'identity', v: Floats) =>
     denseForward(params, offset + o, offset + o + inputs * outputs, inputs, outputs, act, v, batch);
   const timeIn = dense(at.timeIn, shape.timeFeatures, hidden, 'silu', features);
+  const classes =
+    classRows(shape) > 0 ? (labels ?? new Array<number>(batch).fill(nullClass(shape))) : undefined;
+  const temb = classes
+    ? timeIn.y.map((v, i) => {
+        const row = classes[Math.floor(i / hidden)]!;
+        return v + params[offset + at.classes + row * hidden + (i % hidden)]!;
+      })
+    : timeIn.y;
   const heads = Object.fromEntries(
     UNET_BLOCKS.map((b) => [
       b,
-      dense(at.timeHeads[b], hidden, parts.blocks[b].outputChannels, 'identity', timeIn.y),
+      dense(at.timeHeads[b], hidden, parts.blocks[b].outputChannels, 'identity', temb),
     ]),
   ) as Record<UNetBlock, ReturnType<typeof denseForward>>;
   const block = (b: UNetBlock, input: Floats) =>
@@ -209,6 +240,7 @@ export function unetForward(
       normOut: norm.cache,
       g: norm.y,
       convOut: convOut.cache,
+      ...(classes ? { labels: classes } : {}),
     },
   };
 }
@@ -292,6 +324,15 @@ export function unetBackward(
       grads,
     );
     d.forEach((v, i) => (dTemb[i] = dTemb[i]! + v));
+  }
+  // The class table: each row gathers dL/dtemb of the samples of its class.
+  if (cache.labels) {
+    cache.labels.forEach((row, b) => {
+      for (let j = 0; j < hidden; j++) {
+        const at2 = offset + at.classes + row * hidden + j;
+        grads[at2] = grads[at2]! + dTemb[b * hidden + j]!;
+      }
+    });
   }
   const o = offset + at.timeIn;
   denseBackward(

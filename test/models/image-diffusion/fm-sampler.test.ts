@@ -1,4 +1,4 @@
-/** Image flow-matching samplers (Euler, RK4) on the GPU against their float64 twin. */
+/** Image flow-matching samplers (Euler, Heun, RK4) on the GPU against their float64 twin. */
 import { expect } from '@esm-bundle/chai';
 import { ImageFlowMatchingModel } from '../../../src/models/image-diffusion/fm-model';
 import { fmPriorNoiseCpu, fmSampleCpu } from '../../../src/models/image-diffusion/fm-reference';
@@ -10,7 +10,7 @@ import { testGpu } from '../../support/gpu';
 import { maxRelativeError, testValues } from '../../support/gpu-helpers';
 
 describe('image flow matching: samplers', () => {
-  it('Euler and RK4 match the twin sampler on a tiny U-Net and reproduce from a seed', async () => {
+  it('Euler, Heun and RK4 match the twin sampler on a tiny U-Net and reproduce from a seed', async () => {
     const gpu = await testGpu();
     const spec = resolveImageFlowMatchingSpec({
       family: 'image-diffusion',
@@ -36,9 +36,14 @@ describe('image flow matching: samplers', () => {
       expect(maxRelativeError(z, fmPriorNoiseCpu(z.length, 7)), 'prior draws').to.be.lessThan(2e-3);
       for (const [sampler, steps] of [
         ['euler', 3],
+        ['heun', 2],
         ['rk4', 2],
       ] as const) {
         const gpuSamples = await model.sample(n, { seed: 7, sampler, steps });
+        // Network evaluations per image: 1, 2 and 4 a step.
+        expect(model.lastNfe, `${sampler} NFE`).to.equal(
+          { euler: 1, heun: 2, rk4: 4 }[sampler] * steps,
+        );
         const fromZ = await model.sampleFrom(z, { sampler, steps });
         expect(Array.from(fromZ), 'sample(seed) = sampleFrom(priorNoise(seed))').to.deep.equal(
           Array.from(gpuSamples),
@@ -67,6 +72,13 @@ describe('image flow matching: samplers', () => {
         steps: 2,
       });
       expect(maxRelativeError(euler, rk4)).to.be.greaterThan(1e-3);
+      const heun = fmSampleCpu(params, model.offset, shape, n, {
+        seed: 7,
+        sampler: 'heun',
+        steps: 2,
+      });
+      expect(maxRelativeError(heun, rk4), 'Heun vs RK4').to.be.greaterThan(1e-3);
+      expect(maxRelativeError(heun, euler), 'Heun vs Euler').to.be.greaterThan(1e-3);
     } finally {
       model.dispose();
     }
