@@ -36,7 +36,8 @@ export function fusedInversePlan(
 ): { table: Uint32Array; constants: Record<string, number | boolean> } | undefined {
   const couplings = layers.filter((l): l is CouplingLayer => l instanceof CouplingLayer);
   const shape: MlpShape | undefined = couplings[0]?.shape;
-  if (!shape || shape.hiddenLayers < 1) return undefined;
+  // The kernel's conditioners read one coordinate (2-D flows) through ≥ 1 hidden layer.
+  if (!shape || shape.hiddenLayers < 1 || shape.inputs !== 1) return undefined;
   const same = (other: MlpShape) =>
     other.hidden === shape.hidden &&
     other.hiddenLayers === shape.hiddenLayers &&
