@@ -36,8 +36,9 @@ export const flowfieldFlow = (kind: FlowKind): Implementation<RealNvpConfig> => 
     };
     if (workload.kind === 'sample') {
       return {
-        // Layer by layer: base, 2 per coupling, to-data (the fused generator is opt-in).
-        dispatchesPerStep: 2 + 2 * c.couplings,
+        // The default path: RealNVP's whole generator in one dispatch (fused-inverse.ts); spline
+        // couplings layer by layer (base, 2 per coupling, to-data).
+        dispatchesPerStep: kind === 'spline' ? 2 + 2 * c.couplings : 1,
         async run(steps) {
           for (let i = 0; i < steps; i++)
             (await model.sampleToBuffer(c.batch, { seed: i })).dispose();

@@ -6,6 +6,13 @@
 // the fused MLP; 1 dispatch instead of 2 + 2 per coupling, no buffers between layers.
 // Twin: FlowModel.inverseTwin (flow-model.ts) on the same base noise.
 //
+// Samples travel in vec4 lanes (V lanes of 4 per invocation) and each hidden unit's loop
+// computes four rows at once, as in mlp.wgsl + mlp-rows4.wgsl: on a CPU adapter a dynamically
+// indexed private load is a per-lane gather, so one tile load must feed 4 rows × 4 samples of
+// multiply-adds, and the activations ping-pong between two private tiles passed by pointer (a
+// dynamic offset into one array was ~3× slower on SwiftShader). Each sum is bias + Σ_j w_j·a_j
+// in the order of j, as before.
+//
 // Layer table, 2 words per layer: the kind (0 coupling conditioned on coordinate 0, 1 coupling
 // conditioned on 1, 2 scaling, 3 ActNorm, 4 reversal) and the layer's parameter offset.
 
@@ -30,8 +37,8 @@ const OUTPUTS: u32 = {{OUTPUTS}};
 const ACTIVATION: u32 = {{ACTIVATION}};
 const SCALE_BOUND: f32 = {{SCALE_BOUND}};
 const S: u32 = {{SAMPLES}};
+const V: u32 = S / 4u;
 const WG: u32 = {{WORKGROUP_SIZE}}u;
-const PLANE: u32 = HIDDEN * S;
 const BASE_STREAM: u32 = 0x464C4F57u; // "FLOW", as in base.wgsl
 
 @group(0) @binding(0) var<uniform> u: FusedUniforms;
@@ -39,13 +46,127 @@ const BASE_STREAM: u32 = 0x464C4F57u; // "FLOW", as in base.wgsl
 @group(0) @binding(2) var<storage, read> params: array<f32>;
 @group(0) @binding(3) var<storage, read_write> points: array<vec2<f32>>;
 
-var<private> tiles: array<f32, 2u * PLANE>;
+alias Tile = array<vec4<f32>, HIDDEN * V>;
+var<private> tile_a: Tile;
+var<private> tile_b: Tile;
 
 // Conditioner layer l (1 → HIDDEN × HIDDEN_LAYERS → OUTPUTS), offsets as in mlp-shape.ts.
-fn layer_inputs(l: u32) -> u32 { return select(HIDDEN, 1u, l == 0u); }
-fn layer_outputs(l: u32) -> u32 { return select(HIDDEN, OUTPUTS, l == LAYERS - 1u); }
 fn layer_offset(l: u32) -> u32 {
   return select(2u * HIDDEN + (l - 1u) * (HIDDEN + 1u) * HIDDEN, 0u, l == 0u);
+}
+
+fn act4(z: vec4<f32>) -> vec4<f32> { return fast_act4(ACTIVATION, z); }
+
+// Layer 0 (1 → HIDDEN) of the conditioner: a_o = act(b_o + w_o·x_a), lanes c0 and c1.
+fn first_layer(w0: u32, c0: vec4<f32>, c1: vec4<f32>, dst: ptr<private, Tile>) {
+  let b0 = w0 + HIDDEN;
+  for (var o = 0u; o < HIDDEN; o++) {
+    let w = params[w0 + o];
+    let b = params[b0 + o];
+    (*dst)[o * V] = act4(vec4<f32>(b) + w * c0);
+    if (V == 2u) { (*dst)[o * V + 1u] = act4(vec4<f32>(b) + w * c1); }
+  }
+}
+
+// A hidden layer HIDDEN → HIDDEN, four rows per pass over the source tile.
+fn hidden_layer(w0: u32, src: ptr<private, Tile>, dst: ptr<private, Tile>) {
+  let b0 = w0 + HIDDEN * HIDDEN;
+  for (var o = 0u; o < HIDDEN; o += 4u) {
+    let row0 = w0 + o * HIDDEN;
+    let row1 = w0 + min(o + 1u, HIDDEN - 1u) * HIDDEN;
+    let row2 = w0 + min(o + 2u, HIDDEN - 1u) * HIDDEN;
+    let row3 = w0 + min(o + 3u, HIDDEN - 1u) * HIDDEN;
+    var p0 = vec4<f32>(params[b0 + o]);
+    var p1 = vec4<f32>(params[b0 + min(o + 1u, HIDDEN - 1u)]);
+    var p2 = vec4<f32>(params[b0 + min(o + 2u, HIDDEN - 1u)]);
+    var p3 = vec4<f32>(params[b0 + min(o + 3u, HIDDEN - 1u)]);
+    var q0 = p0;
+    var q1 = p1;
+    var q2 = p2;
+    var q3 = p3;
+    for (var j = 0u; j < HIDDEN; j++) {
+      let w_0 = params[row0 + j];
+      let w_1 = params[row1 + j];
+      let w_2 = params[row2 + j];
+      let w_3 = params[row3 + j];
+      let x0 = (*src)[j * V];
+      p0 += w_0 * x0;
+      p1 += w_1 * x0;
+      p2 += w_2 * x0;
+      p3 += w_3 * x0;
+      if (V == 2u) {
+        let x1 = (*src)[j * V + 1u];
+        q0 += w_0 * x1;
+        q1 += w_1 * x1;
+        q2 += w_2 * x1;
+        q3 += w_3 * x1;
+      }
+    }
+    (*dst)[o * V] = act4(p0);
+    if (o + 1u < HIDDEN) { (*dst)[(o + 1u) * V] = act4(p1); }
+    if (o + 2u < HIDDEN) { (*dst)[(o + 2u) * V] = act4(p2); }
+    if (o + 3u < HIDDEN) { (*dst)[(o + 3u) * V] = act4(p3); }
+    if (V == 2u) {
+      (*dst)[o * V + 1u] = act4(q0);
+      if (o + 1u < HIDDEN) { (*dst)[(o + 1u) * V + 1u] = act4(q1); }
+      if (o + 2u < HIDDEN) { (*dst)[(o + 2u) * V + 1u] = act4(q2); }
+      if (o + 3u < HIDDEN) { (*dst)[(o + 3u) * V + 1u] = act4(q3); }
+    }
+  }
+}
+
+// The conditioner's outputs for lanes 0 and 1: (first output, last output) per lane — for an
+// affine coupling (log-scale, shift), for an additive one (shift, shift).
+struct Outputs {
+  first0: vec4<f32>,
+  last0: vec4<f32>,
+  first1: vec4<f32>,
+  last1: vec4<f32>,
+}
+
+fn output_layer(w0: u32, src: ptr<private, Tile>) -> Outputs {
+  let b0 = w0 + HIDDEN * OUTPUTS;
+  let row1 = w0 + (OUTPUTS - 1u) * HIDDEN;
+  var p0 = vec4<f32>(params[b0]);
+  var p1 = vec4<f32>(params[b0 + OUTPUTS - 1u]);
+  var q0 = p0;
+  var q1 = p1;
+  for (var j = 0u; j < HIDDEN; j++) {
+    let w_0 = params[w0 + j];
+    let w_1 = params[row1 + j];
+    let x0 = (*src)[j * V];
+    p0 += w_0 * x0;
+    p1 += w_1 * x0;
+    if (V == 2u) {
+      let x1 = (*src)[j * V + 1u];
+      q0 += w_0 * x1;
+      q1 += w_1 * x1;
+    }
+  }
+  return Outputs(p0, p1, q0, q1);
+}
+
+// The conditioner of the coupling whose parameters start at `offset`, on lanes c0, c1.
+fn conditioner(offset: u32, c0: vec4<f32>, c1: vec4<f32>) -> Outputs {
+  first_layer(offset, c0, c1, &tile_a);
+  for (var l = 1u; l < LAYERS - 1u; l++) {
+    if (l % 2u == 1u) {
+      hidden_layer(offset + layer_offset(l), &tile_a, &tile_b);
+    } else {
+      hidden_layer(offset + layer_offset(l), &tile_b, &tile_a);
+    }
+  }
+  if (HIDDEN_LAYERS % 2u == 1u) { return output_layer(offset + layer_offset(LAYERS - 1u), &tile_a); }
+  return output_layer(offset + layer_offset(LAYERS - 1u), &tile_b);
+}
+
+// x_t = (x_t − shift)·exp(−log_scale), the affine coupling's log-scale soft-clamped.
+fn uncouple(x: vec4<f32>, first: vec4<f32>, last: vec4<f32>) -> vec4<f32> {
+  var log_scale = vec4<f32>(0.0);
+  if (OUTPUTS == 2u) {
+    log_scale = SCALE_BOUND * tanh(clamp(first / SCALE_BOUND, vec4<f32>(-15.0), vec4<f32>(15.0)));
+  }
+  return (x - last) * exp(-log_scale);
 }
 
 @compute @workgroup_size(WG)
@@ -53,69 +174,65 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let first = (gid.x + gid.y * groups.x * WG) * S;
   if (first >= u.count) { return; }
   let key = vec2<u32>(u.seed_lo, u.seed_hi);
-  var x: array<vec2<f32>, S>;
-  for (var s = 0u; s < S; s++) {
-    x[s] = philox_normal4(vec4<u32>(u.index_offset + first + s, 0u, BASE_STREAM, 0u), key).xy;
+  // Coordinates 0 and 1 of lanes 0 and 1 (lane 1 unused when V = 1).
+  var x0 = vec4<f32>(0.0);
+  var y0 = vec4<f32>(0.0);
+  var x1 = vec4<f32>(0.0);
+  var y1 = vec4<f32>(0.0);
+  for (var c = 0u; c < 4u; c++) {
+    let z = philox_normal4(vec4<u32>(u.index_offset + first + c, 0u, BASE_STREAM, 0u), key).xy;
+    x0[c] = z.x;
+    y0[c] = z.y;
+    if (V == 2u) {
+      let w = philox_normal4(vec4<u32>(u.index_offset + first + 4u + c, 0u, BASE_STREAM, 0u), key).xy;
+      x1[c] = w.x;
+      y1[c] = w.y;
+    }
   }
   for (var k = u.layers; k > 0u; k--) {
     let kind = table[2u * (k - 1u)];
     let offset = table[2u * (k - 1u) + 1u];
     if (kind == 4u) {
-      for (var s = 0u; s < S; s++) { x[s] = x[s].yx; }
+      let t0 = x0;
+      x0 = y0;
+      y0 = t0;
+      let t1 = x1;
+      x1 = y1;
+      y1 = t1;
       continue;
     }
     if (kind >= 2u) {
       // NICE scaling: x = y·exp(−s); ActNorm: x = (y − b)·exp(−s) (log-scales, then biases).
-      let log_scale = vec2<f32>(params[offset], params[offset + 1u]);
-      var bias = vec2<f32>(0.0, 0.0);
-      if (kind == 3u) { bias = vec2<f32>(params[offset + 2u], params[offset + 3u]); }
-      for (var s = 0u; s < S; s++) { x[s] = (x[s] - bias) * exp(-log_scale); }
+      let sx = exp(-params[offset]);
+      let sy = exp(-params[offset + 1u]);
+      var bx = 0.0;
+      var by = 0.0;
+      if (kind == 3u) {
+        bx = params[offset + 2u];
+        by = params[offset + 3u];
+      }
+      x0 = (x0 - bx) * sx;
+      y0 = (y0 - by) * sy;
+      x1 = (x1 - bx) * sx;
+      y1 = (y1 - by) * sy;
       continue;
     }
-    let a = kind; // the conditioning coordinate
-    var h: array<vec2<f32>, S>;
-    for (var l = 0u; l < LAYERS; l++) {
-      let n_in = layer_inputs(l);
-      let n_out = layer_outputs(l);
-      let wl = offset + layer_offset(l);
-      let bl = wl + n_in * n_out;
-      let last = l == LAYERS - 1u;
-      let src = (l % 2u) * PLANE;
-      let dst = PLANE - src;
-      for (var o = 0u; o < n_out; o++) {
-        // Zeroed explicitly, as in mlp.wgsl (SwiftShader kept loop-local arrays across iterations).
-        var sums: array<f32, S>;
-        let bias = params[bl + o];
-        for (var s = 0u; s < S; s++) { sums[s] = bias; }
-        if (l == 0u) {
-          let w = params[wl + o];
-          for (var s = 0u; s < S; s++) { sums[s] += w * x[s][a]; }
-        } else {
-          let row = wl + o * n_in;
-          for (var j = 0u; j < n_in; j++) {
-            let w = params[row + j];
-            for (var s = 0u; s < S; s++) { sums[s] += w * tiles[src + j * S + s]; }
-          }
-        }
-        for (var s = 0u; s < S; s++) {
-          if (last) {
-            h[s][o] = sums[s];
-          } else {
-            tiles[dst + o * S + s] = act_apply(ACTIVATION, sums[s]);
-          }
-        }
-      }
-    }
-    let t = 1u - a;
-    for (var s = 0u; s < S; s++) {
-      var log_scale = 0.0;
-      if (OUTPUTS == 2u) { log_scale = SCALE_BOUND * tanh(clamp(h[s].x / SCALE_BOUND, -15.0, 15.0)); }
-      let shift = h[s][OUTPUTS - 1u];
-      x[s][t] = (x[s][t] - shift) * exp(-log_scale);
+    if (kind == 0u) {
+      let h = conditioner(offset, x0, x1);
+      y0 = uncouple(y0, h.first0, h.last0);
+      y1 = uncouple(y1, h.first1, h.last1);
+    } else {
+      let h = conditioner(offset, y0, y1);
+      x0 = uncouple(x0, h.first0, h.last0);
+      x1 = uncouple(x1, h.first1, h.last1);
     }
   }
-  for (var s = 0u; s < S; s++) {
-    let i = first + s;
-    if (i < u.count) { points[i] = x[s] * u.scale + u.shift; }
+  for (var c = 0u; c < 4u; c++) {
+    if (first + c < u.count) {
+      points[first + c] = vec2<f32>(x0[c], y0[c]) * u.scale + u.shift;
+    }
+    if (V == 2u && first + 4u + c < u.count) {
+      points[first + 4u + c] = vec2<f32>(x1[c], y1[c]) * u.scale + u.shift;
+    }
   }
 }

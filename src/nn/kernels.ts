@@ -1,5 +1,6 @@
 /** Kernel specs of the neural-network engine (WGSL in shaders/nn/ and shaders/lib/). */
 import activationsSource from '../../shaders/lib/activations.wgsl';
+import fastActivationsSource from '../../shaders/lib/fast-activations.wgsl';
 import mlpSource from '../../shaders/nn/mlp.wgsl';
 import mlpRows4Source from '../../shaders/nn/mlp-rows4.wgsl';
 import mlpRows8Source from '../../shaders/nn/mlp-rows8.wgsl';
@@ -9,6 +10,15 @@ import { defineKernel, workgroupsFor, type AdapterSummary } from '../gpu';
 export const ACTIVATIONS_LIBRARY = {
   file: 'lib/activations.wgsl',
   source: activationsSource,
+} as const;
+
+/**
+ * Cheaper tanh and sigmoid on vec4 lanes for the sampling-only kernels (fused flow generator,
+ * fused diffusion sampler); links after ACTIVATIONS_LIBRARY. Training keeps the builtins.
+ */
+export const FAST_ACTIVATIONS_LIBRARY = {
+  file: 'lib/fast-activations.wgsl',
+  source: fastActivationsSource,
 } as const;
 
 /** Problem of a per-sample kernel: the batch size. */

@@ -8,7 +8,7 @@ import noiseFillSource from '../../../shaders/diffusion/noise-fill.wgsl';
 import otPairingSource from '../../../shaders/diffusion/ot-pairing.wgsl';
 import reflowGatherSource from '../../../shaders/diffusion/reflow-gather.wgsl';
 import { defineKernel, workgroupsFor, type AdapterSummary } from '../../gpu';
-import { ACTIVATIONS_LIBRARY } from '../../nn/kernels';
+import { ACTIVATIONS_LIBRARY, FAST_ACTIVATIONS_LIBRARY } from '../../nn/kernels';
 import { TRAIN_STATE_LIBRARY } from '../../nn/train-state';
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
 
@@ -130,16 +130,19 @@ export const fusedSamplerKernel = defineKernel<number>({
   name: 'diffusion/fused-sampler',
   file: 'diffusion/fused-sampler.wgsl',
   source: fusedSamplerSource,
-  libraries: [PHILOX_LIBRARY, ACTIVATIONS_LIBRARY],
+  libraries: [PHILOX_LIBRARY, ACTIVATIONS_LIBRARY, FAST_ACTIVATIONS_LIBRARY],
   bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
   workgroupSize: (c) => Number(c.WORKGROUP_SIZE ?? 64),
   dispatch: (batch, workgroupSize, constants) =>
     workgroupsFor(Math.ceil(batch / Number(constants.SAMPLES ?? 1)), workgroupSize),
 });
 
-/** Samples per invocation and workgroup size of the fused sampler (private tiles of HIDDEN × S). */
+/**
+ * Samples per invocation (vec4 lanes of 4) and workgroup size of the fused sampler: two lanes on
+ * CPU adapters, as kernelTuning's fused MLP.
+ */
 export function fusedSamplerTuning(adapter: AdapterSummary) {
-  return adapter.isFallback ? { samples: 4, workgroupSize: 16 } : { samples: 1, workgroupSize: 64 };
+  return adapter.isFallback ? { samples: 8, workgroupSize: 16 } : { samples: 4, workgroupSize: 64 };
 }
 
 /** Samples per invocation and workgroup size of the JVP kernel (3 channels of private tiles). */

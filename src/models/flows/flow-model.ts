@@ -212,9 +212,9 @@ export class FlowModel {
 
   /**
    * n samples in data coordinates (Float32Array of n·2), from z ~ N(0, I) keyed by `seed`.
-   * `fused: true` runs the one-dispatch generator (fused-inverse.ts) where the flow has one
-   * instead of the layers one by one: the same samples. Opt-in: on SwiftShader it measured 4–6×
-   * slower than the layer-by-layer path (README, "Fast sampling").
+   * Flows made of couplings and per-coordinate layers (NICE, RealNVP) run the one-dispatch
+   * generator (fused-inverse.ts) by default, others the layers one by one; `fused: false` forces
+   * the layer-by-layer path. The same samples either way (to float32 rounding, tested).
    */
   async sample(n: number, options: { seed?: number; fused?: boolean } = {}): Promise<Float32Array> {
     return this.readAndRelease(await this.sampleToBuffer(n, options), 2 * n);
@@ -233,7 +233,8 @@ export class FlowModel {
       STORAGE | GPUBufferUsage.VERTEX,
       `${this.spec.kind} samples`,
     );
-    const fused = options.fused === true ? await this.fusedGenerator() : undefined;
+    // The fused generator by default (issue #19: the faster path since its vec4-lane rewrite).
+    const fused = options.fused !== false ? await this.fusedGenerator() : undefined;
     if (fused) {
       this.encodeFusedSamples(fused, target, n, options.seed ?? 0);
       return target;

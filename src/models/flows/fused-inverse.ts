@@ -8,7 +8,7 @@
 import fusedInverseSource from '../../../shaders/flows/fused-inverse.wgsl';
 import { defineKernel, workgroupsFor, type AdapterSummary, type KernelSpec } from '../../gpu';
 import { activationId } from '../../nn/activations';
-import { ACTIVATIONS_LIBRARY } from '../../nn/kernels';
+import { ACTIVATIONS_LIBRARY, FAST_ACTIVATIONS_LIBRARY } from '../../nn/kernels';
 import type { MlpShape } from '../../nn/mlp-shape';
 import { PHILOX_LIBRARY } from '../../rng/random-fill';
 import { CouplingLayer, SCALE_BOUND } from './coupling';
@@ -19,12 +19,15 @@ export const fusedInverseKernel: KernelSpec<number> = defineKernel<number>({
   name: 'flows/fused-inverse',
   file: 'flows/fused-inverse.wgsl',
   source: fusedInverseSource,
-  libraries: [PHILOX_LIBRARY, ACTIVATIONS_LIBRARY],
+  libraries: [PHILOX_LIBRARY, ACTIVATIONS_LIBRARY, FAST_ACTIVATIONS_LIBRARY],
   bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
   workgroupSize: (c) => Number(c.WORKGROUP_SIZE ?? 64),
   dispatch: (count, workgroupSize, constants) =>
     workgroupsFor(Math.ceil(count / Number(constants.SAMPLES ?? 1)), workgroupSize),
 });
+
+/** Samples per invocation (vec4 lanes of 4) and workgroup size on CPU adapters (SwiftShader). */
+export const fusedInverseTuning = { cpuSamples: 8, cpuWorkgroup: 16 };
 
 /** The layer table and kernel constants of a flow the fused kernel can run, else undefined. */
 export function fusedInversePlan(
@@ -33,7 +36,8 @@ export function fusedInversePlan(
 ): { table: Uint32Array; constants: Record<string, number | boolean> } | undefined {
   const couplings = layers.filter((l): l is CouplingLayer => l instanceof CouplingLayer);
   const shape: MlpShape | undefined = couplings[0]?.shape;
-  if (!shape || shape.hiddenLayers < 1) return undefined;
+  // The kernel's conditioners read one coordinate (2-D flows) through ≥ 1 hidden layer.
+  if (!shape || shape.hiddenLayers < 1 || shape.inputs !== 1) return undefined;
   const same = (other: MlpShape) =>
     other.hidden === shape.hidden &&
     other.hiddenLayers === shape.hiddenLayers &&
@@ -52,7 +56,7 @@ export function fusedInversePlan(
     table[2 * k + 1] =
       layer instanceof CouplingLayer ? layer.offset : (layer as ScalingLayer).offset;
   }
-  const samples = adapter.isFallback ? 4 : 1;
+  const samples = adapter.isFallback ? fusedInverseTuning.cpuSamples : 4;
   return {
     table,
     constants: {
@@ -62,7 +66,7 @@ export function fusedInversePlan(
       ACTIVATION: activationId(shape.activation),
       SCALE_BOUND,
       SAMPLES: samples,
-      WORKGROUP_SIZE: adapter.isFallback ? 16 : 64,
+      WORKGROUP_SIZE: adapter.isFallback ? fusedInverseTuning.cpuWorkgroup : 64,
     },
   };
 }
