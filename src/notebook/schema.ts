@@ -264,6 +264,11 @@ export interface ViewCell extends CellBase {
    * the time of an ODE model's warp, trajectories and field (0 = data, 1 = noise).
    */
   position: number;
+  /**
+   * An image flow's sampling temperature: z = T·ε (absent: 1, the model itself; 0: the image of
+   * z = 0). Added within version 3, optional.
+   */
+  temperature?: number;
 }
 /** Compares the Train cells above it (all of them, or those listed) on the same metrics. */
 export interface CompareCell extends CellBase {

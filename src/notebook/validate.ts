@@ -427,6 +427,9 @@ function cell(value: unknown, path: string): Cell {
         sampler: choice(c['sampler'], at('sampler'), SAMPLERS),
         samplerSteps: number(c['samplerSteps'], at('samplerSteps'), VIEW_LIMITS.samplerSteps),
         position: number(c['position'], at('position'), VIEW_LIMITS.position),
+        ...(c['temperature'] === undefined
+          ? {}
+          : { temperature: number(c['temperature'], at('temperature'), VIEW_LIMITS.temperature) }),
       };
     case 'compare':
       return {

@@ -100,12 +100,20 @@ export class FfModelCell extends LitElement {
     emit(this, 'ff-cell-change', { id: this.cell.id, patch });
   }
 
+  /**
+   * The image model as last emitted, until the cell comes back with it: two option changes
+   * within one frame (before the notebook re-renders this cell) must not undo each other.
+   */
+  private pendingImage: ModelSettings['image'];
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    if (changed.has('cell')) this.pendingImage = undefined;
+  }
+
   private imageOption(key: string, value: number | string): void {
-    const image = this.cell.model.image!;
-    const model = {
-      ...this.cell.model,
-      image: { ...image, options: { ...image.options, [key]: value } },
-    };
+    const image = this.pendingImage ?? this.cell.model.image!;
+    this.pendingImage = { ...image, options: { ...image.options, [key]: value } };
+    const model = { ...this.cell.model, image: this.pendingImage };
     emit(this, 'ff-cell-change', { id: this.cell.id, patch: { model } });
   }
 
