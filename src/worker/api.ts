@@ -426,6 +426,16 @@ export interface LabApi {
    */
   imageSetPreview(id: ImageSetId, n: number, options?: { seed?: number }): Promise<ImageSetPreview>;
   disposeImageSet(id: ImageSetId): Promise<void>;
+  /**
+   * An image flow's held-out negative log-likelihood on the set's images, in bits/dim on the
+   * 8-bit pixel scale with uniform dequantization (lab bitsPerDim): the first `count` images
+   * (default min(set size, 1000)), noise seed `seed` (default 0). Rejects for other models.
+   */
+  imageBitsPerDim(
+    model: ModelId,
+    set: ImageSetId,
+    options?: { count?: number; seed?: number },
+  ): Promise<{ mean: number; standardError: number; count: number }>;
 
   /** Compiles only the kernels this model needs (cached for the session). */
   /**

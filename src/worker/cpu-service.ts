@@ -366,6 +366,7 @@ export function createCpuService(fallback: CpuFallback): LabApi {
     openImageSet: cannot('Opening an image data set'),
     imageSetPreview: cannot('An image set preview'),
     disposeImageSet: cannot('An image data set'),
+    imageBitsPerDim: cannot('Held-out bits/dim of an image model'),
     debugInjectNaN: cannot('Injecting NaN into training'),
     debugLoseDevice: cannot('Losing the GPU device'),
     debugInjectGpuError: cannot('A GPU error'),

@@ -8,11 +8,16 @@ import { transfer } from 'comlink';
 import type { ImageDataset } from '../lab/lab';
 import type { ImageSetId, ImageSetInfo, ImageSetPreview, ImageSetProgress, LabApi } from './api';
 import type { LabSession } from './session';
+import type { LabImageModel } from '../lab/image-models';
+import { WorkerImageModel } from './image-models';
 
 /** Most images one preview returns. */
 export const MAX_PREVIEW_IMAGES = 256;
 
-type ImageSetMethods = Pick<LabApi, 'openImageSet' | 'imageSetPreview' | 'disposeImageSet'>;
+type ImageSetMethods = Pick<
+  LabApi,
+  'openImageSet' | 'imageSetPreview' | 'disposeImageSet' | 'imageBitsPerDim'
+>;
 
 export function imageSetMethods(session: LabSession): ImageSetMethods {
   const sets = session.imageSets;
@@ -88,6 +93,18 @@ export function imageSetMethods(session: LabSession): ImageSetMethods {
         batch.labels.buffer as ArrayBuffer,
         batch.images.buffer as ArrayBuffer,
       ]);
+    },
+
+    async imageBitsPerDim(modelId, id, options = {}) {
+      const record = session.models.get(modelId);
+      const model = record.model;
+      if (!(model instanceof WorkerImageModel) || model.imageSpec.family !== 'image-flow') {
+        throw new TypeError(
+          `${modelId} is not an image flow: held-out bits/dim are an image flow's exact likelihood (NICE); flow matching's need the probability-flow ODE (not yet).`,
+        );
+      }
+      const dataset = await live(id);
+      return (model.image as LabImageModel).bitsPerDim(dataset, options);
     },
 
     async disposeImageSet(id) {

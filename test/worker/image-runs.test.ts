@@ -120,6 +120,27 @@ describe('image models through the worker API (createRun, step, sample)', () => 
     }
   });
 
+  it('held-out bits/dim of a trained NICE equal the lab’s on the same weights and images', async () => {
+    const { set, model } = await trainThroughWorker(NICE, 20);
+    const held = await api.openImageSet({ images: tinySet(), seed: 2 });
+    const fromWorker = await api.imageBitsPerDim(model.id, held.id, { count: 12, seed: 4 });
+    const twin = await lab.createModel(NICE);
+    twin.importParams(new Float32Array(await api.exportParams(model.id)));
+    const images = lab.dataset({ images: tinySet(), seed: 2 });
+    const fromLab = await twin.bitsPerDim(images, { count: 12, seed: 4 });
+    expect(fromWorker).to.deep.equal(fromLab);
+    expect(fromWorker.count).to.equal(12);
+    // Trained for 20 steps: below the untrained identity's cost (the first loss, ≈ 10 bits/dim).
+    const untrained = await api.createModel(NICE);
+    const before = await api.imageBitsPerDim(untrained.id, held.id, { count: 12, seed: 4 });
+    expect(fromWorker.mean).to.be.below(before.mean);
+    const fm = await api.createModel(FM);
+    expect((await rejection(api.imageBitsPerDim(fm.id, set.id))).message).to.match(
+      /is not an image flow/,
+    );
+    twin.dispose();
+  });
+
   it('a misfit model and data are refused before any GPU work, saying what fits', async () => {
     const set = await api.openImageSet({ images: tinySet(), seed: 1 });
     const points = await api.createDataset({ name: 'moons', seed: 0 });
