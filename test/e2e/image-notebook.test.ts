@@ -84,7 +84,7 @@ describe('image notebook end to end (built site)', () => {
     change(shadow(modelCell, '#hidden') as HTMLInputElement, '32');
     change(shadow(modelCell, '#hiddenLayers') as HTMLInputElement, '1');
     change(shadow(modelCell, '#batch') as HTMLInputElement, '16');
-    change(shadow(modelCell, '#steps') as HTMLInputElement, '30');
+    change(shadow(modelCell, '#steps') as HTMLInputElement, '60');
     await app.updateComplete;
     expect(app.store.cell('model-1')).to.deep.nested.include({
       'model.image.kind': 'nice',
@@ -106,11 +106,22 @@ describe('image notebook end to end (built site)', () => {
       () => {
         const r = app.lab!.run('train-1');
         if (r.state === 'failed') throw new Error(`training failed: ${r.error}`);
-        return r.state === 'done' && r.images && r.step === 30 ? r : undefined;
+        return r.state === 'done' && r.images && r.step === 60 && r.heldOut?.at(-1)?.step === 60
+          ? r
+          : undefined;
       },
       180_000,
     );
-    expect(run.losses.length).to.equal(30);
+    expect(run.losses.length).to.equal(60);
+    // Held-out bits/dim on the test split, at the end (and every 50 steps while training).
+    const heldOut = run.heldOut!.at(-1)!;
+    expect(heldOut.bits).to.be.within(1, 11);
+    await until(
+      'the held-out dots',
+      () => shadow(shadow(trainCell, 'ff-loss-plot'), 'circle.held-out'),
+      10_000,
+    );
+    expect(shadow(trainCell, '#held-out')!.textContent).to.contain(heldOut.bits.toFixed(3));
     // NICE's loss is in bits/dim: an untrained identity NICE costs about 8–10 on MNIST pixels.
     expect(run.losses.exact()[0]).to.be.within(6, 11);
 

@@ -124,6 +124,11 @@ export interface LabClient {
    * has no image models).
    */
   sampleImages?(runId: string, count: number, request: ImageSampleRequest): Promise<ImageSamples>;
+  /**
+   * An image flow's held-out bits/dim: the first `count` images of the Data cell's held-out test
+   * split (a shipped set), or undefined where the run has none (a user's set, flow matching).
+   */
+  heldOutBits?(runId: string, count: number): Promise<number | undefined>;
   /** Releases the run's model and dataset. */
   disposeRun(runId: string): Promise<void>;
   /**

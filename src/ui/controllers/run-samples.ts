@@ -18,6 +18,10 @@ import type { RunView } from './run-view';
 /** Least time between two sample refreshes while training, ms. */
 const LIVE_SAMPLE_MS = 750;
 
+/** Steps between two held-out evaluations while training, and the images each takes. */
+export const HELD_OUT_EVERY = 50;
+export const HELD_OUT_IMAGES = 256;
+
 /** Images in a View cell's sample grid of an image model (its sample count, capped). */
 export const MAX_GRID_IMAGES = 64;
 
@@ -38,7 +42,7 @@ export function imageSampleRequest(view: ViewCell, kind: ImageModelKind): ImageS
 /** What the samples need of the runs' owner. */
 export interface RunSamplesHost {
   readonly store: NotebookStore;
-  readonly client: Pick<LabClient, 'sampleModel' | 'sampleImages'>;
+  readonly client: Pick<LabClient, 'sampleModel' | 'sampleImages' | 'heldOutBits'>;
   run(trainId: string): RunView;
   runIds(): Iterable<string>;
   update(trainId: string, patch: Partial<RunView>): void;
@@ -78,6 +82,22 @@ export class RunSamples {
     };
   }
 
+  /**
+   * An image flow's held-out bits/dim at the current step, every HELD_OUT_EVERY steps while it
+   * trains and when training ends (`force`), appended to the run's curve.
+   */
+  private async heldOut(trainId: string, force: boolean): Promise<void> {
+    const run = this.host.run(trainId);
+    const last = run.heldOut?.at(-1)?.step ?? -Infinity;
+    if (!this.host.client.heldOutBits || run.step === last) return;
+    if (!force && run.step - last < HELD_OUT_EVERY) return;
+    const step = run.step;
+    const bits = await this.host.client.heldOutBits(trainId, HELD_OUT_IMAGES);
+    if (bits === undefined) return;
+    const points = (this.host.run(trainId).heldOut ?? []).filter((p) => p.step < step);
+    this.host.update(trainId, { heldOut: [...points, { step, bits }] });
+  }
+
   /** Re-samples finished runs whose view's sample settings changed. */
   refresh(): void {
     for (const trainId of this.host.runIds()) {
@@ -110,6 +130,7 @@ export class RunSamples {
         if (!this.host.client.sampleImages) throw new Error('Image models need the GPU worker.');
         const images = await this.host.client.sampleImages(trainId, gridCount(view), image);
         this.host.update(trainId, { images });
+        await this.heldOut(trainId, force);
         return;
       }
       const samples = await this.host.client.sampleModel(

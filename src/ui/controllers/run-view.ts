@@ -23,6 +23,8 @@ export interface RunView {
   samples?: Float32Array;
   /** An image model's latest sample images (the View cell's grid). */
   images?: ImageSamples;
+  /** An image flow's held-out bits/dim by training step (the Train cell's dots). */
+  heldOut?: readonly { step: number; bits: number }[];
   /** The request the model was created from (JSON), to know when settings changed. */
   key?: string;
   /** Grows every time the model is (re-)created on the GPU side; absent before the first. */

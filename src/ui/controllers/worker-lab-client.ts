@@ -24,6 +24,10 @@ interface Handles {
   data: DatasetId | PairsId | ImageSetId;
   model: ModelId;
   run: RunId;
+  /** An image flow on a shipped set: the set's held-out test split, opened on first use. */
+  heldOut?: Promise<ImageSetId | undefined>;
+  /** The run's image source (for its held-out split). */
+  source?: DataSource;
   /** False for a reflow student created without its teacher: its run holds weights only. */
   trainable: boolean;
   listener: ((p: RunProgress) => void) | undefined;
@@ -104,6 +108,8 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
     await api.disposeModel(handles.model).catch(() => undefined);
     infos.delete(handles.model);
     await disposeData(handles.data);
+    const heldOut = await handles.heldOut?.catch(() => undefined);
+    if (heldOut) await disposeData(heldOut);
   }
 
   async function disposeData(data: DatasetId | PairsId | ImageSetId): Promise<void> {
@@ -198,6 +204,7 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
           model: modelId,
           run,
           trainable,
+          source: request.data,
           listener: undefined,
           delivered: 0,
           onDelivered: undefined,
@@ -250,6 +257,20 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
       const shape = (await modelInfo(model)).spec as { shape?: [number, number, number] };
       if (!shape.shape) throw new Error('This run’s model is a 2-D model, not an image model.');
       return { count, shape: shape.shape, values };
+    },
+    async heldOutBits(runId, count) {
+      const entry = handles(runId);
+      const info = infos.get(entry.model);
+      const source = entry.source;
+      if (info?.spec.family !== 'image-flow' || source?.kind !== 'images') return undefined;
+      // The test split is held out from training whatever split the Data cell trains on
+      // (for split 'test' or 'all' the dots are not held out: the cell says which split it is).
+      entry.heldOut ??= api
+        .openImageSet(imageSetSpec({ ...source, split: 'test' }, undefined))
+        .then((set) => set.id);
+      const set = await entry.heldOut;
+      if (!set) return undefined;
+      return (await api.imageBitsPerDim(entry.model, set, { count })).mean;
     },
     disposeRun: release,
     views: workerViewClient(api, (runId) => handles(runId).model, datasetSpec),
