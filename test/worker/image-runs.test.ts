@@ -141,6 +141,24 @@ describe('image models through the worker API (createRun, step, sample)', () => 
     twin.dispose();
   });
 
+  it('imported weights (a link, a file, the gallery) make a done run that samples the same images', async () => {
+    const trained = await trainThroughWorker(NICE, 10);
+    const params = await api.exportParams(trained.model.id);
+    const before = await api.sample(trained.model.id, 2, { seed: 8, temperature: 0.5 });
+    const fresh = await api.createModel(NICE);
+    const run = await api.createRun(fresh.id, trained.set.id, OPTIONS);
+    const report = await api.importRunWeights(run, params, {
+      step: 10,
+      normalization: { shift: [0, 0], scale: [1, 1] },
+    });
+    expect(report).to.deep.include({ state: 'done', step: 10 });
+    expect(Array.from(await api.sample(fresh.id, 2, { seed: 8, temperature: 0.5 }))).to.deep.equal(
+      Array.from(before),
+    );
+    // Training on from the import continues at step 10.
+    expect(await api.step(run, 3)).to.deep.include({ step: 13 });
+  });
+
   it('a misfit model and data are refused before any GPU work, saying what fits', async () => {
     const set = await api.openImageSet({ images: tinySet(), seed: 1 });
     const points = await api.createDataset({ name: 'moons', seed: 0 });
