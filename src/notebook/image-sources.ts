@@ -1,8 +1,9 @@
 /**
  * Image sources of Data cells: how they are named in the UI and in messages, the hash that ties
- * a user's image-files reference to its pixels, and why Model and Train cells cannot use an
- * image set yet (the 2-D models train on points; image models arrive with issue #16).
+ * a user's image-files reference to its pixels, and why a Model or Train cell's model cannot
+ * learn its data (a 2-D model over an image set, an image model over points).
  */
+import { IMAGE_MODEL_KINDS_INFO } from './image-models';
 import { trainInputs } from './links';
 import {
   IMAGE_SET_CLASSES,
@@ -62,7 +63,7 @@ export async function imageSetHash(pixels: Uint8Array, labels?: Uint8Array): Pro
 }
 
 /** The Data cell a Model cell learns from: the nearest one above it. */
-function dataAbove(notebook: Notebook, cellId: string): DataCell | undefined {
+export function dataCellAbove(notebook: Notebook, cellId: string): DataCell | undefined {
   const index = notebook.cells.findIndex((cell) => cell.id === cellId);
   for (let i = index - 1; i >= 0; i--) {
     const cell: Cell = notebook.cells[i]!;
@@ -72,28 +73,37 @@ function dataAbove(notebook: Notebook, cellId: string): DataCell | undefined {
 }
 
 /**
- * Why a Model or Train cell cannot use its data: the Data cell it would learn from holds an
- * image set, and the models here are 2-D models. '' when its data are points (or it has none).
+ * Why a Model or Train cell's model cannot learn its data, saying what to choose instead: a 2-D
+ * model over an image set, or an image model over 2-D points. '' when model and data are of a
+ * kind (or either is missing: the cells say so themselves).
  */
 export function imageDataProblem(notebook: Notebook, cellId: string): string {
   const cell = notebook.cells.find((c) => c.id === cellId);
-  const data =
+  const { model, data } =
     cell?.kind === 'train'
-      ? trainInputs(notebook, cellId).data
+      ? trainInputs(notebook, cellId)
       : cell?.kind === 'model'
-        ? dataAbove(notebook, cellId)
-        : undefined;
-  if (!data || !isImageSource(data.source)) return '';
-  return imagesNotTrainable(data.source, `The Data cell “${data.title || 'Data'}” above`);
+        ? { model: cell, data: dataCellAbove(notebook, cellId) }
+        : { model: undefined, data: undefined };
+  if (!model || !data) return '';
+  const where = `The Data cell “${data.title || 'Data'}” above`;
+  const image = model.model.image;
+  if (isImageSource(data.source)) {
+    return image ? '' : imagesNotTrainable(data.source, where);
+  }
+  if (!image) return '';
+  return (
+    `This Model cell holds an image model, ${IMAGE_MODEL_KINDS_INFO[image.kind].name}, but the ` +
+    `Data cell “${data.title || 'Data'}” above holds 2-D points. Choose a 2-D model (a flow, ` +
+    'DDPM or flow matching) in the Model cell, or an image set in the Data cell.'
+  );
 }
 
-/** The message for a model asked to learn from an image source. */
+/** The message for a 2-D model asked to learn from an image source. */
 export function imagesNotTrainable(source: ImageSource, where = 'This Data cell'): string {
   return (
-    `${where} holds an image set, ${describeImageSource(source)}; the models here are 2-D ` +
-    'models, which learn points in the plane. Image models (NICE on digits and flow matching ' +
-    'with a U-Net are in the library, lab.createModel; RealNVP/Glow and DDPM to follow) reach ' +
-    'notebooks with issue #16. To train now, choose a 2-D source ' +
-    '(Built-in, Paste points or Draw) in the Data cell; the image set can stay in a Data cell of its own.'
+    `${where} holds an image set, ${describeImageSource(source)}, and the 2-D models learn ` +
+    'points in the plane. Choose an image model in the Model cell (NICE on images, or flow ' +
+    'matching with a U-Net), or a 2-D source (Built-in, Paste points or Draw) in the Data cell.'
   );
 }

@@ -16,5 +16,6 @@ export * from './autosave';
 export * from './binary';
 export * from './weights-file';
 export * from './image-sources';
+export * from './image-models';
 export * from './image-files-data';
 export * from './autosave-images';

@@ -29,13 +29,14 @@ export const TRAIN_LIMITS: Record<'learningRate' | 'batch' | 'steps', Range> = {
 };
 
 export const VIEW_LIMITS: Record<
-  'sampleCount' | 'sampleSeed' | 'samplerSteps' | 'position',
+  'sampleCount' | 'sampleSeed' | 'samplerSteps' | 'position' | 'temperature',
   Range
 > = {
   sampleCount: { min: 16, max: 65_536, integer: true, label: 'Samples' },
   sampleSeed: { min: 0, max: 2 ** 32 - 1, integer: true, label: 'Sample seed' },
   samplerSteps: { min: 1, max: 1000, integer: true, label: 'Sampler steps' },
   position: { min: 0, max: 1, integer: false, label: 'Scrubber position' },
+  temperature: { min: 0, max: 2, integer: false, label: 'Temperature' },
 };
 
 export const COMPARE_LIMITS: Record<'sampleCount' | 'seed' | 'trainIds', Range> = {

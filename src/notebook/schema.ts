@@ -16,6 +16,8 @@
  *     ('images': a shipped set; 'image-files': a reference to the user's own files).
  * 3 — a flow-matching model's `coupling` is called `pairing` (same values, same meaning): a flow
  *     coupling layer is something else. Version 2's `coupling` migrates to `pairing`.
+ *     Added within version 3 (optional, absent in every earlier link): a Model cell's `image`
+ *     model (issue #16: NICE or U-Net flow matching on the Data cell's image set).
  */
 export const NOTEBOOK_VERSION = 3;
 
@@ -147,6 +149,21 @@ export type DataSource =
   | ShippedImagesSource
   | ImageFilesSource;
 
+/**
+ * The image model kinds a Model cell offers when its Data cell holds an image set (their options
+ * and limits: image-models.ts). 'nice' is the lab's image flow, 'flow-matching' its U-Net flow
+ * matching; a new lab image kind joins by an entry here and in IMAGE_MODEL_KINDS_INFO.
+ */
+export const IMAGE_MODEL_KINDS = ['nice', 'flow-matching'] as const;
+export type ImageModelKind = (typeof IMAGE_MODEL_KINDS)[number];
+
+/** A Model cell's image model: its kind and that kind's options (shape: the Data cell's). */
+export interface ImageModelSettings {
+  kind: ImageModelKind;
+  /** Every option of the kind (IMAGE_MODEL_KINDS_INFO[kind].options), by key. */
+  options: Record<string, number | string>;
+}
+
 export interface ModelSettings {
   family: ModelFamily;
   kind: ModelKind;
@@ -165,6 +182,11 @@ export interface ModelSettings {
   pairing?: Pairing;
   /** Flow matching with pairing 'reflow': the teacher and the pairs it makes. */
   reflow?: ReflowSettings;
+  /**
+   * An image model (for a Data cell holding an image set): present, the cell's model is this one
+   * and the 2-D settings above wait unused (seed excepted: it seeds the image model too).
+   */
+  image?: ImageModelSettings;
 }
 
 /**
@@ -242,6 +264,11 @@ export interface ViewCell extends CellBase {
    * the time of an ODE model's warp, trajectories and field (0 = data, 1 = noise).
    */
   position: number;
+  /**
+   * An image flow's sampling temperature: z = T·ε (absent: 1, the model itself; 0: the image of
+   * z = 0). Added within version 3, optional.
+   */
+  temperature?: number;
 }
 /** Compares the Train cells above it (all of them, or those listed) on the same metrics. */
 export interface CompareCell extends CellBase {

@@ -21,6 +21,7 @@ import {
   type Range,
 } from './limits';
 import { migrateNotebook } from './migrate';
+import { IMAGE_MODEL_KINDS_INFO } from './image-models';
 import {
   ACTIVATIONS,
   CELL_KINDS,
@@ -30,6 +31,7 @@ import {
   DIFFUSION_KINDS,
   FLOW_KINDS,
   FLOW_MATCHING_SAMPLERS,
+  IMAGE_MODEL_KINDS,
   IMAGE_SET_CLASSES,
   IMAGE_SET_NAMES,
   IMAGE_SET_SIZES,
@@ -43,6 +45,7 @@ import {
   familyOf,
   type Cell,
   type DataSource,
+  type ImageModelSettings,
   type ModelKind,
   type ModelSettings,
   type Notebook,
@@ -266,7 +269,39 @@ function modelSettings(value: unknown, path: string): ModelSettings {
     noiseSchedule: choice(m['noiseSchedule'], join(path, 'noiseSchedule'), NOISE_SCHEDULES),
     prediction: choice(m['prediction'], join(path, 'prediction'), PREDICTIONS),
     ...pairing(m, path, kind),
+    ...(m['image'] === undefined ? {} : { image: imageModel(m['image'], join(path, 'image')) }),
   };
+}
+
+/**
+ * A Model cell's image model: a known kind and exactly its options, each in its range or among
+ * its choices (IMAGE_MODEL_KINDS_INFO). Whether it fits the Data cell's images is the
+ * notebook's business (imageModelProblem), not the validator's.
+ */
+function imageModel(value: unknown, path: string): ImageModelSettings {
+  const m = object(value, path);
+  const kind = choice(m['kind'], join(path, 'kind'), IMAGE_MODEL_KINDS);
+  const given = object(m['options'], join(path, 'options'));
+  const info = IMAGE_MODEL_KINDS_INFO[kind];
+  const options: ImageModelSettings['options'] = {};
+  for (const option of info.options) {
+    const at = join(join(path, 'options'), option.key);
+    options[option.key] =
+      option.type === 'number'
+        ? number(given[option.key], at, option.range)
+        : choice(given[option.key], at, option.choices);
+  }
+  for (const key of Object.keys(given)) {
+    if (!(key in options)) {
+      const known = info.options.map((o) => `'${o.key}'`).join(', ');
+      fail(
+        join(join(path, 'options'), key),
+        `no such option (a '${kind}' image model has ${known})`,
+        given[key],
+      );
+    }
+  }
+  return { kind, options };
 }
 
 /**
@@ -392,6 +427,9 @@ function cell(value: unknown, path: string): Cell {
         sampler: choice(c['sampler'], at('sampler'), SAMPLERS),
         samplerSteps: number(c['samplerSteps'], at('samplerSteps'), VIEW_LIMITS.samplerSteps),
         position: number(c['position'], at('position'), VIEW_LIMITS.position),
+        ...(c['temperature'] === undefined
+          ? {}
+          : { temperature: number(c['temperature'], at('temperature'), VIEW_LIMITS.temperature) }),
       };
     case 'compare':
       return {

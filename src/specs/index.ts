@@ -5,11 +5,16 @@
  * same parser the worker's dataset spec is made from.
  */
 import {
+  IMAGE_MODEL_KINDS_INFO,
   imagesNotTrainable,
   type DataSource,
+  type ImageModelSettings,
+  type ImageShape,
   type ModelSettings,
   type TrainSettings,
 } from '../notebook';
+import type { ImageModelSpec } from '../lab/image-models';
+import type { ImageDiffusionSpec } from '../lab/image-diffusion';
 import type { DatasetSpec } from '../data/spec';
 import { parsePoints } from '../data/points';
 import type { ModelSpec } from '../lab/models';
@@ -84,6 +89,29 @@ export function modelSpec(model: ModelSettings): ModelSpec {
     timesteps: model.timesteps,
     prediction: model.prediction,
   };
+}
+
+/** The lab spec of any image model: every image kind's spec is its options, shape and seed. */
+export type ImageSpec = ImageModelSpec | ImageDiffusionSpec;
+
+/**
+ * The lab's spec for a Model cell's image model on images of `shape` (the Data cell's): the
+ * kind's family, the options as they are (IMAGE_MODEL_KINDS_INFO names them as the lab does)
+ * and the cell's seed.
+ */
+export function imageModelSpec(
+  image: ImageModelSettings,
+  shape: ImageShape,
+  seed: number,
+): ImageSpec {
+  const { family } = IMAGE_MODEL_KINDS_INFO[image.kind];
+  return {
+    ...image.options,
+    family,
+    kind: image.kind,
+    shape: [shape[0], shape[1], shape[2]],
+    seed,
+  } as ImageSpec;
 }
 
 /** The worker's run options for a Model cell's training settings. */

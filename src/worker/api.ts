@@ -8,7 +8,10 @@
  * Errors thrown in the worker arrive as rejected promises carrying the original message.
  */
 import type { AdapterSummary } from '../gpu/device';
-import type { DatasetSpec, ModelSpec, Normalization } from '../lab/models';
+import type { DatasetSpec, Normalization } from '../lab/models';
+import type { WorkerModelSpec } from './image-models';
+
+export type { WorkerModelSpec };
 import type { OptimizerSpec } from '../lab/training';
 import type { ImageDatasetSpec } from '../lab/lab';
 import type {
@@ -96,7 +99,7 @@ export interface ImageSetPreview {
 
 export interface ModelInfo {
   id: ModelId;
-  spec: ModelSpec;
+  spec: WorkerModelSpec;
   parameterCount: number;
   /** Optional extras of this model kind (flows: trace, for the warp view). */
   capabilities: { trace: boolean };
@@ -414,7 +417,7 @@ export interface LabApi {
    * Opens an image set through the lab (a shipped set is downloaded on first use; `onProgress`,
    * a comlink proxy, hears the bytes arrive and ends with phase 'ready', loaded = total).
    * Resolves once the images are in memory; rejects with the loader's message (a missing asset,
-   * a bad spec) and keeps nothing. Image sets train no model yet (issue #16).
+   * a bad spec) and keeps nothing. An image set trains an image model (createRun).
    */
   openImageSet(spec: ImageSetSpec, onProgress?: ImageSetProgressListener): Promise<ImageSetInfo>;
   /**
@@ -423,10 +426,33 @@ export interface LabApi {
    */
   imageSetPreview(id: ImageSetId, n: number, options?: { seed?: number }): Promise<ImageSetPreview>;
   disposeImageSet(id: ImageSetId): Promise<void>;
+  /**
+   * An image flow's held-out negative log-likelihood on the set's images, in bits/dim on the
+   * 8-bit pixel scale with uniform dequantization (lab bitsPerDim): the first `count` images
+   * (default min(set size, 1000)), noise seed `seed` (default 0). Rejects for other models.
+   */
+  imageBitsPerDim(
+    model: ModelId,
+    set: ImageSetId,
+    options?: { count?: number; seed?: number },
+  ): Promise<{ mean: number; standardError: number; count: number }>;
 
   /** Compiles only the kernels this model needs (cached for the session). */
-  createModel(spec: ModelSpec): Promise<ModelInfo>;
-  sample(id: ModelId, n: number, options?: { seed?: number }): Promise<Float32Array>;
+  /**
+   * A 2-D model, or an image model ({ family: 'image-flow' | 'image-diffusion', kind, shape, … },
+   * the lab's image specs) that trains on an image set (createRun with an ImageSetId).
+   */
+  createModel(spec: WorkerModelSpec): Promise<ModelInfo>;
+  /**
+   * n samples: a 2-D model's points (x0, y0, …; diffusion models take `sampler`, `steps`), or an
+   * image model's n × C × H × W intensities in [0, 1] (NICE takes `temperature`, flow matching
+   * `sampler` 'euler' | 'rk4' and `steps`).
+   */
+  sample(
+    id: ModelId,
+    n: number,
+    options?: { seed?: number; temperature?: number; sampler?: string; steps?: number },
+  ): Promise<Float32Array>;
   logProb(id: ModelId, points: Float32Array): Promise<Float32Array>;
   /** Positions after every stage (flows; rejects for models without the trace capability). */
   trace(
@@ -463,7 +489,7 @@ export interface LabApi {
    */
   createRun(
     model: ModelId,
-    dataset: DatasetId | PairsId | null,
+    dataset: DatasetId | PairsId | ImageSetId | null,
     options: RunOptions,
     onProgress?: ProgressListener,
   ): Promise<RunId>;

@@ -6,6 +6,7 @@
  */
 import { transfer } from 'comlink';
 import { openCpuLab, type CpuDataset, type CpuLabModel } from '../lab/cpu-lab';
+import { isImageSpec, type WorkerModelSpec } from './image-models';
 import type { ModelSpec, Normalization } from '../lab/models';
 import type {
   DatasetId,
@@ -201,8 +202,10 @@ export function createCpuService(fallback: CpuFallback): LabApi {
       datasets.delete(id);
     },
 
-    async createModel(spec: ModelSpec) {
-      const model = lab.createModel(spec);
+    async createModel(spec: WorkerModelSpec) {
+      // Image models train and sample with WebGPU kernels only: refused, saying so.
+      if (isImageSpec(spec)) await cannot(`An image model (${spec.family} '${spec.kind}')`)();
+      const model = lab.createModel(spec as ModelSpec);
       const record = models.add((id) => ({
         id,
         model,
@@ -363,6 +366,7 @@ export function createCpuService(fallback: CpuFallback): LabApi {
     openImageSet: cannot('Opening an image data set'),
     imageSetPreview: cannot('An image set preview'),
     disposeImageSet: cannot('An image data set'),
+    imageBitsPerDim: cannot('Held-out bits/dim of an image model'),
     debugInjectNaN: cannot('Injecting NaN into training'),
     debugLoseDevice: cannot('Losing the GPU device'),
     debugInjectGpuError: cannot('A GPU error'),

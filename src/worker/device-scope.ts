@@ -6,9 +6,9 @@
 import type { GpuDeviceLostError } from '../gpu/errors';
 import type { Lab } from '../lab/lab';
 import type { RenderPipelineCache } from '../render';
-import type { DatasetId, ModelId, PairsId } from './api';
+import type { DatasetId, ImageSetId, ModelId, PairsId } from './api';
 import type { ChunkTimer } from './gpu-timer';
-import type { DatasetRecord, ModelRecord } from './records';
+import type { DatasetRecord, ImageSetRecord, ModelRecord } from './records';
 import type { PairsRecord } from './reflow';
 import type { Registry } from './registry';
 import type { FairScheduler } from './scheduler';
@@ -29,6 +29,8 @@ export interface SessionHost {
   readonly datasets: Registry<DatasetId, DatasetRecord>;
   readonly models: Registry<ModelId, ModelRecord>;
   readonly pairs: Registry<PairsId, PairsRecord>;
+  /** Image sets (openImageSet), which image models train on. */
+  readonly imageSets: Registry<ImageSetId, ImageSetRecord>;
   /** The device scope, opened on first use; during a recovery, waits for the new one. */
   ready(): Promise<DeviceScope>;
   /** The scope if one is open and not being replaced (for code that must not wait). */

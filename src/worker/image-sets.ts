@@ -1,40 +1,26 @@
 /**
  * Image sets in the worker: opened through the lab (lab.dataset), with the loader's progress
  * sent to the page, and a preview of sample images for the Data cell. Kept apart from the 2-D
- * datasets: image sets feed no 2-D run (image models arrive with issue #16). After a device
- * loss a set is reopened from its spec on the new lab the next time it is used.
+ * datasets: image sets feed image models' runs only (createRun checks). After a device loss a
+ * set is reopened from its spec on the new lab (session.ts) or the next time it is used.
  */
 import { transfer } from 'comlink';
 import type { ImageDataset } from '../lab/lab';
-import type {
-  ImageSetId,
-  ImageSetInfo,
-  ImageSetPreview,
-  ImageSetProgress,
-  ImageSetSpec,
-  LabApi,
-} from './api';
-import { Registry } from './registry';
+import type { ImageSetId, ImageSetInfo, ImageSetPreview, ImageSetProgress, LabApi } from './api';
 import type { LabSession } from './session';
-
-interface ImageSetRecord {
-  id: ImageSetId;
-  spec: ImageSetSpec;
-  dataset: ImageDataset;
-  /** The device generation the dataset lives on. */
-  generation: number;
-}
+import type { LabImageModel } from '../lab/image-models';
+import { WorkerImageModel } from './image-models';
 
 /** Most images one preview returns. */
 export const MAX_PREVIEW_IMAGES = 256;
 
-type ImageSetMethods = Pick<LabApi, 'openImageSet' | 'imageSetPreview' | 'disposeImageSet'>;
+type ImageSetMethods = Pick<
+  LabApi,
+  'openImageSet' | 'imageSetPreview' | 'disposeImageSet' | 'imageBitsPerDim'
+>;
 
 export function imageSetMethods(session: LabSession): ImageSetMethods {
-  const sets = new Registry<ImageSetId, ImageSetRecord>(
-    'image set',
-    'open it again with openImageSet()',
-  );
+  const sets = session.imageSets;
 
   /** The record's dataset on the current device (reopened after a device loss). */
   const live = async (id: ImageSetId): Promise<ImageDataset> => {
@@ -109,8 +95,25 @@ export function imageSetMethods(session: LabSession): ImageSetMethods {
       ]);
     },
 
+    async imageBitsPerDim(modelId, id, options = {}) {
+      const record = session.models.get(modelId);
+      const model = record.model;
+      if (!(model instanceof WorkerImageModel) || model.imageSpec.family !== 'image-flow') {
+        throw new TypeError(
+          `${modelId} is not an image flow: held-out bits/dim are an image flow's exact likelihood (NICE); flow matching's need the probability-flow ODE (not yet).`,
+        );
+      }
+      const dataset = await live(id);
+      return (model.image as LabImageModel).bitsPerDim(dataset, options);
+    },
+
     async disposeImageSet(id) {
       const record = sets.get(id);
+      for (const r of session.runs.values()) {
+        if (r.dataset === id && r.progress().state === 'running') {
+          throw new Error(`${id} feeds ${r.id}, which is training; stop or dispose the run first.`);
+        }
+      }
       sets.delete(id);
       record.dataset.dispose();
     },

@@ -1,7 +1,9 @@
 /** What the worker keeps about each dataset and model, enough to rebuild them on a new device. */
-import type { Dataset, DatasetSpec, LabModel, ModelSpec, Normalization } from '../lab/models';
+import type { Dataset, DatasetSpec, LabModel, Normalization } from '../lab/models';
+import type { ImageDataset } from '../lab/lab';
 import type { TrainerState } from '../lab/training';
-import type { DatasetId, ModelId, RunId } from './api';
+import type { DatasetId, ImageSetId, ImageSetSpec, ModelId, RunId } from './api';
+import type { WorkerModelSpec } from './image-models';
 
 export interface DatasetRecord {
   readonly id: DatasetId;
@@ -23,9 +25,19 @@ export interface Checkpoint {
   optimizer?: TrainerState;
 }
 
+/** An image set: what image models train on (reopened from its spec on a new device). */
+export interface ImageSetRecord {
+  readonly id: ImageSetId;
+  readonly spec: ImageSetSpec;
+  dataset: ImageDataset;
+  /** The device generation the dataset lives on. */
+  generation: number;
+}
+
 export interface ModelRecord {
   readonly id: ModelId;
-  readonly spec: ModelSpec;
+  /** A 2-D model's spec, or an image model's (image-models.ts). */
+  readonly spec: WorkerModelSpec;
   model: LabModel;
   /** What a rollback or a rebuild on a new device restores; undefined: the spec's initial state. */
   checkpoint: Checkpoint | undefined;

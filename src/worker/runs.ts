@@ -35,6 +35,7 @@ import {
 import { GpuDeviceLostError } from '../gpu/errors';
 import type {
   DatasetId,
+  ImageSetId,
   ModelId,
   PairsId,
   ProgressListener,
@@ -47,6 +48,7 @@ import type {
 import { chunkGate, type Segment } from './chunk-gate';
 import { Pacer, checkSpeedCap } from './scheduler';
 import { restoreCheckpoint } from './records';
+import { createWorkerModel, trainRun } from './image-models';
 import type { SessionHost } from './device-scope';
 
 const DEFAULT_CHECKPOINT_MS = 3000;
@@ -98,8 +100,11 @@ export class RunController {
   constructor(
     readonly id: RunId,
     readonly model: ModelId,
-    /** A dataset, the reflow pairs a reflow student trains on, or null: imported weights only. */
-    readonly dataset: DatasetId | PairsId | null,
+    /**
+     * A dataset, the reflow pairs a reflow student trains on, the image set an image model trains
+     * on, or null: imported weights only.
+     */
+    readonly dataset: DatasetId | PairsId | ImageSetId | null,
     private readonly session: SessionHost,
     private readonly options: RunOptions,
     private readonly listener: ProgressListener | undefined,
@@ -206,7 +211,7 @@ export class RunController {
     this.pendingLosses = [];
     const scope = await this.session.ready();
     const record = this.session.models.get(this.model);
-    const fresh = await scope.lab.createModel(record.spec);
+    const fresh = await createWorkerModel(scope.lab, record.spec);
     record.model.dispose();
     record.model = fresh;
     record.checkpoint = undefined;
@@ -349,10 +354,16 @@ export class RunController {
     );
   }
 
-  /** What the run trains on: its dataset, or its reflow pairs (remade after a device loss). */
+  /**
+   * What the run trains on: its dataset, its reflow pairs or its image set (each remade after a
+   * device loss).
+   */
   private trainingData() {
     this.checkTrainable();
     const dataset = this.dataset!;
+    if (dataset.startsWith('image set:')) {
+      return this.session.imageSets.get(dataset as ImageSetId).dataset;
+    }
     return dataset.startsWith('pairs:')
       ? this.session.pairs.get(dataset as PairsId).pairs
       : this.session.datasets.get(dataset as DatasetId).dataset;
@@ -474,7 +485,7 @@ export class RunController {
       checkpointDue: true,
       sinceCheckpointMs: 0,
     };
-    segment.run = scope.lab.train(record.model, data, {
+    segment.run = trainRun(scope.lab, record.model, data, {
       steps: this.totalSteps - this.step,
       batch: this.batch,
       optimizer: this.optimizer,

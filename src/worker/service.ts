@@ -5,10 +5,19 @@
  * expected, what came, and what to do; comlink hands them to the page as rejected promises.
  */
 import { transfer } from 'comlink';
-import type { Lab } from '../lab/lab';
 import type { Normalization } from '../lab/models';
 import { trainerEma } from '../lab/training';
-import type { DatasetId, LabApi, ModelId, PairsId, RunId, ViewId, WorkerGpuReport } from './api';
+import type {
+  DatasetId,
+  ImageSetId,
+  LabApi,
+  ModelId,
+  PairsId,
+  RunId,
+  ViewId,
+  WorkerGpuReport,
+} from './api';
+import { checkRunData, createWorkerModel } from './image-models';
 import { floats, transferred } from './arrays';
 import { copyNormalization, importedValues, type ModelRecord } from './records';
 import { imageSetMethods } from './image-sets';
@@ -140,10 +149,10 @@ export function createLabService(session: LabSession): LabApi {
 
     async createModel(spec) {
       modelsBeingCreated++;
-      let created: Awaited<ReturnType<Lab['createModel']>>;
+      let created: Awaited<ReturnType<typeof createWorkerModel>>;
       try {
         // Kernels compile here: a device lost meanwhile is recovered from, not reported.
-        created = await session.onLiveDevice(({ lab }) => lab.createModel(spec));
+        created = await session.onLiveDevice(({ lab }) => createWorkerModel(lab, spec));
       } finally {
         modelsBeingCreated--;
       }
@@ -284,8 +293,15 @@ export function createLabService(session: LabSession): LabApi {
     async createRun(modelId, datasetId, options, onProgress) {
       const record = await model(modelId);
       const onPairs = datasetId !== null && datasetId.startsWith('pairs:');
+      const onImages = datasetId !== null && datasetId.startsWith('image set:');
       if (onPairs) session.pairs.get(datasetId as PairsId);
+      else if (onImages) session.imageSets.get(datasetId as ImageSetId);
       else if (datasetId !== null) session.datasets.get(datasetId as DatasetId);
+      checkRunData(
+        record.model,
+        datasetId,
+        onImages ? session.imageSets.get(datasetId as ImageSetId).dataset : undefined,
+      );
       const pairing =
         record.model.spec.family === 'diffusion' ? record.model.spec.pairing : undefined;
       // Without data (weights only), any model may have a run; it just cannot train.

@@ -7,11 +7,26 @@
 import { GpuDeviceLostError } from '../gpu/errors';
 import { openLab } from '../lab/lab';
 import { RenderPipelineCache } from '../render';
-import type { DatasetId, LabEvent, LabEventListener, ModelId, PairsId, RunId, ViewId } from './api';
+import type {
+  DatasetId,
+  ImageSetId,
+  LabEvent,
+  LabEventListener,
+  ModelId,
+  PairsId,
+  RunId,
+  ViewId,
+} from './api';
 import type { DeviceScope, SessionHost } from './device-scope';
 import { ChunkTimer } from './gpu-timer';
 import { Registry } from './registry';
-import { restoreCheckpoint, type DatasetRecord, type ModelRecord } from './records';
+import {
+  restoreCheckpoint,
+  type DatasetRecord,
+  type ImageSetRecord,
+  type ModelRecord,
+} from './records';
+import { createWorkerModel } from './image-models';
 import { pairsFromSnapshot, type PairsRecord } from './reflow';
 import type { RunController } from './runs';
 import { FairScheduler } from './scheduler';
@@ -42,6 +57,11 @@ export class LabSession implements SessionHost {
   readonly pairs = new Registry<PairsId, PairsRecord>(
     'pairs',
     'make them again with createReflowPairs()',
+  );
+  /** Image sets (image-sets.ts), which image models train on. */
+  readonly imageSets = new Registry<ImageSetId, ImageSetRecord>(
+    'image set',
+    'open it again with openImageSet()',
   );
   readonly runs = new Registry<RunId, RunController>('run', 'create it again with createRun()');
   readonly views = new Registry<ViewId, ViewController>(
@@ -214,8 +234,12 @@ export class LabSession implements SessionHost {
       for (const record of this.datasets.values()) {
         record.dataset = scope.lab.dataset(record.spec);
       }
+      for (const record of this.imageSets.values()) {
+        record.dataset = scope.lab.dataset(record.spec);
+        record.generation = scope.generation;
+      }
       for (const record of this.models.values()) {
-        record.model = await scope.lab.createModel(record.spec);
+        record.model = await createWorkerModel(scope.lab, record.spec);
         if (record.checkpoint) restoreCheckpoint(record.model, record.checkpoint);
         record.version++;
       }

@@ -159,7 +159,7 @@ describe('image sources in notebooks: schema, validation, links and files', () =
     }
   });
 
-  it('names the source and tells Model and Train cells why they cannot use it yet', () => {
+  it('names the source and tells a 2-D Model or Train cell to choose an image model', () => {
     expect(describeImageSource(SHIPPED as never)).to.equal(
       'Fashion-MNIST 14×14 (test split; classes T-shirt/top, Sneaker, Ankle boot)',
     );
@@ -172,7 +172,7 @@ describe('image sources in notebooks: schema, validation, links and files', () =
     const notebook = parseNotebook(withSource(SHIPPED));
     const model = imageDataProblem(notebook, 'model-1');
     expect(model).to.match(/^The Data cell “Data” above holds an image set, Fashion-MNIST 14×14/);
-    expect(model).to.match(/reach notebooks with issue #16/);
+    expect(model).to.match(/Choose an image model in the Model cell/);
     expect(imageDataProblem(notebook, 'train-1')).to.equal(model);
     expect(imageDataProblem(defaultNotebook(), 'train-1')).to.equal('');
   });

@@ -124,6 +124,11 @@ export class ImageSetController {
     }
   }
 
+  /** The pixels of the user's set of this hash, when this page holds them (runs train on them). */
+  pixelsOf(hash: string): ImagePixels | undefined {
+    return this.pixels.get(hash);
+  }
+
   /** Every user set in memory, for a .flowfield.json file (it keeps those its notebook uses). */
   carried(): ImageSetData[] {
     return [...this.pixels].map(([hash, set]) => ({

@@ -51,6 +51,25 @@ export interface ModelRequest {
    * can be created (to load shared weights and sample) but not trained.
    */
   teacher?: TeacherRequest;
+  /** An image model on a user's image set ('image-files'): the set's pixels. */
+  pixels?: ImagePixels;
+}
+
+/** How an image model samples: NICE takes a temperature, flow matching an ODE solver. */
+export interface ImageSampleRequest {
+  seed: number;
+  temperature?: number;
+  sampler?: 'euler' | 'rk4';
+  steps?: number;
+}
+
+/** An image model's samples: `count` images of `shape`, intensities in [0, 1]. */
+export interface ImageSamples {
+  count: number;
+  /** [channels, height, width]. */
+  shape: readonly [number, number, number];
+  /** count × channels × height × width values, image after image. */
+  values: Float32Array;
 }
 
 export interface LabClient {
@@ -100,6 +119,16 @@ export interface LabClient {
     seed: number,
     sampler?: SamplerChoice,
   ): Promise<Float32Array>;
+  /**
+   * `count` images sampled by run `runId`'s image model in the GPU side (absent where the client
+   * has no image models).
+   */
+  sampleImages?(runId: string, count: number, request: ImageSampleRequest): Promise<ImageSamples>;
+  /**
+   * An image flow's held-out bits/dim: the first `count` images of the Data cell's held-out test
+   * split (a shipped set), or undefined where the run has none (a user's set, flow matching).
+   */
+  heldOutBits?(runId: string, count: number): Promise<number | undefined>;
   /** Releases the run's model and dataset. */
   disposeRun(runId: string): Promise<void>;
   /**

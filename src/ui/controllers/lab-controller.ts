@@ -48,6 +48,7 @@ export class LabController implements ReactiveController {
       client,
       changed,
       trainingBlocked: () => this.trainingBlocked,
+      imagePixels: (hash) => this.previewer.images.pixelsOf(hash),
     });
     this.previewer = new PreviewController({
       store,

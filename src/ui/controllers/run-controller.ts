@@ -8,7 +8,7 @@
  */
 import { settingsErrors, trainInputs, type NotebookStore } from '../../notebook';
 import { errorMessage } from '../error-message';
-import type { LabClient, ModelRequest, RunProgress } from './lab-client';
+import type { ImagePixels, LabClient, ModelRequest, RunProgress } from './lab-client';
 import { modelRequest, requestKey } from './run-request';
 import { RunSamples } from './run-samples';
 import { IDLE_RUN, withProgress, type RunView } from './run-view';
@@ -20,10 +20,29 @@ const COMPILE_POLL_MS = 150;
 export interface RunHost {
   readonly store: NotebookStore;
   readonly client: LabClient;
+  /** The pixels of a user's image set by hash, where the page holds them. */
+  imagePixels?(hash: string): ImagePixels | undefined;
   /** Why nothing can train (the CPU fallback's note), or ''. */
   trainingBlocked(): string;
   /** Something a run shows changed: re-render. */
   changed(): void;
+}
+
+/**
+ * An image model on the user's own images trains on their pixels, which the notebook only
+ * references: the request carries them, or says to add the images again.
+ */
+function withPixels(
+  request: ModelRequest | string,
+  pixelsOf: (hash: string) => ImagePixels | undefined,
+): ModelRequest | string {
+  if (typeof request === 'string' || !request.model.image) return request;
+  if (request.data.kind !== 'image-files') return request;
+  const pixels = pixelsOf(request.data.hash);
+  if (!pixels) {
+    return `The images of “${request.data.label}” are not in this browser: add them again in the Data cell, then train.`;
+  }
+  return { ...request, pixels };
 }
 
 export class RunController {
@@ -74,7 +93,10 @@ export class RunController {
     }
     const { state } = this.run(trainId);
     if (this.playing.has(trainId) || ['running', 'recovering', 'preparing'].includes(state)) return;
-    const request = modelRequest(this.host.store.notebook, trainId, (id) => this.run(id));
+    const request = withPixels(
+      modelRequest(this.host.store.notebook, trainId, (id) => this.run(id)),
+      (hash) => this.host.imagePixels?.(hash),
+    );
     if (typeof request === 'string') {
       // Nothing reached the worker, so no report of its can say why.
       this.update(trainId, { state: 'failed', error: request });

@@ -3,19 +3,46 @@
  * at most every LIVE_SAMPLE_MS while training, and again when a View cell's sample settings
  * change. One sampling per run at a time; a forced refresh asked for meanwhile follows it.
  */
-import { trainInputs, viewSource, type NotebookStore, type ViewCell } from '../../notebook';
+import {
+  trainInputs,
+  viewSource,
+  type ImageModelKind,
+  type NotebookStore,
+  type ViewCell,
+} from '../../notebook';
 import { samplerChoice } from '../view-cell/samplers';
 import { errorMessage } from '../error-message';
-import type { LabClient } from './lab-client';
+import type { ImageSampleRequest, LabClient } from './lab-client';
 import type { RunView } from './run-view';
 
 /** Least time between two sample refreshes while training, ms. */
 const LIVE_SAMPLE_MS = 750;
 
+/** Steps between two held-out evaluations while training, and the images each takes. */
+export const HELD_OUT_EVERY = 50;
+export const HELD_OUT_IMAGES = 256;
+
+/** Images in a View cell's sample grid of an image model (its sample count, capped). */
+export const MAX_GRID_IMAGES = 64;
+
+export function gridCount(view: ViewCell): number {
+  return Math.min(view.sampleCount, MAX_GRID_IMAGES);
+}
+
+/**
+ * How a View cell samples an image model: its seed; NICE at its temperature, flow matching with
+ * its ODE solver (Euler unless RK4 is chosen) and step count.
+ */
+export function imageSampleRequest(view: ViewCell, kind: ImageModelKind): ImageSampleRequest {
+  if (kind === 'nice') return { seed: view.sampleSeed, temperature: view.temperature ?? 1 };
+  const sampler = view.sampler === 'rk4' ? 'rk4' : 'euler';
+  return { seed: view.sampleSeed, sampler, steps: view.samplerSteps };
+}
+
 /** What the samples need of the runs' owner. */
 export interface RunSamplesHost {
   readonly store: NotebookStore;
-  readonly client: Pick<LabClient, 'sampleModel'>;
+  readonly client: Pick<LabClient, 'sampleModel' | 'sampleImages' | 'heldOutBits'>;
   run(trainId: string): RunView;
   runIds(): Iterable<string>;
   update(trainId: string, patch: Partial<RunView>): void;
@@ -43,12 +70,32 @@ export class RunSamples {
     const view = this.viewOf(trainId);
     if (!view) return undefined;
     const model = trainInputs(this.host.store.notebook, trainId).model?.model;
+    if (model?.image) {
+      const image = imageSampleRequest(view, model.image.kind);
+      return { view, image, key: JSON.stringify([gridCount(view), image]) };
+    }
     const sampler = samplerChoice(view, model?.kind);
     return {
       view,
       sampler,
       key: JSON.stringify([view.sampleCount, view.sampleSeed, sampler]),
     };
+  }
+
+  /**
+   * An image flow's held-out bits/dim at the current step, every HELD_OUT_EVERY steps while it
+   * trains and when training ends (`force`), appended to the run's curve.
+   */
+  private async heldOut(trainId: string, force: boolean): Promise<void> {
+    const run = this.host.run(trainId);
+    const last = run.heldOut?.at(-1)?.step ?? -Infinity;
+    if (!this.host.client.heldOutBits || run.step === last) return;
+    if (!force && run.step - last < HELD_OUT_EVERY) return;
+    const step = run.step;
+    const bits = await this.host.client.heldOutBits(trainId, HELD_OUT_IMAGES);
+    if (bits === undefined) return;
+    const points = (this.host.run(trainId).heldOut ?? []).filter((p) => p.step < step);
+    this.host.update(trainId, { heldOut: [...points, { step, bits }] });
   }
 
   /** Re-samples finished runs whose view's sample settings changed. */
@@ -74,11 +121,18 @@ export class RunSamples {
     if (!force && now - (this.lastSampled.get(trainId) ?? -Infinity) < LIVE_SAMPLE_MS) return;
     const settings = this.sampleSettings(trainId);
     if (!settings) return;
-    const { view, sampler, key } = settings;
+    const { view, sampler, image, key } = settings;
     this.sampling.add(trainId);
     this.lastSampled.set(trainId, now);
     this.sampledWith.set(trainId, key);
     try {
+      if (image) {
+        if (!this.host.client.sampleImages) throw new Error('Image models need the GPU worker.');
+        const images = await this.host.client.sampleImages(trainId, gridCount(view), image);
+        this.host.update(trainId, { images });
+        await this.heldOut(trainId, force);
+        return;
+      }
       const samples = await this.host.client.sampleModel(
         trainId,
         view.sampleCount,

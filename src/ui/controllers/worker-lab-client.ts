@@ -3,18 +3,31 @@
  * the worker's specs, keeps the worker's handle ids per Train cell, and releases them.
  */
 import { proxy, transfer, type Remote } from 'comlink';
-import type { DataSource } from '../../notebook';
-import type { DatasetId, LabApi, ModelId, PairsId, RunId, RunProgress } from '../../worker/api';
-import { datasetSpec, modelSpec, runOptions } from '../../specs';
+import { imageShapeOf, isImageSource, type DataSource } from '../../notebook';
+import type {
+  DatasetId,
+  ImageSetId,
+  LabApi,
+  ModelId,
+  ModelInfo,
+  PairsId,
+  RunId,
+  RunProgress,
+} from '../../worker/api';
+import { datasetSpec, imageModelSpec, modelSpec, runOptions } from '../../specs';
 import type { LabClient, ModelRequest } from './lab-client';
 import { sampleOptions, workerViewClient } from './worker-view-client';
-import { workerImagePreview } from './image-set-client';
+import { imageSetSpec, workerImagePreview } from './image-set-client';
 
 interface Handles {
-  /** What the run trains on: the Data cell's dataset, or a reflow student's pairs. */
-  data: DatasetId | PairsId;
+  /** What the run trains on: the Data cell's dataset or image set, or a reflow student's pairs. */
+  data: DatasetId | PairsId | ImageSetId;
   model: ModelId;
   run: RunId;
+  /** An image flow on a shipped set: the set's held-out test split, opened on first use. */
+  heldOut?: Promise<ImageSetId | undefined>;
+  /** The run's image source (for its held-out split). */
+  source?: DataSource;
   /** False for a reflow student created without its teacher: its run holds weights only. */
   trainable: boolean;
   listener: ((p: RunProgress) => void) | undefined;
@@ -50,7 +63,21 @@ const NO_TEACHER =
 /** The worker's LabClient, which always imports weights. */
 export type WorkerLabClient = LabClient & Required<Pick<LabClient, 'importWeights'>>;
 
+/** The worker's spec of a request's model: an image model on the Data cell's images, or 2-D. */
+function workerModelSpec(request: ModelRequest) {
+  const { image, seed } = request.model;
+  const shape = imageShapeOf(request.data);
+  return image && shape ? imageModelSpec(image, shape, seed) : modelSpec(request.model);
+}
+
 export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
+  /** Each model's info from createModel (its spec names an image model's shape). */
+  const infos = new Map<ModelId, ModelInfo>();
+  const modelInfo = async (id: ModelId): Promise<ModelInfo> => {
+    const info = infos.get(id);
+    if (!info) throw new Error(`${id} is not one of this page's models.`);
+    return info;
+  };
   const runs = new Map<string, Handles>();
   /** Speed caps by Train cell: a run created later starts with its cell's. */
   const speedCaps = new Map<string, number>();
@@ -79,13 +106,18 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
     runs.delete(runId);
     await api.disposeRun(handles.run).catch(() => undefined);
     await api.disposeModel(handles.model).catch(() => undefined);
+    infos.delete(handles.model);
     await disposeData(handles.data);
+    const heldOut = await handles.heldOut?.catch(() => undefined);
+    if (heldOut) await disposeData(heldOut);
   }
 
-  async function disposeData(data: DatasetId | PairsId): Promise<void> {
+  async function disposeData(data: DatasetId | PairsId | ImageSetId): Promise<void> {
     const done = data.startsWith('pairs:')
       ? api.disposeReflowPairs(data as PairsId)
-      : api.disposeDataset(data as DatasetId);
+      : data.startsWith('image set:')
+        ? api.disposeImageSet(data as ImageSetId)
+        : api.disposeDataset(data as DatasetId);
     await done.catch(() => undefined);
   }
 
@@ -93,8 +125,11 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
    * A reflow student's pairs, made by its teacher's trained model; the student's own dataset
    * otherwise (and for a reflow student without a teacher, which is created but never trains).
    */
-  async function trainingData(request: ModelRequest): Promise<DatasetId | PairsId> {
+  async function trainingData(request: ModelRequest): Promise<DatasetId | PairsId | ImageSetId> {
     const { teacher } = request;
+    if (request.model.image && isImageSource(request.data)) {
+      return (await api.openImageSet(imageSetSpec(request.data, request.pixels))).id;
+    }
     if (!teacher || request.model.pairing !== 'reflow') {
       return (await api.createDataset(datasetSpec(request.data))).id;
     }
@@ -144,7 +179,9 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
       const data = await trainingData(request);
       let modelId: ModelId | undefined;
       try {
-        modelId = (await api.createModel(modelSpec(model))).id;
+        const info = await api.createModel(workerModelSpec(request));
+        modelId = info.id;
+        infos.set(modelId, info);
         // A reflow student trains only on its teacher's pairs (the worker refuses plain data):
         // without them its run holds imported weights only.
         const trainable = model.pairing !== 'reflow' || data.startsWith('pairs:');
@@ -167,6 +204,7 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
           model: modelId,
           run,
           trainable,
+          source: request.data,
           listener: undefined,
           delivered: 0,
           onDelivered: undefined,
@@ -212,6 +250,27 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
       // The worker passes sampler options through to diffusion models; flows ignore them.
       const options: { seed: number } = { seed, ...sampleOptions(sampler) };
       return api.sample(handles(runId).model, count, options);
+    },
+    async sampleImages(runId, count, request) {
+      const { model } = handles(runId);
+      const values = await api.sample(model, count, request);
+      const shape = (await modelInfo(model)).spec as { shape?: [number, number, number] };
+      if (!shape.shape) throw new Error('This run’s model is a 2-D model, not an image model.');
+      return { count, shape: shape.shape, values };
+    },
+    async heldOutBits(runId, count) {
+      const entry = handles(runId);
+      const info = infos.get(entry.model);
+      const source = entry.source;
+      if (info?.spec.family !== 'image-flow' || source?.kind !== 'images') return undefined;
+      // The test split is held out from training whatever split the Data cell trains on
+      // (for split 'test' or 'all' the dots are not held out: the cell says which split it is).
+      entry.heldOut ??= api
+        .openImageSet(imageSetSpec({ ...source, split: 'test' }, undefined))
+        .then((set) => set.id);
+      const set = await entry.heldOut;
+      if (!set) return undefined;
+      return (await api.imageBitsPerDim(entry.model, set, { count })).mean;
     },
     disposeRun: release,
     views: workerViewClient(api, (runId) => handles(runId).model, datasetSpec),

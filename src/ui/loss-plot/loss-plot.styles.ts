@@ -15,6 +15,9 @@ export const lossPlotStyles = css`
     stroke: var(--ff-muted, #5b5b60);
     stroke-opacity: 0.35;
   }
+  .held-out {
+    fill: var(--ff-warn, #d55e00);
+  }
   .smooth {
     stroke: var(--ff-accent, #0057a3);
     stroke-width: 2;

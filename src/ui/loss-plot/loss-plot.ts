@@ -56,6 +56,12 @@ export function smoothBuckets(means: ArrayLike<number>, alpha: number, size: num
   return out;
 }
 
+/** A held-out evaluation at a training step. */
+export interface HeldOutPoint {
+  step: number;
+  bits: number;
+}
+
 /** The loss curve as SVG: raw losses faint, the smoothed curve on top; linear or log scale. */
 @customElement('ff-loss-plot')
 export class FfLossPlot extends LitElement {
@@ -66,15 +72,21 @@ export class FfLossPlot extends LitElement {
   @property({ type: Number }) revision = 0;
   @property({ type: Number }) smoothing = 0.6;
   @property({ type: Boolean, attribute: 'log-scale' }) logScale = false;
+  /** Held-out evaluations (an image flow's bits/dim) drawn as dots over the training loss. */
+  @property({ attribute: false }) heldOut: readonly HeldOutPoint[] = [];
 
   override render() {
     const history = this.losses;
     const steps = history.length;
     const buckets = history.bucketsView();
     const first = buckets.count ? buckets.mean[0]! : 0;
-    const summary = steps
-      ? `Loss curve over ${steps} steps, from ${first.toFixed(3)} to ${(history.last ?? Number.NaN).toFixed(3)}.`
-      : 'Loss curve: no steps yet.';
+    const held = this.heldOut.filter((p) => Number.isFinite(p.bits));
+    const lastHeld = held.at(-1);
+    const summary =
+      (steps
+        ? `Loss curve over ${steps} steps, from ${first.toFixed(3)} to ${(history.last ?? Number.NaN).toFixed(3)}.`
+        : 'Loss curve: no steps yet.') +
+      (lastHeld ? ` Held-out ${lastHeld.bits.toFixed(3)} bits/dim at step ${lastHeld.step}.` : '');
     if (steps < 2) {
       return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${summary}>
         <text x=${W / 2} y=${H / 2} text-anchor="middle">No training steps yet</text>
@@ -83,7 +95,10 @@ export class FfLossPlot extends LitElement {
     const smoothed = smoothBuckets(buckets.mean, this.smoothing, buckets.size);
     const { min: lowest } = finiteRange(buckets.min);
     const { max: highest } = finiteRange(buckets.max);
-    const [min, max] = [lowest, highest];
+    const [min, max] = [
+      Math.min(lowest, ...held.map((p) => p.bits)),
+      Math.max(highest, ...held.map((p) => p.bits)),
+    ];
     if (!Number.isFinite(min)) {
       return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${summary}>
         <text x=${W / 2} y=${H / 2} text-anchor="middle">No finite loss yet</text>
@@ -133,6 +148,10 @@ export class FfLossPlot extends LitElement {
     >
       ${svg`<path class="raw" fill="none" d=${path(raw)}></path>
         <path class="smooth" fill="none" d=${path(smooth)}></path>
+        ${held.map(
+          (p) =>
+            svg`<circle class="held-out" r="2.5" cx=${x(Math.min(count - 1, Math.max(0, (p.step - 1) / buckets.size))).toFixed(1)} cy=${y(p.bits).toFixed(1)}></circle>`,
+        )}
         <text x="2" y=${PAD.top + 10}>${max.toPrecision(3)}</text>
         <text x="2" y=${H - PAD.bottom}>${min.toPrecision(3)}</text>
         <text x=${W - PAD.right} y=${H - 4} text-anchor="end">step ${steps}</text>

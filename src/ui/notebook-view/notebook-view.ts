@@ -6,7 +6,10 @@ import {
   CELL_KINDS,
   reflowTeacher,
   reflowTeachers,
+  dataCellAbove,
   imageDataProblem,
+  imageSettingsErrors,
+  imageShapeOf,
   settingsErrors,
   trainInputs,
   type Cell,
@@ -293,6 +296,7 @@ export class FfNotebookView extends LitElement {
           .teachers=${reflowTeachers(this.notebook, cell.id).map(({ id, title }) => ({ id, title }))}
           .teacherError=${teacher && 'error' in teacher ? teacher.error : ''}
           .dataProblem=${imageDataProblem(this.notebook, cell.id)}
+          .imageShape=${imageShapeOf(dataCellAbove(this.notebook, cell.id)?.source)}
         ></ff-model-cell>`;
       }
       case 'train':
@@ -336,7 +340,12 @@ export class FfNotebookView extends LitElement {
     if (!data) return 'Add a Data cell above the Model cell.';
     const images = imageDataProblem(this.notebook, trainId);
     if (images) return images;
-    const errors = Object.values(settingsErrors(model.model, model.train));
+    const shape = imageShapeOf(data.source);
+    const errors = Object.values(
+      model.model.image && shape
+        ? imageSettingsErrors(model.model, model.train, shape)
+        : settingsErrors(model.model, model.train),
+    );
     if (errors.length) return `Fix the model settings first: ${errors.join(' ')}`;
     // A reflow student whose teacher is missing, not flow matching or below it.
     const teacher = reflowTeacher(this.notebook, model.id);

@@ -92,6 +92,16 @@ export class FfTrainCell extends LitElement {
     emit(this, 'ff-train-command', { id: this.cell.id, command });
   }
 
+  /** An image flow's latest held-out bits/dim (the dots on the loss plot), if any. */
+  private renderHeldOut() {
+    const last = this.run.heldOut?.at(-1);
+    if (!last) return nothing;
+    return html`<p class="hint" id="held-out">
+      Held-out bits/dim (test split, first 256 images, the orange dots):
+      <output>${last.bits.toFixed(3)}</output> at step ${last.step}.
+    </p>`;
+  }
+
   override render() {
     const run = this.run;
     // The worker's state as it reports it: 'recovering' (a lost device being replaced) is busy.
@@ -204,10 +214,12 @@ export class FfTrainCell extends LitElement {
       </dl>
       <ff-loss-plot
         .losses=${run.losses}
+        .heldOut=${run.heldOut ?? []}
         .revision=${run.losses.revision}
         .smoothing=${this.cell.smoothing}
         ?log-scale=${this.cell.logScale}
       ></ff-loss-plot>
+      ${this.renderHeldOut()}
       <div class="row">
         <label for="smoothing"
           >Smoothing ${this.cell.smoothing.toFixed(2)}

@@ -23,4 +23,10 @@ export const viewCellStyles = css`
     margin: 0;
     font-size: 0.85em;
   }
+  .sample-grid {
+    image-rendering: pixelated;
+    max-width: 100%;
+    height: auto;
+    border-radius: 4px;
+  }
 `;

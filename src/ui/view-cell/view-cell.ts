@@ -1,7 +1,16 @@
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import { VIEW_LIMITS, type SamplerName, type ViewCell, type ViewOverlay } from '../../notebook';
-import type { ViewReport } from '../controllers/lab-client';
+import {
+  VIEW_LIMITS,
+  type ImageModelKind,
+  type SamplerName,
+  type ViewCell,
+  type ViewOverlay,
+} from '../../notebook';
+import type { ImageSamples, ViewReport } from '../controllers/lab-client';
+import { MAX_GRID_IMAGES } from '../controllers/run-samples';
+import { pngFromRgba, PictureUrls } from '../picture';
+import { sampleGrid, type GridPicture } from './image-samples';
 import { IDLE_RUN, type RunView } from '../controllers/lab-controller';
 import { emit } from '../events';
 import { numberField, selectField } from '../fields';
@@ -49,8 +58,15 @@ export class FfViewCell extends LitElement {
     return this.run.model?.kind;
   }
 
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.pictures.dispose();
+  }
+
   override render() {
     const { cell, run } = this;
+    const image = run.model?.image;
+    if (image) return this.renderImages(image.kind);
     return html`<div class="layout">
       ${run.views ? this.renderGpuView() : this.renderScatter()}
       <div class="controls">
@@ -87,6 +103,63 @@ export class FfViewCell extends LitElement {
           <button @click=${this.exportCsv} ?disabled=${!run.samples}>Export samples (CSV)</button>
         </div>
         <p class="hint" role="status">${this.status()}</p>
+      </div>
+    </div>`;
+  }
+
+  /** The grid's PNG URL, made once per sample set (picture.ts: no 2-D canvas on the page). */
+  private readonly pictures = new PictureUrls(2);
+  private picture: { images: ImageSamples; url: string; grid: GridPicture } | undefined;
+
+  private gridPicture(images: ImageSamples) {
+    if (this.picture?.images !== images) {
+      const grid = sampleGrid(images);
+      const url = this.pictures.add(pngFromRgba(grid.rgba, grid.width, grid.height));
+      this.picture = { images, url, grid };
+    }
+    return this.picture;
+  }
+
+  /**
+   * An image model: a live grid of its samples (drawn in the worker, refreshed while it trains),
+   * with the seed and NICE's temperature or flow matching's ODE solver and steps.
+   */
+  private renderImages(kind: ImageModelKind) {
+    const { cell, run } = this;
+    const picture = run.images ? this.gridPicture(run.images) : undefined;
+    const solver = cell.sampler === 'rk4' ? 'rk4' : 'euler';
+    return html`<div class="layout">
+      ${
+        picture
+          ? html`<img
+              id="sample-grid"
+              class="sample-grid"
+              src=${picture.url}
+              width=${picture.grid.width * 4}
+              height=${picture.grid.height * 4}
+              alt=${`${run.images!.count} images sampled from the model at step ${run.step}`}
+            />`
+          : html`<p class="hint">Train the model above to see its samples.</p>`
+      }
+      <div class="controls">
+        ${numberField({ id: 'sampleCount', value: cell.sampleCount, range: VIEW_LIMITS.sampleCount, tip: `Images in the grid: at most ${MAX_GRID_IMAGES}.`, onChange: (sampleCount) => this.patch({ sampleCount }) })}
+        ${numberField({ id: 'sampleSeed', value: cell.sampleSeed, range: VIEW_LIMITS.sampleSeed, onChange: (sampleSeed) => this.patch({ sampleSeed }) })}
+        ${
+          kind === 'nice'
+            ? numberField({
+                id: 'temperature',
+                value: cell.temperature ?? 1,
+                range: VIEW_LIMITS.temperature,
+                step: '0.05',
+                tip: 'z = T·ε: below 1 the samples are smoother and more typical; 0 gives the image of z = 0.',
+                onChange: (temperature) => this.patch({ temperature }),
+              })
+            : html`${selectField<'euler' | 'rk4'>({ id: 'sampler', label: 'Sampler', value: solver, choices: ['euler', 'rk4'], names: SAMPLER_NAMES, tip: VIEW_TIPS.sampler, onChange: (sampler) => this.patch({ sampler }) })}
+              ${numberField({ id: 'samplerSteps', value: cell.samplerSteps, range: VIEW_LIMITS.samplerSteps, tip: VIEW_TIPS.samplerSteps, onChange: (samplerSteps) => this.patch({ samplerSteps }) })}`
+        }
+        <p class="hint" role="status">
+          ${run.images ? `${run.images.count} samples of the model at step ${run.step}.` : ''}
+        </p>
       </div>
     </div>`;
   }

@@ -97,10 +97,13 @@ describe('Data cell image sets (real worker)', function () {
     await expect(cell).to.be.accessible();
 
     const train = inView(app, 'ff-train-cell')!;
-    await until(() => /issue #16/.test(train.shadowRoot!.textContent ?? ''), 'the Train cell note');
+    await until(
+      () => /Choose an image model/.test(train.shadowRoot!.textContent ?? ''),
+      'the Train cell note',
+    );
     const model = inView(app, 'ff-model-cell')!;
     expect(model.shadowRoot!.querySelector('.data-problem')!.textContent).to.match(
-      /holds an image set, MNIST 14×14.*reach notebooks with issue #16/,
+      /holds an image set, MNIST 14×14.*Choose an image model in the Model cell/,
     );
 
     // A file that is no image: the message in the cell, the notebook as it was.

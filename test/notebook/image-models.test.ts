@@ -1,0 +1,245 @@
+import { expect } from '@esm-bundle/chai';
+import {
+  IMAGE_MODEL_KINDS,
+  IMAGE_MODEL_KINDS_INFO,
+  decodeShareLink,
+  defaultImageModel,
+  defaultNotebook,
+  encodeShareLink,
+  imageDataProblem,
+  imageModelErrors,
+  imageSettingsErrors,
+  imageShapeOf,
+  niceParameters,
+  notebookFromFile,
+  notebookToFile,
+  parseNotebook,
+  type DataSource,
+  type ImageModelSettings,
+  type ImageShape,
+  type Notebook,
+} from '../../src/notebook';
+import { imageModelSpec } from '../../src/specs';
+import {
+  NICE_LIMITS,
+  niceParameterCount,
+  resolveNiceSpec,
+} from '../../src/models/image-flows/nice-spec';
+import {
+  IMAGE_FM_LIMITS,
+  resolveImageFlowMatchingSpec,
+} from '../../src/models/image-diffusion/fm-spec';
+import { errorOf } from './errors';
+
+const MNIST14: DataSource = { kind: 'images', name: 'mnist', size: 14, seed: 3 };
+
+/** The default notebook with an image set and (optionally) an image model in its Model cell. */
+function imageNotebook(image?: unknown, source: DataSource = MNIST14): Notebook {
+  const json = JSON.parse(JSON.stringify(defaultNotebook())) as {
+    cells: Record<string, Record<string, unknown>>[];
+  };
+  json.cells[1]!['source'] = source as never;
+  if (image !== undefined) json.cells[2]!['model']!['image'] = image;
+  return json as unknown as Notebook;
+}
+
+/** Whether the library's own validation accepts the spec the notebook makes (its message if not). */
+function libraryVerdict(image: ImageModelSettings, shape: ImageShape): string {
+  const spec = imageModelSpec(image, shape, 7);
+  try {
+    if (spec.family === 'image-flow' && spec.kind === 'nice') resolveNiceSpec(spec);
+    else if (spec.family === 'image-diffusion' && spec.kind === 'flow-matching')
+      resolveImageFlowMatchingSpec(spec);
+    else throw new Error(`no resolver in this test for ${spec.kind}`);
+    return '';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+describe('image models in notebooks: the kinds table, validation, links and the lab spec', () => {
+  it('mirrors the library’s limits, and agrees with its validation on every edge', () => {
+    const nice = IMAGE_MODEL_KINDS_INFO.nice.options;
+    const range = (key: string) => {
+      const option = nice.find((o) => o.key === key)!;
+      return option.type === 'number' ? [option.range.min, option.range.max] : [];
+    };
+    expect(range('layers')).to.deep.equal([...NICE_LIMITS.layers]);
+    expect(range('hidden')).to.deep.equal([...NICE_LIMITS.hidden]);
+    expect(range('hiddenLayers')).to.deep.equal([...NICE_LIMITS.hiddenLayers]);
+    const fm = IMAGE_MODEL_KINDS_INFO['flow-matching'].options[0]!;
+    expect(fm.type === 'number' && [fm.range.min, fm.range.max]).to.deep.equal([
+      ...IMAGE_FM_LIMITS.channels,
+    ]);
+    // Shapes and options on both sides of each limit: the notebook says "fine" exactly when the
+    // library accepts the spec it makes, so no image model fails later on the GPU side.
+    const shapes: ImageShape[] = [
+      [1, 14, 14],
+      [1, 28, 28],
+      [3, 8, 8],
+      [1, 7, 7], // odd sides: NICE (49 values) and the U-Net both refuse
+      [3, 7, 7], // 147 values: odd
+      [1, 5, 6], // odd height: NICE fine (30 values), U-Net not
+      [5, 8, 8], // too many channels
+      [1, 1, 2], // too small a side
+    ];
+    const variants: ImageModelSettings[] = [
+      defaultImageModel('nice', [1, 28, 28]),
+      { kind: 'nice', options: { layers: 16, hidden: 1024, hiddenLayers: 5, prior: 'gaussian' } },
+      { kind: 'nice', options: { layers: 2, hidden: 1024, hiddenLayers: 5, prior: 'logistic' } },
+      { kind: 'flow-matching', options: { channels: 16 } },
+      { kind: 'flow-matching', options: { channels: 6 } }, // not divisible by 4 groups
+      { kind: 'flow-matching', options: { channels: 3 } },
+    ];
+    let refusals = 0;
+    for (const shape of shapes) {
+      for (const image of variants) {
+        const ours = imageModelErrors(image, shape)['shape'] ?? '';
+        const theirs = libraryVerdict(image, shape);
+        const what = `${image.kind} ${JSON.stringify(image.options)} on ${shape.join('×')}: ${ours} | ${theirs}`;
+        expect(ours === '', what).to.equal(theirs === '');
+        if (ours) refusals++;
+      }
+    }
+    expect(refusals).to.be.above(10);
+  });
+
+  it('counts NICE’s parameters as the library does (the 8M cap is checked in the cell)', () => {
+    const cases: [ImageShape, { layers: number; hidden: number; hiddenLayers: number }][] = [
+      [[1, 28, 28], { layers: 4, hidden: 512, hiddenLayers: 2 }],
+      [[3, 8, 8], { layers: 3, hidden: 17, hiddenLayers: 4 }],
+      [[1, 28, 28], { layers: 16, hidden: 1024, hiddenLayers: 5 }], // over the cap
+    ];
+    for (const [shape, options] of cases) {
+      expect(niceParameters(shape, options)).to.equal(libraryNiceParameters(shape, options));
+    }
+    const over = imageModelErrors(
+      { kind: 'nice', options: { ...cases[2]![1], prior: 'logistic' } },
+      [1, 28, 28],
+    );
+    expect(over['shape']).to.include(
+      `This NICE has ${libraryNiceParameters(...cases[2]!).toLocaleString('en')} parameters, more than the 8,000,000 allowed`,
+    );
+  });
+
+  it('defaults suit the set: every kind’s defaults are accepted on MNIST 14/28 and 8×8 RGB', () => {
+    for (const kind of IMAGE_MODEL_KINDS) {
+      for (const shape of [
+        [1, 14, 14],
+        [1, 28, 28],
+        [3, 8, 8],
+      ] as ImageShape[]) {
+        const image = defaultImageModel(kind, shape);
+        expect(imageModelErrors(image, shape), `${kind} ${shape.join('×')}`).to.deep.equal({});
+        expect(libraryVerdict(image, shape)).to.equal('');
+      }
+    }
+    expect(defaultImageModel('nice', [1, 28, 28]).options['hidden']).to.equal(512);
+    expect(imageShapeOf(MNIST14)).to.deep.equal([1, 14, 14]);
+    expect(imageShapeOf({ kind: 'builtin', name: 'moons', seed: 0 })).to.equal(undefined);
+  });
+
+  it('an image model survives a link and a file unchanged; older notebooks have none', async () => {
+    for (const image of [
+      defaultImageModel('nice', [1, 14, 14]),
+      defaultImageModel('flow-matching', [1, 14, 14]),
+    ]) {
+      const notebook = parseNotebook(imageNotebook(image));
+      const cell = notebook.cells[2]!;
+      expect(cell.kind === 'model' && cell.model.image).to.deep.equal(image);
+      const fromLink = await decodeShareLink(await encodeShareLink({ notebook, weights: [] }));
+      expect(fromLink.notebook).to.deep.equal(notebook);
+      expect(notebookFromFile(notebookToFile({ notebook, weights: [] })).notebook).to.deep.equal(
+        notebook,
+      );
+    }
+    const plain = parseNotebook(defaultNotebook()).cells[2]!;
+    expect(plain.kind === 'model' && 'image' in plain.model).to.equal(false);
+  });
+
+  it('a broken image model names the field, what was expected and what was received', () => {
+    const nice = defaultImageModel('nice', [1, 14, 14]);
+    const cases: [unknown, string, RegExp][] = [
+      [
+        { ...nice, kind: 'glow' },
+        'cells[2].model.image.kind',
+        /expected one of 'nice', 'flow-matching', received the text "glow"/,
+      ],
+      [{ kind: 'nice' }, 'cells[2].model.image.options', /expected an object/],
+      [
+        { ...nice, options: { ...nice.options, layers: 17 } },
+        'cells[2].model.image.options.layers',
+        /Coupling layers: a whole number from 1 to 16, received 17/,
+      ],
+      [
+        { ...nice, options: { ...nice.options, prior: 'cauchy' } },
+        'cells[2].model.image.options.prior',
+        /'logistic', 'gaussian'/,
+      ],
+      [
+        { ...nice, options: { ...nice.options, channels: 8 } },
+        'cells[2].model.image.options.channels',
+        /no such option \(a 'nice' image model has 'layers', 'hidden', 'hiddenLayers', 'prior'\)/,
+      ],
+      [
+        { kind: 'flow-matching', options: {} },
+        'cells[2].model.image.options.channels',
+        /U-Net channels/,
+      ],
+      ['nice', 'cells[2].model.image', /expected an object/],
+    ];
+    for (const [image, path, message] of cases) {
+      const error = errorOf(imageNotebook(image));
+      expect(error.path, JSON.stringify(image)).to.equal(path);
+      expect(error.message).to.match(message);
+    }
+  });
+
+  it('a 2-D model on an image set, or an image model on points, is explained both ways', () => {
+    const twoD = parseNotebook(imageNotebook());
+    const problem = imageDataProblem(twoD, 'model-1');
+    expect(problem).to.match(/holds an image set, MNIST 14×14, and the 2-D models learn points/);
+    expect(problem).to.match(/Choose an image model in the Model cell/);
+    expect(imageDataProblem(twoD, 'train-1')).to.equal(problem);
+    const image = parseNotebook(imageNotebook(defaultImageModel('nice', [1, 14, 14])));
+    expect(imageDataProblem(image, 'model-1')).to.equal('');
+    expect(imageDataProblem(image, 'train-1')).to.equal('');
+    const onPoints = parseNotebook(
+      imageNotebook(defaultImageModel('nice', [1, 14, 14]), {
+        kind: 'builtin',
+        name: 'moons',
+        seed: 0,
+      }),
+    );
+    expect(imageDataProblem(onPoints, 'train-1')).to.match(
+      /holds an image model, NICE on images, but the Data cell “.*” above holds 2-D points/,
+    );
+    expect(imageDataProblem(defaultNotebook(), 'train-1')).to.equal('');
+  });
+
+  it('checks an image cell’s own settings, not the 2-D ones it leaves unused', () => {
+    const notebook = parseNotebook(imageNotebook(defaultImageModel('flow-matching', [1, 14, 14])));
+    const cell = notebook.cells[2]!;
+    if (cell.kind !== 'model') throw new Error('cell 2 is the Model cell');
+    const model = { ...cell.model, hidden: 9999 };
+    expect(imageSettingsErrors(model, cell.train, [1, 14, 14])).to.deep.equal({});
+    const odd = imageSettingsErrors(model, { ...cell.train, batch: 0 }, [1, 7, 7]);
+    expect(odd['batch']).to.match(/Batch size must be between 1/);
+    expect(odd['shape']).to.match(/height and width must be even; these images are 1×7×7/);
+  });
+});
+
+/** NICE's parameter count by the library's formula, for options over its cap (no validation). */
+function libraryNiceParameters(
+  shape: ImageShape,
+  options: { layers: number; hidden: number; hiddenLayers: number },
+): number {
+  return niceParameterCount({
+    family: 'image-flow',
+    kind: 'nice',
+    shape: [shape[0], shape[1], shape[2]],
+    prior: 'logistic',
+    seed: 0,
+    ...options,
+  });
+}

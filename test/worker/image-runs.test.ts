@@ -1,0 +1,188 @@
+import { expect } from '@esm-bundle/chai';
+import { proxy, type Remote } from 'comlink';
+import type { LabApi, RunProgress } from '../../src/worker/api';
+import type { WorkerHandle } from '../../src/worker/client';
+import { openLab, type Lab } from '../../src/lab/lab';
+import type { ImageSet } from '../../src/data/images/image-set';
+import { rejection, startLabWorker } from './helpers';
+
+/**
+ * 24 grey 4×4 images: a bright 2×2 block in one of four corners on a dark ground, with a little
+ * deterministic texture: structure a tiny model learns within tens of steps.
+ */
+function tinySet(): ImageSet {
+  const count = 24;
+  const pixels = new Uint8Array(count * 16);
+  for (let n = 0; n < count; n++) {
+    const corner = n % 4;
+    for (let y = 0; y < 4; y++) {
+      for (let x = 0; x < 4; x++) {
+        const top = corner < 2;
+        const left = corner % 2 === 0;
+        const inBlock = y < 2 === top && x < 2 === left;
+        pixels[n * 16 + y * 4 + x] = (inBlock ? 200 : 30) + ((n * 7 + y * 5 + x * 3) % 17);
+      }
+    }
+  }
+  return { count, channels: 1, height: 4, width: 4, pixels };
+}
+
+const NICE = {
+  family: 'image-flow',
+  kind: 'nice',
+  shape: [1, 4, 4],
+  layers: 2,
+  hidden: 16,
+  hiddenLayers: 1,
+  seed: 3,
+} as const;
+const FM = {
+  family: 'image-diffusion',
+  kind: 'flow-matching',
+  shape: [1, 4, 4],
+  channels: 4,
+  seed: 3,
+} as const;
+const OPTIONS = { steps: 60, batch: 8, optimizer: { kind: 'adam' as const, lr: 1e-2 } };
+
+const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+describe('image models through the worker API (createRun, step, sample)', () => {
+  let worker: WorkerHandle;
+  let api: Remote<LabApi>;
+  let lab: Lab;
+  before(async () => {
+    worker = startLabWorker();
+    api = worker.api;
+    lab = await openLab();
+  });
+  after(() => {
+    worker.terminate();
+    lab.dispose();
+  });
+
+  /** Trains `spec` on the tiny set through the worker; the losses in the order reported. */
+  async function trainThroughWorker(spec: typeof NICE | typeof FM, steps: number) {
+    const set = await api.openImageSet({ images: tinySet(), seed: 1 });
+    const model = await api.createModel(spec);
+    const losses: number[] = [];
+    const run = await api.createRun(
+      model.id,
+      set.id,
+      { ...OPTIONS, steps, progressIntervalMs: 0 },
+      proxy((p: RunProgress) => void losses.push(...p.losses)),
+    );
+    const end = await api.step(run, steps);
+    // Progress crosses its own port: wait until every loss arrived.
+    for (let i = 0; i < 100 && losses.length < steps; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return { set, model, run, end, losses };
+  }
+
+  it('NICE trains on an image set: every step’s loss (bits/dim) arrives and falls', async () => {
+    const { model, end, losses } = await trainThroughWorker(NICE, 60);
+    expect(model.spec).to.deep.include({ family: 'image-flow', kind: 'nice', shape: [1, 4, 4] });
+    expect(model.parameterCount).to.equal(2 * (9 * 16 + 17 * 8) + 16);
+    expect(end).to.deep.include({ state: 'done', step: 60 });
+    expect(losses).to.have.length(60);
+    // An untrained NICE is the identity z = y = (v + u) / 256: the first step's loss is the
+    // closed form 8 − log2 p_logistic(y) per pixel (u ≈ ½ on average; all images cost alike).
+    const { pixels } = tinySet();
+    const closedForm = mean(
+      Array.from(pixels, (v) => {
+        const y = (v + 0.5) / 256;
+        return 8 + (y + 2 * Math.log1p(Math.exp(-y))) / Math.LN2;
+      }),
+    );
+    expect(losses[0]).to.be.closeTo(closedForm, 0.05);
+    const last = mean(losses.slice(-5));
+    expect(last).to.be.below(closedForm - 0.3);
+  });
+
+  it('the worker’s samples are the lab’s samples of the same weights and seed', async () => {
+    const nice = await trainThroughWorker(NICE, 10);
+    const fm = await trainThroughWorker(FM, 10);
+    for (const [trained, spec, options] of [
+      [nice, NICE, { seed: 5, temperature: 0.7 }],
+      [fm, FM, { seed: 5, sampler: 'euler', steps: 3 }],
+    ] as const) {
+      const fromWorker = await api.sample(trained.model.id, 3, options);
+      expect(fromWorker.length).to.equal(3 * 16);
+      const twin = await lab.createModel(spec as never);
+      twin.importParams(new Float32Array(await api.exportParams(trained.model.id)));
+      const fromLab = await (
+        twin as { sample(n: number, o: object): Promise<Float32Array> }
+      ).sample(3, options);
+      expect(Array.from(fromWorker), spec.family).to.deep.equal(Array.from(fromLab));
+      expect(new Set(fromWorker).size, 'not a constant image').to.be.above(10);
+      twin.dispose();
+    }
+  });
+
+  it('held-out bits/dim of a trained NICE equal the lab’s on the same weights and images', async () => {
+    const { set, model } = await trainThroughWorker(NICE, 20);
+    const held = await api.openImageSet({ images: tinySet(), seed: 2 });
+    const fromWorker = await api.imageBitsPerDim(model.id, held.id, { count: 12, seed: 4 });
+    const twin = await lab.createModel(NICE);
+    twin.importParams(new Float32Array(await api.exportParams(model.id)));
+    const images = lab.dataset({ images: tinySet(), seed: 2 });
+    const fromLab = await twin.bitsPerDim(images, { count: 12, seed: 4 });
+    expect(fromWorker).to.deep.equal(fromLab);
+    expect(fromWorker.count).to.equal(12);
+    // Trained for 20 steps: below the untrained identity's cost (the first loss, ≈ 10 bits/dim).
+    const untrained = await api.createModel(NICE);
+    const before = await api.imageBitsPerDim(untrained.id, held.id, { count: 12, seed: 4 });
+    expect(fromWorker.mean).to.be.below(before.mean);
+    const fm = await api.createModel(FM);
+    expect((await rejection(api.imageBitsPerDim(fm.id, set.id))).message).to.match(
+      /is not an image flow/,
+    );
+    twin.dispose();
+  });
+
+  it('imported weights (a link, a file, the gallery) make a done run that samples the same images', async () => {
+    const trained = await trainThroughWorker(NICE, 10);
+    const params = await api.exportParams(trained.model.id);
+    const before = await api.sample(trained.model.id, 2, { seed: 8, temperature: 0.5 });
+    const fresh = await api.createModel(NICE);
+    const run = await api.createRun(fresh.id, trained.set.id, OPTIONS);
+    const report = await api.importRunWeights(run, params, {
+      step: 10,
+      normalization: { shift: [0, 0], scale: [1, 1] },
+    });
+    expect(report).to.deep.include({ state: 'done', step: 10 });
+    expect(Array.from(await api.sample(fresh.id, 2, { seed: 8, temperature: 0.5 }))).to.deep.equal(
+      Array.from(before),
+    );
+    // Training on from the import continues at step 10.
+    expect(await api.step(run, 3)).to.deep.include({ step: 13 });
+  });
+
+  it('a misfit model and data are refused before any GPU work, saying what fits', async () => {
+    const set = await api.openImageSet({ images: tinySet(), seed: 1 });
+    const points = await api.createDataset({ name: 'moons', seed: 0 });
+    const nice = await api.createModel(NICE);
+    const flow = await api.createModel({
+      family: 'flow',
+      kind: 'nice',
+      layers: 2,
+      hidden: 8,
+      seed: 0,
+    });
+    const wide = await api.createModel({ ...NICE, shape: [1, 6, 6] });
+    expect((await rejection(api.createRun(nice.id, points.id, OPTIONS))).message).to.match(
+      /learns 1×4×4 images, so it trains on an image set \(openImageSet\), not on dataset:/,
+    );
+    expect((await rejection(api.createRun(flow.id, set.id, OPTIONS))).message).to.match(
+      /is an image set, and this is a 2-D 'nice' model; image sets train image models/,
+    );
+    expect((await rejection(api.createRun(wide.id, set.id, OPTIONS))).message).to.match(
+      /shape \[1, 6, 6\].*does not match the dataset .* of shape \[1, 4, 4\]/,
+    );
+    // 2-D views refuse an image model readably.
+    expect((await rejection(api.logProb(nice.id, new Float32Array(2)))).message).to.match(
+      /is an image model of 1×4×4 images: it has no logProb of 2-D points/,
+    );
+  });
+});
