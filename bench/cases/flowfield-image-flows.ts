@@ -4,18 +4,14 @@
  * dequantization, bits/dim loss, Adam and held-out bits/dim outside the timed region). No TF.js
  * peer exists; a group without peers is timed on its own (steps/s and dispatches per step).
  */
-import { ImageDataset } from '../../src/data/images/image-dataset';
-import { resolvePreprocess } from '../../src/data/images/preprocess';
 import {
   resolveMultiscaleSpec,
   type MultiscaleImageSpec,
 } from '../../src/models/image-flows/multiscale-spec';
 import { NiceModel } from '../../src/models/image-flows/nice-model';
-import { NiceTrainingTask } from '../../src/models/image-flows/nice-training';
-import { Trainer } from '../../src/nn/trainer';
 import type { Config, Implementation, Workload } from '../harness/types';
-import { strokeImages } from './flowfield-nice';
-import { sharedGpu, trainSteps } from './flowfield-shared';
+import { imageFlowSession } from './flowfield-nice';
+import { sharedGpu } from './flowfield-shared';
 import { ADAM } from './workloads';
 
 export interface ImageFlowConfig extends Config {
@@ -72,8 +68,6 @@ export const IMAGE_FLOW_WORKLOADS: readonly Workload<ImageFlowConfig>[] = [
   },
 ];
 
-const EVAL_IMAGES = 64;
-
 function specOf(c: ImageFlowConfig): MultiscaleImageSpec {
   const common = {
     family: 'image-flow',
@@ -91,55 +85,7 @@ export const flowfieldImageFlow: Implementation<ImageFlowConfig> = {
   async setup(workload, context) {
     const gpu = await sharedGpu(context);
     const c = workload.config;
-    const spec = resolveMultiscaleSpec(specOf(c));
-    const data = new ImageDataset(gpu, { images: strokeImages(c.images, c.side) });
-    const heldOut = new ImageDataset(gpu, { images: strokeImages(EVAL_IMAGES + 1, c.side) });
-    const model = await NiceModel.createMultiscale(gpu, spec);
-    const preprocess = resolvePreprocess({ transform: 'unit', dequantize: true });
-    const sampler = await data.sampler();
-    const maxStepsPerSubmit = 64;
-    const trainer = await Trainer.create(
-      gpu,
-      (state) =>
-        NiceTrainingTask.create(
-          gpu,
-          model,
-          sampler,
-          { batch: c.batch, seed: 3, maxStepsPerSubmit, preprocess, flips: false },
-          state,
-        ),
-      {
-        optimizer: {
-          kind: 'adam',
-          lr: c.learningRate,
-          beta1: c.beta1,
-          beta2: c.beta2,
-          eps: c.epsilon,
-        },
-        maxStepsPerSubmit,
-      },
-    );
-    const heldOutSampler = await heldOut.sampler();
-    return {
-      dispatchesPerStep: trainer.dispatchesPerStep,
-      info: { parameters: model.parameterCount, evalImages: EVAL_IMAGES, loss: 'bits/dim' },
-      run: (steps) => trainSteps(gpu, trainer, steps),
-      evalLoss: async () => {
-        const logProb = await model.logProbOfDraws(heldOutSampler, preprocess, {
-          first: 1,
-          count: EVAL_IMAGES,
-          seed: 7,
-          step: 0,
-        });
-        const bits = logProb.reduce((sum, lp) => sum - lp / (model.dims * Math.LN2), 0);
-        return bits / EVAL_IMAGES;
-      },
-      dispose: () => {
-        trainer.dispose();
-        model.dispose();
-        data.dispose();
-        heldOut.dispose();
-      },
-    };
+    const model = await NiceModel.createMultiscale(gpu, resolveMultiscaleSpec(specOf(c)));
+    return imageFlowSession(gpu, model, c, 64);
   },
 };

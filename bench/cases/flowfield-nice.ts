@@ -14,8 +14,9 @@ import { NiceModel } from '../../src/models/image-flows/nice-model';
 import { resolveNiceSpec } from '../../src/models/image-flows/nice-spec';
 import { NiceTrainingTask } from '../../src/models/image-flows/nice-training';
 import { Trainer } from '../../src/nn/trainer';
-import type { Config, Implementation, Workload } from '../harness/types';
-import { sharedGpu, trainSteps } from './flowfield-shared';
+import type { GpuRuntime } from '../../src/gpu';
+import type { Config, Implementation, Session, Workload } from '../harness/types';
+import { adamOptimizer, sharedGpu, trainSteps } from './flowfield-shared';
 import { ADAM } from './workloads';
 
 export interface NiceConfig extends Config {
@@ -80,6 +81,68 @@ export function strokeImages(count: number, side: number): ImageSet {
 
 const EVAL_IMAGES = 64;
 
+/** What an image-flow bench session needs from its workload. */
+export interface ImageFlowTraining {
+  readonly side: number;
+  readonly images: number;
+  readonly batch: number;
+  readonly learningRate: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+}
+
+/**
+ * The Flowfield session of an image flow (NICE, RealNVP, Glow): `images` stroke images,
+ * dequantized to [0, 1), Adam on the bits/dim loss, `maxStepsPerSubmit` steps per submit;
+ * evalLoss is the held-out bits/dim of 64 fixed images (fixed noise). Owns `model`.
+ */
+export async function imageFlowSession(
+  gpu: GpuRuntime,
+  model: NiceModel,
+  c: ImageFlowTraining,
+  maxStepsPerSubmit: number,
+): Promise<Session> {
+  const data = new ImageDataset(gpu, { images: strokeImages(c.images, c.side) });
+  const heldOut = new ImageDataset(gpu, { images: strokeImages(EVAL_IMAGES + 1, c.side) });
+  const preprocess = resolvePreprocess({ transform: 'unit', dequantize: true });
+  const sampler = await data.sampler();
+  const trainer = await Trainer.create(
+    gpu,
+    (state) =>
+      NiceTrainingTask.create(
+        gpu,
+        model,
+        sampler,
+        { batch: c.batch, seed: 3, maxStepsPerSubmit, preprocess, flips: false },
+        state,
+      ),
+    { optimizer: adamOptimizer(c), maxStepsPerSubmit },
+  );
+  const heldOutSampler = await heldOut.sampler();
+  return {
+    dispatchesPerStep: trainer.dispatchesPerStep,
+    info: { parameters: model.parameterCount, evalImages: EVAL_IMAGES, loss: 'bits/dim' },
+    run: (steps) => trainSteps(gpu, trainer, steps),
+    evalLoss: async () => {
+      const logProb = await model.logProbOfDraws(heldOutSampler, preprocess, {
+        first: 1,
+        count: EVAL_IMAGES,
+        seed: 7,
+        step: 0,
+      });
+      const bits = logProb.reduce((sum, lp) => sum - lp / (model.dims * Math.LN2), 0);
+      return bits / EVAL_IMAGES;
+    },
+    dispose: () => {
+      trainer.dispose();
+      model.dispose();
+      data.dispose();
+      heldOut.dispose();
+    },
+  };
+}
+
 export const flowfieldNice: Implementation<NiceConfig> = {
   impl: 'flowfield',
   async setup(workload, context) {
@@ -95,54 +158,6 @@ export const flowfieldNice: Implementation<NiceConfig> = {
       prior: c.prior,
       seed: 1,
     });
-    const data = new ImageDataset(gpu, { images: strokeImages(c.images, c.side) });
-    const heldOut = new ImageDataset(gpu, { images: strokeImages(EVAL_IMAGES + 1, c.side) });
-    const model = await NiceModel.create(gpu, spec);
-    const preprocess = resolvePreprocess({ transform: 'unit', dequantize: true });
-    const sampler = await data.sampler();
-    const maxStepsPerSubmit = 256;
-    const trainer = await Trainer.create(
-      gpu,
-      (state) =>
-        NiceTrainingTask.create(
-          gpu,
-          model,
-          sampler,
-          { batch: c.batch, seed: 3, maxStepsPerSubmit, preprocess, flips: false },
-          state,
-        ),
-      {
-        optimizer: {
-          kind: 'adam',
-          lr: c.learningRate,
-          beta1: c.beta1,
-          beta2: c.beta2,
-          eps: c.epsilon,
-        },
-        maxStepsPerSubmit,
-      },
-    );
-    const heldOutSampler = await heldOut.sampler();
-    return {
-      dispatchesPerStep: trainer.dispatchesPerStep,
-      info: { parameters: model.parameterCount, evalImages: EVAL_IMAGES, loss: 'bits/dim' },
-      run: (steps) => trainSteps(gpu, trainer, steps),
-      evalLoss: async () => {
-        const logProb = await model.logProbOfDraws(heldOutSampler, preprocess, {
-          first: 1,
-          count: EVAL_IMAGES,
-          seed: 7,
-          step: 0,
-        });
-        const bits = logProb.reduce((sum, lp) => sum - lp / (model.dims * Math.LN2), 0);
-        return bits / EVAL_IMAGES;
-      },
-      dispose: () => {
-        trainer.dispose();
-        model.dispose();
-        data.dispose();
-        heldOut.dispose();
-      },
-    };
+    return imageFlowSession(gpu, await NiceModel.create(gpu, spec), c, 256);
   },
 };
