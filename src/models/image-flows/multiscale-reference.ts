@@ -9,7 +9,6 @@
  */
 import { actNormBackward, actNormForward, actNormInverse } from '../../nn/reference/norm';
 import { squeeze, unsqueeze, type MapShape } from '../../nn/reference/image';
-import { normal4, seedKey, uniform4 } from '../../rng/philox';
 import {
   couplingBackward,
   couplingForward,
@@ -20,7 +19,12 @@ import {
   mapSize,
   type CouplingCache,
 } from './flow-layers-reference';
-import { logPrior, logPriorGrad, NICE_PRIOR_STREAM } from './nice-reference';
+import {
+  imageFlowPriorDrawsCpu,
+  logPrior,
+  logPriorGrad,
+  NICE_PRIOR_STREAM,
+} from './nice-reference';
 import {
   multiscaleDims,
   multiscalePlan,
@@ -292,16 +296,5 @@ export function multiscalePriorSampleCpu(
   seed: number,
   temperature: number,
 ): Float64Array {
-  const total = count * multiscaleDims(spec);
-  const key = seedKey(seed);
-  const z = new Float64Array(total);
-  for (let q = 0; 4 * q < total; q++) {
-    const counter = [q, 0, MULTISCALE_PRIOR_STREAM, 0] as const;
-    const draws =
-      spec.prior === 'gaussian'
-        ? normal4(counter, key)
-        : uniform4(counter, key).map((u) => Math.log(u) - Math.log1p(-u));
-    for (let j = 0; j < 4 && 4 * q + j < total; j++) z[4 * q + j] = temperature * draws[j]!;
-  }
-  return z;
+  return imageFlowPriorDrawsCpu(spec.prior, count * multiscaleDims(spec), seed, temperature);
 }

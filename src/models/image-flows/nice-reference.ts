@@ -186,6 +186,29 @@ export function niceLossGradCpu(
   return { loss, grads };
 }
 
+/**
+ * `total` prior draws of an image flow's sample() (NICE, RealNVP, Glow: one Philox stream),
+ * scaled by the temperature: z = temperature · ε, ε ~ prior.
+ */
+export function imageFlowPriorDrawsCpu(
+  prior: ImageFlowPrior,
+  total: number,
+  seed: number,
+  temperature: number,
+): Float64Array {
+  const key = seedKey(seed);
+  const z = new Float64Array(total);
+  for (let q = 0; 4 * q < total; q++) {
+    const counter = [q, 0, NICE_PRIOR_STREAM, 0] as const;
+    const draws =
+      prior === 'gaussian'
+        ? normal4(counter, key)
+        : uniform4(counter, key).map((u) => Math.log(u) - Math.log1p(-u));
+    for (let j = 0; j < 4 && 4 * q + j < total; j++) z[4 * q + j] = temperature * draws[j]!;
+  }
+  return z;
+}
+
 /** The prior draws of sample(n, { seed, temperature }): z = temperature · ε, ε ~ prior. */
 export function nicePriorSampleCpu(
   spec: ResolvedNiceSpec,
@@ -193,16 +216,5 @@ export function nicePriorSampleCpu(
   seed: number,
   temperature: number,
 ): Float64Array {
-  const total = count * niceDims(spec);
-  const key = seedKey(seed);
-  const z = new Float64Array(total);
-  for (let q = 0; 4 * q < total; q++) {
-    const counter = [q, 0, NICE_PRIOR_STREAM, 0] as const;
-    const draws =
-      spec.prior === 'gaussian'
-        ? normal4(counter, key)
-        : uniform4(counter, key).map((u) => Math.log(u) - Math.log1p(-u));
-    for (let j = 0; j < 4 && 4 * q + j < total; j++) z[4 * q + j] = temperature * draws[j]!;
-  }
-  return z;
+  return imageFlowPriorDrawsCpu(spec.prior, count * niceDims(spec), seed, temperature);
 }
