@@ -11,7 +11,9 @@ import { ParameterLayout } from '../../nn/parameters';
 /** Which weights a sampler reads: the trained parameters or their EMA. */
 export type ImageWeights = 'params' | 'ema';
 
-const PARAM_USAGE = STORAGE_USAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+// STORAGE_USAGE already holds COPY_SRC | COPY_DST (read back, written whole). Not GPUBufferUsage:
+// this module loads in the CPU backend's worker too, where WebGPU's globals do not exist.
+const PARAM_USAGE = STORAGE_USAGE;
 
 export interface UNetWeights {
   unet: UNet;
