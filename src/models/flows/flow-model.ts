@@ -423,13 +423,18 @@ export class FlowModel {
     this.disposed = true;
     for (const bank of this.banks.values()) bank.dispose();
     this.banks.clear();
-    void this.fused?.then((fused) => fused?.table.dispose());
+    // Synchronously: after a device loss the pool is disposed right after its models, so a
+    // release on a later microtask would find the table gone from it (a generator still being
+    // made sees `disposed` and makes no table).
+    this.fusedTable?.dispose();
     this.params.dispose();
   }
 
   // ---- the one-dispatch generator (fused-inverse.ts) ----------------------------------
 
   private fused: Promise<{ kernel: CompiledKernel; table: PooledBuffer } | null> | undefined;
+  /** The fused generator's layer table once made (dispose() releases it). */
+  private fusedTable: PooledBuffer | undefined;
 
   /** The fused generator's kernel and layer table, or null for flows it cannot run. */
   private fusedGenerator(): Promise<{ kernel: CompiledKernel; table: PooledBuffer } | null> {
@@ -437,11 +442,13 @@ export class FlowModel {
       const plan = fusedInversePlan(this.layers, this.runtime.context.adapterInfo);
       if (!plan) return null;
       const kernel = await this.runtime.pipelines.get(fusedInverseKernel, plan.constants);
+      if (this.disposed) throw new Error('This model was disposed; create a new one.');
       const table = this.runtime.pool.upload(
         plan.table,
         GPUBufferUsage.STORAGE,
         `${this.spec.kind} fused generator layers`,
       );
+      this.fusedTable = table;
       return { kernel, table };
     })();
     this.fused.catch(() => (this.fused = undefined));

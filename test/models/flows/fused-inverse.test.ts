@@ -89,6 +89,22 @@ describe('fused flow generator: every layer inverted in one dispatch', () => {
     flow.dispose();
   });
 
+  it('dispose() gives every buffer back at once, the generator table too (a device loss disposes the pool next)', async () => {
+    const gpu = await testGpu();
+    const before = gpu.pool.stats().inUse;
+    const flow = await FlowModel.create(gpu, {
+      family: 'flow',
+      kind: 'realnvp',
+      layers: 2,
+      hidden: 8,
+      seed: 3,
+    });
+    await flow.sample(64, { seed: 1, fused: true });
+    flow.dispose();
+    // Synchronously, before any microtask: the device-loss path disposes the pool right after.
+    expect(gpu.pool.stats().inUse).to.equal(before);
+  });
+
   it('glow (LU layers) and spline flows keep the layer-by-layer path', async () => {
     const gpu = await testGpu();
     for (const kind of ['glow', 'spline'] as const) {
