@@ -60,7 +60,9 @@ async function openHost({ state, browser }, name, html) {
   await page.evaluateOnNewDocument(() => {
     window.violations = [];
     document.addEventListener('securitypolicyviolation', (event) =>
-      window.violations.push(`${event.violatedDirective} ${event.blockedURI}`),
+      window.violations.push(
+        `${event.violatedDirective} ${event.blockedURI} at ${event.sourceFile}:${event.lineNumber}:${event.columnNumber} ${event.sample}`,
+      ),
     );
   });
   try {
@@ -85,7 +87,10 @@ async function openHost({ state, browser }, name, html) {
       };
     });
     check(errors.length === 0, `page errors: ${errors.join('; ')}`);
-    check(consoleErrors.length === 0, `console errors: ${consoleErrors.join('; ')}`);
+    check(
+      consoleErrors.length === 0,
+      `console errors: ${consoleErrors.join('; ')} (CSP violations: ${shown.violations.join('; ') || 'none'})`,
+    );
     return shown;
   } catch (error) {
     throw new Error(`${error.message}\nconsole errors: ${consoleErrors.join('\n') || 'none'}`, {

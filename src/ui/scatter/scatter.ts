@@ -1,6 +1,6 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { cssomStyle } from '../cssom-style';
 import { customElement, property, state } from 'lit/decorators.js';
-import { styleMap } from 'lit/directives/style-map.js';
 import { scatterStyles } from './scatter.styles';
 import { pngFromRgba, PictureUrls } from '../picture';
 
@@ -124,7 +124,7 @@ export class FfScatter extends LitElement {
               ${this.layers.map(
                 (layer) =>
                   html`<span
-                    ><span class="swatch" style=${styleMap({ background: layer.color })}></span
+                    ><span class="swatch" ${cssomStyle({ background: layer.color })}></span
                     >${layer.label}</span
                   >`,
               )}
