@@ -6,11 +6,12 @@
 import {
   trainInputs,
   viewSource,
+  IMAGE_MODEL_KINDS_INFO,
   type ImageModelKind,
   type NotebookStore,
   type ViewCell,
 } from '../../notebook';
-import { samplerChoice } from '../view-cell/samplers';
+import { imageSampler, samplerChoice } from '../view-cell/samplers';
 import { errorMessage } from '../error-message';
 import type { ImageSampleRequest, LabClient } from './lab-client';
 import type { RunView } from './run-view';
@@ -30,13 +31,15 @@ export function gridCount(view: ViewCell): number {
 }
 
 /**
- * How a View cell samples an image model: its seed; NICE at its temperature, flow matching with
- * its ODE solver (Euler unless RK4 is chosen) and step count.
+ * How a View cell samples an image model: its seed; an image flow (NICE, RealNVP, Glow) at its
+ * temperature, flow matching with its ODE solver (Euler unless RK4 is chosen), a DDPM with DDIM
+ * (unless the ancestral sampler is chosen), and the cell's step count.
  */
 export function imageSampleRequest(view: ViewCell, kind: ImageModelKind): ImageSampleRequest {
-  if (kind === 'nice') return { seed: view.sampleSeed, temperature: view.temperature ?? 1 };
-  const sampler = view.sampler === 'rk4' ? 'rk4' : 'euler';
-  return { seed: view.sampleSeed, sampler, steps: view.samplerSteps };
+  if (IMAGE_MODEL_KINDS_INFO[kind].family === 'image-flow') {
+    return { seed: view.sampleSeed, temperature: view.temperature ?? 1 };
+  }
+  return { seed: view.sampleSeed, sampler: imageSampler(view, kind), steps: view.samplerSteps };
 }
 
 /** What the samples need of the runs' owner. */
