@@ -7,7 +7,7 @@ import {
   trainInputs,
   viewSource,
   IMAGE_MODEL_KINDS_INFO,
-  type ImageModelKind,
+  type ImageModelSettings,
   type NotebookStore,
   type ViewCell,
 } from '../../notebook';
@@ -32,14 +32,19 @@ export function gridCount(view: ViewCell): number {
 
 /**
  * How a View cell samples an image model: its seed; an image flow (NICE, RealNVP, Glow) at its
- * temperature, flow matching with its ODE solver (Euler unless RK4 is chosen), a DDPM with DDIM
- * (unless the ancestral sampler is chosen), and the cell's step count.
+ * temperature, flow matching with its ODE solver (Euler unless RK4 is chosen) and steps, a DDPM
+ * with DDIM (unless the ancestral sampler, which takes all T steps, is chosen) in the cell's
+ * steps, at most T (DDIM steps through T of the model's own noise levels at most).
  */
-export function imageSampleRequest(view: ViewCell, kind: ImageModelKind): ImageSampleRequest {
+export function imageSampleRequest(view: ViewCell, image: ImageModelSettings): ImageSampleRequest {
+  const { kind, options } = image;
   if (IMAGE_MODEL_KINDS_INFO[kind].family === 'image-flow') {
     return { seed: view.sampleSeed, temperature: view.temperature ?? 1 };
   }
-  return { seed: view.sampleSeed, sampler: imageSampler(view, kind), steps: view.samplerSteps };
+  const sampler = imageSampler(view, kind);
+  if (sampler === 'ddpm') return { seed: view.sampleSeed, sampler };
+  const most = kind === 'ddpm' ? (options['timesteps'] as number) : view.samplerSteps;
+  return { seed: view.sampleSeed, sampler, steps: Math.min(view.samplerSteps, most) };
 }
 
 /** What the samples need of the runs' owner. */
@@ -74,7 +79,7 @@ export class RunSamples {
     if (!view) return undefined;
     const model = trainInputs(this.host.store.notebook, trainId).model?.model;
     if (model?.image) {
-      const image = imageSampleRequest(view, model.image.kind);
+      const image = imageSampleRequest(view, model.image);
       return { view, image, key: JSON.stringify([gridCount(view), image]) };
     }
     const sampler = samplerChoice(view, model?.kind);
