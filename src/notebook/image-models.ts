@@ -3,9 +3,10 @@
  * a list of choices, a tip, a default sensible for the images' shape) and its shape limits. The
  * validator, the Model cell's controls, the settings checks and the lab spec (src/specs) all
  * read this table, so a new lab image kind joins by one entry here, not new plumbing. Ranges
- * mirror the library's NICE_LIMITS and IMAGE_FM_LIMITS (test/notebook/image-models.test.ts
- * checks them against the library's own validation).
+ * mirror the library's NICE_LIMITS, MULTISCALE_LIMITS, IMAGE_FM_LIMITS and the DDPM's schedule
+ * limits (test/notebook/image-models.test.ts checks them against the library's own validation).
  */
+import { MULTISCALE_RANGES, multiscaleShapeProblem, type MultiscaleKind } from './image-flow-kinds';
 import { MODEL_LIMITS, TRAIN_LIMITS, rangeError, type Range } from './limits';
 import type {
   DataSource,
@@ -84,6 +85,74 @@ export function niceParameters(shape: ImageShape, options: ImageModelSettings['o
   return (options['layers'] as number) * mlp + dims;
 }
 
+const UNET_CHANNELS: ImageNumberOption = {
+  key: 'channels',
+  type: 'number',
+  range: { min: 1, max: 128, integer: true, label: 'U-Net channels' },
+  tip: 'Feature channels of the U-Net at full resolution (twice that at half resolution).',
+  initial: ([, h]) => (h <= 8 ? 8 : 16),
+};
+
+function unetShapeProblem(shape: ImageShape, options: ImageModelSettings['options']): string {
+  const common = commonShapeProblem(shape, 'The U-Net');
+  if (common) return common;
+  if (shape[1] % 2 !== 0 || shape[2] % 2 !== 0) {
+    return `The U-Net halves the resolution once, so height and width must be even; these images are ${describeShape(shape)}: choose an even size.`;
+  }
+  const channels = options['channels'] as number;
+  // GroupNorm uses min(4, channels) groups (the library's default), which must divide them.
+  if (channels > 4 && channels % 4 !== 0) {
+    return `GroupNorm splits the U-Net's ${channels} channels into 4 groups, so U-Net channels must be a multiple of 4 (or at most 4).`;
+  }
+  return '';
+}
+
+const FLOW_PRIOR = (initial: 'logistic' | 'gaussian', tip: string): ImageChoiceOption => ({
+  key: 'prior',
+  type: 'choice',
+  label: 'Prior',
+  choices: ['logistic', 'gaussian'],
+  names: { logistic: 'Logistic', gaussian: 'Gaussian' },
+  tip,
+  initial: () => initial,
+});
+
+/** Conditioner width of RealNVP and Glow: small enough for a laptop GPU, wide enough for digits. */
+const CONDITIONER_CHANNELS: ImageNumberOption = {
+  key: 'channels',
+  type: 'number',
+  range: { ...MULTISCALE_RANGES.channels, integer: true, label: 'Conditioner channels' },
+  tip: 'Hidden channels of each coupling’s conditioner (3×3 conv → ReLU → 3×3 conv).',
+  initial: ([, h]) => (h <= 8 ? 8 : 16),
+};
+
+/** The most squeezes (up to `most`) that divide both sides, at least 1. */
+function squeezesThatFit([, h, w]: ImageShape, most: number): number {
+  let squeezes = most;
+  while (squeezes > 1 && (h % 2 ** squeezes !== 0 || w % 2 ** squeezes !== 0)) squeezes--;
+  return squeezes;
+}
+
+function multiscaleKind(
+  kind: MultiscaleKind,
+  name: string,
+  options: readonly ImageModelOption[],
+): ImageModelKindInfo {
+  return {
+    family: 'image-flow',
+    name,
+    options: [
+      ...options,
+      CONDITIONER_CHANNELS,
+      FLOW_PRIOR('gaussian', 'The base density of z: the paper used the standard Gaussian.'),
+    ],
+    shapeProblem(shape, values) {
+      const label = kind === 'realnvp' ? 'RealNVP' : 'Glow';
+      return commonShapeProblem(shape, label) || multiscaleShapeProblem(kind, shape, values);
+    },
+  };
+}
+
 export const IMAGE_MODEL_KINDS_INFO: Record<ImageModelKind, ImageModelKindInfo> = {
   nice: {
     family: 'image-flow',
@@ -135,31 +204,69 @@ export const IMAGE_MODEL_KINDS_INFO: Record<ImageModelKind, ImageModelKindInfo> 
       return '';
     },
   },
+  realnvp: multiscaleKind('realnvp', 'RealNVP on images (multi-scale)', [
+    {
+      key: 'scales',
+      type: 'number',
+      range: { ...MULTISCALE_RANGES.scales, integer: true, label: 'Scales' },
+      tip: 'Scales: each but the last squeezes the image to half its side and factors out half the channels (sides divisible by 2^(scales − 1)).',
+      // Two scales (one squeeze) when the sides are even: small enough for a laptop GPU.
+      initial: ([, h, w]) => (h % 2 === 0 && w % 2 === 0 ? 2 : 1),
+    },
+    {
+      key: 'couplingsPerScale',
+      type: 'number',
+      range: { ...MULTISCALE_RANGES.steps, integer: true, label: 'Couplings per mask' },
+      tip: 'Affine couplings of each mask type (checkerboard, then channel) per scale (the paper: 3).',
+      initial: () => 3,
+    },
+  ]),
+  glow: multiscaleKind('glow', 'Glow on images', [
+    {
+      key: 'levels',
+      type: 'number',
+      range: { ...MULTISCALE_RANGES.scales, integer: true, label: 'Levels' },
+      tip: 'Levels: each squeezes the image to half its side (sides divisible by 2^levels).',
+      initial: (shape) => squeezesThatFit(shape, 2),
+    },
+    {
+      key: 'stepsPerLevel',
+      type: 'number',
+      range: { ...MULTISCALE_RANGES.steps, integer: true, label: 'Steps per level' },
+      tip: 'ActNorm → invertible 1×1 conv → affine coupling steps per level (the paper: 32; 4 trains in minutes).',
+      initial: () => 4,
+    },
+  ]),
   'flow-matching': {
     family: 'image-diffusion',
     name: 'Flow matching (U-Net)',
+    options: [UNET_CHANNELS],
+    shapeProblem: unetShapeProblem,
+  },
+  ddpm: {
+    family: 'image-diffusion',
+    name: 'DDPM (U-Net)',
     options: [
+      UNET_CHANNELS,
       {
-        key: 'channels',
+        key: 'schedule',
+        type: 'choice',
+        label: 'Noise schedule',
+        choices: ['linear', 'cosine'],
+        names: { linear: 'Linear (Ho et al.)', cosine: 'Cosine (Nichol & Dhariwal)' },
+        tip: 'How β_t grows with t: linear from 1e-4 to 0.02 (scaled to T), or the cosine schedule.',
+        initial: () => 'linear',
+      },
+      {
+        key: 'timesteps',
         type: 'number',
-        range: { min: 1, max: 128, integer: true, label: 'U-Net channels' },
-        tip: 'Feature channels of the U-Net at full resolution (twice that at half resolution).',
-        initial: ([, h]) => (h <= 8 ? 8 : 16),
+        // MIN_TIMESTEPS, MAX_TIMESTEPS of the library's schedule.
+        range: { min: 10, max: 1000, integer: true, label: 'Diffusion steps T' },
+        tip: 'Noise levels T; the DDPM sampler takes all T steps, DDIM as few as the View cell asks.',
+        initial: () => 1000,
       },
     ],
-    shapeProblem(shape, options) {
-      const common = commonShapeProblem(shape, 'The U-Net');
-      if (common) return common;
-      if (shape[1] % 2 !== 0 || shape[2] % 2 !== 0) {
-        return `The U-Net halves the resolution once, so height and width must be even; these images are ${describeShape(shape)}: choose an even size.`;
-      }
-      const channels = options['channels'] as number;
-      // GroupNorm uses min(4, channels) groups (the library's default), which must divide them.
-      if (channels > 4 && channels % 4 !== 0) {
-        return `GroupNorm splits the U-Net's ${channels} channels into 4 groups, so U-Net channels must be a multiple of 4 (or at most 4).`;
-      }
-      return '';
-    },
+    shapeProblem: unetShapeProblem,
   },
 };
 

@@ -151,10 +151,10 @@ export type DataSource =
 
 /**
  * The image model kinds a Model cell offers when its Data cell holds an image set (their options
- * and limits: image-models.ts). 'nice' is the lab's image flow, 'flow-matching' its U-Net flow
- * matching; a new lab image kind joins by an entry here and in IMAGE_MODEL_KINDS_INFO.
+ * and limits: image-models.ts): the lab's image flows 'nice', 'realnvp', 'glow' and its U-Net
+ * models 'flow-matching', 'ddpm'; a new lab image kind joins by an entry here and in IMAGE_MODEL_KINDS_INFO.
  */
-export const IMAGE_MODEL_KINDS = ['nice', 'flow-matching'] as const;
+export const IMAGE_MODEL_KINDS = ['nice', 'realnvp', 'glow', 'flow-matching', 'ddpm'] as const;
 export type ImageModelKind = (typeof IMAGE_MODEL_KINDS)[number];
 
 /** A Model cell's image model: its kind and that kind's options (shape: the Data cell's). */

@@ -41,7 +41,8 @@ const IDENTITY: Normalization = { shift: [0, 0], scale: [1, 1] };
 export interface ImageSampleOptions {
   seed?: number;
   temperature?: number;
-  sampler?: 'euler' | 'rk4';
+  /** Flow matching: 'euler' or 'rk4'; DDPM: 'ddpm' or 'ddim'. */
+  sampler?: 'euler' | 'rk4' | 'ddpm' | 'ddim';
   steps?: number;
 }
 

@@ -29,6 +29,15 @@ import {
   IMAGE_FM_LIMITS,
   resolveImageFlowMatchingSpec,
 } from '../../src/models/image-diffusion/fm-spec';
+import {
+  MULTISCALE_LIMITS,
+  multiscalePlan,
+  resolveMultiscaleSpec,
+  type ResolvedMultiscaleSpec,
+} from '../../src/models/image-flows/multiscale-spec';
+import { resolveImageDdpmSpec } from '../../src/models/image-diffusion/ddpm-spec';
+import { MAX_TIMESTEPS, MIN_TIMESTEPS } from '../../src/models/diffusion/schedule';
+import { multiscaleParameters } from '../../src/notebook/image-flow-kinds';
 import { errorOf } from './errors';
 
 const MNIST14: DataSource = { kind: 'images', name: 'mnist', size: 14, seed: 3 };
@@ -48,9 +57,9 @@ function libraryVerdict(image: ImageModelSettings, shape: ImageShape): string {
   const spec = imageModelSpec(image, shape, 7);
   try {
     if (spec.family === 'image-flow' && spec.kind === 'nice') resolveNiceSpec(spec);
-    else if (spec.family === 'image-diffusion' && spec.kind === 'flow-matching')
-      resolveImageFlowMatchingSpec(spec);
-    else throw new Error(`no resolver in this test for ${spec.kind}`);
+    else if (spec.family === 'image-flow') resolveMultiscaleSpec(spec);
+    else if (spec.kind === 'flow-matching') resolveImageFlowMatchingSpec(spec);
+    else resolveImageDdpmSpec(spec);
     return '';
   } catch (error) {
     return (error as Error).message;
@@ -71,6 +80,19 @@ describe('image models in notebooks: the kinds table, validation, links and the 
     expect(fm.type === 'number' && [fm.range.min, fm.range.max]).to.deep.equal([
       ...IMAGE_FM_LIMITS.channels,
     ]);
+    const rangeOf = (kind: keyof typeof IMAGE_MODEL_KINDS_INFO, key: string) => {
+      const option = IMAGE_MODEL_KINDS_INFO[kind].options.find((o) => o.key === key)!;
+      return option.type === 'number' ? [option.range.min, option.range.max] : option.choices;
+    };
+    expect(rangeOf('realnvp', 'scales')).to.deep.equal([...MULTISCALE_LIMITS.scales]);
+    expect(rangeOf('realnvp', 'couplingsPerScale')).to.deep.equal([...MULTISCALE_LIMITS.steps]);
+    expect(rangeOf('glow', 'levels')).to.deep.equal([...MULTISCALE_LIMITS.scales]);
+    expect(rangeOf('glow', 'stepsPerLevel')).to.deep.equal([...MULTISCALE_LIMITS.steps]);
+    expect(rangeOf('glow', 'channels')).to.deep.equal([...MULTISCALE_LIMITS.hidden]);
+    expect(rangeOf('realnvp', 'channels')).to.deep.equal([...MULTISCALE_LIMITS.hidden]);
+    expect(rangeOf('ddpm', 'channels')).to.deep.equal([...IMAGE_FM_LIMITS.channels]);
+    expect(rangeOf('ddpm', 'timesteps')).to.deep.equal([MIN_TIMESTEPS, MAX_TIMESTEPS]);
+    expect(rangeOf('ddpm', 'schedule')).to.deep.equal(['linear', 'cosine']);
     // Shapes and options on both sides of each limit: the notebook says "fine" exactly when the
     // library accepts the spec it makes, so no image model fails later on the GPU side.
     const shapes: ImageShape[] = [
@@ -82,6 +104,13 @@ describe('image models in notebooks: the kinds table, validation, links and the 
       [1, 5, 6], // odd height: NICE fine (30 values), U-Net not
       [5, 8, 8], // too many channels
       [1, 1, 2], // too small a side
+      [1, 12, 12], // RealNVP: 3 scales fit (÷4), 4 not (÷8); Glow: 2 levels fit, 3 not
+      [1, 16, 8], // Glow: 3 levels fit, 4 not (8 ÷ 16)
+      [1, 6, 10], // one squeeze only
+      [1, 64, 64], // the largest side
+      [3, 64, 64], // deep, wide flows on RGB go over the parameter cap
+      [4, 64, 64],
+      [1, 65, 64], // over the largest side
     ];
     const variants: ImageModelSettings[] = [
       defaultImageModel('nice', [1, 28, 28]),
@@ -90,6 +119,26 @@ describe('image models in notebooks: the kinds table, validation, links and the 
       { kind: 'flow-matching', options: { channels: 16 } },
       { kind: 'flow-matching', options: { channels: 6 } }, // not divisible by 4 groups
       { kind: 'flow-matching', options: { channels: 3 } },
+      defaultImageModel('realnvp', [1, 28, 28]),
+      defaultImageModel('glow', [1, 28, 28]),
+      realnvp(3, 2, 16),
+      realnvp(4, 1, 8),
+      realnvp(1, 16, 256),
+      // Either side of the 8M cap on 3×64×64 (7,978,592 | 8,016,937) and 4×64×64 (… | 8,024,749).
+      realnvp(4, 16, 208),
+      realnvp(4, 16, 209),
+      realnvp(4, 16, 157),
+      glow(2, 4, 16),
+      glow(3, 1, 8),
+      glow(4, 2, 8),
+      glow(1, 16, 256),
+      // Either side of the cap on 3×64×64 (7,996,160 | 8,035,104) and 4×64×64 (7,993,408 | …).
+      glow(4, 16, 200),
+      glow(4, 16, 201),
+      glow(4, 16, 147),
+      { kind: 'ddpm', options: { channels: 16, schedule: 'cosine', timesteps: 10 } },
+      { kind: 'ddpm', options: { channels: 12, schedule: 'linear', timesteps: 1000 } },
+      { kind: 'ddpm', options: { channels: 10, schedule: 'linear', timesteps: 100 } },
     ];
     let refusals = 0;
     for (const shape of shapes) {
@@ -101,7 +150,33 @@ describe('image models in notebooks: the kinds table, validation, links and the 
         if (ours) refusals++;
       }
     }
-    expect(refusals).to.be.above(10);
+    expect(refusals).to.be.above(40);
+  });
+
+  it('counts RealNVP’s and Glow’s parameters as the library’s plan lays them out', () => {
+    const cases: [ImageModelSettings, ImageShape][] = [
+      [realnvp(2, 3, 16), [1, 28, 28]],
+      [realnvp(3, 2, 7), [3, 12, 12]],
+      [realnvp(4, 16, 256), [4, 64, 64]], // over the cap: not resolvable, but laid out
+      [glow(2, 4, 16), [1, 28, 28]],
+      [glow(3, 5, 33), [3, 8, 8]],
+      [glow(4, 16, 256), [4, 64, 64]],
+    ];
+    for (const [image, shape] of cases) {
+      const resolved = {
+        family: 'image-flow',
+        kind: image.kind,
+        shape: [...shape],
+        seed: 0,
+        ...image.options,
+      } as unknown as ResolvedMultiscaleSpec;
+      const kind = image.kind as 'realnvp' | 'glow';
+      expect(multiscaleParameters(kind, shape, image.options), JSON.stringify(image)).to.equal(
+        multiscalePlan(resolved).layout.total,
+      );
+    }
+    const over = imageModelErrors(glow(4, 16, 256), [4, 64, 64]);
+    expect(over['shape']).to.match(/^This Glow has 13,650,944 parameters, more than the 8,000,000/);
   });
 
   it('counts NICE’s parameters as the library does (the 8M cap is checked in the cell)', () => {
@@ -161,9 +236,9 @@ describe('image models in notebooks: the kinds table, validation, links and the 
     const nice = defaultImageModel('nice', [1, 14, 14]);
     const cases: [unknown, string, RegExp][] = [
       [
-        { ...nice, kind: 'glow' },
+        { ...nice, kind: 'spline' },
         'cells[2].model.image.kind',
-        /expected one of 'nice', 'flow-matching', received the text "glow"/,
+        /expected one of 'nice', 'realnvp', 'glow', 'flow-matching', 'ddpm', received the text "spline"/,
       ],
       [{ kind: 'nice' }, 'cells[2].model.image.options', /expected an object/],
       [
@@ -228,6 +303,14 @@ describe('image models in notebooks: the kinds table, validation, links and the 
     expect(odd['shape']).to.match(/height and width must be even; these images are 1×7×7/);
   });
 });
+
+function realnvp(scales: number, couplingsPerScale: number, channels: number): ImageModelSettings {
+  return { kind: 'realnvp', options: { scales, couplingsPerScale, channels, prior: 'gaussian' } };
+}
+
+function glow(levels: number, stepsPerLevel: number, channels: number): ImageModelSettings {
+  return { kind: 'glow', options: { levels, stepsPerLevel, channels, prior: 'logistic' } };
+}
 
 /** NICE's parameter count by the library's formula, for options over its cap (no validation). */
 function libraryNiceParameters(

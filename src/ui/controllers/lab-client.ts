@@ -56,10 +56,13 @@ export interface ModelRequest {
 }
 
 /** How an image model samples: NICE takes a temperature, flow matching an ODE solver. */
+/** Flow matching's ODE solvers and a DDPM's samplers, as a View cell offers them. */
+export type ImageSamplerName = 'euler' | 'rk4' | 'ddpm' | 'ddim';
+
 export interface ImageSampleRequest {
   seed: number;
   temperature?: number;
-  sampler?: 'euler' | 'rk4';
+  sampler?: ImageSamplerName;
   steps?: number;
 }
 

@@ -6,11 +6,12 @@
 import {
   trainInputs,
   viewSource,
-  type ImageModelKind,
+  IMAGE_MODEL_KINDS_INFO,
+  type ImageModelSettings,
   type NotebookStore,
   type ViewCell,
 } from '../../notebook';
-import { samplerChoice } from '../view-cell/samplers';
+import { imageSampler, samplerChoice } from '../view-cell/samplers';
 import { errorMessage } from '../error-message';
 import type { ImageSampleRequest, LabClient } from './lab-client';
 import type { RunView } from './run-view';
@@ -30,13 +31,20 @@ export function gridCount(view: ViewCell): number {
 }
 
 /**
- * How a View cell samples an image model: its seed; NICE at its temperature, flow matching with
- * its ODE solver (Euler unless RK4 is chosen) and step count.
+ * How a View cell samples an image model: its seed; an image flow (NICE, RealNVP, Glow) at its
+ * temperature, flow matching with its ODE solver (Euler unless RK4 is chosen) and steps, a DDPM
+ * with DDIM (unless the ancestral sampler, which takes all T steps, is chosen) in the cell's
+ * steps, at most T (DDIM steps through T of the model's own noise levels at most).
  */
-export function imageSampleRequest(view: ViewCell, kind: ImageModelKind): ImageSampleRequest {
-  if (kind === 'nice') return { seed: view.sampleSeed, temperature: view.temperature ?? 1 };
-  const sampler = view.sampler === 'rk4' ? 'rk4' : 'euler';
-  return { seed: view.sampleSeed, sampler, steps: view.samplerSteps };
+export function imageSampleRequest(view: ViewCell, image: ImageModelSettings): ImageSampleRequest {
+  const { kind, options } = image;
+  if (IMAGE_MODEL_KINDS_INFO[kind].family === 'image-flow') {
+    return { seed: view.sampleSeed, temperature: view.temperature ?? 1 };
+  }
+  const sampler = imageSampler(view, kind);
+  if (sampler === 'ddpm') return { seed: view.sampleSeed, sampler };
+  const most = kind === 'ddpm' ? (options['timesteps'] as number) : view.samplerSteps;
+  return { seed: view.sampleSeed, sampler, steps: Math.min(view.samplerSteps, most) };
 }
 
 /** What the samples need of the runs' owner. */
@@ -71,7 +79,7 @@ export class RunSamples {
     if (!view) return undefined;
     const model = trainInputs(this.host.store.notebook, trainId).model?.model;
     if (model?.image) {
-      const image = imageSampleRequest(view, model.image.kind);
+      const image = imageSampleRequest(view, model.image);
       return { view, image, key: JSON.stringify([gridCount(view), image]) };
     }
     const sampler = samplerChoice(view, model?.kind);

@@ -47,3 +47,15 @@ export function samplerChoice(
     : (DEFAULT_SAMPLER[kind!] ?? choices[0]!);
   return { sampler, steps: cell.samplerSteps };
 }
+
+/**
+ * The sampler an image model's View cell uses: a DDPM's 'ddpm' (ancestral) or 'ddim' (default),
+ * flow matching's 'rk4' or 'euler' (default).
+ */
+export function imageSampler(
+  cell: Pick<ViewCell, 'sampler'>,
+  kind: 'flow-matching' | 'ddpm' | string,
+): 'euler' | 'rk4' | 'ddpm' | 'ddim' {
+  if (kind === 'ddpm') return cell.sampler === 'ddpm' ? 'ddpm' : 'ddim';
+  return cell.sampler === 'rk4' ? 'rk4' : 'euler';
+}

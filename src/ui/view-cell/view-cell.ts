@@ -1,6 +1,7 @@
 import { LitElement, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import {
+  IMAGE_MODEL_KINDS_INFO,
   VIEW_LIMITS,
   type ImageModelKind,
   type SamplerName,
@@ -21,7 +22,7 @@ import { VIEW_TIPS } from '../learn/explanations';
 import { PALETTE, squareBounds, type FfScatter, type ScatterLayer } from '../scatter/scatter';
 import '../scatter/scatter';
 import { cellStyles } from '../shared.styles';
-import { SAMPLER_NAMES, samplerChoice, samplersFor } from './samplers';
+import { SAMPLER_NAMES, imageSampler, samplerChoice, samplersFor } from './samplers';
 import { viewCellStyles } from './view-cell.styles';
 import { effectiveOverlay, hasExactDensity, overlaysFor, viewLayers } from './view-layers';
 
@@ -122,12 +123,14 @@ export class FfViewCell extends LitElement {
 
   /**
    * An image model: a live grid of its samples (drawn in the worker, refreshed while it trains),
-   * with the seed and NICE's temperature or flow matching's ODE solver and steps.
+   * with the seed and an image flow's temperature, or flow matching's ODE solver or a DDPM's
+   * sampler (DDPM or DDIM) and steps.
    */
   private renderImages(kind: ImageModelKind) {
     const { cell, run } = this;
     const picture = run.images ? this.gridPicture(run.images) : undefined;
-    const solver = cell.sampler === 'rk4' ? 'rk4' : 'euler';
+    const sampler = imageSampler(cell, kind);
+    const samplers: readonly SamplerName[] = kind === 'ddpm' ? ['ddim', 'ddpm'] : ['euler', 'rk4'];
     return html`<div class="layout">
       ${
         picture
@@ -145,7 +148,7 @@ export class FfViewCell extends LitElement {
         ${numberField({ id: 'sampleCount', value: cell.sampleCount, range: VIEW_LIMITS.sampleCount, tip: `Images in the grid: at most ${MAX_GRID_IMAGES}.`, onChange: (sampleCount) => this.patch({ sampleCount }) })}
         ${numberField({ id: 'sampleSeed', value: cell.sampleSeed, range: VIEW_LIMITS.sampleSeed, onChange: (sampleSeed) => this.patch({ sampleSeed }) })}
         ${
-          kind === 'nice'
+          IMAGE_MODEL_KINDS_INFO[kind].family === 'image-flow'
             ? numberField({
                 id: 'temperature',
                 value: cell.temperature ?? 1,
@@ -154,7 +157,7 @@ export class FfViewCell extends LitElement {
                 tip: 'z = T·ε: below 1 the samples are smoother and more typical; 0 gives the image of z = 0.',
                 onChange: (temperature) => this.patch({ temperature }),
               })
-            : html`${selectField<'euler' | 'rk4'>({ id: 'sampler', label: 'Sampler', value: solver, choices: ['euler', 'rk4'], names: SAMPLER_NAMES, tip: VIEW_TIPS.sampler, onChange: (sampler) => this.patch({ sampler }) })}
+            : html`${selectField<SamplerName>({ id: 'sampler', label: 'Sampler', value: sampler, choices: samplers, names: SAMPLER_NAMES, tip: VIEW_TIPS.sampler, onChange: (sampler) => this.patch({ sampler }) })}
               ${numberField({ id: 'samplerSteps', value: cell.samplerSteps, range: VIEW_LIMITS.samplerSteps, tip: VIEW_TIPS.samplerSteps, onChange: (samplerSteps) => this.patch({ samplerSteps }) })}`
         }
         <p class="hint" role="status">

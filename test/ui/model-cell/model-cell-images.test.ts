@@ -11,8 +11,10 @@ import '../../../src/ui/model-cell/model-cell';
 import type { FfModelCell } from '../../../src/ui/model-cell/model-cell';
 import { imageModelSpec } from '../../../src/specs';
 import { resolveNiceSpec } from '../../../src/models/image-flows/nice-spec';
+import { resolveMultiscaleSpec } from '../../../src/models/image-flows/multiscale-spec';
 import { resolveImageFlowMatchingSpec } from '../../../src/models/image-diffusion/fm-spec';
-import type { ImageFlowMatchingSpec } from '../../../src/models/image-diffusion/fm-spec';
+import { resolveImageDdpmSpec } from '../../../src/models/image-diffusion/ddpm-spec';
+import type { ImageSpec } from '../../../src/specs';
 import { $, patches, setValue } from '../support/helpers';
 
 async function mount(cell: ModelCell, imageShape?: ImageShape): Promise<FfModelCell> {
@@ -30,6 +32,16 @@ const options = (el: FfModelCell) =>
   Array.from(($(el, '#kind') as unknown as HTMLSelectElement).options, (o) => o.value);
 const has = (el: FfModelCell, selector: string) => el.shadowRoot!.querySelector(selector) !== null;
 
+/** The library's own validation of any image spec (it throws a ModelSpecError when it refuses). */
+function resolveImageSpec(spec: ImageSpec): { shape: readonly number[] } {
+  if (spec.family === 'image-flow') {
+    return spec.kind === 'nice' ? resolveNiceSpec(spec) : resolveMultiscaleSpec(spec);
+  }
+  return spec.kind === 'flow-matching'
+    ? resolveImageFlowMatchingSpec(spec)
+    : resolveImageDdpmSpec(spec);
+}
+
 describe('<ff-model-cell> on an image set', () => {
   it('offers the image kinds only over images, with defaults the library accepts', async () => {
     const plain = await mount(createCell('model', 'm') as ModelCell);
@@ -37,9 +49,15 @@ describe('<ff-model-cell> on an image set', () => {
 
     const shape: ImageShape = [1, 28, 28];
     const el = await mount(createCell('model', 'm') as ModelCell, shape);
-    expect(options(el).slice(0, 2)).to.deep.equal(['image:nice', 'image:flow-matching']);
+    expect(options(el).slice(0, 5)).to.deep.equal([
+      'image:nice',
+      'image:realnvp',
+      'image:glow',
+      'image:flow-matching',
+      'image:ddpm',
+    ]);
     const seen = patches(el);
-    for (const kind of ['nice', 'flow-matching'] as const) {
+    for (const kind of ['nice', 'realnvp', 'glow', 'flow-matching', 'ddpm'] as const) {
       setValue($(el, '#kind'), `image:${kind}`);
       const last = seen[seen.length - 1] as { model: ModelSettings; train: unknown };
       expect(last.model.image).to.deep.equal(defaultImageModel(kind, shape));
@@ -47,11 +65,7 @@ describe('<ff-model-cell> on an image set', () => {
       expect(last.train).to.deep.equal(IMAGE_TRAIN_DEFAULTS);
       // The lab itself accepts the spec the cell's choice makes, on the set's shape.
       const spec = imageModelSpec(last.model.image!, shape, last.model.seed);
-      const resolved =
-        spec.family === 'image-flow' && spec.kind === 'nice'
-          ? resolveNiceSpec(spec)
-          : resolveImageFlowMatchingSpec(spec as ImageFlowMatchingSpec);
-      expect(resolved.shape).to.deep.equal([...shape]);
+      expect(resolveImageSpec(spec).shape).to.deep.equal([...shape]);
     }
   });
 
