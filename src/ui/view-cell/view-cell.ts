@@ -158,7 +158,18 @@ export class FfViewCell extends LitElement {
                 onChange: (temperature) => this.patch({ temperature }),
               })
             : html`${selectField<SamplerName>({ id: 'sampler', label: 'Sampler', value: sampler, choices: samplers, names: SAMPLER_NAMES, tip: VIEW_TIPS.sampler, onChange: (sampler) => this.patch({ sampler }) })}
-              ${numberField({ id: 'samplerSteps', value: cell.samplerSteps, range: VIEW_LIMITS.samplerSteps, tip: VIEW_TIPS.samplerSteps, onChange: (samplerSteps) => this.patch({ samplerSteps }) })}`
+              ${
+                // DDPM's ancestral sampler takes all T steps of its schedule: no step count.
+                sampler === 'ddpm'
+                  ? nothing
+                  : numberField({
+                      id: 'samplerSteps',
+                      value: cell.samplerSteps,
+                      range: VIEW_LIMITS.samplerSteps,
+                      tip: VIEW_TIPS.samplerSteps,
+                      onChange: (samplerSteps) => this.patch({ samplerSteps }),
+                    })
+              }`
         }
         <p class="hint" role="status">
           ${run.images ? `${run.images.count} samples of the model at step ${run.step}.` : ''}

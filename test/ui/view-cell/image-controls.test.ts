@@ -53,6 +53,15 @@ describe('<ff-view-cell> over an image model: the sample controls of each kind',
     const seen = patches(ddpm);
     setValue($(ddpm, '#sampler'), 'ddpm');
     expect(seen[seen.length - 1]).to.deep.equal({ sampler: 'ddpm' });
+    expect(ddpm.shadowRoot!.querySelector('#samplerSteps'), 'DDIM takes a step count').to.not.equal(
+      null,
+    );
+    // The ancestral sampler runs all T steps of the schedule: no step count to offer.
+    const ancestral = await mount(
+      { ...view, sampler: 'ddpm' },
+      runWith(defaultImageModel('ddpm', [1, 14, 14])),
+    );
+    expect(ancestral.shadowRoot!.querySelector('#samplerSteps')).to.equal(null);
   });
 
   it('asks the worker for what the library samples with: temperature, solver, DDIM steps ≤ T', () => {
