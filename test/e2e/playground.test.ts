@@ -106,7 +106,9 @@ describe('playground end to end (built site)', () => {
     const dataCell = shadow(notebook, 'ff-data-cell')!;
     change(shadow(dataCell, '#dataset') as HTMLSelectElement, 'moons');
     const modelCell = shadow(notebook, 'ff-model-cell')!;
-    change(shadow(modelCell, '#kind') as HTMLSelectElement, 'realnvp');
+    // The Model cell re-renders for the new data on a later frame (slow on a loaded machine).
+    const kind = await until("the Model cell's kind", () => shadow(modelCell, '#kind'), 10_000);
+    change(kind as HTMLSelectElement, 'realnvp');
     await app.updateComplete;
     // Small enough for SwiftShader on two cores.
     change(shadow(modelCell, '#layers') as HTMLInputElement, '4');
