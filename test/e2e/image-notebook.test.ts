@@ -5,6 +5,7 @@
  */
 import { expect } from '@esm-bundle/chai';
 import type { FfApp } from '../../src/ui/app/app';
+import { forgetAutosave } from './autosave';
 import { intensityByte, sampleGrid } from '../../src/ui/view-cell/image-samples';
 
 let frame: HTMLIFrameElement | undefined;
@@ -42,7 +43,10 @@ async function imgPixels(img: HTMLImageElement): Promise<Uint8ClampedArray> {
 }
 
 describe('image notebook end to end (built site)', () => {
-  afterEach(() => frame?.remove());
+  afterEach(async () => {
+    frame?.remove();
+    await forgetAutosave();
+  });
 
   it('MNIST → NICE → train → the sample grid shows the model’s samples', async function () {
     this.timeout(300_000);

@@ -6,6 +6,7 @@
  * new Data cell → train a model on it → its samples land on the drawing.
  */
 import { expect } from '@esm-bundle/chai';
+import { forgetAutosave } from './autosave';
 import { sendMouse, setViewport } from '@web/test-runner-commands';
 import { defaultNotebook, type Cell, type DataSource } from '../../src/notebook';
 import type { FfApp } from '../../src/ui/app/app';
@@ -67,7 +68,12 @@ function mean(values: readonly number[]): number {
 }
 
 describe('playground end to end (built site)', () => {
-  afterEach(() => frame?.remove());
+  // Each test opens the site fresh, whatever an earlier test file left in its autosave.
+  beforeEach(() => forgetAutosave());
+  afterEach(async () => {
+    frame?.remove();
+    await forgetAutosave();
+  });
 
   it('moons → RealNVP → flow matching → RK4 → Compare → a drawn density', async function () {
     this.timeout(600_000);
@@ -106,9 +112,7 @@ describe('playground end to end (built site)', () => {
     const dataCell = shadow(notebook, 'ff-data-cell')!;
     change(shadow(dataCell, '#dataset') as HTMLSelectElement, 'moons');
     const modelCell = shadow(notebook, 'ff-model-cell')!;
-    // The Model cell re-renders for the new data on a later frame (slow on a loaded machine).
-    const kind = await until("the Model cell's kind", () => shadow(modelCell, '#kind'), 10_000);
-    change(kind as HTMLSelectElement, 'realnvp');
+    change(shadow(modelCell, '#kind') as HTMLSelectElement, 'realnvp');
     await app.updateComplete;
     // Small enough for SwiftShader on two cores.
     change(shadow(modelCell, '#layers') as HTMLInputElement, '4');

@@ -4,6 +4,7 @@
  * dist/embed.js on one page both load and sample from their pretrained weights.
  */
 import { expect } from '@esm-bundle/chai';
+import { forgetAutosave } from './autosave';
 import type { FfApp } from '../../src/ui/app/app';
 import type { FlowfieldNotebook } from '../../src/embed/flowfield-notebook';
 import { encodeShareLink, notebookFromFile, type SharePayload } from '../../src/notebook';
@@ -42,10 +43,7 @@ describe('sharing and embedding end to end (built site)', function () {
   afterEach(async () => {
     frame?.remove();
     // The app autosaved what it opened; later tests of the built site must start clean.
-    await new Promise((resolve) => {
-      const request = indexedDB.deleteDatabase('flowfield-autosave');
-      request.onsuccess = request.onerror = request.onblocked = resolve;
-    });
+    await forgetAutosave();
   });
 
   it('a link with weights opens in the app and shows samples before any training', async () => {
