@@ -37,7 +37,7 @@ export function isImageSpec(spec: { family?: unknown }): spec is ImageSpec {
 /** The identity: image models scale their pixels themselves. */
 const IDENTITY: Normalization = { shift: [0, 0], scale: [1, 1] };
 
-/** Sampling options an image model takes (NICE: temperature; flow matching: sampler, steps). */
+/** Sampling options an image model takes (image flows: temperature; FM and DDPM: sampler, steps). */
 export interface ImageSampleOptions {
   seed?: number;
   temperature?: number;

@@ -253,9 +253,10 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
     },
     async sampleImages(runId, count, request) {
       const { model } = handles(runId);
-      const values = await api.sample(model, count, request);
+      // The shape first (cached): a 2-D model is refused before any sampling work.
       const shape = (await modelInfo(model)).spec as { shape?: [number, number, number] };
       if (!shape.shape) throw new Error('This run’s model is a 2-D model, not an image model.');
+      const values = await api.sample(model, count, request);
       return { count, shape: shape.shape, values };
     },
     async heldOutBits(runId, count) {
