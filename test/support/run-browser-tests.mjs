@@ -88,9 +88,11 @@ if (existsSync(COUNTS_FILE)) {
   const counts = JSON.parse(readFileSync(COUNTS_FILE, 'utf8'));
   const { skipped, filesFailedToLoad, slowest } = counts;
   if (slowest?.length) {
-    console.log('\nslowest test files (seconds in tests):');
-    for (const { file, seconds } of slowest)
-      console.log(`  ${seconds.toFixed(1).padStart(6)}  ${file}`);
+    console.log('\nslowest test files (wall seconds, of which in tests):');
+    for (const { file, seconds, wallSeconds } of slowest)
+      console.log(
+        `  ${wallSeconds.toFixed(1).padStart(6)} ${seconds.toFixed(1).padStart(6)}  ${file}`,
+      );
   }
   const sum = (key) => others.reduce((total, suite) => total + suite[key], 0);
   const passed = counts.passed + sum('passed');
