@@ -12,6 +12,7 @@ import {
   ExportError,
   exportDatasetSpec,
   exportPytorchProject,
+  fetchImageAsset,
   pytorchExportAssetFile,
   type ExportedFile,
 } from '../../src/export';
@@ -212,6 +213,25 @@ describe('PyTorch export', () => {
       ExportError,
       'trains NICE among the image models',
     );
+  });
+
+  it("the page's image set for the export is the file dist/data/ serves (manifest checksum)", async () => {
+    const manifest = (await fetch('/dist/data/manifest.json').then((r) => r.json())) as Record<
+      string,
+      { file: string; gzipBytes: number; sha256: string }
+    >;
+    const bytes = await fetchImageAsset('mnist-14.bin.gz');
+    expect(bytes.length).to.equal(manifest['mnist-14']!.gzipBytes);
+    // The file as stored (gzip), not a copy the server decompressed on the way.
+    const raw = await new Response(
+      new Blob([new Uint8Array(bytes)]).stream().pipeThrough(new DecompressionStream('gzip')),
+    ).arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', raw));
+    const hex = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+    expect(hex, 'sha256 of the uncompressed set').to.equal(manifest['mnist-14']!.sha256);
+    let failed = '';
+    await fetchImageAsset('no-such-set.bin.gz').catch((e: Error) => (failed = e.message));
+    expect(failed).to.contain('did not load (HTTP 404');
   });
 
   it("a reflow student goes with its teacher's weights and how the playground makes the pairs", async () => {
