@@ -4,7 +4,8 @@
  * test/support/python-tests.mjs) against the playground's float64 twin
  * (src/models/image-flows/nice-reference.ts) on the same weights and images: the parameter
  * layout and initial weights, z and log p / bits/dim, the training loss and its gradient, one
- * Adam step (the lab's optimizer twin), and PyTorch's weights read back from a notebook file.
+ * Adam step (the lab's optimizer twin), and PyTorch's weights read back from a notebook file
+ * (through the twin and the page's GPU model).
  */
 import { expect } from '@esm-bundle/chai';
 import {
@@ -18,11 +19,13 @@ import {
   resolveNiceSpec,
   type NiceModelSpec,
 } from '../../src/models/image-flows/nice-spec';
+import { NiceModel } from '../../src/models/image-flows/nice-model';
 import { createOptimizerTwin, optimizerStepTwin } from '../../src/nn/reference/optimizer';
 import { resolveOptimizer } from '../../src/nn/optimizer-config';
 import { notebookFromFile } from '../../src/notebook';
 import { imageModelSpec } from '../../src/specs';
 import { normRelativeError } from '../models/flows/layer-checks';
+import { testGpu } from '../support/gpu';
 
 interface ImageCase {
   spec: NiceModelSpec;
@@ -160,5 +163,18 @@ describe('PyTorch export: image flows (NICE) against the float64 twin', () => {
       new Float64Array(batch).fill(PRE_LOG_DET(niceDims(spec))),
     );
     expect(worstAbs(logProb, trip.logProb), 'log p (nats)').to.be.below(1e-5);
+    // The page's GPU model with those weights: the same log p in float32.
+    const gpu = await NiceModel.create(await testGpu(), spec);
+    try {
+      gpu.importParams(entry.params);
+      const onGpu = await gpu.forward(Float32Array.from(trip.y), PRE_LOG_DET(niceDims(spec)));
+      // float32 sums of 196 terms of a log p near −1 440 nats: 10⁻⁵ relative (measured 3·10⁻⁷).
+      const scale = Math.max(...trip.logProb.map(Math.abs));
+      expect(worstAbs(onGpu.logProb, trip.logProb) / scale, 'GPU log p, relative').to.be.below(
+        1e-5,
+      );
+    } finally {
+      gpu.dispose();
+    }
   });
 });
