@@ -8,6 +8,7 @@ import { GpuRuntime } from '../src/gpu';
 import { CASES } from './cases';
 import { runDiffusionQuality } from './diffusion-quality';
 import { runStraightness } from './straightness';
+import { runNiceParity } from './nice-parity';
 import { runQuality } from './quality';
 import { installGpuCounters } from './harness/gpu-counters';
 import { measureGroup } from './harness/measure';
@@ -40,6 +41,7 @@ function readOptions(): BenchOptions {
   const qualitySteps = Math.max(0, Number(params.get('quality') ?? 0) || 0);
   const diffusionQualitySteps = Math.max(0, Number(params.get('diffusionQuality') ?? 0) || 0);
   const straightnessSteps = Math.max(0, Number(params.get('straightness') ?? 0) || 0);
+  const niceParitySteps = Math.max(0, Number(params.get('niceParity') ?? 0) || 0);
   const diffusionQualityOnly = (params.get('diffusionQualityOnly') ?? '')
     .split(',')
     .map((term) => term.trim())
@@ -54,6 +56,7 @@ function readOptions(): BenchOptions {
     diffusionQualitySteps,
     diffusionQualityOnly,
     straightnessSteps,
+    niceParitySteps,
   };
 }
 
@@ -185,6 +188,12 @@ async function main(): Promise<void> {
       runStraightness(runtime, options.straightnessSteps, (result) =>
         emit({ type: 'straightness', result }),
       ),
+    );
+  }
+  const niceParitySteps = options.niceParitySteps ?? 0;
+  if (niceParitySteps > 0) {
+    await withRuntime((runtime) =>
+      runNiceParity(runtime, niceParitySteps, (result) => emit({ type: 'nice-parity', result })),
     );
   }
   await emit({ type: 'done', seconds: (performance.now() - started) / 1000 });

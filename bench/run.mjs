@@ -12,6 +12,9 @@
 //                     NFE for every sampler (the table to choose a sampler by)
 //   --diffusion-quality-only a,b  only the data/model pairs containing a or b
 //                     (e.g. checkerboard/flow-matching)
+//   --nice-parity[=N]  also train NICE on MNIST 14×14 N steps (default 500) in the lab and, after
+//                     the browser, the same NICE from the same initial weights in PyTorch
+//                     (python/bench_image_parity.py); held-out bits/dim of both side by side
 //   --straightness[=N]  also train flow matching N steps (default 1000) with independent and
 //                     minibatch-OT pairs, and a reflow student; energy distance and path gap at NFE 1/2/4
 //   --runs N          timed runs (paired rounds) per case (median; default 3, at least 2)
@@ -41,7 +44,7 @@
 //                     With --filter none the timed cases are skipped.
 import * as esbuild from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
@@ -53,7 +56,7 @@ import { computeRatios, formatDiffusionQuality, formatTable, progressLine } from
 import { formatStartup, measureStartup, STARTUP_NOTEBOOKS } from './startup/measure.mjs';
 import { formatOpening, measureOpening } from './startup/opening.mjs';
 import { formatStraightness } from './straightness-report.mjs';
-import { formatPytorch, runPytorchBench } from './pytorch.mjs';
+import { formatNiceParity, formatPytorch, runNiceParity, runPytorchBench } from './pytorch.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const benchDir = path.join(root, 'bench');
@@ -82,6 +85,7 @@ function parseArgs(argv) {
     diffusionQuality: 0,
     diffusionQualityOnly: '',
     straightness: 0,
+    niceParity: 0,
     startup: 0,
     pytorch: false,
     startupWarm: 2,
@@ -111,6 +115,9 @@ function parseArgs(argv) {
         break;
       case '--straightness':
         options.straightness = inline === undefined ? 1000 : Number.parseInt(inline, 10) || 1000;
+        break;
+      case '--nice-parity':
+        options.niceParity = inline === undefined ? 500 : Number.parseInt(inline, 10) || 500;
         break;
       case '--diffusion-quality-only':
         options.diffusionQualityOnly = value();
@@ -197,6 +204,20 @@ async function build() {
   }
 }
 
+/** A shipped image set (dist/data/, made by `npm run build`) where the unbundled lab looks: /dist/data/. */
+async function copyImageSet(file) {
+  const source = path.join(root, 'dist', 'data', file);
+  try {
+    await mkdir(path.join(distDir, 'dist', 'data'), { recursive: true });
+    await cp(source, path.join(distDir, 'dist', 'data', file));
+  } catch (error) {
+    throw new Error(
+      `${source} is needed by --nice-parity (${error.code ?? error.message}): run \`npm run build\` first.`,
+      { cause: error },
+    );
+  }
+}
+
 /** bench/dist on 127.0.0.1 and a free port (COOP/COEP with --isolate, for WASM threads). */
 function serve({ isolate }) {
   const headers = isolate
@@ -222,6 +243,7 @@ async function main() {
   const started = Date.now();
   const options = parseArgs(process.argv.slice(2));
   await build();
+  if (options.niceParity > 0) await copyImageSet('mnist-14.bin.gz');
   const { server, origin } = await serve(options);
   const query = new URLSearchParams({ runs: String(options.runs) });
   if (options.filter) query.set('filter', options.filter);
@@ -234,6 +256,7 @@ async function main() {
     query.set('diffusionQualityOnly', options.diffusionQualityOnly);
   }
   if (options.straightness > 0) query.set('straightness', String(options.straightness));
+  if (options.niceParity > 0) query.set('niceParity', String(options.niceParity));
   if (options.target) query.set('target', String(options.target));
   if (options.steps) query.set('steps', String(options.steps));
   const url = `${origin}/page.html?${query}`;
@@ -256,6 +279,7 @@ async function main() {
   const quality = [];
   const diffusionQuality = [];
   const straightness = [];
+  let niceParityPage = null;
   let csv = null;
   let environment = null;
   let pageOptions = null;
@@ -345,6 +369,12 @@ async function main() {
           );
           break;
         }
+        case 'nice-parity':
+          niceParityPage = message.result;
+          console.log(
+            `  nice parity: Flowfield trained ${message.result.config.steps} steps in ${message.result.train_seconds.toFixed(1)} s, held-out ${message.result.flowfield_bits_per_dim.toFixed(4)} bits/dim`,
+          );
+          break;
         case 'straightness': {
           const s = message.result;
           straightness.push(s);
@@ -416,6 +446,19 @@ async function main() {
       if (pytorch.failure) failures.push(pytorch.failure);
     }
 
+    let niceParity = null;
+    if (options.niceParity > 0) {
+      if (niceParityPage) {
+        const tmp = await mkdtemp(path.join(os.tmpdir(), 'flowfield-nice-parity-'));
+        const run = runNiceParity(root, niceParityPage, tmp);
+        await rm(tmp, { recursive: true, force: true });
+        niceParity = run.parity;
+        if (run.failure) failures.push(run.failure);
+      } else {
+        failures.push('--nice-parity: the page sent no NICE result');
+      }
+    }
+
     const wallSeconds = (Date.now() - started) / 1000;
     const report = {
       schema: 1,
@@ -452,6 +495,7 @@ async function main() {
       quality,
       diffusion_quality: diffusionQuality,
       straightness,
+      nice_parity: niceParity,
       load_average: os.loadavg(),
       csv_parse_1e6: csv,
       startup,
@@ -485,6 +529,10 @@ async function main() {
     if (straightness.length > 0) {
       console.log('');
       console.log(formatStraightness(straightness));
+    }
+    if (niceParity) {
+      console.log('');
+      console.log(formatNiceParity(niceParity));
     }
     if (pytorch?.rows.length) {
       console.log('');

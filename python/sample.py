@@ -37,8 +37,16 @@ def main():
     parser.add_argument("--out", default="samples.csv")
     args = parser.parse_args()
     config = load_config(os.path.join(HERE, "config.json"))
-    model = build_model(config["model"])
+    model = build_model(config["model"], config.get("imageModel"))
     load_weights(args.weights, model)
+    if getattr(model, "family", None) == "image-flow":
+        # Images: 8-bit pixels [n, c, h, w] in a torch file (torch.load), and their bits/dim.
+        out = args.out if args.out.endswith(".pt") else "samples.pt"
+        with torch.no_grad():
+            pixels = model.sample(args.n, generator=torch.Generator().manual_seed(args.seed))
+        torch.save(pixels, out)
+        print(f"wrote {args.n} images ({'×'.join(map(str, model.shape))}, uint8) to {out}")
+        return
     diffusion = hasattr(model, "draw_times")
     if args.sampler and not diffusion:
         parser.error(f"--sampler is for diffusion models; this is a {model.kind} flow, sampled by its inverse map.")

@@ -5,6 +5,7 @@
 import type { CsvBenchResult } from '../../src/data/csv-bench';
 import type { DiffusionQualityResult } from '../diffusion-quality';
 import type { StraightnessResult } from '../straightness';
+import type { NiceParityResult } from '../nice-parity';
 import type { QualityResult } from '../quality';
 import type { Config, Family, Impl, Kind } from './types';
 
@@ -92,6 +93,8 @@ export interface BenchOptions {
   diffusionQualityOnly: string[];
   /** Training steps of the straightness table (independent / minibatch-OT / reflow; 0: none). */
   straightnessSteps: number;
+  /** Steps of the NICE parity run against PyTorch (0: none). */
+  niceParitySteps?: number;
 }
 
 export type PageMessage =
@@ -103,5 +106,6 @@ export type PageMessage =
   | { type: 'quality'; result: QualityResult }
   | { type: 'diffusion-quality'; result: DiffusionQualityResult }
   | { type: 'straightness'; result: StraightnessResult }
+  | { type: 'nice-parity'; result: NiceParityResult }
   | { type: 'csv'; result: CsvBenchResult }
   | { type: 'done'; seconds: number };

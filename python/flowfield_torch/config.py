@@ -5,6 +5,7 @@ import json
 
 from .diffusion import DiffusionModel
 from .flows import FlowModel
+from .image_flows import build_image_model
 
 FORMAT = "flowfield-torch"
 
@@ -29,8 +30,11 @@ def load_config(path):
     return config
 
 
-def build_model(settings):
-    """The PyTorch model of a notebook Model cell's settings (the worker's modelSpec mapping)."""
+def build_model(settings, image=None):
+    """The PyTorch model of a notebook Model cell's settings (the worker's modelSpec mapping), or
+    with `image` (config.json's imageModel, the lab's image-model spec) that image model."""
+    if image is not None:
+        return build_image_model(image)
     family, kind = settings.get("family"), settings.get("kind")
     if family == "flow":
         return FlowModel(

@@ -9,6 +9,7 @@ import torch
 
 from . import st_io
 from .densities import sample_density
+from .image_data import ImageData, load_image_data
 
 
 class DataError(ValueError):
@@ -61,6 +62,8 @@ def load_data(folder, config):
     data = config["data"]
     shift, scale = normalization_of(config)
     source = data.get("source") or {}
+    if source.get("kind") == "images":
+        return ImageData(load_image_data(folder, config))
     if source.get("kind") == "builtin" and "file" not in data:
         return DensityData(source.get("name"), source.get("params"), shift, scale)
     name = data.get("file", "data.safetensors")

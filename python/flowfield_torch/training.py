@@ -21,6 +21,7 @@ import torch.distributed as dist
 from .config import build_model, load_config
 from .data import load_data, normalization_of
 from .ema import Ema
+from .image_data import dequantize, load_image_data
 from .reflow import reflow_data
 from .weights import load_weights, save_notebook, save_weights
 
@@ -96,7 +97,7 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
     batch = int(train["batch"])
     local = batch // env.world
     seed = int(config.get("seeds", {}).get("data", 0))
-    model = build_model(settings)
+    model = build_model(settings, config.get("imageModel"))
     shift, scale = normalization_of(config)
     with torch.no_grad():
         model.shift.copy_(shift)
@@ -170,6 +171,8 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
             # weights as its sampling weights: the file carries the EMA (checkpoint.pt both).
             with torch.no_grad():
                 model.params.copy_(ema.weights)
+        if getattr(model, "family", None) == "image-flow":
+            log(f"held-out bits/dim: {held_out_bits_per_dim(folder, config, model):.4f} (test split, first {HELD_OUT} images)")
         save_weights(os.path.join(out_dir, "weights.safetensors"), model, settings, total, train_id, normalization)
         if config.get("notebook"):
             # The notebook with these weights: Files → Open file… in the playground opens it trained.
@@ -177,6 +180,18 @@ def _train(env, folder, out_dir, steps, resume, checkpoint_every, log_every, log
                 notebook_file = json.load(f)
             save_notebook(os.path.join(out_dir, config["notebook"]), notebook_file, train_id, model, total, normalization)
     return model
+
+
+HELD_OUT = 1000
+
+
+def held_out_bits_per_dim(folder, config, model, count=HELD_OUT, seed=0):
+    """Mean bits/dim of the first `count` images of the Data cell's test split (one fixed dequantization)."""
+    pixels = load_image_data(folder, config, split="test")[:count]
+    device = model.params.device
+    with torch.no_grad():
+        y = dequantize(pixels, torch.Generator().manual_seed(seed)).to(device)
+        return float(torch.cat([model.bits_per_dim(y[i : i + 500]) for i in range(0, len(y), 500)]).mean())
 
 
 def _step(net, model, opt, data, seed, step, batch, local, env):

@@ -258,6 +258,9 @@ def main(out_dir):
     import make_sampler_fixtures
 
     make_sampler_fixtures.write(out_dir, torch.Generator().manual_seed(4321))
+    import make_image_fixtures
+
+    make_image_fixtures.write(out_dir, torch.Generator().manual_seed(99))
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { notebookFromFile } from '../notebook';
-import { exportPytorchProject } from './pytorch-project';
+import { exportPytorchProject, pytorchExportAssetFile } from './pytorch-project';
 import { zip } from './zip';
 
 const USAGE = `Usage: flowfield export NOTEBOOK.flowfield.json --out DIR [--train TRAIN_ID] [--zip]
@@ -48,6 +49,17 @@ function parse(argv: string[]) {
   return { input, out: resolve(out), train, asZip };
 }
 
+/** An image set of dist/data/ (next to this bundle, dist/cli/), which the export copies. */
+function readImageAsset(file: string): Uint8Array {
+  const path = fileURLToPath(new URL(`../data/${file}`, import.meta.url));
+  if (!existsSync(path)) {
+    throw new Error(
+      `this image notebook exports its image set ${file}, expected at ${path}: run \`npm run build\` (it writes dist/data/), then export again.`,
+    );
+  }
+  return readFileSync(path);
+}
+
 export function main(argv: string[]): number {
   let args;
   try {
@@ -59,9 +71,11 @@ export function main(argv: string[]): number {
   try {
     const text = readFileSync(args.input, 'utf8');
     const { notebook, weights } = notebookFromFile(text);
+    const assetFile = pytorchExportAssetFile(notebook, args.train);
     const files = exportPytorchProject(notebook, {
       ...(args.train ? { trainId: args.train } : {}),
       weights,
+      ...(assetFile ? { imageAsset: readImageAsset(assetFile) } : {}),
     });
     if (existsSync(args.out) && (!args.asZip ? readdirSync(args.out).length > 0 : true)) {
       throw new Error(

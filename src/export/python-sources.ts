@@ -11,6 +11,8 @@ import densitiesPy from '../../python/flowfield_torch/densities.py';
 import diffusionPy from '../../python/flowfield_torch/diffusion.py';
 import emaPy from '../../python/flowfield_torch/ema.py';
 import flowsPy from '../../python/flowfield_torch/flows.py';
+import imageDataPy from '../../python/flowfield_torch/image_data.py';
+import imageFlowsPy from '../../python/flowfield_torch/image_flows.py';
 import layoutPy from '../../python/flowfield_torch/layout.py';
 import nnPy from '../../python/flowfield_torch/nn.py';
 import philoxPy from '../../python/flowfield_torch/philox.py';
@@ -33,6 +35,8 @@ export const PYTHON_FILES: Readonly<Record<string, string>> = {
   'flowfield_torch/diffusion.py': diffusionPy,
   'flowfield_torch/ema.py': emaPy,
   'flowfield_torch/flows.py': flowsPy,
+  'flowfield_torch/image_data.py': imageDataPy,
+  'flowfield_torch/image_flows.py': imageFlowsPy,
   'flowfield_torch/layout.py': layoutPy,
   'flowfield_torch/nn.py': nnPy,
   'flowfield_torch/philox.py': philoxPy,

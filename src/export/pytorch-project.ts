@@ -24,6 +24,7 @@ import {
 } from '../notebook';
 import { seedKey } from '../rng/philox';
 import { datasetSpec } from '../specs';
+import { planImageExport, type ImageExportPlan } from './image-export';
 import { PYTHON_FILES, README_TEMPLATE } from './python-sources';
 
 /** Points of the data pool the PyTorch side samples its batches from. */
@@ -52,6 +53,24 @@ export interface PytorchExportOptions {
   trainId?: string;
   /** Trained weights of that Train cell (the notebook file's or the running model's). */
   weights?: readonly ModelWeights[];
+  /**
+   * An image notebook's image set: the bytes of the dist/data/ file pytorchExportAssetFile names
+   * (the page fetches it, the CLI reads it). Without it the project says where to put the file.
+   */
+  imageAsset?: Uint8Array;
+}
+
+/**
+ * The dist/data/ file (e.g. 'mnist-14.bin.gz') an export of this Train cell carries, or undefined
+ * for a 2-D notebook (or one the export refuses: exportPytorchProject says why).
+ */
+export function pytorchExportAssetFile(notebook: Notebook, trainId?: string): string | undefined {
+  const id = trainId ?? notebook.cells.find((c) => c.kind === 'train')?.id;
+  if (!id) return undefined;
+  const { model, data } = trainInputs(notebook, id);
+  if (!model || !data || !isImageSource(data.source)) return undefined;
+  const plan = planImageExport(model, { ...data, source: data.source });
+  return 'problem' in plan ? undefined : plan.assetFile;
 }
 
 /** The dataset spec of a Data cell's source (src/specs, the page's one mapping); image sets are an ExportError. */
@@ -92,10 +111,9 @@ export function exportPytorchProject(
     );
   }
   if (isImageSource(data.source)) {
-    throw new ExportError(
-      data.id,
-      `The PyTorch export covers the 2-D models. ${imagesNotTrainable(data.source, `Data cell ${data.id}`)}`,
-    );
+    const plan = planImageExport(model, { ...data, source: data.source });
+    if ('problem' in plan) throw new ExportError(plan.cell, plan.problem);
+    return imageProject(notebook, trainId, model, plan, options);
   }
   const { spec, source, normalizer } = resolveDataset(exportDatasetSpec(data.source));
   // The playground's own numbers (for built-ins without closed-form moments, the statistics of
@@ -160,6 +178,56 @@ export function exportPytorchProject(
     TITLE: notebook.title,
     TRAIN_ID: trainId,
     MODEL: `${model.model.kind}, ${model.model.family === 'flow' ? `${model.model.layers} layers, ` : ''}${model.model.hiddenLayers} × ${model.model.hidden} ${model.model.activation}`,
+    TRAIN: `${model.train.optimizer}, learning rate ${model.train.learningRate}, batch ${model.train.batch}, ${model.train.steps} steps`,
+  };
+  const readme = README_TEMPLATE.replace(/\{\{(\w+)\}\}/g, (_, key: string) => fill[key] ?? '');
+  files.push({ path: 'README.md', bytes: encoder.encode(readme) });
+  return files;
+}
+
+/** The project of a NICE image notebook (planImageExport): the image set instead of points. */
+function imageProject(
+  notebook: Notebook,
+  trainId: string,
+  model: ModelCell,
+  plan: ImageExportPlan,
+  options: PytorchExportOptions,
+): ExportedFile[] {
+  const weights = options.weights?.find((w) => w.trainId === trainId);
+  const config = {
+    format: EXPORT_FORMAT,
+    version: 1,
+    title: notebook.title,
+    trainId,
+    model: model.model,
+    imageModel: plan.imageModel,
+    train: model.train,
+    data: plan.data,
+    seeds: { model: model.model.seed, data: (plan.data['source'] as { seed?: number }).seed ?? 0 },
+    ema: 0,
+    notebook: 'notebook.flowfield.json',
+  };
+  const encoder = new TextEncoder();
+  const files: ExportedFile[] = Object.entries(PYTHON_FILES).map(([path, text]) => ({
+    path,
+    bytes: encoder.encode(text),
+  }));
+  files.push({
+    path: 'config.json',
+    bytes: encoder.encode(JSON.stringify(config, null, 2) + '\n'),
+  });
+  if (options.imageAsset) files.push({ path: plan.assetPath, bytes: options.imageAsset });
+  files.push({
+    path: 'notebook.flowfield.json',
+    bytes: encoder.encode(notebookToFile({ notebook, weights: [...(options.weights ?? [])] })),
+  });
+  if (weights) {
+    files.push({ path: 'weights.safetensors', bytes: modelSafetensors(weights, model.model) });
+  }
+  const fill: Record<string, string> = {
+    TITLE: notebook.title,
+    TRAIN_ID: trainId,
+    MODEL: plan.describe,
     TRAIN: `${model.train.optimizer}, learning rate ${model.train.learningRate}, batch ${model.train.batch}, ${model.train.steps} steps`,
   };
   const readme = README_TEMPLATE.replace(/\{\{(\w+)\}\}/g, (_, key: string) => fill[key] ?? '');

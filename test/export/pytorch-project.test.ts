@@ -12,6 +12,8 @@ import {
   ExportError,
   exportDatasetSpec,
   exportPytorchProject,
+  fetchImageAsset,
+  pytorchExportAssetFile,
   type ExportedFile,
 } from '../../src/export';
 import { Dataset } from '../../src/data/dataset';
@@ -162,6 +164,74 @@ describe('PyTorch export', () => {
     expectError(reflow, model.id, 'The reflow teacher "model-0" is not in this notebook');
     const noData = { ...notebook, cells: notebook.cells.filter((c) => c.kind !== 'data') };
     expectError(noData, model.id, 'has no Data cell above it');
+  });
+
+  it("a NICE image notebook: the lab spec, the Data cell's images, the image set file; other image models are refused", () => {
+    const notebook = structuredClone(defaultNotebook());
+    const data = notebook.cells.find((c) => c.kind === 'data')!;
+    if (data.kind !== 'data') throw new Error('no Data cell');
+    data.source = { kind: 'images', name: 'mnist', size: 14, classes: [3, 5], seed: 2 };
+    const model = modelCell(notebook);
+    model.model.image = {
+      kind: 'nice',
+      options: { layers: 2, hidden: 8, hiddenLayers: 1, prior: 'gaussian' },
+    };
+    expect(pytorchExportAssetFile(notebook)).to.equal('mnist-14.bin.gz');
+    const asset = new Uint8Array([31, 139, 1, 2, 3]);
+    const files = new Map(
+      exportPytorchProject(notebook, { imageAsset: asset }).map((f) => [f.path, f.bytes]),
+    );
+    expect(files.get('images/mnist-14.bin.gz')).to.deep.equal(asset);
+    expect(files.has('data.safetensors')).to.equal(false);
+    expect(files.has('flowfield_torch/image_flows.py')).to.equal(true);
+    const config = JSON.parse(new TextDecoder().decode(files.get('config.json')));
+    expect(config.imageModel).to.deep.equal({
+      layers: 2,
+      hidden: 8,
+      hiddenLayers: 1,
+      prior: 'gaussian',
+      family: 'image-flow',
+      kind: 'nice',
+      shape: [1, 14, 14],
+      seed: model.model.seed,
+    });
+    expect(config.data.file).to.equal('images/mnist-14.bin.gz');
+    expect(config.data.source).to.deep.equal({
+      kind: 'images',
+      name: 'mnist',
+      size: 14,
+      split: 'train',
+      seed: 2,
+      classes: [3, 5],
+    });
+    // Without the file (a caller that has none) the project still names where it goes.
+    const bare = exportPytorchProject(notebook).map((f) => f.path);
+    expect(bare).to.not.include('images/mnist-14.bin.gz');
+    model.model.image = { kind: 'glow', options: { levels: 2, stepsPerLevel: 2, channels: 8 } };
+    expect(pytorchExportAssetFile(notebook)).to.equal(undefined);
+    expect(() => exportPytorchProject(notebook)).to.throw(
+      ExportError,
+      'trains NICE among the image models',
+    );
+  });
+
+  it("the page's image set for the export is the file dist/data/ serves (manifest checksum)", async () => {
+    const manifest = (await fetch('/dist/data/manifest.json').then((r) => r.json())) as Record<
+      string,
+      { file: string; gzipBytes: number; sha256: string }
+    >;
+    const bytes = await fetchImageAsset('mnist-14.bin.gz');
+    expect(bytes.length).to.equal(manifest['mnist-14']!.gzipBytes);
+    // The file as stored (gzip), not a copy the server decompressed on the way.
+    const raw = await new Response(
+      new Blob([new Uint8Array(bytes)]).stream().pipeThrough(new DecompressionStream('gzip')),
+    ).arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', raw));
+    const hex = Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
+    expect(hex, 'sha256 of the uncompressed set').to.equal(manifest['mnist-14']!.sha256);
+    let failed = '';
+    await fetchImageAsset('no-such-set.bin.gz').catch((e: Error) => (failed = e.message));
+    expect(failed).to.contain('did not load (HTTP 404');
   });
 
   it("a reflow student goes with its teacher's weights and how the playground makes the pairs", async () => {

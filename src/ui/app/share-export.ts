@@ -14,7 +14,7 @@ import {
   type NotebookStore,
 } from '../../notebook';
 // GPU-free: the exporter reads the notebook and draws the data with the samplers' CPU twins.
-import { exportPytorchProject, zip } from '../../export';
+import { exportPytorchProject, fetchImageAsset, pytorchExportAssetFile, zip } from '../../export';
 import type { LabClient } from '../controllers/lab-client';
 import type { LabController } from '../controllers/lab-controller';
 import { errorMessage } from '../error-message';
@@ -200,7 +200,14 @@ export class ShareExport {
       const weights = await this.weights();
       const notebook = this.app.store.notebook;
       const trainId = weights[0]?.trainId;
-      const files = exportPytorchProject(notebook, { ...(trainId ? { trainId } : {}), weights });
+      // An image notebook carries its image set: the dist/data/ file the page loads its images from.
+      const assetFile = pytorchExportAssetFile(notebook, trainId);
+      const imageAsset = assetFile ? await fetchImageAsset(assetFile) : undefined;
+      const files = exportPytorchProject(notebook, {
+        ...(trainId ? { trainId } : {}),
+        weights,
+        ...(imageAsset ? { imageAsset } : {}),
+      });
       const stem = `${fileStem(notebook.title)}-pytorch`;
       this.download(
         `${stem}.zip`,
