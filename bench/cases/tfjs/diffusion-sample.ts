@@ -18,7 +18,7 @@ function planOf(c: DiffusionSampleConfig): Plan {
         sampler: c.sampler as 'ddpm' | 'ddim',
         steps: c.steps,
       })
-    : flowSamplePlan({ sampler: c.sampler as 'rk4', steps: c.steps });
+    : flowSamplePlan({ sampler: c.sampler as 'rk4' | 'euler', steps: c.steps });
 }
 
 function silu(x: tf.Tensor2D): tf.Tensor2D {
