@@ -34,6 +34,34 @@ export type ImageSetId = `image set:${number}`;
 /** A bank of reflow pairs made by a teacher model (training data for a reflow student). */
 export type PairsId = `pairs:${number}`;
 
+/** A View cell image view of an image model (worker image-views.ts). */
+export interface ImageViewRequest {
+  /** 'film-strip': a diffusion model's x_T → x₀ at evenly spaced solver steps. */
+  view: 'film-strip';
+  /** Samples (rows). */
+  count: number;
+  seed?: number;
+  /** Flow matching: 'euler' | 'heun' | 'rk4'; DDPM: 'ddpm' | 'ddim'. */
+  sampler?: 'euler' | 'heun' | 'rk4' | 'ddpm' | 'ddim';
+  steps?: number;
+  /** Film strip: columns (default 8). */
+  columns?: number;
+}
+
+/** Rows × columns of images, laid out as one picture on the page, with labels. */
+export interface ImageTable {
+  rows: number;
+  columns: number;
+  /** [channels, height, width]. */
+  shape: [number, number, number];
+  /** Image (row r, column c) at (r·columns + c)·C·H·W: intensities in [0, 1]. */
+  values: Float32Array;
+  /** One caption per column. */
+  columnLabels: string[];
+  /** Optional caption per image (row-major), e.g. a distance. */
+  cellLabels?: string[];
+}
+
 export interface WorkerGpuReport extends AdapterSummary {
   features: string[];
   limits: { maxStorageBufferBindingSize: number; maxComputeInvocationsPerWorkgroup: number };
@@ -436,6 +464,12 @@ export interface LabApi {
     set: ImageSetId,
     options?: { count?: number; seed?: number },
   ): Promise<{ mean: number; standardError: number; count: number }>;
+
+  /**
+   * One of the View cell's image views of an image model (image-views.ts), drawn on the GPU:
+   * the film strip of a diffusion model's sampler.
+   */
+  imageView(model: ModelId, request: ImageViewRequest): Promise<ImageTable>;
 
   /** Compiles only the kernels this model needs (cached for the session). */
   /**

@@ -45,6 +45,8 @@ export function fmSampleCpu(
     steps: number;
     noise?: Floats;
     guidance?: Guidance;
+    /** Called with x after k steps, k = 0 … steps (the film strip's twin; x is live: copy it). */
+    onStep?: (k: number, x: Float64Array) => void;
   },
 ): Float64Array {
   const values = n * shape.channels * shape.height * shape.width;
@@ -65,6 +67,7 @@ export function fmSampleCpu(
     );
   const plus = (a: Floats, c: number, b: Floats) => Float64Array.from(a, (v, i) => v + c * b[i]!);
   for (let k = 0; k < steps; k++) {
+    options.onStep?.(k, x);
     if (options.sampler === 'euler') {
       const v = velocity(x, 2 * k);
       for (let i = 0; i < values; i++) x[i] = x[i]! - h * v[i]!;
@@ -83,6 +86,7 @@ export function fmSampleCpu(
     for (let i = 0; i < values; i++)
       x[i] = x[i]! - (h / 6) * (k1[i]! + 2 * k2[i]! + 2 * k3[i]! + k4[i]!);
   }
+  options.onStep?.(steps, x);
   return x;
 }
 

@@ -259,6 +259,9 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
       const values = await api.sample(model, count, request);
       return { count, shape: shape.shape, values };
     },
+    async imageView(runId, request) {
+      return api.imageView(handles(runId).model, request);
+    },
     async heldOutBits(runId, count) {
       const entry = handles(runId);
       const info = infos.get(entry.model);

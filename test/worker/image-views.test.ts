@@ -1,0 +1,82 @@
+/**
+ * The View cell's image views through the worker API (src/worker/image-views.ts): each table
+ * against the lab's own method on a model of the same spec and weights (a separate device in the
+ * page), and the refusals that name what would work.
+ */
+import { expect } from '@esm-bundle/chai';
+import type { Remote } from 'comlink';
+import type { LabApi } from '../../src/worker/api';
+import type { WorkerHandle } from '../../src/worker/client';
+import { openLab, type Lab } from '../../src/lab/lab';
+import { testValues } from '../support/gpu-helpers';
+import { rejection, startLabWorker } from './helpers';
+
+const FM = {
+  family: 'image-diffusion',
+  kind: 'flow-matching',
+  shape: [1, 4, 4],
+  channels: 4,
+  groups: 2,
+  timeFeatures: 4,
+  timeHidden: 8,
+  seed: 3,
+} as const;
+const NICE = {
+  family: 'image-flow',
+  kind: 'nice',
+  shape: [1, 4, 4],
+  layers: 2,
+  hidden: 8,
+  hiddenLayers: 1,
+  seed: 3,
+} as const;
+
+describe('image views through the worker API', () => {
+  let worker: WorkerHandle;
+  let api: Remote<LabApi>;
+  let lab: Lab;
+  before(async () => {
+    worker = startLabWorker();
+    api = worker.api;
+    lab = await openLab();
+  });
+  after(() => {
+    worker.terminate();
+    lab.dispose();
+  });
+
+  it("film strip: the lab's filmStrip as rows × columns with step captions", async () => {
+    const twin = await lab.createModel(FM);
+    const params = Float32Array.from(testValues(twin.parameterCount, 9, 0.3), (v) => v + 0.1);
+    twin.importParams(params);
+    const model = await api.createModel(FM);
+    await api.importParams(model.id, params.slice().buffer);
+    const request = {
+      view: 'film-strip',
+      count: 2,
+      seed: 5,
+      sampler: 'euler',
+      steps: 6,
+      columns: 4,
+    } as const;
+    const table = await api.imageView(model.id, request);
+    const expected = await twin.filmStrip(2, { seed: 5, sampler: 'euler', steps: 6, columns: 4 });
+    expect(table).to.deep.include({ rows: 2, columns: 4, shape: [1, 4, 4] });
+    expect(table.columnLabels).to.deep.equal(['x_T', 'step 2', 'step 4', 'x₀ (6)']);
+    expect(Array.from(table.values)).to.deep.equal(Array.from(expected.images));
+    twin.dispose();
+  });
+
+  it('refuses a film strip of an image flow and of too many rows, saying what works', async () => {
+    const nice = await api.createModel(NICE);
+    expect(
+      (await rejection(api.imageView(nice.id, { view: 'film-strip', count: 2 }))).message,
+    ).to.match(
+      /no denoising film strip\. Choose the sample grid, or a flow-matching or DDPM model/,
+    );
+    const fm = await api.createModel(FM);
+    expect(
+      (await rejection(api.imageView(fm.id, { view: 'film-strip', count: 9 }))).message,
+    ).to.match(/1 to 8 samples, got 9/);
+  });
+});
