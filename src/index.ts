@@ -148,6 +148,12 @@ export {
   type ImageFilmStrip,
   FILM_STRIP_COLUMNS,
 } from './lab/image-diffusion';
+export {
+  NearestImageSearch,
+  nearestImagesCpu,
+  MAX_NEAREST_QUERIES,
+  type NearestImages,
+} from './lab/image-nearest';
 export { IMAGE_FM_LIMITS, IMAGE_FM_SAMPLERS } from './models/image-diffusion/fm-spec';
 export { IMAGE_DDPM_SAMPLERS } from './models/image-diffusion/ddpm-spec';
 export { checkGuidance, type Guidance } from './models/image-diffusion/guidance-reference';

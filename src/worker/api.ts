@@ -36,19 +36,26 @@ export type PairsId = `pairs:${number}`;
 
 /** A View cell image view of an image model (worker image-views.ts). */
 export interface ImageViewRequest {
-  /** 'film-strip': a diffusion model's x_T → x₀ at evenly spaced solver steps. */
-  view: 'film-strip';
+  /**
+   * 'film-strip': a diffusion model's x_T → x₀ at evenly spaced solver steps; 'nearest': samples
+   * next to their nearest training image (L2 in intensities) with the distance.
+   */
+  view: 'film-strip' | 'nearest';
   /** Samples (rows). */
   count: number;
   seed?: number;
+  /** Image flows' temperature. */
+  temperature?: number;
   /** Flow matching: 'euler' | 'heun' | 'rk4'; DDPM: 'ddpm' | 'ddim'. */
   sampler?: 'euler' | 'heun' | 'rk4' | 'ddpm' | 'ddim';
   steps?: number;
   /** Film strip: columns (default 8). */
   columns?: number;
+  /** Nearest: the training set searched (the page's client fills in the run's set). */
+  set?: ImageSetId;
 }
 
-/** Rows × columns of images, laid out as one picture on the page, with labels. */
+/** Rows × columns of images, laid out as one picture on the page, with captions. */
 export interface ImageTable {
   rows: number;
   columns: number;
@@ -58,8 +65,8 @@ export interface ImageTable {
   values: Float32Array;
   /** One caption per column. */
   columnLabels: string[];
-  /** Optional caption per image (row-major), e.g. a distance. */
-  cellLabels?: string[];
+  /** Optional caption per row, e.g. the nearest image's index and distance. */
+  rowLabels?: string[];
 }
 
 export interface WorkerGpuReport extends AdapterSummary {
@@ -467,7 +474,7 @@ export interface LabApi {
 
   /**
    * One of the View cell's image views of an image model (image-views.ts), drawn on the GPU:
-   * the film strip of a diffusion model's sampler.
+   * the film strip of a diffusion model's sampler, or samples next to their nearest training image.
    */
   imageView(model: ModelId, request: ImageViewRequest): Promise<ImageTable>;
 

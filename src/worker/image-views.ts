@@ -3,20 +3,84 @@
  * the lab model and returned as an ImageTable (rows × columns of images, with labels) that the
  * page lays out as one picture. The film strip: a diffusion model's x_T → x₀ (rows: samples,
  * columns: evenly spaced solver steps). Image flows have no film strip: their sampler is one
- * inverse pass (the view says so).
+ * inverse pass (the view says so). The nearest training image: samples (rows) next to the
+ * training image nearest in L2 over intensities (NearestImageSearch, the whole set on the GPU,
+ * uploaded once per set and kept until the set is reopened), captioned with index and distance.
  */
 import type { LabImageDiffusionModel } from '../lab/image-diffusion';
+import type { ImageDataset } from '../lab/lab';
+import { NearestImageSearch } from '../lab/image-nearest';
 import type { ImageTable, ImageViewRequest, LabApi } from './api';
 import { transferred } from './arrays';
 import { WorkerImageModel } from './image-models';
+import { liveImageSet } from './image-sets';
 import type { LabSession } from './session';
 
-/** Most rows of a film strip (samples). */
+/** Most rows of a film strip or of a nearest-image table (samples). */
 export const MAX_STRIP_ROWS = 8;
 
 type ImageViewMethods = Pick<LabApi, 'imageView'>;
 
 export function imageViewMethods(session: LabSession): ImageViewMethods {
+  /** One search per training set, for the dataset object it was made from (a reopened set: anew). */
+  const searches = new Map<
+    string,
+    { dataset: ImageDataset; search: Promise<NearestImageSearch> }
+  >();
+  const searchOf = async (dataset: ImageDataset, id: string): Promise<NearestImageSearch> => {
+    const held = searches.get(id);
+    if (held?.dataset === dataset && !dataset.isDisposed) return held.search;
+    if (held)
+      void held.search.then(
+        (s) => s.dispose(),
+        () => undefined,
+      );
+    const { lab } = await session.ready();
+    const search = dataset.load().then((set) => NearestImageSearch.create(lab.runtime, set));
+    searches.set(id, { dataset, search });
+    return search;
+  };
+
+  async function nearest(model: WorkerImageModel, request: ImageViewRequest): Promise<ImageTable> {
+    const rows = checkRows(request.count, 'A nearest-image table');
+    if (!request.set) {
+      throw new TypeError(
+        'The nearest-image view searches the run’s training set: pass its image set id as `set`.',
+      );
+    }
+    const dataset = await liveImageSet(session, request.set);
+    const search = await searchOf(dataset, request.set);
+    const { seed, temperature, sampler, steps } = request;
+    const samples = await model.sample(rows, {
+      seed,
+      temperature,
+      sampler,
+      ...(sampler === 'ddpm' ? {} : { steps }),
+    } as Parameters<WorkerImageModel['sample']>[1]);
+    const found = await search.search(samples);
+    const set = await dataset.load();
+    const dims = search.dims;
+    const values = new Float32Array(rows * 2 * dims);
+    for (let r = 0; r < rows; r++) {
+      values.set(samples.subarray(r * dims, (r + 1) * dims), 2 * r * dims);
+      const from = found.index[r]! * dims;
+      for (let d = 0; d < dims; d++) {
+        values[(2 * r + 1) * dims + d] = (set.pixels[from + d]! + 0.5) / 256;
+      }
+    }
+    return {
+      rows,
+      columns: 2,
+      shape: [...model.shape],
+      values,
+      columnLabels: ['sample', 'nearest training image'],
+      rowLabels: Array.from(
+        found.index,
+        (index, r) => `#${index}: L2 ${found.distance[r]!.toFixed(3)}`,
+      ),
+    };
+  }
+
   return {
     async imageView(modelId, request) {
       await session.ready();
@@ -26,7 +90,10 @@ export function imageViewMethods(session: LabSession): ImageViewMethods {
           `${modelId} is a 2-D model; the image views (${request.view}) need an image model.`,
         );
       }
-      const table = await filmStrip(model, request);
+      const table =
+        request.view === 'nearest'
+          ? await nearest(model, request)
+          : await filmStrip(model, request);
       return { ...table, values: transferred(table.values) };
     },
   };
@@ -59,4 +126,11 @@ async function filmStrip(model: WorkerImageModel, request: ImageViewRequest): Pr
       k === 0 ? 'x_T' : k === strip.total ? `x₀ (${k})` : `step ${k}`,
     ),
   };
+}
+
+function checkRows(rows: number, what: string): number {
+  if (!Number.isInteger(rows) || rows < 1 || rows > MAX_STRIP_ROWS) {
+    throw new RangeError(`${what} shows 1 to ${MAX_STRIP_ROWS} samples, got ${String(rows)}.`);
+  }
+  return rows;
 }

@@ -9,6 +9,14 @@ import type { LabApi } from '../../src/worker/api';
 import type { WorkerHandle } from '../../src/worker/client';
 import { openLab, type Lab } from '../../src/lab/lab';
 import { testValues } from '../support/gpu-helpers';
+import type { ImageSet } from '../../src/data/images/image-set';
+import { nearestImagesCpu } from '../../src/lab/image-nearest';
+
+/** 40 random 1×4×4 images (a deterministic LCG). */
+function tinySet(): ImageSet {
+  const pixels = Uint8Array.from(testValues(40 * 16, 21, 1), (v) => Math.floor((v + 1) * 127.9));
+  return { count: 40, channels: 1, height: 4, width: 4, pixels };
+}
 import { rejection, startLabWorker } from './helpers';
 
 const FM = {
@@ -64,6 +72,48 @@ describe('image views through the worker API', () => {
     expect(table).to.deep.include({ rows: 2, columns: 4, shape: [1, 4, 4] });
     expect(table.columnLabels).to.deep.equal(['x_T', 'step 2', 'step 4', 'x₀ (6)']);
     expect(Array.from(table.values)).to.deep.equal(Array.from(expected.images));
+    twin.dispose();
+  });
+
+  it('nearest: each sample next to the brute-force nearest training image, with index and distance', async () => {
+    const set = tinySet();
+    const opened = await api.openImageSet({ images: set, seed: 1 });
+    const twin = await lab.createModel(NICE);
+    const params = Float32Array.from(testValues(twin.parameterCount, 4, 0.2));
+    twin.importParams(params);
+    const model = await api.createModel(NICE);
+    await api.importParams(model.id, params.slice().buffer);
+    const request = {
+      view: 'nearest',
+      count: 5,
+      seed: 2,
+      temperature: 0.3,
+      set: opened.id,
+    } as const;
+    const table = await api.imageView(model.id, request);
+    const samples = await twin.sample(5, { seed: 2, temperature: 0.3 });
+    const truth = nearestImagesCpu(samples, set);
+    expect(table).to.deep.include({ rows: 5, columns: 2, shape: [1, 4, 4] });
+    expect(table.columnLabels).to.deep.equal(['sample', 'nearest training image']);
+    for (let r = 0; r < 5; r++) {
+      const sample = table.values.subarray(2 * r * 16, (2 * r + 1) * 16);
+      const nearest = table.values.subarray((2 * r + 1) * 16, (2 * r + 2) * 16);
+      expect(Array.from(sample), `sample ${r}`).to.deep.equal(
+        Array.from(samples.subarray(r * 16, (r + 1) * 16)),
+      );
+      const i = truth.index[r]!;
+      expect(Array.from(nearest), `nearest ${r}`).to.deep.equal(
+        Array.from(set.pixels.subarray(i * 16, (i + 1) * 16), (v) => Math.fround((v + 0.5) / 256)),
+      );
+      expect(table.rowLabels![r]).to.equal(`#${i}: L2 ${truth.distance[r]!.toFixed(3)}`);
+    }
+    // Twice: the search kept for the set answers alike.
+    expect(Array.from((await api.imageView(model.id, request)).values)).to.deep.equal(
+      Array.from(table.values),
+    );
+    expect(
+      (await rejection(api.imageView(model.id, { view: 'nearest', count: 2 }))).message,
+    ).to.match(/searches the run’s training set: pass its image set id/);
     twin.dispose();
   });
 

@@ -260,7 +260,10 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
       return { count, shape: shape.shape, values };
     },
     async imageView(runId, request) {
-      return api.imageView(handles(runId).model, request);
+      const { model, data } = handles(runId);
+      // The nearest-image view searches the set the run trains on.
+      const set = request.view === 'nearest' ? { set: data as ImageSetId } : {};
+      return api.imageView(model, { ...request, ...set });
     },
     async heldOutBits(runId, count) {
       const entry = handles(runId);

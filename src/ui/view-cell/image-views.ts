@@ -2,7 +2,8 @@
  * The View cell's image views beyond the sample grid (issue #16): which views a model kind
  * offers, the request the worker draws each from (src/worker/image-views.ts, on the GPU), and
  * the returned table of images laid out as one picture (rows × columns, 1-pixel gaps, like the
- * grid). The film strip: rows of samples, columns x_T … x₀ at evenly spaced solver steps.
+ * grid). The film strip: rows of samples, columns x_T … x₀ at evenly spaced solver steps. The
+ * nearest training image: rows of (sample, nearest training image), captioned index and L2.
  */
 import { html, nothing } from 'lit';
 import {
@@ -19,22 +20,27 @@ import { intensityByte, type GridPicture } from './image-samples';
 export const IMAGE_VIEW_NAMES: Record<ImageViewName, string> = {
   grid: 'Sample grid',
   'film-strip': 'Denoising film strip',
+  nearest: 'Nearest training image',
 };
 
 const IMAGE_VIEW_TIP =
   'Sample grid: the model’s samples. Denoising film strip (flow matching, DDPM): a few samples ' +
   'from the noise x_T to the image x₀ at evenly spaced solver steps (image flows have none: ' +
-  'they sample in one inverse pass).';
+  'they sample in one inverse pass). Nearest training image: each sample next to the training ' +
+  'image closest to it (L2 over pixels, the whole training set searched on the GPU), with the ' +
+  'distance: near-copies mean the model memorises.';
 
 /** Samples (rows) of a film strip, and its columns. */
 export const STRIP_ROWS = 4;
 export const STRIP_COLUMNS = 8;
+/** Samples of the nearest-image view. */
+export const NEAREST_ROWS = 8;
 
-/** The views a kind offers: the grid always; the film strip for diffusion models. */
+/** The views a kind offers: the grid and the nearest images always; the film strip for diffusion. */
 export function imageViewsFor(kind: ImageModelKind): readonly ImageViewName[] {
   return IMAGE_MODEL_KINDS_INFO[kind].family === 'image-diffusion'
-    ? ['grid', 'film-strip']
-    : ['grid'];
+    ? ['grid', 'film-strip', 'nearest']
+    : ['grid', 'nearest'];
 }
 
 /** The view a cell shows for `kind`: its choice when offered, else the grid. */
@@ -55,7 +61,11 @@ export function imageViewRequest(
   kind: ImageModelKind,
   base: ImageSampleRequest,
 ): ImageViewRequest | undefined {
-  if (effectiveImageView(cell, kind) === 'grid') return undefined;
+  const view = effectiveImageView(cell, kind);
+  if (view === 'grid') return undefined;
+  if (view === 'nearest') {
+    return { view, count: Math.min(cell.sampleCount, NEAREST_ROWS), ...base };
+  }
   const { seed, sampler, steps } = base;
   return {
     view: 'film-strip',
@@ -160,7 +170,7 @@ export function renderImageView(
     />
     <figcaption class="hint" id="image-view-columns">
       ${table.columnLabels.join(' · ')}
-      ${table.cellLabels ? html`<br />${table.cellLabels.join(' · ')}` : nothing}
+      ${table.rowLabels ? html`<br /><span id="image-view-rows">${table.rowLabels.join(' · ')}</span>` : nothing}
     </figcaption>
   </figure>`;
 }

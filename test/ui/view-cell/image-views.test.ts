@@ -50,11 +50,11 @@ function table(): ImageTable {
 }
 
 describe('<ff-view-cell> image views', () => {
-  it('diffusion kinds offer the film strip, image flows the grid only', async () => {
+  it('diffusion kinds offer the film strip, every kind the grid and the nearest images', async () => {
     for (const kind of IMAGE_MODEL_KINDS) {
       const diffusion = kind === 'flow-matching' || kind === 'ddpm';
       expect(imageViewsFor(kind), kind).to.deep.equal(
-        diffusion ? ['grid', 'film-strip'] : ['grid'],
+        diffusion ? ['grid', 'film-strip', 'nearest'] : ['grid', 'nearest'],
       );
       const el = await mount(view, runWith(defaultImageModel(kind, [1, 8, 8])));
       const options = Array.from(
@@ -93,6 +93,14 @@ describe('<ff-view-cell> image views', () => {
     // An image flow keeps the grid whatever the cell says (a notebook may carry the choice).
     const nice = defaultImageModel('nice', [1, 8, 8]);
     expect(imageViewRequest(strip, 'nice', imageSampleRequest(strip, nice))).to.equal(undefined);
+    // The nearest images: the grid's request (an image flow's temperature too), 8 rows at most.
+    const near = { ...cell, imageView: 'nearest' as const, temperature: 0.7 };
+    expect(imageViewRequest(near, 'nice', imageSampleRequest(near, nice))).to.deep.equal({
+      view: 'nearest',
+      count: 8,
+      seed: 4,
+      temperature: 0.7,
+    });
   });
 
   it("lays a table out row by row: every pixel is its image's value", () => {
@@ -122,6 +130,14 @@ describe('<ff-view-cell> image views', () => {
     expect(img.width).to.equal(40);
     expect(drawn.shadowRoot!.querySelector('#sample-grid:not(#image-view)')).to.equal(null);
     expect($(drawn, '#image-view-columns').textContent).to.contain('x_T · step 1 · x₀ (2)');
+    expect(drawn.shadowRoot!.querySelector('#image-view-rows'), 'no row captions').to.equal(null);
+    const near = await mount(
+      { ...view, imageView: 'nearest' },
+      runWith(ddpm, {
+        imageView: { table: { ...table(), rowLabels: ['#3: L2 0.5', '#9: L2 1.25'] } },
+      }),
+    );
+    expect($(near, '#image-view-rows').textContent).to.equal('#3: L2 0.5 · #9: L2 1.25');
     const failed = await mount(cell, runWith(ddpm, { imageView: { error: 'No strip here.' } }));
     expect(failed.shadowRoot!.querySelector('[role=alert]')!.textContent).to.equal(
       'No strip here.',
