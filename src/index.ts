@@ -149,6 +149,14 @@ export {
   FILM_STRIP_COLUMNS,
 } from './lab/image-diffusion';
 export {
+  interpolateImages,
+  interpolateLatent,
+  INTERPOLATION_PATHS,
+  INTERPOLATION_FRAMES,
+  type InterpolationPath,
+  type ImageInterpolationOptions,
+} from './lab/image-interpolation';
+export {
   NearestImageSearch,
   nearestImagesCpu,
   MAX_NEAREST_QUERIES,

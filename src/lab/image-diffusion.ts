@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: both U-Net kinds' lab classes, their shared base and the one options type they read.
 /**
  * Image diffusion models behind lab.createModel({ family: 'image-diffusion', … }): flow matching
  * and DDPM with the small U-Net (src/models/image-diffusion/), trained by lab.train on an image
@@ -294,6 +295,20 @@ export class LabImageFlowMatching extends LabImageUNetDiffusion<ImageFlowMatchin
       columns,
     );
     return { columns, total: solver.steps, images: rowsOfStrip(strip, n, this.model.dims) };
+  }
+
+  /**
+   * The latents of images (intensities, n × C × H × W): the ODE integrated backwards from t = 0
+   * to 1 with the sampler's solver and steps reversed; sampleFrom(encode(x)) ≈ x (the solver's
+   * error, shrinking with the steps).
+   */
+  async encode(
+    images: Float32Array,
+    options: Omit<ImageDiffusionSampleOptions, 'seed'> = {},
+  ): Promise<Float32Array> {
+    const guidance = this.guidance(images.length / this.model.dims, options);
+    const x = Float32Array.from(images, (y) => 2 * y - 1);
+    return this.model.encode(x, { ...this.solver(options), ...(guidance ? { guidance } : {}) });
   }
 
   async sampleFrom(

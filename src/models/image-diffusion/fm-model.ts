@@ -142,6 +142,22 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
     }
   }
 
+  /**
+   * The ODE run backwards: from images x (model space, n × C × H × W values at t = 0) to their
+   * latents at t = 1, with the same solver and grid reversed (t_k = k/steps): sampleFrom(encode(x))
+   * returns x up to the solvers' error, which shrinks with the steps.
+   */
+  encode(x: Float32Array, options: Omit<FmSampleOptions, 'seed'>): Promise<Float32Array> {
+    const n = x.length / this.dims;
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(
+        `encode() takes whole images of ${this.dims} values each, got ${x.length} values.`,
+      );
+    }
+    this.checkSolver(options);
+    return this.integrate(n, { ...options, seed: 0 }, x, undefined, true);
+  }
+
   /** The prior draws of sample(n, { seed }) (zero steps of the ODE). */
   async priorNoise(n: number, seed: number): Promise<Float32Array> {
     return this.integrate(n, { seed, sampler: 'euler', steps: 0 }, undefined);
@@ -166,6 +182,7 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
     options: FmSampleOptions,
     initial: Float32Array | undefined,
     columns?: readonly number[],
+    backwards = false,
   ): Promise<Float32Array> {
     const weights = this.weightsBuffer(options.weights);
     const { sampler, steps, seed } = options;
@@ -189,7 +206,10 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
     };
     // Rows of the half-step grid t_j = 1 − j/(2·steps), j = 0 … 2·steps, n copies each.
     const table = new Float32Array((2 * steps + 1) * n);
-    for (let j = 0; j <= 2 * steps; j++) table.fill(fmHalfGridTime(j, steps), j * n, (j + 1) * n);
+    // Backwards (encode): the same grid from t = 0 up, t_j = j/(2·steps), and the steps negated.
+    for (let j = 0; j <= 2 * steps; j++) {
+      table.fill(fmHalfGridTime(backwards ? 2 * steps - j : j, steps), j * n, (j + 1) * n);
+    }
     const timeTable = pool.upload(
       table,
       STORAGE_USAGE | GPUBufferUsage.COPY_SRC,
@@ -230,7 +250,7 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
       return (pass: GPUComputePassEncoder) => kernel.encode(pass, group, items);
     };
     // steps 0 (priorNoise): no step is recorded.
-    const h = steps > 0 ? 1 / steps : 0;
+    const h = steps > 0 ? (backwards ? -1 : 1) / steps : 0;
     const ops = {
       // prior_noise reads neither input: v stands in (x may not be bound both read-only and writable).
       noise: op('prior_noise', v, v, x, 0),

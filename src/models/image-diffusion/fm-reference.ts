@@ -47,6 +47,8 @@ export function fmSampleCpu(
     guidance?: Guidance;
     /** Called with x after k steps, k = 0 … steps (the film strip's twin; x is live: copy it). */
     onStep?: (k: number, x: Float64Array) => void;
+    /** From t = 0 to 1 (encode: `noise` holds the images), the grid and steps reversed. */
+    backwards?: boolean;
   },
 ): Float64Array {
   const values = n * shape.channels * shape.height * shape.width;
@@ -54,14 +56,16 @@ export function fmSampleCpu(
     ? Float64Array.from(options.noise)
     : fmPriorNoiseCpu(values, options.seed);
   const { steps } = options;
-  const h = 1 / steps;
+  const h = (options.backwards ? -1 : 1) / steps;
   const velocity = (input: Floats, j: number) =>
     guidedOutput(
       params,
       offset,
       shape,
       input,
-      new Array<number>(n).fill(Math.fround(fmHalfGridTime(j, steps))),
+      new Array<number>(n).fill(
+        Math.fround(fmHalfGridTime(options.backwards ? 2 * steps - j : j, steps)),
+      ),
       n,
       options.guidance,
     );
