@@ -40,7 +40,7 @@ export interface ImageViewRequest {
    * 'film-strip': a diffusion model's x_T → x₀ at evenly spaced solver steps; 'nearest': samples
    * next to their nearest training image (L2 in intensities) with the distance.
    */
-  view: 'film-strip' | 'nearest';
+  view: 'film-strip' | 'nearest' | 'interpolation';
   /** Samples (rows). */
   count: number;
   seed?: number;
@@ -49,9 +49,9 @@ export interface ImageViewRequest {
   /** Flow matching: 'euler' | 'heun' | 'rk4'; DDPM: 'ddpm' | 'ddim'. */
   sampler?: 'euler' | 'heun' | 'rk4' | 'ddpm' | 'ddim';
   steps?: number;
-  /** Film strip: columns (default 8). */
+  /** Film strip and interpolation: columns (default 8). */
   columns?: number;
-  /** Nearest: the training set searched (the page's client fills in the run's set). */
+  /** Nearest, interpolation: the run's training set (the page's client fills it in). */
   set?: ImageSetId;
 }
 

@@ -6,10 +6,13 @@
  * inverse pass (the view says so). The nearest training image: samples (rows) next to the
  * training image nearest in L2 over intensities (NearestImageSearch, the whole set on the GPU,
  * uploaded once per set and kept until the set is reopened), captioned with index and distance.
+ * The interpolation: one row of images along the latent path between two training images
+ * (picked by the seed), ends included.
  */
 import type { LabImageDiffusionModel } from '../lab/image-diffusion';
 import type { ImageDataset } from '../lab/lab';
 import { NearestImageSearch } from '../lab/image-nearest';
+import { interpolateImages } from '../lab/image-interpolation';
 import type { ImageTable, ImageViewRequest, LabApi } from './api';
 import { transferred } from './arrays';
 import { WorkerImageModel } from './image-models';
@@ -28,6 +31,16 @@ export function imageViewMethods(session: LabSession): ImageViewMethods {
     { dataset: ImageDataset; search: Promise<NearestImageSearch> }
   >();
   const searchOf = async (dataset: ImageDataset, id: string): Promise<NearestImageSearch> => {
+    // Searches of sets disposed since free their pixels.
+    for (const [key, entry] of searches) {
+      if (entry.dataset.isDisposed) {
+        searches.delete(key);
+        void entry.search.then(
+          (s) => s.dispose(),
+          () => undefined,
+        );
+      }
+    }
     const held = searches.get(id);
     if (held?.dataset === dataset && !dataset.isDisposed) return held.search;
     if (held)
@@ -41,15 +54,53 @@ export function imageViewMethods(session: LabSession): ImageViewMethods {
     return search;
   };
 
-  async function nearest(model: WorkerImageModel, request: ImageViewRequest): Promise<ImageTable> {
-    const rows = checkRows(request.count, 'A nearest-image table');
+  const trainingSet = (request: ImageViewRequest) => {
     if (!request.set) {
       throw new TypeError(
-        'The nearest-image view searches the run’s training set: pass its image set id as `set`.',
+        `The ${request.view} view reads the run’s training set: pass its image set id as \`set\`.`,
       );
     }
-    const dataset = await liveImageSet(session, request.set);
-    const search = await searchOf(dataset, request.set);
+    return liveImageSet(session, request.set);
+  };
+
+  async function interpolation(
+    model: WorkerImageModel,
+    request: ImageViewRequest,
+  ): Promise<ImageTable> {
+    const dataset = await trainingSet(request);
+    const set = await dataset.load();
+    const dims = set.channels * set.height * set.width;
+    const seed = request.seed ?? 0;
+    const first = seed % set.count;
+    const second = (first + Math.max(1, Math.floor(set.count / 2))) % set.count;
+    const image = (i: number) =>
+      Float32Array.from(set.pixels.subarray(i * dims, (i + 1) * dims), (v) => (v + 0.5) / 256);
+    const frames = request.columns ?? 8;
+    const { sampler, steps } = request;
+    const values = await interpolateImages(model.image, image(first), image(second), {
+      frames,
+      ...(sampler ? { sampler } : {}),
+      ...(steps !== undefined ? { steps } : {}),
+    });
+    return {
+      rows: 1,
+      columns: frames,
+      shape: [...model.shape],
+      values,
+      columnLabels: Array.from({ length: frames }, (_, f) =>
+        f === 0
+          ? `#${first}`
+          : f === frames - 1
+            ? `#${second}`
+            : `${(f / (frames - 1)).toFixed(2)}`,
+      ),
+    };
+  }
+
+  async function nearest(model: WorkerImageModel, request: ImageViewRequest): Promise<ImageTable> {
+    const rows = checkRows(request.count, 'A nearest-image table');
+    const dataset = await trainingSet(request);
+    const search = await searchOf(dataset, request.set!);
     const { seed, temperature, sampler, steps } = request;
     const samples = await model.sample(rows, {
       seed,
@@ -93,7 +144,9 @@ export function imageViewMethods(session: LabSession): ImageViewMethods {
       const table =
         request.view === 'nearest'
           ? await nearest(model, request)
-          : await filmStrip(model, request);
+          : request.view === 'interpolation'
+            ? await interpolation(model, request)
+            : await filmStrip(model, request);
       return { ...table, values: transferred(table.values) };
     },
   };

@@ -11,6 +11,7 @@ import { openLab, type Lab } from '../../src/lab/lab';
 import { testValues } from '../support/gpu-helpers';
 import type { ImageSet } from '../../src/data/images/image-set';
 import { nearestImagesCpu } from '../../src/lab/image-nearest';
+import { interpolateImages } from '../../src/lab/image-interpolation';
 
 /** 40 random 1×4×4 images (a deterministic LCG). */
 function tinySet(): ImageSet {
@@ -113,7 +114,39 @@ describe('image views through the worker API', () => {
     );
     expect(
       (await rejection(api.imageView(model.id, { view: 'nearest', count: 2 }))).message,
-    ).to.match(/searches the run’s training set: pass its image set id/);
+    ).to.match(/The nearest view reads the run’s training set: pass its image set id/);
+    twin.dispose();
+  });
+
+  it('interpolation: the lab path between the two training images the seed picks', async () => {
+    const set = tinySet();
+    const opened = await api.openImageSet({ images: set, seed: 1 });
+    const twin = await lab.createModel(FM);
+    const params = Float32Array.from(testValues(twin.parameterCount, 9, 0.3), (v) => v + 0.1);
+    twin.importParams(params);
+    const model = await api.createModel(FM);
+    await api.importParams(model.id, params.slice().buffer);
+    const request = {
+      view: 'interpolation',
+      count: 1,
+      seed: 45,
+      sampler: 'rk4',
+      steps: 4,
+      columns: 5,
+      set: opened.id,
+    } as const;
+    const table = await api.imageView(model.id, request);
+    // Seed 45 of 40 images: #5, and #25 half the set on.
+    expect(table.columnLabels).to.deep.equal(['#5', '0.25', '0.50', '0.75', '#25']);
+    const image = (i: number) =>
+      Float32Array.from(set.pixels.subarray(i * 16, (i + 1) * 16), (v) => (v + 0.5) / 256);
+    const expected = await interpolateImages(twin, image(5), image(25), {
+      frames: 5,
+      sampler: 'rk4',
+      steps: 4,
+    });
+    expect(table).to.deep.include({ rows: 1, columns: 5 });
+    expect(Array.from(table.values)).to.deep.equal(Array.from(expected));
     twin.dispose();
   });
 

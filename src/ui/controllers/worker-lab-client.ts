@@ -261,8 +261,8 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
     },
     async imageView(runId, request) {
       const { model, data } = handles(runId);
-      // The nearest-image view searches the set the run trains on.
-      const set = request.view === 'nearest' ? { set: data as ImageSetId } : {};
+      // The nearest-image view searches, the interpolation reads, the set the run trains on.
+      const set = request.view === 'film-strip' ? {} : { set: data as ImageSetId };
       return api.imageView(model, { ...request, ...set });
     },
     async heldOutBits(runId, count) {

@@ -6,12 +6,7 @@
  * nearest training image: rows of (sample, nearest training image), captioned index and L2.
  */
 import { html, nothing } from 'lit';
-import {
-  IMAGE_MODEL_KINDS_INFO,
-  type ImageModelKind,
-  type ImageViewName,
-  type ViewCell,
-} from '../../notebook';
+import { type ImageModelKind, type ImageViewName, type ViewCell } from '../../notebook';
 import type { ImageSampleRequest, ImageTable, ImageViewRequest } from '../controllers/lab-client';
 import { selectField } from '../fields';
 import { pngFromRgba, PictureUrls } from '../picture';
@@ -21,6 +16,7 @@ export const IMAGE_VIEW_NAMES: Record<ImageViewName, string> = {
   grid: 'Sample grid',
   'film-strip': 'Denoising film strip',
   nearest: 'Nearest training image',
+  interpolation: 'Latent interpolation',
 };
 
 const IMAGE_VIEW_TIP =
@@ -28,7 +24,9 @@ const IMAGE_VIEW_TIP =
   'from the noise x_T to the image x₀ at evenly spaced solver steps (image flows have none: ' +
   'they sample in one inverse pass). Nearest training image: each sample next to the training ' +
   'image closest to it (L2 over pixels, the whole training set searched on the GPU), with the ' +
-  'distance: near-copies mean the model memorises.';
+  'distance: near-copies mean the model memorises. Latent interpolation (image flows, flow ' +
+  'matching): two training images (picked by the seed) and the images along the straight line ' +
+  'between their latents (flow matching: through the ODE, backwards then forwards).';
 
 /** Samples (rows) of a film strip, and its columns. */
 export const STRIP_ROWS = 4;
@@ -36,11 +34,14 @@ export const STRIP_COLUMNS = 8;
 /** Samples of the nearest-image view. */
 export const NEAREST_ROWS = 8;
 
-/** The views a kind offers: the grid and the nearest images always; the film strip for diffusion. */
+/**
+ * The views a kind offers: the grid and the nearest images always; the film strip for diffusion
+ * models; the interpolation for image flows and flow matching (a DDPM's DDIM inversion: not yet).
+ */
 export function imageViewsFor(kind: ImageModelKind): readonly ImageViewName[] {
-  return IMAGE_MODEL_KINDS_INFO[kind].family === 'image-diffusion'
-    ? ['grid', 'film-strip', 'nearest']
-    : ['grid', 'nearest'];
+  if (kind === 'ddpm') return ['grid', 'film-strip', 'nearest'];
+  if (kind === 'flow-matching') return ['grid', 'film-strip', 'interpolation', 'nearest'];
+  return ['grid', 'interpolation', 'nearest'];
 }
 
 /** The view a cell shows for `kind`: its choice when offered, else the grid. */
@@ -65,6 +66,17 @@ export function imageViewRequest(
   if (view === 'grid') return undefined;
   if (view === 'nearest') {
     return { view, count: Math.min(cell.sampleCount, NEAREST_ROWS), ...base };
+  }
+  if (view === 'interpolation') {
+    const { seed, sampler, steps } = base;
+    return {
+      view,
+      count: 1,
+      seed,
+      ...(sampler ? { sampler } : {}),
+      ...(steps !== undefined ? { steps } : {}),
+      columns: STRIP_COLUMNS,
+    };
   }
   const { seed, sampler, steps } = base;
   return {

@@ -51,11 +51,15 @@ function table(): ImageTable {
 
 describe('<ff-view-cell> image views', () => {
   it('diffusion kinds offer the film strip, every kind the grid and the nearest images', async () => {
+    const expected: Record<string, string[]> = {
+      nice: ['grid', 'interpolation', 'nearest'],
+      realnvp: ['grid', 'interpolation', 'nearest'],
+      glow: ['grid', 'interpolation', 'nearest'],
+      'flow-matching': ['grid', 'film-strip', 'interpolation', 'nearest'],
+      ddpm: ['grid', 'film-strip', 'nearest'],
+    };
     for (const kind of IMAGE_MODEL_KINDS) {
-      const diffusion = kind === 'flow-matching' || kind === 'ddpm';
-      expect(imageViewsFor(kind), kind).to.deep.equal(
-        diffusion ? ['grid', 'film-strip', 'nearest'] : ['grid', 'nearest'],
-      );
+      expect(imageViewsFor(kind), kind).to.deep.equal(expected[kind]);
       const el = await mount(view, runWith(defaultImageModel(kind, [1, 8, 8])));
       const options = Array.from(
         ($(el, '#imageView') as unknown as HTMLSelectElement).options,
@@ -100,6 +104,17 @@ describe('<ff-view-cell> image views', () => {
       count: 8,
       seed: 4,
       temperature: 0.7,
+    });
+    const between = { ...cell, imageView: 'interpolation' as const };
+    expect(
+      imageViewRequest(between, 'flow-matching', imageSampleRequest(between, fm)),
+    ).to.deep.equal({
+      view: 'interpolation',
+      count: 1,
+      seed: 4,
+      sampler: 'rk4',
+      steps: 12,
+      columns: 8,
     });
   });
 
