@@ -145,7 +145,23 @@ export {
   type ResolvedImageDdpmSpec,
   type ImageDdpmSampler,
   type ImageWeights,
+  type ImageFilmStrip,
+  FILM_STRIP_COLUMNS,
 } from './lab/image-diffusion';
+export {
+  interpolateImages,
+  interpolateLatent,
+  INTERPOLATION_PATHS,
+  INTERPOLATION_FRAMES,
+  type InterpolationPath,
+  type ImageInterpolationOptions,
+} from './lab/image-interpolation';
+export {
+  NearestImageSearch,
+  nearestImagesCpu,
+  MAX_NEAREST_QUERIES,
+  type NearestImages,
+} from './lab/image-nearest';
 export { IMAGE_FM_LIMITS, IMAGE_FM_SAMPLERS } from './models/image-diffusion/fm-spec';
 export { IMAGE_DDPM_SAMPLERS } from './models/image-diffusion/ddpm-spec';
 export { checkGuidance, type Guidance } from './models/image-diffusion/guidance-reference';

@@ -1,3 +1,4 @@
+// Over 400 lines on purpose: both U-Net kinds' lab classes, their shared base and the one options type they read.
 /**
  * Image diffusion models behind lab.createModel({ family: 'image-diffusion', … }): flow matching
  * and DDPM with the small U-Net (src/models/image-diffusion/), trained by lab.train on an image
@@ -8,7 +9,7 @@
 import type { GpuRuntime } from '../gpu';
 import type { ImageDataset } from '../data/images';
 import { resolvePreprocess } from '../data/images/preprocess';
-import { ImageDdpmModel } from '../models/image-diffusion/ddpm-model';
+import { ImageDdpmModel, type DdpmGpuSampleOptions } from '../models/image-diffusion/ddpm-model';
 import {
   IMAGE_DDPM_SAMPLERS,
   resolveImageDdpmSpec,
@@ -16,7 +17,8 @@ import {
   type ImageDdpmSpec,
   type ResolvedImageDdpmSpec,
 } from '../models/image-diffusion/ddpm-spec';
-import { ImageFlowMatchingModel } from '../models/image-diffusion/fm-model';
+import { evenColumns, ImageFlowMatchingModel } from '../models/image-diffusion/fm-model';
+import { checkColumnCount, rowsOfStrip, type ImageFilmStrip } from './image-film-strip';
 import {
   IMAGE_FM_SAMPLERS,
   resolveImageFlowMatchingSpec,
@@ -46,6 +48,8 @@ export type {
   ResolvedImageDdpmSpec,
   ResolvedImageFlowMatchingSpec,
 };
+
+export { FILM_STRIP_COLUMNS, type ImageFilmStrip } from './image-film-strip';
 
 export type ImageDiffusionSpec = ImageFlowMatchingSpec | ImageDdpmSpec;
 export type ResolvedImageDiffusionSpec = ResolvedImageFlowMatchingSpec | ResolvedImageDdpmSpec;
@@ -97,6 +101,14 @@ export interface LabImageDiffusionModel extends TrainableModel<ImageDataset> {
     z: Float32Array,
     options?: Omit<ImageDiffusionSampleOptions, 'seed'>,
   ): Promise<Float32Array>;
+  /**
+   * The film strip of sample(n, options): `columns` (default 8, at least 2) evenly spaced states
+   * from x_T to x₀; its last column is sample(n, options) bit for bit.
+   */
+  filmStrip(
+    n: number,
+    options?: ImageDiffusionSampleOptions & { columns?: number },
+  ): Promise<ImageFilmStrip>;
   /** The parameters, or ('ema') the EMA samplers read (the parameters when none is held). */
   exportParams(which?: ImageWeights): Promise<Float32Array>;
   /** Replaces the parameters (and drops the EMA: samplers read them), or ('ema') the EMA. */
@@ -134,6 +146,10 @@ abstract class LabImageUNetDiffusion<
   }
 
   abstract sample(n: number, options?: ImageDiffusionSampleOptions): Promise<Float32Array>;
+  abstract filmStrip(
+    n: number,
+    options?: ImageDiffusionSampleOptions & { columns?: number },
+  ): Promise<ImageFilmStrip>;
   abstract sampleFrom(
     z: Float32Array,
     options?: Omit<ImageDiffusionSampleOptions, 'seed'>,
@@ -265,6 +281,36 @@ export class LabImageFlowMatching extends LabImageUNetDiffusion<ImageFlowMatchin
     );
   }
 
+  async filmStrip(
+    n: number,
+    options: ImageDiffusionSampleOptions & { columns?: number } = {},
+  ): Promise<ImageFilmStrip> {
+    const seed = checkSeed(options.seed ?? this.spec.seed);
+    const guidance = this.guidance(n, options);
+    const solver = this.solver(options);
+    const columns = evenColumns(solver.steps, checkColumnCount(options.columns));
+    const strip = await this.model.filmStrip(
+      n,
+      { seed, ...solver, ...(guidance ? { guidance } : {}) },
+      columns,
+    );
+    return { columns, total: solver.steps, images: rowsOfStrip(strip, n, this.model.dims) };
+  }
+
+  /**
+   * The latents of images (intensities, n × C × H × W): the ODE integrated backwards from t = 0
+   * to 1 with the sampler's solver and steps reversed; sampleFrom(encode(x)) ≈ x (the solver's
+   * error, shrinking with the steps).
+   */
+  async encode(
+    images: Float32Array,
+    options: Omit<ImageDiffusionSampleOptions, 'seed'> = {},
+  ): Promise<Float32Array> {
+    const guidance = this.guidance(images.length / this.model.dims, options);
+    const x = Float32Array.from(images, (y) => 2 * y - 1);
+    return this.model.encode(x, { ...this.solver(options), ...(guidance ? { guidance } : {}) });
+  }
+
   async sampleFrom(
     z: Float32Array,
     options: Omit<ImageDiffusionSampleOptions, 'seed'> = {},
@@ -290,6 +336,22 @@ export class LabImageDdpm extends LabImageUNetDiffusion<ImageDdpmModel> {
   }
 
   async sample(n: number, options: ImageDiffusionSampleOptions = {}): Promise<Float32Array> {
+    return toIntensities(await this.model.sample(n, this.sampleOptions(n, options)));
+  }
+
+  async filmStrip(
+    n: number,
+    options: ImageDiffusionSampleOptions & { columns?: number } = {},
+  ): Promise<ImageFilmStrip> {
+    const resolved = this.sampleOptions(n, options);
+    const total = this.model.stageCount(resolved);
+    const columns = evenColumns(total, checkColumnCount(options.columns));
+    const strip = await this.model.filmStrip(n, resolved, columns);
+    return { columns, total, images: rowsOfStrip(strip, n, this.model.dims) };
+  }
+
+  /** sample()'s options checked and resolved for the model. */
+  private sampleOptions(n: number, options: ImageDiffusionSampleOptions): DdpmGpuSampleOptions {
     const seed = checkSeed(options.seed ?? this.spec.seed);
     const guidance = this.guidance(n, options);
     const sampler = options.sampler ?? 'ddim';
@@ -303,16 +365,14 @@ export class LabImageDdpm extends LabImageUNetDiffusion<ImageDdpmModel> {
         `The 'ddpm' sampler always takes all T = ${this.spec.timesteps} steps with η = 1; for fewer steps or another η use sampler: 'ddim'.`,
       );
     }
-    return toIntensities(
-      await this.model.sample(n, {
-        seed,
-        sampler: sampler as ImageDdpmSampler,
-        ...(options.steps !== undefined ? { steps: options.steps } : {}),
-        ...(options.eta !== undefined ? { eta: options.eta } : {}),
-        ...(options.weights ? { weights: options.weights } : {}),
-        ...(guidance ? { guidance } : {}),
-      }),
-    );
+    return {
+      seed,
+      sampler: sampler as ImageDdpmSampler,
+      ...(options.steps !== undefined ? { steps: options.steps } : {}),
+      ...(options.eta !== undefined ? { eta: options.eta } : {}),
+      ...(options.weights ? { weights: options.weights } : {}),
+      ...(guidance ? { guidance } : {}),
+    };
   }
 
   /** DDIM with η = 0 from given x_T (the deterministic map; `steps` default min(50, T)). */

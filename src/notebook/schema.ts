@@ -74,6 +74,12 @@ export type Coupling = Pairing;
 /** What a View cell draws over the points. */
 export const VIEW_OVERLAYS = ['none', 'density', 'warp', 'trajectories', 'field'] as const;
 export type ViewOverlay = (typeof VIEW_OVERLAYS)[number];
+/**
+ * What a View cell shows of an image model: the sample grid, or one of the image views
+ * (src/ui/view-cell/image-views.ts; drawn in the worker's image-views.ts).
+ */
+export const IMAGE_VIEWS = ['grid', 'film-strip', 'nearest', 'interpolation'] as const;
+export type ImageViewName = (typeof IMAGE_VIEWS)[number];
 
 /** The shipped image sets (mirrors src/data/images/assets.ts). */
 export const IMAGE_SET_NAMES = ['mnist', 'fashion-mnist'] as const;
@@ -269,6 +275,8 @@ export interface ViewCell extends CellBase {
    * z = 0). Added within version 3, optional.
    */
   temperature?: number;
+  /** An image model's view (absent: 'grid'). Added within version 3, optional. */
+  imageView?: ImageViewName;
 }
 /** Compares the Train cells above it (all of them, or those listed) on the same metrics. */
 export interface CompareCell extends CellBase {

@@ -42,6 +42,7 @@ import {
   OPTIMIZERS,
   PREDICTIONS,
   VIEW_OVERLAYS,
+  IMAGE_VIEWS,
   familyOf,
   type Cell,
   type DataSource,
@@ -430,6 +431,9 @@ function cell(value: unknown, path: string): Cell {
         ...(c['temperature'] === undefined
           ? {}
           : { temperature: number(c['temperature'], at('temperature'), VIEW_LIMITS.temperature) }),
+        ...(c['imageView'] === undefined
+          ? {}
+          : { imageView: choice(c['imageView'], at('imageView'), IMAGE_VIEWS) }),
       };
     case 'compare':
       return {

@@ -34,6 +34,41 @@ export type ImageSetId = `image set:${number}`;
 /** A bank of reflow pairs made by a teacher model (training data for a reflow student). */
 export type PairsId = `pairs:${number}`;
 
+/** A View cell image view of an image model (worker image-views.ts). */
+export interface ImageViewRequest {
+  /**
+   * 'film-strip': a diffusion model's x_T → x₀ at evenly spaced solver steps; 'nearest': samples
+   * next to their nearest training image (L2 in intensities) with the distance.
+   */
+  view: 'film-strip' | 'nearest' | 'interpolation';
+  /** Samples (rows). */
+  count: number;
+  seed?: number;
+  /** Image flows' temperature. */
+  temperature?: number;
+  /** Flow matching: 'euler' | 'heun' | 'rk4'; DDPM: 'ddpm' | 'ddim'. */
+  sampler?: 'euler' | 'heun' | 'rk4' | 'ddpm' | 'ddim';
+  steps?: number;
+  /** Film strip and interpolation: columns (default 8). */
+  columns?: number;
+  /** Nearest, interpolation: the run's training set (the page's client fills it in). */
+  set?: ImageSetId;
+}
+
+/** Rows × columns of images, laid out as one picture on the page, with captions. */
+export interface ImageTable {
+  rows: number;
+  columns: number;
+  /** [channels, height, width]. */
+  shape: [number, number, number];
+  /** Image (row r, column c) at (r·columns + c)·C·H·W: intensities in [0, 1]. */
+  values: Float32Array;
+  /** One caption per column. */
+  columnLabels: string[];
+  /** Optional caption per row, e.g. the nearest image's index and distance. */
+  rowLabels?: string[];
+}
+
 export interface WorkerGpuReport extends AdapterSummary {
   features: string[];
   limits: { maxStorageBufferBindingSize: number; maxComputeInvocationsPerWorkgroup: number };
@@ -436,6 +471,12 @@ export interface LabApi {
     set: ImageSetId,
     options?: { count?: number; seed?: number },
   ): Promise<{ mean: number; standardError: number; count: number }>;
+
+  /**
+   * One of the View cell's image views of an image model (image-views.ts), drawn on the GPU:
+   * the film strip of a diffusion model's sampler, or samples next to their nearest training image.
+   */
+  imageView(model: ModelId, request: ImageViewRequest): Promise<ImageTable>;
 
   /** Compiles only the kernels this model needs (cached for the session). */
   /**

@@ -19,19 +19,21 @@ type ImageSetMethods = Pick<
   'openImageSet' | 'imageSetPreview' | 'disposeImageSet' | 'imageBitsPerDim'
 >;
 
+/** The record's dataset on the current device (reopened after a device loss). */
+export async function liveImageSet(session: LabSession, id: ImageSetId): Promise<ImageDataset> {
+  const scope = await session.ready();
+  const record = session.imageSets.get(id);
+  if (record.generation !== scope.generation || record.dataset.isDisposed) {
+    record.dataset = scope.lab.dataset(record.spec);
+    record.generation = scope.generation;
+  }
+  return record.dataset;
+}
+
 export function imageSetMethods(session: LabSession): ImageSetMethods {
   const sets = session.imageSets;
 
-  /** The record's dataset on the current device (reopened after a device loss). */
-  const live = async (id: ImageSetId): Promise<ImageDataset> => {
-    const scope = await session.ready();
-    const record = sets.get(id);
-    if (record.generation !== scope.generation || record.dataset.isDisposed) {
-      record.dataset = scope.lab.dataset(record.spec);
-      record.generation = scope.generation;
-    }
-    return record.dataset;
-  };
+  const live = (id: ImageSetId) => liveImageSet(session, id);
 
   return {
     async openImageSet(spec, onProgress) {

@@ -21,6 +21,7 @@ import { checkRunData, createWorkerModel } from './image-models';
 import { floats, transferred } from './arrays';
 import { copyNormalization, importedValues, type ModelRecord } from './records';
 import { imageSetMethods } from './image-sets';
+import { imageViewMethods } from './image-views';
 import { pairsFromSnapshot, pairsInfo, snapshotTeacher, teacherProblem } from './reflow';
 import { RunController } from './runs';
 import type { LabSession } from './session';
@@ -146,6 +147,7 @@ export function createLabService(session: LabSession): LabApi {
     },
 
     ...imageSetMethods(session),
+    ...imageViewMethods(session),
 
     async createModel(spec) {
       modelsBeingCreated++;

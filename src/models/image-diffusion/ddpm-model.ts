@@ -20,7 +20,7 @@ import { seedKey } from '../../rng/philox';
 import { makeSchedule, type ScheduleTable } from '../diffusion/schedule';
 import { ddpmPlan, type DdpmSampleOptions } from './ddpm-reference';
 import { IMAGE_DDPM_SAMPLERS, imageDdpmUNetShape, type ResolvedImageDdpmSpec } from './ddpm-spec';
-import { MAX_FM_SAMPLE_VALUES } from './fm-model';
+import { checkColumns, MAX_FM_SAMPLE_VALUES, type FmFilmStrip } from './fm-model';
 import { bindDenoiser } from './guidance';
 import { evaluationsPerCall, type Guidance } from './guidance-reference';
 import {
@@ -117,6 +117,28 @@ export class ImageDdpmModel extends ImageUNetModel {
     return this.run(n, ddim, this.plan(ddim).stages.length, undefined, z);
   }
 
+  /**
+   * sample()'s steps, keeping x after each stage count of `columns` (integers in [0, stages]:
+   * 0 the prior x_T, the last the sample, bit for bit sample()'s), column-major as FmFilmStrip.
+   */
+  filmStrip(
+    n: number,
+    options: DdpmGpuSampleOptions,
+    columns: readonly number[],
+  ): Promise<FmFilmStrip> {
+    const stages = this.plan(options).stages.length;
+    checkColumns(columns, stages);
+    return this.run(n, options, stages, undefined, undefined, columns).then((values) => ({
+      columns: [...columns],
+      values,
+    }));
+  }
+
+  /** Stages of a sampler (DDPM: T; DDIM: its steps). */
+  stageCount(options: DdpmSampleOptions): number {
+    return this.plan(options).stages.length;
+  }
+
   /** The sampler's draws of `step` (0: the prior x_T; k: the noise of the k-th step). */
   noise(n: number, seed: number, step: number): Promise<Float32Array> {
     return this.run(n, { seed, sampler: 'ddpm' }, 0, step);
@@ -141,6 +163,7 @@ export class ImageDdpmModel extends ImageUNetModel {
     steps: number,
     noiseStep?: number,
     initial?: Float32Array,
+    columns?: readonly number[],
   ): Promise<Float32Array> {
     const weights = this.weightsBuffer(options.weights);
     const values = n * this.dims;
@@ -191,6 +214,14 @@ export class ImageDdpmModel extends ImageUNetModel {
     const x = floats(values, 'x');
     const eps = floats(values, 'ε̂');
     const time = floats(n, 't');
+    const strip = columns ? floats(columns.length * values, 'film strip') : undefined;
+    // The film strip's copies of x after `done` stages (between passes: they change nothing).
+    const keepColumn = (encoder: GPUCommandEncoder, done: number) =>
+      columns?.forEach((column, c) => {
+        if (column === done) {
+          encoder.copyBufferToBuffer(x.buffer, 0, strip!.buffer, c * values * 4, values * 4);
+        }
+      });
     const binding = await bindDenoiser(this.runtime, this.unet, {
       n,
       params: weights,
@@ -242,6 +273,7 @@ export class ImageDdpmModel extends ImageUNetModel {
         passOf((pass) => this.kernels.ddpm_step.encode(pass, groups.step, values));
       }
       stages.forEach((_, k) => {
+        keepColumn(encoder, k);
         loadRow(k + 1);
         encoder.copyBufferToBuffer(timeTable.buffer, k * n * 4, time.buffer, 0, n * 4);
         passOf((pass) => {
@@ -249,8 +281,10 @@ export class ImageDdpmModel extends ImageUNetModel {
           this.kernels.ddpm_step.encode(pass, groups.step, values);
         });
       });
+      keepColumn(encoder, stages.length);
       device.queue.submit([encoder.finish()]);
       this.lastNfe = stages.length * evaluationsPerCall(options.guidance);
+      if (strip) return await readback.readFloat32(strip.buffer, 0, columns!.length * values);
       return await readback.readFloat32(x.buffer, 0, values);
     } finally {
       binding.dispose();

@@ -59,19 +59,24 @@ export function ddpmSampleCpu(
     seed: number;
     noise?: (step: number) => Floats;
     guidance?: Guidance;
+    /** Called with x after k stages, k = 0 … stages (the film strip's twin; x is live: copy it). */
+    onStep?: (k: number, x: Float64Array) => void;
   },
 ): Float64Array {
   const values = n * shape.channels * shape.height * shape.width;
   const draw = options.noise ?? ((step: number) => ddpmNoiseCpu(values, options.seed, step));
   const x = Float64Array.from(draw(0));
-  for (const stage of ddpmPlan(table, options).stages) {
+  const stages = ddpmPlan(table, options).stages;
+  stages.forEach((stage, k) => {
+    options.onStep?.(k, x);
     const time = new Array<number>(n).fill(Math.fround(stage.time.net));
     const eps = guidedOutput(params, offset, shape, x, time, n, options.guidance);
     const z = stage.sigma > 0 ? draw(stage.noiseStep) : undefined;
     for (let i = 0; i < values; i++) {
       x[i] = stage.m * x[i]! + stage.w * eps[i]! + (z ? stage.sigma * z[i]! : 0);
     }
-  }
+  });
+  options.onStep?.(stages.length, x);
   return x;
 }
 

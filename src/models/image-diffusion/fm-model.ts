@@ -63,6 +63,15 @@ export interface FmSampleOptions {
   weights?: ImageWeights;
 }
 
+/**
+ * A film strip of the ODE: the states x after each of `columns` step counts (0: the prior draws
+ * at t = 1; `steps`: the sample), column-major: column c's n images at c·n·D.
+ */
+export interface FmFilmStrip {
+  columns: readonly number[];
+  values: Float32Array;
+}
+
 /** Network evaluations per image of `steps` steps of `sampler`. */
 export function fmNfe(sampler: ImageFmSampler, steps: number, guidance?: Guidance): number {
   return IMAGE_FM_STAGES[sampler] * steps * evaluationsPerCall(guidance);
@@ -133,15 +142,47 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
     }
   }
 
+  /**
+   * The ODE run backwards: from images x (model space, n × C × H × W values at t = 0) to their
+   * latents at t = 1, with the same solver and grid reversed (t_k = k/steps): sampleFrom(encode(x))
+   * returns x up to the solvers' error, which shrinks with the steps.
+   */
+  encode(x: Float32Array, options: Omit<FmSampleOptions, 'seed'>): Promise<Float32Array> {
+    const n = x.length / this.dims;
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(
+        `encode() takes whole images of ${this.dims} values each, got ${x.length} values.`,
+      );
+    }
+    this.checkSolver(options);
+    return this.integrate(n, { ...options, seed: 0 }, x, undefined, true);
+  }
+
   /** The prior draws of sample(n, { seed }) (zero steps of the ODE). */
   async priorNoise(n: number, seed: number): Promise<Float32Array> {
     return this.integrate(n, { seed, sampler: 'euler', steps: 0 }, undefined);
+  }
+
+  /**
+   * sample()'s integration, keeping x after each step count of `columns` (integers in
+   * [0, steps]): the column of `steps` is sample()'s result for the seed, bit for bit (the same
+   * dispatches; the copies only read x between passes).
+   */
+  filmStrip(n: number, options: FmSampleOptions, columns: readonly number[]): Promise<FmFilmStrip> {
+    this.checkSolver(options);
+    checkColumns(columns, options.steps);
+    return this.integrate(n, options, undefined, columns).then((values) => ({
+      columns: [...columns],
+      values,
+    }));
   }
 
   private async integrate(
     n: number,
     options: FmSampleOptions,
     initial: Float32Array | undefined,
+    columns?: readonly number[],
+    backwards = false,
   ): Promise<Float32Array> {
     const weights = this.weightsBuffer(options.weights);
     const { sampler, steps, seed } = options;
@@ -165,7 +206,10 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
     };
     // Rows of the half-step grid t_j = 1 − j/(2·steps), j = 0 … 2·steps, n copies each.
     const table = new Float32Array((2 * steps + 1) * n);
-    for (let j = 0; j <= 2 * steps; j++) table.fill(fmHalfGridTime(j, steps), j * n, (j + 1) * n);
+    // Backwards (encode): the same grid from t = 0 up, t_j = j/(2·steps), and the steps negated.
+    for (let j = 0; j <= 2 * steps; j++) {
+      table.fill(fmHalfGridTime(backwards ? 2 * steps - j : j, steps), j * n, (j + 1) * n);
+    }
     const timeTable = pool.upload(
       table,
       STORAGE_USAGE | GPUBufferUsage.COPY_SRC,
@@ -177,6 +221,7 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
     const v = floats(values, 'v̂');
     const acc = floats(values, 'RK4 slope sum');
     const time = floats(n, 't');
+    const strip = columns ? floats(columns.length * values, 'film strip') : undefined;
     const binding = await bindDenoiser(this.runtime, this.unet, {
       n,
       params: weights,
@@ -205,7 +250,7 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
       return (pass: GPUComputePassEncoder) => kernel.encode(pass, group, items);
     };
     // steps 0 (priorNoise): no step is recorded.
-    const h = steps > 0 ? 1 / steps : 0;
+    const h = steps > 0 ? (backwards ? -1 : 1) / steps : 0;
     const ops = {
       // prior_noise reads neither input: v stands in (x may not be bound both read-only and writable).
       noise: op('prior_noise', v, v, x, 0),
@@ -229,9 +274,18 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
       const setTime = (j: number) =>
         encoder.copyBufferToBuffer(timeTable.buffer, j * n * 4, time.buffer, 0, n * 4);
       const velocity = (pass: GPUComputePassEncoder) => binding.encode(pass);
+      // The film strip's copies of x after `done` steps (between passes: they change nothing).
+      const keep = (done: number) =>
+        columns?.forEach((column, c) => {
+          if (column === done) {
+            encoder.copyBufferToBuffer(x.buffer, 0, strip!.buffer, c * values * 4, values * 4);
+          }
+        });
       if (initial) device.queue.writeBuffer(x.buffer, 0, initial.slice());
       else passOf(ops.noise);
+      keep(0);
       for (let k = 0; k < steps; k++) {
+        if (k > 0) keep(k);
         setTime(2 * k);
         if (sampler === 'euler') {
           passOf((pass) => [ops.load, velocity, ops.euler].forEach((f) => f(pass)));
@@ -251,12 +305,31 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
         setTime(2 * k + 2);
         passOf((pass) => [velocity, ops.addOnce, ops.update].forEach((f) => f(pass)));
       }
+      if (steps > 0) keep(steps);
       device.queue.submit([encoder.finish()]);
       this.lastNfe = fmNfe(sampler, steps, options.guidance);
+      if (strip) return await readback.readFloat32(strip.buffer, 0, columns!.length * values);
       return await readback.readFloat32(x.buffer, 0, values);
     } finally {
       binding.dispose();
       for (const buffer of owned) buffer.dispose();
     }
   }
+}
+
+/** Refuses film-strip columns that are not step counts in [0, steps] (RangeError naming them). */
+export function checkColumns(columns: readonly number[], steps: number): void {
+  if (columns.length < 1 || columns.some((c) => !Number.isInteger(c) || c < 0 || c > steps)) {
+    throw new RangeError(
+      `Film-strip columns are step counts in [0, ${steps}] (at least one), got [${columns.join(', ')}].`,
+    );
+  }
+}
+
+/** `count` step counts from 0 to `steps`, evenly spaced (rounded; fewer when steps < count − 1). */
+export function evenColumns(steps: number, count: number): number[] {
+  const columns = Array.from({ length: count }, (_, c) =>
+    Math.round((c * steps) / Math.max(1, count - 1)),
+  );
+  return [...new Set(columns)];
 }

@@ -45,6 +45,10 @@ export function fmSampleCpu(
     steps: number;
     noise?: Floats;
     guidance?: Guidance;
+    /** Called with x after k steps, k = 0 … steps (the film strip's twin; x is live: copy it). */
+    onStep?: (k: number, x: Float64Array) => void;
+    /** From t = 0 to 1 (encode: `noise` holds the images), the grid and steps reversed. */
+    backwards?: boolean;
   },
 ): Float64Array {
   const values = n * shape.channels * shape.height * shape.width;
@@ -52,19 +56,22 @@ export function fmSampleCpu(
     ? Float64Array.from(options.noise)
     : fmPriorNoiseCpu(values, options.seed);
   const { steps } = options;
-  const h = 1 / steps;
+  const h = (options.backwards ? -1 : 1) / steps;
   const velocity = (input: Floats, j: number) =>
     guidedOutput(
       params,
       offset,
       shape,
       input,
-      new Array<number>(n).fill(Math.fround(fmHalfGridTime(j, steps))),
+      new Array<number>(n).fill(
+        Math.fround(fmHalfGridTime(options.backwards ? 2 * steps - j : j, steps)),
+      ),
       n,
       options.guidance,
     );
   const plus = (a: Floats, c: number, b: Floats) => Float64Array.from(a, (v, i) => v + c * b[i]!);
   for (let k = 0; k < steps; k++) {
+    options.onStep?.(k, x);
     if (options.sampler === 'euler') {
       const v = velocity(x, 2 * k);
       for (let i = 0; i < values; i++) x[i] = x[i]! - h * v[i]!;
@@ -83,6 +90,7 @@ export function fmSampleCpu(
     for (let i = 0; i < values; i++)
       x[i] = x[i]! - (h / 6) * (k1[i]! + 2 * k2[i]! + 2 * k3[i]! + k4[i]!);
   }
+  options.onStep?.(steps, x);
   return x;
 }
 

@@ -5,7 +5,16 @@
  */
 import type { DataSource, ImageSource, ModelSettings, TrainSettings } from '../../notebook';
 import type { ImageFilesResult } from '../../export';
-import type { LabEvent, RunProgress, RunState, WorkerGpuReport } from '../../worker/api';
+import type {
+  ImageTable,
+  ImageViewRequest,
+  LabEvent,
+  RunProgress,
+  RunState,
+  WorkerGpuReport,
+} from '../../worker/api';
+
+export type { ImageTable, ImageViewRequest };
 import type { SamplerChoice, ViewClient } from './view-client';
 
 export type * from './view-client';
@@ -127,6 +136,8 @@ export interface LabClient {
    * has no image models).
    */
   sampleImages?(runId: string, count: number, request: ImageSampleRequest): Promise<ImageSamples>;
+  /** An image view of run `runId`'s image model (the View cell's film strip, …), drawn on the GPU side. */
+  imageView?(runId: string, request: ImageViewRequest): Promise<ImageTable>;
   /**
    * An image flow's held-out bits/dim: the first `count` images of the Data cell's held-out test
    * split (a shipped set), or undefined where the run has none (a user's set, flow matching).

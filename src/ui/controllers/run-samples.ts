@@ -12,8 +12,9 @@ import {
   type ViewCell,
 } from '../../notebook';
 import { imageSampler, samplerChoice } from '../view-cell/samplers';
+import { imageViewRequest } from '../view-cell/image-views';
 import { errorMessage } from '../error-message';
-import type { ImageSampleRequest, LabClient } from './lab-client';
+import type { ImageSampleRequest, ImageViewRequest, LabClient } from './lab-client';
 import type { RunView } from './run-view';
 
 /** Least time between two sample refreshes while training, ms. */
@@ -50,7 +51,7 @@ export function imageSampleRequest(view: ViewCell, image: ImageModelSettings): I
 /** What the samples need of the runs' owner. */
 export interface RunSamplesHost {
   readonly store: NotebookStore;
-  readonly client: Pick<LabClient, 'sampleModel' | 'sampleImages' | 'heldOutBits'>;
+  readonly client: Pick<LabClient, 'sampleModel' | 'sampleImages' | 'heldOutBits' | 'imageView'>;
   run(trainId: string): RunView;
   runIds(): Iterable<string>;
   update(trainId: string, patch: Partial<RunView>): void;
@@ -80,7 +81,8 @@ export class RunSamples {
     const model = trainInputs(this.host.store.notebook, trainId).model?.model;
     if (model?.image) {
       const image = imageSampleRequest(view, model.image);
-      return { view, image, key: JSON.stringify([gridCount(view), image]) };
+      const imageView = imageViewRequest(view, model.image.kind, image);
+      return { view, image, imageView, key: JSON.stringify([gridCount(view), image, imageView]) };
     }
     const sampler = samplerChoice(view, model?.kind);
     return {
@@ -106,6 +108,17 @@ export class RunSamples {
     this.host.update(trainId, { heldOut: [...points, { step, bits }] });
   }
 
+  /** Draws a run's image view (film strip, …); its failure is the view's, not the run's. */
+  private async imageView(trainId: string, request: ImageViewRequest): Promise<void> {
+    try {
+      if (!this.host.client.imageView) throw new Error('Image views need the GPU worker.');
+      const table = await this.host.client.imageView(trainId, request);
+      this.host.update(trainId, { imageView: { table } });
+    } catch (error) {
+      this.host.update(trainId, { imageView: { error: errorMessage(error) } });
+    }
+  }
+
   /** Re-samples finished runs whose view's sample settings changed. */
   refresh(): void {
     for (const trainId of this.host.runIds()) {
@@ -129,7 +142,7 @@ export class RunSamples {
     if (!force && now - (this.lastSampled.get(trainId) ?? -Infinity) < LIVE_SAMPLE_MS) return;
     const settings = this.sampleSettings(trainId);
     if (!settings) return;
-    const { view, sampler, image, key } = settings;
+    const { view, sampler, image, imageView, key } = settings;
     this.sampling.add(trainId);
     this.lastSampled.set(trainId, now);
     this.sampledWith.set(trainId, key);
@@ -138,6 +151,7 @@ export class RunSamples {
         if (!this.host.client.sampleImages) throw new Error('Image models need the GPU worker.');
         const images = await this.host.client.sampleImages(trainId, gridCount(view), image);
         this.host.update(trainId, { images });
+        if (imageView) await this.imageView(trainId, imageView);
         await this.heldOut(trainId, force);
         return;
       }

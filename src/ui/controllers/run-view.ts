@@ -4,7 +4,7 @@
  */
 import { EMPTY_LOSSES, type LossHistory } from './loss-history';
 import type { DataSource, ModelSettings } from '../../notebook';
-import type { ImageSamples, RunProgress, RunState, ViewClient } from './lab-client';
+import type { ImageSamples, ImageTable, RunProgress, RunState, ViewClient } from './lab-client';
 
 /** What one Train cell's run has produced so far. */
 export interface RunView {
@@ -23,6 +23,8 @@ export interface RunView {
   samples?: Float32Array;
   /** An image model's latest sample images (the View cell's grid). */
   images?: ImageSamples;
+  /** An image model's view other than the grid (film strip, …), or why it could not be drawn. */
+  imageView?: { table?: ImageTable; error?: string };
   /** An image flow's held-out bits/dim by training step (the Train cell's dots). */
   heldOut?: readonly { step: number; bits: number }[];
   /** The request the model was created from (JSON), to know when settings changed. */

@@ -259,6 +259,12 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
       const values = await api.sample(model, count, request);
       return { count, shape: shape.shape, values };
     },
+    async imageView(runId, request) {
+      const { model, data } = handles(runId);
+      // The nearest-image view searches, the interpolation reads, the set the run trains on.
+      const set = request.view === 'film-strip' ? {} : { set: data as ImageSetId };
+      return api.imageView(model, { ...request, ...set });
+    },
     async heldOutBits(runId, count) {
       const entry = handles(runId);
       const info = infos.get(entry.model);

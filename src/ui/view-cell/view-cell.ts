@@ -12,6 +12,12 @@ import type { ImageSamples, ViewReport } from '../controllers/lab-client';
 import { MAX_GRID_IMAGES } from '../controllers/run-samples';
 import { pngFromRgba, PictureUrls } from '../picture';
 import { sampleGrid, type GridPicture } from './image-samples';
+import {
+  effectiveImageView,
+  ImageViewPictures,
+  imageViewSelect,
+  renderImageView,
+} from './image-views';
 import { IDLE_RUN, type RunView } from '../controllers/lab-controller';
 import { emit } from '../events';
 import { numberField, selectField } from '../fields';
@@ -62,6 +68,7 @@ export class FfViewCell extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.pictures.dispose();
+    this.viewPictures.dispose();
   }
 
   override render() {
@@ -110,6 +117,7 @@ export class FfViewCell extends LitElement {
 
   /** The grid's PNG URL, made once per sample set (picture.ts: no 2-D canvas on the page). */
   private readonly pictures = new PictureUrls(2);
+  private readonly viewPictures = new ImageViewPictures();
   private picture: { images: ImageSamples; url: string; grid: GridPicture } | undefined;
 
   private gridPicture(images: ImageSamples) {
@@ -131,20 +139,24 @@ export class FfViewCell extends LitElement {
     const picture = run.images ? this.gridPicture(run.images) : undefined;
     const sampler = imageSampler(cell, kind);
     const samplers: readonly SamplerName[] = kind === 'ddpm' ? ['ddim', 'ddpm'] : ['euler', 'rk4'];
+    const view = effectiveImageView(cell, kind);
     return html`<div class="layout">
       ${
-        picture
-          ? html`<img
-              id="sample-grid"
-              class="sample-grid"
-              src=${picture.url}
-              width=${picture.grid.width * 4}
-              height=${picture.grid.height * 4}
-              alt=${`${run.images!.count} images sampled from the model at step ${run.step}`}
-            />`
-          : html`<p class="hint">Train the model above to see its samples.</p>`
+        view !== 'grid'
+          ? renderImageView(run.imageView, this.viewPictures, view)
+          : picture
+            ? html`<img
+                id="sample-grid"
+                class="sample-grid"
+                src=${picture.url}
+                width=${picture.grid.width * 4}
+                height=${picture.grid.height * 4}
+                alt=${`${run.images!.count} images sampled from the model at step ${run.step}`}
+              />`
+            : html`<p class="hint">Train the model above to see its samples.</p>`
       }
       <div class="controls">
+        ${imageViewSelect(cell, kind, (imageView) => this.patch({ imageView }))}
         ${numberField({ id: 'sampleCount', value: cell.sampleCount, range: VIEW_LIMITS.sampleCount, tip: `Images in the grid: at most ${MAX_GRID_IMAGES}.`, onChange: (sampleCount) => this.patch({ sampleCount }) })}
         ${numberField({ id: 'sampleSeed', value: cell.sampleSeed, range: VIEW_LIMITS.sampleSeed, onChange: (sampleSeed) => this.patch({ sampleSeed }) })}
         ${
