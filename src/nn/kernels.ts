@@ -128,6 +128,13 @@ export interface KernelTuning {
   subgroups: boolean;
 }
 
+/**
+ * Whether CPU adapters use the fused MLP's subgroup kernels where the device allows (the default).
+ * The bench's `flowfield-plain` peers turn it off while they build their models, to time the
+ * plain kernels in the same run.
+ */
+export const cpuKernelChoice = { subgroups: true };
+
 export function kernelTuning(
   adapter: AdapterSummary,
   width: number,
@@ -140,7 +147,7 @@ export function kernelTuning(
     // a batch of 64 two workgroups for the two threads (bench/profile/mlp-variants.profile.ts:
     // NICE conditioner forward 1.18×, backward + dW 2.16×, diffusion denoiser forward 1.16× the
     // plain eight-row kernel at 16).
-    const subgroups = subgroupsAvailable && width >= WIDE_LAYER;
+    const subgroups = cpuKernelChoice.subgroups && subgroupsAvailable && width >= WIDE_LAYER;
     // CPU adapters: many samples per invocation, small workgroups (measured on SwiftShader).
     // Width 256 too: since the fused kernels use each tile load for four rows, 8 samples beat 4
     // there (mlp/h256/b4096 0.375 → 0.867 steps/s) for ~2 s more compile time. Eight rows per
