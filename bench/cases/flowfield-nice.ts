@@ -13,6 +13,7 @@ import { resolvePreprocess } from '../../src/data/images/preprocess';
 import { NiceModel } from '../../src/models/image-flows/nice-model';
 import { resolveNiceSpec } from '../../src/models/image-flows/nice-spec';
 import { NiceTrainingTask } from '../../src/models/image-flows/nice-training';
+import { cpuKernelChoice } from '../../src/nn/kernels';
 import { Trainer } from '../../src/nn/trainer';
 import type { GpuRuntime } from '../../src/gpu';
 import type { Config, Implementation, Session, Workload } from '../harness/types';
@@ -143,21 +144,40 @@ export async function imageFlowSession(
   };
 }
 
-export const flowfieldNice: Implementation<NiceConfig> = {
-  impl: 'flowfield',
-  async setup(workload, context) {
-    const gpu = await sharedGpu(context);
-    const c = workload.config;
-    const spec = resolveNiceSpec({
-      family: 'image-flow',
-      kind: 'nice',
-      shape: [1, c.side, c.side],
-      layers: c.layers,
-      hidden: c.hidden,
-      hiddenLayers: c.hiddenLayers,
-      prior: c.prior,
-      seed: 1,
-    });
-    return imageFlowSession(gpu, await NiceModel.create(gpu, spec), c, 256);
-  },
+/**
+ * 'flowfield': the default kernels; 'flowfield-plain': the fused MLP's kernels without the
+ * subgroup weight sharing (cpuKernelChoice), a same-run peer whose ratio is default ÷ plain.
+ */
+function niceImplementation(plain: boolean): Implementation<NiceConfig> {
+  return {
+    impl: plain ? 'flowfield-plain' : 'flowfield',
+    async setup(workload, context) {
+      if (!plain) return setupNice(workload, context);
+      cpuKernelChoice.subgroups = false;
+      try {
+        return await setupNice(workload, context);
+      } finally {
+        cpuKernelChoice.subgroups = true;
+      }
+    },
+  };
+}
+
+export const flowfieldNice = niceImplementation(false);
+export const flowfieldNicePlain = niceImplementation(true);
+
+const setupNice: Implementation<NiceConfig>['setup'] = async (workload, context) => {
+  const gpu = await sharedGpu(context);
+  const c = workload.config;
+  const spec = resolveNiceSpec({
+    family: 'image-flow',
+    kind: 'nice',
+    shape: [1, c.side, c.side],
+    layers: c.layers,
+    hidden: c.hidden,
+    hiddenLayers: c.hiddenLayers,
+    prior: c.prior,
+    seed: 1,
+  });
+  return imageFlowSession(gpu, await NiceModel.create(gpu, spec), c, 256);
 };

@@ -6,6 +6,7 @@
  */
 import { Dataset } from '../../src/data/dataset';
 import { FlowModel } from '../../src/models/flows/flow-model';
+import { fusedInverseTuning } from '../../src/models/flows/fused-inverse';
 import { FlowTrainingTask } from '../../src/models/flows/flow-training';
 import { Trainer } from '../../src/nn/trainer';
 import type { FlowKind } from '../../src/models/flows/flow-spec';
@@ -13,9 +14,13 @@ import type { Implementation } from '../harness/types';
 import { adamOptimizer, sharedGpu, trainSteps } from './flowfield-shared';
 import type { RealNvpConfig } from './workloads';
 
-/** The RealNVP workloads with `kind` 'realnvp', or the same architecture as a spline flow. */
-export const flowfieldFlow = (kind: FlowKind): Implementation<RealNvpConfig> => ({
-  impl: 'flowfield',
+/**
+ * The RealNVP workloads with `kind` 'realnvp', or the same architecture as a spline flow.
+ * `plain`: the 'flowfield-plain' peer of the sampling workloads, whose fused generator runs
+ * without subgroup weight sharing (fusedInverseTuning.cpuSubgroups, read when it is compiled).
+ */
+export const flowfieldFlow = (kind: FlowKind, plain = false): Implementation<RealNvpConfig> => ({
+  impl: plain ? 'flowfield-plain' : 'flowfield',
   async setup(workload, context) {
     const gpu = await sharedGpu(context);
     const c = workload.config;
@@ -35,6 +40,13 @@ export const flowfieldFlow = (kind: FlowKind): Implementation<RealNvpConfig> => 
       return -logP.reduce((s, v) => s + v, 0) / logP.length;
     };
     if (workload.kind === 'sample') {
+      // Compile the generator now (setup is not timed), with the kernel this peer times.
+      fusedInverseTuning.cpuSubgroups = !plain;
+      try {
+        (await model.sampleToBuffer(1, { seed: 0 })).dispose();
+      } finally {
+        fusedInverseTuning.cpuSubgroups = true;
+      }
       return {
         // The default path: RealNVP's whole generator in one dispatch (fused-inverse.ts); spline
         // couplings layer by layer (base, 2 per coupling, to-data).
@@ -80,3 +92,4 @@ export const flowfieldFlow = (kind: FlowKind): Implementation<RealNvpConfig> => 
 });
 
 export const flowfieldRealNvp = flowfieldFlow('realnvp');
+export const flowfieldRealNvpPlain = flowfieldFlow('realnvp', true);

@@ -10,9 +10,9 @@ import {
   flowfieldDiffusionSampleFused,
 } from './flowfield-diffusion-sample';
 import { flowfieldMlp } from './flowfield-mlp';
-import { flowfieldNice, NICE_WORKLOADS } from './flowfield-nice';
+import { flowfieldNice, flowfieldNicePlain, NICE_WORKLOADS } from './flowfield-nice';
 import { flowfieldImageFlow, IMAGE_FLOW_WORKLOADS } from './flowfield-image-flows';
-import { flowfieldFlow, flowfieldRealNvp } from './flowfield-realnvp';
+import { flowfieldFlow, flowfieldRealNvp, flowfieldRealNvpPlain } from './flowfield-realnvp';
 import { flowfieldUNet } from './flowfield-unet';
 import { tfjsConv } from './tfjs/conv';
 import { tfjsDdpm } from './tfjs/ddpm';
@@ -46,11 +46,15 @@ function cross<C extends Config>(
 
 export const CASES: readonly BenchCase[] = [
   ...cross(MLP_WORKLOADS, [flowfieldMlp, tfjsMlp('tfjs-webgpu'), tfjsMlp('tfjs-wasm')]),
-  ...cross(REALNVP_WORKLOADS, [
-    flowfieldRealNvp,
-    tfjsRealNvp('tfjs-webgpu'),
-    tfjsRealNvp('tfjs-wasm'),
-  ]),
+  ...cross(
+    REALNVP_WORKLOADS.filter((w) => w.kind !== 'sample'),
+    [flowfieldRealNvp, tfjsRealNvp('tfjs-webgpu'), tfjsRealNvp('tfjs-wasm')],
+  ),
+  // Sampling also with a same-run peer: the fused generator without subgroup weight sharing.
+  ...cross(
+    REALNVP_WORKLOADS.filter((w) => w.kind === 'sample'),
+    [flowfieldRealNvp, flowfieldRealNvpPlain, tfjsRealNvp('tfjs-webgpu'), tfjsRealNvp('tfjs-wasm')],
+  ),
   ...cross(SPLINE_WORKLOADS, [flowfieldFlow('spline')]),
   ...cross(DDPM_WORKLOADS, [flowfieldDdpm, tfjsDdpm('tfjs-webgpu'), tfjsDdpm('tfjs-wasm')]),
   ...cross(DIFFUSION_SAMPLE_WORKLOADS, [
@@ -61,6 +65,11 @@ export const CASES: readonly BenchCase[] = [
   ]),
   ...cross(CONV_WORKLOADS, [flowfieldConv, tfjsConv('tfjs-webgpu'), tfjsConv('tfjs-wasm')]),
   ...cross(UNET_WORKLOADS, [flowfieldUNet, tfjsUNet('tfjs-webgpu'), tfjsUNet('tfjs-wasm')]),
-  ...cross(NICE_WORKLOADS, [flowfieldNice, tfjsNice('tfjs-webgpu'), tfjsNice('tfjs-wasm')]),
+  ...cross(NICE_WORKLOADS, [
+    flowfieldNice,
+    flowfieldNicePlain,
+    tfjsNice('tfjs-webgpu'),
+    tfjsNice('tfjs-wasm'),
+  ]),
   ...cross(IMAGE_FLOW_WORKLOADS, [flowfieldImageFlow]),
 ];

@@ -10,8 +10,13 @@
  */
 
 /** Who runs the workload. Ratios are always flowfield ÷ peer, within one group, in one run. */
-/** 'flowfield-fused': Flowfield's opt-in fused diffusion sampler (issue #19), as a same-run peer. */
-export type Impl = 'flowfield' | 'flowfield-fused' | 'tfjs-webgpu' | 'tfjs-wasm';
+/**
+ * Same-run peers of Flowfield's default: 'flowfield-fused', the opt-in fused diffusion sampler
+ * (issue #19); 'flowfield-plain', the kernels without subgroup weight sharing (cpuKernelChoice,
+ * fusedInverseTuning) on CPU adapters.
+ */
+export type Impl =
+  'flowfield' | 'flowfield-fused' | 'flowfield-plain' | 'tfjs-webgpu' | 'tfjs-wasm';
 
 /**
  * The workload families of the issues: the engine's MLP (#3), RealNVP (#5), DDPM MLP (#6), the

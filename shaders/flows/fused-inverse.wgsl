@@ -13,6 +13,10 @@
 // dynamic offset into one array was ~3× slower on SwiftShader). Each sum is bias + Σ_j w_j·a_j
 // in the order of j, as before.
 //
+// hidden_layer (and skip_padding_invocation) come from a library linked with this file:
+// fused-inverse-rows4.wgsl, or fused-inverse-rows4-subgroup.wgsl on CPU adapters whose device has
+// the 'subgroups' feature (fused-inverse.ts).
+//
 // Layer table, 2 words per layer: the kind (0 coupling conditioned on coordinate 0, 1 coupling
 // conditioned on 1, 2 scaling, 3 ActNorm, 4 reversal) and the layer's parameter offset.
 
@@ -65,53 +69,6 @@ fn first_layer(w0: u32, c0: vec4<f32>, c1: vec4<f32>, dst: ptr<private, Tile>) {
     let b = params[b0 + o];
     (*dst)[o * V] = act4(vec4<f32>(b) + w * c0);
     if (V == 2u) { (*dst)[o * V + 1u] = act4(vec4<f32>(b) + w * c1); }
-  }
-}
-
-// A hidden layer HIDDEN → HIDDEN, four rows per pass over the source tile.
-fn hidden_layer(w0: u32, src: ptr<private, Tile>, dst: ptr<private, Tile>) {
-  let b0 = w0 + HIDDEN * HIDDEN;
-  for (var o = 0u; o < HIDDEN; o += 4u) {
-    let row0 = w0 + o * HIDDEN;
-    let row1 = w0 + min(o + 1u, HIDDEN - 1u) * HIDDEN;
-    let row2 = w0 + min(o + 2u, HIDDEN - 1u) * HIDDEN;
-    let row3 = w0 + min(o + 3u, HIDDEN - 1u) * HIDDEN;
-    var p0 = vec4<f32>(params[b0 + o]);
-    var p1 = vec4<f32>(params[b0 + min(o + 1u, HIDDEN - 1u)]);
-    var p2 = vec4<f32>(params[b0 + min(o + 2u, HIDDEN - 1u)]);
-    var p3 = vec4<f32>(params[b0 + min(o + 3u, HIDDEN - 1u)]);
-    var q0 = p0;
-    var q1 = p1;
-    var q2 = p2;
-    var q3 = p3;
-    for (var j = 0u; j < HIDDEN; j++) {
-      let w_0 = params[row0 + j];
-      let w_1 = params[row1 + j];
-      let w_2 = params[row2 + j];
-      let w_3 = params[row3 + j];
-      let x0 = (*src)[j * V];
-      p0 += w_0 * x0;
-      p1 += w_1 * x0;
-      p2 += w_2 * x0;
-      p3 += w_3 * x0;
-      if (V == 2u) {
-        let x1 = (*src)[j * V + 1u];
-        q0 += w_0 * x1;
-        q1 += w_1 * x1;
-        q2 += w_2 * x1;
-        q3 += w_3 * x1;
-      }
-    }
-    (*dst)[o * V] = act4(p0);
-    if (o + 1u < HIDDEN) { (*dst)[(o + 1u) * V] = act4(p1); }
-    if (o + 2u < HIDDEN) { (*dst)[(o + 2u) * V] = act4(p2); }
-    if (o + 3u < HIDDEN) { (*dst)[(o + 3u) * V] = act4(p3); }
-    if (V == 2u) {
-      (*dst)[o * V + 1u] = act4(q0);
-      if (o + 1u < HIDDEN) { (*dst)[(o + 1u) * V + 1u] = act4(q1); }
-      if (o + 2u < HIDDEN) { (*dst)[(o + 2u) * V + 1u] = act4(q2); }
-      if (o + 3u < HIDDEN) { (*dst)[(o + 3u) * V + 1u] = act4(q3); }
-    }
   }
 }
 
@@ -170,9 +127,16 @@ fn uncouple(x: vec4<f32>, first: vec4<f32>, last: vec4<f32>) -> vec4<f32> {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+fn main(
+  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+) {
+  // A workgroup wholly past the count stops (a uniform condition: the subgroup library's
+  // hidden_layer needs uniform control flow); an invocation past it stops if the library allows.
+  if ((wid.x + wid.y * groups.x) * WG * S >= u.count) { return; }
   let first = (gid.x + gid.y * groups.x * WG) * S;
-  if (first >= u.count) { return; }
+  if (skip_padding_invocation(first)) { return; }
   let key = vec2<u32>(u.seed_lo, u.seed_hi);
   // Coordinates 0 and 1 of lanes 0 and 1 (lane 1 unused when V = 1).
   var x0 = vec4<f32>(0.0);

@@ -2,6 +2,9 @@
 // mlp-rows8.wgsl; both define forward_layer and backward_layer). Uses mlp.wgsl's Tile, params,
 // V, finish_output and finish_delta. Twin: src/nn/reference/dense.ts.
 
+// An invocation whose samples all lie past the batch stops at once.
+fn skip_padding_invocation(first: u32) -> bool { return first >= u.batch; }
+
 // Four outputs at a time: each input read from the private tile is used for four outputs. On a
 // CPU adapter a dynamically indexed private load is a per-lane gather, as costly as a weight
 // load, so one output at a time spent more on tile loads than on arithmetic. Rows past n_out

@@ -3,6 +3,9 @@
 // V, finish_output and finish_delta. Twin: src/nn/reference/dense.ts (each sum runs in the same
 // order as with four rows, so both give bit-identical results).
 
+// An invocation whose samples all lie past the batch stops at once.
+fn skip_padding_invocation(first: u32) -> bool { return first >= u.batch; }
+
 // Eight outputs at a time: each input read from the private tile
 // is used for eight outputs. On a CPU adapter (SwiftShader) every load whose index is not a
 // SPIR-V constant is a per-lane gather with a bounds check, the private tile's as much as a

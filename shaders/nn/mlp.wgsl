@@ -5,8 +5,9 @@
 // times in SIMD arithmetic (the main cost on small models is memory traffic and dispatch count,
 // not FLOPs). Activations live in two private tiles passed by pointer, layer by layer in turn:
 // a dynamic ping-pong offset into one array was ~3x slower on SwiftShader.
-// The layer loops forward_layer / backward_layer come from a library linked with this file:
-// shaders/nn/mlp-rows4.wgsl or mlp-rows8.wgsl (kernelTuning's `rows`).
+// The layer loops forward_layer / backward_layer (and skip_padding_invocation) come from a
+// library linked with this file: shaders/nn/mlp-rows4.wgsl, mlp-rows8.wgsl or
+// mlp-rows8-subgroup.wgsl (kernelTuning's `rows` and `subgroups`).
 // Twin: src/nn/reference/dense.ts.
 //
 // Parameters (contiguous from u.param_offset): for each linear layer l, W_l (out × in, row-major)
@@ -192,10 +193,23 @@ fn finish_output(l: u32, o: u32, first: u32, acc0: vec4<f32>, acc1: vec4<f32>, d
   }
 }
 
+// True when the whole workgroup lies past the batch (a uniform condition: the subgroup layer
+// loops need uniform control flow).
+fn workgroup_is_idle(wid: vec3<u32>, groups: vec3<u32>) -> bool {
+  return (wid.x + wid.y * groups.x) * WG * S >= u.batch;
+}
+
 @compute @workgroup_size(WG)
-fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+fn forward(
+  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+) {
+  if (workgroup_is_idle(wid, groups)) { return; }
   let first = first_sample(gid, groups);
-  if (first >= u.batch) { return; }
+  // The layer library decides whether an invocation past the batch may stop here (see
+  // mlp-rows8-subgroup.wgsl for why it may not); if it runs, it stores nothing.
+  if (skip_padding_invocation(first)) { return; }
   for (var v = 0u; v < V; v++) {
     for (var j = 0u; j < IN; j++) {
       let base = u.input_offset + j;
@@ -233,9 +247,14 @@ fn finish_delta(l: u32, j: u32, first: u32, acc0: vec4<f32>, acc1: vec4<f32>, ds
 // Reads dL/dy, writes δ for every layer into the cache (for the weight gradients) and, when
 // WRITE_GRAD_IN, dL/dx. Needs the cache of a forward with STORE_CACHE on the same batch.
 @compute @workgroup_size(WG)
-fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+fn backward(
+  @builtin(global_invocation_id) gid: vec3<u32>,
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+) {
+  if (workgroup_is_idle(wid, groups)) { return; }
   let first = first_sample(gid, groups);
-  if (first >= u.batch) { return; }
+  if (skip_padding_invocation(first)) { return; }
   for (var v = 0u; v < V; v++) {
     for (var o = 0u; o < OUT; o++) {
       let g = vec4<f32>(

@@ -21,8 +21,14 @@ export class GpuRuntime {
     this.readback = new ReadbackRing(context.device);
   }
 
+  /**
+   * Asks for 'timestamp-query' and 'subgroups' where the adapter offers them ('subgroups': the
+   * fused MLP's weight-sharing kernels on CPU adapters, see kernelTuning).
+   */
   static async open(options: GpuOptions = {}): Promise<GpuRuntime> {
-    return new GpuRuntime(await acquireGpu({ optionalFeatures: ['timestamp-query'], ...options }));
+    return new GpuRuntime(
+      await acquireGpu({ optionalFeatures: ['timestamp-query', 'subgroups'], ...options }),
+    );
   }
 
   get device(): GPUDevice {

@@ -9,8 +9,10 @@ import {
   kernelTuning,
   mlpBackwardKernel,
   mlpBackwardKernelRows8,
+  mlpBackwardKernelRows8Subgroup,
   mlpForwardKernel,
   mlpForwardKernelRows8,
+  mlpForwardKernelRows8Subgroup,
   outerGradBlocks,
   outerGradKernel,
   type KernelTuning,
@@ -83,7 +85,13 @@ export class FusedMlp {
       );
     }
     const width = Math.max(shape.inputs, shape.hidden, shape.outputs);
-    const tuning = { ...kernelTuning(runtime.context.adapterInfo, width), ...options.tuning };
+    // The subgroup kernels need the device feature (GpuRuntime asks for it where offered).
+    const subgroupsAvailable = runtime.device.features.has('subgroups');
+    const requested = {
+      ...kernelTuning(runtime.context.adapterInfo, width, subgroupsAvailable),
+      ...options.tuning,
+    };
+    const tuning = { ...requested, subgroups: requested.subgroups && subgroupsAvailable };
     if (tuning.samples !== 4 && tuning.samples !== 8) {
       throw new RangeError(
         `Fused MLP: samples per invocation must be 4 or 8, got ${tuning.samples}.`,
@@ -106,8 +114,9 @@ export class FusedMlp {
       IN_STRIDE: options.inputStride ?? shape.inputs,
     };
     const pipelines = runtime.pipelines;
-    const [forwardKernel, backwardKernel] =
-      tuning.rows === 8
+    const [forwardKernel, backwardKernel] = tuning.subgroups
+      ? [mlpForwardKernelRows8Subgroup, mlpBackwardKernelRows8Subgroup]
+      : tuning.rows === 8
         ? [mlpForwardKernelRows8, mlpBackwardKernelRows8]
         : [mlpForwardKernel, mlpBackwardKernel];
     const layers = linearLayers(shape);

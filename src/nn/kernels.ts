@@ -4,6 +4,8 @@ import fastActivationsSource from '../../shaders/lib/fast-activations.wgsl';
 import mlpSource from '../../shaders/nn/mlp.wgsl';
 import mlpRows4Source from '../../shaders/nn/mlp-rows4.wgsl';
 import mlpRows8Source from '../../shaders/nn/mlp-rows8.wgsl';
+import mlpRows8SubgroupSource from '../../shaders/nn/mlp-rows8-subgroup.wgsl';
+import enableSubgroupsSource from '../../shaders/lib/enable-subgroups.wgsl';
 import outerGradSource from '../../shaders/nn/outer-grad.wgsl';
 import { defineKernel, workgroupsFor, type AdapterSummary } from '../gpu';
 
@@ -63,6 +65,28 @@ export const mlpBackwardKernelRows8 = defineKernel<number>({
 });
 
 /**
+ * The eight-row kernels with the weights shared through subgroup broadcasts
+ * (shaders/nn/mlp-rows8-subgroup.wgsl): CPU adapters whose device has the 'subgroups' feature
+ * (kernelTuning's `subgroups`). The module starts with the `enable subgroups;` directive.
+ */
+const ROWS8_SUBGROUP = [
+  { file: 'lib/enable-subgroups.wgsl', source: enableSubgroupsSource },
+  ACTIVATIONS_LIBRARY,
+  { file: 'nn/mlp-rows8-subgroup.wgsl', source: mlpRows8SubgroupSource },
+];
+export const mlpForwardKernelRows8Subgroup = defineKernel<number>({
+  ...mlpForwardKernel,
+  name: 'nn/mlp-forward-rows8-subgroup',
+  libraries: ROWS8_SUBGROUP,
+});
+export const mlpBackwardKernelRows8Subgroup = defineKernel<number>({
+  ...mlpForwardKernel,
+  name: 'nn/mlp-backward-rows8-subgroup',
+  entryPoint: 'backward',
+  libraries: ROWS8_SUBGROUP,
+});
+
+/**
  * Invocations of the weight-gradient kernel per chunk: 8 × 8 blocks of W (outputs × inputs) plus
  * one bias block per 8 rows (shaders/nn/outer-grad.wgsl).
  */
@@ -97,10 +121,33 @@ export interface KernelTuning {
   workgroupSize: number;
   /** Samples per chunk of the weight-gradient reduction. */
   chunkSize: number;
+  /**
+   * Share the fused MLP's weight loads through subgroup broadcasts (eight rows) where the device
+   * has the 'subgroups' feature; FusedMlp falls back to `rows` without it.
+   */
+  subgroups: boolean;
 }
 
-export function kernelTuning(adapter: AdapterSummary, width: number): KernelTuning {
+/**
+ * Whether CPU adapters use the fused MLP's subgroup kernels where the device allows (the default).
+ * The bench's `flowfield-plain` peers turn it off while they build their models, to time the
+ * plain kernels in the same run.
+ */
+export const cpuKernelChoice = { subgroups: true };
+
+export function kernelTuning(
+  adapter: AdapterSummary,
+  width: number,
+  subgroupsAvailable = false,
+): KernelTuning {
   if (adapter.isFallback) {
+    // The subgroup kernels are eight-row kernels: only where eight rows pay (below). They keep
+    // padding invocations running (their lanes feed the broadcasts), so a small workgroup wastes
+    // less on a small batch; 4 invocations (one SwiftShader SIMD group) per workgroup also give
+    // a batch of 64 two workgroups for the two threads (bench/profile/mlp-variants.profile.ts:
+    // NICE conditioner forward 1.18×, backward + dW 2.16×, diffusion denoiser forward 1.16× the
+    // plain eight-row kernel at 16).
+    const subgroups = cpuKernelChoice.subgroups && subgroupsAvailable && width >= WIDE_LAYER;
     // CPU adapters: many samples per invocation, small workgroups (measured on SwiftShader).
     // Width 256 too: since the fused kernels use each tile load for four rows, 8 samples beat 4
     // there (mlp/h256/b4096 0.375 → 0.867 steps/s) for ~2 s more compile time. Eight rows per
@@ -109,9 +156,10 @@ export function kernelTuning(adapter: AdapterSummary, width: number): KernelTuni
     return {
       samples: 8,
       rows: width >= WIDE_LAYER ? 8 : 4,
-      workgroupSize: 16,
+      workgroupSize: subgroups ? 4 : 16,
       chunkSize: 1024,
+      subgroups,
     };
   }
-  return { samples: 4, rows: 4, workgroupSize: 64, chunkSize: 256 };
+  return { samples: 4, rows: 4, workgroupSize: 64, chunkSize: 256, subgroups: false };
 }

@@ -1,6 +1,7 @@
 import { expect } from '@esm-bundle/chai';
 import type { Activation } from '../../src/nn/activations';
 import { FusedMlp } from '../../src/nn/fused-mlp';
+import type { KernelTuning } from '../../src/nn/kernels';
 import { addMlpParameters, type MlpShape } from '../../src/nn/mlp-shape';
 import { ParameterLayout } from '../../src/nn/parameters';
 import { mlpBackward, mlpForward } from '../../src/nn/reference/dense';
@@ -18,7 +19,11 @@ import {
 // and ≤ 37 samples per gradient, so 1e-4 (relative to max(1, |value|)) is a generous f32 bound.
 const F32_TOLERANCE = 1e-4;
 
-async function checkAgainstTwin(activation: Activation, gradInput: boolean, rows = 4) {
+async function checkAgainstTwin(
+  activation: Activation,
+  gradInput: boolean,
+  tuning: Partial<KernelTuning> = { rows: 4 },
+) {
   const gpu = await testGpu();
   const shape: MlpShape = { inputs: 3, hidden: 16, hiddenLayers: 2, outputs: 2, activation };
   const batch = 37; // not a multiple of the samples per invocation, and 3 gradient chunks of 16
@@ -29,7 +34,12 @@ async function checkAgainstTwin(activation: Activation, gradInput: boolean, rows
   const x = testValues(batch * shape.inputs, 1, 1.5);
   const dy = testValues(batch * shape.outputs, 2, 1);
 
-  const mlp = await FusedMlp.create(gpu, shape, { gradInput, tuning: { chunkSize: 16, rows } });
+  const mlp = await FusedMlp.create(gpu, shape, {
+    gradInput,
+    tuning: { subgroups: false, ...tuning, chunkSize: 16 },
+  });
+  // The variant asked for is the one that runs (a device without the feature would fall back).
+  expect(mlp.tuning.subgroups, 'subgroup kernels').to.equal(tuning.subgroups ?? false);
   const chunks = mlp.chunks(batch);
   expect(chunks).to.equal(3);
   const buffers = {
@@ -99,7 +109,20 @@ describe('fused MLP kernels vs the float64 twin', () => {
   // 16 hidden units are two row blocks, 3 inputs and 2 outputs exercise the clamped rows.
   for (const activation of ['silu'] as const) {
     it(`${activation}, eight rows per tile read: forward, backward (dL/dx), weight gradients`, async () => {
-      await checkAgainstTwin(activation, true, 8);
+      await checkAgainstTwin(activation, true, { rows: 8 });
+    });
+  }
+  // The eight-row loops with the weights shared through subgroup broadcasts
+  // (shaders/nn/mlp-rows8-subgroup.wgsl), which wide layers use on CPU adapters with the
+  // 'subgroups' feature (SwiftShader has it). 37 samples leave padding lanes in the last subgroup
+  // that must still feed the broadcasts; workgroups of 4 and 16 (one SwiftShader SIMD group, and
+  // four).
+  for (const [activation, workgroupSize] of [
+    ['tanh', 4],
+    ['silu', 16],
+  ] as const) {
+    it(`${activation}, subgroup weight sharing (workgroup ${workgroupSize}): forward, backward (dL/dx), weight gradients`, async () => {
+      await checkAgainstTwin(activation, true, { rows: 8, subgroups: true, workgroupSize });
     });
   }
 });

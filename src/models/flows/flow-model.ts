@@ -13,7 +13,7 @@ import type { Normalization } from '../../data/normalize';
 import { seedKey } from '../../rng/philox';
 import { ParameterLayout } from '../../nn/parameters';
 import { ActNormLayer } from './elementwise';
-import { fusedInverseKernel, fusedInversePlan } from './fused-inverse';
+import { fusedInversePlan } from './fused-inverse';
 import type { BoundLayer, FlowLayer } from './flow-layer';
 import { BASE_ENTRIES, baseKernel, type BaseEntry } from './flow-kernels';
 import {
@@ -439,9 +439,13 @@ export class FlowModel {
   /** The fused generator's kernel and layer table, or null for flows it cannot run. */
   private fusedGenerator(): Promise<{ kernel: CompiledKernel; table: PooledBuffer } | null> {
     this.fused ??= (async () => {
-      const plan = fusedInversePlan(this.layers, this.runtime.context.adapterInfo);
+      const plan = fusedInversePlan(
+        this.layers,
+        this.runtime.context.adapterInfo,
+        this.runtime.device.features.has('subgroups'),
+      );
       if (!plan) return null;
-      const kernel = await this.runtime.pipelines.get(fusedInverseKernel, plan.constants);
+      const kernel = await this.runtime.pipelines.get(plan.kernel, plan.constants);
       if (this.disposed) throw new Error('This model was disposed; create a new one.');
       const table = this.runtime.pool.upload(
         plan.table,

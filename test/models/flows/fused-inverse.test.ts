@@ -8,7 +8,7 @@
 import { expect } from '@esm-bundle/chai';
 import { FlowModel } from '../../../src/models/flows/flow-model';
 import { CpuFlowModel } from '../../../src/models/flows/cpu-flow';
-import { fusedInversePlan } from '../../../src/models/flows/fused-inverse';
+import { fusedInversePlan, fusedInverseTuning } from '../../../src/models/flows/fused-inverse';
 import type { FlowModelSpec } from '../../../src/models/flows/flow-spec';
 import { testGpu } from '../../support/gpu';
 import { testValues } from '../../support/gpu-helpers';
@@ -44,7 +44,14 @@ describe('fused flow generator: every layer inverted in one dispatch', () => {
         seed: 3,
       });
       const gpu = await testGpu();
-      expect(fusedInversePlan(flow.layers, gpu.context.adapterInfo)).to.not.equal(undefined);
+      const subgroups = gpu.device.features.has('subgroups');
+      const plan = fusedInversePlan(flow.layers, gpu.context.adapterInfo, subgroups);
+      // On a CPU adapter with 'subgroups' (SwiftShader) the default is the subgroup kernel.
+      expect(plan?.kernel.name).to.equal(
+        gpu.context.adapterInfo.isFallback && subgroups
+          ? 'flows/fused-inverse-subgroup'
+          : 'flows/fused-inverse',
+      );
       const n = 301;
       const fused = await flow.sample(n, { seed: 7 }); // the default path
       const staged = await flow.sample(n, { seed: 7, fused: false });
@@ -77,6 +84,32 @@ describe('fused flow generator: every layer inverted in one dispatch', () => {
     expect(worst(fused, staged), 'fused vs layer by layer').to.be.below(1e-4);
     expect(worst(fused, twin), 'fused vs twin').to.be.below(1e-3);
     flow.dispose();
+  });
+
+  // The plain kernel (shaders/flows/fused-inverse-rows4.wgsl), which devices without 'subgroups'
+  // and real GPUs run, on this adapter: the same samples.
+  it('realnvp with the subgroup kernel turned off: the same samples (plain four-row kernel)', async () => {
+    const spec: FlowModelSpec = {
+      family: 'flow',
+      kind: 'realnvp',
+      layers: 3,
+      hidden: 10,
+      hiddenLayers: 2,
+      seed: 6,
+    };
+    fusedInverseTuning.cpuSubgroups = false;
+    try {
+      const { flow, params } = await model(spec);
+      const n = 37;
+      const fused = await flow.sample(n, { seed: 5, fused: true });
+      const staged = await flow.sample(n, { seed: 5, fused: false });
+      const twin = flow.inverseTwin(params, new CpuFlowModel(spec).latent(n, 5));
+      expect(worst(fused, staged), 'fused vs layer by layer').to.be.below(1e-4);
+      expect(worst(fused, twin), 'fused vs twin').to.be.below(1e-3);
+      flow.dispose();
+    } finally {
+      fusedInverseTuning.cpuSubgroups = true;
+    }
   });
 
   it('continues the Philox sequence in a second chunk of 65 536 points', async () => {

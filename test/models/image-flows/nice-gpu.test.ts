@@ -55,8 +55,10 @@ describe('NICE on the GPU', () => {
     });
   }
 
-  // Width 8: the fused-MLP conditioners; width 300 (> MAX_MLP_WIDTH): one dense layer each.
-  for (const hidden of [8, 300]) {
+  // Width 8: the fused-MLP conditioners; width 128: the same with subgroup weight sharing on CPU
+  // adapters that have 'subgroups' (SwiftShader; kernelTuning); width 300 (> MAX_MLP_WIDTH): one
+  // dense layer each.
+  for (const hidden of [8, 128, 300]) {
     it(`parameter gradients match the twin (conditioners of width ${hidden})`, async () => {
       const gpu = await testGpu();
       const { spec, params } = randomNice('logistic', 9, hidden);
