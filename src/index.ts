@@ -145,6 +145,8 @@ export {
   type ResolvedImageDdpmSpec,
   type ImageDdpmSampler,
   type ImageWeights,
+  type OdeBitsPerDimOptions,
+  type OdeBitsPerDimEstimate,
 } from './lab/image-diffusion';
 export { IMAGE_FM_LIMITS, IMAGE_FM_SAMPLERS } from './models/image-diffusion/fm-spec';
 export { IMAGE_DDPM_SAMPLERS } from './models/image-diffusion/ddpm-spec';
