@@ -3,6 +3,7 @@ import { proxy, type Remote } from 'comlink';
 import type { LabApi, RunProgress } from '../../src/worker/api';
 import type { WorkerHandle } from '../../src/worker/client';
 import { openLab, type Lab } from '../../src/lab/lab';
+import type { LabImageFlowMatching } from '../../src/lab/image-diffusion';
 import type { ImageSet } from '../../src/data/images/image-set';
 import { rejection, startLabWorker } from './helpers';
 
@@ -194,10 +195,24 @@ describe('image models through the worker API (createRun, step, sample)', () => 
     const untrained = await api.createModel(NICE);
     const before = await api.imageBitsPerDim(untrained.id, held.id, { count: 12, seed: 4 });
     expect(fromWorker.mean).to.be.below(before.mean);
-    const fm = await api.createModel(FM);
-    expect((await rejection(api.imageBitsPerDim(fm.id, set.id))).message).to.match(
-      /is not an image flow/,
+    const ddpm = await api.createModel(DDPM);
+    expect((await rejection(api.imageBitsPerDim(ddpm.id, set.id))).message).to.match(
+      /neither an image flow nor a flow-matching model/,
     );
+    twin.dispose();
+  });
+
+  it('flow matching’s held-out bits/dim through the ODE equal the lab’s on the same weights', async () => {
+    const { model } = await trainThroughWorker(FM, 10);
+    const held = await api.openImageSet({ images: tinySet(), seed: 2 });
+    const options = { count: 6, seed: 4, probes: 2, sampler: 'euler' as const, steps: 3 };
+    const fromWorker = await api.imageBitsPerDim(model.id, held.id, options);
+    const twin = (await lab.createModel(FM)) as LabImageFlowMatching;
+    twin.importParams(new Float32Array(await api.exportParams(model.id)));
+    const fromLab = await twin.bitsPerDim(lab.dataset({ images: tinySet(), seed: 2 }), options);
+    expect(fromWorker).to.deep.equal(fromLab);
+    expect(fromWorker).to.deep.include({ count: 6, probes: 2, nfe: 3 });
+    expect(fromWorker.traceStandardError).to.be.above(0);
     twin.dispose();
   });
 
