@@ -59,6 +59,17 @@ export interface ModelRequest {
 /** Flow matching's ODE solvers and a DDPM's samplers, as a View cell offers them. */
 export type ImageSamplerName = 'euler' | 'rk4' | 'ddpm' | 'ddim';
 
+/** A held-out evaluation: bits/dim, with how it was computed. */
+export interface HeldOutEstimate {
+  bits: number;
+  /** Standard error of the mean (over the images; with the probes' noise for the ODE). */
+  standardError: number;
+  /** Images evaluated. */
+  count: number;
+  /** Flow matching: the probability-flow ODE's settings (absent: a flow's exact likelihood). */
+  ode?: { probes: number; sampler: string; steps: number };
+}
+
 export interface ImageSampleRequest {
   seed: number;
   temperature?: number;
@@ -128,10 +139,12 @@ export interface LabClient {
    */
   sampleImages?(runId: string, count: number, request: ImageSampleRequest): Promise<ImageSamples>;
   /**
-   * An image flow's held-out bits/dim: the first `count` images of the Data cell's held-out test
-   * split (a shipped set), or undefined where the run has none (a user's set, flow matching).
+   * An image model's held-out bits/dim on the Data cell's held-out test split (a shipped set):
+   * an image flow's exact likelihood of the first `count` images, flow matching's through the
+   * probability-flow ODE (HELD_OUT_ODE: fewer images, a few Hutchinson probes, ± its standard
+   * error); undefined where the run has none (a user's set, a DDPM).
    */
-  heldOutBits?(runId: string, count: number): Promise<number | undefined>;
+  heldOutBits?(runId: string, count: number): Promise<HeldOutEstimate | undefined>;
   /** Releases the run's model and dataset. */
   disposeRun(runId: string): Promise<void>;
   /**

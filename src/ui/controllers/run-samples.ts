@@ -91,7 +91,7 @@ export class RunSamples {
   }
 
   /**
-   * An image flow's held-out bits/dim at the current step, every HELD_OUT_EVERY steps while it
+   * An image model's held-out bits/dim (a flow's exact, flow matching's through the ODE ± SE) at the current step, every HELD_OUT_EVERY steps while it
    * trains and when training ends (`force`), appended to the run's curve.
    */
   private async heldOut(trainId: string, force: boolean): Promise<void> {
@@ -100,10 +100,10 @@ export class RunSamples {
     if (!this.host.client.heldOutBits || run.step === last) return;
     if (!force && run.step - last < HELD_OUT_EVERY) return;
     const step = run.step;
-    const bits = await this.host.client.heldOutBits(trainId, HELD_OUT_IMAGES);
-    if (bits === undefined) return;
+    const estimate = await this.host.client.heldOutBits(trainId, HELD_OUT_IMAGES);
+    if (estimate === undefined) return;
     const points = (this.host.run(trainId).heldOut ?? []).filter((p) => p.step < step);
-    this.host.update(trainId, { heldOut: [...points, { step, bits }] });
+    this.host.update(trainId, { heldOut: [...points, { step, ...estimate }] });
   }
 
   /** Re-samples finished runs whose view's sample settings changed. */

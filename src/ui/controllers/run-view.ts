@@ -4,7 +4,13 @@
  */
 import { EMPTY_LOSSES, type LossHistory } from './loss-history';
 import type { DataSource, ModelSettings } from '../../notebook';
-import type { ImageSamples, RunProgress, RunState, ViewClient } from './lab-client';
+import type {
+  HeldOutEstimate,
+  ImageSamples,
+  RunProgress,
+  RunState,
+  ViewClient,
+} from './lab-client';
 
 /** What one Train cell's run has produced so far. */
 export interface RunView {
@@ -23,8 +29,8 @@ export interface RunView {
   samples?: Float32Array;
   /** An image model's latest sample images (the View cell's grid). */
   images?: ImageSamples;
-  /** An image flow's held-out bits/dim by training step (the Train cell's dots). */
-  heldOut?: readonly { step: number; bits: number }[];
+  /** An image model's held-out bits/dim by training step (the Train cell's dots). */
+  heldOut?: readonly ({ step: number } & HeldOutEstimate)[];
   /** The request the model was created from (JSON), to know when settings changed. */
   key?: string;
   /** Grows every time the model is (re-)created on the GPU side; absent before the first. */
