@@ -453,6 +453,32 @@ export interface LabApi {
     nfe?: number;
   }>;
 
+  /**
+   * Sample quality: the Fréchet distance between the features (a small classifier's penultimate
+   * layer, shipped per set) of `count` images sampled by the model (default 100; `sample`: its
+   * seed, temperature, sampler, steps) and `count` images evenly spaced through the set (a
+   * shipped set's split, e.g. the held-out test split). Rejects for a user's set (no classifier).
+   */
+  imageFrechet(
+    model: ModelId,
+    set: ImageSetId,
+    options?: {
+      count?: number;
+      sample?: {
+        seed?: number;
+        temperature?: number;
+        sampler?: 'euler' | 'rk4' | 'ddpm' | 'ddim';
+        steps?: number;
+      };
+    },
+  ): Promise<{
+    distance: number;
+    count: number;
+    featureDims: number;
+    set: string;
+    classifierAccuracy: number;
+  }>;
+
   /** Compiles only the kernels this model needs (cached for the session). */
   /**
    * A 2-D model, or an image model ({ family: 'image-flow' | 'image-diffusion', kind, shape, … },

@@ -367,6 +367,7 @@ export function createCpuService(fallback: CpuFallback): LabApi {
     imageSetPreview: cannot('An image set preview'),
     disposeImageSet: cannot('An image data set'),
     imageBitsPerDim: cannot('Held-out bits/dim of an image model'),
+    imageFrechet: cannot('The Fréchet distance of an image model'),
     debugInjectNaN: cannot('Injecting NaN into training'),
     debugLoseDevice: cannot('Losing the GPU device'),
     debugInjectGpuError: cannot('A GPU error'),

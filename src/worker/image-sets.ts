@@ -11,13 +11,14 @@ import type { LabSession } from './session';
 import type { LabImageModel } from '../lab/image-models';
 import type { LabImageFlowMatching } from '../lab/image-diffusion';
 import { WorkerImageModel } from './image-models';
+import { imageFrechetDistance } from '../lab/image-frechet';
 
 /** Most images one preview returns. */
 export const MAX_PREVIEW_IMAGES = 256;
 
 type ImageSetMethods = Pick<
   LabApi,
-  'openImageSet' | 'imageSetPreview' | 'disposeImageSet' | 'imageBitsPerDim'
+  'openImageSet' | 'imageSetPreview' | 'disposeImageSet' | 'imageBitsPerDim' | 'imageFrechet'
 >;
 
 export function imageSetMethods(session: LabSession): ImageSetMethods {
@@ -117,6 +118,19 @@ export function imageSetMethods(session: LabSession): ImageSetMethods {
         });
       }
       return (image as LabImageFlowMatching).bitsPerDim(dataset, options);
+    },
+
+    async imageFrechet(modelId, id, options = {}) {
+      const model = session.models.get(modelId).model;
+      if (!(model instanceof WorkerImageModel)) {
+        throw new TypeError(
+          `${modelId} is not an image model: the Fréchet distance compares images.`,
+        );
+      }
+      const count = options.count ?? 100;
+      const dataset = await live(id);
+      const samples = await model.sample(count, options.sample ?? {});
+      return imageFrechetDistance(samples, dataset);
     },
 
     async disposeImageSet(id) {

@@ -70,6 +70,15 @@ export interface HeldOutEstimate {
   ode?: { probes: number; sampler: string; steps: number };
 }
 
+/** The Fréchet distance of an image model's samples to the test split (api imageFrechet). */
+export interface FrechetFigure {
+  distance: number;
+  count: number;
+  featureDims: number;
+  set: string;
+  classifierAccuracy: number;
+}
+
 export interface ImageSampleRequest {
   seed: number;
   temperature?: number;
@@ -145,6 +154,16 @@ export interface LabClient {
    * error); undefined where the run has none (a user's set, a DDPM).
    */
   heldOutBits?(runId: string, count: number): Promise<HeldOutEstimate | undefined>;
+  /**
+   * Sample quality of an image model on a shipped set: the Fréchet distance between a small
+   * classifier's features of `count` samples (drawn with `request`) and of `count` test images;
+   * undefined where the run has no shipped set.
+   */
+  frechet?(
+    runId: string,
+    count: number,
+    request: ImageSampleRequest,
+  ): Promise<FrechetFigure | undefined>;
   /** Releases the run's model and dataset. */
   disposeRun(runId: string): Promise<void>;
   /**

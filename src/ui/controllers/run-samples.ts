@@ -22,6 +22,11 @@ const LIVE_SAMPLE_MS = 750;
 /** Steps between two held-out evaluations while training, and the images each takes. */
 export const HELD_OUT_EVERY = 50;
 export const HELD_OUT_IMAGES = 256;
+/**
+ * Samples (and test images) of the Fréchet figure, once training ends: enough for a 32-wide
+ * covariance, few enough that sampling stays a few seconds on a CPU adapter.
+ */
+export const FRECHET_IMAGES = 100;
 
 /** Images in a View cell's sample grid of an image model (its sample count, capped). */
 export const MAX_GRID_IMAGES = 64;
@@ -50,7 +55,7 @@ export function imageSampleRequest(view: ViewCell, image: ImageModelSettings): I
 /** What the samples need of the runs' owner. */
 export interface RunSamplesHost {
   readonly store: NotebookStore;
-  readonly client: Pick<LabClient, 'sampleModel' | 'sampleImages' | 'heldOutBits'>;
+  readonly client: Pick<LabClient, 'sampleModel' | 'sampleImages' | 'heldOutBits' | 'frechet'>;
   run(trainId: string): RunView;
   runIds(): Iterable<string>;
   update(trainId: string, patch: Partial<RunView>): void;
@@ -106,6 +111,17 @@ export class RunSamples {
     this.host.update(trainId, { heldOut: [...points, { step, ...estimate }] });
   }
 
+  /**
+   * When training ends (or the View cell's sampler changes after it): the Fréchet distance of
+   * FRECHET_IMAGES samples, drawn as the View cell draws them, to as many test images.
+   */
+  private async frechet(trainId: string, request: ImageSampleRequest): Promise<void> {
+    if (!this.host.client.frechet) return;
+    const step = this.host.run(trainId).step;
+    const figure = await this.host.client.frechet(trainId, FRECHET_IMAGES, request);
+    if (figure) this.host.update(trainId, { frechet: { ...figure, step } });
+  }
+
   /** Re-samples finished runs whose view's sample settings changed. */
   refresh(): void {
     for (const trainId of this.host.runIds()) {
@@ -139,6 +155,7 @@ export class RunSamples {
         const images = await this.host.client.sampleImages(trainId, gridCount(view), image);
         this.host.update(trainId, { images });
         await this.heldOut(trainId, force);
+        if (force) await this.frechet(trainId, image);
         return;
       }
       const samples = await this.host.client.sampleModel(

@@ -5,6 +5,7 @@
 import { EMPTY_LOSSES, type LossHistory } from './loss-history';
 import type { DataSource, ModelSettings } from '../../notebook';
 import type {
+  FrechetFigure,
   HeldOutEstimate,
   ImageSamples,
   RunProgress,
@@ -29,6 +30,8 @@ export interface RunView {
   samples?: Float32Array;
   /** An image model's latest sample images (the View cell's grid). */
   images?: ImageSamples;
+  /** Sample quality when training ended: the Fréchet distance to the test split, at `step`. */
+  frechet?: FrechetFigure & { step: number };
   /** An image model's held-out bits/dim by training step (the Train cell's dots). */
   heldOut?: readonly ({ step: number } & HeldOutEstimate)[];
   /** The request the model was created from (JSON), to know when settings changed. */

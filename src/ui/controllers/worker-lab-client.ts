@@ -161,6 +161,20 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
     return found;
   }
 
+  /**
+   * The test split of the run's shipped image set (opened on first use), or undefined for a
+   * user's set. It is held out from training whatever split the Data cell trains on (for split
+   * 'test' or 'all' the dots are not held out: the cell says which split it is).
+   */
+  async function heldOutSet(entry: Handles): Promise<ImageSetId | undefined> {
+    const source = entry.source;
+    if (source?.kind !== 'images') return undefined;
+    entry.heldOut ??= api
+      .openImageSet(imageSetSpec({ ...source, split: 'test' }, undefined))
+      .then((set) => set.id);
+    return entry.heldOut;
+  }
+
   /** The run of `runId`, to train or steer: a run without its training data cannot. */
   function runOf(runId: string): RunId {
     const { run, trainable } = handles(runId);
@@ -272,13 +286,8 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
       const source = entry.source;
       const spec = info?.spec as { family?: string; kind?: string } | undefined;
       const ode = spec?.family === 'image-diffusion' && spec.kind === 'flow-matching';
-      if ((spec?.family !== 'image-flow' && !ode) || source?.kind !== 'images') return undefined;
-      // The test split is held out from training whatever split the Data cell trains on
-      // (for split 'test' or 'all' the dots are not held out: the cell says which split it is).
-      entry.heldOut ??= api
-        .openImageSet(imageSetSpec({ ...source, split: 'test' }, undefined))
-        .then((set) => set.id);
-      const set = await entry.heldOut;
+      if (spec?.family !== 'image-flow' && !ode) return undefined;
+      const set = await heldOutSet(entry);
       if (!set) return undefined;
       const estimate = await api.imageBitsPerDim(entry.model, set, ode ? HELD_OUT_ODE : { count });
       return {
@@ -287,6 +296,12 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
         count: estimate.count,
         ...(ode ? { ode: HELD_OUT_ODE } : {}),
       };
+    },
+    async frechet(runId, count, request) {
+      const entry = handles(runId);
+      const set = await heldOutSet(entry);
+      if (!set) return undefined;
+      return api.imageFrechet(entry.model, set, { count, sample: request });
     },
     disposeRun: release,
     views: workerViewClient(api, (runId) => handles(runId).model, datasetSpec),
