@@ -283,7 +283,6 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
     async heldOutBits(runId, count) {
       const entry = handles(runId);
       const info = infos.get(entry.model);
-      const source = entry.source;
       const spec = info?.spec as { family?: string; kind?: string } | undefined;
       const ode = spec?.family === 'image-diffusion' && spec.kind === 'flow-matching';
       if (spec?.family !== 'image-flow' && !ode) return undefined;
