@@ -33,7 +33,7 @@ export class FeatureClassifier {
     set: ImageDatasetName,
     options: { baseUrl?: string | URL } = {},
   ): Promise<FeatureClassifier> {
-    const base = new URL(options.baseUrl ?? defaultImageBaseUrl(), location.href);
+    const base = new URL(options.baseUrl ?? defaultImageBaseUrl(), globalThis.location?.href);
     const get = async (file: string) => {
       const url = new URL(file, base).href;
       const response = await fetch(url);
