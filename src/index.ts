@@ -147,6 +147,8 @@ export {
   type ImageWeights,
   type ImageFilmStrip,
   FILM_STRIP_COLUMNS,
+  type OdeBitsPerDimOptions,
+  type OdeBitsPerDimEstimate,
 } from './lab/image-diffusion';
 export {
   interpolateImages,
@@ -162,6 +164,23 @@ export {
   MAX_NEAREST_QUERIES,
   type NearestImages,
 } from './lab/image-nearest';
+export {
+  frechetDistance,
+  gaussianFrechetDistance,
+  meanAndCovariance,
+  symmetricEigen,
+  symmetricSqrt,
+} from './lab/frechet';
+export {
+  FeatureClassifier,
+  FEATURE_DIMS,
+  type FeatureClassifierInfo,
+} from './lab/feature-classifier';
+export {
+  imageFrechetDistance,
+  featureClassifier,
+  type ImageFrechetEstimate,
+} from './lab/image-frechet';
 export { IMAGE_FM_LIMITS, IMAGE_FM_SAMPLERS } from './models/image-diffusion/fm-spec';
 export { IMAGE_DDPM_SAMPLERS } from './models/image-diffusion/ddpm-spec';
 export { checkGuidance, type Guidance } from './models/image-diffusion/guidance-reference';

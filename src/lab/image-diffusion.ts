@@ -36,9 +36,15 @@ import { checkGuidance, type Guidance } from '../models/image-diffusion/guidance
 import { ModelSpecError } from '../models/flows/flow-spec';
 import type { Trainer, TrainingTask } from '../nn/trainer';
 import { checkImageShape } from './image-models';
+import {
+  odeBitsPerDim,
+  type OdeBitsPerDimEstimate,
+  type OdeBitsPerDimOptions,
+} from './ode-likelihood';
 import type { TrainingTaskOptions } from './models';
 import type { TrainableModel } from './training';
 
+export type { OdeBitsPerDimEstimate, OdeBitsPerDimOptions };
 export type {
   ImageDdpmSampler,
   ImageDdpmSpec,
@@ -322,6 +328,17 @@ export class LabImageFlowMatching extends LabImageUNetDiffusion<ImageFlowMatchin
         ...(guidance ? { guidance } : {}),
       }),
     );
+  }
+
+  /**
+   * Held-out negative log-likelihood in bits/dim through the probability-flow ODE with
+   * Hutchinson's trace estimator, on the image flows' scale (ode-likelihood.ts).
+   */
+  bitsPerDim(
+    data: ImageDataset | Uint8Array,
+    options: OdeBitsPerDimOptions = {},
+  ): Promise<OdeBitsPerDimEstimate> {
+    return odeBitsPerDim(this.model, this.shape, data, options);
   }
 }
 

@@ -286,7 +286,7 @@ export class LabNice implements LabImageModel {
 }
 
 /** y = (pixel + u) / 256 with u from Philox (stream DEQU, one block per four pixels). */
-function dequantize(pixels: Uint8Array, seed: number): Float32Array {
+export function dequantize(pixels: Uint8Array, seed: number): Float32Array {
   const key = seedKey(seed);
   const rows = new Float32Array(pixels.length);
   const bits = new Uint32Array(4);

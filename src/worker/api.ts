@@ -462,15 +462,57 @@ export interface LabApi {
   imageSetPreview(id: ImageSetId, n: number, options?: { seed?: number }): Promise<ImageSetPreview>;
   disposeImageSet(id: ImageSetId): Promise<void>;
   /**
-   * An image flow's held-out negative log-likelihood on the set's images, in bits/dim on the
+   * An image model's held-out negative log-likelihood on the set's images, in bits/dim on the
    * 8-bit pixel scale with uniform dequantization (lab bitsPerDim): the first `count` images
-   * (default min(set size, 1000)), noise seed `seed` (default 0). Rejects for other models.
+   * (default min(set size, 1000) for a flow, 100 for flow matching), noise seed `seed` (default
+   * 0). An image flow's is exact; flow matching's goes through the probability-flow ODE with
+   * Hutchinson's trace estimator (`probes` per image, `sampler` and `steps` of the ODE; the
+   * answer then carries traceStandardError, probes and nfe). Rejects for other models (DDPM).
    */
   imageBitsPerDim(
     model: ModelId,
     set: ImageSetId,
-    options?: { count?: number; seed?: number },
-  ): Promise<{ mean: number; standardError: number; count: number }>;
+    options?: {
+      count?: number;
+      seed?: number;
+      probes?: number;
+      sampler?: 'euler' | 'heun' | 'rk4';
+      steps?: number;
+    },
+  ): Promise<{
+    mean: number;
+    standardError: number;
+    count: number;
+    traceStandardError?: number;
+    probes?: number;
+    nfe?: number;
+  }>;
+
+  /**
+   * Sample quality: the Fréchet distance between the features (a small classifier's penultimate
+   * layer, shipped per set) of `count` images sampled by the model (default 100; `sample`: its
+   * seed, temperature, sampler, steps) and `count` images evenly spaced through the set (a
+   * shipped set's split, e.g. the held-out test split). Rejects for a user's set (no classifier).
+   */
+  imageFrechet(
+    model: ModelId,
+    set: ImageSetId,
+    options?: {
+      count?: number;
+      sample?: {
+        seed?: number;
+        temperature?: number;
+        sampler?: 'euler' | 'rk4' | 'ddpm' | 'ddim';
+        steps?: number;
+      };
+    },
+  ): Promise<{
+    distance: number;
+    count: number;
+    featureDims: number;
+    set: string;
+    classifierAccuracy: number;
+  }>;
 
   /**
    * One of the View cell's image views of an image model (image-views.ts), drawn on the GPU:

@@ -368,6 +368,7 @@ export function createCpuService(fallback: CpuFallback): LabApi {
     disposeImageSet: cannot('An image data set'),
     imageBitsPerDim: cannot('Held-out bits/dim of an image model'),
     imageView: cannot('An image view of an image model'),
+    imageFrechet: cannot('The Fréchet distance of an image model'),
     debugInjectNaN: cannot('Injecting NaN into training'),
     debugLoseDevice: cannot('Losing the GPU device'),
     debugInjectGpuError: cannot('A GPU error'),

@@ -9,14 +9,16 @@ import type { ImageDataset } from '../lab/lab';
 import type { ImageSetId, ImageSetInfo, ImageSetPreview, ImageSetProgress, LabApi } from './api';
 import type { LabSession } from './session';
 import type { LabImageModel } from '../lab/image-models';
+import type { LabImageFlowMatching } from '../lab/image-diffusion';
 import { WorkerImageModel } from './image-models';
+import { imageFrechetDistance } from '../lab/image-frechet';
 
 /** Most images one preview returns. */
 export const MAX_PREVIEW_IMAGES = 256;
 
 type ImageSetMethods = Pick<
   LabApi,
-  'openImageSet' | 'imageSetPreview' | 'disposeImageSet' | 'imageBitsPerDim'
+  'openImageSet' | 'imageSetPreview' | 'disposeImageSet' | 'imageBitsPerDim' | 'imageFrechet'
 >;
 
 /** The record's dataset on the current device (reopened after a device loss). */
@@ -100,13 +102,37 @@ export function imageSetMethods(session: LabSession): ImageSetMethods {
     async imageBitsPerDim(modelId, id, options = {}) {
       const record = session.models.get(modelId);
       const model = record.model;
-      if (!(model instanceof WorkerImageModel) || model.imageSpec.family !== 'image-flow') {
+      const spec = model instanceof WorkerImageModel ? model.imageSpec : undefined;
+      const flow = spec?.family === 'image-flow';
+      const ode = spec?.family === 'image-diffusion' && spec.kind === 'flow-matching';
+      if (!flow && !ode) {
         throw new TypeError(
-          `${modelId} is not an image flow: held-out bits/dim are an image flow's exact likelihood (NICE); flow matching's need the probability-flow ODE (not yet).`,
+          `${modelId} is neither an image flow nor a flow-matching model: held-out bits/dim are an image flow's exact likelihood or flow matching's through the probability-flow ODE (a DDPM's is not implemented).`,
         );
       }
       const dataset = await live(id);
-      return (model.image as LabImageModel).bitsPerDim(dataset, options);
+      const image = (model as WorkerImageModel).image;
+      if (flow) {
+        const { count, seed } = options;
+        return (image as LabImageModel).bitsPerDim(dataset, {
+          ...(count !== undefined ? { count } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+        });
+      }
+      return (image as LabImageFlowMatching).bitsPerDim(dataset, options);
+    },
+
+    async imageFrechet(modelId, id, options = {}) {
+      const model = session.models.get(modelId).model;
+      if (!(model instanceof WorkerImageModel)) {
+        throw new TypeError(
+          `${modelId} is not an image model: the Fréchet distance compares images.`,
+        );
+      }
+      const count = options.count ?? 100;
+      const dataset = await live(id);
+      const samples = await model.sample(count, options.sample ?? {});
+      return imageFrechetDistance(samples, dataset);
     },
 
     async disposeImageSet(id) {

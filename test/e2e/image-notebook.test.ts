@@ -154,5 +154,11 @@ describe('image notebook end to end (built site)', () => {
     }
     expect(first).to.deep.equal(expected);
     expect(new Set(first).size, 'a non-constant sample').to.be.above(5);
+    // When training ended: the Fréchet distance of 100 samples to 100 test images, shown.
+    const figure = await until('the Fréchet figure', () => app.lab!.run('train-1').frechet, 60_000);
+    expect(figure).to.deep.include({ step: 60, count: 100, featureDims: 32, set: 'mnist' });
+    expect(figure.distance).to.be.above(0);
+    const text = await until('the Fréchet text', () => shadow(viewCell, '#frechet'), 10_000);
+    expect(text.textContent).to.contain(figure.distance.toPrecision(4));
   });
 });

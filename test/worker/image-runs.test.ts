@@ -3,6 +3,8 @@ import { proxy, type Remote } from 'comlink';
 import type { LabApi, RunProgress } from '../../src/worker/api';
 import type { WorkerHandle } from '../../src/worker/client';
 import { openLab, type Lab } from '../../src/lab/lab';
+import type { LabImageFlowMatching } from '../../src/lab/image-diffusion';
+import { imageFrechetDistance } from '../../src/lab/image-frechet';
 import type { ImageSet } from '../../src/data/images/image-set';
 import { rejection, startLabWorker } from './helpers';
 
@@ -194,9 +196,49 @@ describe('image models through the worker API (createRun, step, sample)', () => 
     const untrained = await api.createModel(NICE);
     const before = await api.imageBitsPerDim(untrained.id, held.id, { count: 12, seed: 4 });
     expect(fromWorker.mean).to.be.below(before.mean);
-    const fm = await api.createModel(FM);
-    expect((await rejection(api.imageBitsPerDim(fm.id, set.id))).message).to.match(
-      /is not an image flow/,
+    const ddpm = await api.createModel(DDPM);
+    expect((await rejection(api.imageBitsPerDim(ddpm.id, set.id))).message).to.match(
+      /neither an image flow nor a flow-matching model/,
+    );
+    twin.dispose();
+  });
+
+  it('flow matching’s held-out bits/dim through the ODE equal the lab’s on the same weights', async () => {
+    const { model } = await trainThroughWorker(FM, 10);
+    const held = await api.openImageSet({ images: tinySet(), seed: 2 });
+    const options = { count: 6, seed: 4, probes: 2, sampler: 'euler' as const, steps: 3 };
+    const fromWorker = await api.imageBitsPerDim(model.id, held.id, options);
+    const twin = (await lab.createModel(FM)) as LabImageFlowMatching;
+    twin.importParams(new Float32Array(await api.exportParams(model.id)));
+    const fromLab = await twin.bitsPerDim(lab.dataset({ images: tinySet(), seed: 2 }), options);
+    expect(fromWorker).to.deep.equal(fromLab);
+    expect(fromWorker).to.deep.include({ count: 6, probes: 2, nfe: 3 });
+    expect(fromWorker.traceStandardError).to.be.above(0);
+    twin.dispose();
+  });
+
+  it('the Fréchet distance of a model’s samples equals the lab’s of the same samples and test images', async () => {
+    const spec = { ...NICE, shape: [1, 14, 14] } as const;
+    const model = await api.createModel(spec);
+    const held = await api.openImageSet({ name: 'mnist', size: 14, split: 'test' });
+    const fromWorker = await api.imageFrechet(model.id, held.id, {
+      count: 40,
+      sample: { seed: 3 },
+    });
+    const twin = await lab.createModel(spec);
+    twin.importParams(new Float32Array(await api.exportParams(model.id)));
+    const samples = await twin.sample(40, { seed: 3 });
+    const fromLab = await imageFrechetDistance(
+      samples,
+      lab.dataset({ name: 'mnist', size: 14, split: 'test' }),
+    );
+    expect(fromWorker).to.deep.equal(fromLab);
+    expect(fromWorker).to.deep.include({ count: 40, featureDims: 32, set: 'mnist' });
+    expect(fromWorker.distance).to.be.above(0);
+    const custom = await api.openImageSet({ images: tinySet(), seed: 2 });
+    const tiny = await api.createModel(NICE);
+    expect((await rejection(api.imageFrechet(tiny.id, custom.id, { count: 4 }))).message).to.match(
+      /needs a shipped set's classifier/,
     );
     twin.dispose();
   });

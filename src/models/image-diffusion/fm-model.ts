@@ -5,19 +5,18 @@
  * compute passes); the solvers' vector updates are shaders/image-diffusion/fm-sampler.wgsl.
  * Twin: fm-reference.ts.
  */
-import samplerSource from '../../../shaders/image-diffusion/fm-sampler.wgsl';
 import {
-  defineKernel,
   GpuLimitError,
   STORAGE_USAGE,
-  workgroupsFor,
   type CompiledKernel,
   type GpuRuntime,
   type PooledBuffer,
 } from '../../gpu';
-import { PHILOX_LIBRARY } from '../../rng/random-fill';
 import { seedKey } from '../../rng/philox';
 import { fmHalfGridTime } from './fm-reference';
+import { FM_SAMPLER_ENTRIES, fmSamplerKernel, type FmSamplerEntry } from './fm-kernels';
+import { fmLogLikelihood, type FmLikelihoodOptions } from './fm-likelihood';
+import type { FmLikelihoodRows } from './fm-likelihood-reference';
 import { bindDenoiser } from './guidance';
 import { evaluationsPerCall, type Guidance } from './guidance-reference';
 import {
@@ -35,20 +34,11 @@ import {
   type UNetWeights,
 } from './unet-model';
 
-const ENTRIES = ['prior_noise', 'combine', 'accumulate'] as const;
-type Entry = (typeof ENTRIES)[number];
+const ENTRIES = FM_SAMPLER_ENTRIES;
+type Entry = FmSamplerEntry;
 
-const samplerKernel = (entryPoint: Entry) =>
-  defineKernel<number>({
-    name: `image-diffusion/fm-${entryPoint}`,
-    file: 'image-diffusion/fm-sampler.wgsl',
-    source: samplerSource,
-    libraries: [PHILOX_LIBRARY],
-    entryPoint,
-    bindings: ['uniform', 'read-only-storage', 'read-only-storage', 'storage'],
-    workgroupSize: 64,
-    dispatch: (items, wg) => workgroupsFor(items, wg),
-  });
+/** Most Hutchinson probes per image of one logLikelihood() call. */
+export const MAX_FM_PROBES = 1024;
 
 /** Most values (images × C × H × W) one sample() call integrates at once. */
 export const MAX_FM_SAMPLE_VALUES = 1 << 22;
@@ -97,7 +87,7 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
     const label = `flow-matching ${spec.shape.join('×')}`;
     const [weights, ...kernels] = await Promise.all([
       createUNetWeights(runtime, imageFmUNetShape(spec), spec.seed, label),
-      ...ENTRIES.map((e) => runtime.pipelines.get(samplerKernel(e))),
+      ...ENTRIES.map((e) => runtime.pipelines.get(fmSamplerKernel(e))),
     ]);
     const byName = Object.fromEntries(ENTRIES.map((e, i) => [e, kernels[i]!])) as Record<
       Entry,
@@ -125,6 +115,37 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
     }
     this.checkSolver(options);
     return this.integrate(n, { ...options, seed: 0 }, z);
+  }
+
+  /**
+   * log p₀ of images x₀ (n × C × H × W values in model space) through the probability-flow ODE
+   * with Hutchinson's divergence estimate: one row per image and probe (fm-likelihood.ts).
+   */
+  logLikelihood(
+    x0: Float32Array,
+    options: FmLikelihoodOptions & { weights?: ImageWeights },
+  ): Promise<FmLikelihoodRows> {
+    this.checkSolver(options);
+    const { probes } = options;
+    if (!Number.isInteger(probes) || probes < 1 || probes > MAX_FM_PROBES) {
+      throw new RangeError(
+        `probes (Hutchinson probes per image) must be an integer in [1, ${MAX_FM_PROBES}], got ${String(probes)}.`,
+      );
+    }
+    const n = x0.length / this.dims;
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(
+        `logLikelihood() takes whole images of ${this.dims} values each, got ${x0.length} values.`,
+      );
+    }
+    const params = this.weightsBuffer(options.weights);
+    return fmLogLikelihood(
+      this.runtime,
+      this.unet,
+      { params, offset: this.offset, parameterCount: this.parameterCount },
+      x0,
+      options,
+    );
   }
 
   /** Refuses an unknown sampler or a step count out of range (RangeError naming it). */

@@ -26,6 +26,7 @@ import {
   type Estimate,
 } from './metrics';
 import { errorMessage } from '../error-message';
+import { computeImageRows, type ImageCompareRow } from './image-comparison';
 
 export interface CompareCandidate {
   trainId: string;
@@ -68,6 +69,8 @@ export interface Comparison {
   data?: Float32Array;
   /** Why KL is missing (the data density is not known), if it is. */
   klNote?: string;
+  /** Image models (an image Data cell): their own rows, and `rows` stays empty. */
+  images?: ImageCompareRow[];
   error?: string;
 }
 
@@ -157,7 +160,14 @@ function samplerOf(notebook: Notebook, target: CompareCandidate): SamplerChoice 
 
 type CompareClient = Pick<
   LabClient,
-  'sampleData' | 'dataLogProb' | 'modelLogProb' | 'sampleModel' | 'parameterCount'
+  | 'sampleData'
+  | 'dataLogProb'
+  | 'modelLogProb'
+  | 'sampleModel'
+  | 'parameterCount'
+  | 'sampleImages'
+  | 'heldOutBits'
+  | 'frechet'
 >;
 
 /**
@@ -171,6 +181,10 @@ export async function computeComparison(
   targets: readonly CompareCandidate[],
   run: (trainId: string) => TrainedRun,
 ): Promise<Comparison> {
+  if (isImageSource(targets[0]!.data.source)) {
+    const images = await computeImageRows(client, notebook, targets, (id) => run(id).step);
+    return { state: 'done', rows: [], images };
+  }
   if (!client.modelLogProb || !client.parameterCount || !client.dataLogProb) {
     throw new Error(
       'This GPU client cannot compute log-densities, so the models cannot be compared.',

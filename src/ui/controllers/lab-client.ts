@@ -68,6 +68,26 @@ export interface ModelRequest {
 /** Flow matching's ODE solvers and a DDPM's samplers, as a View cell offers them. */
 export type ImageSamplerName = 'euler' | 'rk4' | 'ddpm' | 'ddim';
 
+/** A held-out evaluation: bits/dim, with how it was computed. */
+export interface HeldOutEstimate {
+  bits: number;
+  /** Standard error of the mean (over the images; with the probes' noise for the ODE). */
+  standardError: number;
+  /** Images evaluated. */
+  count: number;
+  /** Flow matching: the probability-flow ODE's settings (absent: a flow's exact likelihood). */
+  ode?: { probes: number; sampler: string; steps: number };
+}
+
+/** The Fréchet distance of an image model's samples to the test split (api imageFrechet). */
+export interface FrechetFigure {
+  distance: number;
+  count: number;
+  featureDims: number;
+  set: string;
+  classifierAccuracy: number;
+}
+
 export interface ImageSampleRequest {
   seed: number;
   temperature?: number;
@@ -139,10 +159,22 @@ export interface LabClient {
   /** An image view of run `runId`'s image model (the View cell's film strip, …), drawn on the GPU side. */
   imageView?(runId: string, request: ImageViewRequest): Promise<ImageTable>;
   /**
-   * An image flow's held-out bits/dim: the first `count` images of the Data cell's held-out test
-   * split (a shipped set), or undefined where the run has none (a user's set, flow matching).
+   * An image model's held-out bits/dim on the Data cell's held-out test split (a shipped set):
+   * an image flow's exact likelihood of the first `count` images, flow matching's through the
+   * probability-flow ODE (HELD_OUT_ODE: fewer images, a few Hutchinson probes, ± its standard
+   * error); undefined where the run has none (a user's set, a DDPM).
    */
-  heldOutBits?(runId: string, count: number): Promise<number | undefined>;
+  heldOutBits?(runId: string, count: number): Promise<HeldOutEstimate | undefined>;
+  /**
+   * Sample quality of an image model on a shipped set: the Fréchet distance between a small
+   * classifier's features of `count` samples (drawn with `request`) and of `count` test images;
+   * undefined where the run has no shipped set.
+   */
+  frechet?(
+    runId: string,
+    count: number,
+    request: ImageSampleRequest,
+  ): Promise<FrechetFigure | undefined>;
   /** Releases the run's model and dataset. */
   disposeRun(runId: string): Promise<void>;
   /**

@@ -23,6 +23,11 @@ const LIVE_SAMPLE_MS = 750;
 /** Steps between two held-out evaluations while training, and the images each takes. */
 export const HELD_OUT_EVERY = 50;
 export const HELD_OUT_IMAGES = 256;
+/**
+ * Samples (and test images) of the Fréchet figure, once training ends: enough for a 32-wide
+ * covariance, few enough that sampling stays a few seconds on a CPU adapter.
+ */
+export const FRECHET_IMAGES = 100;
 
 /** Images in a View cell's sample grid of an image model (its sample count, capped). */
 export const MAX_GRID_IMAGES = 64;
@@ -51,7 +56,10 @@ export function imageSampleRequest(view: ViewCell, image: ImageModelSettings): I
 /** What the samples need of the runs' owner. */
 export interface RunSamplesHost {
   readonly store: NotebookStore;
-  readonly client: Pick<LabClient, 'sampleModel' | 'sampleImages' | 'heldOutBits' | 'imageView'>;
+  readonly client: Pick<
+    LabClient,
+    'sampleModel' | 'sampleImages' | 'heldOutBits' | 'imageView' | 'frechet'
+  >;
   run(trainId: string): RunView;
   runIds(): Iterable<string>;
   update(trainId: string, patch: Partial<RunView>): void;
@@ -93,7 +101,7 @@ export class RunSamples {
   }
 
   /**
-   * An image flow's held-out bits/dim at the current step, every HELD_OUT_EVERY steps while it
+   * An image model's held-out bits/dim (a flow's exact, flow matching's through the ODE ± SE) at the current step, every HELD_OUT_EVERY steps while it
    * trains and when training ends (`force`), appended to the run's curve.
    */
   private async heldOut(trainId: string, force: boolean): Promise<void> {
@@ -102,10 +110,21 @@ export class RunSamples {
     if (!this.host.client.heldOutBits || run.step === last) return;
     if (!force && run.step - last < HELD_OUT_EVERY) return;
     const step = run.step;
-    const bits = await this.host.client.heldOutBits(trainId, HELD_OUT_IMAGES);
-    if (bits === undefined) return;
+    const estimate = await this.host.client.heldOutBits(trainId, HELD_OUT_IMAGES);
+    if (estimate === undefined) return;
     const points = (this.host.run(trainId).heldOut ?? []).filter((p) => p.step < step);
-    this.host.update(trainId, { heldOut: [...points, { step, bits }] });
+    this.host.update(trainId, { heldOut: [...points, { step, ...estimate }] });
+  }
+
+  /**
+   * When training ends (or the View cell's sampler changes after it): the Fréchet distance of
+   * FRECHET_IMAGES samples, drawn as the View cell draws them, to as many test images.
+   */
+  private async frechet(trainId: string, request: ImageSampleRequest): Promise<void> {
+    if (!this.host.client.frechet) return;
+    const step = this.host.run(trainId).step;
+    const figure = await this.host.client.frechet(trainId, FRECHET_IMAGES, request);
+    if (figure) this.host.update(trainId, { frechet: { ...figure, step } });
   }
 
   /** Draws a run's image view (film strip, …); its failure is the view's, not the run's. */
@@ -153,6 +172,7 @@ export class RunSamples {
         this.host.update(trainId, { images });
         if (imageView) await this.imageView(trainId, imageView);
         await this.heldOut(trainId, force);
+        if (force) await this.frechet(trainId, image);
         return;
       }
       const samples = await this.host.client.sampleModel(

@@ -4,7 +4,15 @@
  */
 import { EMPTY_LOSSES, type LossHistory } from './loss-history';
 import type { DataSource, ModelSettings } from '../../notebook';
-import type { ImageSamples, ImageTable, RunProgress, RunState, ViewClient } from './lab-client';
+import type {
+  FrechetFigure,
+  HeldOutEstimate,
+  ImageSamples,
+  ImageTable,
+  RunProgress,
+  RunState,
+  ViewClient,
+} from './lab-client';
 
 /** What one Train cell's run has produced so far. */
 export interface RunView {
@@ -25,8 +33,10 @@ export interface RunView {
   images?: ImageSamples;
   /** An image model's view other than the grid (film strip, …), or why it could not be drawn. */
   imageView?: { table?: ImageTable; error?: string };
-  /** An image flow's held-out bits/dim by training step (the Train cell's dots). */
-  heldOut?: readonly { step: number; bits: number }[];
+  /** Sample quality when training ended: the Fréchet distance to the test split, at `step`. */
+  frechet?: FrechetFigure & { step: number };
+  /** An image model's held-out bits/dim by training step (the Train cell's dots). */
+  heldOut?: readonly ({ step: number } & HeldOutEstimate)[];
   /** The request the model was created from (JSON), to know when settings changed. */
   key?: string;
   /** Grows every time the model is (re-)created on the GPU side; absent before the first. */

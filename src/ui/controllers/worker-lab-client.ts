@@ -19,6 +19,13 @@ import type { LabClient, ModelRequest } from './lab-client';
 import { sampleOptions, workerViewClient } from './worker-view-client';
 import { imageSetSpec, workerImagePreview } from './image-set-client';
 
+/**
+ * Flow matching's held-out dots: the probability-flow ODE costs a forward and a backward pass of
+ * the U-Net per image, probe and stage (here 8 × 2 rows × 6 evaluations, about the work of a
+ * few training steps of batch 16), so it takes far fewer images than a flow's exact 256.
+ */
+export const HELD_OUT_ODE = { count: 8, probes: 2, sampler: 'heun', steps: 3 } as const;
+
 interface Handles {
   /** What the run trains on: the Data cell's dataset or image set, or a reflow student's pairs. */
   data: DatasetId | PairsId | ImageSetId;
@@ -154,6 +161,20 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
     return found;
   }
 
+  /**
+   * The test split of the run's shipped image set (opened on first use), or undefined for a
+   * user's set. It is held out from training whatever split the Data cell trains on (for split
+   * 'test' or 'all' the dots are not held out: the cell says which split it is).
+   */
+  async function heldOutSet(entry: Handles): Promise<ImageSetId | undefined> {
+    const source = entry.source;
+    if (source?.kind !== 'images') return undefined;
+    entry.heldOut ??= api
+      .openImageSet(imageSetSpec({ ...source, split: 'test' }, undefined))
+      .then((set) => set.id);
+    return entry.heldOut;
+  }
+
   /** The run of `runId`, to train or steer: a run without its training data cannot. */
   function runOf(runId: string): RunId {
     const { run, trainable } = handles(runId);
@@ -268,16 +289,24 @@ export function workerLabClient(api: Remote<LabApi>): WorkerLabClient {
     async heldOutBits(runId, count) {
       const entry = handles(runId);
       const info = infos.get(entry.model);
-      const source = entry.source;
-      if (info?.spec.family !== 'image-flow' || source?.kind !== 'images') return undefined;
-      // The test split is held out from training whatever split the Data cell trains on
-      // (for split 'test' or 'all' the dots are not held out: the cell says which split it is).
-      entry.heldOut ??= api
-        .openImageSet(imageSetSpec({ ...source, split: 'test' }, undefined))
-        .then((set) => set.id);
-      const set = await entry.heldOut;
+      const spec = info?.spec as { family?: string; kind?: string } | undefined;
+      const ode = spec?.family === 'image-diffusion' && spec.kind === 'flow-matching';
+      if (spec?.family !== 'image-flow' && !ode) return undefined;
+      const set = await heldOutSet(entry);
       if (!set) return undefined;
-      return (await api.imageBitsPerDim(entry.model, set, { count })).mean;
+      const estimate = await api.imageBitsPerDim(entry.model, set, ode ? HELD_OUT_ODE : { count });
+      return {
+        bits: estimate.mean,
+        standardError: estimate.standardError,
+        count: estimate.count,
+        ...(ode ? { ode: HELD_OUT_ODE } : {}),
+      };
+    },
+    async frechet(runId, count, request) {
+      const entry = handles(runId);
+      const set = await heldOutSet(entry);
+      if (!set) return undefined;
+      return api.imageFrechet(entry.model, set, { count, sample: request });
     },
     disposeRun: release,
     views: workerViewClient(api, (runId) => handles(runId).model, datasetSpec),

@@ -18,6 +18,10 @@ export const lossPlotStyles = css`
   .held-out {
     fill: var(--ff-warn, #d55e00);
   }
+  .held-out-error {
+    stroke: var(--ff-warn, #d55e00);
+    stroke-width: 1.5;
+  }
   .smooth {
     stroke: var(--ff-accent, #0057a3);
     stroke-width: 2;

@@ -60,6 +60,14 @@ export function smoothBuckets(means: ArrayLike<number>, alpha: number, size: num
 export interface HeldOutPoint {
   step: number;
   bits: number;
+  /** Drawn as a bar from bits − SE to bits + SE where finite and positive (the ODE's estimate). */
+  standardError?: number;
+}
+
+/** The half-length of a point's error bar, or 0 for none. */
+function errorOf(p: HeldOutPoint): number {
+  const se = p.standardError;
+  return se !== undefined && Number.isFinite(se) && se > 0 ? se : 0;
 }
 
 /** The loss curve as SVG: raw losses faint, the smoothed curve on top; linear or log scale. */
@@ -86,7 +94,9 @@ export class FfLossPlot extends LitElement {
       (steps
         ? `Loss curve over ${steps} steps, from ${first.toFixed(3)} to ${(history.last ?? Number.NaN).toFixed(3)}.`
         : 'Loss curve: no steps yet.') +
-      (lastHeld ? ` Held-out ${lastHeld.bits.toFixed(3)} bits/dim at step ${lastHeld.step}.` : '');
+      (lastHeld
+        ? ` Held-out ${lastHeld.bits.toFixed(3)}${errorOf(lastHeld) ? ` ± ${errorOf(lastHeld).toFixed(3)}` : ''} bits/dim at step ${lastHeld.step}.`
+        : '');
     if (steps < 2) {
       return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${summary}>
         <text x=${W / 2} y=${H / 2} text-anchor="middle">No training steps yet</text>
@@ -96,8 +106,8 @@ export class FfLossPlot extends LitElement {
     const { min: lowest } = finiteRange(buckets.min);
     const { max: highest } = finiteRange(buckets.max);
     const [min, max] = [
-      Math.min(lowest, ...held.map((p) => p.bits)),
-      Math.max(highest, ...held.map((p) => p.bits)),
+      Math.min(lowest, ...held.map((p) => p.bits - errorOf(p))),
+      Math.max(highest, ...held.map((p) => p.bits + errorOf(p))),
     ];
     if (!Number.isFinite(min)) {
       return html`<svg viewBox="0 0 ${W} ${H}" role="img" aria-label=${summary}>
@@ -148,10 +158,11 @@ export class FfLossPlot extends LitElement {
     >
       ${svg`<path class="raw" fill="none" d=${path(raw)}></path>
         <path class="smooth" fill="none" d=${path(smooth)}></path>
-        ${held.map(
-          (p) =>
-            svg`<circle class="held-out" r="2.5" cx=${x(Math.min(count - 1, Math.max(0, (p.step - 1) / buckets.size))).toFixed(1)} cy=${y(p.bits).toFixed(1)}></circle>`,
-        )}
+        ${held.map((p) => {
+          const cx = x(Math.min(count - 1, Math.max(0, (p.step - 1) / buckets.size))).toFixed(1);
+          const se = errorOf(p);
+          return svg`${se ? svg`<line class="held-out-error" x1=${cx} x2=${cx} y1=${y(p.bits + se).toFixed(1)} y2=${y(p.bits - se).toFixed(1)}></line>` : nothing}<circle class="held-out" r="2.5" cx=${cx} cy=${y(p.bits).toFixed(1)}></circle>`;
+        })}
         <text x="2" y=${PAD.top + 10}>${max.toPrecision(3)}</text>
         <text x="2" y=${H - PAD.bottom}>${min.toPrecision(3)}</text>
         <text x=${W - PAD.right} y=${H - 4} text-anchor="end">step ${steps}</text>

@@ -92,12 +92,22 @@ export class FfTrainCell extends LitElement {
     emit(this, 'ff-train-command', { id: this.cell.id, command });
   }
 
-  /** An image flow's latest held-out bits/dim (the dots on the loss plot), if any. */
+  /** An image model's latest held-out bits/dim (the dots on the loss plot), if any. */
   private renderHeldOut() {
     const last = this.run.heldOut?.at(-1);
     if (!last) return nothing;
+    const ode = last.ode;
+    if (ode) {
+      return html`<p class="hint" id="held-out">
+        Held-out bits/dim through the probability-flow ODE (test split, first ${last.count} images,
+        ${ode.probes} Hutchinson probes each, ${ode.sampler} ${ode.steps} steps: a cheap estimate,
+        the orange dots ± one standard error):
+        <output>${last.bits.toFixed(3)} ± ${last.standardError.toFixed(3)}</output> at step
+        ${last.step}.
+      </p>`;
+    }
     return html`<p class="hint" id="held-out">
-      Held-out bits/dim (test split, first 256 images, the orange dots):
+      Held-out bits/dim (test split, first ${last.count} images, the orange dots):
       <output>${last.bits.toFixed(3)}</output> at step ${last.step}.
     </p>`;
   }

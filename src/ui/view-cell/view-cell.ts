@@ -186,8 +186,22 @@ export class FfViewCell extends LitElement {
         <p class="hint" role="status">
           ${run.images ? `${run.images.count} samples of the model at step ${run.step}.` : ''}
         </p>
+        ${this.renderFrechet()}
       </div>
     </div>`;
+  }
+
+  /** The sample-quality figure computed when training ended (lower is better; 0: the test set's statistics). */
+  private renderFrechet() {
+    const figure = this.run.frechet;
+    if (!figure) return nothing;
+    return html`<p class="hint" id="frechet">
+      Fréchet distance at step ${figure.step}:
+      <output>${figure.distance.toPrecision(4)}</output> between ${figure.count} samples and
+      ${figure.count} test images, on the ${figure.featureDims} penultimate features of a small
+      ${figure.set} classifier (test accuracy ${(100 * figure.classifierAccuracy).toFixed(1)}%).
+      Lower is better; it compares models of this set only.
+    </p>`;
   }
 
   private status(): string {

@@ -40,4 +40,32 @@ describe('<ff-loss-plot> held-out dots', () => {
       'Held-out 3.000 bits/dim at step 101.',
     );
   });
+
+  it('draws a standard error as a bar from bits − SE to bits + SE, inside the range, and says it', async () => {
+    const losses = Array.from({ length: 101 }, (_, i) => 9 - i * 0.05);
+    // The bar reaches below every loss (3.5 − 0.5 = 3): the range must widen to it.
+    const heldOut = [
+      { step: 51, bits: 6.5 }, // a flow's exact estimate: no bar
+      { step: 101, bits: 3.5, standardError: 0.5 },
+    ];
+    const el = await fixture<FfLossPlot>(
+      html`<ff-loss-plot
+        .losses=${lossHistoryOf(losses)}
+        .heldOut=${heldOut}
+        .smoothing=${0}
+      ></ff-loss-plot>`,
+    );
+    const bars = [...el.shadowRoot!.querySelectorAll('line.held-out-error')];
+    expect(bars).to.have.length(1);
+    const [right, top, bottom] = [600 - 8, 8, 160 - 18];
+    const y = (v: number) => top + (1 - (v - 3) / (9 - 3)) * (bottom - top);
+    const bar = bars[0]!;
+    expect(Number(bar.getAttribute('x1'))).to.be.closeTo(right, 0.06);
+    expect(Number(bar.getAttribute('x2'))).to.be.closeTo(right, 0.06);
+    expect(Number(bar.getAttribute('y1'))).to.be.closeTo(y(4), 0.06);
+    expect(Number(bar.getAttribute('y2'))).to.be.closeTo(y(3), 0.06);
+    expect(el.shadowRoot!.querySelector('svg')!.getAttribute('aria-label')).to.contain(
+      'Held-out 3.500 ± 0.500 bits/dim at step 101.',
+    );
+  });
 });

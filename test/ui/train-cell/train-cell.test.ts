@@ -64,6 +64,35 @@ describe('<ff-train-cell>', () => {
     expect(plot.shadowRoot!.querySelector('svg')!.getAttribute('aria-label')).to.contain('3 steps');
   });
 
+  it('says how the held-out dots were computed: a flow exactly, flow matching through the ODE ± SE', async () => {
+    const el = await fixture<FfTrainCell>(
+      html`<ff-train-cell
+        .cell=${cell}
+        .run=${{ ...trained, heldOut: [{ step: 3, bits: 1.25, standardError: 0.01, count: 256 }] }}
+      ></ff-train-cell>`,
+    );
+    const exact = $(el, '#held-out').textContent!.replace(/\s+/g, ' ');
+    expect(exact).to.contain('first 256 images').and.contain('1.250 at step 3');
+    el.run = {
+      ...trained,
+      heldOut: [
+        {
+          step: 3,
+          bits: 1.5,
+          standardError: 0.125,
+          count: 8,
+          ode: { probes: 2, sampler: 'heun', steps: 3 },
+        },
+      ],
+    };
+    await el.updateComplete;
+    const ode = $(el, '#held-out').textContent!.replace(/\s+/g, ' ');
+    expect(ode)
+      .to.contain('probability-flow ODE')
+      .and.contain('first 8 images, 2 Hutchinson probes each, heun 3 steps')
+      .and.contain('1.500 ± 0.125 at step 3');
+  });
+
   it('is accessible', async () => {
     const el = await fixture<FfTrainCell>(
       html`<ff-train-cell .cell=${cell} .run=${trained}></ff-train-cell>`,

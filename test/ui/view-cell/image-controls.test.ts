@@ -94,4 +94,25 @@ describe('<ff-view-cell> over an image model: the sample controls of each kind',
     const short = { ...ddpm, options: { ...ddpm.options, timesteps: 20 } };
     expect(imageSampleRequest({ ...cell, sampler: 'ddim' }, short).steps).to.equal(20);
   });
+
+  it('shows the Fréchet figure of a finished run with what it was computed on', async () => {
+    const run = {
+      ...runWith(defaultImageModel('nice', [1, 14, 14])),
+      frechet: {
+        distance: 12.3456,
+        count: 100,
+        featureDims: 32,
+        set: 'mnist',
+        classifierAccuracy: 0.9326,
+        step: 400,
+      },
+    };
+    const el = await mount(view, run);
+    const text = $(el, '#frechet').textContent!.replace(/\s+/g, ' ');
+    expect(text)
+      .to.contain('Fréchet distance at step 400: 12.35 between 100 samples and 100 test images')
+      .and.contain('32 penultimate features of a small mnist classifier (test accuracy 93.3%)');
+    const without = await mount(view, runWith(defaultImageModel('nice', [1, 14, 14])));
+    expect(without.shadowRoot!.querySelector('#frechet')).to.equal(null);
+  });
 });
