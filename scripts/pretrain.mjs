@@ -6,7 +6,7 @@
 // seeds, seeded Philox batches and fixed-order reductions give the same weights on the same
 // browser and device. `node scripts/pretrain.mjs nice-moons` retrains only the names given.
 import * as esbuild from 'esbuild';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import * as prettier from 'prettier';
@@ -31,7 +31,12 @@ await esbuild.build({
   format: 'esm',
   target: 'es2022',
   loader: { '.wgsl': 'text' },
+  // Image notebooks train on the shipped sets: dist/data/ (npm run build) copied beside the page.
+  define: { FLOWFIELD_DATA_DIR: JSON.stringify('./data/') },
   logLevel: 'warning',
+});
+await cp('dist/data', join(BUILD, 'data'), { recursive: true }).catch(() => {
+  console.warn('[pretrain] no dist/data/: image notebooks need `npm run build` first');
 });
 await writeFile(
   join(BUILD, 'index.html'),
@@ -70,7 +75,9 @@ try {
     const models = result.models
       .map(
         (m) =>
-          `${m.trainId} ${m.kind} ${m.steps} steps, ${m.params} params, loss ${m.lastLoss.toFixed(3)}`,
+          `${m.trainId} ${m.kind} ${m.steps} steps, ${m.params} params, loss ${m.lastLoss.toFixed(3)}` +
+          (m.heldOutBits === undefined ? '' : `, held-out ${m.heldOutBits.toFixed(3)} bits/dim`) +
+          `, ${m.seconds.toFixed(1)} s training`,
       )
       .join('; ');
     console.log(

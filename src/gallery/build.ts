@@ -9,6 +9,7 @@ import {
   type CompareCell,
   type DataCell,
   type DataSource,
+  type ImageModelSettings,
   type ModelCell,
   type ModelKind,
   type ModelSettings,
@@ -18,7 +19,17 @@ import {
   type TrainSettings,
   type ViewCell,
   familyOf,
+  IMAGE_TRAIN_DEFAULTS,
 } from '../notebook';
+
+export interface GalleryEntry {
+  /** File name stem in public/gallery/ (lowercase, digits, dashes). */
+  name: string;
+  title: string;
+  /** One line for the gallery list. */
+  summary: string;
+  notebook: Notebook;
+}
 
 export function note(id: string, markdown: string): NoteCell {
   return { ...(createCell('note', id) as NoteCell), markdown };
@@ -41,6 +52,23 @@ export function model(
     title,
     model: { ...base.model, family: familyOf(kind), kind, ...settings },
     train: { ...base.train, ...train },
+  };
+}
+
+/** A Model cell holding an image model (its 2-D settings stay at the defaults, unused). */
+export function imageModel(
+  id: string,
+  title: string,
+  image: ImageModelSettings,
+  seed: number,
+  train: Partial<TrainSettings>,
+): ModelCell {
+  const base = createCell('model', id) as ModelCell;
+  return {
+    ...base,
+    title,
+    model: { ...base.model, seed, image },
+    train: { ...base.train, ...IMAGE_TRAIN_DEFAULTS, ...train },
   };
 }
 

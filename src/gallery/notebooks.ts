@@ -10,16 +10,10 @@ import {
   FLOWS_VS_DIFFUSION_NOTE as FLOWS_VS_DIFFUSION,
   STRAIGHT_PATHS_NOTE,
 } from './notes';
-import { compare, data, model, note, notebook, train, view } from './build';
+import { compare, data, model, note, notebook, train, view, type GalleryEntry } from './build';
+import { IMAGE_GALLERY } from './image-notebooks';
 
-export interface GalleryEntry {
-  /** File name stem in public/gallery/ (lowercase, digits, dashes). */
-  name: string;
-  title: string;
-  /** One line for the gallery list. */
-  summary: string;
-  notebook: Notebook;
-}
+export type { GalleryEntry } from './build';
 
 /** The NICE notebook follows the seed's explanation: an invertible encoder and its generator. */
 const NICE_NOTE = `# NICE: an encoder you can run backwards
@@ -281,6 +275,7 @@ can report the KL divergence.`,
       view('view-1', { overlay: 'density' }),
     ]),
   },
+  ...IMAGE_GALLERY,
 ];
 
 /** A gallery notebook by name (a fresh copy: the caller may change it). */

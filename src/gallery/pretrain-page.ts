@@ -1,13 +1,20 @@
 /**
  * The page `npm run pretrain` (scripts/pretrain.mjs) drives in headless Chromium: trains every
  * Train cell of a gallery notebook through the worker's LabApi (the app's own path: same
- * datasets, models, seeds and chunked training) and returns the .flowfield.json text with the
- * exact float32 weights.
+ * datasets and image sets, models, seeds and chunked training) and returns the .flowfield.json
+ * text with the exact float32 weights (and an image flow's held-out bits/dim).
  */
 import { startWorker } from '../worker/client';
-import { notebookToFile, trainInputs, type ModelWeights } from '../notebook';
+import {
+  IMAGE_MODEL_KINDS_INFO,
+  imageShapeOf,
+  notebookToFile,
+  trainInputs,
+  type ModelWeights,
+  type ShippedImagesSource,
+} from '../notebook';
 import { GALLERY } from './notebooks';
-import { datasetSpec, modelSpec, runOptions } from '../specs';
+import { datasetSpec, imageModelSpec, modelSpec, runOptions } from '../specs';
 
 export interface PretrainResult {
   name: string;
@@ -21,8 +28,25 @@ export interface PretrainResult {
     params: number;
     lastLoss: number;
     seconds: number;
+    /** An image flow on a shipped set: bits/dim of the first 1000 held-out test images. */
+    heldOutBits?: number;
   }[];
 }
+
+/** The worker's spec of a shipped image set (what the app's image-set-client.ts sends). */
+function imageSetSpec(source: ShippedImagesSource) {
+  const { name, size, classes, split, seed } = source;
+  return {
+    name,
+    size,
+    ...(classes ? { classes: [...classes] } : {}),
+    ...(split ? { split } : {}),
+    seed,
+  };
+}
+
+/** Held-out test images an image flow's bits/dim is measured on after pretraining. */
+const HELD_OUT_IMAGES = 1000;
 
 const worker = startWorker(new URL('./worker.js', import.meta.url));
 
@@ -37,31 +61,56 @@ async function pretrain(name: string): Promise<PretrainResult> {
     const { model, data } = trainInputs(entry.notebook, cell.id);
     if (!model || !data) throw new Error(`${name}/${cell.id}: no Model or Data cell above it.`);
     const start = performance.now();
-    const dataset = await api.createDataset(datasetSpec(data.source));
-    const created = await api.createModel(modelSpec(model.model));
+    const image = model.model.image;
+    const shape = imageShapeOf(data.source);
+    const source = data.source;
+    // An image notebook trains on its shipped set, as the app does (worker-lab-client.ts).
+    const dataset =
+      image && shape && source.kind === 'images'
+        ? await api.openImageSet(imageSetSpec(source))
+        : await api.createDataset(datasetSpec(data.source));
+    const created = await api.createModel(
+      image && shape ? imageModelSpec(image, shape, model.model.seed) : modelSpec(model.model),
+    );
     const run = await api.createRun(created.id, dataset.id, runOptions(model.train));
     const end = await api.step(run, model.train.steps);
     if (end.state === 'failed') {
       throw new Error(`${name}/${cell.id}: training failed: ${end.notice?.message ?? 'unknown'}`);
     }
+    const seconds = (performance.now() - start) / 1000;
     const params = new Float32Array(await api.exportParams(created.id));
     weights.push({
       trainId: cell.id,
       steps: end.step,
       params,
-      normalization: dataset.normalization,
+      // Image models scale their pixels themselves: the identity, as the app records it.
+      normalization:
+        'normalization' in dataset ? dataset.normalization : { shift: [0, 0], scale: [1, 1] },
     });
+    let heldOutBits: number | undefined;
+    if (
+      image &&
+      source.kind === 'images' &&
+      IMAGE_MODEL_KINDS_INFO[image.kind].family === 'image-flow'
+    ) {
+      const test = await api.openImageSet(imageSetSpec({ ...source, split: 'test' }));
+      heldOutBits = (await api.imageBitsPerDim(created.id, test.id, { count: HELD_OUT_IMAGES }))
+        .mean;
+      await api.disposeImageSet(test.id);
+    }
     models.push({
       trainId: cell.id,
-      kind: model.model.kind,
+      kind: image?.kind ?? model.model.kind,
       steps: end.step,
       params: params.length,
       lastLoss: end.loss,
-      seconds: (performance.now() - start) / 1000,
+      seconds,
+      ...(heldOutBits === undefined ? {} : { heldOutBits }),
     });
     await api.disposeRun(run);
     await api.disposeModel(created.id);
-    await api.disposeDataset(dataset.id);
+    if ('normalization' in dataset) await api.disposeDataset(dataset.id);
+    else await api.disposeImageSet(dataset.id);
   }
   return {
     name,

@@ -26,6 +26,11 @@ export interface ImageNumberOption {
   tip: string;
   /** The default for images of this shape. */
   initial(shape: ImageShape): number;
+  /**
+   * Added after the kind shipped (class conditioning): a notebook may leave it out, which means
+   * the library's own default (`initial`), and a notebook without it round-trips unchanged.
+   */
+  optional?: true;
 }
 
 export interface ImageChoiceOption {
@@ -92,6 +97,35 @@ const UNET_CHANNELS: ImageNumberOption = {
   tip: 'Feature channels of the U-Net at full resolution (twice that at half resolution).',
   initial: ([, h]) => (h <= 8 ? 8 : 16),
 };
+
+/**
+ * Class conditioning of the U-Net kinds (the library's `classes`, `pUncond`): absent, the model
+ * is unconditional. The Model cell sets `classes` to the label count of a labelled set.
+ */
+export const UNET_CLASSES: ImageNumberOption = {
+  key: 'classes',
+  type: 'number',
+  // IMAGE_UNET_LIMITS.classes: 0 (unconditional) to 256 classes.
+  range: { min: 0, max: 256, integer: true, label: 'Classes' },
+  tip: 'Class-conditional: the set’s label count K (the U-Net also learns a null class for classifier-free guidance); 0: unconditional.',
+  initial: () => 0,
+  optional: true,
+};
+
+export const UNET_P_UNCOND: ImageNumberOption = {
+  key: 'pUncond',
+  type: 'number',
+  range: { min: 0, max: 1, integer: false, label: 'Null-class probability' },
+  tip: 'How often training swaps an image’s label for the null class, so that one network learns the conditional and the unconditional model (guidance needs both).',
+  initial: () => 0.1,
+  optional: true,
+};
+
+/** Whether a kind's settings are class-conditional (classes K > 0). */
+export function imageClassCount(image: ImageModelSettings | undefined): number {
+  const classes = image?.options['classes'];
+  return typeof classes === 'number' ? classes : 0;
+}
 
 function unetShapeProblem(shape: ImageShape, options: ImageModelSettings['options']): string {
   const common = commonShapeProblem(shape, 'The U-Net');
@@ -240,7 +274,7 @@ export const IMAGE_MODEL_KINDS_INFO: Record<ImageModelKind, ImageModelKindInfo> 
   'flow-matching': {
     family: 'image-diffusion',
     name: 'Flow matching (U-Net)',
-    options: [UNET_CHANNELS],
+    options: [UNET_CHANNELS, UNET_CLASSES, UNET_P_UNCOND],
     shapeProblem: unetShapeProblem,
   },
   ddpm: {
@@ -265,15 +299,18 @@ export const IMAGE_MODEL_KINDS_INFO: Record<ImageModelKind, ImageModelKindInfo> 
         tip: 'Noise levels T; the DDPM sampler takes all T steps, DDIM as few as the View cell asks.',
         initial: () => 1000,
       },
+      UNET_CLASSES,
+      UNET_P_UNCOND,
     ],
     shapeProblem: unetShapeProblem,
   },
 };
 
-/** A kind's options at their defaults for images of `shape`. */
+/** A kind's options at their defaults for images of `shape` (optional ones left out). */
 export function defaultImageModel(kind: ImageModelKind, shape: ImageShape): ImageModelSettings {
   const options: ImageModelSettings['options'] = {};
   for (const option of IMAGE_MODEL_KINDS_INFO[kind].options) {
+    if (option.type === 'number' && option.optional) continue;
     options[option.key] = option.initial(shape);
   }
   return { kind, options };
@@ -298,6 +335,7 @@ export function imageModelErrors(
   const errors: Partial<Record<string, string>> = {};
   for (const option of info.options) {
     const value = image.options[option.key];
+    if (option.type === 'number' && option.optional && value === undefined) continue;
     if (option.type === 'number') {
       const message = numberProblem(value, option.range);
       if (message) errors[option.key] = message;

@@ -29,7 +29,13 @@ export const TRAIN_LIMITS: Record<'learningRate' | 'batch' | 'steps', Range> = {
 };
 
 export const VIEW_LIMITS: Record<
-  'sampleCount' | 'sampleSeed' | 'samplerSteps' | 'position' | 'temperature',
+  | 'sampleCount'
+  | 'sampleSeed'
+  | 'samplerSteps'
+  | 'position'
+  | 'temperature'
+  | 'guidance'
+  | 'sampleClass',
   Range
 > = {
   sampleCount: { min: 16, max: 65_536, integer: true, label: 'Samples' },
@@ -37,6 +43,11 @@ export const VIEW_LIMITS: Record<
   samplerSteps: { min: 1, max: 1000, integer: true, label: 'Sampler steps' },
   position: { min: 0, max: 1, integer: false, label: 'Scrubber position' },
   temperature: { min: 0, max: 2, integer: false, label: 'Temperature' },
+  // Classifier-free guidance: 0 is the unconditional model, 1 the conditional one, above 1 pushes
+  // further towards the class (the library takes any finite scale; beyond 10 only saturates).
+  guidance: { min: 0, max: 10, integer: false, label: 'Guidance scale' },
+  // A label of the model's classes (IMAGE_UNET_LIMITS.classes: at most 256).
+  sampleClass: { min: 0, max: 255, integer: true, label: 'Class' },
 };
 
 export const COMPARE_LIMITS: Record<'sampleCount' | 'seed' | 'trainIds', Range> = {

@@ -277,6 +277,17 @@ export interface ViewCell extends CellBase {
   temperature?: number;
   /** An image model's view (absent: 'grid'). Added within version 3, optional. */
   imageView?: ImageViewName;
+  /**
+   * A class-conditional image model (classes K > 0): the label every sample is drawn with
+   * (absent: all classes in turn, image i of class i mod K, so the grid's columns repeat them in
+   * order when K divides its width). Added within version 3, optional.
+   */
+  sampleClass?: number;
+  /**
+   * Its classifier-free guidance scale w (absent: 1, the conditional model; 0: the
+   * unconditional one). Added within version 3, optional.
+   */
+  guidance?: number;
 }
 /** Compares the Train cells above it (all of them, or those listed) on the same metrics. */
 export interface CompareCell extends CellBase {

@@ -274,6 +274,19 @@ function modelSettings(value: unknown, path: string): ModelSettings {
   };
 }
 
+/** A View cell's optional numbers (added within version 3), kept only when present. */
+function optionalNumbers(
+  c: Json,
+  at: (field: string) => string,
+  fields: readonly ('sampleClass' | 'guidance')[],
+): Partial<Record<'sampleClass' | 'guidance', number>> {
+  const out: Partial<Record<'sampleClass' | 'guidance', number>> = {};
+  for (const field of fields) {
+    if (c[field] !== undefined) out[field] = number(c[field], at(field), VIEW_LIMITS[field]);
+  }
+  return out;
+}
+
 /**
  * A Model cell's image model: a known kind and exactly its options, each in its range or among
  * its choices (IMAGE_MODEL_KINDS_INFO). Whether it fits the Data cell's images is the
@@ -287,6 +300,8 @@ function imageModel(value: unknown, path: string): ImageModelSettings {
   const options: ImageModelSettings['options'] = {};
   for (const option of info.options) {
     const at = join(join(path, 'options'), option.key);
+    // An option added later (class conditioning) may be absent: it keeps the library's default.
+    if (option.type === 'number' && option.optional && given[option.key] === undefined) continue;
     options[option.key] =
       option.type === 'number'
         ? number(given[option.key], at, option.range)
@@ -434,6 +449,7 @@ function cell(value: unknown, path: string): Cell {
         ...(c['imageView'] === undefined
           ? {}
           : { imageView: choice(c['imageView'], at('imageView'), IMAGE_VIEWS) }),
+        ...optionalNumbers(c, at, ['sampleClass', 'guidance']),
       };
     case 'compare':
       return {

@@ -9,7 +9,7 @@
  */
 import type { AdapterSummary } from '../gpu/device';
 import type { DatasetSpec, Normalization } from '../lab/models';
-import type { WorkerModelSpec } from './image-models';
+import type { ImageSampleOptions, WorkerModelSpec } from './image-models';
 
 export type { WorkerModelSpec };
 import type { OptimizerSpec } from '../lab/training';
@@ -499,12 +499,8 @@ export interface LabApi {
     set: ImageSetId,
     options?: {
       count?: number;
-      sample?: {
-        seed?: number;
-        temperature?: number;
-        sampler?: 'euler' | 'rk4' | 'ddpm' | 'ddim';
-        steps?: number;
-      };
+      /** Drawn as the View cell draws its grid (sampler, steps, classes, guidance, …). */
+      sample?: ImageSampleOptions;
     },
   ): Promise<{
     distance: number;
@@ -528,13 +524,21 @@ export interface LabApi {
   createModel(spec: WorkerModelSpec): Promise<ModelInfo>;
   /**
    * n samples: a 2-D model's points (x0, y0, …; diffusion models take `sampler`, `steps`), or an
-   * image model's n × C × H × W intensities in [0, 1] (NICE takes `temperature`, flow matching
-   * `sampler` 'euler' | 'rk4' and `steps`).
+   * image model's n × C × H × W intensities in [0, 1] (image flows take `temperature`, flow
+   * matching `sampler` 'euler' | 'heun' | 'rk4' and `steps`, a DDPM 'ddpm' | 'ddim'; a
+   * class-conditional one `classes`, one label per image or one for all, and `guidance`).
    */
   sample(
     id: ModelId,
     n: number,
-    options?: { seed?: number; temperature?: number; sampler?: string; steps?: number },
+    options?: {
+      seed?: number;
+      temperature?: number;
+      sampler?: string;
+      steps?: number;
+      classes?: readonly number[] | number;
+      guidance?: number;
+    },
   ): Promise<Float32Array>;
   logProb(id: ModelId, points: Float32Array): Promise<Float32Array>;
   /** Positions after every stage (flows; rejects for models without the trace capability). */

@@ -37,13 +37,20 @@ export function isImageSpec(spec: { family?: unknown }): spec is ImageSpec {
 /** The identity: image models scale their pixels themselves. */
 const IDENTITY: Normalization = { shift: [0, 0], scale: [1, 1] };
 
-/** Sampling options an image model takes (image flows: temperature; FM and DDPM: sampler, steps). */
+/**
+ * Sampling options an image model takes (image flows: temperature; FM and DDPM: sampler, steps,
+ * and for a class-conditional one its classes and classifier-free guidance scale).
+ */
 export interface ImageSampleOptions {
   seed?: number;
   temperature?: number;
-  /** Flow matching: 'euler' or 'rk4'; DDPM: 'ddpm' or 'ddim'. */
-  sampler?: 'euler' | 'rk4' | 'ddpm' | 'ddim';
+  /** Flow matching: 'euler', 'heun' or 'rk4'; DDPM: 'ddpm' or 'ddim'. */
+  sampler?: 'euler' | 'heun' | 'rk4' | 'ddpm' | 'ddim';
   steps?: number;
+  /** One label per image, or one for all (spec.classes K > 0). */
+  classes?: readonly number[] | number;
+  /** Guidance scale w (with classes): 0 the unconditional model, 1 the conditional one. */
+  guidance?: number;
 }
 
 export class WorkerImageModel implements LabModel {
@@ -83,8 +90,14 @@ export class WorkerImageModel implements LabModel {
       const { seed, temperature } = options;
       return (this.image as LabImageModel).sample(n, { seed, temperature });
     }
-    const { seed, sampler, steps } = options;
-    return (this.image as LabImageDiffusionModel).sample(n, { seed, sampler, steps });
+    const { seed, sampler, steps, classes, guidance } = options;
+    return (this.image as LabImageDiffusionModel).sample(n, {
+      seed,
+      sampler,
+      steps,
+      ...(classes === undefined ? {} : { classes }),
+      ...(guidance === undefined ? {} : { guidance }),
+    });
   }
 
   exportParams(): Promise<Float32Array> {

@@ -153,6 +153,59 @@ describe('image models in notebooks: the kinds table, validation, links and the 
     expect(refusals).to.be.above(40);
   });
 
+  it('class conditioning: the notebook accepts exactly the classes and pUncond the library does', async () => {
+    const rangeOf = (kind: 'flow-matching' | 'ddpm', key: string) => {
+      const option = IMAGE_MODEL_KINDS_INFO[kind].options.find((o) => o.key === key)!;
+      return option.type === 'number' ? [option.range.min, option.range.max] : [];
+    };
+    for (const kind of ['flow-matching', 'ddpm'] as const) {
+      expect(rangeOf(kind, 'classes')).to.deep.equal([...IMAGE_FM_LIMITS.classes]);
+      expect(rangeOf(kind, 'pUncond')).to.deep.equal([0, 1]);
+      const base = defaultImageModel(kind, [1, 14, 14]);
+      // Left out by default: the library's own defaults (unconditional; pUncond 0.1) apply.
+      expect(base.options).to.not.have.any.keys('classes', 'pUncond');
+      const resolved =
+        kind === 'ddpm'
+          ? resolveImageDdpmSpec(imageModelSpec(base, [1, 14, 14], 1) as never)
+          : resolveImageFlowMatchingSpec(imageModelSpec(base, [1, 14, 14], 1) as never);
+      expect([resolved.classes, resolved.pUncond]).to.deep.equal([0, 0.1]);
+      const cases: Record<string, unknown>[] = [
+        ...[-1, 0, 1, 10, 256, 257, 2.5, '10'].map((classes) => ({ classes })),
+        ...[-0.01, 0, 0.1, 1, 1.01, '0.1'].map((pUncond) => ({ classes: 10, pUncond })),
+        { pUncond: 0.3 }, // a null-class probability of an unconditional model: harmless
+      ];
+      let refused = 0;
+      for (const extra of cases) {
+        const image = { kind, options: { ...base.options, ...extra } } as ImageModelSettings;
+        const theirs = libraryVerdict(image, [1, 14, 14]);
+        const ours = Object.values(imageModelErrors(image, [1, 14, 14])).join(' ');
+        const what = `${kind} ${JSON.stringify(extra)}: ${ours} | ${theirs}`;
+        expect(ours === '', what).to.equal(theirs === '');
+        // The validator (links, files, autosave) agrees with the library too.
+        let parsed = '';
+        try {
+          parseNotebook(imageNotebook(image));
+        } catch (error) {
+          parsed = (error as Error).message;
+        }
+        expect(parsed === '', `validator: ${what} | ${parsed}`).to.equal(theirs === '');
+        if (theirs) refused++;
+      }
+      expect(refused).to.equal(7);
+      // A conditional model survives a link and a file unchanged.
+      const conditional = { kind, options: { ...base.options, classes: 10, pUncond: 0.2 } };
+      const notebook = parseNotebook(imageNotebook(conditional));
+      const cell = notebook.cells[2]!;
+      expect(cell.kind === 'model' && cell.model.image).to.deep.equal(conditional);
+      const fromLink = await decodeShareLink(await encodeShareLink({ notebook, weights: [] }));
+      expect(fromLink.notebook).to.deep.equal(notebook);
+      expect(imageModelSpec(conditional, [1, 14, 14], 5)).to.deep.include({
+        classes: 10,
+        pUncond: 0.2,
+      });
+    }
+  });
+
   it('counts RealNVP’s and Glow’s parameters as the library’s plan lays them out', () => {
     const cases: [ImageModelSettings, ImageShape][] = [
       [realnvp(2, 3, 16), [1, 28, 28]],

@@ -26,7 +26,9 @@ function tinySet(): ImageSet {
       }
     }
   }
-  return { count, channels: 1, height: 4, width: 4, pixels };
+  // Labelled by corner (4 classes), for the class-conditional models.
+  const labels = Uint8Array.from({ length: count }, (_, n) => n % 4);
+  return { count, channels: 1, height: 4, width: 4, pixels, labels };
 }
 
 const NICE = {
@@ -75,7 +77,17 @@ const DDPM = {
   timesteps: 50,
   seed: 3,
 } as const;
-type TinySpec = typeof NICE | typeof FM | typeof REALNVP | typeof GLOW | typeof DDPM;
+/** Class-conditional (the corners), trained with the null class a quarter of the time. */
+const FM_CONDITIONAL = { ...FM, classes: 4, pUncond: 0.25 } as const;
+const DDPM_CONDITIONAL = { ...DDPM, classes: 4, pUncond: 0.25 } as const;
+type TinySpec =
+  | typeof NICE
+  | typeof FM
+  | typeof REALNVP
+  | typeof GLOW
+  | typeof DDPM
+  | typeof FM_CONDITIONAL
+  | typeof DDPM_CONDITIONAL;
 const OPTIONS = { steps: 60, batch: 8, optimizer: { kind: 'adam' as const, lr: 1e-2 } };
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -161,6 +173,28 @@ describe('image models through the worker API (createRun, step, sample)', () => 
         new Set(fromWorker).size,
         `${spec.kind} ${JSON.stringify(options)}: not a constant image`,
       ).to.be.above(ancestral ? 1 : 10);
+      twin.dispose();
+    }
+  });
+
+  it('class-conditional samples with guidance (and Heun) are the lab’s, bit for bit', async () => {
+    for (const [spec, options] of [
+      [FM_CONDITIONAL, { seed: 5, sampler: 'heun', steps: 3, classes: [0, 3, 1], guidance: 2.5 }],
+      [FM_CONDITIONAL, { seed: 5, sampler: 'heun', steps: 3, classes: 2, guidance: 0 }],
+      [DDPM_CONDITIONAL, { seed: 6, sampler: 'ddim', steps: 4, classes: [1, 1, 2], guidance: 3 }],
+    ] as const) {
+      const trained = await trainThroughWorker(spec, 10);
+      const fromWorker = await api.sample(trained.model.id, 3, options);
+      const twin = await lab.createModel(spec as never);
+      twin.importParams(new Float32Array(await api.exportParams(trained.model.id)));
+      const sample = (o: object) =>
+        (twin as { sample(n: number, o: object): Promise<Float32Array> }).sample(3, o);
+      const what = `${spec.kind} ${JSON.stringify(options)}`;
+      expect(Array.from(fromWorker), what).to.deep.equal(Array.from(await sample(options)));
+      expect(new Set(fromWorker).size, `${what}: not a constant image`).to.be.above(10);
+      // The guidance reaches the sampler: another scale gives other images.
+      const other = await api.sample(trained.model.id, 3, { ...options, guidance: 1.5 });
+      expect(Array.from(other), what).to.not.deep.equal(Array.from(fromWorker));
       twin.dispose();
     }
   });

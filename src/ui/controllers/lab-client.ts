@@ -66,7 +66,7 @@ export interface ModelRequest {
 
 /** How an image model samples: NICE takes a temperature, flow matching an ODE solver. */
 /** Flow matching's ODE solvers and a DDPM's samplers, as a View cell offers them. */
-export type ImageSamplerName = 'euler' | 'rk4' | 'ddpm' | 'ddim';
+export type ImageSamplerName = 'euler' | 'heun' | 'rk4' | 'ddpm' | 'ddim';
 
 /** A held-out evaluation: bits/dim, with how it was computed. */
 export interface HeldOutEstimate {
@@ -93,6 +93,10 @@ export interface ImageSampleRequest {
   temperature?: number;
   sampler?: ImageSamplerName;
   steps?: number;
+  /** A class-conditional model: one label per image, or one for all (the library's `classes`). */
+  classes?: number | number[];
+  /** Its classifier-free guidance scale (with classes). */
+  guidance?: number;
 }
 
 /** An image model's samples: `count` images of `shape`, intensities in [0, 1]. */

@@ -7,12 +7,14 @@ import {
   trainInputs,
   viewSource,
   IMAGE_MODEL_KINDS_INFO,
+  imageClassCount,
   type ImageModelSettings,
   type NotebookStore,
   type ViewCell,
 } from '../../notebook';
 import { imageSampler, samplerChoice } from '../view-cell/samplers';
 import { imageViewRequest } from '../view-cell/image-views';
+import { classRequest } from '../view-cell/image-guidance';
 import { errorMessage } from '../error-message';
 import type { ImageSampleRequest, ImageViewRequest, LabClient } from './lab-client';
 import type { RunView } from './run-view';
@@ -38,7 +40,7 @@ export function gridCount(view: ViewCell): number {
 
 /**
  * How a View cell samples an image model: its seed; an image flow (NICE, RealNVP, Glow) at its
- * temperature, flow matching with its ODE solver (Euler unless RK4 is chosen) and steps, a DDPM
+ * temperature, flow matching with its ODE solver (Euler unless Heun or RK4 is chosen) and steps, a DDPM
  * with DDIM (unless the ancestral sampler, which takes all T steps, is chosen) in the cell's
  * steps, at most T (DDIM steps through T of the model's own noise levels at most).
  */
@@ -47,10 +49,12 @@ export function imageSampleRequest(view: ViewCell, image: ImageModelSettings): I
   if (IMAGE_MODEL_KINDS_INFO[kind].family === 'image-flow') {
     return { seed: view.sampleSeed, temperature: view.temperature ?? 1 };
   }
+  // A class-conditional model: the cell's class (or all in turn) and guidance scale.
+  const classes = classRequest(view, imageClassCount(image), gridCount(view));
   const sampler = imageSampler(view, kind);
-  if (sampler === 'ddpm') return { seed: view.sampleSeed, sampler };
+  if (sampler === 'ddpm') return { seed: view.sampleSeed, sampler, ...classes };
   const most = kind === 'ddpm' ? (options['timesteps'] as number) : view.samplerSteps;
-  return { seed: view.sampleSeed, sampler, steps: Math.min(view.samplerSteps, most) };
+  return { seed: view.sampleSeed, sampler, steps: Math.min(view.samplerSteps, most), ...classes };
 }
 
 /** What the samples need of the runs' owner. */

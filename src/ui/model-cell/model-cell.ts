@@ -38,6 +38,7 @@ import {
   type TeacherOption,
 } from './pairing';
 import { modelCellStyles } from './model-cell.styles';
+import { conditioningControls } from './conditioning';
 
 const SCHEDULE_NAMES: Record<NoiseSchedule, string> = {
   linear: 'Linear β',
@@ -82,6 +83,8 @@ export class FfModelCell extends LitElement {
    * Model select offers the image kinds, with defaults sized for these images.
    */
   @property({ attribute: false }) imageShape: ImageShape | undefined;
+  /** The label count of the Data cell's image set (0: unlabelled or 2-D): what a conditional model learns. */
+  @property({ attribute: false }) imageClasses = 0;
 
   /** The Model select: a 2-D kind, or an image kind (with options sized for the images). */
   private chooseKind(choice: KindChoice): void {
@@ -112,7 +115,13 @@ export class FfModelCell extends LitElement {
 
   private imageOption(key: string, value: number | string): void {
     const image = this.pendingImage ?? this.cell.model.image!;
-    this.pendingImage = { ...image, options: { ...image.options, [key]: value } };
+    this.imageOptions({ ...image.options, [key]: value });
+  }
+
+  /** Emits the image model with these options (kept as pending until the cell comes back). */
+  private imageOptions(options: NonNullable<ModelSettings['image']>['options']): void {
+    const image = this.pendingImage ?? this.cell.model.image!;
+    this.pendingImage = { ...image, options };
     const model = { ...this.cell.model, image: this.pendingImage };
     emit(this, 'ff-cell-change', { id: this.cell.id, patch: { model } });
   }
@@ -233,7 +242,10 @@ export class FfModelCell extends LitElement {
     const shapeProblem = this.imageShape ? imageModelErrors(image, this.imageShape)['shape'] : '';
     return html`<div class="row">
         ${this.kindSelect()}
-        ${info.options.map((option) => this.renderImageOption(option, image.options[option.key]!))}
+        ${info.options
+          .filter((option) => option.type !== 'number' || !option.optional)
+          .map((option) => this.renderImageOption(option, image.options[option.key]!))}
+        ${conditioningControls(image, this.imageClasses, (options) => this.imageOptions(options))}
         ${numberField({ id: 'seed', value: this.cell.model.seed, range: MODEL_LIMITS.seed, tip: TIPS.seed, onChange: (seed) => this.model({ seed }) })}
       </div>
       ${

@@ -7,12 +7,15 @@ import {
   reflowTeacher,
   reflowTeachers,
   dataCellAbove,
+  imageClassNames,
+  isImageSource,
   imageDataProblem,
   imageSettingsErrors,
   imageShapeOf,
   settingsErrors,
   trainInputs,
   type Cell,
+  type DataSource,
   type Notebook,
 } from '../../notebook';
 import type { DataPreview, RunView } from '../controllers/lab-controller';
@@ -83,6 +86,11 @@ export const KIND_NAMES: Record<Cell['kind'], string> = {
  * near the viewport (the first EAGER_CELLS at once); until then it is an empty placeholder. Once
  * rendered a body stays. Notes share the notebook's math budget in document order.
  */
+/** The class names of a Data cell's labelled image set ([] for 2-D data or unlabelled files). */
+function labelledClasses(source: DataSource | undefined): readonly string[] {
+  return source && isImageSource(source) ? imageClassNames(source) : [];
+}
+
 @customElement('ff-notebook-view')
 export class FfNotebookView extends LitElement {
   static override styles = [cellStyles, notebookViewStyles];
@@ -297,6 +305,7 @@ export class FfNotebookView extends LitElement {
           .teacherError=${teacher && 'error' in teacher ? teacher.error : ''}
           .dataProblem=${imageDataProblem(this.notebook, cell.id)}
           .imageShape=${imageShapeOf(dataCellAbove(this.notebook, cell.id)?.source)}
+          .imageClasses=${labelledClasses(dataCellAbove(this.notebook, cell.id)?.source).length}
         ></ff-model-cell>`;
       }
       case 'train':
@@ -313,6 +322,7 @@ export class FfNotebookView extends LitElement {
           .cell=${cell}
           .run=${lookup.runForView(cell.id)}
           .data=${lookup.dataForView(cell.id)?.points}
+          .classNames=${labelledClasses(dataCellAbove(this.notebook, cell.id)?.source)}
         ></ff-view-cell>`;
       case 'compare': {
         const plan = comparePlan(this.notebook, cell, (id) => lookup.run(id));

@@ -48,14 +48,21 @@ export function samplerChoice(
   return { sampler, steps: cell.samplerSteps };
 }
 
+/** The samplers an image model's View cell offers: the library's, the default first. */
+export const IMAGE_SAMPLERS = {
+  ddpm: ['ddim', 'ddpm'],
+  'flow-matching': ['euler', 'heun', 'rk4'],
+} as const satisfies Record<string, readonly SamplerName[]>;
+
 /**
  * The sampler an image model's View cell uses: a DDPM's 'ddpm' (ancestral) or 'ddim' (default),
- * flow matching's 'rk4' or 'euler' (default).
+ * flow matching's 'heun', 'rk4' or 'euler' (default).
  */
 export function imageSampler(
   cell: Pick<ViewCell, 'sampler'>,
   kind: 'flow-matching' | 'ddpm' | string,
-): 'euler' | 'rk4' | 'ddpm' | 'ddim' {
-  if (kind === 'ddpm') return cell.sampler === 'ddpm' ? 'ddpm' : 'ddim';
-  return cell.sampler === 'rk4' ? 'rk4' : 'euler';
+): 'euler' | 'heun' | 'rk4' | 'ddpm' | 'ddim' {
+  const offered: readonly string[] = IMAGE_SAMPLERS[kind === 'ddpm' ? 'ddpm' : 'flow-matching'];
+  return (offered.includes(cell.sampler) ? cell.sampler : offered[0]) as
+    'euler' | 'heun' | 'rk4' | 'ddpm' | 'ddim';
 }

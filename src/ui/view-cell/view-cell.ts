@@ -3,6 +3,7 @@ import { customElement, property, query, state } from 'lit/decorators.js';
 import {
   IMAGE_MODEL_KINDS_INFO,
   VIEW_LIMITS,
+  imageClassCount,
   type ImageModelKind,
   type SamplerName,
   type ViewCell,
@@ -28,7 +29,14 @@ import { VIEW_TIPS } from '../learn/explanations';
 import { PALETTE, squareBounds, type FfScatter, type ScatterLayer } from '../scatter/scatter';
 import '../scatter/scatter';
 import { cellStyles } from '../shared.styles';
-import { SAMPLER_NAMES, imageSampler, samplerChoice, samplersFor } from './samplers';
+import {
+  IMAGE_SAMPLERS,
+  SAMPLER_NAMES,
+  imageSampler,
+  samplerChoice,
+  samplersFor,
+} from './samplers';
+import { guidanceControls } from './image-guidance';
 import { viewCellStyles } from './view-cell.styles';
 import { effectiveOverlay, hasExactDensity, overlaysFor, viewLayers } from './view-layers';
 
@@ -52,6 +60,8 @@ export class FfViewCell extends LitElement {
   @property({ attribute: false }) cell!: ViewCell;
   @property({ attribute: false }) run: RunView = IDLE_RUN;
   @property({ attribute: false }) data?: Float32Array;
+  /** The names of the Data cell's classes (a class-conditional image model's class select). */
+  @property({ attribute: false }) classNames?: readonly string[];
 
   @state() private report: ViewReport | undefined;
   @query('ff-scatter') private scatter?: FfScatter;
@@ -138,7 +148,7 @@ export class FfViewCell extends LitElement {
     const { cell, run } = this;
     const picture = run.images ? this.gridPicture(run.images) : undefined;
     const sampler = imageSampler(cell, kind);
-    const samplers: readonly SamplerName[] = kind === 'ddpm' ? ['ddim', 'ddpm'] : ['euler', 'rk4'];
+    const samplers = IMAGE_SAMPLERS[kind === 'ddpm' ? 'ddpm' : 'flow-matching'];
     const view = effectiveImageView(cell, kind);
     return html`<div class="layout">
       ${
@@ -183,6 +193,7 @@ export class FfViewCell extends LitElement {
                     })
               }`
         }
+        ${guidanceControls(cell, imageClassCount(run.model?.image), this.classNames, (p) => this.patch(p))}
         <p class="hint" role="status">
           ${run.images ? `${run.images.count} samples of the model at step ${run.step}.` : ''}
         </p>

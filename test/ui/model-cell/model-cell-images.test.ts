@@ -95,6 +95,60 @@ describe('<ff-model-cell> on an image set', () => {
     ).to.equal(40);
   });
 
+  it('on a labelled set, U-Net kinds can be class-conditional: classes = the set’s labels', async () => {
+    for (const kind of ['flow-matching', 'ddpm'] as const) {
+      const image = defaultImageModel(kind, [1, 14, 14]);
+      const el = await fixture<FfModelCell>(
+        html`<ff-model-cell
+          .cell=${withImage(image)}
+          .imageShape=${[1, 14, 14]}
+          .imageClasses=${10}
+        ></ff-model-cell>`,
+      );
+      const box = $(el, '#conditional');
+      expect(box.checked).to.equal(false);
+      expect(has(el, '#pUncond'), 'no null-class probability while unconditional').to.equal(false);
+      const seen = patches(el);
+      box.checked = true;
+      box.dispatchEvent(new Event('change'));
+      const on = (seen.at(-1) as { model: ModelSettings }).model.image!;
+      expect(on.options).to.deep.equal({ ...image.options, classes: 10, pUncond: 0.1 });
+      // The library takes the spec the switch makes, with the set's 10 classes.
+      const spec = imageModelSpec(on, [1, 14, 14], 1);
+      expect(resolveImageSpec(spec)).to.deep.include({ classes: 10, pUncond: 0.1 });
+
+      const conditional = await fixture<FfModelCell>(
+        html`<ff-model-cell
+          .cell=${withImage(on)}
+          .imageShape=${[1, 14, 14]}
+          .imageClasses=${10}
+        ></ff-model-cell>`,
+      );
+      const more = patches(conditional);
+      setValue($(conditional, '#pUncond'), '0.2');
+      expect((more.at(-1) as { model: ModelSettings }).model.image!.options['pUncond']).to.equal(
+        0.2,
+      );
+      const off = $(conditional, '#conditional');
+      off.checked = false;
+      off.dispatchEvent(new Event('change'));
+      expect((more.at(-1) as { model: ModelSettings }).model.image!.options).to.deep.equal(
+        image.options,
+      );
+    }
+    // No labels (or an image flow): no switch.
+    const unlabelled = await mount(withImage(defaultImageModel('flow-matching', [1, 14, 14])));
+    expect(has(unlabelled, '#conditional')).to.equal(false);
+    const nice = await fixture<FfModelCell>(
+      html`<ff-model-cell
+        .cell=${withImage(defaultImageModel('nice', [1, 14, 14]))}
+        .imageShape=${[1, 14, 14]}
+        .imageClasses=${10}
+      ></ff-model-cell>`,
+    );
+    expect(has(nice, '#conditional')).to.equal(false);
+  });
+
   it('a 2-D kind chosen drops the image model; a misfit shape is explained', async () => {
     const el = await mount(withImage(defaultImageModel('flow-matching', [1, 14, 14])), [1, 7, 7]);
     expect($(el, '.image-problem').textContent).to.match(

@@ -33,7 +33,7 @@ describe('<ff-view-cell> over an image model: the sample controls of each kind',
       nice: 'temperature',
       realnvp: 'temperature',
       glow: 'temperature',
-      'flow-matching': ['euler', 'rk4'],
+      'flow-matching': ['euler', 'heun', 'rk4'],
       ddpm: ['ddim', 'ddpm'],
     };
     for (const kind of IMAGE_MODEL_KINDS) {
@@ -78,6 +78,11 @@ describe('<ff-view-cell> over an image model: the sample controls of each kind',
       sampler: 'rk4',
       steps: 50,
     });
+    expect(imageSampleRequest({ ...cell, sampler: 'heun' }, fm)).to.deep.equal({
+      seed: 4,
+      sampler: 'heun',
+      steps: 50,
+    });
     expect(imageSampleRequest({ ...cell, sampler: 'ddim' }, fm).sampler).to.equal('euler');
     const ddpm = defaultImageModel('ddpm', [1, 14, 14]);
     expect(imageSampleRequest({ ...cell, sampler: 'euler' }, ddpm)).to.deep.equal({
@@ -114,5 +119,58 @@ describe('<ff-view-cell> over an image model: the sample controls of each kind',
       .and.contain('32 penultimate features of a small mnist classifier (test accuracy 93.3%)');
     const without = await mount(view, runWith(defaultImageModel('nice', [1, 14, 14])));
     expect(without.shadowRoot!.querySelector('#frechet')).to.equal(null);
+  });
+
+  it('a class-conditional model: class and guidance controls, and the classes they request', async () => {
+    for (const kind of ['flow-matching', 'ddpm'] as const) {
+      const plain = defaultImageModel(kind, [1, 14, 14]);
+      const unconditional = await mount(view, runWith(plain));
+      expect(unconditional.shadowRoot!.querySelector('#sampleClass'), kind).to.equal(null);
+      expect(unconditional.shadowRoot!.querySelector('#guidance'), kind).to.equal(null);
+      // An unconditional model's request has no classes (the library refuses them).
+      expect(imageSampleRequest(view, plain)).to.not.have.any.keys('classes', 'guidance');
+
+      const image = { kind, options: { ...plain.options, classes: 10, pUncond: 0.1 } };
+      const el = await mount(view, runWith(image));
+      const select = $(el, '#sampleClass') as unknown as HTMLSelectElement;
+      expect(Array.from(select.options, (o) => o.value)).to.deep.equal([
+        'all',
+        ...Array.from({ length: 10 }, (_, k) => String(k)),
+      ]);
+      expect(select.value).to.equal('all');
+      expect(($(el, '#guidance') as unknown as HTMLInputElement).value).to.equal('1');
+      const seen = patches(el);
+      setValue($(el, '#sampleClass'), '7');
+      expect(seen.at(-1)).to.deep.equal({ sampleClass: 7 });
+      setValue($(el, '#guidance'), '2.5');
+      expect(seen.at(-1)).to.deep.equal({ guidance: 2.5 });
+      setValue($(el, '#sampleClass'), 'all');
+      expect(seen.at(-1)).to.deep.equal({ sampleClass: undefined });
+
+      // All classes in turn: image i of class i mod K, over the grid's count (≤ 64), guidance 1.
+      const cell: ViewCell = { ...view, sampleCount: 12, sampleSeed: 2 };
+      const all = imageSampleRequest(cell, image);
+      expect(all.classes).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
+      expect(all.guidance).to.equal(1);
+      const big = imageSampleRequest({ ...cell, sampleCount: 1000 }, image).classes as number[];
+      expect(big.length).to.equal(64);
+      // One class for all, at the cell's guidance scale.
+      expect(imageSampleRequest({ ...cell, sampleClass: 3, guidance: 2.5 }, image)).to.deep.include(
+        { classes: 3, guidance: 2.5, seed: 2 },
+      );
+    }
+    // The Data cell's class names label the choices.
+    const named = await fixture<FfViewCell>(
+      html`<ff-view-cell
+        .cell=${view}
+        .run=${runWith({ kind: 'flow-matching', options: { channels: 8, classes: 2 } })}
+        .classNames=${['T-shirt/top', 'Trouser']}
+      ></ff-view-cell>`,
+    );
+    const names = Array.from(
+      ($(named, '#sampleClass') as unknown as HTMLSelectElement).options,
+      (o) => o.textContent!.trim(),
+    );
+    expect(names).to.deep.equal(['All, in turn', 'T-shirt/top', 'Trouser']);
   });
 });
