@@ -481,7 +481,8 @@ export interface LabApi {
 
   /**
    * One of the View cell's image views of an image model (image-views.ts), drawn on the GPU:
-   * the film strip of a diffusion model's sampler, or samples next to their nearest training image.
+   * the film strip of a diffusion model's sampler, samples next to their nearest training image,
+   * the latent interpolation, or a multi-scale flow's per-scale latents.
    */
   imageView(model: ModelId, request: ImageViewRequest): Promise<ImageTable>;
 
