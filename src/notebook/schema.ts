@@ -78,7 +78,7 @@ export type ViewOverlay = (typeof VIEW_OVERLAYS)[number];
  * What a View cell shows of an image model: the sample grid, or one of the image views
  * (src/ui/view-cell/image-views.ts; drawn in the worker's image-views.ts).
  */
-export const IMAGE_VIEWS = ['grid', 'film-strip', 'nearest', 'interpolation'] as const;
+export const IMAGE_VIEWS = ['grid', 'film-strip', 'nearest', 'interpolation', 'latents'] as const;
 export type ImageViewName = (typeof IMAGE_VIEWS)[number];
 
 /** The shipped image sets (mirrors src/data/images/assets.ts). */

@@ -38,10 +38,12 @@ export type PairsId = `pairs:${number}`;
 export interface ImageViewRequest {
   /**
    * 'film-strip': a diffusion model's x_T → x₀ at evenly spaced solver steps; 'nearest': samples
-   * next to their nearest training image (L2 in intensities) with the distance.
+   * next to their nearest training image (L2 in intensities) with the distance; 'interpolation':
+   * images along the latent path between two training images; 'latents' (RealNVP, Glow):
+   * training images next to their per-scale latents as grey pictures.
    */
-  view: 'film-strip' | 'nearest' | 'interpolation';
-  /** Samples (rows). */
+  view: 'film-strip' | 'nearest' | 'interpolation' | 'latents';
+  /** Samples (rows); the latents view: training images (rows). */
   count: number;
   seed?: number;
   /** Image flows' temperature. */
@@ -51,7 +53,7 @@ export interface ImageViewRequest {
   steps?: number;
   /** Film strip and interpolation: columns (default 8). */
   columns?: number;
-  /** Nearest, interpolation: the run's training set (the page's client fills it in). */
+  /** Nearest, interpolation, latents: the run's training set (the page's client fills it in). */
   set?: ImageSetId;
 }
 
@@ -61,6 +63,11 @@ export interface ImageTable {
   columns: number;
   /** [channels, height, width]. */
   shape: [number, number, number];
+  /**
+   * When the columns' images differ in shape (the latents view): column c's [C, H, W]. The
+   * values then hold each row's images one after the other, each its own C·H·W values.
+   */
+  columnShapes?: [number, number, number][];
   /** Image (row r, column c) at (r·columns + c)·C·H·W: intensities in [0, 1]. */
   values: Float32Array;
   /** One caption per column. */
@@ -512,7 +519,8 @@ export interface LabApi {
 
   /**
    * One of the View cell's image views of an image model (image-views.ts), drawn on the GPU:
-   * the film strip of a diffusion model's sampler, or samples next to their nearest training image.
+   * the film strip of a diffusion model's sampler, samples next to their nearest training image,
+   * the latent interpolation, or a multi-scale flow's per-scale latents.
    */
   imageView(model: ModelId, request: ImageViewRequest): Promise<ImageTable>;
 

@@ -7,9 +7,11 @@
  * training image nearest in L2 over intensities (NearestImageSearch, the whole set on the GPU,
  * uploaded once per set and kept until the set is reopened), captioned with index and distance.
  * The interpolation: one row of images along the latent path between two training images
- * (picked by the seed), ends included.
+ * (picked by the seed), ends included. The per-scale latents (RealNVP, Glow): training images
+ * (rows) next to each scale's factored-out latent z = f(x) as a grey picture (latentGrey).
  */
 import type { LabImageDiffusionModel } from '../lab/image-diffusion';
+import type { LabImageModel } from '../lab/image-models';
 import type { ImageDataset } from '../lab/lab';
 import { NearestImageSearch } from '../lab/image-nearest';
 import { interpolateImages } from '../lab/image-interpolation';
@@ -21,6 +23,18 @@ import type { LabSession } from './session';
 
 /** Most rows of a film strip or of a nearest-image table (samples). */
 export const MAX_STRIP_ROWS = 8;
+
+/** A latent's values beyond ±LATENT_CLIP show as black or white (latentGrey). */
+export const LATENT_CLIP = 3;
+
+/**
+ * The grey of a latent value in the latents view: z clipped to [−3, 3], mapped linearly to
+ * [0, 1] (0: black at z ≤ −3, ½: mid grey at z = 0, 1: white at z ≥ 3; a unit Gaussian's values
+ * fall inside 99.7% of the time).
+ */
+export function latentGrey(z: number): number {
+  return (Math.min(LATENT_CLIP, Math.max(-LATENT_CLIP, z)) + LATENT_CLIP) / (2 * LATENT_CLIP);
+}
 
 type ImageViewMethods = Pick<LabApi, 'imageView'>;
 
@@ -97,6 +111,76 @@ export function imageViewMethods(session: LabSession): ImageViewMethods {
     };
   }
 
+  /**
+   * Rows: training images picked by the seed (#seed mod N, then every ⌊N/rows⌋th); columns: the
+   * image, then each scale's latent of z = f(x) (forward's order, latentShapes) as one grey
+   * picture [1, H, C·W]: its C channels side by side, each H×W, values through latentGrey.
+   */
+  async function latents(model: WorkerImageModel, request: ImageViewRequest): Promise<ImageTable> {
+    const spec = model.imageSpec;
+    if (spec.family !== 'image-flow' || (spec.kind !== 'realnvp' && spec.kind !== 'glow')) {
+      throw new TypeError(
+        spec.kind === 'nice'
+          ? 'NICE has a single latent of the image’s shape (no scales): the per-scale latents ' +
+              'view needs a RealNVP or Glow model.'
+          : `A ${spec.kind} model’s latent is the noise x_T, of the image’s shape (no scales): ` +
+              'the per-scale latents view needs a RealNVP or Glow model.',
+      );
+    }
+    const rows = checkRows(request.count, 'A latents table');
+    const dataset = await trainingSet(request);
+    const set = await dataset.load();
+    const dims = set.channels * set.height * set.width;
+    const seed = request.seed ?? 0;
+    const stride = Math.max(1, Math.floor(set.count / rows));
+    const picked = Array.from({ length: rows }, (_, r) => (seed + r * stride) % set.count);
+    const images = new Float32Array(rows * dims);
+    picked.forEach((i, r) => {
+      for (let d = 0; d < dims; d++) images[r * dims + d] = (set.pixels[i * dims + d]! + 0.5) / 256;
+    });
+    const flow = model.image as LabImageModel;
+    const z = await flow.forward(images);
+    const shapes = flow.latentShapes;
+    const columnShapes: [number, number, number][] = [
+      [...model.shape],
+      ...shapes.map(([c, h, w]) => [1, h, c * w] as [number, number, number]),
+    ];
+    const values = new Float32Array(rows * 2 * dims);
+    let at = 0;
+    for (let r = 0; r < rows; r++) {
+      values.set(images.subarray(r * dims, (r + 1) * dims), at);
+      at += dims;
+      let from = r * dims;
+      for (const [c, h, w] of shapes) {
+        // Channel k's (y, x) goes to the picture's (y, k·w + x).
+        for (let k = 0; k < c; k++) {
+          for (let y = 0; y < h; y++) {
+            for (let x = 0; x < w; x++) {
+              values[at + y * c * w + k * w + x] = latentGrey(z[from + (k * h + y) * w + x]!);
+            }
+          }
+        }
+        at += c * h * w;
+        from += c * h * w;
+      }
+    }
+    return {
+      rows,
+      columns: columnShapes.length,
+      shape: [...model.shape],
+      columnShapes,
+      values,
+      columnLabels: [
+        'image',
+        ...shapes.map(
+          ([c, h, w], s) =>
+            `scale ${s + 1}${s === shapes.length - 1 ? ' (last)' : ''}: ${c}×${h}×${w}`,
+        ),
+      ],
+      rowLabels: picked.map((i) => `#${i}`),
+    };
+  }
+
   async function nearest(model: WorkerImageModel, request: ImageViewRequest): Promise<ImageTable> {
     const rows = checkRows(request.count, 'A nearest-image table');
     const dataset = await trainingSet(request);
@@ -146,7 +230,9 @@ export function imageViewMethods(session: LabSession): ImageViewMethods {
           ? await nearest(model, request)
           : request.view === 'interpolation'
             ? await interpolation(model, request)
-            : await filmStrip(model, request);
+            : request.view === 'latents'
+              ? await latents(model, request)
+              : await filmStrip(model, request);
       return { ...table, values: transferred(table.values) };
     },
   };

@@ -40,6 +40,26 @@ const NICE = {
   seed: 3,
 } as const;
 
+/** The multi-scale flows at their smallest with two scales each (4×4 images). */
+const REALNVP = {
+  family: 'image-flow',
+  kind: 'realnvp',
+  shape: [1, 4, 4],
+  scales: 2,
+  couplingsPerScale: 1,
+  channels: 4,
+  seed: 3,
+} as const;
+const GLOW = {
+  family: 'image-flow',
+  kind: 'glow',
+  shape: [1, 4, 4],
+  levels: 2,
+  stepsPerLevel: 1,
+  channels: 4,
+  seed: 3,
+} as const;
+
 describe('image views through the worker API', () => {
   let worker: WorkerHandle;
   let api: Remote<LabApi>;
@@ -148,6 +168,86 @@ describe('image views through the worker API', () => {
     expect(table).to.deep.include({ rows: 1, columns: 5 });
     expect(Array.from(table.values)).to.deep.equal(Array.from(expected));
     twin.dispose();
+  });
+
+  for (const spec of [REALNVP, GLOW]) {
+    it(`latents (${spec.kind}): each scale's part of the lab's forward, clipped to ±3, as grey`, async () => {
+      const set = tinySet();
+      const opened = await api.openImageSet({ images: set, seed: 1 });
+      const twin = await lab.createModel(spec);
+      // Weights large enough that some latents pass ±3 (the clipping is exercised).
+      const params = Float32Array.from(testValues(twin.parameterCount, 7, 0.6));
+      twin.importParams(params);
+      const model = await api.createModel(spec);
+      await api.importParams(model.id, params.slice().buffer);
+      const table = await api.imageView(model.id, {
+        view: 'latents',
+        count: 4,
+        seed: 45,
+        set: opened.id,
+      });
+      // Seed 45 of 40 images, 4 rows: #5 and every 10th after.
+      const picked = [5, 15, 25, 35];
+      expect(table.rowLabels).to.deep.equal(picked.map((i) => `#${i}`));
+      const images = new Float32Array(4 * 16);
+      picked.forEach((i, r) => {
+        for (let d = 0; d < 16; d++) images[r * 16 + d] = (set.pixels[i * 16 + d]! + 0.5) / 256;
+      });
+      const z = await twin.forward(images);
+      const shapes = twin.latentShapes;
+      expect(shapes.length, 'scales').to.equal(2);
+      expect(table.columnLabels).to.deep.equal([
+        'image',
+        `scale 1: ${shapes[0]!.join('×')}`,
+        `scale 2 (last): ${shapes[1]!.join('×')}`,
+      ]);
+      expect(table.columnShapes).to.deep.equal([
+        [1, 4, 4],
+        ...shapes.map(([c, h, w]) => [1, h, c * w]),
+      ]);
+      let at = 0;
+      let clipped = 0;
+      for (let r = 0; r < 4; r++) {
+        expect(Array.from(table.values.subarray(at, at + 16)), `image ${r}`).to.deep.equal(
+          Array.from(images.subarray(r * 16, (r + 1) * 16)),
+        );
+        at += 16;
+        let from = r * 16;
+        shapes.forEach(([c, h, w], s) => {
+          for (let k = 0; k < c; k++) {
+            for (let y = 0; y < h; y++) {
+              for (let x = 0; x < w; x++) {
+                const value = z[from + (k * h + y) * w + x]!;
+                if (Math.abs(value) > 3) clipped++;
+                const grey = (Math.min(3, Math.max(-3, value)) + 3) / 6;
+                const shown = table.values[at + y * c * w + k * w + x]!;
+                expect(
+                  Math.abs(shown - grey),
+                  `row ${r} scale ${s + 1} (${k}, ${y}, ${x})`,
+                ).to.be.below(1e-6);
+              }
+            }
+          }
+          at += c * h * w;
+          from += c * h * w;
+        });
+      }
+      expect(at).to.equal(table.values.length);
+      expect(clipped, 'latents beyond ±3').to.be.above(0);
+      twin.dispose();
+    });
+  }
+
+  it('refuses the latents view of NICE and of diffusion models, naming the kinds that have it', async () => {
+    const set = await api.openImageSet({ images: tinySet(), seed: 1 });
+    const nice = await api.createModel(NICE);
+    expect(
+      (await rejection(api.imageView(nice.id, { view: 'latents', count: 4, set: set.id }))).message,
+    ).to.match(/NICE has a single latent .* needs a RealNVP or Glow model/);
+    const fm = await api.createModel(FM);
+    expect(
+      (await rejection(api.imageView(fm.id, { view: 'latents', count: 4, set: set.id }))).message,
+    ).to.match(/A flow-matching model’s latent is the noise x_T.* needs a RealNVP or Glow model/);
   });
 
   it('refuses a film strip of an image flow and of too many rows, saying what works', async () => {

@@ -4,6 +4,7 @@
  * the returned table of images laid out as one picture (rows × columns, 1-pixel gaps, like the
  * grid). The film strip: rows of samples, columns x_T … x₀ at evenly spaced solver steps. The
  * nearest training image: rows of (sample, nearest training image), captioned index and L2.
+ * The per-scale latents (RealNVP, Glow): rows of (training image, each scale's latent as grey).
  */
 import { html, nothing } from 'lit';
 import { type ImageModelKind, type ImageViewName, type ViewCell } from '../../notebook';
@@ -17,6 +18,7 @@ export const IMAGE_VIEW_NAMES: Record<ImageViewName, string> = {
   'film-strip': 'Denoising film strip',
   nearest: 'Nearest training image',
   interpolation: 'Latent interpolation',
+  latents: 'Per-scale latents',
 };
 
 const IMAGE_VIEW_TIP =
@@ -26,21 +28,30 @@ const IMAGE_VIEW_TIP =
   'image closest to it (L2 over pixels, the whole training set searched on the GPU), with the ' +
   'distance: near-copies mean the model memorises. Latent interpolation (image flows, flow ' +
   'matching): two training images (picked by the seed) and the images along the straight line ' +
-  'between their latents (flow matching: through the ODE, backwards then forwards).';
+  'between their latents (flow matching: through the ODE, backwards then forwards). Per-scale ' +
+  'latents (RealNVP, Glow): training images next to the latent z = f(x) that each scale ' +
+  'factors out, its channels side by side, z clipped to [−3, 3] and shown black to white ' +
+  '(mid grey: z = 0); structure left in a scale is what its Gaussian prior does not explain.';
 
 /** Samples (rows) of a film strip, and its columns. */
 export const STRIP_ROWS = 4;
 export const STRIP_COLUMNS = 8;
 /** Samples of the nearest-image view. */
 export const NEAREST_ROWS = 8;
+/** Training images of the per-scale latents view. */
+export const LATENT_ROWS = 4;
 
 /**
  * The views a kind offers: the grid and the nearest images always; the film strip for diffusion
- * models; the interpolation for image flows and flow matching (a DDPM's DDIM inversion: not yet).
+ * models; the interpolation for image flows and flow matching (a DDPM's DDIM inversion: not yet);
+ * the per-scale latents for the multi-scale flows (NICE's one latent has the image's shape).
  */
 export function imageViewsFor(kind: ImageModelKind): readonly ImageViewName[] {
   if (kind === 'ddpm') return ['grid', 'film-strip', 'nearest'];
   if (kind === 'flow-matching') return ['grid', 'film-strip', 'interpolation', 'nearest'];
+  if (kind === 'realnvp' || kind === 'glow') {
+    return ['grid', 'interpolation', 'latents', 'nearest'];
+  }
   return ['grid', 'interpolation', 'nearest'];
 }
 
@@ -67,6 +78,9 @@ export function imageViewRequest(
   if (view === 'nearest') {
     return { view, count: Math.min(cell.sampleCount, NEAREST_ROWS), ...base };
   }
+  if (view === 'latents') {
+    return { view, count: Math.min(cell.sampleCount, LATENT_ROWS), seed: base.seed };
+  }
   if (view === 'interpolation') {
     const { seed, sampler, steps } = base;
     return {
@@ -89,32 +103,42 @@ export function imageViewRequest(
   };
 }
 
-/** A table of images as RGBA bytes: rows × columns, 1-pixel gaps of mid grey. */
+/**
+ * A table of images as RGBA bytes: rows × columns, 1-pixel gaps of mid grey. Columns of their
+ * own shapes (columnShapes) are each as wide as their images, rows as tall as the tallest.
+ */
 export function tablePicture(table: ImageTable): GridPicture {
-  const [channels, height, width] = table.shape;
+  const shapes = table.columnShapes ?? Array.from({ length: table.columns }, () => table.shape);
+  const lefts: number[] = [];
+  let width = 1;
+  for (const [, , w] of shapes) {
+    lefts.push(width);
+    width += w + 1;
+  }
+  const rowHeight = Math.max(...shapes.map(([, h]) => h)) + 1;
   const picture = {
-    width: table.columns * (width + 1) + 1,
-    height: table.rows * (height + 1) + 1,
+    width,
+    height: table.rows * rowHeight + 1,
     columns: table.columns,
     rows: table.rows,
   };
   const rgba = new Uint8Array(picture.width * picture.height * 4).fill(128);
-  const plane = height * width;
-  for (let n = 0; n < table.rows * table.columns; n++) {
-    const left = (n % table.columns) * (width + 1) + 1;
-    const top = Math.floor(n / table.columns) * (height + 1) + 1;
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        const at = ((top + y) * picture.width + left + x) * 4;
-        for (let c = 0; c < 3; c++) {
-          const channel = Math.min(c, channels - 1);
-          rgba[at + c] = intensityByte(
-            table.values[(n * channels + channel) * plane + y * width + x]!,
-          );
+  let from = 0;
+  for (let r = 0; r < table.rows; r++) {
+    shapes.forEach(([channels, h, w], c) => {
+      const plane = h * w;
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const at = ((r * rowHeight + 1 + y) * picture.width + lefts[c]! + x) * 4;
+          for (let k = 0; k < 3; k++) {
+            const channel = Math.min(k, channels - 1);
+            rgba[at + k] = intensityByte(table.values[from + channel * plane + y * w + x]!);
+          }
+          rgba[at + 3] = 255;
         }
-        rgba[at + 3] = 255;
       }
-    }
+      from += channels * plane;
+    });
   }
   return { ...picture, rgba };
 }

@@ -50,11 +50,11 @@ function table(): ImageTable {
 }
 
 describe('<ff-view-cell> image views', () => {
-  it('diffusion kinds offer the film strip, every kind the grid and the nearest images', async () => {
+  it('diffusion kinds offer the film strip, RealNVP and Glow the latents, every kind the grid', async () => {
     const expected: Record<string, string[]> = {
       nice: ['grid', 'interpolation', 'nearest'],
-      realnvp: ['grid', 'interpolation', 'nearest'],
-      glow: ['grid', 'interpolation', 'nearest'],
+      realnvp: ['grid', 'interpolation', 'latents', 'nearest'],
+      glow: ['grid', 'interpolation', 'latents', 'nearest'],
       'flow-matching': ['grid', 'film-strip', 'interpolation', 'nearest'],
       ddpm: ['grid', 'film-strip', 'nearest'],
     };
@@ -116,6 +116,20 @@ describe('<ff-view-cell> image views', () => {
       steps: 12,
       columns: 8,
     });
+    // The per-scale latents: 4 training images picked by the seed; only for RealNVP and Glow.
+    const latents = { ...cell, imageView: 'latents' as const };
+    const glow = defaultImageModel('glow', [1, 8, 8]);
+    expect(imageViewRequest(latents, 'glow', imageSampleRequest(latents, glow))).to.deep.equal({
+      view: 'latents',
+      count: 4,
+      seed: 4,
+    });
+    expect(imageViewRequest(latents, 'nice', imageSampleRequest(latents, nice))).to.equal(
+      undefined,
+    );
+    expect(imageViewRequest(latents, 'flow-matching', imageSampleRequest(latents, fm))).to.equal(
+      undefined,
+    );
   });
 
   it("lays a table out row by row: every pixel is its image's value", () => {
@@ -134,6 +148,43 @@ describe('<ff-view-cell> image views', () => {
       }
     }
     expect(picture.rgba[0], 'gap').to.equal(128);
+  });
+
+  it('lays out columns of their own shapes (the latents view): each pixel its value', () => {
+    // Rows of a 1×2×2 image, a 1×1×4 and a 1×2×1 latent picture: 4 + 4 + 2 values a row.
+    const shapes: [number, number, number][] = [
+      [1, 2, 2],
+      [1, 1, 4],
+      [1, 2, 1],
+    ];
+    const t: ImageTable = {
+      rows: 2,
+      columns: 3,
+      shape: [1, 2, 2],
+      columnShapes: shapes,
+      values: Float32Array.from({ length: 20 }, (_, i) => i / 19),
+      columnLabels: ['image', 'scale 1: 4×1×1', 'scale 2 (last): 2×1×1'],
+    };
+    const picture = tablePicture(t);
+    // Columns 2 + 4 + 1 pixels wide with 4 gaps; rows as tall as the tallest (2) with 3 gaps.
+    expect([picture.width, picture.height]).to.deep.equal([2 + 4 + 1 + 4, 2 * 2 + 3]);
+    const lefts = [1, 4, 9];
+    let from = 0;
+    for (let r = 0; r < 2; r++) {
+      shapes.forEach(([, h, w], c) => {
+        for (let y = 0; y < h; y++) {
+          for (let x = 0; x < w; x++) {
+            const at = ((r * 3 + 1 + y) * picture.width + lefts[c]! + x) * 4;
+            expect(picture.rgba[at], `(${r}, ${c}) pixel ${y},${x}`).to.equal(
+              intensityByte(t.values[from + y * w + x]!),
+            );
+          }
+        }
+        from += h * w;
+      });
+    }
+    // Below the 1-pixel-tall latent: the gap's grey.
+    expect(picture.rgba[(2 * picture.width + 4) * 4]).to.equal(128);
   });
 
   it('shows the drawn film strip with its column captions, or why it could not be drawn', async () => {
