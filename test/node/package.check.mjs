@@ -42,6 +42,9 @@ const REQUIRED = [
   'dist/data/manifest.json',
   'dist/data/mnist-14.bin.gz',
   'dist/data/mnist-28.bin.gz',
+  // The MNIST feature classifier (210 KB): an embedded MNIST notebook shows its Fréchet figure.
+  'dist/data/classifier-mnist.f32',
+  'dist/data/classifier-mnist.json',
 ];
 // Fashion-MNIST (38 MiB gzipped) is served by the site, not shipped in the package.
 const FORBIDDEN =
