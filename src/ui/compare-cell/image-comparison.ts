@@ -38,13 +38,20 @@ export interface ImageCompareRow {
   images: ImageSamples;
 }
 
-/** Network evaluations per image of `request`: a flow 1, flow matching stages × steps, DDPM T or DDIM's steps. */
+/** Network evaluations of one step of each ODE solver (the library's IMAGE_FM_STAGES). */
+const SOLVER_STAGES: Readonly<Record<string, number>> = { euler: 1, heun: 2, rk4: 4 };
+
+/**
+ * Network evaluations per image of `request` (the library's fmNfe / lastNfe): a flow 1; flow
+ * matching stages × steps; a DDPM T (ancestral) or DDIM's steps; twice that with classes, as
+ * classifier-free guidance evaluates the conditional and the unconditional net at every stage.
+ */
 export function imageNfe(model: ModelCell['model'], request: ImageSampleRequest): number {
   const image = model.image;
   if (!image || request.sampler === undefined) return 1;
-  if (request.sampler === 'ddpm') return image.options['timesteps'] as number;
-  const stages = request.sampler === 'rk4' ? 4 : 1;
-  return stages * (request.steps ?? 1);
+  const guided = request.classes === undefined ? 1 : 2;
+  if (request.sampler === 'ddpm') return guided * (image.options['timesteps'] as number);
+  return guided * (SOLVER_STAGES[request.sampler] ?? 1) * (request.steps ?? 1);
 }
 
 type ImageCompareClient = Pick<

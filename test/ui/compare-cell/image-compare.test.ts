@@ -23,6 +23,7 @@ import {
   type TrainedRun,
 } from '../../../src/ui/compare-cell/comparison';
 import { imageNfe } from '../../../src/ui/compare-cell/image-comparison';
+import { fmNfe } from '../../../src/models/image-diffusion/fm-model';
 import type {
   FrechetFigure,
   HeldOutEstimate,
@@ -114,6 +115,21 @@ describe('Compare cell over image models', () => {
     // Its ancestral sampler: all T = 1000 steps.
     const ddpmModel = (notebook.cells[7] as ModelCell).model;
     expect(imageNfe(ddpmModel, { seed: 0, sampler: 'ddpm' })).to.equal(1000);
+    // Every solver, and guidance (classes: conditional and unconditional net per stage), against
+    // the library's own count.
+    const fmModel = (notebook.cells[4] as ModelCell).model;
+    for (const sampler of ['euler', 'heun', 'rk4'] as const) {
+      expect(imageNfe(fmModel, { seed: 0, sampler, steps: 8 }), sampler).to.equal(
+        fmNfe(sampler, 8),
+      );
+      expect(
+        imageNfe(fmModel, { seed: 0, sampler, steps: 8, classes: 3, guidance: 2 }),
+        `${sampler}, guided`,
+      ).to.equal(fmNfe(sampler, 8, { classes: [3], scale: 2 }));
+    }
+    expect(
+      imageNfe(ddpmModel, { seed: 0, sampler: 'ddpm', classes: [1, 2], guidance: 0 }),
+    ).to.equal(2000);
     expect(client.imageRequests.map(([id, count, r]) => [id, count, r.sampler])).to.deep.equal([
       ['train-1', 16, undefined],
       ['train-2', 16, 'rk4'],
