@@ -206,8 +206,7 @@ export class LabNice implements LabImageModel {
   }
 
   async logProb(images: Float32Array | Uint8Array): Promise<Float64Array> {
-    const rows =
-      images instanceof Uint8Array ? Float32Array.from(images, (x) => (x + 0.5) / 256) : images;
+    const rows = images instanceof Uint8Array ? binCentres(images) : images;
     return (await this.model.forward(rows, -this.model.dims * LN_256)).logProb;
   }
 
@@ -283,6 +282,11 @@ export class LabNice implements LabImageModel {
     }
     return count;
   }
+}
+
+/** 8-bit pixels as intensities at their bins' centres, y = (v + ½) / 256 (no dequantization). */
+export function binCentres(pixels: Uint8Array): Float32Array {
+  return Float32Array.from(pixels, (v) => (v + 0.5) / 256);
 }
 
 /** y = (pixel + u) / 256 with u from Philox (stream DEQU, one block per four pixels). */

@@ -53,6 +53,10 @@ export interface ImageViewRequest {
   steps?: number;
   /** Film strip and interpolation: columns (default 8). */
   columns?: number;
+  /** Film strip and nearest, a class-conditional model: one label per sample, or one for all. */
+  classes?: readonly number[] | number;
+  /** With classes: the classifier-free guidance scale. */
+  guidance?: number;
   /** Nearest, interpolation, latents: the run's training set (the page's client fills it in). */
   set?: ImageSetId;
 }

@@ -11,7 +11,7 @@
  * (rows) next to each scale's factored-out latent z = f(x) as a grey picture (latentGrey).
  */
 import type { LabImageDiffusionModel } from '../lab/image-diffusion';
-import type { LabImageModel } from '../lab/image-models';
+import { binCentres, type LabImageModel } from '../lab/image-models';
 import type { ImageDataset } from '../lab/lab';
 import { NearestImageSearch } from '../lab/image-nearest';
 import { interpolateImages } from '../lab/image-interpolation';
@@ -87,8 +87,7 @@ export function imageViewMethods(session: LabSession): ImageViewMethods {
     const seed = request.seed ?? 0;
     const first = seed % set.count;
     const second = (first + Math.max(1, Math.floor(set.count / 2))) % set.count;
-    const image = (i: number) =>
-      Float32Array.from(set.pixels.subarray(i * dims, (i + 1) * dims), (v) => (v + 0.5) / 256);
+    const image = (i: number) => binCentres(set.pixels.subarray(i * dims, (i + 1) * dims));
     const frames = request.columns ?? 8;
     const { sampler, steps } = request;
     const values = await interpolateImages(model.image, image(first), image(second), {
@@ -135,9 +134,9 @@ export function imageViewMethods(session: LabSession): ImageViewMethods {
     const stride = Math.max(1, Math.floor(set.count / rows));
     const picked = Array.from({ length: rows }, (_, r) => (seed + r * stride) % set.count);
     const images = new Float32Array(rows * dims);
-    picked.forEach((i, r) => {
-      for (let d = 0; d < dims; d++) images[r * dims + d] = (set.pixels[i * dims + d]! + 0.5) / 256;
-    });
+    picked.forEach((i, r) =>
+      images.set(binCentres(set.pixels.subarray(i * dims, (i + 1) * dims)), r * dims),
+    );
     const flow = model.image as LabImageModel;
     const z = await flow.forward(images);
     const shapes = flow.latentShapes;
@@ -191,7 +190,8 @@ export function imageViewMethods(session: LabSession): ImageViewMethods {
       temperature,
       sampler,
       ...(sampler === 'ddpm' ? {} : { steps }),
-    } as Parameters<WorkerImageModel['sample']>[1]);
+      ...labels(request),
+    });
     const found = await search.search(samples);
     const set = await dataset.load();
     const dims = search.dims;
@@ -199,9 +199,7 @@ export function imageViewMethods(session: LabSession): ImageViewMethods {
     for (let r = 0; r < rows; r++) {
       values.set(samples.subarray(r * dims, (r + 1) * dims), 2 * r * dims);
       const from = found.index[r]! * dims;
-      for (let d = 0; d < dims; d++) {
-        values[(2 * r + 1) * dims + d] = (set.pixels[from + d]! + 0.5) / 256;
-      }
+      values.set(binCentres(set.pixels.subarray(from, from + dims)), (2 * r + 1) * dims);
     }
     return {
       rows,
@@ -245,16 +243,14 @@ async function filmStrip(model: WorkerImageModel, request: ImageViewRequest): Pr
         'denoising film strip. Choose the sample grid, or a flow-matching or DDPM model.',
     );
   }
-  const rows = request.count;
-  if (!Number.isInteger(rows) || rows < 1 || rows > MAX_STRIP_ROWS) {
-    throw new RangeError(`A film strip shows 1 to ${MAX_STRIP_ROWS} samples, got ${String(rows)}.`);
-  }
+  const rows = checkRows(request.count, 'A film strip');
   const { seed, sampler, steps, columns } = request;
   const strip = await (model.image as LabImageDiffusionModel).filmStrip(rows, {
     seed,
     sampler,
     ...(sampler === 'ddpm' ? {} : { steps }),
     ...(columns !== undefined ? { columns } : {}),
+    ...labels(request),
   });
   return {
     rows,
@@ -264,6 +260,14 @@ async function filmStrip(model: WorkerImageModel, request: ImageViewRequest): Pr
     columnLabels: strip.columns.map((k) =>
       k === 0 ? 'x_T' : k === strip.total ? `x₀ (${k})` : `step ${k}`,
     ),
+  };
+}
+
+/** A class-conditional model's labels and guidance scale of a request (nothing: unconditional). */
+function labels({ classes, guidance }: ImageViewRequest) {
+  return {
+    ...(classes === undefined ? {} : { classes }),
+    ...(guidance === undefined ? {} : { guidance }),
   };
 }
 

@@ -96,6 +96,46 @@ describe('image views through the worker API', () => {
     twin.dispose();
   });
 
+  it('a class-conditional model: film strip and nearest samples are drawn with the request’s labels and guidance', async () => {
+    const spec = { ...FM, classes: 3 } as const;
+    const twin = await lab.createModel(spec);
+    const params = Float32Array.from(testValues(twin.parameterCount, 13, 0.3), (v) => v + 0.1);
+    twin.importParams(params);
+    const model = await api.createModel(spec);
+    await api.importParams(model.id, params.slice().buffer);
+    const solver = { seed: 5, sampler: 'heun', steps: 3 } as const;
+    const labels = { classes: [2, 0], guidance: 2.5 };
+    const strip = await api.imageView(model.id, {
+      view: 'film-strip',
+      count: 2,
+      columns: 3,
+      ...solver,
+      ...labels,
+    });
+    const guided = await twin.filmStrip(2, { ...solver, ...labels, columns: 3 });
+    expect(Array.from(strip.values)).to.deep.equal(Array.from(guided.images));
+    const plain = await twin.filmStrip(2, { ...solver, columns: 3 });
+    expect(Array.from(strip.values)).to.not.deep.equal(Array.from(plain.images));
+
+    const opened = await api.openImageSet({ images: tinySet(), seed: 1 });
+    const near = await api.imageView(model.id, {
+      view: 'nearest',
+      count: 2,
+      set: opened.id,
+      ...solver,
+      ...labels,
+    });
+    const samples = await twin.sample(2, { ...solver, ...labels });
+    for (let r = 0; r < 2; r++) {
+      expect(
+        Array.from(near.values.subarray(2 * r * 16, (2 * r + 1) * 16)),
+        `row ${r}`,
+      ).to.deep.equal(Array.from(samples.subarray(r * 16, (r + 1) * 16)));
+    }
+    await api.disposeImageSet(opened.id);
+    twin.dispose();
+  });
+
   it('nearest: each sample next to the brute-force nearest training image, with index and distance', async () => {
     const set = tinySet();
     const opened = await api.openImageSet({ images: set, seed: 1 });

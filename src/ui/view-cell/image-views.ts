@@ -66,7 +66,10 @@ export function effectiveImageView(
 
 /**
  * What the worker draws for a cell's image view (undefined: the grid, drawn by sampleImages),
- * with the grid's sampling settings `base` (seed, sampler, steps: run-samples' request).
+ * with the grid's sampling settings `base` (seed, sampler, steps: run-samples' request). The
+ * views that sample (nearest, film strip) draw a class-conditional model's samples as its grid
+ * does: the labels of the grid's first images, at the grid's guidance scale; the interpolation
+ * and the latents encode training images, with no class.
  */
 export function imageViewRequest(
   cell: ViewCell,
@@ -75,32 +78,32 @@ export function imageViewRequest(
 ): ImageViewRequest | undefined {
   const view = effectiveImageView(cell, kind);
   if (view === 'grid') return undefined;
-  if (view === 'nearest') {
-    return { view, count: Math.min(cell.sampleCount, NEAREST_ROWS), ...base };
-  }
-  if (view === 'latents') {
-    return { view, count: Math.min(cell.sampleCount, LATENT_ROWS), seed: base.seed };
-  }
-  if (view === 'interpolation') {
-    const { seed, sampler, steps } = base;
-    return {
-      view,
-      count: 1,
-      seed,
-      ...(sampler ? { sampler } : {}),
-      ...(steps !== undefined ? { steps } : {}),
-      columns: STRIP_COLUMNS,
-    };
-  }
-  const { seed, sampler, steps } = base;
-  return {
-    view: 'film-strip',
-    count: Math.min(cell.sampleCount, STRIP_ROWS),
+  const { seed, temperature, sampler, steps, classes, guidance } = base;
+  const solver = {
     seed,
     ...(sampler ? { sampler } : {}),
     ...(steps !== undefined ? { steps } : {}),
-    columns: STRIP_COLUMNS,
   };
+  const labelled = (count: number) =>
+    classes === undefined
+      ? {}
+      : { classes: typeof classes === 'number' ? classes : classes.slice(0, count), guidance };
+  if (view === 'latents') {
+    return { view, count: Math.min(cell.sampleCount, LATENT_ROWS), seed };
+  }
+  if (view === 'interpolation') return { view, count: 1, ...solver, columns: STRIP_COLUMNS };
+  if (view === 'nearest') {
+    const count = Math.min(cell.sampleCount, NEAREST_ROWS);
+    return {
+      view,
+      count,
+      ...solver,
+      ...(temperature !== undefined ? { temperature } : {}),
+      ...labelled(count),
+    };
+  }
+  const count = Math.min(cell.sampleCount, STRIP_ROWS);
+  return { view: 'film-strip', count, ...solver, columns: STRIP_COLUMNS, ...labelled(count) };
 }
 
 /**

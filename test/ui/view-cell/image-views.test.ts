@@ -130,6 +130,23 @@ describe('<ff-view-cell> image views', () => {
     expect(imageViewRequest(latents, 'flow-matching', imageSampleRequest(latents, fm))).to.equal(
       undefined,
     );
+    // A class-conditional model: the sampling views take the grid's first labels (all classes in
+    // turn) or its one class, at the grid's guidance scale; the interpolation takes none.
+    const conditional = { ...fm, options: { ...fm.options, classes: 10 } };
+    const grid = imageSampleRequest({ ...strip, guidance: 2 }, conditional);
+    expect(grid.classes).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5]);
+    expect(imageViewRequest({ ...strip, guidance: 2 }, 'flow-matching', grid)).to.deep.include({
+      count: 4,
+      classes: [0, 1, 2, 3],
+      guidance: 2,
+    });
+    const nearFm = { ...cell, imageView: 'nearest' as const, sampleClass: 7 };
+    expect(
+      imageViewRequest(nearFm, 'flow-matching', imageSampleRequest(nearFm, conditional)),
+    ).to.deep.include({ count: 8, classes: 7, guidance: 1 });
+    expect(
+      imageViewRequest(between, 'flow-matching', imageSampleRequest(between, conditional)),
+    ).to.not.have.any.keys('classes', 'guidance');
   });
 
   it("lays a table out row by row: every pixel is its image's value", () => {
