@@ -15,16 +15,41 @@ export interface GridPicture {
 }
 
 /** Background of the gaps between images (mid grey, so black and white images both stand out). */
-const GAP = 128;
+export const GAP = 128;
 
 /** Intensity in [0, 1] → the 8-bit value the model's pixel v means ((v + ½) / 256 ↔ v). */
 export function intensityByte(y: number): number {
   return Math.min(255, Math.max(0, Math.floor(y * 256)));
 }
 
+/**
+ * Paints one image (channels × h × w intensities at `values[from]`, grey or RGB) into a picture's
+ * RGBA bytes, `width` pixels wide, with its top-left corner at (left, top).
+ */
+export function paintImage(
+  rgba: Uint8Array,
+  width: number,
+  left: number,
+  top: number,
+  values: ArrayLike<number>,
+  from: number,
+  [channels, h, w]: readonly [number, number, number],
+): void {
+  const plane = h * w;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const at = ((top + y) * width + left + x) * 4;
+      for (let c = 0; c < 3; c++) {
+        rgba[at + c] = intensityByte(values[from + Math.min(c, channels - 1) * plane + y * w + x]!);
+      }
+      rgba[at + 3] = 255;
+    }
+  }
+}
+
 export function sampleGrid(samples: ImageSamples): GridPicture {
-  const { count, values } = samples;
-  const [channels, side, width] = samples.shape;
+  const { count, values, shape } = samples;
+  const [channels, side, width] = shape;
   const columns = Math.ceil(Math.sqrt(count));
   const rows = Math.ceil(count / columns);
   const picture = {
@@ -34,20 +59,10 @@ export function sampleGrid(samples: ImageSamples): GridPicture {
     rows,
   };
   const rgba = new Uint8Array(picture.width * picture.height * 4).fill(GAP);
-  const plane = side * width;
   for (let n = 0; n < count; n++) {
     const left = (n % columns) * (width + 1) + 1;
     const top = Math.floor(n / columns) * (side + 1) + 1;
-    for (let y = 0; y < side; y++) {
-      for (let x = 0; x < width; x++) {
-        const at = ((top + y) * picture.width + left + x) * 4;
-        for (let c = 0; c < 3; c++) {
-          const channel = channels === 1 ? 0 : Math.min(c, channels - 1);
-          rgba[at + c] = intensityByte(values[(n * channels + channel) * plane + y * width + x]!);
-        }
-        rgba[at + 3] = 255;
-      }
-    }
+    paintImage(rgba, picture.width, left, top, values, n * channels * side * width, shape);
   }
   return { ...picture, rgba };
 }

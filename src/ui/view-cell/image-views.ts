@@ -11,7 +11,7 @@ import { type ImageModelKind, type ImageViewName, type ViewCell } from '../../no
 import type { ImageSampleRequest, ImageTable, ImageViewRequest } from '../controllers/lab-client';
 import { selectField } from '../fields';
 import { pngFromRgba, PictureUrls } from '../picture';
-import { intensityByte, type GridPicture } from './image-samples';
+import { GAP, paintImage, type GridPicture } from './image-samples';
 
 export const IMAGE_VIEW_NAMES: Record<ImageViewName, string> = {
   grid: 'Sample grid',
@@ -125,22 +125,12 @@ export function tablePicture(table: ImageTable): GridPicture {
     columns: table.columns,
     rows: table.rows,
   };
-  const rgba = new Uint8Array(picture.width * picture.height * 4).fill(128);
+  const rgba = new Uint8Array(picture.width * picture.height * 4).fill(GAP);
   let from = 0;
   for (let r = 0; r < table.rows; r++) {
-    shapes.forEach(([channels, h, w], c) => {
-      const plane = h * w;
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          const at = ((r * rowHeight + 1 + y) * picture.width + lefts[c]! + x) * 4;
-          for (let k = 0; k < 3; k++) {
-            const channel = Math.min(k, channels - 1);
-            rgba[at + k] = intensityByte(table.values[from + channel * plane + y * w + x]!);
-          }
-          rgba[at + 3] = 255;
-        }
-      }
-      from += channels * plane;
+    shapes.forEach((shape, c) => {
+      paintImage(rgba, picture.width, lefts[c]!, r * rowHeight + 1, table.values, from, shape);
+      from += shape[0] * shape[1] * shape[2];
     });
   }
   return { ...picture, rgba };
