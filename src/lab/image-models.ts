@@ -94,7 +94,7 @@ const DEQUANTIZE_STREAM = 0x44455155;
 const DEFAULT_EVALUATION_COUNT = 1000;
 const LN_256 = Math.log(256);
 
-function checkSeed(seed: unknown, field: string): number {
+export function checkSeed(seed: unknown, field: string): number {
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed) || seed < 0) {
     throw new RangeError(`${field} must be an integer in [0, 2^53), got ${String(seed)}.`);
   }
@@ -220,7 +220,7 @@ export class LabNice implements LabImageModel {
     if (data instanceof ImageDataset) {
       checkImageShape(this, data);
       const set = await data.load();
-      const count = this.evaluationCount(options.count, set.count);
+      const count = evaluationCount(options.count, set.count);
       const sampler = await data.sampler();
       const bits = new Float64Array(count);
       for (let start = 0, step = 0; start < count; start += INFERENCE_ROWS, step++) {
@@ -234,13 +234,8 @@ export class LabNice implements LabImageModel {
       }
       return meanAndError(bits);
     }
-    if (!(data instanceof Uint8Array) || data.length % dims !== 0 || data.length === 0) {
-      throw new RangeError(
-        `bitsPerDim() takes an ImageDataset or a Uint8Array of whole ${this.shape.join('×')} images ` +
-          `(a multiple of ${dims} 8-bit pixels), got ${data instanceof Uint8Array ? `${data.length} pixels` : typeof data}.`,
-      );
-    }
-    const count = this.evaluationCount(options.count, data.length / dims);
+    checkPixelImages(this.shape, data);
+    const count = evaluationCount(options.count, data.length / dims);
     const rows = dequantize(data.subarray(0, count * dims), seed);
     const { logProb } = await this.model.forward(rows, -dims * LN_256);
     return meanAndError(Array.from(logProb, toBits));
@@ -272,15 +267,34 @@ export class LabNice implements LabImageModel {
   dispose(): void {
     this.model.dispose();
   }
+}
 
-  private evaluationCount(requested: number | undefined, available: number): number {
-    const count = requested ?? Math.min(available, DEFAULT_EVALUATION_COUNT);
-    if (!Number.isInteger(count) || count < 1 || count > available) {
-      throw new RangeError(
-        `bitsPerDim() count must be an integer in [1, ${available}] (the images available), got ${String(requested)}.`,
-      );
-    }
-    return count;
+/** The images bitsPerDim() evaluates: `requested`, by default up to `most`, of those available. */
+export function evaluationCount(
+  requested: number | undefined,
+  available: number,
+  most = DEFAULT_EVALUATION_COUNT,
+): number {
+  const count = requested ?? Math.min(available, most);
+  if (!Number.isInteger(count) || count < 1 || count > available) {
+    throw new RangeError(
+      `bitsPerDim() count must be an integer in [1, ${available}] (the images available), got ${String(requested)}.`,
+    );
+  }
+  return count;
+}
+
+/** Refuses bitsPerDim() pixels that are not whole images of `shape` (8-bit, at least one). */
+export function checkPixelImages(
+  shape: readonly [number, number, number],
+  data: unknown,
+): asserts data is Uint8Array {
+  const dims = shape[0] * shape[1] * shape[2];
+  if (!(data instanceof Uint8Array) || data.length % dims !== 0 || data.length === 0) {
+    throw new RangeError(
+      `bitsPerDim() takes an ImageDataset or a Uint8Array of whole ${shape.join('×')} images ` +
+        `(a multiple of ${dims} 8-bit pixels), got ${data instanceof Uint8Array ? `${data.length} pixels` : typeof data}.`,
+    );
   }
 }
 

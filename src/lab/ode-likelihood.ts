@@ -14,7 +14,10 @@ import { fmLikelihoodNfe } from '../models/image-diffusion/fm-likelihood';
 import type { ImageWeights } from '../models/image-diffusion/unet-model';
 import {
   checkImageShape,
+  checkPixelImages,
+  checkSeed,
   dequantize,
+  evaluationCount,
   type BitsPerDimEstimate,
   type BitsPerDimOptions,
 } from './image-models';
@@ -57,14 +60,8 @@ export async function odeBitsPerDim(
   options: OdeBitsPerDimOptions = {},
 ): Promise<OdeBitsPerDimEstimate> {
   const dims = model.dims;
-  const pixels = await pixelsOf(shape, data, dims);
-  const available = pixels.length / dims;
-  const count = options.count ?? Math.min(available, ODE_BITS_DEFAULTS.count);
-  if (!Number.isInteger(count) || count < 1 || count > available) {
-    throw new RangeError(
-      `bitsPerDim() count must be an integer in [1, ${available}] (the images available), got ${String(options.count)}.`,
-    );
-  }
+  const pixels = await pixelsOf(shape, data);
+  const count = evaluationCount(options.count, pixels.length / dims, ODE_BITS_DEFAULTS.count);
   const probes = options.probes ?? ODE_BITS_DEFAULTS.probes;
   const sampler = options.sampler ?? ODE_BITS_DEFAULTS.sampler;
   if (!IMAGE_FM_SAMPLERS.includes(sampler)) {
@@ -73,10 +70,7 @@ export async function odeBitsPerDim(
     );
   }
   const steps = options.steps ?? ODE_BITS_DEFAULTS.steps;
-  const seed = options.seed ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0) {
-    throw new RangeError(`seed must be an integer in [0, 2^53), got ${String(seed)}.`);
-  }
+  const seed = checkSeed(options.seed ?? 0, 'seed');
   const y = dequantize(pixels.subarray(0, count * dims), seed);
   const z = Float32Array.from(y, (v) => 2 * v - 1);
   const scaleLogDet = dims * (Math.LN2 - Math.log(256));
@@ -104,18 +98,12 @@ export async function odeBitsPerDim(
 async function pixelsOf(
   shape: readonly [number, number, number],
   data: ImageDataset | Uint8Array,
-  dims: number,
 ): Promise<Uint8Array> {
   if (data instanceof ImageDataset) {
     checkImageShape({ shape }, data);
     return (await data.load()).pixels;
   }
-  if (!(data instanceof Uint8Array) || data.length % dims !== 0 || data.length === 0) {
-    throw new RangeError(
-      `bitsPerDim() takes an ImageDataset or a Uint8Array of whole ${shape.join('×')} images ` +
-        `(a multiple of ${dims} 8-bit pixels), got ${data instanceof Uint8Array ? `${data.length} pixels` : typeof data}.`,
-    );
-  }
+  checkPixelImages(shape, data);
   return data;
 }
 
