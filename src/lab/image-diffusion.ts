@@ -300,7 +300,11 @@ export class LabImageFlowMatching extends LabImageUNetDiffusion<ImageFlowMatchin
       { seed, ...solver, ...(guidance ? { guidance } : {}) },
       columns,
     );
-    return { columns, total: solver.steps, images: rowsOfStrip(strip, n, this.model.dims) };
+    return {
+      columns,
+      total: solver.steps,
+      images: toIntensities(rowsOfStrip(strip, n, this.model.dims)),
+    };
   }
 
   /**
@@ -364,7 +368,7 @@ export class LabImageDdpm extends LabImageUNetDiffusion<ImageDdpmModel> {
     const total = this.model.stageCount(resolved);
     const columns = evenColumns(total, checkColumnCount(options.columns));
     const strip = await this.model.filmStrip(n, resolved, columns);
-    return { columns, total, images: rowsOfStrip(strip, n, this.model.dims) };
+    return { columns, total, images: toIntensities(rowsOfStrip(strip, n, this.model.dims)) };
   }
 
   /** sample()'s options checked and resolved for the model. */

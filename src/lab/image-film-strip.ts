@@ -1,6 +1,6 @@
 /**
  * The lab's denoising film strip (issue #16's views): the model's column-major strip of states
- * (src/models/image-diffusion/fm-model.ts filmStrip) as rows of samples in intensities.
+ * (src/models/image-diffusion/fm-model.ts filmStrip) as rows of samples (image-diffusion.ts maps them to intensities, as sample()).
  */
 import type { FmFilmStrip } from '../models/image-diffusion/fm-model';
 
@@ -29,7 +29,7 @@ export function checkColumnCount(columns = FILM_STRIP_COLUMNS): number {
   return columns;
 }
 
-/** A model film strip (column-major, model space) as rows of intensities per sample. */
+/** A model film strip (column-major) as rows per sample, still in model space. */
 export function rowsOfStrip(strip: FmFilmStrip, n: number, dims: number): Float32Array {
   const count = strip.columns.length;
   const rows = new Float32Array(n * count * dims);
@@ -39,7 +39,5 @@ export function rowsOfStrip(strip: FmFilmStrip, n: number, dims: number): Float3
       rows.set(strip.values.subarray(from, from + dims), (i * count + c) * dims);
     }
   }
-  // Model space [−1, 1] → intensities, clamped to [0, 1] (as sample()).
-  for (let i = 0; i < rows.length; i++) rows[i] = Math.min(1, Math.max(0, 0.5 * (rows[i]! + 1)));
   return rows;
 }

@@ -20,7 +20,7 @@ import { seedKey } from '../../rng/philox';
 import { makeSchedule, type ScheduleTable } from '../diffusion/schedule';
 import { ddpmPlan, type DdpmSampleOptions } from './ddpm-reference';
 import { IMAGE_DDPM_SAMPLERS, imageDdpmUNetShape, type ResolvedImageDdpmSpec } from './ddpm-spec';
-import { checkColumns, MAX_FM_SAMPLE_VALUES, type FmFilmStrip } from './fm-model';
+import { checkColumns, keepStripColumns, MAX_FM_SAMPLE_VALUES, type FmFilmStrip } from './fm-model';
 import { bindDenoiser } from './guidance';
 import { evaluationsPerCall, type Guidance } from './guidance-reference';
 import {
@@ -215,13 +215,8 @@ export class ImageDdpmModel extends ImageUNetModel {
     const eps = floats(values, 'ε̂');
     const time = floats(n, 't');
     const strip = columns ? floats(columns.length * values, 'film strip') : undefined;
-    // The film strip's copies of x after `done` stages (between passes: they change nothing).
     const keepColumn = (encoder: GPUCommandEncoder, done: number) =>
-      columns?.forEach((column, c) => {
-        if (column === done) {
-          encoder.copyBufferToBuffer(x.buffer, 0, strip!.buffer, c * values * 4, values * 4);
-        }
-      });
+      keepStripColumns(encoder, columns, done, x, strip, values);
     const binding = await bindDenoiser(this.runtime, this.unet, {
       n,
       params: weights,

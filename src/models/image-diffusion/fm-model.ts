@@ -295,18 +295,11 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
       const setTime = (j: number) =>
         encoder.copyBufferToBuffer(timeTable.buffer, j * n * 4, time.buffer, 0, n * 4);
       const velocity = (pass: GPUComputePassEncoder) => binding.encode(pass);
-      // The film strip's copies of x after `done` steps (between passes: they change nothing).
-      const keep = (done: number) =>
-        columns?.forEach((column, c) => {
-          if (column === done) {
-            encoder.copyBufferToBuffer(x.buffer, 0, strip!.buffer, c * values * 4, values * 4);
-          }
-        });
+      const keep = (done: number) => keepStripColumns(encoder, columns, done, x, strip, values);
       if (initial) device.queue.writeBuffer(x.buffer, 0, initial.slice());
       else passOf(ops.noise);
-      keep(0);
       for (let k = 0; k < steps; k++) {
-        if (k > 0) keep(k);
+        keep(k);
         setTime(2 * k);
         if (sampler === 'euler') {
           passOf((pass) => [ops.load, velocity, ops.euler].forEach((f) => f(pass)));
@@ -326,7 +319,7 @@ export class ImageFlowMatchingModel extends ImageUNetModel {
         setTime(2 * k + 2);
         passOf((pass) => [velocity, ops.addOnce, ops.update].forEach((f) => f(pass)));
       }
-      if (steps > 0) keep(steps);
+      keep(steps);
       device.queue.submit([encoder.finish()]);
       this.lastNfe = fmNfe(sampler, steps, options.guidance);
       if (strip) return await readback.readFloat32(strip.buffer, 0, columns!.length * values);
@@ -345,6 +338,25 @@ export function checkColumns(columns: readonly number[], steps: number): void {
       `Film-strip columns are step counts in [0, ${steps}] (at least one), got [${columns.join(', ')}].`,
     );
   }
+}
+
+/**
+ * Encodes the film strip's copies of x (`values` floats) after `done` steps into `strip`, one for
+ * each column of that step count: between passes, so they change nothing the sampler computes.
+ */
+export function keepStripColumns(
+  encoder: GPUCommandEncoder,
+  columns: readonly number[] | undefined,
+  done: number,
+  x: PooledBuffer,
+  strip: PooledBuffer | undefined,
+  values: number,
+): void {
+  columns?.forEach((column, c) => {
+    if (column === done) {
+      encoder.copyBufferToBuffer(x.buffer, 0, strip!.buffer, c * values * 4, values * 4);
+    }
+  });
 }
 
 /** `count` step counts from 0 to `steps`, evenly spaced (rounded; fewer when steps < count − 1). */
