@@ -5,7 +5,7 @@
  * uniform dequantization), and the asset travels as images/<name>-<size>.bin.gz, the very file
  * dist/data/ serves (python/flowfield_torch/image_data.py reads it).
  */
-import { defaultImageBaseUrl, imageAssetFile } from '../data/images/assets';
+import { dataFileUrl, imageAssetFile } from '../data/images/assets';
 import {
   IMAGE_MODEL_KINDS_INFO,
   describeImageSource,
@@ -97,7 +97,7 @@ export function planImageExport(
 
 /** The bytes of a dist/data/ file (the page's export of an image notebook), from where the page loads its image sets. */
 export async function fetchImageAsset(file: string): Promise<Uint8Array> {
-  const url = new URL(file, new URL(defaultImageBaseUrl(), globalThis.location?.href));
+  const url = dataFileUrl(file);
   const response = await fetch(url);
   if (!response.ok) {
     throw new Error(

@@ -7,7 +7,7 @@
  * on the CPU (≈ 52 k multiply-adds per image: a thousand images in well under a second). Input:
  * 28×28 intensities in [0, 1]; a 14×14 image has each pixel repeated 2×2 first.
  */
-import { defaultImageBaseUrl, type ImageDatasetName } from '../data/images/assets';
+import { dataFileUrl, type ImageDatasetName } from '../data/images/assets';
 
 export interface FeatureClassifierInfo {
   set: ImageDatasetName;
@@ -33,9 +33,8 @@ export class FeatureClassifier {
     set: ImageDatasetName,
     options: { baseUrl?: string | URL } = {},
   ): Promise<FeatureClassifier> {
-    const base = new URL(options.baseUrl ?? defaultImageBaseUrl(), globalThis.location?.href);
     const get = async (file: string) => {
-      const url = new URL(file, base).href;
+      const url = dataFileUrl(file, options.baseUrl).href;
       const response = await fetch(url);
       if (!response.ok) {
         throw new Error(

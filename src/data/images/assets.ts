@@ -54,6 +54,14 @@ export function defaultImageBaseUrl(): URL {
   return new URL(dir, import.meta.url);
 }
 
+/**
+ * Where a file of dist/data/ (an image set, a feature classifier) is fetched from: `baseUrl`, or
+ * by default the folder beside the script (defaultImageBaseUrl), relative to the page.
+ */
+export function dataFileUrl(file: string, baseUrl?: string | URL): URL {
+  return new URL(file, new URL(baseUrl ?? defaultImageBaseUrl(), globalThis.location?.href));
+}
+
 export function imageAssetFile(name: ImageDatasetName, size: ImageDatasetSize): string {
   return `${name}-${size}.bin.gz`;
 }
@@ -69,8 +77,7 @@ export function loadImageAsset(
   options: ImageLoadOptions = {},
 ): Promise<ImageAsset> {
   // A relative baseUrl is relative to the page (or the worker's script).
-  const base = new URL(options.baseUrl ?? defaultImageBaseUrl(), globalThis.location?.href);
-  const url = new URL(imageAssetFile(name, size), base).href;
+  const url = dataFileUrl(imageAssetFile(name, size), options.baseUrl).href;
   let promise = loaded.get(url);
   if (!promise) {
     promise = fetchAsset(url, `${name}-${size}`, options.onProgress, (bytes) =>
