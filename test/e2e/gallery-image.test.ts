@@ -7,6 +7,7 @@
  */
 import { expect } from '@esm-bundle/chai';
 import type { FfApp } from '../../src/ui/app/app';
+import { until, shadow, imgPixels } from './dom';
 import { forgetAutosave } from './autosave';
 import { intensityByte, sampleGrid } from '../../src/ui/view-cell/image-samples';
 import { notebookFromFile, trainInputs } from '../../src/notebook';
@@ -15,33 +16,6 @@ import { startWorker } from '../../src/worker/client';
 
 const NAME = 'nice-mnist';
 let frame: HTMLIFrameElement | undefined;
-
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | null | false,
-  timeoutMs: number,
-): Promise<T> {
-  const start = performance.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function shadow(el: Element | null | undefined, selector: string): HTMLElement | null {
-  return (el?.shadowRoot?.querySelector(selector) as HTMLElement | null) ?? null;
-}
-
-/** The RGBA bytes an <img> shows, decoded by the browser. */
-async function imgPixels(img: HTMLImageElement): Promise<Uint8ClampedArray> {
-  const bitmap = await createImageBitmap(await (await fetch(img.src)).blob());
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const context = canvas.getContext('2d')!;
-  context.drawImage(bitmap, 0, 0);
-  return context.getImageData(0, 0, bitmap.width, bitmap.height).data;
-}
 
 describe('a pretrained gallery image notebook end to end (built site)', () => {
   afterEach(async () => {

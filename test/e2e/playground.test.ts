@@ -6,6 +6,7 @@
  * new Data cell → train a model on it → its samples land on the drawing.
  */
 import { expect } from '@esm-bundle/chai';
+import { until, shadow, change } from './dom';
 import { forgetAutosave } from './autosave';
 import { sendMouse, setViewport } from '@web/test-runner-commands';
 import { defaultNotebook, type Cell, type DataSource } from '../../src/notebook';
@@ -14,29 +15,6 @@ import type { FfGpuView } from '../../src/ui/gpu-view/gpu-view';
 import { axeViolations } from './axe';
 
 let frame: HTMLIFrameElement | undefined;
-
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | null | false,
-  timeoutMs: number,
-): Promise<T> {
-  const start = performance.now();
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-function shadow(el: Element | null | undefined, selector: string): HTMLElement | null {
-  return (el?.shadowRoot?.querySelector(selector) as HTMLElement | null) ?? null;
-}
-
-function change(control: HTMLInputElement | HTMLSelectElement, value: string): void {
-  control.value = value;
-  control.dispatchEvent(new Event('change', { bubbles: true, composed: true }));
-}
 
 /** The button in `el`'s shadow root whose visible text is `text`. */
 function button(el: Element, text: string): HTMLButtonElement {

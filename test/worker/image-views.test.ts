@@ -69,6 +69,23 @@ describe('image views through the worker API', () => {
     api = worker.api;
     lab = await openLab();
   });
+  /** Weights testValues(count, seed, scale) + shift in `twin` and in a worker model of `spec`. */
+  async function sameWeights(
+    twin: { parameterCount: number; importParams(values: Float32Array): void },
+    spec: Parameters<LabApi['createModel']>[0],
+    seed: number,
+    scale: number,
+    shift = 0,
+  ) {
+    const params = Float32Array.from(
+      testValues(twin.parameterCount, seed, scale),
+      (v) => v + shift,
+    );
+    twin.importParams(params);
+    const model = await api.createModel(spec);
+    await api.importParams(model.id, params.slice().buffer);
+    return model;
+  }
   after(() => {
     worker.terminate();
     lab.dispose();
@@ -76,10 +93,7 @@ describe('image views through the worker API', () => {
 
   it("film strip: the lab's filmStrip as rows × columns with step captions", async () => {
     const twin = await lab.createModel(FM);
-    const params = Float32Array.from(testValues(twin.parameterCount, 9, 0.3), (v) => v + 0.1);
-    twin.importParams(params);
-    const model = await api.createModel(FM);
-    await api.importParams(model.id, params.slice().buffer);
+    const model = await sameWeights(twin, FM, 9, 0.3, 0.1);
     const request = {
       view: 'film-strip',
       count: 2,
@@ -99,10 +113,7 @@ describe('image views through the worker API', () => {
   it('a class-conditional model: film strip and nearest samples are drawn with the request’s labels and guidance', async () => {
     const spec = { ...FM, classes: 3 } as const;
     const twin = await lab.createModel(spec);
-    const params = Float32Array.from(testValues(twin.parameterCount, 13, 0.3), (v) => v + 0.1);
-    twin.importParams(params);
-    const model = await api.createModel(spec);
-    await api.importParams(model.id, params.slice().buffer);
+    const model = await sameWeights(twin, spec, 13, 0.3, 0.1);
     const solver = { seed: 5, sampler: 'heun', steps: 3 } as const;
     const labels = { classes: [2, 0], guidance: 2.5 };
     const strip = await api.imageView(model.id, {
@@ -140,10 +151,7 @@ describe('image views through the worker API', () => {
     const set = tinySet();
     const opened = await api.openImageSet({ images: set, seed: 1 });
     const twin = await lab.createModel(NICE);
-    const params = Float32Array.from(testValues(twin.parameterCount, 4, 0.2));
-    twin.importParams(params);
-    const model = await api.createModel(NICE);
-    await api.importParams(model.id, params.slice().buffer);
+    const model = await sameWeights(twin, NICE, 4, 0.2);
     const request = {
       view: 'nearest',
       count: 5,
@@ -182,10 +190,7 @@ describe('image views through the worker API', () => {
     const set = tinySet();
     const opened = await api.openImageSet({ images: set, seed: 1 });
     const twin = await lab.createModel(FM);
-    const params = Float32Array.from(testValues(twin.parameterCount, 9, 0.3), (v) => v + 0.1);
-    twin.importParams(params);
-    const model = await api.createModel(FM);
-    await api.importParams(model.id, params.slice().buffer);
+    const model = await sameWeights(twin, FM, 9, 0.3, 0.1);
     const request = {
       view: 'interpolation',
       count: 1,
@@ -216,10 +221,7 @@ describe('image views through the worker API', () => {
       const opened = await api.openImageSet({ images: set, seed: 1 });
       const twin = await lab.createModel(spec);
       // Weights large enough that some latents pass ±3 (the clipping is exercised).
-      const params = Float32Array.from(testValues(twin.parameterCount, 7, 0.6));
-      twin.importParams(params);
-      const model = await api.createModel(spec);
-      await api.importParams(model.id, params.slice().buffer);
+      const model = await sameWeights(twin, spec, 7, 0.6);
       const table = await api.imageView(model.id, {
         view: 'latents',
         count: 4,
