@@ -11,10 +11,9 @@ import {
   notebookToFile,
   trainInputs,
   type ModelWeights,
-  type ShippedImagesSource,
 } from '../notebook';
 import { GALLERY } from './notebooks';
-import { datasetSpec, imageModelSpec, modelSpec, runOptions } from '../specs';
+import { datasetSpec, imageModelSpec, imageSetSpec, modelSpec, runOptions } from '../specs';
 
 export interface PretrainResult {
   name: string;
@@ -31,18 +30,6 @@ export interface PretrainResult {
     /** An image flow on a shipped set: bits/dim of the first 1000 held-out test images. */
     heldOutBits?: number;
   }[];
-}
-
-/** The worker's spec of a shipped image set (what the app's image-set-client.ts sends). */
-function imageSetSpec(source: ShippedImagesSource) {
-  const { name, size, classes, split, seed } = source;
-  return {
-    name,
-    size,
-    ...(classes ? { classes: [...classes] } : {}),
-    ...(split ? { split } : {}),
-    seed,
-  };
 }
 
 /** Held-out test images an image flow's bits/dim is measured on after pretraining. */
@@ -67,7 +54,7 @@ async function pretrain(name: string): Promise<PretrainResult> {
     // An image notebook trains on its shipped set, as the app does (worker-lab-client.ts).
     const dataset =
       image && shape && source.kind === 'images'
-        ? await api.openImageSet(imageSetSpec(source))
+        ? await api.openImageSet(imageSetSpec(source, undefined))
         : await api.createDataset(datasetSpec(data.source));
     const created = await api.createModel(
       image && shape ? imageModelSpec(image, shape, model.model.seed) : modelSpec(model.model),
@@ -93,7 +80,7 @@ async function pretrain(name: string): Promise<PretrainResult> {
       source.kind === 'images' &&
       IMAGE_MODEL_KINDS_INFO[image.kind].family === 'image-flow'
     ) {
-      const test = await api.openImageSet(imageSetSpec({ ...source, split: 'test' }));
+      const test = await api.openImageSet(imageSetSpec({ ...source, split: 'test' }, undefined));
       heldOutBits = (await api.imageBitsPerDim(created.id, test.id, { count: HELD_OUT_IMAGES }))
         .mean;
       await api.disposeImageSet(test.id);

@@ -9,6 +9,7 @@ import {
   imagesNotTrainable,
   type DataSource,
   type ImageModelSettings,
+  type ImageSource,
   type ImageShape,
   type ModelSettings,
   type TrainSettings,
@@ -16,6 +17,7 @@ import {
 import type { ImageModelSpec } from '../lab/image-models';
 import type { ImageDiffusionSpec } from '../lab/image-diffusion';
 import type { DatasetSpec } from '../data/spec';
+import type { ImageDatasetSpec } from '../data/images/image-dataset';
 import { parsePoints } from '../data/points';
 import type { ModelSpec } from '../lab/models';
 import type { RunOptions } from '../worker/api';
@@ -24,6 +26,30 @@ export { parsePoints };
 
 /** Drawn grids cover this square of data space. */
 export const GRID_BOUNDS = [-4, -4, 4, 4] as const;
+
+/** The pixels of a user's image set, as the worker's image-set spec carries them. */
+export type ImageSetPixels = Extract<ImageDatasetSpec, { images: unknown }>['images'];
+
+/**
+ * The worker's image-set spec of an image source (the app's client and the gallery's
+ * pretraining); a user's set needs its pixels.
+ */
+export function imageSetSpec(
+  source: ImageSource,
+  pixels: ImageSetPixels | undefined,
+): ImageDatasetSpec {
+  if (source.kind === 'images') {
+    return {
+      name: source.name,
+      size: source.size,
+      ...(source.classes ? { classes: [...source.classes] } : {}),
+      ...(source.split ? { split: source.split } : {}),
+      seed: source.seed,
+    };
+  }
+  if (!pixels) throw new Error(`The pixels of “${source.label}” are not loaded.`);
+  return { images: pixels, seed: source.seed };
+}
 
 /** The worker's dataset spec for a Data cell's source (the gallery's pretraining uses it too). */
 export function datasetSpec(source: DataSource): DatasetSpec {

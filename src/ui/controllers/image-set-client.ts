@@ -5,27 +5,12 @@
  * imageSetPreview.
  */
 import { proxy, type Remote } from 'comlink';
-import type { ImageSource } from '../../notebook';
-import type { ImageSetId, ImageSetProgress, ImageSetSpec, LabApi } from '../../worker/api';
-import type { ImageLoadState, ImagePixels, ImagePreview, LabClient } from './lab-client';
+import type { ImageSetId, ImageSetProgress, LabApi } from '../../worker/api';
+import { imageSetSpec } from '../../specs';
+import type { ImageLoadState, ImagePreview, LabClient } from './lab-client';
 
 /** Image sets kept open (the oldest is disposed past this). */
 const KEPT = 4;
-
-/** The worker's spec of an image source; a user's set needs its pixels. */
-export function imageSetSpec(source: ImageSource, pixels: ImagePixels | undefined): ImageSetSpec {
-  if (source.kind === 'images') {
-    return {
-      name: source.name,
-      size: source.size,
-      ...(source.classes ? { classes: [...source.classes] } : {}),
-      ...(source.split ? { split: source.split } : {}),
-      seed: source.seed,
-    };
-  }
-  if (!pixels) throw new Error(`The pixels of “${source.label}” are not loaded.`);
-  return { images: pixels, seed: source.seed };
-}
 
 export function workerImagePreview(api: Remote<LabApi>): NonNullable<LabClient['imagePreview']> {
   const open = new Map<string, Promise<{ id: ImageSetId; count: number }>>();

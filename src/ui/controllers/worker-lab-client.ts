@@ -14,10 +14,10 @@ import type {
   RunId,
   RunProgress,
 } from '../../worker/api';
-import { datasetSpec, imageModelSpec, modelSpec, runOptions } from '../../specs';
+import { datasetSpec, imageModelSpec, imageSetSpec, modelSpec, runOptions } from '../../specs';
 import type { LabClient, ModelRequest } from './lab-client';
 import { sampleOptions, workerViewClient } from './worker-view-client';
-import { imageSetSpec, workerImagePreview } from './image-set-client';
+import { workerImagePreview } from './image-set-client';
 
 /**
  * Flow matching's held-out dots: the probability-flow ODE costs a forward and a backward pass of
